@@ -1,0 +1,46 @@
+# Switchboard: `make run` starts everything on this machine, `make test` runs the whole suite.
+# Needs only Python 3.11+: the first run creates a virtualenv with uv and installs the locked packages.
+
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.installed
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test lint format bench schema clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
+
+# Re-installs only when the lock file or a package definition changed.
+$(STAMP): $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@$(VENV)/bin/python -m switchboard_devstack run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: $(STAMP) lint
+	$(VENV)/bin/python -m pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench
+
+schema: $(STAMP)
+	$(VENV)/bin/python -m switchboard_common.events > docs/events.schema.json
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

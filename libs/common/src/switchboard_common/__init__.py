@@ -1,0 +1,1 @@
+"""Shared contracts of Switchboard: settings, event schema, bus, database, cache and crypto."""

@@ -1,0 +1,355 @@
+"""The Kafka bus on aiokafka.
+
+* Producer: ``acks="all"``, partition key = conversation id (so one conversation is handled in order).
+* Consumers: manual commits, only after the handler finished; infrastructure errors (a database or cache
+  that is down) are retried without end because skipping would lose the event; any other failure is retried
+  a few times and then parked on the dead-letter topic with the error in its headers, so one poison event
+  cannot stall a partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from switchboard_common import metrics
+from switchboard_common.events import Event, UnknownEventType, parse_event, serialize_event
+from switchboard_common.settings import CommonSettings
+
+log = structlog.get_logger(__name__)
+
+# Logical topic names; the physical name is "{KAFKA_NAMESPACE}.{name}" (see CommonSettings.topic).
+CONVERSATIONS_TOPIC = "conversations"
+AGENTS_TOPIC = "agents"
+DEAD_LETTER_TOPIC = "dead-letter"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    retention_ms: int
+    description: str
+
+
+TOPIC_SPECS: tuple[TopicSpec, ...] = (
+    TopicSpec(CONVERSATIONS_TOPIC, 7 * 24 * 3600 * 1000, "every conversation-scoped event, key = conversation id"),
+    TopicSpec(AGENTS_TOPIC, 24 * 3600 * 1000, "agent presence and capacity changes, key = tenant id"),
+    TopicSpec(DEAD_LETTER_TOPIC, 30 * 24 * 3600 * 1000, "events that failed repeatedly, with the error in headers"),
+)
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, ConnectionError, asyncio.TimeoutError, KafkaError)
+
+
+def _transient_types() -> tuple[type[BaseException], ...]:
+    """Errors that mean 'a dependency is down': retried until it is back, never dead-lettered."""
+    types: list[type[BaseException]] = list(TRANSIENT_ERRORS)
+    with contextlib.suppress(ImportError):
+        import redis.exceptions
+
+        types += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError]
+    with contextlib.suppress(ImportError):
+        import sqlalchemy.exc
+
+        types += [sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.DisconnectionError]
+    with contextlib.suppress(ImportError):
+        import asyncpg
+
+        types += [asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError]
+    return tuple(types)
+
+
+def error_location(exc: BaseException) -> str:
+    """file:line of our innermost frame: enough to debug, and unlike the message it quotes no data."""
+    where = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if "switchboard_" in filename:
+            where = f"{filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+def is_transient(exc: BaseException) -> bool:
+    types = _transient_types()
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, types):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def ensure_topics(settings: CommonSettings, extra: Iterable[str] = ()) -> None:
+    """Create the topics if missing (local and test brokers; production declares them as KafkaTopic)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [settings.topic(spec.name) for spec in TOPIC_SPECS] + [settings.topic(name) for name in extra]
+        missing = [
+            NewTopic(name, num_partitions=settings.kafka_topic_partitions, replication_factor=1)
+            for name in wanted
+            if name not in existing
+        ]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
+
+
+class EventBus:
+    """Publishes events; ``publish`` returns once the broker acknowledged with acks=all."""
+
+    def __init__(self, settings: CommonSettings) -> None:
+        self.settings = settings
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=self.settings.kafka_enable_idempotence,
+            linger_ms=0,
+            request_timeout_ms=15000,
+            client_id=self.settings.service_name,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("EventBus is not started")
+        return self._producer
+
+    async def publish(self, event: Event, headers: Sequence[tuple[str, bytes]] = ()) -> None:
+        await self.publish_many([event], headers)
+
+    async def publish_many(self, events: Sequence[Event], headers: Sequence[tuple[str, bytes]] = ()) -> None:
+        """Send in order and wait for every acknowledgement; one producer keeps per-key order."""
+        futures = []
+        for event in events:
+            record_headers = [
+                ("event_type", event.type.encode()),
+                ("schema_version", str(event.schema_version).encode()),
+                *headers,
+            ]
+            futures.append(
+                await self.producer.send(
+                    self.settings.topic(event.topic_name),
+                    value=serialize_event(event),
+                    key=event.partition_key(),
+                    headers=record_headers,
+                )
+            )
+        for future in futures:
+            await future
+
+    async def publish_raw(self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]) -> None:
+        await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+
+Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
+
+
+class EventConsumer:
+    """Runs a handler over one or more topics in a consumer group, committing after each handled batch."""
+
+    def __init__(
+        self,
+        settings: CommonSettings,
+        *,
+        group: str,
+        topics: Sequence[str],
+        handler: Handler,
+        bus: EventBus,
+        max_attempts: int = 5,
+        retry_base_seconds: float = 0.2,
+        broadcast: bool = False,
+    ) -> None:
+        self.settings = settings
+        # Broadcast consumers (every replica sees every event) have a group per process.
+        self.group = settings.consumer_group(group)
+        self.topics = [settings.topic(t) for t in topics]
+        self.handler = handler
+        self.bus = bus
+        self.max_attempts = max_attempts
+        self.retry_base_seconds = retry_base_seconds
+        self.broadcast = broadcast
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.started = asyncio.Event()
+
+    def _make_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="latest" if self.broadcast else "earliest",
+            isolation_level="read_committed",
+            max_poll_records=200,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=1000,
+            client_id=f"{self.settings.service_name}-{self.group}",
+        )
+
+    async def start(self) -> None:
+        """Returns at once: joining the group (seconds) and reconnecting happen in the background task."""
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self.group}")
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, commit it and leave the group so partitions move at once."""
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=20)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._task
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await self._consumer.stop()
+            self._consumer = None
+
+    async def _connect(self) -> AIOKafkaConsumer | None:
+        while not self._stopping.is_set():
+            consumer = self._make_consumer()
+            try:
+                await consumer.start()
+                self._consumer = consumer
+                return consumer
+            except KafkaError as exc:
+                log.warning("consumer_connect_retry", group=self.group, error=type(exc).__name__)
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                await asyncio.sleep(1.0)
+        return None
+
+    async def _run(self) -> None:
+        consumer = await self._connect()
+        while consumer is not None and not self._stopping.is_set():
+            try:
+                batches = await consumer.getmany(timeout_ms=200)
+                self.started.set()
+                for tp, records in batches.items():
+                    await self._handle_partition(consumer, tp, records)
+                    if self._stopping.is_set():
+                        break
+                await self._report_lag(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep consuming: the broker may be restarting
+                log.warning(
+                    "consumer_loop_error", group=self.group, error=type(exc).__name__, where=error_location(exc)
+                )
+                await asyncio.sleep(1.0)
+
+    async def _handle_partition(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
+    ) -> None:
+        for record in records:
+            await self._handle_record(record)
+            # Commit each record's successor offset: a crash later in the batch replays only the rest.
+            await self._commit(consumer, tp, record.offset + 1)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        while True:
+            try:
+                await consumer.commit({tp: offset})
+                return
+            except KafkaError as exc:
+                if "rebalance" in type(exc).__name__.lower() or "IllegalGeneration" in type(exc).__name__:
+                    return  # the partition moved: the new owner replays from the last commit
+                log.warning("commit_retry", group=self.group, error=type(exc).__name__)
+                await asyncio.sleep(0.5)
+
+    async def _handle_record(self, record: ConsumerRecord) -> None:
+        try:
+            event = parse_event(record.value)
+        except UnknownEventType as exc:
+            log.info("event_skipped_unknown_type", group=self.group, event_type=str(exc))
+            return
+        except Exception as exc:
+            await self._dead_letter(record, exc, attempts=1)
+            return
+        attempt = 0
+        started = time.perf_counter()
+        while True:
+            attempt += 1
+            try:
+                await self.handler(event, record)
+                metrics.EVENTS_HANDLED.labels(self.group, event.type, "ok").inc()
+                metrics.EVENT_HANDLE_SECONDS.labels(self.group, event.type).observe(time.perf_counter() - started)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                transient = is_transient(exc)
+                if not transient and attempt >= self.max_attempts:
+                    metrics.EVENTS_HANDLED.labels(self.group, event.type, "dead_letter").inc()
+                    await self._dead_letter(record, exc, attempts=attempt)
+                    return
+                delay = min(self.retry_base_seconds * 2 ** min(attempt - 1, 6), 5.0)
+                log.warning(
+                    "event_handler_retry",
+                    group=self.group,
+                    event_type=event.type,
+                    event_id=str(event.event_id),
+                    attempt=attempt,
+                    transient=transient,
+                    error=type(exc).__name__,
+                    where=error_location(exc),
+                )
+                if self._stopping.is_set() and transient:
+                    # Hand the event back: it is not committed, the next owner replays it.
+                    raise asyncio.CancelledError from exc
+                await asyncio.sleep(delay)
+
+    async def _dead_letter(self, record: ConsumerRecord, exc: Exception, attempts: int) -> None:
+        log.error(
+            "event_dead_lettered",
+            group=self.group,
+            topic=record.topic,
+            offset=record.offset,
+            error=type(exc).__name__,
+            attempts=attempts,
+        )
+        headers = [
+            *(record.headers or []),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+            ("dlq_group", self.group.encode()),
+            # Only the exception class: its message may quote personal data.
+            ("dlq_error", type(exc).__name__.encode()),
+            ("dlq_attempts", str(attempts).encode()),
+        ]
+        await self.bus.publish_raw(self.settings.topic(DEAD_LETTER_TOPIC), record.value, record.key, headers)
+
+    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            with contextlib.suppress(Exception):
+                position = await consumer.position(tp)
+                metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(highwater - position, 0))

@@ -1,0 +1,34 @@
+"""Run alembic migrations programmatically: ``python -m switchboard_common.db.migrate``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from switchboard_common.settings import CommonSettings
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+async def upgrade_async(database_url: str, revision: str = "heads") -> None:
+    # alembic's async env runs its own event loop, so keep it off ours.
+    await asyncio.to_thread(upgrade, database_url, revision)
+
+
+if __name__ == "__main__":
+    upgrade(CommonSettings().database_url)
+    print("migrations applied")

@@ -1,0 +1,154 @@
+"""Tables. Every tenant-owned row carries ``account_id``; queries are scoped by it (see tenancy docs).
+
+Ownership (who writes): the gateway writes accounts, users, inboxes and agent messages; the ingest path
+(gateway widget endpoints, connectors) writes contacts, identities and creates conversations; the gateway
+timeline consumer writes inbound messages; the router writes assignment state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from switchboard_common.db.base import Base, Timestamps, UUIDPk, utcnow
+
+
+class Account(UUIDPk, Timestamps, Base):
+    __tablename__ = "accounts"
+
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    # Default concurrent conversations per agent when the agent has no own limit.
+    default_max_conversations: Mapped[int] = mapped_column(Integer, default=5)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class User(UUIDPk, Timestamps, Base):
+    """An agent, admin or owner of one account."""
+
+    __tablename__ = "users"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    max_conversations: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Bumped to revoke every token issued before (password change, logout everywhere).
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Inbox(UUIDPk, Timestamps, Base):
+    __tablename__ = "inboxes"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    widget_token: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # Non-secret channel settings (team_id, page_id, callback_url, ...).
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Secrets (tokens, signing secrets), encrypted with the keyring (switchboard_common.crypto).
+    secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    routing: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class Contact(UUIDPk, Timestamps, Base):
+    __tablename__ = "contacts"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ContactIdentity(UUIDPk, Timestamps, Base):
+    """One channel identity (widget visitor, Slack user, Messenger PSID, ...) of a contact."""
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (UniqueConstraint("account_id", "channel", "external_id", name="uq_identity_external"),)
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(255))
+
+
+class Conversation(UUIDPk, Timestamps, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # At most one unresolved conversation per contact and inbox: concurrent first messages share it.
+        Index(
+            "uq_conversations_open_per_contact",
+            "inbox_id",
+            "contact_id",
+            unique=True,
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+        Index("ix_conversations_account_status", "account_id", "status"),
+        Index("ix_conversations_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inboxes.id", ondelete="CASCADE"))
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    queued_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    last_message_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    routing_explanation: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Bumped on every (re)assignment; part of the assignment event's id, so a replay is recognisable.
+    assignment_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Message(Timestamps, Base):
+    """A message. The id is chosen by the ingest path (deterministic for retried channel messages)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(10))
+    sender_type: Mapped[str] = mapped_column(String(10))
+    sender_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    delivery_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class OutboxEvent(Base):
+    """Events written in the same transaction as the state they announce (transactional outbox).
+
+    Published right after commit; a relay publishes whatever a crash left behind, so a committed change
+    always reaches Kafka. Consumers are idempotent by event id, so a double publish changes nothing.
+    """
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,214 @@
+"""Event schema v1: the one envelope every service publishes and consumes.
+
+Each event type is a subclass of :class:`Event` with a literal ``type`` and a typed ``payload``;
+:data:`EVENT_ADAPTER` parses any of them by their ``type``. The JSON Schema in ``docs/events.schema.json``
+is exported from these models (``python -m switchboard_common.events``) and a test keeps it in sync.
+
+Fields marked ``personal`` in the schema carry personal data (message text, names, e-mails).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+SCHEMA_VERSION = 1
+
+Personal = {"personal": True}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Event(BaseModel):
+    """The envelope. ``conversation_id`` is the Kafka partition key when present."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    topic_name: ClassVar[str] = "conversations"
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    schema_version: Literal[1] = SCHEMA_VERSION
+    tenant_id: uuid.UUID
+    conversation_id: uuid.UUID | None = None
+    occurred_at: datetime = Field(default_factory=utcnow)
+    payload: Payload
+
+    def partition_key(self) -> bytes:
+        key = self.conversation_id or self.tenant_id
+        return str(key).encode()
+
+
+# --- payloads -----------------------------------------------------------------------------------------
+
+Channel = Literal["web", "slack", "messenger", "api"]
+SenderType = Literal["contact", "agent", "bot", "system"]
+ConversationStatus = Literal["bot", "open", "pending", "snoozed", "resolved"]
+PresenceStatus = Literal["online", "away", "offline"]
+
+
+class Attachment(Payload):
+    name: str = Field(json_schema_extra=Personal)
+    content_type: str | None = None
+    size: int | None = None
+    url: str | None = Field(default=None, json_schema_extra=Personal)
+    external_id: str | None = None
+
+
+class ConversationCreatedPayload(Payload):
+    inbox_id: uuid.UUID
+    contact_id: uuid.UUID
+    channel: Channel
+    status: ConversationStatus = "open"
+
+
+class MessageCreatedPayload(Payload):
+    message_id: uuid.UUID
+    inbox_id: uuid.UUID
+    contact_id: uuid.UUID
+    channel: Channel
+    direction: Literal["inbound", "outbound"]
+    sender_type: SenderType
+    sender_id: uuid.UUID | None = None
+    text: str | None = Field(default=None, json_schema_extra=Personal)
+    attachments: list[Attachment] = Field(default_factory=list)
+    external_id: str | None = None
+    created_at: datetime
+
+
+class MessageDeliveryPayload(Payload):
+    message_id: uuid.UUID
+    status: Literal["sent", "delivered", "read", "failed"]
+    reason: str | None = None
+    external_id: str | None = None
+
+
+class ConversationAssignedPayload(Payload):
+    agent_id: uuid.UUID
+    previous_agent_id: uuid.UUID | None = None
+    inbox_id: uuid.UUID
+    strategy: str
+    explanation: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConversationQueuedPayload(Payload):
+    inbox_id: uuid.UUID
+    reason: str
+    explanation: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConversationStatusPayload(Payload):
+    inbox_id: uuid.UUID
+    status: ConversationStatus
+    actor_id: uuid.UUID | None = None
+
+
+class AgentPresencePayload(Payload):
+    agent_id: uuid.UUID
+    status: PresenceStatus
+
+
+# --- events -------------------------------------------------------------------------------------------
+
+
+class ConversationCreated(Event):
+    type: Literal["conversation.created"] = "conversation.created"
+    conversation_id: uuid.UUID
+    payload: ConversationCreatedPayload
+
+
+class MessageCreated(Event):
+    type: Literal["message.created"] = "message.created"
+    conversation_id: uuid.UUID
+    payload: MessageCreatedPayload
+
+
+class MessageDeliveryUpdated(Event):
+    type: Literal["message.delivery_updated"] = "message.delivery_updated"
+    conversation_id: uuid.UUID
+    payload: MessageDeliveryPayload
+
+
+class ConversationAssigned(Event):
+    type: Literal["conversation.assigned"] = "conversation.assigned"
+    conversation_id: uuid.UUID
+    payload: ConversationAssignedPayload
+
+
+class ConversationQueued(Event):
+    type: Literal["conversation.queued"] = "conversation.queued"
+    conversation_id: uuid.UUID
+    payload: ConversationQueuedPayload
+
+
+class ConversationStatusChanged(Event):
+    type: Literal["conversation.status_changed"] = "conversation.status_changed"
+    conversation_id: uuid.UUID
+    payload: ConversationStatusPayload
+
+
+class AgentPresenceChanged(Event):
+    """Published on the agents topic, keyed by tenant so one account's presence changes stay in order."""
+
+    topic_name: ClassVar[str] = "agents"
+    type: Literal["agent.presence_changed"] = "agent.presence_changed"
+    payload: AgentPresencePayload
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    ConversationCreated,
+    MessageCreated,
+    MessageDeliveryUpdated,
+    ConversationAssigned,
+    ConversationQueued,
+    ConversationStatusChanged,
+    AgentPresenceChanged,
+)
+EVENT_CLASSES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in EVENT_TYPES}
+
+AnyEvent = Annotated[
+    ConversationCreated
+    | MessageCreated
+    | MessageDeliveryUpdated
+    | ConversationAssigned
+    | ConversationQueued
+    | ConversationStatusChanged
+    | AgentPresenceChanged,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(AnyEvent)
+
+
+class UnknownEventType(ValueError):
+    """An event from a newer producer: consumers skip it rather than dead-letter it."""
+
+
+def parse_event(raw: bytes | str) -> Event:
+    data = json.loads(raw)
+    if not isinstance(data, dict) or data.get("type") not in EVENT_CLASSES:
+        raise UnknownEventType(str(data.get("type")) if isinstance(data, dict) else "?")
+    return EVENT_ADAPTER.validate_python(data)
+
+
+def serialize_event(event: Event) -> bytes:
+    return event.model_dump_json().encode()
+
+
+def json_schema() -> dict[str, Any]:
+    schema = EVENT_ADAPTER.json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"Switchboard event v{SCHEMA_VERSION}"
+    return schema
+
+
+if __name__ == "__main__":  # pragma: no cover - exports the checked-in schema
+    print(json.dumps(json_schema(), indent=2, sort_keys=True))

@@ -1,0 +1,79 @@
+"""The resources a service's lifespan owns: database engine, Redis client, Kafka producer, keyring."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from switchboard_common.bus import EventBus, ensure_topics
+from switchboard_common.cache import Keys, create_redis
+from switchboard_common.crypto import Keyring
+from switchboard_common.db import create_engine, create_sessionmaker
+from switchboard_common.http import ReadinessCheck
+from switchboard_common.realtime import StreamPublisher
+from switchboard_common.settings import CommonSettings
+
+
+@dataclass
+class Resources:
+    settings: CommonSettings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+    bus: EventBus
+    keys: Keys
+    streams: StreamPublisher
+    keyring: Keyring
+    _closed: bool = field(default=False, repr=False)
+
+    @classmethod
+    async def open(cls, settings: CommonSettings, *, create_topics: bool = True) -> Resources:
+        engine = create_engine(settings)
+        redis = create_redis(settings)
+        bus = EventBus(settings)
+        try:
+            if create_topics:
+                await ensure_topics(settings)
+            await bus.start()
+        except BaseException:
+            await redis.aclose()
+            await engine.dispose()
+            raise
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            redis=redis,
+            bus=bus,
+            keys=Keys(settings.redis_namespace),
+            streams=StreamPublisher(redis, settings.redis_namespace),
+            keyring=Keyring(settings.encryption_keyring),
+        )
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            await self.bus.stop()
+        with contextlib.suppress(Exception):
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        async def postgres() -> None:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+
+        async def redis() -> None:
+            await self.redis.ping()
+
+        async def kafka() -> None:
+            if not await self.bus.producer.client.force_metadata_update():
+                raise ConnectionError("kafka metadata unavailable")
+
+        return {"postgres": postgres, "redis": redis, "kafka": kafka}

@@ -1,0 +1,88 @@
+"""Settings read from the environment, validated once.
+
+Every service extends :class:`CommonSettings`. Unsafe defaults (the development secret key) are refused
+outside development and test, as the FastAPI full-stack template does.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "switchboard-development-secret-change-me"  # noqa: S105 - refused outside development
+
+Environment = Literal["development", "test", "production"]
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    environment: Environment = "development"
+    service_name: str = "switchboard"
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/switchboard"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Prefix of every topic and consumer group: lets tests and several deployments share one broker.
+    kafka_namespace: str = "switchboard"
+    kafka_topic_partitions: int = 12
+    kafka_enable_idempotence: bool = False
+    # Redis key prefix, for the same reason.
+    redis_namespace: str = "sb"
+
+    secret_key: str = DEV_SECRET_KEY
+    # Comma separated "key_id:base64(32 bytes)" pairs; the first one encrypts, all of them decrypt.
+    encryption_keys: str = ""
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    visitor_token_ttl_seconds: int = 30 * 24 * 3600
+
+    data_dir: Path = Path(".switchboard")
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = 1_000_000
+    # Proxies whose X-Forwarded-For is believed (comma separated CIDRs); empty trusts none.
+    trusted_proxies: str = ""
+
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> CommonSettings:
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError("SECRET_KEY must be set to a random value of at least 32 characters")
+            if not self.encryption_keys:
+                raise ValueError("ENCRYPTION_KEYS must be set in production")
+        return self
+
+    @cached_property
+    def encryption_keyring(self) -> list[tuple[str, bytes]]:
+        """Keys for secrets at rest, newest first. Development derives one from the secret key."""
+        if not self.encryption_keys:
+            import hashlib
+
+            return [("dev", hashlib.sha256(self.secret_key.encode()).digest())]
+        ring: list[tuple[str, bytes]] = []
+        for item in self.encryption_keys.split(","):
+            key_id, _, material = item.strip().partition(":")
+            key = base64.b64decode(material)
+            if len(key) != 32:
+                raise ValueError(f"encryption key {key_id!r} must be 32 bytes")
+            ring.append((key_id, key))
+        return ring
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka_namespace}.{name}"
+
+    def consumer_group(self, name: str) -> str:
+        return f"{self.kafka_namespace}-{name}"
+
+
+def generate_secret() -> str:
+    return secrets.token_urlsafe(48)

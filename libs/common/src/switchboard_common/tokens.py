@@ -1,0 +1,78 @@
+"""Signed bearer tokens (JWT, HS256) for agents and widget visitors.
+
+Agent tokens carry the user's ``token_version``: bumping it in the database revokes every older token.
+Visitor tokens carry ``kind = "visitor"`` and never open the agent API.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jwt
+
+ALGORITHM = "HS256"
+TokenKind = Literal["agent", "visitor", "refresh"]
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    kind: TokenKind
+    subject: uuid.UUID
+    account_id: uuid.UUID
+    token_id: str
+    expires_at: int
+    role: str | None = None
+    version: int = 0
+    inbox_id: uuid.UUID | None = None
+
+
+def issue(
+    secret: str,
+    *,
+    kind: TokenKind,
+    subject: uuid.UUID,
+    account_id: uuid.UUID,
+    ttl_seconds: int,
+    role: str | None = None,
+    version: int = 0,
+    inbox_id: uuid.UUID | None = None,
+) -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "kind": kind,
+        "sub": str(subject),
+        "acct": str(account_id),
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+        "ver": version,
+    }
+    if role is not None:
+        claims["role"] = role
+    if inbox_id is not None:
+        claims["inbox"] = str(inbox_id)
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode(secret: str, token: str) -> TokenClaims:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "kind"]})
+        return TokenClaims(
+            kind=claims["kind"],
+            subject=uuid.UUID(claims["sub"]),
+            account_id=uuid.UUID(claims["acct"]),
+            token_id=str(claims.get("jti", "")),
+            expires_at=int(claims["exp"]),
+            role=claims.get("role"),
+            version=int(claims.get("ver", 0)),
+            inbox_id=uuid.UUID(claims["inbox"]) if claims.get("inbox") else None,
+        )
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise InvalidToken("invalid or expired token") from exc

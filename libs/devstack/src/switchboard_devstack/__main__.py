@@ -1,0 +1,88 @@
+"""`make run`: the local servers, migrations, and every service on one port.
+
+python -m switchboard_devstack run [--port 8000] [--data-dir .switchboard]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+from switchboard_devstack.servers import LocalStack
+
+
+def _print_table(rows: list[tuple[str, str]]) -> None:
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"  {label.ljust(width)}  {value}", flush=True)
+
+
+def run(port: int, data_dir: Path) -> int:
+    started = time.monotonic()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stack = LocalStack(data_dir, durable=True)
+    print(f"switchboard: starting local servers in {data_dir} ...", flush=True)
+    urls = stack.start()
+    try:
+        env = {
+            "DATABASE_URL": urls.database_url,
+            "REDIS_URL": urls.redis_url,
+            "KAFKA_BOOTSTRAP_SERVERS": urls.kafka_bootstrap_servers,
+            "DATA_DIR": str(data_dir),
+        }
+        os.environ.update(env)
+        from switchboard_common.db.migrate import upgrade
+        from switchboard_common.logging import configure_logging
+        from switchboard_common.service import serve
+        from switchboard_common.settings import CommonSettings
+
+        settings = CommonSettings()
+        configure_logging(
+            settings.log_level,
+            json_output=settings.log_json,
+            service="switchboard",
+            stream=open(data_dir / "switchboard.log", "a", buffering=1),  # noqa: SIM115 - lives as long as the process
+        )
+        upgrade(settings.database_url)
+        from switchboard_devstack.composite import ServiceDispatcher, build_apps
+
+        apps = build_apps()
+        dispatcher = ServiceDispatcher(apps)
+        print(f"switchboard: ready in {time.monotonic() - started:.1f}s", flush=True)
+        _print_table(
+            [
+                ("Console / API", f"http://127.0.0.1:{port}/"),
+                ("API docs", f"http://127.0.0.1:{port}/docs"),
+                ("Webhooks", f"http://127.0.0.1:{port}/webhooks/..."),
+                ("Services", "gateway, connectors, router, privacy (one process)"),
+                *stack.describe(),
+                ("Logs", str(data_dir / "switchboard.log")),
+            ]
+        )
+        print("switchboard: Ctrl-C stops everything", flush=True)
+        asyncio.run(serve([(dispatcher, "127.0.0.1", port)]))
+    finally:
+        print("switchboard: stopping ...", flush=True)
+        stack.stop()
+        print("switchboard: stopped", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m switchboard_devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="start everything on one machine")
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run_parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DATA_DIR", ".switchboard")))
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.port, args.data_dir)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+from switchboard_common.service import run_service
+
+from switchboard_connectors.app import create_app
+from switchboard_connectors.settings import ConnectorSettings
+
+if __name__ == "__main__":
+    settings = ConnectorSettings()
+    run_service(create_app, settings, host=settings.host, port=settings.port)

@@ -1,0 +1,1 @@
+"""Gateway: the REST and WebSocket API for agent front ends and the website widget."""

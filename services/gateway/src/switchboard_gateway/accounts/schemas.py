@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+Role = Literal["owner", "admin", "agent"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SignupRequest(Strict):
+    account_name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=256)
+    name: str | None = Field(default=None, max_length=200)
+
+
+class SignupResponse(BaseModel):
+    account_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+class LoginRequest(Strict):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=256)
+    totp_code: str | None = Field(default=None, max_length=16)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
+    expires_in: int
+
+
+class AgentCreate(Strict):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=8, max_length=256)
+    role: Role = "agent"
+    max_conversations: int | None = Field(default=None, ge=0, le=1000)
+
+
+class AgentUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    max_conversations: int | None = Field(default=None, ge=0, le=1000)
+
+
+class AgentOut(BaseModel):
+    id: uuid.UUID
+    account_id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    max_conversations: int | None
+    status: str = "offline"
+
+
+class MeOut(AgentOut):
+    account_name: str

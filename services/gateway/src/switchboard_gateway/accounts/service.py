@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common import tokens
+from switchboard_common.db.models import Account, User
+from switchboard_common.errors import AppError
+from switchboard_common.passwords import hash_password, verify_password
+from switchboard_common.settings import CommonSettings
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_account(
+    session: AsyncSession, *, account_name: str, email: str, password: str, name: str | None
+) -> tuple[Account, User]:
+    account = Account(id=uuid.uuid4(), name=account_name, status="active", default_max_conversations=5, settings={})
+    user = User(
+        id=uuid.uuid4(),
+        account_id=account.id,
+        email=normalize_email(email),
+        name=name or email.split("@")[0],
+        password_hash=hash_password(password),
+        role="owner",
+    )
+    session.add(account)
+    await session.flush()
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise AppError(409, "email_taken", "an account with this e-mail already exists") from None
+    return account, user
+
+
+async def create_agent(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    max_conversations: int | None,
+) -> User:
+    user = User(
+        id=uuid.uuid4(),
+        account_id=account_id,
+        email=normalize_email(email),
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        max_conversations=max_conversations,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise AppError(409, "email_taken", "a user with this e-mail already exists") from None
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    user = await session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+    if not verify_password(user.password_hash if user else None, password) or user is None or user.deleted_at:
+        raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
+    account = await session.get(Account, user.account_id)
+    if account is None or account.status != "active":
+        raise AppError(403, "account_suspended", f"account is {account.status if account else 'gone'}")
+    return user
+
+
+def issue_access_token(settings: CommonSettings, user: User) -> str:
+    return tokens.issue(
+        settings.secret_key,
+        kind="agent",
+        subject=user.id,
+        account_id=user.account_id,
+        ttl_seconds=settings.access_token_ttl_seconds,
+        role=user.role,
+        version=user.token_version,
+    )
+
+
+async def get_agent(session: AsyncSession, account_id: uuid.UUID, agent_id: uuid.UUID) -> User:
+    # Scoped by account: another account's id is a 404, never data.
+    user = await session.scalar(
+        select(User).where(User.id == agent_id, User.account_id == account_id, User.deleted_at.is_(None))
+    )
+    if user is None:
+        raise AppError(404, "not_found", "agent not found")
+    return user

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+from sqlalchemy import select
+from switchboard_common import presence
+from switchboard_common.db import atomic
+from switchboard_common.db.models import Account, User
+
+from switchboard_gateway.accounts import schemas, service
+from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=schemas.SignupResponse)
+async def signup(body: schemas.SignupRequest, session: SessionDep) -> schemas.SignupResponse:
+    async with atomic(session):
+        account, user = await service.create_account(
+            session, account_name=body.account_name, email=body.email, password=body.password, name=body.name
+        )
+    return schemas.SignupResponse(account_id=account.id, user_id=user.id)
+
+
+@router.post("/auth/login", response_model=schemas.TokenResponse)
+async def login(body: schemas.LoginRequest, session: SessionDep, resources: ResourcesDep) -> schemas.TokenResponse:
+    async with atomic(session):
+        user = await service.authenticate(session, body.email, body.password)
+    return schemas.TokenResponse(
+        access_token=service.issue_access_token(resources.settings, user),
+        expires_in=resources.settings.access_token_ttl_seconds,
+    )
+
+
+def _agent_out(user: User, statuses: dict[uuid.UUID, str]) -> schemas.AgentOut:
+    return schemas.AgentOut(
+        id=user.id,
+        account_id=user.account_id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        max_conversations=user.max_conversations,  # type: ignore[arg-type]
+        status=statuses.get(user.id, "offline"),
+    )
+
+
+@router.get("/me", response_model=schemas.MeOut)
+async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) -> schemas.MeOut:
+    user = await service.get_agent(session, agent.account_id, agent.user_id)
+    account = await session.get(Account, agent.account_id)
+    statuses = await presence.get_statuses(resources.redis, resources.keys, agent.account_id)
+    out = _agent_out(user, statuses)
+    return schemas.MeOut(**out.model_dump(), account_name=account.name if account else "")
+
+
+@router.post("/agents", status_code=status.HTTP_201_CREATED, response_model=schemas.AgentOut)
+async def create_agent(body: schemas.AgentCreate, admin: AdminAgent, session: SessionDep) -> schemas.AgentOut:
+    if body.role == "owner" and admin.role != "owner":
+        from switchboard_common.errors import AppError
+
+        raise AppError(403, "forbidden", "only an owner can create another owner")
+    async with atomic(session):
+        user = await service.create_agent(
+            session,
+            account_id=admin.account_id,
+            email=body.email,
+            name=body.name,
+            password=body.password,
+            role=body.role,
+            max_conversations=body.max_conversations,
+        )
+    return _agent_out(user, {})
+
+
+@router.get("/agents", response_model=list[schemas.AgentOut])
+async def list_agents(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) -> list[schemas.AgentOut]:
+    users = (
+        await session.scalars(
+            select(User).where(User.account_id == agent.account_id, User.deleted_at.is_(None)).order_by(User.created_at)
+        )
+    ).all()
+    statuses = await presence.get_statuses(resources.redis, resources.keys, agent.account_id)
+    return [_agent_out(u, statuses) for u in users]
+
+
+@router.get("/agents/{agent_id}", response_model=schemas.AgentOut)
+async def get_agent(
+    agent_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
+) -> schemas.AgentOut:
+    user = await service.get_agent(session, agent.account_id, agent_id)
+    statuses = await presence.get_statuses(resources.redis, resources.keys, agent.account_id)
+    return _agent_out(user, statuses)
+
+
+@router.patch("/agents/{agent_id}", response_model=schemas.AgentOut)
+async def update_agent(
+    agent_id: uuid.UUID, body: schemas.AgentUpdate, admin: AdminAgent, session: SessionDep
+) -> schemas.AgentOut:
+    async with atomic(session):
+        user = await service.get_agent(session, admin.account_id, agent_id)
+        changes = body.model_dump(exclude_unset=True)
+        if changes.get("role") == "owner" and admin.role != "owner":
+            from switchboard_common.errors import AppError
+
+            raise AppError(403, "forbidden", "only an owner can grant the owner role")
+        for field, value in changes.items():
+            setattr(user, field, value)
+    return _agent_out(user, {})

@@ -1,0 +1,54 @@
+"""The gateway's app factory and its background consumers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from switchboard_common.outbox import OutboxRelay
+from switchboard_common.runtime import Resources
+from switchboard_common.service import BackgroundWorkers, create_service_app
+
+from switchboard_gateway.accounts.views import router as accounts_router
+from switchboard_gateway.conversations.views import router as conversations_router
+from switchboard_gateway.inboxes.views import router as inboxes_router
+from switchboard_gateway.realtime.sockets import SocketRegistry
+from switchboard_gateway.realtime.views import router as realtime_router
+from switchboard_gateway.settings import GatewaySettings
+from switchboard_gateway.timeline import Timeline
+from switchboard_gateway.widget.views import router as widget_router
+
+
+def background_workers(resources: Resources) -> BackgroundWorkers:
+    return BackgroundWorkers([Timeline(resources).consumer(), OutboxRelay(resources.sessionmaker, resources.bus)])
+
+
+async def _on_startup(app: FastAPI, _resources: Resources) -> None:
+    app.state.sockets = SocketRegistry()
+
+
+async def _before_shutdown(app: FastAPI) -> None:
+    # Sockets get 1012 (restart) so clients reconnect to another replica and replay what they missed.
+    await app.state.sockets.close_all()
+
+
+def create_app(settings: GatewaySettings | None = None, *, run_workers: bool = True) -> FastAPI:
+    settings = settings or GatewaySettings()
+    app = create_service_app(
+        service="gateway",
+        title="Switchboard gateway",
+        settings=settings,
+        workers=background_workers,
+        run_workers=run_workers,
+        on_startup=_on_startup,
+        before_shutdown=_before_shutdown,
+        description="REST and WebSocket API for agent consoles and the website widget.",
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o.strip() for o in settings.widget_allowed_origins.split(",") if o.strip()],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+    for router in (accounts_router, inboxes_router, conversations_router, realtime_router, widget_router):
+        app.include_router(router)
+    return app

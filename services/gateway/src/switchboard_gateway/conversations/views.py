@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy import select
+from switchboard_common.db import atomic
+from switchboard_common.db.models import Conversation, Message
+from switchboard_common.outbox import publish_staged
+
+from switchboard_gateway.conversations import schemas, service
+from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+
+
+@router.get("", response_model=list[schemas.ConversationOut], response_model_exclude_none=True)
+async def list_conversations(
+    agent: CurrentAgent,
+    session: SessionDep,
+    status_filter: Literal["bot", "open", "pending", "snoozed", "resolved", "queued", "all"] | None = Query(
+        default=None, alias="status"
+    ),
+    assignee: Literal["me", "unassigned", "any"] | None = None,
+    inbox_id: uuid.UUID | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    before: uuid.UUID | None = Query(default=None, description="cursor: id of the last conversation seen"),
+) -> list[schemas.ConversationOut]:
+    query = select(Conversation).where(Conversation.account_id == agent.account_id)
+    if status_filter == "queued":
+        query = query.where(Conversation.status == "open", Conversation.assignee_id.is_(None))
+    elif status_filter and status_filter != "all":
+        query = query.where(Conversation.status == status_filter)
+    if assignee == "me":
+        query = query.where(Conversation.assignee_id == agent.user_id)
+    elif assignee == "unassigned":
+        query = query.where(Conversation.assignee_id.is_(None))
+    if inbox_id is not None:
+        query = query.where(Conversation.inbox_id == inbox_id)
+    if before is not None:
+        cursor = await session.scalar(
+            select(Conversation.created_at).where(
+                Conversation.id == before, Conversation.account_id == agent.account_id
+            )
+        )
+        if cursor is not None:
+            query = query.where(Conversation.created_at < cursor)
+    rows = (await session.scalars(query.order_by(Conversation.created_at.desc()).limit(limit))).all()
+    return [service.conversation_out(c, explain=agent.role in ("owner", "admin")) for c in rows]
+
+
+@router.get("/{conversation_id}", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+async def get_conversation(
+    conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep
+) -> schemas.ConversationOut:
+    conversation = await service.get_conversation(session, agent.account_id, conversation_id)
+    return service.conversation_out(conversation, explain=agent.role in ("owner", "admin"))
+
+
+@router.get("/{conversation_id}/messages", response_model=list[schemas.MessageOut])
+async def list_messages(
+    conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, limit: int = Query(default=200, ge=1, le=1000)
+) -> list[schemas.MessageOut]:
+    await service.get_conversation(session, agent.account_id, conversation_id)
+    rows = (
+        await session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.account_id == agent.account_id)
+            .order_by(Message.created_at, Message.id)
+            .limit(limit)
+        )
+    ).all()
+    return [service.message_out(m) for m in rows]
+
+
+@router.post("/{conversation_id}/messages", status_code=status.HTTP_201_CREATED, response_model=schemas.MessageOut)
+async def reply(
+    conversation_id: uuid.UUID,
+    body: schemas.ReplyCreate,
+    agent: CurrentAgent,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> schemas.MessageOut:
+    async with atomic(session):
+        conversation = await service.get_conversation(session, agent.account_id, conversation_id)
+        message, event = await service.create_agent_reply(
+            session, conversation=conversation, agent_id=agent.user_id, text=body.text
+        )
+    # Committed with its event in the outbox: if Kafka is down now, the relay delivers it later.
+    await publish_staged(resources.sessionmaker, resources.bus, [event])
+    return service.message_out(message)

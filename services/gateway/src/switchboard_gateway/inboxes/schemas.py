@@ -1,0 +1,67 @@
+"""Inbox settings per channel. Secret fields are split off and stored encrypted, never returned."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+ChannelName = Literal["web", "slack", "messenger", "api"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class WebSettings(Strict):
+    allowed_origins: list[str] = Field(default_factory=list, max_length=50)
+    greeting: str | None = Field(default=None, max_length=500)
+
+
+class SlackSettings(Strict):
+    team_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9]+$")
+    channel_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9]+$")
+    bot_token: str = Field(min_length=10, max_length=255, pattern=r"^xox[bp]-")
+    bot_user_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9]+$")
+
+
+class MessengerSettings(Strict):
+    page_id: str = Field(min_length=1, max_length=32, pattern=r"^[0-9]+$")
+    page_access_token: str = Field(min_length=10, max_length=1024)
+
+
+class ApiSettings(Strict):
+    callback_url: AnyHttpUrl | None = None
+
+
+CHANNEL_SETTINGS: dict[str, type[Strict]] = {
+    "web": WebSettings,
+    "slack": SlackSettings,
+    "messenger": MessengerSettings,
+    "api": ApiSettings,
+}
+SECRET_FIELDS: dict[str, frozenset[str]] = {
+    "web": frozenset(),
+    "slack": frozenset({"bot_token"}),
+    "messenger": frozenset({"page_access_token"}),
+    "api": frozenset(),
+}
+
+
+class InboxCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    channel: ChannelName
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class InboxOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    channel: ChannelName
+    widget_token: str | None = None
+    settings: dict[str, Any]
+    created_at: datetime
+    # Shown once, at creation (API inbox signing secret).
+    secret: str | None = None

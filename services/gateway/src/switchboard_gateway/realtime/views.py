@@ -1,0 +1,93 @@
+"""The agent socket and presence."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Literal
+
+from fastapi import APIRouter, WebSocket
+from pydantic import BaseModel, ConfigDict
+from switchboard_common import presence
+from switchboard_common.errors import AppError
+from switchboard_common.events import AgentPresenceChanged, AgentPresencePayload
+from switchboard_common.runtime import Resources
+
+from switchboard_gateway.deps import AgentPrincipal, CurrentAgent, ResourcesDep, authenticate_agent
+from switchboard_gateway.realtime.sockets import CLOSE_POLICY_VIOLATION, serve_stream, stream_start_id
+
+router = APIRouter(prefix="/api/v1", tags=["realtime"])
+
+
+class PresenceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["online", "away", "offline"]
+
+
+class PresenceOut(BaseModel):
+    agent_id: uuid.UUID
+    status: str
+
+
+async def change_presence(resources: Resources, agent: AgentPrincipal, status: str) -> None:
+    previous = await presence.set_status(resources.redis, resources.keys, agent.account_id, agent.user_id, status)
+    if previous != status:
+        await resources.bus.publish(
+            AgentPresenceChanged(
+                tenant_id=agent.account_id, payload=AgentPresencePayload(agent_id=agent.user_id, status=status)
+            )
+        )  # type: ignore[arg-type]
+
+
+@router.put("/presence", response_model=PresenceOut)
+async def put_presence(body: PresenceUpdate, agent: CurrentAgent, resources: ResourcesDep) -> PresenceOut:
+    await change_presence(resources, agent, body.status)
+    return PresenceOut(agent_id=agent.user_id, status=body.status)
+
+
+@router.websocket("/ws")
+async def agent_socket(websocket: WebSocket, token: str | None = None, last_event_id: str | None = None) -> None:
+    resources: Resources = websocket.app.state.resources
+    try:
+        async with resources.sessionmaker() as session:
+            agent = await authenticate_agent(token, resources, session)
+    except AppError as exc:
+        await websocket.close(code=CLOSE_POLICY_VIOLATION, reason=exc.code)
+        return
+    await websocket.accept()
+    registry = websocket.app.state.sockets
+    registry.add(websocket)
+    connection_id = uuid.uuid4().hex
+    stream = resources.keys.agent_stream(agent.user_id)
+    try:
+        start = await stream_start_id(resources.redis, stream, last_event_id)
+        await presence.add_connection(resources.redis, resources.keys, agent.user_id, connection_id)
+        # A connected agent is online.
+        await change_presence(resources, agent, "online")
+        await websocket.send_text(
+            json.dumps({"type": "session.ready", "agent_id": str(agent.user_id), "last_event_id": start})
+        )
+
+        async def on_message(message: dict[str, Any]) -> None:
+            if message.get("type") == "presence" and message.get("status") in ("online", "away", "offline"):
+                await change_presence(resources, agent, message["status"])
+
+        async def beat() -> None:
+            await presence.heartbeat(resources.redis, resources.keys, agent.user_id, connection_id)
+
+        await serve_stream(
+            websocket,
+            redis=resources.redis,
+            stream=stream,
+            start_id=start,
+            kind="agent",
+            on_client_message=on_message,
+            heartbeat=beat,
+            heartbeat_seconds=websocket.app.state.settings.ws_heartbeat_seconds,
+        )
+    finally:
+        registry.discard(websocket)
+        remaining = await presence.remove_connection(resources.redis, resources.keys, agent.user_id, connection_id)
+        if remaining == 0 and not registry.closing:
+            await change_presence(resources, agent, "offline")

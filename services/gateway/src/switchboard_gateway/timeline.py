@@ -1,0 +1,190 @@
+"""The gateway's consumer: stores inbound messages and pushes each event to the sockets it concerns.
+
+Runs in the shared group ``gateway-timeline`` (one replica handles each event). Effects are idempotent:
+messages are inserted ``ON CONFLICT DO NOTHING`` and socket pushes go through ``push_once`` keyed by the
+event id, so a redelivery after a crash changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.db import transaction
+from switchboard_common.db.models import Conversation, Message
+from switchboard_common.events import (
+    ConversationAssigned,
+    ConversationQueued,
+    ConversationStatusChanged,
+    Event,
+    MessageCreated,
+    MessageDeliveryUpdated,
+)
+from switchboard_common.runtime import Resources
+
+from switchboard_gateway.conversations.service import conversation_out, message_out
+
+RECENT_MESSAGES_ON_ASSIGN = 50
+
+
+def message_frame(event: MessageCreated) -> dict[str, Any]:
+    p = event.payload
+    return {
+        "type": "message.created",
+        "event_id": str(event.event_id),
+        "conversation_id": str(event.conversation_id),
+        "message": {
+            "id": str(p.message_id),
+            "direction": p.direction,
+            "sender_type": p.sender_type,
+            "sender_id": str(p.sender_id) if p.sender_id else None,
+            "text": p.text,
+            "attachments": [a.model_dump(mode="json") for a in p.attachments],
+            "created_at": p.created_at.isoformat(),
+        },
+    }
+
+
+class Timeline:
+    def __init__(self, resources: Resources) -> None:
+        self.res = resources
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(
+            self.res.settings,
+            group="gateway-timeline",
+            topics=[CONVERSATIONS_TOPIC],
+            handler=self.handle,
+            bus=self.res.bus,
+        )
+
+    async def handle(self, event: Event, _record: ConsumerRecord) -> None:
+        if isinstance(event, MessageCreated):
+            await self._on_message(event)
+        elif isinstance(event, ConversationAssigned):
+            await self._on_assigned(event)
+        elif isinstance(event, ConversationStatusChanged | ConversationQueued):
+            await self._push_to_assignee(
+                event.conversation_id,
+                event,
+                {
+                    "type": event.type,
+                    "event_id": str(event.event_id),
+                    "conversation_id": str(event.conversation_id),
+                    **event.payload.model_dump(mode="json"),
+                },
+            )
+        elif isinstance(event, MessageDeliveryUpdated):
+            await self._on_delivery(event)
+
+    async def _on_message(self, event: MessageCreated) -> None:
+        p = event.payload
+        async with transaction(self.res.sessionmaker) as session:
+            row = (
+                await session.execute(
+                    select(Conversation.assignee_id).where(
+                        Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
+                    )
+                )
+            ).first()
+            if row is None:
+                return  # the conversation was erased: nothing to store or show
+            assignee = row.assignee_id
+            await session.execute(
+                insert(Message)
+                .values(
+                    id=p.message_id,
+                    account_id=event.tenant_id,
+                    conversation_id=event.conversation_id,
+                    direction=p.direction,
+                    sender_type=p.sender_type,
+                    sender_id=p.sender_id,
+                    text=p.text,
+                    attachments=[a.model_dump(mode="json") for a in p.attachments],
+                    external_id=p.external_id,
+                    delivery_status=None if p.direction == "inbound" else "pending",
+                    created_at=p.created_at,
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            if p.direction == "inbound":
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == event.conversation_id)
+                    .values(last_message_at=p.created_at)
+                )
+        # Agents see customer and bot turns live; an agent's own reply is already on their screen.
+        if assignee is not None and not (p.sender_type == "agent" and p.sender_id == assignee):
+            await self.res.streams.push_once(
+                self.res.keys.agent_stream(assignee), str(event.event_id), message_frame(event)
+            )
+
+    async def _on_assigned(self, event: ConversationAssigned) -> None:
+        async with self.res.sessionmaker() as session:
+            conversation = await session.get(Conversation, event.conversation_id)
+            if conversation is None:
+                return
+            messages = (
+                await session.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == event.conversation_id)
+                    .order_by(Message.created_at.desc(), Message.id)
+                    .limit(RECENT_MESSAGES_ON_ASSIGN)
+                )
+            ).all()
+        frame = {
+            "type": "conversation.assigned",
+            "event_id": str(event.event_id),
+            "conversation_id": str(event.conversation_id),
+            "agent_id": str(event.payload.agent_id),
+            "conversation": conversation_out(conversation).model_dump(mode="json"),
+            "messages": [message_out(m).model_dump(mode="json") for m in reversed(messages)],
+        }
+        # The event's agent, not the row's current assignee: a later reassignment has its own event.
+        frame["conversation"]["assignee_id"] = str(event.payload.agent_id)
+        await self.res.streams.push_once(self.res.keys.agent_stream(event.payload.agent_id), str(event.event_id), frame)
+        previous = event.payload.previous_agent_id
+        if previous is not None and previous != event.payload.agent_id:
+            await self.res.streams.push_once(
+                self.res.keys.agent_stream(previous),
+                str(event.event_id),
+                {
+                    "type": "conversation.unassigned",
+                    "event_id": str(event.event_id),
+                    "conversation_id": str(event.conversation_id),
+                    "agent_id": str(event.payload.agent_id),
+                },
+            )
+
+    async def _on_delivery(self, event: MessageDeliveryUpdated) -> None:
+        p = event.payload
+        async with transaction(self.res.sessionmaker) as session:
+            await session.execute(
+                update(Message)
+                .where(Message.id == p.message_id, Message.account_id == event.tenant_id)
+                # Never step back: a late "sent" must not overwrite "read".
+                .where(Message.delivery_status.is_distinct_from("read"))
+                .values(delivery_status=p.status, delivery_error=p.reason)
+            )
+        await self._push_to_assignee(
+            event.conversation_id,
+            event,
+            {
+                "type": event.type,
+                "event_id": str(event.event_id),
+                "conversation_id": str(event.conversation_id),
+                "message_id": str(p.message_id),
+                "status": p.status,
+                "reason": p.reason,
+            },
+        )
+
+    async def _push_to_assignee(self, conversation_id: uuid.UUID, event: Event, frame: dict[str, Any]) -> None:
+        async with self.res.sessionmaker() as session:
+            assignee = await session.scalar(select(Conversation.assignee_id).where(Conversation.id == conversation_id))
+        if assignee is not None:
+            await self.res.streams.push_once(self.res.keys.agent_stream(assignee), str(event.event_id), frame)

@@ -1,0 +1,200 @@
+"""The website widget's visitor API: sessions, messages, and the visitor socket."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Query, WebSocket, status
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from sqlalchemy import select
+from switchboard_common import tokens
+from switchboard_common.db import atomic
+from switchboard_common.db.models import Conversation, Inbox, Message
+from switchboard_common.errors import AppError
+from switchboard_common.ingest import (
+    inbound_message_events,
+    message_id_for,
+    open_conversation,
+    resolve_contact,
+)
+
+from switchboard_gateway.deps import CurrentVisitor, ResourcesDep, SessionDep, authenticate_visitor
+from switchboard_gateway.realtime.sockets import CLOSE_POLICY_VIOLATION, serve_stream, stream_start_id
+
+router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
+
+DEDUPE_TTL_SECONDS = 24 * 3600
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SessionCreate(Strict):
+    widget_token: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+
+
+class SessionOut(BaseModel):
+    visitor_token: str
+    contact_id: uuid.UUID
+
+
+class VisitorMessageCreate(Strict):
+    text: str = Field(min_length=1, max_length=10000)
+    client_message_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class VisitorMessageAccepted(BaseModel):
+    message_id: uuid.UUID
+    conversation_id: uuid.UUID
+
+
+class VisitorMessageOut(BaseModel):
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    direction: str
+    sender_type: str
+    text: str | None
+    created_at: Any
+
+
+@router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionOut)
+async def create_session(body: SessionCreate, session: SessionDep, resources: ResourcesDep) -> SessionOut:
+    inbox = await session.scalar(select(Inbox).where(Inbox.widget_token == body.widget_token, Inbox.channel == "web"))
+    if inbox is None:
+        raise AppError(404, "unknown_widget", "no web inbox has this widget token")
+    async with atomic(session):
+        # Each widget session is its own identity: an unverified e-mail never merges into another contact.
+        contact_id = await resolve_contact(
+            session,
+            account_id=inbox.account_id,
+            channel="web",
+            external_id=f"visitor:{uuid.uuid4()}",
+            name=body.name,
+            email=str(body.email) if body.email else None,
+        )
+    token = tokens.issue(
+        resources.settings.secret_key,
+        kind="visitor",
+        subject=contact_id,
+        account_id=inbox.account_id,
+        inbox_id=inbox.id,
+        ttl_seconds=resources.settings.visitor_token_ttl_seconds,
+    )
+    return SessionOut(visitor_token=token, contact_id=contact_id)
+
+
+@router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=VisitorMessageAccepted)
+async def post_message(
+    body: VisitorMessageCreate, visitor: CurrentVisitor, session: SessionDep, resources: ResourcesDep
+) -> VisitorMessageAccepted:
+    if body.client_message_id:
+        message_id = message_id_for(visitor.account_id, f"web:{visitor.contact_id}", body.client_message_id)
+        dedupe_key = resources.keys.dedupe("web", str(message_id))
+        seen = await resources.redis.get(dedupe_key)
+        if seen:
+            return VisitorMessageAccepted(message_id=message_id, conversation_id=uuid.UUID(seen))
+        stored = await session.scalar(select(Message.conversation_id).where(Message.id == message_id))
+        if stored is not None:
+            return VisitorMessageAccepted(message_id=message_id, conversation_id=stored)
+    else:
+        message_id, dedupe_key = uuid.uuid4(), None
+    async with atomic(session):
+        conversation_id, created = await open_conversation(
+            session,
+            account_id=visitor.account_id,
+            inbox_id=visitor.inbox_id,
+            contact_id=visitor.contact_id,
+            channel="web",
+        )
+    events = inbound_message_events(
+        account_id=visitor.account_id,
+        inbox_id=visitor.inbox_id,
+        contact_id=visitor.contact_id,
+        conversation_id=conversation_id,
+        conversation_created=created,
+        channel="web",
+        message_id=message_id,
+        text_body=body.text,
+        external_id=body.client_message_id,
+    )
+    try:
+        await resources.bus.publish_many(events)
+    except Exception as exc:
+        raise AppError(503, "unavailable", "message not accepted; retry with the same client_message_id") from exc
+    if dedupe_key:
+        # Recorded only once durably on Kafka: a retry of a failed attempt must publish again.
+        await resources.redis.set(dedupe_key, str(conversation_id), ex=DEDUPE_TTL_SECONDS)
+    return VisitorMessageAccepted(message_id=message_id, conversation_id=conversation_id)
+
+
+@router.get("/messages", response_model=list[VisitorMessageOut])
+async def list_messages(
+    visitor: CurrentVisitor, session: SessionDep, limit: int = Query(default=100, ge=1, le=500)
+) -> list[VisitorMessageOut]:
+    """The visitor's own conversation history in this inbox (newest conversation first)."""
+    rows = (
+        (
+            await session.execute(
+                select(Message)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(
+                    Conversation.contact_id == visitor.contact_id,
+                    Conversation.inbox_id == visitor.inbox_id,
+                    Message.account_id == visitor.account_id,
+                )
+                .order_by(Message.created_at.desc(), Message.id)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [
+        VisitorMessageOut(
+            id=m.id,
+            conversation_id=m.conversation_id,
+            direction=m.direction,
+            sender_type=m.sender_type,
+            text=m.text,
+            created_at=m.created_at,
+        )
+        for m in reversed(rows)
+    ]
+
+
+@router.websocket("/ws")
+async def visitor_socket(websocket: WebSocket, token: str | None = None, last_event_id: str | None = None) -> None:
+    resources = websocket.app.state.resources
+    try:
+        visitor = authenticate_visitor(token, resources)
+    except AppError as exc:
+        await websocket.close(code=CLOSE_POLICY_VIOLATION, reason=exc.code)
+        return
+    await websocket.accept()
+    registry = websocket.app.state.sockets
+    registry.add(websocket)
+    stream = resources.keys.contact_stream(visitor.contact_id)
+    try:
+        start = await stream_start_id(resources.redis, stream, last_event_id)
+        await websocket.send_text(
+            json.dumps({"type": "session.ready", "contact_id": str(visitor.contact_id), "last_event_id": start})
+        )
+
+        async def on_message(_message: dict[str, Any]) -> None:
+            return None
+
+        await serve_stream(
+            websocket,
+            redis=resources.redis,
+            stream=stream,
+            start_id=start,
+            kind="visitor",
+            on_client_message=on_message,
+        )
+    finally:
+        registry.discard(websocket)

@@ -1,0 +1,1 @@
+"""Privacy: data-subject requests, consent, retention and account lifecycle across every store."""

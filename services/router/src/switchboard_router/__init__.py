@@ -1,0 +1,1 @@
+"""Router: assigns conversations to agents (presence, capacity, queue), safe with several replicas."""

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from switchboard_common.events import (
+    EVENT_CLASSES,
+    MessageCreated,
+    MessageCreatedPayload,
+    UnknownEventType,
+    json_schema,
+    parse_event,
+    serialize_event,
+    utcnow,
+)
+
+SCHEMA_FILE = Path(__file__).parents[1] / "docs" / "events.schema.json"
+
+
+def test_checked_in_schema_matches_the_models() -> None:
+    assert json.loads(SCHEMA_FILE.read_text()) == json.loads(json.dumps(json_schema())), (
+        "docs/events.schema.json is stale: run `make schema`"
+    )
+
+
+def test_every_event_type_is_in_the_schema() -> None:
+    schema_types = {
+        d["properties"]["type"]["const"]
+        for d in json_schema()["$defs"].values()
+        if "type" in d.get("properties", {}) and "const" in d["properties"]["type"]
+    }
+    assert schema_types == set(EVENT_CLASSES)
+
+
+def _message(text: str) -> MessageCreated:
+    conversation = uuid.uuid4()
+    return MessageCreated(
+        tenant_id=uuid.uuid4(),
+        conversation_id=conversation,
+        payload=MessageCreatedPayload(
+            message_id=uuid.uuid4(),
+            inbox_id=uuid.uuid4(),
+            contact_id=uuid.uuid4(),
+            channel="web",
+            direction="inbound",
+            sender_type="contact",
+            text=text,
+            created_at=utcnow(),
+        ),
+    )
+
+
+@given(st.text(max_size=200))
+def test_round_trip(text: str) -> None:
+    event = _message(text)
+    assert parse_event(serialize_event(event)) == event
+
+
+def test_partition_key_is_the_conversation() -> None:
+    event = _message("hi")
+    assert event.partition_key() == str(event.conversation_id).encode()
+    assert event.schema_version == 1
+
+
+def test_unknown_types_are_recognised_not_crashed_on() -> None:
+    with pytest.raises(UnknownEventType):
+        parse_event(b'{"type": "from.the.future", "schema_version": 2}')
+
+
+def test_personal_fields_are_marked() -> None:
+    payload = json_schema()["$defs"]["MessageCreatedPayload"]["properties"]
+    assert payload["text"].get("personal") is True
