@@ -7,6 +7,7 @@ from sqlalchemy import select
 from switchboard_common import presence
 from switchboard_common.db import atomic
 from switchboard_common.db.models import Account, User
+from switchboard_common.errors import AppError
 
 from switchboard_gateway.accounts import schemas, service
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
@@ -57,8 +58,6 @@ async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) 
 @router.post("/agents", status_code=status.HTTP_201_CREATED, response_model=schemas.AgentOut)
 async def create_agent(body: schemas.AgentCreate, admin: AdminAgent, session: SessionDep) -> schemas.AgentOut:
     if body.role == "owner" and admin.role != "owner":
-        from switchboard_common.errors import AppError
-
         raise AppError(403, "forbidden", "only an owner can create another owner")
     async with atomic(session):
         user = await service.create_agent(
@@ -101,8 +100,6 @@ async def update_agent(
         user = await service.get_agent(session, admin.account_id, agent_id)
         changes = body.model_dump(exclude_unset=True)
         if changes.get("role") == "owner" and admin.role != "owner":
-            from switchboard_common.errors import AppError
-
             raise AppError(403, "forbidden", "only an owner can grant the owner role")
         for field, value in changes.items():
             setattr(user, field, value)
