@@ -206,6 +206,8 @@ class EventConsumer:
             auto_offset_reset="latest" if self.broadcast else "earliest",
             isolation_level="read_committed",
             max_poll_records=200,
+            # Low fetch wait: events are small and latency to the agent matters more than fetch batching.
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             session_timeout_ms=10000,
             heartbeat_interval_ms=1000,
             client_id=f"{self.settings.service_name}-{self.group}",

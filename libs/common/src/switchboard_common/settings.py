@@ -33,6 +33,8 @@ class CommonSettings(BaseSettings):
     kafka_namespace: str = "switchboard"
     kafka_topic_partitions: int = 12
     kafka_enable_idempotence: bool = False
+    # How long the broker may hold a fetch waiting for data (ms): bounds idle latency of every consumer hop.
+    kafka_fetch_max_wait_ms: int = 20
     # Redis key prefix, for the same reason.
     redis_namespace: str = "sb"
 
