@@ -6,6 +6,7 @@ python -m switchboard_devstack run [--port 8000] [--data-dir .switchboard]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import os
 import sys
@@ -21,8 +22,18 @@ def _print_table(rows: list[tuple[str, str]]) -> None:
         print(f"  {label.ljust(width)}  {value}", flush=True)
 
 
+def _stop_with_parent() -> None:
+    """SIGTERM to `make` (our parent) reaches us too: we get SIGTERM when it exits, and shut down cleanly."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def run(port: int, data_dir: Path) -> int:
     started = time.monotonic()
+    _stop_with_parent()
     data_dir.mkdir(parents=True, exist_ok=True)
     stack = LocalStack(data_dir, durable=True)
     print(f"switchboard: starting local servers in {data_dir} ...", flush=True)

@@ -156,12 +156,10 @@ class PostgresServer(ManagedServer):
                 mode = parent.stat().st_mode
                 if mode & 0o005 != 0o005:
                     parent.chmod(mode | 0o005)
-        lib = self.bin.parent / "lib"
         for root, dirs, _files in os.walk(self.bin.parent):
-            for d in dirs:
-                p = Path(root) / d
-                p.chmod(p.stat().st_mode | 0o005)
-        del lib
+            for name in dirs:
+                path = Path(root) / name
+                path.chmod(path.stat().st_mode | 0o005)
 
     def prepare(self) -> None:
         super().prepare()
