@@ -6,8 +6,8 @@ python -m switchboard_devstack run [--port 8000] [--data-dir .switchboard]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
+import contextlib
 import os
 import sys
 import time
