@@ -86,14 +86,14 @@ class Timeline:
         async with transaction(self.res.sessionmaker) as session:
             row = (
                 await session.execute(
-                    select(Conversation.assignee_id).where(
+                    select(Conversation.timeline_assignee_id).where(
                         Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
                     )
                 )
             ).first()
             if row is None:
                 return  # the conversation was erased: nothing to store or show
-            assignee = row.assignee_id
+            assignee = row.timeline_assignee_id
             await session.execute(
                 insert(Message)
                 .values(
@@ -124,10 +124,13 @@ class Timeline:
             )
 
     async def _on_assigned(self, event: ConversationAssigned) -> None:
-        async with self.res.sessionmaker() as session:
-            conversation = await session.get(Conversation, event.conversation_id)
+        async with transaction(self.res.sessionmaker) as session:
+            conversation = await session.get(Conversation, event.conversation_id, with_for_update=True)
             if conversation is None:
                 return
+            # From here on (in event order) this agent gets the conversation's messages one by one; the ones
+            # stored before this point travel inside the assignment frame.
+            conversation.timeline_assignee_id = event.payload.agent_id
             messages = (
                 await session.scalars(
                     select(Message)
@@ -185,6 +188,8 @@ class Timeline:
 
     async def _push_to_assignee(self, conversation_id: uuid.UUID, event: Event, frame: dict[str, Any]) -> None:
         async with self.res.sessionmaker() as session:
-            assignee = await session.scalar(select(Conversation.assignee_id).where(Conversation.id == conversation_id))
+            assignee = await session.scalar(
+                select(Conversation.timeline_assignee_id).where(Conversation.id == conversation_id)
+            )
         if assignee is not None:
             await self.res.streams.push_once(self.res.keys.agent_stream(assignee), str(event.event_id), frame)

@@ -118,6 +118,9 @@ class Conversation(UUIDPk, Timestamps, Base):
     routing_explanation: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     # Bumped on every (re)assignment; part of the assignment event's id, so a replay is recognisable.
     assignment_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The agent the gateway timeline has announced the conversation to, set in event order: messages are
+    # pushed to this agent, so nobody sees a message before (or twice with) its conversation.assigned frame.
+    timeline_assignee_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
 
 
 class Message(Timestamps, Base):

@@ -123,6 +123,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("routing_explanation", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("assignment_version", sa.Integer(), nullable=False),
+        sa.Column("timeline_assignee_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
