@@ -98,6 +98,32 @@ class ConversationAssignedPayload(Payload):
     inbox_id: uuid.UUID
     strategy: str
     explanation: dict[str, Any] = Field(default_factory=dict)
+    # Why: "routed", "claimed", "manual", "transfer", "offer_accepted" (see docs/routing.md).
+    reason: str | None = None
+    note: str | None = Field(default=None, json_schema_extra=Personal)
+
+
+class ConversationOfferedPayload(Payload):
+    agent_id: uuid.UUID
+    inbox_id: uuid.UUID
+    expires_at: datetime
+    strategy: str
+    explanation: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConversationUnassignedPayload(Payload):
+    agent_id: uuid.UUID | None = None
+    inbox_id: uuid.UUID
+    # "manual", "no_reply", "agent_offline", "transfer_to_team", "offer_missed", "offer_rejected"
+    reason: str
+    team_id: uuid.UUID | None = None
+    actor_id: uuid.UUID | None = None
+    note: str | None = Field(default=None, json_schema_extra=Personal)
+
+
+class ConversationEscalatedPayload(Payload):
+    inbox_id: uuid.UUID
+    priority: int
 
 
 class ConversationQueuedPayload(Payload):
@@ -110,6 +136,23 @@ class ConversationStatusPayload(Payload):
     inbox_id: uuid.UUID
     status: ConversationStatus
     actor_id: uuid.UUID | None = None
+    # Bot handoff parameters for routing, when a bot hands over: {"skills": [...], "preferred_skills": [...],
+    # "language": "fr", "priority": 1, "team_id": "..."} (all optional).
+    handoff: dict[str, Any] | None = None
+
+
+class InboundMessagePayload(Payload):
+    """A customer's message as the channel delivered it, before contact and conversation are resolved."""
+
+    inbox_id: uuid.UUID
+    channel: Channel
+    external_contact_id: str
+    contact_name: str | None = Field(default=None, json_schema_extra=Personal)
+    contact_email: str | None = Field(default=None, json_schema_extra=Personal)
+    external_message_id: str
+    text: str | None = Field(default=None, json_schema_extra=Personal)
+    attachments: list[Attachment] = Field(default_factory=list)
+    sent_at: datetime
 
 
 class AgentPresencePayload(Payload):
@@ -150,6 +193,24 @@ class ConversationQueued(Event):
     payload: ConversationQueuedPayload
 
 
+class ConversationOffered(Event):
+    type: Literal["conversation.offered"] = "conversation.offered"
+    conversation_id: uuid.UUID
+    payload: ConversationOfferedPayload
+
+
+class ConversationUnassigned(Event):
+    type: Literal["conversation.unassigned"] = "conversation.unassigned"
+    conversation_id: uuid.UUID
+    payload: ConversationUnassignedPayload
+
+
+class ConversationEscalated(Event):
+    type: Literal["conversation.escalated"] = "conversation.escalated"
+    conversation_id: uuid.UUID
+    payload: ConversationEscalatedPayload
+
+
 class ConversationStatusChanged(Event):
     type: Literal["conversation.status_changed"] = "conversation.status_changed"
     conversation_id: uuid.UUID
@@ -164,6 +225,18 @@ class AgentPresenceChanged(Event):
     payload: AgentPresencePayload
 
 
+class InboundMessageReceived(Event):
+    """Published by a webhook's ack path on the inbound topic, keyed by inbox and customer so one customer's
+    messages stay in order; the connectors' ingest worker resolves contact and conversation."""
+
+    topic_name: ClassVar[str] = "inbound"
+    type: Literal["inbound.message_received"] = "inbound.message_received"
+    payload: InboundMessagePayload
+
+    def partition_key(self) -> bytes:
+        return f"{self.payload.inbox_id}:{self.payload.external_contact_id}".encode()
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ConversationCreated,
     MessageCreated,
@@ -172,6 +245,10 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ConversationQueued,
     ConversationStatusChanged,
     AgentPresenceChanged,
+    InboundMessageReceived,
+    ConversationOffered,
+    ConversationUnassigned,
+    ConversationEscalated,
 )
 EVENT_CLASSES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in EVENT_TYPES}
 
@@ -182,7 +259,11 @@ AnyEvent = Annotated[
     | ConversationAssigned
     | ConversationQueued
     | ConversationStatusChanged
-    | AgentPresenceChanged,
+    | AgentPresenceChanged
+    | InboundMessageReceived
+    | ConversationOffered
+    | ConversationUnassigned
+    | ConversationEscalated,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(AnyEvent)

@@ -68,3 +68,56 @@ async def online_agents(redis: Redis, keys: Keys, tenant_id: uuid.UUID) -> set[u
             pipe.zcount(keys.agent_connections(agent), now, "+inf")
         counts = await pipe.execute()
     return {agent for agent, count in zip(candidates, counts, strict=True) if count > 0}
+
+
+# --- grace period -------------------------------------------------------------------------------------
+# A dropped socket is not a logout: the gateway schedules the agent here when their last connection closes;
+# a router replica claims the entry once due and, if the agent has not reconnected, sets them offline.
+
+DEFAULT_GRACE_SECONDS = 30
+
+_CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local claimed = {}
+for _, member in ipairs(due) do
+  if redis.call('ZREM', KEYS[1], member) == 1 then table.insert(claimed, member) end
+end
+return claimed
+"""
+
+
+def grace_key(keys: Keys) -> str:
+    return f"{keys.ns}:presence:grace"
+
+
+async def schedule_offline(
+    redis: Redis,
+    keys: Keys,
+    tenant_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    *,
+    grace_seconds: float,
+    now: float | None = None,
+) -> None:
+    due = (time.time() if now is None else now) + grace_seconds
+    await redis.zadd(grace_key(keys), {f"{tenant_id}:{agent_id}": due})
+
+
+async def cancel_offline(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
+    await redis.zrem(grace_key(keys), f"{tenant_id}:{agent_id}")
+
+
+async def claim_due_offline(
+    redis: Redis, keys: Keys, *, now: float | None = None, limit: int = 100
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Atomically takes due entries: with several replicas each entry goes to exactly one."""
+    members = await redis.eval(_CLAIM_DUE, 1, grace_key(keys), time.time() if now is None else now, limit)
+    claimed = []
+    for member in members or []:
+        tenant, agent = str(member).split(":", 1)
+        claimed.append((uuid.UUID(tenant), uuid.UUID(agent)))
+    return claimed
+
+
+async def live_connections(redis: Redis, keys: Keys, agent_id: uuid.UUID, *, now: float | None = None) -> int:
+    return int(await redis.zcount(keys.agent_connections(agent_id), time.time() if now is None else now, "+inf"))

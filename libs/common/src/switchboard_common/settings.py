@@ -54,6 +54,15 @@ class CommonSettings(BaseSettings):
 
     db_pool_size: int = Field(default=10, ge=1)
 
+    # Outgoing calls to user-given URLs (API inbox callbacks, account webhooks).
+    outbound_allow_private: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 2.0
+    webhook_retry_max_seconds: float = 300.0
+    webhook_max_attempts: int = Field(default=12, ge=1)
+    # Deliveries that finally failed in a row before a subscription is disabled and its owner told.
+    webhook_disable_after_failures: int = Field(default=5, ge=1)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> CommonSettings:
         if self.environment == "production":

@@ -21,7 +21,7 @@ DELIVERY_NAMESPACE = uuid.UUID("9d3c1c0e-6f5b-4d7e-b1a4-2c8f5e7a9b10")
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    status: str  # "sent" or "failed"
+    status: str  # "sent", "failed", or "queued" (a worker reports the outcome later)
     reason: str | None = None
     external_id: str | None = None
 
@@ -80,16 +80,27 @@ class OutboundDispatcher:
         else:
             result = await sender.deliver(event)
         metrics.OUTBOUND_DELIVERIES.labels(event.payload.channel, result.status).inc()
-        await self.res.bus.publish(
-            MessageDeliveryUpdated(
-                event_id=uuid.uuid5(DELIVERY_NAMESPACE, f"{event.payload.message_id}:{result.status}"),
-                tenant_id=event.tenant_id,
-                conversation_id=event.conversation_id,
-                payload=MessageDeliveryPayload(
-                    message_id=event.payload.message_id,
-                    status=result.status,  # type: ignore[arg-type]
-                    reason=result.reason,
-                    external_id=result.external_id,
-                ),
-            )
+        if result.status == "queued":
+            return
+        await publish_delivery_update(
+            self.res, event.tenant_id, event.conversation_id, event.payload.message_id, result
         )
+
+
+async def publish_delivery_update(
+    res: Resources, tenant_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID, result: DeliveryResult
+) -> None:
+    """Tells the agent what happened to a reply (deterministic id: repeating it changes nothing)."""
+    await res.bus.publish(
+        MessageDeliveryUpdated(
+            event_id=uuid.uuid5(DELIVERY_NAMESPACE, f"{message_id}:{result.status}"),
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            payload=MessageDeliveryPayload(
+                message_id=message_id,
+                status=result.status,  # type: ignore[arg-type]
+                reason=result.reason,
+                external_id=result.external_id,
+            ),
+        )
+    )

@@ -9,12 +9,17 @@ from switchboard_common.runtime import Resources
 from switchboard_common.service import BackgroundWorkers, create_service_app
 
 from switchboard_gateway.accounts.views import router as accounts_router
+from switchboard_gateway.contacts.views import router as contacts_router
+from switchboard_gateway.conversations.actions import router as conversation_actions_router
 from switchboard_gateway.conversations.views import router as conversations_router
 from switchboard_gateway.inboxes.views import router as inboxes_router
 from switchboard_gateway.realtime.sockets import SocketRegistry
 from switchboard_gateway.realtime.views import router as realtime_router
 from switchboard_gateway.settings import GatewaySettings
 from switchboard_gateway.timeline import Timeline
+from switchboard_gateway.web.views import config_router as widget_config_router
+from switchboard_gateway.web.views import router as web_router
+from switchboard_gateway.webhooks.views import router as webhooks_router
 from switchboard_gateway.widget.views import router as widget_router
 
 
@@ -49,6 +54,17 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool = T
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],
     )
-    for router in (accounts_router, inboxes_router, conversations_router, realtime_router, widget_router):
+    for router in (
+        accounts_router,
+        inboxes_router,
+        conversations_router,
+        conversation_actions_router,
+        realtime_router,
+        widget_router,
+        webhooks_router,
+        contacts_router,
+        widget_config_router,
+        web_router,
+    ):
         app.include_router(router)
     return app

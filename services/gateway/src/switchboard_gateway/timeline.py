@@ -7,6 +7,7 @@ event id, so a redelivery after a crash changes nothing twice.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
 from switchboard_common.db import transaction
-from switchboard_common.db.models import Conversation, Message
+from switchboard_common.db.models import Conversation, Inbox, Message
 from switchboard_common.events import (
     ConversationAssigned,
     ConversationQueued,
@@ -29,6 +30,8 @@ from switchboard_common.runtime import Resources
 from switchboard_gateway.conversations.service import conversation_out, message_out
 
 RECENT_MESSAGES_ON_ASSIGN = 50
+# Pass-through content waiting for its first agent is dropped after this long.
+RELAY_TTL_SECONDS = 3600
 
 
 def message_frame(event: MessageCreated) -> dict[str, Any]:
@@ -86,14 +89,16 @@ class Timeline:
         async with transaction(self.res.sessionmaker) as session:
             row = (
                 await session.execute(
-                    select(Conversation.timeline_assignee_id).where(
-                        Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
-                    )
+                    select(Conversation.timeline_assignee_id, Inbox.settings)
+                    .join(Inbox, Inbox.id == Conversation.inbox_id)
+                    .where(Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id)
                 )
             ).first()
             if row is None:
                 return  # the conversation was erased: nothing to store or show
             assignee = row.timeline_assignee_id
+            # Pass-through inboxes: the content is delivered (frames below) but never stored.
+            stored = not (row.settings or {}).get("pass_through")
             await session.execute(
                 insert(Message)
                 .values(
@@ -103,8 +108,8 @@ class Timeline:
                     direction=p.direction,
                     sender_type=p.sender_type,
                     sender_id=p.sender_id,
-                    text=p.text,
-                    attachments=[a.model_dump(mode="json") for a in p.attachments],
+                    text=p.text if stored else None,
+                    attachments=[a.model_dump(mode="json") for a in p.attachments] if stored else [],
                     external_id=p.external_id,
                     delivery_status=None if p.direction == "inbound" else "pending",
                     created_at=p.created_at,
@@ -117,6 +122,11 @@ class Timeline:
                     .where(Conversation.id == event.conversation_id)
                     .values(last_message_at=p.created_at)
                 )
+        if not stored and assignee is None:
+            # Nobody to hand it to yet: hold the content briefly in Redis, only until an agent receives it.
+            key = self._relay_key(event.conversation_id)
+            await self.res.redis.rpush(key, json.dumps(message_frame(event)["message"]))
+            await self.res.redis.expire(key, RELAY_TTL_SECONDS)
         # Agents see customer and bot turns live; an agent's own reply is already on their screen.
         if assignee is not None and not (p.sender_type == "agent" and p.sender_id == assignee):
             await self.res.streams.push_once(
@@ -139,17 +149,26 @@ class Timeline:
                     .limit(RECENT_MESSAGES_ON_ASSIGN)
                 )
             ).all()
+        held = {
+            m["id"]: m
+            for m in map(json.loads, await self.res.redis.lrange(self._relay_key(event.conversation_id), 0, -1))
+        }
         frame = {
             "type": "conversation.assigned",
             "event_id": str(event.event_id),
             "conversation_id": str(event.conversation_id),
             "agent_id": str(event.payload.agent_id),
             "conversation": conversation_out(conversation).model_dump(mode="json"),
-            "messages": [message_out(m).model_dump(mode="json") for m in reversed(messages)],
+            "messages": [
+                {**out, "text": held[out["id"]]["text"]} if out["id"] in held else out
+                for out in (message_out(m).model_dump(mode="json") for m in reversed(messages))
+            ],
         }
         # The event's agent, not the row's current assignee: a later reassignment has its own event.
         frame["conversation"]["assignee_id"] = str(event.payload.agent_id)
         await self.res.streams.push_once(self.res.keys.agent_stream(event.payload.agent_id), str(event.event_id), frame)
+        if held:
+            await self.res.redis.delete(self._relay_key(event.conversation_id))
         previous = event.payload.previous_agent_id
         if previous is not None and previous != event.payload.agent_id:
             await self.res.streams.push_once(
@@ -162,6 +181,9 @@ class Timeline:
                     "agent_id": str(event.payload.agent_id),
                 },
             )
+
+    def _relay_key(self, conversation_id: uuid.UUID) -> str:
+        return f"{self.res.keys.ns}:relay:{conversation_id}"
 
     async def _on_delivery(self, event: MessageDeliveryUpdated) -> None:
         p = event.payload

@@ -1,208 +1,406 @@
-"""Assignment decisions (router v0: least busy online agent with free capacity, else the queue).
+"""Routing flows: place one conversation, drain an account's queue, give back an offline agent's work.
 
-Every decision for one account runs under a transaction-scoped advisory lock on the account, so any
-number of router replicas, in any interleaving, never put an agent over capacity nor assign twice.
-The decision and its event commit together (outbox); the event id is derived from the conversation's
-assignment version, so a replay after a crash republishes the same event rather than a new one.
+Every flow runs under the per-account advisory lock (``switchboard_common.routing.lock_account``), so any
+number of router replicas, in any interleaving, and the gateway's manual actions never put an agent over
+capacity nor assign twice. Decisions and events commit together (outbox); event ids derive from the
+conversation's assignment version, so a replay after a crash republishes the same event.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common import metrics, presence
+from switchboard_common import business_hours, metrics, presence, routing
 from switchboard_common.db import transaction
 from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Account, Conversation, User
+from switchboard_common.db.models import (
+    Account,
+    AgentRoutingState,
+    AgentSkill,
+    Conversation,
+    Inbox,
+    RoutingHistory,
+    Team,
+    TeamMember,
+    User,
+)
 from switchboard_common.events import (
-    ConversationAssigned,
-    ConversationAssignedPayload,
+    ConversationOffered,
+    ConversationOfferedPayload,
     ConversationQueued,
     ConversationQueuedPayload,
     Event,
+    MessageCreated,
+    MessageCreatedPayload,
 )
 from switchboard_common.outbox import add_events, publish_staged
 from switchboard_common.runtime import Resources
 
-DECISION_NAMESPACE = uuid.UUID("0c6a9a57-3d0f-4f55-8a8e-3f9b7f1a2d64")
-STRATEGY = "least_busy"
-ACTIVE_STATUSES = ("open", "pending")
+from switchboard_router.strategies import Candidate, choose
+
+EXCLUSION_WINDOW = timedelta(hours=1)
+EXCLUDING_ACTIONS = ("offer_missed", "offer_rejected", "no_reply")
 
 
 @dataclass
-class Candidate:
-    agent_id: uuid.UUID
-    load: int
-    capacity: int
+class AccountContext:
+    """The account's online agents and their loads, read once under the lock and updated as we decide."""
+
+    account: Account | None
+    agents: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    teams_of: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
+    inboxes: dict[uuid.UUID, Inbox | None] = field(default_factory=dict)
+    teams: dict[uuid.UUID, Team | None] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, session: AsyncSession, res: Resources, account_id: uuid.UUID) -> AccountContext:
+        account = await session.get(Account, account_id)
+        ctx = cls(account=account)
+        online = list(await presence.online_agents(res.redis, res.keys, account_id))
+        if not online:
+            return ctx
+        users = (
+            await session.execute(
+                select(User.id, User.max_conversations).where(
+                    User.account_id == account_id, User.id.in_(online), User.deleted_at.is_(None)
+                )
+            )
+        ).all()
+        ids = [u.id for u in users]
+        skills: dict[uuid.UUID, set[str]] = {}
+        for user_id, skill in (
+            await session.execute(select(AgentSkill.user_id, AgentSkill.skill).where(AgentSkill.user_id.in_(ids)))
+        ).all():
+            skills.setdefault(user_id, set()).add(skill)
+        for team_id, user_id in (
+            await session.execute(select(TeamMember.team_id, TeamMember.user_id).where(TeamMember.user_id.in_(ids)))
+        ).all():
+            ctx.teams_of.setdefault(user_id, set()).add(team_id)
+        last = dict(
+            (
+                await session.execute(
+                    select(AgentRoutingState.user_id, AgentRoutingState.last_assigned_at).where(
+                        AgentRoutingState.user_id.in_(ids)
+                    )
+                )
+            ).all()
+        )
+        weights = routing.account_routing(account)["channel_weights"]
+        loads = await routing.agent_loads(session, account_id, ids, weights)
+        for u in users:
+            load, number = loads.get(u.id, (0.0, 0))
+            last_at = last.get(u.id)
+            ctx.agents[u.id] = {
+                "load": load,
+                "open": number,
+                "capacity": routing.capacity_of(u.max_conversations, account),
+                "skills": frozenset(skills.get(u.id, set())),
+                "last": last_at.timestamp() if last_at else None,
+            }
+        return ctx
+
+    def pool(self, team_id: uuid.UUID | None) -> list[Candidate]:
+        return [
+            Candidate(
+                agent_id=agent_id,
+                load=a["load"],
+                open_count=a["open"],
+                capacity=a["capacity"],
+                skills=a["skills"],
+                last_assigned_at=a["last"],
+            )
+            for agent_id, a in self.agents.items()
+            if team_id is None or team_id in self.teams_of.get(agent_id, set())
+        ]
+
+    def any_room(self) -> bool:
+        return any(a["load"] + 1 <= a["capacity"] + 1e-9 for a in self.agents.values())
+
+    def took(self, agent_id: uuid.UUID, weight: float, now: datetime) -> None:
+        agent = self.agents[agent_id]
+        agent["load"] += weight
+        agent["open"] += 1
+        agent["last"] = now.timestamp()
+
+    async def inbox(self, session: AsyncSession, inbox_id: uuid.UUID) -> Inbox | None:
+        if inbox_id not in self.inboxes:
+            self.inboxes[inbox_id] = await session.get(Inbox, inbox_id)
+        return self.inboxes[inbox_id]
+
+    async def team(self, session: AsyncSession, team_id: uuid.UUID | None) -> Team | None:
+        if team_id is None:
+            return None
+        if team_id not in self.teams:
+            self.teams[team_id] = await session.get(Team, team_id)
+        return self.teams[team_id]
 
 
-@dataclass
-class Decision:
-    agent_id: uuid.UUID | None
-    explanation: dict[str, Any] = field(default_factory=dict)
-
-
-async def lock_account(session: AsyncSession, account_id: uuid.UUID) -> None:
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(str(account_id)))))
-
-
-async def candidates(session: AsyncSession, res: Resources, account_id: uuid.UUID) -> list[Candidate]:
-    online = await presence.online_agents(res.redis, res.keys, account_id)
-    if not online:
-        return []
-    default_capacity = await session.scalar(select(Account.default_max_conversations).where(Account.id == account_id))
-    agents = (
+async def _excluded(session: AsyncSession, conversation_ids: list[uuid.UUID], now: datetime) -> dict[uuid.UUID, set]:
+    """Agents who missed or declined an offer, or did not reply, for these conversations (recently)."""
+    rows = (
         await session.execute(
-            select(User.id, User.max_conversations).where(
-                User.account_id == account_id, User.id.in_(list(online)), User.deleted_at.is_(None)
+            select(RoutingHistory.conversation_id, RoutingHistory.agent_id).where(
+                RoutingHistory.conversation_id.in_(conversation_ids),
+                RoutingHistory.action.in_(EXCLUDING_ACTIONS),
+                RoutingHistory.created_at > now - EXCLUSION_WINDOW,
             )
         )
     ).all()
-    loads = dict(
-        (
-            await session.execute(
-                select(Conversation.assignee_id, func.count())
-                .where(
-                    Conversation.account_id == account_id,
-                    Conversation.status.in_(ACTIVE_STATUSES),
-                    Conversation.assignee_id.in_([a.id for a in agents]),
-                )
-                .group_by(Conversation.assignee_id)
-            )
-        ).all()
-    )
-    return [
-        Candidate(
-            agent_id=a.id,
-            load=loads.get(a.id, 0),
-            capacity=a.max_conversations if a.max_conversations is not None else (default_capacity or 0),
+    excluded: dict[uuid.UUID, set] = {}
+    for conversation_id, agent_id in rows:
+        excluded.setdefault(conversation_id, set()).add(agent_id)
+    return excluded
+
+
+async def _previous_agent(
+    session: AsyncSession, conversation: Conversation, window_seconds: float, now: datetime
+) -> uuid.UUID | None:
+    """The agent who last held a conversation of this contact (sticky), within the window."""
+    return await session.scalar(
+        select(RoutingHistory.agent_id)
+        .join(Conversation, Conversation.id == RoutingHistory.conversation_id)
+        .where(
+            Conversation.account_id == conversation.account_id,
+            Conversation.contact_id == conversation.contact_id,
+            RoutingHistory.action == "assigned",
+            RoutingHistory.created_at > now - timedelta(seconds=window_seconds),
         )
-        for a in agents
-    ]
+        .order_by(RoutingHistory.id.desc())
+        .limit(1)
+    )
 
 
-def choose(pool: list[Candidate]) -> Decision:
-    free = [c for c in pool if c.load < c.capacity]
-    explanation: dict[str, Any] = {
-        "strategy": STRATEGY,
-        "candidates": [{"agent_id": str(c.agent_id), "load": c.load, "capacity": c.capacity} for c in pool],
-    }
-    if not free:
-        explanation["reason"] = "no_online_agent" if not pool else "all_agents_at_capacity"
-        return Decision(agent_id=None, explanation=explanation)
-    best = min(free, key=lambda c: (c.load, str(c.agent_id)))
-    explanation["chosen"] = str(best.agent_id)
-    return Decision(agent_id=best.agent_id, explanation=explanation)
+async def place(
+    session: AsyncSession,
+    ctx: AccountContext,
+    conversation: Conversation,
+    now: datetime,
+    excluded: set[uuid.UUID] | None = None,
+) -> list[Event]:
+    """Assigns, offers or queues one open, unassigned conversation (caller holds the account lock)."""
+    inbox = await ctx.inbox(session, conversation.inbox_id)
+    team = await ctx.team(session, routing.routed_team_id(conversation, inbox))
+    config = routing.conversation_routing(conversation, inbox, team, ctx.account)
+    hours = config.inbox.get("business_hours")
+    if not business_hours.is_open(hours, now):
+        explanation = {"strategy": config.strategy, "outcome": "outside_business_hours"}
+        return await _queue(session, conversation, config, now, explanation, closed=True)
+    previous = None
+    if config.strategy == "sticky":
+        previous = await _previous_agent(session, conversation, float(config.inbox["sticky_window_seconds"]), now)
+    if excluded is None:
+        excluded = (await _excluded(session, [conversation.id], now)).get(conversation.id, set())
+    decision = choose(
+        config.strategy,
+        ctx.pool(config.team_id),
+        weight=config.weight,
+        required=config.required,
+        preferred=config.preferred,
+        previous_agent=previous,
+        excluded=excluded,
+    )
+    if config.team_id is not None:
+        decision.explanation["team_id"] = str(config.team_id)
+    if decision.agent_id is None:
+        return await _queue(session, conversation, config, now, decision.explanation)
+    ctx.took(decision.agent_id, config.weight, now)
+    if conversation.queued_at is not None:
+        metrics.QUEUE_WAIT_SECONDS.observe(max((now - conversation.queued_at).total_seconds(), 0))
+    offer_seconds = float(config.inbox.get("offer_timeout_seconds") or 0)
+    if offer_seconds > 0:
+        return [await _offer(session, conversation, decision.agent_id, config, decision.explanation, now, offer_seconds)]
+    metrics.ASSIGNMENTS.labels(config.strategy, "assigned").inc()
+    event = await routing.assign(
+        session,
+        conversation,
+        decision.agent_id,
+        strategy=config.strategy,
+        explanation=decision.explanation,
+        reason="routed",
+        first_response_seconds=float(config.inbox.get("first_response_seconds") or 0),
+        now=now,
+    )
+    return [event]
 
 
-def assigned_event(
-    conversation: Conversation, agent_id: uuid.UUID, previous: uuid.UUID | None, explanation: dict[str, Any]
-) -> ConversationAssigned:
-    return ConversationAssigned(
-        event_id=uuid.uuid5(DECISION_NAMESPACE, f"{conversation.id}:assigned:{conversation.assignment_version}"),
+async def _offer(
+    session: AsyncSession,
+    conversation: Conversation,
+    agent_id: uuid.UUID,
+    config: routing.ConversationRouting,
+    explanation: dict[str, Any],
+    now: datetime,
+    seconds: float,
+) -> Event:
+    conversation.assignment_version += 1
+    expires = now + timedelta(seconds=seconds)
+    conversation.routing_explanation = {**explanation, "outcome": "offered", "decided_at": now.isoformat()}
+    await routing.schedule_timer(session, conversation, "offer", expires, agent_id=agent_id)
+    await routing.record(session, conversation, "offered", agent_id, {"expires_at": expires.isoformat()}, now)
+    metrics.ASSIGNMENTS.labels(config.strategy, "offered").inc()
+    return ConversationOffered(
+        event_id=routing.decision_event_id(conversation, "offered"),
         tenant_id=conversation.account_id,
         conversation_id=conversation.id,
-        payload=ConversationAssignedPayload(
+        occurred_at=now,
+        payload=ConversationOfferedPayload(
             agent_id=agent_id,
-            previous_agent_id=previous,
             inbox_id=conversation.inbox_id,
-            strategy=STRATEGY,
-            explanation=explanation,
+            expires_at=expires,
+            strategy=config.strategy,
+            explanation=conversation.routing_explanation,
         ),
     )
 
 
-async def _place(
-    session: AsyncSession, res: Resources, conversation: Conversation, pool: list[Candidate]
-) -> Event | None:
-    decision = choose(pool)
-    now = utcnow()
-    if decision.agent_id is not None:
-        conversation.assignee_id = decision.agent_id
-        conversation.assignment_version += 1
-        if conversation.queued_at is not None:
-            metrics.QUEUE_WAIT_SECONDS.observe((now - conversation.queued_at).total_seconds())
-        conversation.queued_at = None
-        conversation.routing_explanation = decision.explanation
-        for c in pool:
-            if c.agent_id == decision.agent_id:
-                c.load += 1
-        metrics.ASSIGNMENTS.labels(STRATEGY, "assigned").inc()
-        return assigned_event(conversation, decision.agent_id, None, decision.explanation)
-    if conversation.queued_at is None:
-        conversation.queued_at = now
-        conversation.routing_explanation = decision.explanation
-        metrics.ASSIGNMENTS.labels(STRATEGY, "queued").inc()
-        return ConversationQueued(
-            event_id=uuid.uuid5(DECISION_NAMESPACE, f"{conversation.id}:queued:{conversation.assignment_version}"),
+async def _queue(
+    session: AsyncSession,
+    conversation: Conversation,
+    config: routing.ConversationRouting,
+    now: datetime,
+    explanation: dict[str, Any],
+    *,
+    closed: bool = False,
+) -> list[Event]:
+    if conversation.queued_at is not None:
+        return []  # already waiting: nothing new to announce
+    conversation.queued_at = now
+    conversation.routing_explanation = {**explanation, "decided_at": now.isoformat()}
+    reason = explanation.get("outcome", "no_capacity")
+    await routing.record(session, conversation, "queued", None, {"reason": reason}, now)
+    metrics.ASSIGNMENTS.labels(config.strategy, "queued").inc()
+    events: list[Event] = [
+        ConversationQueued(
+            event_id=routing.decision_event_id(conversation, "queued"),
             tenant_id=conversation.account_id,
             conversation_id=conversation.id,
+            occurred_at=now,
             payload=ConversationQueuedPayload(
-                inbox_id=conversation.inbox_id,
-                reason=decision.explanation.get("reason", "no_capacity"),
-                explanation=decision.explanation,
+                inbox_id=conversation.inbox_id, reason=reason, explanation=conversation.routing_explanation
             ),
         )
-    return None
+    ]
+    escalation = float(config.inbox.get("escalation_seconds") or 0)
+    if escalation > 0:
+        await routing.schedule_timer(session, conversation, "escalate", now + timedelta(seconds=escalation))
+    if closed:
+        opening = business_hours.next_opening(config.inbox.get("business_hours"), now)
+        if opening is not None:
+            await routing.schedule_timer(session, conversation, "business_open", opening)
+        events.append(_out_of_hours_reply(conversation, str(config.inbox["out_of_hours_message"]), now))
+    return events
 
 
-async def route_conversation(res: Resources, account_id: uuid.UUID, conversation_id: uuid.UUID) -> Event | None:
-    """Places one conversation: assigned, or queued. Idempotent: an assigned one is left alone."""
+def _out_of_hours_reply(conversation: Conversation, text: str, now: datetime) -> MessageCreated:
+    event_id = routing.decision_event_id(conversation, "out_of_hours")
+    return MessageCreated(
+        event_id=event_id,
+        tenant_id=conversation.account_id,
+        conversation_id=conversation.id,
+        occurred_at=now,
+        payload=MessageCreatedPayload(
+            message_id=uuid.uuid5(event_id, "message"),
+            inbox_id=conversation.inbox_id,
+            contact_id=conversation.contact_id,
+            channel=conversation.channel,  # type: ignore[arg-type]
+            direction="outbound",
+            sender_type="system",
+            text=text,
+            created_at=now,
+        ),
+    )
+
+
+async def route_conversation(
+    res: Resources, account_id: uuid.UUID, conversation_id: uuid.UUID, *, now: datetime | None = None
+) -> list[Event]:
+    """Places one conversation. Idempotent: an assigned, offered or closed one is left alone."""
+    now = now or utcnow()
+    events: list[Event] = []
     async with transaction(res.sessionmaker) as session:
-        await lock_account(session, account_id)
+        await routing.lock_account(session, account_id)
         conversation = await session.scalar(
             select(Conversation).where(Conversation.id == conversation_id, Conversation.account_id == account_id)
         )
         if conversation is None or conversation.status != "open" or conversation.assignee_id is not None:
-            return None
-        event = await _place(session, res, conversation, await candidates(session, res, account_id))
-        if event is not None:
-            add_events(session, [event])
-    if event is not None:
-        await publish_staged(res.sessionmaker, res.bus, [event])
-    return event
+            return []
+        if await routing.pending_offer(session, conversation.id) is not None:
+            return []
+        ctx = await AccountContext.load(session, res, account_id)
+        events = await place(session, ctx, conversation, now)
+        add_events(session, events)
+    await publish_staged(res.sessionmaker, res.bus, events)
+    return events
 
 
-async def drain_queue(res: Resources, account_id: uuid.UUID, batch: int = 100) -> int:
-    """Assigns waiting conversations, highest priority then oldest first, while capacity lasts."""
+async def drain_queue(res: Resources, account_id: uuid.UUID, *, now: datetime | None = None, batch: int = 200) -> int:
+    """Places waiting conversations, highest priority then oldest first, while capacity lasts."""
+    now = now or utcnow()
     assigned_total = 0
+    offset = 0
     while True:
         events: list[Event] = []
         async with transaction(res.sessionmaker) as session:
-            await lock_account(session, account_id)
-            pool = await candidates(session, res, account_id)
-            if not any(c.load < c.capacity for c in pool):
+            await routing.lock_account(session, account_id)
+            ctx = await AccountContext.load(session, res, account_id)
+            if not ctx.any_room():
                 break
             waiting = (
                 await session.scalars(
                     select(Conversation)
-                    .where(
-                        Conversation.account_id == account_id,
-                        Conversation.status == "open",
-                        Conversation.assignee_id.is_(None),
-                    )
-                    .order_by(
-                        Conversation.priority.desc(),
-                        func.coalesce(Conversation.queued_at, Conversation.created_at),
-                        Conversation.id,
-                    )
+                    .where(*routing.queued_filter(account_id))
+                    .order_by(*routing.QUEUE_ORDER)
+                    .offset(offset)
                     .limit(batch)
                 )
             ).all()
+            excluded = await _excluded(session, [c.id for c in waiting], now)
+            left_waiting = 0
             for conversation in waiting:
-                if not any(c.load < c.capacity for c in pool):
+                if not ctx.any_room():
                     break
-                event = await _place(session, res, conversation, pool)
-                if event is not None:
-                    events.append(event)
+                placed = await place(session, ctx, conversation, now, excluded.get(conversation.id, set()))
+                events.extend(placed)
+                if conversation.assignee_id is None and not any(isinstance(e, ConversationOffered) for e in placed):
+                    left_waiting += 1
             add_events(session, events)
         await publish_staged(res.sessionmaker, res.bus, events)
-        assigned = sum(isinstance(e, ConversationAssigned) for e in events)
-        assigned_total += assigned
-        if assigned == 0 or len(waiting) < batch:
+        placed_count = sum(not isinstance(e, ConversationQueued | MessageCreated) for e in events)
+        assigned_total += placed_count
+        if len(waiting) < batch or not ctx.any_room():
             break
+        # Conversations nobody here can take (skills, team, hours, manual) stay: look past them.
+        offset += left_waiting
     return assigned_total
+
+
+async def give_back(res: Resources, account_id: uuid.UUID, agent_id: uuid.UUID, *, now: datetime | None = None) -> int:
+    """An agent went offline: their open conversations return to routing (if the account wants that)."""
+    now = now or utcnow()
+    events: list[Event] = []
+    async with transaction(res.sessionmaker) as session:
+        await routing.lock_account(session, account_id)
+        account = await session.get(Account, account_id)
+        if not routing.account_routing(account)["give_back_on_offline"]:
+            return 0
+        if agent_id in await presence.online_agents(res.redis, res.keys, account_id):
+            return 0  # back already
+        held = (
+            await session.scalars(
+                select(Conversation).where(
+                    Conversation.account_id == account_id,
+                    Conversation.assignee_id == agent_id,
+                    Conversation.status == "open",
+                )
+            )
+        ).all()
+        for conversation in held:
+            events.append(await routing.unassign(session, conversation, reason="agent_offline", now=now))
+        add_events(session, events)
+    await publish_staged(res.sessionmaker, res.bus, events)
+    return len(events)

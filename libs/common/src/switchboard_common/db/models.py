@@ -56,6 +56,10 @@ class User(UUIDPk, Timestamps, Base):
 
 class Inbox(UUIDPk, Timestamps, Base):
     __tablename__ = "inboxes"
+    __table_args__ = (
+        Index("ix_inboxes_channel_team", "channel", text("(settings->>'team_id')")),
+        Index("ix_inboxes_channel_page", "channel", text("(settings->>'page_id')")),
+    )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -76,6 +80,8 @@ class Contact(UUIDPk, Timestamps, Base):
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Do-not-sell/share: nothing about this contact leaves the account through exports or integrations.
+    sharing_opt_out: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
 
 class ContactIdentity(UUIDPk, Timestamps, Base):
@@ -121,6 +127,10 @@ class Conversation(UUIDPk, Timestamps, Base):
     # The agent the gateway timeline has announced the conversation to, set in event order: messages are
     # pushed to this agent, so nobody sees a message before (or twice with) its conversation.assigned frame.
     timeline_assignee_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    # Routing (see docs/routing.md): the team it is routed to, skills it needs or prefers, snooze wake-up.
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
+    routing_requirements: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
+    snoozed_until: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Message(Timestamps, Base):
@@ -155,3 +165,123 @@ class OutboxEvent(Base):
     event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WebhookSubscription(UUIDPk, Timestamps, Base):
+    """An account's outgoing webhook: signed POSTs of chosen events to a URL."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookDelivery(Base):
+    """One outgoing signed POST (API inbox callback or account webhook), retried from here, never from memory.
+
+    ``id`` orders deliveries: a target gets one conversation's deliveries in order.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_target", "target_id", "conversation_id", "id"),
+        Index("uq_webhook_deliveries_target_event", "target_id", "event_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    target_kind: Mapped[str] = mapped_column(String(20))  # "inbox_callback" or "subscription"
+    target_id: Mapped[uuid.UUID] = mapped_column()
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    message_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    event_id: Mapped[uuid.UUID] = mapped_column()
+    event_type: Mapped[str] = mapped_column(String(64))
+    # The exact body that is signed and sent (it may hold message text: erased with its conversation).
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Team(UUIDPk, Timestamps, Base):
+    """A group of agents that inboxes route to; ``strategy`` overrides the inbox's when set."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("account_id", "name", name="uq_teams_account_name"),)
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    strategy: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+
+
+class AgentSkill(Base):
+    __tablename__ = "agent_skills"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(100), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+
+
+class AgentRoutingState(Base):
+    """Per-agent routing state: when the agent last got a conversation (round robin, idle tie-break)."""
+
+    __tablename__ = "agent_routing_state"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class RoutingTimer(Base):
+    """A due-time row (offer expiry, snooze wake-up, no-reply, auto-resolve, escalation, business hours).
+
+    One per conversation and kind; router replicas claim due rows with ``FOR UPDATE SKIP LOCKED``.
+    """
+
+    __tablename__ = "routing_timers"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "kind", name="uq_routing_timers_conversation_kind"),
+        Index("ix_routing_timers_due_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column()
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    # The conversation's assignment_version when scheduled: a timer outlived by a reassignment does nothing.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RoutingHistory(Base):
+    """Every routing decision and its reason (assigned, queued, offered, offer_missed, no_reply, ...)."""
+
+    __tablename__ = "routing_history"
+    __table_args__ = (Index("ix_routing_history_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(30))
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

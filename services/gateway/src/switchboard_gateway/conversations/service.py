@@ -4,7 +4,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.db.models import Conversation, Message
+from switchboard_common.db.models import Conversation, Inbox, Message
 from switchboard_common.errors import AppError
 from switchboard_common.events import Event, MessageCreated, MessageCreatedPayload, utcnow
 from switchboard_common.outbox import add_events
@@ -60,8 +60,13 @@ def message_out(message: Message) -> MessageOut:
 async def create_agent_reply(
     session: AsyncSession, *, conversation: Conversation, agent_id: uuid.UUID, text: str
 ) -> tuple[Message, Event]:
-    """Stores the reply and stages its event in the same transaction (delivered by the connectors)."""
+    """Stores the reply and stages its event in the same transaction (delivered by the connectors).
+
+    In a pass-through inbox the text travels in the event only; the stored row keeps no content.
+    """
     now = utcnow()
+    inbox = await session.get(Inbox, conversation.inbox_id)
+    store_content = not (inbox is not None and (inbox.settings or {}).get("pass_through"))
     message = Message(
         id=uuid.uuid4(),
         account_id=conversation.account_id,
@@ -69,7 +74,7 @@ async def create_agent_reply(
         direction="outbound",
         sender_type="agent",
         sender_id=agent_id,
-        text=text,
+        text=text if store_content else None,
         attachments=[],
         delivery_status="pending",
         created_at=now,

@@ -15,28 +15,39 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class WebSettings(Strict):
+class ChannelSettings(Strict):
+    # Pass-through: messages are delivered but their content is never stored (routing metadata only).
+    pass_through: bool = False
+
+
+class WebSettings(ChannelSettings):
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     greeting: str | None = Field(default=None, max_length=500)
+    # Widget and auto-text language (en, el, hu, sq, ...); None: the visitor's browser language.
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
+    consent_required: bool = False
+    consent_text: str | None = Field(default=None, max_length=2000)
+    # Per-language overrides of the texts above: {"el": {"greeting": "...", "consent_text": "..."}}.
+    translations: dict[str, dict[str, str]] = Field(default_factory=dict, max_length=20)
 
 
-class SlackSettings(Strict):
+class SlackSettings(ChannelSettings):
     team_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9]+$")
     channel_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9]+$")
     bot_token: str = Field(min_length=10, max_length=255, pattern=r"^xox[bp]-")
     bot_user_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9]+$")
 
 
-class MessengerSettings(Strict):
+class MessengerSettings(ChannelSettings):
     page_id: str = Field(min_length=1, max_length=32, pattern=r"^[0-9]+$")
     page_access_token: str = Field(min_length=10, max_length=1024)
 
 
-class ApiSettings(Strict):
+class ApiSettings(ChannelSettings):
     callback_url: AnyHttpUrl | None = None
 
 
-CHANNEL_SETTINGS: dict[str, type[Strict]] = {
+CHANNEL_SETTINGS: dict[str, type[ChannelSettings]] = {
     "web": WebSettings,
     "slack": SlackSettings,
     "messenger": MessengerSettings,
@@ -54,6 +65,17 @@ class InboxCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     channel: ChannelName
     settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class InboxUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    # Merged into the current settings and validated for the inbox's channel; secret fields replace the stored ones.
+    settings: dict[str, Any] | None = None
+
+
+class SecretOut(BaseModel):
+    secret: str
+    previous_valid_until: datetime
 
 
 class InboxOut(BaseModel):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.crypto import Keyring
 from switchboard_common.db.models import Inbox
 from switchboard_common.errors import AppError
+from switchboard_common.inbox_secrets import decrypt_secrets, encrypt_secrets
 
 from switchboard_gateway.inboxes.schemas import CHANNEL_SETTINGS, SECRET_FIELDS
 
@@ -29,11 +31,6 @@ def split_settings(channel: str, raw: dict[str, Any]) -> tuple[dict[str, Any], d
     )
 
 
-def secrets_aad(inbox_id: uuid.UUID) -> bytes:
-    # Binds the ciphertext to its inbox: a blob copied to another row does not decrypt.
-    return f"inbox:{inbox_id}".encode()
-
-
 async def create_inbox(
     session: AsyncSession, keyring: Keyring, *, account_id: uuid.UUID, name: str, channel: str, settings: dict[str, Any]
 ) -> tuple[Inbox, str | None]:
@@ -51,7 +48,7 @@ async def create_inbox(
         settings=public,
         routing={},
         widget_token=secrets.token_urlsafe(24) if channel == "web" else None,
-        secrets_encrypted=keyring.encrypt_json(secret_values, secrets_aad(inbox_id)) if secret_values else None,
+        secrets_encrypted=encrypt_secrets(keyring, inbox_id, secret_values),
     )
     session.add(inbox)
     await session.flush()
@@ -63,3 +60,43 @@ async def get_inbox(session: AsyncSession, account_id: uuid.UUID, inbox_id: uuid
     if inbox is None:
         raise AppError(404, "not_found", "inbox not found")
     return inbox
+
+
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+async def update_inbox(
+    session: AsyncSession, keyring: Keyring, inbox: Inbox, *, name: str | None, settings: dict[str, Any] | None
+) -> None:
+    if name is not None:
+        inbox.name = name
+    if settings is None:
+        return
+    stored_secrets = decrypt_secrets(keyring, inbox.id, inbox.secrets_encrypted)
+    secret_names = SECRET_FIELDS[inbox.channel]
+    # Secret fields may be omitted on update: the stored ones are kept.
+    merged = {
+        **dict(inbox.settings or {}),
+        **{k: v for k, v in stored_secrets.items() if k in secret_names},
+        **settings,
+    }
+    public, new_secrets = split_settings(inbox.channel, merged)
+    inbox.settings = public
+    kept = {k: v for k, v in stored_secrets.items() if k not in secret_names}
+    inbox.secrets_encrypted = encrypt_secrets(keyring, inbox.id, {**kept, **new_secrets})
+
+
+def rotate_signing_secret(keyring: Keyring, inbox: Inbox, now: datetime) -> tuple[str, datetime]:
+    """A new signing secret; the old one keeps verifying inbound calls during the overlap."""
+    stored = decrypt_secrets(keyring, inbox.id, inbox.secrets_encrypted)
+    new_secret = secrets.token_urlsafe(32)
+    until = now + ROTATION_OVERLAP
+    stored.update(
+        {
+            "previous_signing_secret": stored.get("signing_secret"),
+            "previous_valid_until": until.isoformat(),
+            "signing_secret": new_secret,
+        }
+    )
+    inbox.secrets_encrypted = encrypt_secrets(keyring, inbox.id, stored)
+    return new_secret, until

@@ -5,10 +5,13 @@ import uuid
 from fastapi import APIRouter, status
 from sqlalchemy import select
 from switchboard_common.db import atomic
+from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Inbox
+from switchboard_common.errors import AppError
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
 from switchboard_gateway.inboxes import schemas, service
+from switchboard_gateway.webhooks.views import check_url
 
 router = APIRouter(prefix="/api/v1/inboxes", tags=["inboxes"])
 
@@ -29,6 +32,7 @@ def inbox_out(inbox: Inbox, secret: str | None = None) -> schemas.InboxOut:
 async def create_inbox(
     body: schemas.InboxCreate, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.InboxOut:
+    await _check_callback(body.settings, resources)
     async with atomic(session):
         inbox, secret = await service.create_inbox(
             session,
@@ -52,3 +56,33 @@ async def list_inboxes(agent: CurrentAgent, session: SessionDep) -> list[schemas
 @router.get("/{inbox_id}", response_model=schemas.InboxOut, response_model_exclude_none=True)
 async def get_inbox(inbox_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> schemas.InboxOut:
     return inbox_out(await service.get_inbox(session, agent.account_id, inbox_id))
+
+
+async def _check_callback(settings: dict[str, object] | None, resources: ResourcesDep) -> None:
+    url = (settings or {}).get("callback_url")
+    if isinstance(url, str) and url:
+        await check_url(url, resources.settings.outbound_allow_private)
+
+
+@router.patch("/{inbox_id}", response_model=schemas.InboxOut, response_model_exclude_none=True)
+async def update_inbox(
+    inbox_id: uuid.UUID, body: schemas.InboxUpdate, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
+) -> schemas.InboxOut:
+    await _check_callback(body.settings, resources)
+    async with atomic(session):
+        inbox = await service.get_inbox(session, admin.account_id, inbox_id)
+        await service.update_inbox(session, resources.keyring, inbox, name=body.name, settings=body.settings)
+    return inbox_out(inbox)
+
+
+@router.post("/{inbox_id}/rotate-secret", response_model=schemas.SecretOut)
+async def rotate_secret(
+    inbox_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
+) -> schemas.SecretOut:
+    """API inboxes: a new signing secret, shown once; the previous one verifies for 24 more hours."""
+    async with atomic(session):
+        inbox = await service.get_inbox(session, admin.account_id, inbox_id)
+        if inbox.channel != "api":
+            raise AppError(409, "not_an_api_inbox", "only API inboxes have a signing secret")
+        secret, until = service.rotate_signing_secret(resources.keyring, inbox, utcnow())
+    return schemas.SecretOut(secret=secret, previous_valid_until=until)

@@ -15,6 +15,7 @@ from switchboard_common.runtime import Resources
 
 from switchboard_gateway.deps import AgentPrincipal, CurrentAgent, ResourcesDep, authenticate_agent
 from switchboard_gateway.realtime.sockets import CLOSE_POLICY_VIOLATION, serve_stream, stream_start_id
+from switchboard_gateway.web.typing_relay import relay_agent_typing
 
 router = APIRouter(prefix="/api/v1", tags=["realtime"])
 
@@ -72,6 +73,8 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
         async def on_message(message: dict[str, Any]) -> None:
             if message.get("type") == "presence" and message.get("status") in ("online", "away", "offline"):
                 await change_presence(resources, agent, message["status"])
+            elif message.get("type") == "typing":
+                await relay_agent_typing(resources, agent, message)
 
         async def beat() -> None:
             await presence.heartbeat(resources.redis, resources.keys, agent.user_id, connection_id)

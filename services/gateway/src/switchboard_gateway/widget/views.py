@@ -22,6 +22,7 @@ from switchboard_common.ingest import (
 
 from switchboard_gateway.deps import CurrentVisitor, ResourcesDep, SessionDep, authenticate_visitor
 from switchboard_gateway.realtime.sockets import CLOSE_POLICY_VIOLATION, serve_stream, stream_start_id
+from switchboard_gateway.web.typing_relay import relay_visitor_typing
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 
@@ -185,8 +186,9 @@ async def visitor_socket(websocket: WebSocket, token: str | None = None, last_ev
             json.dumps({"type": "session.ready", "contact_id": str(visitor.contact_id), "last_event_id": start})
         )
 
-        async def on_message(_message: dict[str, Any]) -> None:
-            return None
+        async def on_message(message: dict[str, Any]) -> None:
+            if message.get("type") == "typing":
+                await relay_visitor_typing(resources, visitor)
 
         await serve_stream(
             websocket,

@@ -1,0 +1,47 @@
+"""HMAC request signing shared by the API channel (both directions) and account webhooks.
+
+Header ``X-Switchboard-Timestamp`` (unix seconds) and ``X-Switchboard-Signature: sha256=<hex>`` where the
+HMAC-SHA256 covers ``"{timestamp}.{raw body}"`` with the shared secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+TIMESTAMP_HEADER = "X-Switchboard-Timestamp"
+SIGNATURE_HEADER = "X-Switchboard-Signature"
+REPLAY_WINDOW_SECONDS = 300
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    timestamp = str(int(now if now is not None else time.time()))
+    return {
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: signature(secret, timestamp, body),
+        "Content-Type": "application/json",
+    }
+
+
+def timestamp_fresh(timestamp: str | None, now: float | None = None, window: int = REPLAY_WINDOW_SECONDS) -> bool:
+    if not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
+        return False
+    return abs((now if now is not None else time.time()) - int(timestamp)) <= window
+
+
+def verify(secrets: list[str], timestamp: str, body: bytes, given: str | None) -> bool:
+    """Constant-time check against each currently valid secret (rotation keeps the old one briefly)."""
+    if not given:
+        return False
+    return any(hmac.compare_digest(signature(secret, timestamp, body), given) for secret in secrets)
+
+
+def subscription_secret_aad(subscription_id: object) -> bytes:
+    """Binds an account webhook's encrypted secret to its row."""
+    return f"webhook:{subscription_id}".encode()

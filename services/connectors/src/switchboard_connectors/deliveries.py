@@ -1,0 +1,225 @@
+"""Sends queued signed POSTs (API inbox callbacks and account webhooks) and retries them.
+
+Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, so any number of replicas share the work and
+a crashed replica's deliveries are picked up when their lease ends. A target receives one conversation's
+deliveries in order: a row waits while an earlier one for the same target and conversation is pending.
+Backoff is exponential with full jitter, bounded by ``WEBHOOK_MAX_ATTEMPTS``; then the delivery fails, the
+agent learns it (callbacks) or the subscription counts it (and is disabled after repeated failures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import httpx
+import structlog
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common import metrics, signing
+from switchboard_common.db import transaction
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import Inbox, User, WebhookDelivery, WebhookSubscription
+from switchboard_common.inbox_secrets import decrypt_secrets
+from switchboard_common.outbound_http import OutboundHttp, UnsafeUrl
+from switchboard_common.runtime import Resources
+
+from switchboard_connectors.channels.api import current_secrets
+from switchboard_connectors.outbound import DeliveryResult, publish_delivery_update
+
+log = structlog.get_logger(__name__)
+LEASE = timedelta(seconds=60)
+
+_CLAIM = text("""
+UPDATE webhook_deliveries SET status = 'delivering', next_attempt_at = :lease_until
+WHERE id IN (
+    SELECT d.id FROM webhook_deliveries d
+    WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at <= :now
+      AND NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries e
+        WHERE e.target_id = d.target_id AND e.conversation_id IS NOT DISTINCT FROM d.conversation_id
+          AND e.id < d.id AND e.status IN ('pending', 'delivering'))
+    ORDER BY d.id LIMIT :batch FOR UPDATE SKIP LOCKED)
+RETURNING id
+""")
+
+
+def backoff_seconds(attempt: int, base: float, cap: float) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2^attempt)], never below a tenth of the base."""
+    return max(base / 10, random.uniform(0, min(cap, base * 2 ** max(attempt - 1, 0))))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        resources: Resources,
+        *,
+        poll_interval: float = 0.25,
+        batch: int = 20,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.res = resources
+        self.settings = resources.settings
+        self.http = OutboundHttp(
+            allow_private=self.settings.outbound_allow_private, timeout=self.settings.webhook_timeout_seconds
+        )
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.clock = clock
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="webhook-deliveries")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, 15)
+        await self.http.aclose()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception as exc:
+                log.warning("delivery_loop_error", error=type(exc).__name__)
+                handled = 0
+            if not handled:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
+
+    async def run_once(self) -> int:
+        now = self.clock()
+        async with transaction(self.res.sessionmaker) as session:
+            ids = (
+                (await session.execute(_CLAIM, {"now": now, "lease_until": now + LEASE, "batch": self.batch}))
+                .scalars()
+                .all()
+            )
+        await asyncio.gather(*(self._attempt(i) for i in ids))
+        return len(ids)
+
+    async def _target(self, row: WebhookDelivery) -> tuple[str | None, list[str], str | None]:
+        """(url, signing secrets, reason it cannot be sent)."""
+        async with self.res.sessionmaker() as session:
+            if row.target_kind == "inbox_callback":
+                inbox = await session.get(Inbox, row.target_id)
+                if inbox is None:
+                    return None, [], "inbox_deleted"
+                secrets = decrypt_secrets(self.res.keyring, inbox.id, inbox.secrets_encrypted)
+                return (inbox.settings or {}).get("callback_url"), current_secrets(secrets), None
+            subscription = await session.get(WebhookSubscription, row.target_id)
+            if subscription is None:
+                return None, [], "subscription_deleted"
+            if not subscription.enabled:
+                return None, [], "subscription_disabled"
+            secret = self.res.keyring.decrypt(
+                subscription.secret_encrypted, signing.subscription_secret_aad(subscription.id)
+            ).decode()
+            return subscription.url, [secret], None
+
+    async def _attempt(self, delivery_id: int) -> None:
+        async with self.res.sessionmaker() as session:
+            row = await session.get(WebhookDelivery, delivery_id)
+        if row is None:
+            return
+        url, secrets, blocked = await self._target(row)
+        status_code: int | None = None
+        error: str | None = blocked
+        if blocked is None and url and secrets:
+            try:
+                response = await self.http.post(
+                    url, content=row.body, headers=signing.signed_headers(secrets[0], row.body)
+                )
+                status_code = response.status_code
+                error = None if 200 <= status_code < 300 else f"http_{status_code}"
+            except UnsafeUrl:
+                error, blocked = "url_not_allowed", "url_not_allowed"
+            except httpx.TimeoutException:
+                error = "timeout"
+            except httpx.HTTPError as exc:
+                error = type(exc).__name__
+        elif blocked is None:
+            error = blocked = "no_target_url"
+        await self._record(row, status_code, error, permanent=blocked is not None)
+
+    async def _record(
+        self, row: WebhookDelivery, status_code: int | None, error: str | None, *, permanent: bool
+    ) -> None:
+        attempts = row.attempts + 1
+        now = self.clock()
+        if error is None:
+            status = "succeeded"
+        elif permanent or attempts >= self.settings.webhook_max_attempts:
+            status = "failed"
+        else:
+            status = "pending"
+        values: dict[str, object] = {
+            "attempts": attempts,
+            "last_status_code": status_code,
+            "last_error": error,
+            "status": status,
+        }
+        if status == "pending":
+            delay = backoff_seconds(
+                attempts, self.settings.webhook_retry_base_seconds, self.settings.webhook_retry_max_seconds
+            )
+            values["next_attempt_at"] = now + timedelta(seconds=delay)
+        else:
+            values["completed_at"] = now
+        async with transaction(self.res.sessionmaker) as session:
+            await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == row.id).values(**values))
+            if row.target_kind == "subscription" and status != "pending":
+                await self._count_subscription_outcome(session, row, succeeded=status == "succeeded")
+        metrics.OUTBOUND_DELIVERIES.labels(row.target_kind, status).inc()
+        if row.target_kind == "inbox_callback" and status != "pending" and row.message_id and row.conversation_id:
+            result = (
+                DeliveryResult(status="sent")
+                if status == "succeeded"
+                else DeliveryResult(status="failed", reason=error)
+            )
+            await publish_delivery_update(self.res, row.account_id, row.conversation_id, row.message_id, result)
+
+    async def _count_subscription_outcome(
+        self, session: AsyncSession, row: WebhookDelivery, *, succeeded: bool
+    ) -> None:
+        subscription = await session.get(WebhookSubscription, row.target_id, with_for_update=True)
+        if subscription is None:
+            return
+        if succeeded:
+            subscription.consecutive_failures = 0
+            return
+        subscription.consecutive_failures += 1
+        if subscription.enabled and subscription.consecutive_failures >= self.settings.webhook_disable_after_failures:
+            subscription.enabled = False
+            subscription.disabled_reason = f"{subscription.consecutive_failures} deliveries failed in a row"
+            await self._tell_owners(session, subscription)
+
+    async def _tell_owners(self, session: AsyncSession, subscription: WebhookSubscription) -> None:
+        owners = (
+            await session.scalars(
+                select(User.id).where(
+                    User.account_id == subscription.account_id, User.role == "owner", User.deleted_at.is_(None)
+                )
+            )
+        ).all()
+        log.warning(
+            "webhook_subscription_disabled",
+            tenant_id=str(subscription.account_id),
+            count=subscription.consecutive_failures,
+        )
+        for owner in owners:
+            await self.res.streams.push_once(
+                self.res.keys.agent_stream(owner),
+                f"webhook-disabled:{subscription.id}",
+                {
+                    "type": "webhook.disabled",
+                    "webhook_id": str(subscription.id),
+                    "reason": subscription.disabled_reason,
+                },
+            )

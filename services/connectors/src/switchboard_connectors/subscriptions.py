@@ -1,0 +1,150 @@
+"""Account webhooks: turns conversation events into signed deliveries for matching subscriptions.
+
+Payloads leave out contacts who opted out of sharing, and the content of pass-through inboxes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.db import transaction
+from switchboard_common.db.models import Contact, Inbox, WebhookDelivery, WebhookSubscription
+from switchboard_common.events import (
+    ConversationAssigned,
+    ConversationCreated,
+    ConversationQueued,
+    ConversationStatusChanged,
+    Event,
+    MessageCreated,
+)
+from switchboard_common.runtime import Resources
+
+SUBSCRIBABLE_EVENTS = (
+    "conversation.created",
+    "message.created",
+    "conversation.assigned",
+    "conversation.queued",
+    "conversation.resolved",
+)
+CACHE_SECONDS = 5.0
+
+
+def public_name(event: Event) -> str | None:
+    """The name subscribers use for an internal event, or None if it is not offered."""
+    if isinstance(event, ConversationStatusChanged):
+        return "conversation.resolved" if event.payload.status == "resolved" else None
+    if isinstance(event, MessageCreated | ConversationCreated | ConversationAssigned | ConversationQueued):
+        return event.type
+    return None
+
+
+class SubscriptionFanout:
+    def __init__(self, resources: Resources) -> None:
+        self.res = resources
+        self._cache: dict[uuid.UUID, tuple[float, list[tuple[uuid.UUID, list[str]]]]] = {}
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(
+            self.res.settings,
+            group="connectors-subscriptions",
+            topics=[CONVERSATIONS_TOPIC],
+            handler=self.handle,
+            bus=self.res.bus,
+        )
+
+    async def _subscriptions(self, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
+        hit = self._cache.get(tenant_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        async with self.res.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(WebhookSubscription.id, WebhookSubscription.events).where(
+                        WebhookSubscription.account_id == tenant_id, WebhookSubscription.enabled.is_(True)
+                    )
+                )
+            ).all()
+        value = [(row.id, list(row.events)) for row in rows]
+        self._cache[tenant_id] = (time.monotonic() + CACHE_SECONDS, value)
+        return value
+
+    async def handle(self, event: Event, _record: ConsumerRecord) -> None:
+        name = public_name(event)
+        if name is None:
+            return
+        targets = [sid for sid, events in await self._subscriptions(event.tenant_id) if name in events]
+        if not targets:
+            return
+        async with transaction(self.res.sessionmaker) as session:
+            body = json.dumps(await self._payload(session, event, name), separators=(",", ":"), default=str).encode()
+            now = datetime.now(UTC)
+            for target in targets:
+                await session.execute(
+                    insert(WebhookDelivery)
+                    .values(
+                        account_id=event.tenant_id,
+                        target_kind="subscription",
+                        target_id=target,
+                        conversation_id=event.conversation_id,
+                        message_id=None,
+                        event_id=event.event_id,
+                        event_type=name,
+                        body=body,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["target_id", "event_id"])
+                )
+
+    async def _payload(self, session: Any, event: Event, name: str) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        inbox_id = getattr(event.payload, "inbox_id", None)
+        inbox = await session.get(Inbox, inbox_id) if inbox_id else None
+        pass_through = bool(inbox is not None and (inbox.settings or {}).get("pass_through"))
+        if isinstance(event, ConversationCreated | MessageCreated):
+            contact = await session.get(Contact, event.payload.contact_id)
+            shareable = contact is not None and not contact.sharing_opt_out
+            data["contact"] = (
+                {"id": str(contact.id), "name": contact.name, "email": contact.email}
+                if shareable and contact is not None
+                else None
+            )
+            data["inbox_id"] = str(event.payload.inbox_id)
+            data["channel"] = event.payload.channel
+            if isinstance(event, MessageCreated):
+                p = event.payload
+                withheld = pass_through or not shareable
+                data["message"] = {
+                    "id": str(p.message_id),
+                    "direction": p.direction,
+                    "sender_type": p.sender_type,
+                    "text": None if withheld else p.text,
+                    "content_withheld": withheld,
+                    "created_at": p.created_at.isoformat(),
+                }
+        elif isinstance(event, ConversationAssigned):
+            data = {
+                "agent_id": str(event.payload.agent_id),
+                "inbox_id": str(event.payload.inbox_id),
+                "previous_agent_id": str(event.payload.previous_agent_id) if event.payload.previous_agent_id else None,
+            }
+        elif isinstance(event, ConversationQueued | ConversationStatusChanged):
+            data = {"inbox_id": str(event.payload.inbox_id)}
+        return {
+            "event": name,
+            "event_id": str(event.event_id),
+            "occurred_at": event.occurred_at.isoformat(),
+            "account_id": str(event.tenant_id),
+            "conversation_id": str(event.conversation_id),
+            "data": data,
+        }

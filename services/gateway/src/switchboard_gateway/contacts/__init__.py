@@ -1,0 +1,1 @@
+"""Contacts as agents see them: one person, several channel identities."""

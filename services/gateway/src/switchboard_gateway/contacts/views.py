@@ -1,0 +1,66 @@
+"""Read a contact with its identities across channels (account-scoped: another account's id is a 404)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from switchboard_common.db.models import Contact, ContactIdentity, Conversation
+from switchboard_common.errors import AppError
+
+from switchboard_gateway.deps import CurrentAgent, SessionDep
+
+router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"])
+
+
+class IdentityOut(BaseModel):
+    channel: str
+    external_id: str
+    created_at: datetime
+
+
+class ContactOut(BaseModel):
+    id: uuid.UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+    last_seen_at: datetime | None
+    created_at: datetime
+    identities: list[IdentityOut]
+    conversation_count: int
+
+
+@router.get("/{contact_id}", response_model=ContactOut)
+async def get_contact(contact_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> ContactOut:
+    contact = await session.scalar(
+        select(Contact).where(Contact.id == contact_id, Contact.account_id == agent.account_id)
+    )
+    if contact is None:
+        raise AppError(404, "not_found", "no such contact")
+    identities = (
+        await session.scalars(
+            select(ContactIdentity)
+            .where(ContactIdentity.contact_id == contact.id, ContactIdentity.account_id == agent.account_id)
+            .order_by(ContactIdentity.created_at)
+        )
+    ).all()
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(Conversation.contact_id == contact.id, Conversation.account_id == agent.account_id)
+    )
+    return ContactOut(
+        id=contact.id,
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        last_seen_at=contact.last_seen_at,
+        created_at=contact.created_at,
+        identities=[
+            IdentityOut(channel=i.channel, external_id=i.external_id, created_at=i.created_at) for i in identities
+        ],
+        conversation_count=count or 0,
+    )

@@ -1,0 +1,47 @@
+// REST calls with the agent's bearer token; every failure becomes an ApiError carrying the JSON error body.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const TOKEN_KEY = "switchboard.token";
+
+export const auth = {
+  get token() { return sessionStorage.getItem(TOKEN_KEY); },
+  set token(value) {
+    if (value) sessionStorage.setItem(TOKEN_KEY, value); else sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+export async function api(method, path, body) {
+  const headers = {};
+  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw new ApiError(0, "network_error", error.message);
+  }
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (!response.ok) {
+    const err = data && data.error ? data.error : {};
+    let message = err.message || (typeof data === "string" && data) || response.statusText;
+    if (!err.message && data && Array.isArray(data.detail)) message = data.detail.map((d) => d.msg).join("; ");
+    throw new ApiError(response.status, err.code || `http_${response.status}`, message);
+  }
+  return data;
+}
+
+export function socketUrl(path, params) {
+  const url = new URL(path, location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  for (const [key, value] of Object.entries(params)) if (value) url.searchParams.set(key, value);
+  return url.toString();
+}

@@ -1,0 +1,107 @@
+"""Serves the console (`/`), the demo page (`/demo`), the widget script (`/widget.js`), translations
+(`/i18n/<lang>.json`) and the widget's public configuration. Static files only: no build step."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+from switchboard_common.db.models import Inbox
+from switchboard_common.errors import AppError
+
+from switchboard_gateway.deps import SessionDep
+
+STATIC_DIR = Path(__file__).parent / "static"
+I18N_DIR = Path(__file__).parent / "i18n"
+CONSOLE_FILE = re.compile(r"^[a-z0-9_-]+\.(js|css)$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+# Pages load scripts and styles from this origin only; sockets go to this origin too.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'"
+)
+
+router = APIRouter(include_in_schema=False)
+config_router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(
+        STATIC_DIR / name, media_type="text/html; charset=utf-8", headers={"content-security-policy": PAGE_CSP}
+    )
+
+
+@router.get("/")
+async def console_page() -> FileResponse:
+    return _page("console.html")
+
+
+@router.get("/demo")
+async def demo_page() -> FileResponse:
+    return _page("demo.html")
+
+
+@router.get("/widget.js")
+async def widget_script() -> FileResponse:
+    # Embedded on customers' sites: any origin may load it (the API's CORS still applies to its calls).
+    return FileResponse(
+        STATIC_DIR / "widget.js",
+        media_type=MEDIA_TYPES[".js"],
+        headers={"cross-origin-resource-policy": "cross-origin"},
+    )
+
+
+@router.get("/console/{name}")
+async def console_asset(name: str) -> FileResponse:
+    path = STATIC_DIR / "console" / name
+    if not CONSOLE_FILE.match(name) or not path.is_file():
+        raise AppError(404, "not_found", "no such file")
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix])
+
+
+@router.get("/i18n/index.json")
+async def languages() -> JSONResponse:
+    return JSONResponse(sorted(p.stem for p in I18N_DIR.glob("*.json")))
+
+
+@router.get("/i18n/{lang}.json")
+async def translation(lang: str) -> FileResponse:
+    path = I18N_DIR / f"{lang}.json"
+    if not LANGUAGE.match(lang) or not path.is_file():
+        raise AppError(404, "not_found", "no translation for this language")
+    return FileResponse(
+        path, media_type="application/json; charset=utf-8", headers={"cross-origin-resource-policy": "cross-origin"}
+    )
+
+
+class WidgetConfig(BaseModel):
+    inbox_name: str
+    language: str | None
+    greeting: str | None
+    consent_required: bool
+    consent_text: str | None
+    translations: dict[str, dict[str, str]]
+
+
+@config_router.get("/config", response_model=WidgetConfig)
+async def widget_config(session: SessionDep, widget_token: str = Query(min_length=1, max_length=64)) -> WidgetConfig:
+    """What the widget shows before a session exists: language, greeting and consent text (no secrets)."""
+    inbox = await session.scalar(select(Inbox).where(Inbox.widget_token == widget_token, Inbox.channel == "web"))
+    if inbox is None:
+        raise AppError(404, "unknown_widget", "no web inbox has this widget token")
+    settings: dict[str, Any] = inbox.settings or {}
+    translations = settings.get("translations") if isinstance(settings.get("translations"), dict) else {}
+    return WidgetConfig(
+        inbox_name=inbox.name,
+        language=settings.get("language"),
+        greeting=settings.get("greeting"),
+        consent_required=bool(settings.get("consent_required")),
+        consent_text=settings.get("consent_text"),
+        translations=translations or {},
+    )

@@ -1,0 +1,119 @@
+"""The SSRF guard at delivery time: the connection goes to the checked address (no DNS rebinding), the
+original Host header is kept, redirects are not followed, and ``post`` itself refuses forbidden targets."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from switchboard_common.outbound_http import OutboundHttp, UnsafeUrl
+
+from tests.receivers import Receiver
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = Receiver()
+    await r.start()
+    yield r
+    await r.stop()
+
+
+@pytest.fixture
+async def guarded() -> AsyncIterator[OutboundHttp]:
+    http = OutboundHttp(allow_private=False, timeout=1.0)
+    yield http
+    await http.aclose()
+
+
+@pytest.fixture
+async def permissive() -> AsyncIterator[OutboundHttp]:
+    http = OutboundHttp(allow_private=True, timeout=5.0)
+    yield http
+    await http.aclose()
+
+
+def rebinding_dns(monkeypatch: pytest.MonkeyPatch, host: str, answers: list[str]) -> list[str]:
+    """A name server that answers ``answers`` for ``host`` in turn (the last one forever); returns its query log.
+
+    Other names go to the real resolver. A connection that resolved the name again would get the next answer.
+    """
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+    queries: list[str] = []
+
+    async def getaddrinfo(name: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        text = name.decode() if isinstance(name, bytes) else name  # httpx (anyio) asks with IDNA bytes
+        if text != host:
+            return await real(name, port, *args, **kwargs)
+        queries.append(text)
+        address = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 80)))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+    return queries
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost/hook",
+        "http://10.0.0.5/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.0.1/hook",
+        "http://[::1]/hook",
+        "http://[fc00::1]/hook",
+        "http://2130706433/hook",  # 127.0.0.1 written as one integer
+    ],
+)
+async def test_post_refuses_forbidden_targets(guarded: OutboundHttp, url: str) -> None:
+    with pytest.raises(UnsafeUrl):
+        await guarded.post(url, content=b"{}", headers={})
+
+
+async def test_allowed_private_target_keeps_the_host_name(permissive: OutboundHttp, receiver: Receiver) -> None:
+    response = await permissive.post(
+        f"http://localhost:{receiver.port}/hook?x=1", content=b'{"a":1}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200
+    [call] = await receiver.wait_for(1, "/hook")
+    assert call.body == b'{"a":1}'
+    assert call.headers["Host"] == f"localhost:{receiver.port}"
+
+
+async def test_redirects_are_not_followed(permissive: OutboundHttp, receiver: Receiver) -> None:
+    receiver.script = [302]
+    response = await permissive.post(f"{receiver.url}/moved", content=b"{}", headers={})
+    assert response.status_code == 302
+    await receiver.wait_for(1)
+    assert len(receiver.received) == 1
+
+
+async def test_connection_uses_the_checked_answer(
+    permissive: OutboundHttp, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second answer is a documentation address: a client resolving again would never reach the receiver.
+    queries = rebinding_dns(monkeypatch, "pinned.invalid", ["127.0.0.1", "192.0.2.1"])
+    response = await permissive.post(f"http://pinned.invalid:{receiver.port}/hook", content=b"{}", headers={})
+    assert response.status_code == 200
+    [call] = await receiver.wait_for(1, "/hook")
+    assert call.headers["Host"] == f"pinned.invalid:{receiver.port}"
+    assert queries == ["pinned.invalid"]
+
+
+async def test_dns_rebinding_never_reaches_a_private_address(
+    guarded: OutboundHttp, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # First answer public (passes the check); every later answer is loopback, where the receiver listens.
+    rebinding_dns(monkeypatch, "rebind.invalid", ["192.88.99.7", "127.0.0.1"])
+    with pytest.raises(httpx.HTTPError):
+        await guarded.post(f"http://rebind.invalid:{receiver.port}/hook", content=b"{}", headers={})
+    # The next call resolves again, sees the private answer, and is refused before connecting.
+    with pytest.raises(UnsafeUrl):
+        await guarded.post(f"http://rebind.invalid:{receiver.port}/hook", content=b"{}", headers={})
+    assert receiver.received == []

@@ -1,0 +1,124 @@
+"""Account webhooks: the four events in order for one conversation, signed; failing subscriptions disabled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from switchboard_common import signing
+from switchboard_devstack.servers import StackUrls
+
+from tests.conftest import LiveServer, live_server
+from tests.helpers import Socket, create_agent, create_web_inbox, signup, visitor_session
+from tests.receivers import Receiver
+
+
+@pytest.fixture(scope="module")
+async def hooks_system(stack_urls: StackUrls) -> AsyncIterator[LiveServer]:
+    async with live_server(
+        stack_urls,
+        OUTBOUND_ALLOW_PRIVATE="true",
+        WEBHOOK_RETRY_BASE_SECONDS="0.05",
+        WEBHOOK_RETRY_MAX_SECONDS="0.1",
+        WEBHOOK_MAX_ATTEMPTS="2",
+        WEBHOOK_DISABLE_AFTER_FAILURES="2",
+    ) as live:
+        yield live
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = Receiver()
+    await r.start()
+    yield r
+    await r.stop()
+
+
+async def test_four_events_in_order(hooks_system: LiveServer, receiver: Receiver) -> None:
+    async with httpx.AsyncClient(base_url=hooks_system.url, timeout=30) as client:
+        tenant = await signup(client)
+        hook = await client.post(
+            "/api/v1/webhooks",
+            headers=tenant.headers,
+            json={
+                "url": receiver.url + "/crm",
+                "events": ["conversation.created", "message.created", "conversation.assigned", "conversation.resolved"],
+            },
+        )
+        assert hook.status_code == 201, hook.text
+        secret = hook.json()["secret"]
+        assert (
+            "secret" not in (await client.get(f"/api/v1/webhooks/{hook.json()['id']}", headers=tenant.headers)).json()
+        )
+        inbox = await create_web_inbox(client, tenant)
+        _, agent_token = await create_agent(client, tenant)
+        agent = await Socket.open(f"{hooks_system.ws_url}/api/v1/ws?token={agent_token}")
+        visitor = await visitor_session(client, inbox["widget_token"], name="Nia")
+        await client.post(
+            "/api/v1/widget/messages",
+            json={"text": "hello"},
+            headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+        )
+        await receiver.wait_for(3, "/crm")
+        assigned = await agent.wait_for(lambda f: f["type"] == "conversation.assigned")
+        resolve = await client.post(
+            f"/api/v1/conversations/{assigned['conversation_id']}/resolve",
+            headers={"Authorization": f"Bearer {agent_token}"},
+        )
+        assert resolve.status_code == 200 and resolve.json()["status"] == "resolved"
+        calls = await receiver.wait_for(4, "/crm")
+        names = [c.json()["event"] for c in calls]
+        assert names == ["conversation.created", "message.created", "conversation.assigned", "conversation.resolved"]
+        for call in calls:
+            ts = call.headers[signing.TIMESTAMP_HEADER]
+            assert signing.verify([secret], ts, call.body, call.headers[signing.SIGNATURE_HEADER])
+            assert call.json()["conversation_id"] == assigned["conversation_id"]
+        assert calls[1].json()["data"]["message"]["text"] == "hello"
+        assert calls[0].json()["data"]["contact"]["name"] == "Nia"
+        log = await client.get(f"/api/v1/webhooks/{hook.json()['id']}/deliveries", headers=tenant.headers)
+        assert {d["status"] for d in log.json()} == {"succeeded"}
+        await agent.close()
+
+
+async def test_failing_subscription_is_disabled_and_owner_told(hooks_system: LiveServer, receiver: Receiver) -> None:
+    receiver.script = [500] * 20
+    async with httpx.AsyncClient(base_url=hooks_system.url, timeout=30) as client:
+        tenant = await signup(client)
+        owner = await Socket.open(f"{hooks_system.ws_url}/api/v1/ws?token={tenant.token}")
+        await owner.wait_for(lambda f: f["type"] == "session.ready")
+        hook = (
+            await client.post(
+                "/api/v1/webhooks",
+                headers=tenant.headers,
+                json={"url": receiver.url + "/down", "events": ["message.created"]},
+            )
+        ).json()
+        inbox = await create_web_inbox(client, tenant)
+        visitor = await visitor_session(client, inbox["widget_token"])
+        for text in ("a", "b", "c"):
+            await client.post(
+                "/api/v1/widget/messages",
+                json={"text": text},
+                headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+            )
+        told = await owner.wait_for(lambda f: f["type"] == "webhook.disabled")
+        assert told["webhook_id"] == hook["id"]
+        state = (await client.get(f"/api/v1/webhooks/{hook['id']}", headers=tenant.headers)).json()
+        assert state["enabled"] is False and state["disabled_reason"]
+        await owner.close()
+
+
+async def test_urls_are_validated(hooks_system: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=hooks_system.url, timeout=30) as client:
+        tenant = await signup(client)
+        bad = await client.post(
+            "/api/v1/webhooks",
+            headers=tenant.headers,
+            json={"url": "ftp://example.com/x", "events": ["message.created"]},
+        )
+        assert bad.status_code == 422
+        unknown_event = await client.post(
+            "/api/v1/webhooks", headers=tenant.headers, json={"url": "http://127.0.0.1:9/x", "events": ["nope"]}
+        )
+        assert unknown_event.status_code == 422
