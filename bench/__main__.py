@@ -13,7 +13,14 @@ from pathlib import Path
 from switchboard_devstack.servers import StackUrls
 
 from bench.harness import local_stack, service_env, spawn_bare, spawn_system
-from bench.scenarios import Row, bare_latency, latency_row, visitor_to_agent_latency
+from bench.scenarios import (
+    Row,
+    bare_latency,
+    latency_row,
+    visitor_to_agent_latency,
+)
+
+SLACK_SECRET = "bench-slack-signing-secret"
 
 RESULTS = Path(__file__).parent / "results.md"
 
@@ -21,7 +28,7 @@ RESULTS = Path(__file__).parent / "results.md"
 async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
     rows: list[Row] = []
     if True:
-        env = service_env(urls)
+        env = service_env(urls, SLACK_SIGNING_SECRET=SLACK_SECRET)
         bare = await spawn_bare(env)
         system = await spawn_system(env)
         try:
@@ -62,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--rate", type=float, default=50.0, help="messages per second for latency scenarios")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per latency scenario")
+    parser.add_argument("--requests", type=int, default=3000, help="requests per throughput scenario")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight for throughput")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with local_stack() as urls:

@@ -143,3 +143,128 @@ def latency_row(scenario: str, ours: RateResult, base: RateResult, rate: float) 
         baseline=f"p50 {b50:.1f} ms, p99 {b99:.1f} ms",
         ratio=f"p50 x{p50 / b50:.1f}, p99 x{p99 / b99:.1f}",
     )
+
+
+@dataclass
+class Throughput:
+    requests: int
+    ok: int
+    seconds: float
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+
+async def bare_throughput(bare: ServerProcess, total: int, concurrency: int) -> Throughput:
+    from bench.harness import closed_loop
+
+    body = json.dumps({"contact": {"external_id": "c"}, "message": {"id": "m", "text": "hello"}}).encode()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def fire(_i: int) -> bool:
+            async with session.post(
+                bare.url + "/bare", data=body, headers={"Content-Type": "application/json"}
+            ) as response:
+                await response.read()
+                return response.status == 200
+
+        seconds, ok = await closed_loop(concurrency, total, fire)
+    return Throughput(total, ok, seconds)
+
+
+async def api_channel_throughput(system: ServerProcess, total: int, concurrency: int) -> Throughput:
+    """Signed API-channel webhooks, each a new message id, as fast as the server acknowledges them."""
+    from switchboard_common import signing
+
+    from bench.harness import closed_loop
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        api = Api(session, system.url)
+        owner, _ = await api.tenant()
+        inbox = await api.post("/api/v1/inboxes", {"name": "API", "channel": "api", "settings": {}}, owner)
+        url = f"{system.url}/webhooks/api/{inbox['id']}"
+        run = uuid.uuid4().hex[:8]
+
+        async def fire(i: int) -> bool:
+            body = json.dumps(
+                {"contact": {"external_id": f"c{i % 200}"}, "message": {"id": f"{run}-{i}", "text": f"bench {i}"}}
+            ).encode()
+            async with session.post(url, data=body, headers=signing.signed_headers(inbox["secret"], body)) as response:
+                await response.read()
+                return response.status in (200, 202)
+
+        await closed_loop(concurrency, min(200, total), fire)  # warm-up: caches, connections, consumers
+        run = uuid.uuid4().hex[:8]
+        seconds, ok = await closed_loop(concurrency, total, fire)
+    return Throughput(total, ok, seconds)
+
+
+async def slack_throughput(system: ServerProcess, total: int, concurrency: int, signing_secret: str) -> Throughput:
+    """Signed Slack Events API message events, each a new event id."""
+    import hashlib
+    import hmac
+
+    from bench.harness import closed_loop
+
+    team = "TB" + uuid.uuid4().hex[:8].upper()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        api = Api(session, system.url)
+        owner, _ = await api.tenant()
+        await api.post(
+            "/api/v1/inboxes",
+            {
+                "name": "Slack",
+                "channel": "slack",
+                "settings": {
+                    "team_id": team,
+                    "channel_id": "CBENCH",
+                    "bot_token": "xoxb-bench-token",
+                    "bot_user_id": "UBOT",
+                },
+            },
+            owner,
+        )
+        run = uuid.uuid4().hex[:8]
+
+        async def fire(i: int) -> bool:
+            body = json.dumps(
+                {
+                    "type": "event_callback",
+                    "team_id": team,
+                    "event_id": f"Ev{run}{i}",
+                    "event_time": int(time.time()),
+                    "event": {
+                        "type": "message",
+                        "channel": "CBENCH",
+                        "user": f"U{i % 200}",
+                        "text": f"bench {i}",
+                        "ts": f"1700000000.{i:06d}",
+                    },
+                }
+            ).encode()
+            ts = str(int(time.time()))
+            sig = "v0=" + hmac.new(signing_secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+            async with session.post(
+                system.url + "/webhooks/slack/events",
+                data=body,
+                headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig, "Content-Type": "application/json"},
+            ) as response:
+                await response.read()
+                return response.status == 200
+
+        await closed_loop(concurrency, min(200, total), fire)
+        run = uuid.uuid4().hex[:8]
+        seconds, ok = await closed_loop(concurrency, total, fire)
+    return Throughput(total, ok, seconds)
+
+
+def throughput_row(scenario: str, ours: Throughput, base: Throughput, concurrency: int) -> Row:
+    ratio = ours.rps / base.rps if base.rps else 0.0
+    return Row(
+        scenario=f"{scenario} (concurrency {concurrency})",
+        ours=f"{ours.rps:.0f} req/s ({ours.ok}/{ours.requests} acknowledged)",
+        baseline=f"{base.rps:.0f} req/s",
+        ratio=f"{ratio:.2f} of bare",
+        note="goal >= 0.5",
+    )

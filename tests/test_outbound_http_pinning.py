@@ -4,13 +4,16 @@ original Host header is kept, redirects are not followed, and ``post`` itself re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from switchboard_common.outbound_http import OutboundHttp, UnsafeUrl
+from switchboard_devstack import free_port
 
 from tests.receivers import Receiver
 
@@ -117,3 +120,51 @@ async def test_dns_rebinding_never_reaches_a_private_address(
     with pytest.raises(UnsafeUrl):
         await guarded.post(f"http://rebind.invalid:{receiver.port}/hook", content=b"{}", headers={})
     assert receiver.received == []
+
+
+@pytest.fixture
+async def misbehaving() -> AsyncIterator[str]:
+    """A receiver that answers 200 with an endless body on /endless, and never answers on /silent."""
+    stop = asyncio.Event()
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(status=200)
+        await response.prepare(request)
+        chunk = b"x" * 65536
+        with contextlib.suppress(ConnectionError):
+            while not stop.is_set():
+                await response.write(chunk)
+        return response
+
+    async def silent(_request: web.Request) -> web.Response:
+        await stop.wait()
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/endless", endless)
+    app.router.add_post("/silent", silent)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}"
+    stop.set()
+    await runner.cleanup()
+
+
+async def test_the_answer_body_is_never_read(misbehaving: str) -> None:
+    http = OutboundHttp(allow_private=True, timeout=5.0)
+    try:
+        response = await http.post(f"{misbehaving}/endless", content=b"{}", headers={})
+    finally:
+        await http.aclose()
+    assert response.status_code == 200
+
+
+async def test_a_receiver_that_never_answers_times_out(misbehaving: str) -> None:
+    http = OutboundHttp(allow_private=True, timeout=0.5)
+    try:
+        with pytest.raises(httpx.TimeoutException):
+            await http.post(f"{misbehaving}/silent", content=b"{}", headers={})
+    finally:
+        await http.aclose()

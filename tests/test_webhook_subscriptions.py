@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import Select, func, select, update
 from switchboard_common import signing
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import WebhookDelivery, WebhookSubscription
+from switchboard_connectors.deliveries import DeliveryWorker
 from switchboard_devstack.servers import StackUrls
 
 from tests.conftest import LiveServer, live_server
@@ -122,3 +129,94 @@ async def test_urls_are_validated(hooks_system: LiveServer) -> None:
             "/api/v1/webhooks", headers=tenant.headers, json={"url": "http://127.0.0.1:9/x", "events": ["nope"]}
         )
         assert unknown_event.status_code == 422
+
+
+async def test_finished_deliveries_drop_their_payload_and_expire(hooks_system: LiveServer, receiver: Receiver) -> None:
+    async with httpx.AsyncClient(base_url=hooks_system.url, timeout=30) as client:
+        tenant = await signup(client)
+        hook = await client.post(
+            "/api/v1/webhooks", headers=tenant.headers, json={"url": receiver.url + "/p", "events": ["message.created"]}
+        )
+        inbox = await create_web_inbox(client, tenant)
+        visitor = await visitor_session(client, inbox["widget_token"])
+        await client.post(
+            "/api/v1/widget/messages",
+            json={"text": "private words"},
+            headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+        )
+        [call] = await receiver.wait_for(1, "/p")
+        assert b"private words" in call.body
+        log_url = f"/api/v1/webhooks/{hook.json()['id']}/deliveries"
+        for _ in range(100):  # the row is marked succeeded right after the receiver answered
+            log = (await client.get(log_url, headers=tenant.headers)).json()
+            if log and log[0]["status"] == "succeeded":
+                break
+            await asyncio.sleep(0.05)
+        assert [d["status"] for d in log] == ["succeeded"]
+
+    resources = hooks_system.apps["connectors"].state.resources
+    account_id = uuid.UUID(tenant.account_id)
+    async with resources.sessionmaker() as session:
+        [body] = (
+            await session.scalars(select(WebhookDelivery.body).where(WebhookDelivery.account_id == account_id))
+        ).all()
+    assert body == b""
+
+    worker = DeliveryWorker(resources)
+    try:
+        await worker.purge_finished()  # a fresh entry is kept
+        async with resources.sessionmaker() as session:
+            assert await session.scalar(_count_for(account_id)) == 1
+            await session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.account_id == account_id)
+                .values(completed_at=utcnow() - timedelta(days=resources.settings.webhook_delivery_log_days + 1))
+            )
+            await session.commit()
+        await worker.purge_finished()
+        async with resources.sessionmaker() as session:
+            assert await session.scalar(_count_for(account_id)) == 0
+    finally:
+        await worker.http.aclose()
+
+
+def _count_for(account_id: uuid.UUID) -> Select[tuple[int]]:
+    return select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.account_id == account_id)
+
+
+async def test_an_undecryptable_secret_fails_the_delivery_instead_of_blocking(
+    hooks_system: LiveServer, receiver: Receiver
+) -> None:
+    async with httpx.AsyncClient(base_url=hooks_system.url, timeout=30) as client:
+        tenant = await signup(client)
+        hook = (
+            await client.post(
+                "/api/v1/webhooks",
+                headers=tenant.headers,
+                json={"url": receiver.url + "/k", "events": ["message.created"]},
+            )
+        ).json()
+        resources = hooks_system.apps["connectors"].state.resources
+        async with resources.sessionmaker() as session:
+            # As after an encryption key was dropped from ENCRYPTION_KEYS too early.
+            await session.execute(
+                update(WebhookSubscription)
+                .where(WebhookSubscription.id == uuid.UUID(hook["id"]))
+                .values(secret_encrypted=b"\x00" * 40)
+            )
+            await session.commit()
+        inbox = await create_web_inbox(client, tenant)
+        visitor = await visitor_session(client, inbox["widget_token"])
+        await client.post(
+            "/api/v1/widget/messages",
+            json={"text": "hi"},
+            headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+        )
+        log_url = f"/api/v1/webhooks/{hook['id']}/deliveries"
+        for _ in range(200):
+            log = (await client.get(log_url, headers=tenant.headers)).json()
+            if log and log[0]["status"] == "failed":
+                break
+            await asyncio.sleep(0.05)
+        assert [(d["status"], d["last_error"]) for d in log] == [("failed", "target_unavailable")]
+        assert receiver.received == []

@@ -14,15 +14,19 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from switchboard_common import metrics
+from switchboard_common import metrics, tracing
 from switchboard_common.events import Event, UnknownEventType, parse_event, serialize_event
 from switchboard_common.settings import CommonSettings
+
+if TYPE_CHECKING:
+    from switchboard_common.shredding import SubjectKeys
 
 log = structlog.get_logger(__name__)
 
@@ -117,6 +121,9 @@ class EventBus:
     def __init__(self, settings: CommonSettings) -> None:
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
+        # Crypto-shredding (switchboard_common.shredding): personal fields are sealed with their subject's key
+        # on publish and opened before handlers run. Set by Resources.open.
+        self.shredder: SubjectKeys | None = None
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
@@ -146,16 +153,19 @@ class EventBus:
     async def publish_many(self, events: Sequence[Event], headers: Sequence[tuple[str, bytes]] = ()) -> None:
         """Send in order and wait for every acknowledgement; one producer keeps per-key order."""
         futures = []
+        # W3C trace context (traceparent) of the request or handler publishing: consumers continue it.
+        trace_headers = [] if any(k == "traceparent" for k, _ in headers) else tracing.inject_headers()
         for event in events:
             record_headers = [
                 ("event_type", event.type.encode()),
                 ("schema_version", str(event.schema_version).encode()),
                 *headers,
+                *trace_headers,
             ]
             futures.append(
                 await self.producer.send(
                     self.settings.topic(event.topic_name),
-                    value=serialize_event(event),
+                    value=await self.shredder.seal(event) if self.shredder else serialize_event(event),
                     key=event.partition_key(),
                     headers=record_headers,
                 )
@@ -168,6 +178,9 @@ class EventBus:
 
 
 Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
+PARTITION_MOVED_ERRORS = frozenset(
+    {"IllegalGenerationError", "IllegalStateError", "CommitFailedError", "UnknownMemberIdError"}
+)
 
 
 class EventConsumer:
@@ -281,14 +294,28 @@ class EventConsumer:
                 await consumer.commit({tp: offset})
                 return
             except KafkaError as exc:
-                if "rebalance" in type(exc).__name__.lower() or "IllegalGeneration" in type(exc).__name__:
+                # IllegalState: the partition is no longer assigned to us; CommitFailed: the group rebalanced.
+                if "rebalance" in type(exc).__name__.lower() or type(exc).__name__ in PARTITION_MOVED_ERRORS:
                     return  # the partition moved: the new owner replays from the last commit
                 log.warning("commit_retry", group=self.group, error=type(exc).__name__)
                 await asyncio.sleep(0.5)
 
+    async def _open(self, raw: bytes) -> bytes:
+        """Decrypt personal fields (a destroyed key reads as erased); waits out a database outage."""
+        shredder = self.bus.shredder
+        while shredder is not None:
+            try:
+                return await shredder.open(raw)
+            except Exception as exc:
+                if not is_transient(exc) or self._stopping.is_set():
+                    raise
+                log.warning("event_open_retry", group=self.group, error=type(exc).__name__)
+                await asyncio.sleep(1.0)
+        return raw
+
     async def _handle_record(self, record: ConsumerRecord) -> None:
         try:
-            event = parse_event(record.value)
+            event = parse_event(await self._open(record.value))
         except UnknownEventType as exc:
             log.info("event_skipped_unknown_type", group=self.group, event_type=str(exc))
             return
@@ -300,7 +327,8 @@ class EventConsumer:
         while True:
             attempt += 1
             try:
-                await self.handler(event, record)
+                with tracing.consumer_span(record.headers, f"{self.group} {event.type}"):
+                    await self.handler(event, record)
                 metrics.EVENTS_HANDLED.labels(self.group, event.type, "ok").inc()
                 metrics.EVENT_HANDLE_SECONDS.labels(self.group, event.type).observe(time.perf_counter() - started)
                 return

@@ -9,6 +9,7 @@ Fields marked ``personal`` in the schema carry personal data (message text, name
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -23,6 +24,10 @@ Personal = {"personal": True}
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _hashed_key(value: str) -> bytes:
+    return hashlib.sha256(value.encode()).hexdigest().encode()
 
 
 class Payload(BaseModel):
@@ -146,13 +151,41 @@ class InboundMessagePayload(Payload):
 
     inbox_id: uuid.UUID
     channel: Channel
-    external_contact_id: str
+    external_contact_id: str = Field(json_schema_extra=Personal)
     contact_name: str | None = Field(default=None, json_schema_extra=Personal)
     contact_email: str | None = Field(default=None, json_schema_extra=Personal)
     external_message_id: str
     text: str | None = Field(default=None, json_schema_extra=Personal)
     attachments: list[Attachment] = Field(default_factory=list)
     sent_at: datetime
+    # "edit" and "delete" refer to an earlier message by its external id.
+    kind: Literal["message", "edit", "delete"] = "message"
+
+
+class InboundReceiptPayload(Payload):
+    """Delivery or read receipts for messages we sent (by their platform ids, or everything up to a time)."""
+
+    inbox_id: uuid.UUID
+    channel: Channel
+    external_contact_id: str = Field(json_schema_extra=Personal)
+    status: Literal["delivered", "read"]
+    external_message_ids: list[str] = Field(default_factory=list)
+    watermark: datetime | None = None
+
+
+class MessageUpdatedPayload(Payload):
+    """A customer edited a message on their channel (``external_id``: the platform's id of it)."""
+
+    message_id: uuid.UUID
+    text: str | None = Field(default=None, json_schema_extra=Personal)
+    external_id: str | None = None
+
+
+class MessageDeletedPayload(Payload):
+    """A customer deleted a message on their channel: the stored copy is soft-deleted (text removed)."""
+
+    message_id: uuid.UUID
+    external_id: str | None = None
 
 
 class AgentPresencePayload(Payload):
@@ -234,7 +267,30 @@ class InboundMessageReceived(Event):
     payload: InboundMessagePayload
 
     def partition_key(self) -> bytes:
-        return f"{self.payload.inbox_id}:{self.payload.external_contact_id}".encode()
+        # Hashed: a record key cannot be crypto-shredded, and the customer's channel id is personal.
+        return _hashed_key(f"{self.payload.inbox_id}:{self.payload.external_contact_id}")
+
+
+class InboundReceiptReceived(Event):
+    topic_name: ClassVar[str] = "inbound"
+    type: Literal["inbound.receipt_received"] = "inbound.receipt_received"
+    payload: InboundReceiptPayload
+
+    def partition_key(self) -> bytes:
+        # Hashed: a record key cannot be crypto-shredded, and the customer's channel id is personal.
+        return _hashed_key(f"{self.payload.inbox_id}:{self.payload.external_contact_id}")
+
+
+class MessageUpdated(Event):
+    type: Literal["message.updated"] = "message.updated"
+    conversation_id: uuid.UUID
+    payload: MessageUpdatedPayload
+
+
+class MessageDeleted(Event):
+    type: Literal["message.deleted"] = "message.deleted"
+    conversation_id: uuid.UUID
+    payload: MessageDeletedPayload
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -249,6 +305,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ConversationOffered,
     ConversationUnassigned,
     ConversationEscalated,
+    MessageUpdated,
+    MessageDeleted,
 )
 EVENT_CLASSES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in EVENT_TYPES}
 
@@ -263,7 +321,9 @@ AnyEvent = Annotated[
     | InboundMessageReceived
     | ConversationOffered
     | ConversationUnassigned
-    | ConversationEscalated,
+    | ConversationEscalated
+    | MessageUpdated
+    | MessageDeleted,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(AnyEvent)

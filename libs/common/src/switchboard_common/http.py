@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard_common import metrics
 from switchboard_common.errors import error_body, install_error_handlers
+from switchboard_common.tracing import TraceMiddleware
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -120,6 +121,7 @@ def install_common(
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, service=service)
+    app.add_middleware(TraceMiddleware)  # outermost: every later step runs inside the request's trace
 
     @app.get("/healthz", tags=["health"], summary="Liveness")
     async def healthz() -> dict[str, str]:

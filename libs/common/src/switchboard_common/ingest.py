@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard_common.db.models import Contact, ContactIdentity, Conversation
+from switchboard_common.db.models import Contact, ContactIdentity, Conversation, InboxBot
 from switchboard_common.events import (
     Attachment,
     ConversationCreated,
@@ -78,6 +78,17 @@ async def resolve_contact(
     )
     assert winner is not None
     return winner
+
+
+async def initial_status(session: AsyncSession, inbox_id: uuid.UUID) -> str:
+    """The status a new conversation of this inbox starts with: "bot" while a working bot serves the inbox
+    (it answers first and hands off to humans), else "open" (routed to agents at once)."""
+    bot = await session.scalar(
+        select(InboxBot.inbox_id).where(
+            InboxBot.inbox_id == inbox_id, InboxBot.enabled.is_(True), InboxBot.broken_reason.is_(None)
+        )
+    )
+    return "bot" if bot is not None else "open"
 
 
 async def open_conversation(

@@ -72,8 +72,8 @@ def redact_text(value: str) -> str:
 def scrub(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     for key in list(event_dict):
         value = event_dict[key]
-        if key == "exc_info":
-            continue
+        if key in ("exc_info", "timestamp"):
+            continue  # the ISO timestamp would otherwise look like a phone number to PHONE
         if key not in ALLOWED_KEYS and SENSITIVE_KEYS.search(key):
             event_dict[key] = "[redacted]"
         elif isinstance(value, str):

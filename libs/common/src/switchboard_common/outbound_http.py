@@ -56,6 +56,9 @@ async def resolve_checked(url: str, *, allow_private: bool) -> tuple[str, str]:
 class OutboundHttp:
     def __init__(self, *, allow_private: bool, timeout: float = 10.0) -> None:
         self.allow_private = allow_private
+        # httpx's timeout bounds each phase; ``timeout`` also bounds the whole call, DNS included, so a
+        # receiver trickling its answer cannot hold a delivery longer than that.
+        self.timeout = timeout
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
 
     async def aclose(self) -> None:
@@ -65,6 +68,18 @@ class OutboundHttp:
         await resolve_checked(url, allow_private=self.allow_private)
 
     async def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        """POSTs to the checked address; the answer's body is never read (only its status matters).
+
+        Raises UnsafeUrl, httpx.TimeoutException (also when the whole call outlasts ``timeout``) or another
+        httpx.HTTPError.
+        """
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._post_pinned(url, content, headers)
+        except TimeoutError:
+            raise httpx.TimeoutException("the call took longer than its deadline") from None
+
+    async def _post_pinned(self, url: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
         host, address = await resolve_checked(url, allow_private=self.allow_private)
         parts = urlsplit(url)
         netloc_ip = f"[{address}]" if ":" in address else address
@@ -72,6 +87,9 @@ class OutboundHttp:
             netloc_ip += f":{parts.port}"
         pinned = urlunsplit((parts.scheme, netloc_ip, parts.path or "/", parts.query, ""))
         request_headers = {**headers, "Host": parts.netloc.rsplit("@", 1)[-1]}
-        return await self._client.post(
-            pinned, content=content, headers=request_headers, extensions={"sni_hostname": host}
+        request = self._client.build_request(
+            "POST", pinned, content=content, headers=request_headers, extensions={"sni_hostname": host}
         )
+        response = await self._client.send(request, stream=True)
+        await response.aclose()  # a huge or endless body is never buffered
+        return response

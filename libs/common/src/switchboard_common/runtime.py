@@ -16,6 +16,7 @@ from switchboard_common.db import create_engine, create_sessionmaker
 from switchboard_common.http import ReadinessCheck
 from switchboard_common.realtime import StreamPublisher
 from switchboard_common.settings import CommonSettings
+from switchboard_common.shredding import SubjectKeys
 
 
 @dataclass
@@ -43,15 +44,18 @@ class Resources:
             await redis.aclose()
             await engine.dispose()
             raise
+        sessionmaker = create_sessionmaker(engine)
+        keyring = Keyring(settings.encryption_keyring)
+        bus.shredder = SubjectKeys(sessionmaker, keyring, cache_seconds=settings.subject_key_cache_seconds)
         return cls(
             settings=settings,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=sessionmaker,
             redis=redis,
             bus=bus,
             keys=Keys(settings.redis_namespace),
             streams=StreamPublisher(redis, settings.redis_namespace),
-            keyring=Keyring(settings.encryption_keyring),
+            keyring=keyring,
         )
 
     async def close(self) -> None:

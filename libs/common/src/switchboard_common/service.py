@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from switchboard_common.http import install_common
 from switchboard_common.runtime import Resources
 from switchboard_common.settings import CommonSettings
+from switchboard_common.tracing import configure_tracing
 
 log = structlog.get_logger(__name__)
 
@@ -97,6 +98,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_tracing(service)
         resources = await Resources.open(settings)
         app.state.resources = resources
         running = workers(resources) if run_workers else BackgroundWorkers([])

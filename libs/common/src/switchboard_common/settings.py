@@ -53,6 +53,9 @@ class CommonSettings(BaseSettings):
     trusted_proxies: str = ""
 
     db_pool_size: int = Field(default=10, ge=1)
+    # How long a process may keep a subject's event key in memory; erasure waits this long before it reports
+    # Kafka shredded (switchboard_common.shredding).
+    subject_key_cache_seconds: float = Field(default=30.0, ge=0)
 
     # Outgoing calls to user-given URLs (API inbox callbacks, account webhooks).
     outbound_allow_private: bool = False
@@ -62,6 +65,8 @@ class CommonSettings(BaseSettings):
     webhook_max_attempts: int = Field(default=12, ge=1)
     # Deliveries that finally failed in a row before a subscription is disabled and its owner told.
     webhook_disable_after_failures: int = Field(default=5, ge=1)
+    # Finished deliveries stay in the delivery log this long (their payload is dropped when they finish).
+    webhook_delivery_log_days: int = Field(default=30, ge=1)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> CommonSettings:

@@ -30,7 +30,8 @@ def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[s
 
 
 def timestamp_fresh(timestamp: str | None, now: float | None = None, window: int = REPLAY_WINDOW_SECONDS) -> bool:
-    if not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
+    # isascii() too: "²" passes isdigit() but int() refuses it.
+    if not timestamp or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         return False
     return abs((now if now is not None else time.time()) - int(timestamp)) <= window
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import jwt
 
 ALGORITHM = "HS256"
-TokenKind = Literal["agent", "visitor", "refresh"]
+TokenKind = Literal["agent", "visitor", "refresh", "oauth_state"]
 
 
 class InvalidToken(Exception):
@@ -31,6 +31,8 @@ class TokenClaims:
     role: str | None = None
     version: int = 0
     inbox_id: uuid.UUID | None = None
+    # The login (auth_sessions row) an agent access token belongs to: revoking it revokes the token.
+    session_id: uuid.UUID | None = None
 
 
 def issue(
@@ -43,6 +45,7 @@ def issue(
     role: str | None = None,
     version: int = 0,
     inbox_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
 ) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -58,6 +61,8 @@ def issue(
         claims["role"] = role
     if inbox_id is not None:
         claims["inbox"] = str(inbox_id)
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -73,6 +78,7 @@ def decode(secret: str, token: str) -> TokenClaims:
             role=claims.get("role"),
             version=int(claims.get("ver", 0)),
             inbox_id=uuid.UUID(claims["inbox"]) if claims.get("inbox") else None,
+            session_id=uuid.UUID(claims["sid"]) if claims.get("sid") else None,
         )
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken("invalid or expired token") from exc

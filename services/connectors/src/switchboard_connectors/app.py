@@ -8,6 +8,18 @@ from switchboard_common.service import BackgroundWorkers, create_service_app
 
 from switchboard_connectors.channels.api import ApiCallbackSender
 from switchboard_connectors.channels.api import router as api_channel_router
+from switchboard_connectors.channels.dialogflow import router as dialogflow_router
+from switchboard_connectors.channels.dialogflow_api import DialogflowClient
+from switchboard_connectors.channels.dialogflow_bot import BotWorker
+from switchboard_connectors.channels.messenger import MessengerHandover, MessengerOutbound, MessengerWorker
+from switchboard_connectors.channels.messenger import router as messenger_router
+from switchboard_connectors.channels.messenger_api import GraphApi
+from switchboard_connectors.channels.slack_api import SlackApi
+from switchboard_connectors.channels.slack_files import SlackFiles
+from switchboard_connectors.channels.slack_install import install_router as slack_install_router
+from switchboard_connectors.channels.slack_mirror import SlackMirror
+from switchboard_connectors.channels.slack_outbound import SlackHandover, SlackOutbound
+from switchboard_connectors.channels.slack_webhook import router as slack_router
 from switchboard_connectors.deliveries import DeliveryWorker
 from switchboard_connectors.ingest_worker import IngestWorker
 from switchboard_connectors.outbound import ChannelSender, OutboundDispatcher, WebWidgetSender
@@ -17,13 +29,48 @@ from switchboard_connectors.webhooks import InboxDirectory
 
 
 def channel_senders(resources: Resources) -> dict[str, ChannelSender]:
-    return {"web": WebWidgetSender(resources), "api": ApiCallbackSender(resources)}
+    return {
+        "web": WebWidgetSender(resources),
+        "api": ApiCallbackSender(resources),
+        # Slack replies have their own consumer group (channels/slack_outbound.py): handed over here.
+        "slack": SlackHandover(),
+        # Messenger replies too (channels/messenger.py MessengerOutbound): Graph throttling blocks only them.
+        "messenger": MessengerHandover(),
+    }
+
+
+def slack_api(resources: Resources) -> SlackApi:
+    settings = _settings(resources)
+    return SlackApi(settings.slack_api_url, max_wait_seconds=settings.slack_max_wait_seconds)
+
+
+def _settings(resources: Resources) -> ConnectorSettings:
+    settings = resources.settings
+    return settings if isinstance(settings, ConnectorSettings) else ConnectorSettings()
 
 
 def background_workers(resources: Resources) -> BackgroundWorkers:
     directory = InboxDirectory(resources)
+    slack = slack_api(resources)
+    settings = _settings(resources)
+    graph = GraphApi(settings.graph_api_url, max_wait_seconds=settings.messenger_max_wait_seconds)
+    dialogflow = DialogflowClient(
+        resources,
+        api_url=settings.dialogflow_api_url,
+        token_url=settings.google_token_url,
+        timeout=settings.dialogflow_timeout_seconds,
+    )
     return BackgroundWorkers(
         [
+            slack,  # first started, last stopped
+            SlackOutbound(resources, slack).consumer(),
+            SlackMirror(resources, slack).consumer(),
+            SlackFiles(resources, slack, _settings(resources)).consumer(),
+            graph,
+            MessengerOutbound(resources, graph).consumer(),
+            MessengerWorker(resources, graph, directory).consumer(),
+            dialogflow,
+            BotWorker(resources, dialogflow).consumer(),
             IngestWorker(resources, directory).consumer(),
             OutboundDispatcher(resources, channel_senders(resources)).consumer(),
             SubscriptionFanout(resources).consumer(),
@@ -34,6 +81,13 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
 
 async def _on_startup(app: FastAPI, resources: Resources) -> None:
     app.state.inboxes = InboxDirectory(resources)
+    app.state.slack_api = slack_api(resources)
+
+
+async def _before_shutdown(app: FastAPI) -> None:
+    api = getattr(app.state, "slack_api", None)
+    if api is not None:
+        await api.stop()
 
 
 def create_app(settings: ConnectorSettings | None = None, *, run_workers: bool = True) -> FastAPI:
@@ -44,7 +98,9 @@ def create_app(settings: ConnectorSettings | None = None, *, run_workers: bool =
         workers=background_workers,
         run_workers=run_workers,
         on_startup=_on_startup,
+        before_shutdown=_before_shutdown,
         description="Channel webhooks (verified, normalized, published) and outbound delivery.",
     )
-    app.include_router(api_channel_router)
+    for router in (api_channel_router, slack_router, slack_install_router, messenger_router, dialogflow_router):
+        app.include_router(router)
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -45,6 +46,16 @@ WHERE id IN (
     ORDER BY d.id LIMIT :batch FOR UPDATE SKIP LOCKED)
 RETURNING id
 """)
+
+
+_PURGE = text("""
+DELETE FROM webhook_deliveries WHERE id IN (
+    SELECT id FROM webhook_deliveries
+    WHERE status IN ('succeeded', 'failed') AND completed_at < :cutoff
+    LIMIT :batch FOR UPDATE SKIP LOCKED)
+""")
+PURGE_BATCH = 1000
+PURGE_INTERVAL_SECONDS = 600.0
 
 
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
@@ -83,8 +94,12 @@ class DeliveryWorker:
         await self.http.aclose()
 
     async def _run(self) -> None:
+        next_purge = 0.0
         while not self._stopping.is_set():
             try:
+                if time.monotonic() >= next_purge:
+                    await self.purge_finished()
+                    next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
                 handled = await self.run_once()
             except Exception as exc:
                 log.warning("delivery_loop_error", error=type(exc).__name__)
@@ -92,6 +107,17 @@ class DeliveryWorker:
             if not handled:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
+
+    async def purge_finished(self) -> int:
+        """Deletes finished deliveries older than the log's retention, a bounded batch at a time."""
+        cutoff = self.clock() - timedelta(days=self.settings.webhook_delivery_log_days)
+        deleted = 0
+        while True:
+            async with transaction(self.res.sessionmaker) as session:
+                result = await session.execute(_PURGE, {"cutoff": cutoff, "batch": PURGE_BATCH})
+            deleted += result.rowcount or 0
+            if (result.rowcount or 0) < PURGE_BATCH or self._stopping.is_set():
+                return deleted
 
     async def run_once(self) -> int:
         now = self.clock()
@@ -128,7 +154,14 @@ class DeliveryWorker:
             row = await session.get(WebhookDelivery, delivery_id)
         if row is None:
             return
-        url, secrets, blocked = await self._target(row)
+        try:
+            url, secrets, blocked = await self._target(row)
+        except Exception as exc:
+            # E.g. a secret that no longer decrypts: count it as a failed attempt (backoff, then failed) rather
+            # than leaving the row claimed, which would hold back this conversation's later deliveries.
+            log.warning("delivery_target_error", delivery_id=row.id, error=type(exc).__name__)
+            await self._record(row, None, "target_unavailable", permanent=False)
+            return
         status_code: int | None = None
         error: str | None = blocked
         if blocked is None and url and secrets:
@@ -172,6 +205,8 @@ class DeliveryWorker:
             values["next_attempt_at"] = now + timedelta(seconds=delay)
         else:
             values["completed_at"] = now
+            # The log keeps what happened, not what was sent: the payload may hold message text.
+            values["body"] = b""
         async with transaction(self.res.sessionmaker) as session:
             await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == row.id).values(**values))
             if row.target_kind == "subscription" and status != "pending":

@@ -4,11 +4,30 @@ from the platform's ids, so a redelivered inbound event republishes the same eve
 
 from __future__ import annotations
 
+import uuid
+
 from aiokafka import ConsumerRecord
+from sqlalchemy import select
 from switchboard_common.bus import INBOUND_TOPIC, EventConsumer
 from switchboard_common.db import transaction
-from switchboard_common.events import Event, InboundMessageReceived
-from switchboard_common.ingest import inbound_message_events, message_id_for, open_conversation, resolve_contact
+from switchboard_common.db.models import Message
+from switchboard_common.events import (
+    Event,
+    InboundMessagePayload,
+    InboundMessageReceived,
+    MessageDeleted,
+    MessageDeletedPayload,
+    MessageUpdated,
+    MessageUpdatedPayload,
+)
+from switchboard_common.ingest import (
+    MESSAGE_ID_NAMESPACE,
+    inbound_message_events,
+    initial_status,
+    message_id_for,
+    open_conversation,
+    resolve_contact,
+)
 from switchboard_common.runtime import Resources
 
 from switchboard_connectors.webhooks import InboxDirectory
@@ -33,6 +52,10 @@ class IngestWorker:
         inbox = await self.directory.by_id(p.inbox_id, p.channel)
         if inbox is None:
             return  # the inbox was deleted since the webhook was accepted
+        message_id = message_id_for(inbox.account_id, f"{p.channel}:{inbox.id}", p.external_message_id)
+        if p.kind != "message":
+            await self._edit(inbox.account_id, message_id, p, deleted=p.kind == "delete")
+            return
         async with transaction(self.res.sessionmaker) as session:
             contact_id = await resolve_contact(
                 session,
@@ -42,8 +65,14 @@ class IngestWorker:
                 name=p.contact_name,
                 email=p.contact_email,
             )
+            status = await initial_status(session, inbox.id)
             conversation_id, created = await open_conversation(
-                session, account_id=inbox.account_id, inbox_id=inbox.id, contact_id=contact_id, channel=p.channel
+                session,
+                account_id=inbox.account_id,
+                inbox_id=inbox.id,
+                contact_id=contact_id,
+                channel=p.channel,
+                status=status,
             )
         await self.res.bus.publish_many(
             inbound_message_events(
@@ -53,10 +82,38 @@ class IngestWorker:
                 conversation_id=conversation_id,
                 conversation_created=created,
                 channel=p.channel,
-                message_id=message_id_for(inbox.account_id, f"{p.channel}:{inbox.id}", p.external_message_id),
+                message_id=message_id,
                 text_body=p.text,
                 attachments=p.attachments,
                 external_id=p.external_message_id,
                 created_at=p.sent_at,
+                conversation_status=status,
             )
         )
+
+    async def _edit(
+        self, account_id: uuid.UUID, message_id: uuid.UUID, p: InboundMessagePayload, *, deleted: bool
+    ) -> None:
+        async with self.res.sessionmaker() as session:
+            conversation_id = await session.scalar(
+                select(Message.conversation_id).where(Message.id == message_id, Message.account_id == account_id)
+            )
+        if conversation_id is None:
+            return  # never stored (or erased): nothing to change
+        event_id = uuid.uuid5(MESSAGE_ID_NAMESPACE, f"{p.kind}:{message_id}:{p.external_message_id}:{p.text}")
+        common = {"event_id": event_id, "tenant_id": account_id, "conversation_id": conversation_id}
+        if deleted:
+            await self.res.bus.publish(
+                MessageDeleted(
+                    **common, payload=MessageDeletedPayload(message_id=message_id, external_id=p.external_message_id)
+                )
+            )
+        else:
+            await self.res.bus.publish(
+                MessageUpdated(
+                    **common,
+                    payload=MessageUpdatedPayload(
+                        message_id=message_id, text=p.text, external_id=p.external_message_id
+                    ),
+                )
+            )

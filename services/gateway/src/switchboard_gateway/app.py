@@ -12,10 +12,16 @@ from switchboard_gateway.accounts.views import router as accounts_router
 from switchboard_gateway.contacts.views import router as contacts_router
 from switchboard_gateway.conversations.actions import router as conversation_actions_router
 from switchboard_gateway.conversations.views import router as conversations_router
+from switchboard_gateway.inboxes.bot_views import router as inbox_bot_router
+from switchboard_gateway.inboxes.routing_views import router as routing_settings_router
+from switchboard_gateway.inboxes.slack_mirror_views import router as slack_mirror_router
 from switchboard_gateway.inboxes.views import router as inboxes_router
+from switchboard_gateway.queue.views import router as queue_router
 from switchboard_gateway.realtime.sockets import SocketRegistry
 from switchboard_gateway.realtime.views import router as realtime_router
+from switchboard_gateway.security.views import router as security_router
 from switchboard_gateway.settings import GatewaySettings
+from switchboard_gateway.teams.views import router as teams_router
 from switchboard_gateway.timeline import Timeline
 from switchboard_gateway.web.views import config_router as widget_config_router
 from switchboard_gateway.web.views import router as web_router
@@ -56,9 +62,15 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool = T
     )
     for router in (
         accounts_router,
+        security_router,
         inboxes_router,
         conversations_router,
         conversation_actions_router,
+        teams_router,
+        routing_settings_router,
+        inbox_bot_router,
+        slack_mirror_router,
+        queue_router,
         realtime_router,
         widget_router,
         webhooks_router,

@@ -10,3 +10,13 @@ class GatewaySettings(CommonSettings):
     # Origins allowed to call the widget endpoints from browsers; "*" while no inbox restricts them.
     widget_allowed_origins: str = "*"
     ws_heartbeat_seconds: float = 20.0
+    # Failed logins (per account, Redis, shared by replicas): free ones, then 2**n s backoff, then lockout.
+    login_free_failures: int = 3
+    login_lockout_failures: int = 10
+    login_failure_window_seconds: int = 900
+    login_max_backoff_seconds: int = 300
+    # Failed logins per client address inside the window.
+    login_address_failures: int = 100
+    # Widget abuse limits per client address (sessions) and per visitor (messages), per minute.
+    widget_sessions_per_minute: int = 60
+    widget_messages_per_minute: int = 120

@@ -19,13 +19,19 @@ from switchboard_common.db import transaction
 from switchboard_common.db.models import Conversation, Inbox, Message
 from switchboard_common.events import (
     ConversationAssigned,
+    ConversationOffered,
     ConversationQueued,
     ConversationStatusChanged,
+    ConversationUnassigned,
     Event,
     MessageCreated,
+    MessageDeleted,
     MessageDeliveryUpdated,
+    MessageUpdated,
+    utcnow,
 )
 from switchboard_common.runtime import Resources
+from switchboard_common.tracing import current_trace_id
 
 from switchboard_gateway.conversations.service import conversation_out, message_out
 
@@ -40,6 +46,8 @@ def message_frame(event: MessageCreated) -> dict[str, Any]:
         "type": "message.created",
         "event_id": str(event.event_id),
         "conversation_id": str(event.conversation_id),
+        # The trace the first request started (W3C, via Kafka headers): lets ops follow one message end to end.
+        "trace_id": current_trace_id(),
         "message": {
             "id": str(p.message_id),
             "direction": p.direction,
@@ -70,6 +78,8 @@ class Timeline:
             await self._on_message(event)
         elif isinstance(event, ConversationAssigned):
             await self._on_assigned(event)
+        elif isinstance(event, ConversationOffered | ConversationUnassigned):
+            await self._on_routing_change(event)
         elif isinstance(event, ConversationStatusChanged | ConversationQueued):
             await self._push_to_assignee(
                 event.conversation_id,
@@ -83,6 +93,8 @@ class Timeline:
             )
         elif isinstance(event, MessageDeliveryUpdated):
             await self._on_delivery(event)
+        elif isinstance(event, MessageUpdated | MessageDeleted):
+            await self._on_edit(event)
 
     async def _on_message(self, event: MessageCreated) -> None:
         p = event.payload
@@ -157,6 +169,7 @@ class Timeline:
             "type": "conversation.assigned",
             "event_id": str(event.event_id),
             "conversation_id": str(event.conversation_id),
+            "trace_id": current_trace_id(),
             "agent_id": str(event.payload.agent_id),
             "conversation": conversation_out(conversation).model_dump(mode="json"),
             "messages": [
@@ -182,8 +195,59 @@ class Timeline:
                 },
             )
 
+    async def _on_edit(self, event: MessageUpdated | MessageDeleted) -> None:
+        """A customer's edit updates the stored text; a deletion soft-deletes it (the text is removed)."""
+        p = event.payload
+        now = utcnow()
+        deleted = isinstance(event, MessageDeleted)
+        text = None if isinstance(event, MessageDeleted) else event.payload.text
+        values: dict[str, Any] = (
+            {"text": None, "attachments": [], "deleted_at": now} if deleted else {"text": text, "edited_at": now}
+        )
+        async with transaction(self.res.sessionmaker) as session:
+            await session.execute(
+                update(Message)
+                .where(Message.id == p.message_id, Message.account_id == event.tenant_id)
+                .values(**values)
+            )
+        await self._push_to_assignee(
+            event.conversation_id,
+            event,
+            {
+                "type": event.type,
+                "event_id": str(event.event_id),
+                "conversation_id": str(event.conversation_id),
+                "message_id": str(p.message_id),
+                "text": text,
+                "deleted": deleted,
+            },
+        )
+
     def _relay_key(self, conversation_id: uuid.UUID) -> str:
         return f"{self.res.keys.ns}:relay:{conversation_id}"
+
+    async def _on_routing_change(self, event: ConversationOffered | ConversationUnassigned) -> None:
+        """Offers go to the offered agent; an unassigned agent is told and stops getting the messages."""
+        agent_id = event.payload.agent_id
+        if isinstance(event, ConversationUnassigned):
+            async with transaction(self.res.sessionmaker) as session:
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == event.conversation_id, Conversation.timeline_assignee_id == agent_id)
+                    .values(timeline_assignee_id=None)
+                )
+        if agent_id is None:
+            return
+        await self.res.streams.push_once(
+            self.res.keys.agent_stream(agent_id),
+            str(event.event_id),
+            {
+                "type": event.type,
+                "event_id": str(event.event_id),
+                "conversation_id": str(event.conversation_id),
+                **event.payload.model_dump(mode="json"),
+            },
+        )
 
     async def _on_delivery(self, event: MessageDeliveryUpdated) -> None:
         p = event.payload
@@ -193,7 +257,11 @@ class Timeline:
                 .where(Message.id == p.message_id, Message.account_id == event.tenant_id)
                 # Never step back: a late "sent" must not overwrite "read".
                 .where(Message.delivery_status.is_distinct_from("read"))
-                .values(delivery_status=p.status, delivery_error=p.reason)
+                .values(
+                    delivery_status=p.status,
+                    delivery_error=p.reason,
+                    **({"external_id": p.external_id} if p.external_id else {}),
+                )
             )
         await self._push_to_assignee(
             event.conversation_id,

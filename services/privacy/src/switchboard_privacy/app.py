@@ -6,15 +6,22 @@ from fastapi import FastAPI
 from switchboard_common.runtime import Resources
 from switchboard_common.service import BackgroundWorkers, create_service_app
 
+from switchboard_privacy.consent.views import router as consent_router
+from switchboard_privacy.lifecycle.agents import router as agents_router
+from switchboard_privacy.lifecycle.sweep import LifecycleWorker
+from switchboard_privacy.requests.views import router as requests_router
+from switchboard_privacy.requests.worker import RequestWorker
 from switchboard_privacy.settings import PrivacySettings
 
 
-def background_workers(_resources: Resources) -> BackgroundWorkers:
-    return BackgroundWorkers([])
+def background_workers(resources: Resources) -> BackgroundWorkers:
+    settings = resources.settings
+    assert isinstance(settings, PrivacySettings)
+    return BackgroundWorkers([RequestWorker(resources, settings), LifecycleWorker(resources, settings)])
 
 
 def create_app(settings: PrivacySettings | None = None, *, run_workers: bool = True) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         service="privacy",
         title="Switchboard privacy",
         settings=settings or PrivacySettings(),
@@ -22,3 +29,7 @@ def create_app(settings: PrivacySettings | None = None, *, run_workers: bool = T
         run_workers=run_workers,
         description="Data-subject requests, consent, retention and account lifecycle.",
     )
+    app.include_router(requests_router)
+    app.include_router(consent_router)
+    app.include_router(agents_router)
+    return app

@@ -1,3 +1,4 @@
+from pydantic import Field
 from switchboard_common.settings import CommonSettings
 
 
@@ -5,3 +6,25 @@ class PrivacySettings(CommonSettings):
     service_name: str = "privacy"
     host: str = "0.0.0.0"
     port: int = 8003
+
+    # Data-subject request deadlines: an account's own (settings.privacy_deadline_days) or this default,
+    # never above the law's (GDPR: one month, taken as 30 days; CCPA: 45 days).
+    privacy_default_deadline_days: int = Field(default=7, ge=1)
+    privacy_near_due_hours: int = Field(default=48, ge=1)
+    privacy_worker_interval_seconds: float = Field(default=1.0, gt=0)
+    privacy_lease_seconds: float = Field(default=60.0, gt=0)
+    privacy_retry_base_seconds: float = Field(default=2.0, ge=0)
+    privacy_export_link_seconds: int = Field(default=24 * 3600, ge=60)
+    # Slack Web API base (tests point it at a fake).
+    slack_api_url: str = "https://slack.com/api"
+
+    # Account lifecycle (days; tests shorten them or drive the clock).
+    lifecycle_trial_days: int = 14
+    lifecycle_billing_grace_days: int = 7
+    lifecycle_suspended_days: int = 60
+    lifecycle_terminated_days: int = 30
+    lifecycle_interval_seconds: float = Field(default=60.0, gt=0)
+
+    # Retention sweeps: rows per batch and the pause between batches (never hold locks long).
+    retention_batch_size: int = Field(default=500, ge=1)
+    retention_interval_seconds: float = Field(default=30.0, gt=0)

@@ -1,4 +1,4 @@
-"""The router's app factory (health, readiness, metrics) and its background consumer."""
+"""The router's app factory (health, readiness, metrics) and its background workers."""
 
 from __future__ import annotations
 
@@ -8,11 +8,23 @@ from switchboard_common.runtime import Resources
 from switchboard_common.service import BackgroundWorkers, create_service_app
 
 from switchboard_router.consumer import RouterConsumer
+from switchboard_router.queue import QueueTicker
 from switchboard_router.settings import RouterSettings
+from switchboard_router.timers import TimerWorker
 
 
 def background_workers(resources: Resources) -> BackgroundWorkers:
-    return BackgroundWorkers([RouterConsumer(resources).consumer(), OutboxRelay(resources.sessionmaker, resources.bus)])
+    settings = resources.settings
+    timer_interval = getattr(settings, "router_timer_interval_seconds", 0.5)
+    queue_interval = getattr(settings, "router_queue_interval_seconds", 1.0)
+    return BackgroundWorkers(
+        [
+            RouterConsumer(resources).consumer(),
+            OutboxRelay(resources.sessionmaker, resources.bus),
+            TimerWorker(resources, interval=timer_interval),
+            QueueTicker(resources, interval=queue_interval),
+        ]
+    )
 
 
 def create_app(settings: RouterSettings | None = None, *, run_workers: bool = True) -> FastAPI:

@@ -213,7 +213,9 @@ async def place(
         metrics.QUEUE_WAIT_SECONDS.observe(max((now - conversation.queued_at).total_seconds(), 0))
     offer_seconds = float(config.inbox.get("offer_timeout_seconds") or 0)
     if offer_seconds > 0:
-        return [await _offer(session, conversation, decision.agent_id, config, decision.explanation, now, offer_seconds)]
+        return [
+            await _offer(session, conversation, decision.agent_id, config, decision.explanation, now, offer_seconds)
+        ]
     metrics.ASSIGNMENTS.labels(config.strategy, "assigned").inc()
     event = await routing.assign(
         session,

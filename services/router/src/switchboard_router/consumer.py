@@ -1,19 +1,33 @@
-"""The router's consumer: which events trigger which routing work."""
+"""The router's consumer: which events trigger which routing work.
+
+One conversation's events arrive in order (partition key = conversation id); every handler is idempotent
+(state checks under the account lock, deterministic event ids), so a redelivery changes nothing twice.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from aiokafka import ConsumerRecord
+from sqlalchemy import select
+from switchboard_common import routing
 from switchboard_common.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.db import transaction
+from switchboard_common.db.models import Conversation, Inbox
 from switchboard_common.events import (
     AgentPresenceChanged,
+    ConversationAssigned,
     ConversationCreated,
     ConversationStatusChanged,
+    ConversationUnassigned,
     Event,
     MessageCreated,
 )
+from switchboard_common.outbox import add_events, publish_staged
 from switchboard_common.runtime import Resources
 
-from switchboard_router.assignment import drain_queue, route_conversation
+from switchboard_router.assignment import drain_queue, give_back, route_conversation
+from switchboard_router.timers import status_event
 
 
 class RouterConsumer:
@@ -32,13 +46,88 @@ class RouterConsumer:
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         if isinstance(event, ConversationCreated) and event.payload.status == "open":
             await route_conversation(self.res, event.tenant_id, event.conversation_id)
-        elif isinstance(event, MessageCreated) and event.payload.direction == "inbound":
-            # Also covers a conversation whose "created" event was never published (crash in ingest).
-            await route_conversation(self.res, event.tenant_id, event.conversation_id)
+        elif isinstance(event, MessageCreated):
+            await self._on_message(event)
         elif isinstance(event, ConversationStatusChanged):
             if event.payload.status == "open":
+                if event.payload.handoff:
+                    await self._apply_handoff(event)
                 await route_conversation(self.res, event.tenant_id, event.conversation_id)
             else:
                 await drain_queue(self.res, event.tenant_id)
-        elif isinstance(event, AgentPresenceChanged) and event.payload.status == "online":
+        elif isinstance(event, ConversationUnassigned):
+            # Back to routing (someone else), then the freed slot may serve the queue.
+            await route_conversation(self.res, event.tenant_id, event.conversation_id)
             await drain_queue(self.res, event.tenant_id)
+        elif isinstance(event, ConversationAssigned) and event.payload.previous_agent_id is not None:
+            await drain_queue(self.res, event.tenant_id)  # a transfer freed the previous agent's slot
+        elif isinstance(event, AgentPresenceChanged):
+            if event.payload.status == "online":
+                await drain_queue(self.res, event.tenant_id)
+            elif event.payload.status == "offline":
+                await give_back(self.res, event.tenant_id, event.payload.agent_id)
+
+    async def _on_message(self, event: MessageCreated) -> None:
+        p = event.payload
+        events: list[Event] = []
+        route = False
+        async with transaction(self.res.sessionmaker) as session:
+            await routing.lock_account(session, event.tenant_id)
+            conversation = await session.scalar(
+                select(Conversation).where(
+                    Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
+                )
+            )
+            if conversation is None:
+                return
+            config = routing.inbox_routing(await session.get(Inbox, conversation.inbox_id))
+            if p.direction == "inbound":
+                # A customer message wakes a snoozed or pending conversation (same agent); a resolved one is
+                # never reopened here: the ingest path starts a new conversation for it.
+                if conversation.status in ("snoozed", "pending"):
+                    conversation.status = "open"
+                    conversation.snoozed_until = None
+                    await routing.cancel_timers(session, conversation.id, ("snooze",))
+                    events.append(status_event(conversation, "open", f"message:{p.message_id}", p.created_at))
+                route = conversation.status == "open" and conversation.assignee_id is None
+            elif p.sender_type == "agent" and p.sender_id == conversation.assignee_id:
+                await routing.cancel_timers(session, conversation.id, ("no_reply",))
+            idle = float(config.get("auto_resolve_seconds") or 0)
+            if idle > 0 and conversation.status != "resolved":
+                await routing.schedule_timer(
+                    session, conversation, "auto_resolve", _aware(p.created_at) + timedelta(seconds=idle)
+                )
+            add_events(session, events)
+        await publish_staged(self.res.sessionmaker, self.res.bus, events)
+        if route:
+            # Also covers a conversation whose "created" event was never published (crash in ingest).
+            await route_conversation(self.res, event.tenant_id, event.conversation_id)
+
+    async def _apply_handoff(self, event: ConversationStatusChanged) -> None:
+        """Bot handoff parameters become the conversation's routing requirements."""
+        handoff = event.payload.handoff or {}
+        async with transaction(self.res.sessionmaker) as session:
+            await routing.lock_account(session, event.tenant_id)
+            conversation = await session.scalar(
+                select(Conversation).where(
+                    Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
+                )
+            )
+            if conversation is None or conversation.assignee_id is not None:
+                return
+            preferred = [str(s) for s in handoff.get("preferred_skills", []) if isinstance(s, str)]
+            if isinstance(handoff.get("language"), str):
+                preferred.append(handoff["language"])
+            conversation.routing_requirements = {
+                "required": [str(s) for s in handoff.get("skills", []) if isinstance(s, str)],
+                "preferred": preferred,
+            }
+            if isinstance(handoff.get("priority"), int):
+                conversation.priority = handoff["priority"]
+            team_id = routing._uuid_or_none(handoff.get("team_id"))
+            if team_id is not None:
+                conversation.team_id = team_id
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -36,6 +36,13 @@ class Account(UUIDPk, Timestamps, Base):
     # Default concurrent conversations per agent when the agent has no own limit.
     default_max_conversations: Mapped[int] = mapped_column(Integer, default=5)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Lifecycle (privacy service, docs/privacy.md): trial -> paid; suspended -> terminated -> purged.
+    plan: Mapped[str] = mapped_column(String(20), default="trial", server_default=text("'trial'"))
+    trial_ends_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    billing_failing_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    suspended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    suspension_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    terminated_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class User(UUIDPk, Timestamps, Base):
@@ -137,7 +144,10 @@ class Message(Timestamps, Base):
     """A message. The id is chosen by the ingest path (deterministic for retried channel messages)."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        Index("ix_messages_external", "account_id", "external_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -150,6 +160,8 @@ class Message(Timestamps, Base):
     external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     delivery_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     delivery_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    edited_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class OutboxEvent(Base):
@@ -285,3 +297,220 @@ class RoutingHistory(Base):
     agent_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SlackMirrorMessage(UUIDPk, Timestamps, Base):
+    """Every message the product wrote into Slack (agents' workspace): erasure deletes these through Slack."""
+
+    __tablename__ = "slack_mirror_messages"
+    __table_args__ = (
+        Index("ix_slack_mirror_conversation", "account_id", "conversation_id"),
+        UniqueConstraint("slack_channel_id", "slack_ts", name="uq_slack_mirror_ts"),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column()
+    conversation_id: Mapped[uuid.UUID] = mapped_column()
+    message_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)  # null: the thread parent
+    inbox_id: Mapped[uuid.UUID] = mapped_column()  # the Slack inbox whose bot token posted it
+    slack_channel_id: Mapped[str] = mapped_column(String(32))
+    slack_ts: Mapped[str] = mapped_column(String(32))
+
+
+# --- privacy (services/privacy, docs/privacy.md) -------------------------------------------------------
+
+
+class SubjectKey(Base):
+    """A data subject's key for the personal fields of events (crypto-shredding, switchboard_common.shredding)."""
+
+    __tablename__ = "subject_keys"
+
+    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # Wrapped with the keyring, bound to ``ref``.
+    key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PrivacyRequest(UUIDPk, Timestamps, Base):
+    """A data-subject request (erasure, access, rectification), worked through per store by leased workers."""
+
+    __tablename__ = "privacy_requests"
+    __table_args__ = (
+        Index("ix_privacy_requests_account_created", "account_id", "created_at"),
+        Index("ix_privacy_requests_runnable", "status", "next_attempt_at"),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    # Who the request is about; scrubbed to ids once an erasure completes.
+    subject: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    contact_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    due_at: Mapped[datetime] = mapped_column()
+    verified_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # store -> {"status": pending|done|failed, "counts": {...}, "attempts": n, "error": class name}
+    progress: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Copies that could not be deleted (GDPR Art. 19), export file, certificate.
+    report: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class PrivacyAuditEntry(Base):
+    """Append-only (a trigger rejects UPDATE and DELETE): who did what to which request, counts, never data."""
+
+    __tablename__ = "privacy_audit_log"
+    __table_args__ = (Index("ix_privacy_audit_log_account", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    # No foreign keys: the trail outlives the account it is about.
+    account_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    request_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsentRecord(UUIDPk, Base):
+    """A consent a contact gave (pre-chat, with the text version shown), or withdrew."""
+
+    __tablename__ = "consent_records"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    inbox_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inboxes.id", ondelete="SET NULL"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    granted: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetentionPolicy(Base):
+    """How long an account keeps one data category (messages, attachments, closed_conversations, ...)."""
+
+    __tablename__ = "retention_policies"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(30), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ErasedStatistic(Base):
+    """Aggregates that survive erasure and retention: counts per account, day and kind, no person."""
+
+    __tablename__ = "erased_statistics"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    day: Mapped[datetime] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UserTotp(Base):
+    """A user's TOTP secret (encrypted with the keyring); 2FA is on once ``confirmed_at`` is set."""
+
+    __tablename__ = "user_totp"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The last accepted TOTP step: a code is accepted once (no replay inside its 30 s window).
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecoveryCode(UUIDPk, Base):
+    """One-time 2FA recovery code, stored as a SHA-256 hash (the codes are random, so no slow hash needed)."""
+
+    __tablename__ = "recovery_codes"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AuthSession(UUIDPk, Timestamps, Base):
+    """A login: access tokens carry its id; its rotating refresh token is stored as a hash."""
+
+    __tablename__ = "auth_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    refresh_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ApiToken(UUIDPk, Timestamps, Base):
+    """An integration's bearer token (``sbt_...``), stored as a SHA-256 hash, scoped read/write/privacy."""
+
+    __tablename__ = "api_tokens"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class SecurityEvent(Base):
+    """Audit of security events (logins, 2FA, tokens, roles, allowlist): ids and kinds, never secrets."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_account_created", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # A truncated address (/24 or /48): enough to spot a pattern, not enough to identify a person.
+    ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SpamTokenStat(Base):
+    """Per-account naive Bayes counts: how often a token appeared in spam and in ham messages.
+
+    The row with token ``""`` holds the number of spam and ham documents learned.
+    """
+
+    __tablename__ = "spam_token_stats"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spam: Mapped[int] = mapped_column(BigInteger, default=0)
+    ham: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class InboxBot(Base):
+    """An inbox's bot (Dialogflow): new conversations start with it (status "bot") until it hands off.
+
+    Only the OAuth client credentials and refresh token are stored, encrypted with AAD ``inbox-bot:{inbox}``.
+    """
+
+    __tablename__ = "inbox_bots"
+
+    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inboxes.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    # project_id, language_code, handoff_intents, confidence_threshold, handoff_payload_key, ...
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    secrets_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    # Set when the provider refused our credentials (e.g. a revoked refresh token): conversations go to humans.
+    broken_reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

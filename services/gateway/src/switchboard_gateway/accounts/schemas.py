@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 Role = Literal["owner", "admin", "agent"]
+Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class Strict(BaseModel):
@@ -34,6 +35,8 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
     expires_in: int
+    # Rotating: POST /api/v1/auth/refresh exchanges it for a new pair.
+    refresh_token: str | None = None
 
 
 class AgentCreate(Strict):
@@ -48,6 +51,9 @@ class AgentUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     role: Role | None = None
     max_conversations: int | None = Field(default=None, ge=0, le=1000)
+    # Routing: skills replace the agent's skills; teams replace the agent's team memberships.
+    skills: list[Skill] | None = Field(default=None, max_length=100)
+    teams: list[uuid.UUID] | None = Field(default=None, max_length=100)
 
 
 class AgentOut(BaseModel):
@@ -58,6 +64,8 @@ class AgentOut(BaseModel):
     role: Role
     max_conversations: int | None
     status: str = "offline"
+    skills: list[str] = Field(default_factory=list)
+    teams: list[uuid.UUID] = Field(default_factory=list)
 
 
 class MeOut(AgentOut):

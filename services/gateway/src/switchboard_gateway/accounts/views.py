@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from sqlalchemy import select
 from switchboard_common import presence
 from switchboard_common.db import atomic
 from switchboard_common.db.models import Account, User
 from switchboard_common.errors import AppError
 
+from switchboard_gateway.accounts import login as login_flow
 from switchboard_gateway.accounts import schemas, service
-from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
+from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep, SettingsDep
+from switchboard_gateway.teams import service as team_service
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -25,13 +27,10 @@ async def signup(body: schemas.SignupRequest, session: SessionDep) -> schemas.Si
 
 
 @router.post("/auth/login", response_model=schemas.TokenResponse)
-async def login(body: schemas.LoginRequest, session: SessionDep, resources: ResourcesDep) -> schemas.TokenResponse:
-    async with atomic(session):
-        user = await service.authenticate(session, body.email, body.password)
-    return schemas.TokenResponse(
-        access_token=service.issue_access_token(resources.settings, user),
-        expires_in=resources.settings.access_token_ttl_seconds,
-    )
+async def login(
+    body: schemas.LoginRequest, request: Request, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
+) -> schemas.TokenResponse:
+    return await login_flow.login(body, request, session, resources, settings)
 
 
 def _agent_out(user: User, statuses: dict[uuid.UUID, str]) -> schemas.AgentOut:
@@ -101,6 +100,14 @@ async def update_agent(
         changes = body.model_dump(exclude_unset=True)
         if changes.get("role") == "owner" and admin.role != "owner":
             raise AppError(403, "forbidden", "only an owner can grant the owner role")
+        skills, teams = changes.pop("skills", None), changes.pop("teams", None)
         for field, value in changes.items():
             setattr(user, field, value)
-    return _agent_out(user, {})
+        if skills is not None:
+            await team_service.set_skills(session, user, skills)
+        if teams is not None:
+            await team_service.set_teams(session, user, teams)
+        out = _agent_out(user, {})
+        out.skills = (await team_service.skills_of(session, [user.id])).get(user.id, [])
+        out.teams = (await team_service.teams_of(session, [user.id])).get(user.id, [])
+    return out

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common import routing
 from switchboard_common.db.models import Conversation, Inbox, Message
 from switchboard_common.errors import AppError
 from switchboard_common.events import Event, MessageCreated, MessageCreatedPayload, utcnow
@@ -22,6 +24,15 @@ async def get_conversation(
     if conversation is None:
         raise AppError(404, "not_found", "conversation not found")
     return conversation
+
+
+async def queue_positions_for(
+    session: AsyncSession, account_id: uuid.UUID, conversations: Sequence[Conversation]
+) -> dict[uuid.UUID, int]:
+    """Queue positions (only computed when one of these conversations is waiting)."""
+    if not any(c.status == "open" and c.assignee_id is None for c in conversations):
+        return {}
+    return await routing.queue_positions(session, account_id)
 
 
 def conversation_out(

@@ -47,7 +47,9 @@ async def list_conversations(
         if cursor is not None:
             query = query.where(Conversation.created_at < cursor)
     rows = (await session.scalars(query.order_by(Conversation.created_at.desc()).limit(limit))).all()
-    return [service.conversation_out(c, explain=agent.role in ("owner", "admin")) for c in rows]
+    positions = await service.queue_positions_for(session, agent.account_id, rows)
+    explain = agent.role in ("owner", "admin")
+    return [service.conversation_out(c, explain=explain, queue_position=positions.get(c.id)) for c in rows]
 
 
 @router.get("/{conversation_id}", response_model=schemas.ConversationOut, response_model_exclude_none=True)
@@ -55,7 +57,10 @@ async def get_conversation(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep
 ) -> schemas.ConversationOut:
     conversation = await service.get_conversation(session, agent.account_id, conversation_id)
-    return service.conversation_out(conversation, explain=agent.role in ("owner", "admin"))
+    positions = await service.queue_positions_for(session, agent.account_id, [conversation])
+    return service.conversation_out(
+        conversation, explain=agent.role in ("owner", "admin"), queue_position=positions.get(conversation.id)
+    )
 
 
 @router.get("/{conversation_id}/messages", response_model=list[schemas.MessageOut])

@@ -20,7 +20,12 @@ class ChannelSettings(Strict):
     pass_through: bool = False
 
 
-class WebSettings(ChannelSettings):
+class MirroredSettings(ChannelSettings):
+    # Slack as the agents' workspace: conversations of this inbox are mirrored into that Slack inbox's channel.
+    slack_mirror_inbox_id: uuid.UUID | None = None
+
+
+class WebSettings(MirroredSettings):
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
     greeting: str | None = Field(default=None, max_length=500)
     # Widget and auto-text language (en, el, hu, sq, ...); None: the visitor's browser language.
@@ -38,9 +43,11 @@ class SlackSettings(ChannelSettings):
     bot_user_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9]+$")
 
 
-class MessengerSettings(ChannelSettings):
+class MessengerSettings(MirroredSettings):
     page_id: str = Field(min_length=1, max_length=32, pattern=r"^[0-9]+$")
     page_access_token: str = Field(min_length=10, max_length=1024)
+    # Handover protocol: the app (e.g. Page Inbox, 263902037430900) that gets the thread when the bot hands off.
+    handover_target_app_id: str | None = Field(default=None, max_length=32, pattern=r"^[0-9]+$")
 
 
 class ApiSettings(ChannelSettings):

@@ -31,10 +31,21 @@ def split_settings(channel: str, raw: dict[str, Any]) -> tuple[dict[str, Any], d
     )
 
 
+async def check_mirror_target(session: AsyncSession, account_id: uuid.UUID, public: dict[str, Any]) -> None:
+    target = public.get("slack_mirror_inbox_id")
+    if target is None:
+        return
+    found = await session.scalar(select(Inbox.id).where(Inbox.id == uuid.UUID(str(target)),
+                                                       Inbox.account_id == account_id, Inbox.channel == "slack"))
+    if found is None:
+        raise AppError(422, "invalid_mirror_inbox", "slack_mirror_inbox_id must be a Slack inbox of this account")
+
+
 async def create_inbox(
     session: AsyncSession, keyring: Keyring, *, account_id: uuid.UUID, name: str, channel: str, settings: dict[str, Any]
 ) -> tuple[Inbox, str | None]:
     public, secret_values = split_settings(channel, settings)
+    await check_mirror_target(session, account_id, public)
     inbox_id = uuid.uuid4()
     shown_secret: str | None = None
     if channel == "api":
@@ -81,6 +92,7 @@ async def update_inbox(
         **settings,
     }
     public, new_secrets = split_settings(inbox.channel, merged)
+    await check_mirror_target(session, inbox.account_id, public)
     inbox.settings = public
     kept = {k: v for k, v in stored_secrets.items() if k not in secret_names}
     inbox.secrets_encrypted = encrypt_secrets(keyring, inbox.id, {**kept, **new_secrets})

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, ConfigDict
-from switchboard_common import presence
+from switchboard_common import presence, routing
+from switchboard_common.db.models import Account
 from switchboard_common.errors import AppError
 from switchboard_common.events import AgentPresenceChanged, AgentPresencePayload
 from switchboard_common.runtime import Resources
@@ -41,6 +42,11 @@ async def change_presence(resources: Resources, agent: AgentPrincipal, status: s
         )  # type: ignore[arg-type]
 
 
+async def _grace_seconds(resources: Resources, account_id: uuid.UUID) -> float:
+    async with resources.sessionmaker() as session:
+        return float(routing.account_routing(await session.get(Account, account_id))["grace_seconds"])
+
+
 @router.put("/presence", response_model=PresenceOut)
 async def put_presence(body: PresenceUpdate, agent: CurrentAgent, resources: ResourcesDep) -> PresenceOut:
     await change_presence(resources, agent, body.status)
@@ -52,7 +58,7 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
     resources: Resources = websocket.app.state.resources
     try:
         async with resources.sessionmaker() as session:
-            agent = await authenticate_agent(token, resources, session)
+            agent = await authenticate_agent(token, resources, session, connection=websocket)
     except AppError as exc:
         await websocket.close(code=CLOSE_POLICY_VIOLATION, reason=exc.code)
         return
@@ -64,6 +70,7 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
     try:
         start = await stream_start_id(resources.redis, stream, last_event_id)
         await presence.add_connection(resources.redis, resources.keys, agent.user_id, connection_id)
+        await presence.cancel_offline(resources.redis, resources.keys, agent.account_id, agent.user_id)
         # A connected agent is online.
         await change_presence(resources, agent, "online")
         await websocket.send_text(
@@ -93,4 +100,12 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
         registry.discard(websocket)
         remaining = await presence.remove_connection(resources.redis, resources.keys, agent.user_id, connection_id)
         if remaining == 0 and not registry.closing:
-            await change_presence(resources, agent, "offline")
+            # A dropped connection is not a logout: the router sets the agent offline once the grace period
+            # ends without a reconnect (switchboard_router.timers.run_due_presence).
+            await presence.schedule_offline(
+                resources.redis,
+                resources.keys,
+                agent.account_id,
+                agent.user_id,
+                grace_seconds=await _grace_seconds(resources, agent.account_id),
+            )

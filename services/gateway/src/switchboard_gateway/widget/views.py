@@ -15,6 +15,7 @@ from switchboard_common.db.models import Conversation, Inbox, Message
 from switchboard_common.errors import AppError
 from switchboard_common.ingest import (
     inbound_message_events,
+    initial_status,
     message_id_for,
     open_conversation,
     resolve_contact,
@@ -105,12 +106,14 @@ async def post_message(
     else:
         message_id, dedupe_key = uuid.uuid4(), None
     async with atomic(session):
+        status = await initial_status(session, visitor.inbox_id)
         conversation_id, created = await open_conversation(
             session,
             account_id=visitor.account_id,
             inbox_id=visitor.inbox_id,
             contact_id=visitor.contact_id,
             channel="web",
+            status=status,
         )
     events = inbound_message_events(
         account_id=visitor.account_id,
@@ -122,6 +125,7 @@ async def post_message(
         message_id=message_id,
         text_body=body.text,
         external_id=body.client_message_id,
+        conversation_status=status,
     )
     try:
         await resources.bus.publish_many(events)

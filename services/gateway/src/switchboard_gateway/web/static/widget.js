@@ -84,11 +84,26 @@
     return "en";
   }
 
+  function chatIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "28");
+    svg.setAttribute("height", "28");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6v2h2V9H7zm4 0v2h2V9h-2zm4 0v2h2V9h-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
   // ---- DOM ----
   var host = el("div", { id: "switchboard-widget" });
   var root = host.attachShadow({ mode: "open" });
   var style = el("style", { text: [
     ":host{all:initial}",
+    "[hidden]{display:none !important}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}",
     ".bubble{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;background:#1f5fbf;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.3);z-index:2147483000}",
     ".bubble:focus-visible,button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #f0a500;outline-offset:2px}",
@@ -117,7 +132,8 @@
     ".error{color:#b00020;font-size:13px}",
     ".error:empty{display:none}",
   ].join("\n") });
-  var bubble = el("button", { class: "bubble", type: "button", "aria-expanded": "false", "aria-controls": "sb-panel", text: "\uD83D\uDCAC" });
+  var bubble = el("button", { class: "bubble", type: "button", "aria-expanded": "false", "aria-controls": "sb-panel" });
+  bubble.appendChild(chatIcon());
   var title = el("h2", { id: "sb-title" });
   var closeButton = el("button", { type: "button", class: "close", text: "\u00D7" });
   var status = el("div", { class: "status", role: "status", "aria-live": "polite" });
@@ -293,8 +309,9 @@
     }
   }
   function showQueue(frame) {
-    if (frame.position === null || frame.position === undefined) { status.textContent = ""; return; }
-    var text = t("queue", { position: frame.position });
+    var position = frame.position !== undefined ? frame.position : frame.queue_position;
+    if (position === null || position === undefined) { status.textContent = ""; return; }
+    var text = t("queue", { position: position });
     if (frame.estimated_wait_seconds) text += " \u00B7 " + t("eta", { minutes: Math.max(1, Math.round(frame.estimated_wait_seconds / 60)) });
     status.textContent = text;
   }

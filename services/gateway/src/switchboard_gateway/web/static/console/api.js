@@ -34,6 +34,8 @@ export async function api(method, path, body) {
     const err = data && data.error ? data.error : {};
     let message = err.message || (typeof data === "string" && data) || response.statusText;
     if (!err.message && data && Array.isArray(data.detail)) message = data.detail.map((d) => d.msg).join("; ");
+    // An expired or revoked session: the shell goes back to the login screen.
+    if (response.status === 401 && headers.authorization) window.dispatchEvent(new Event("switchboard:unauthorized"));
     throw new ApiError(response.status, err.code || `http_${response.status}`, message);
   }
   return data;

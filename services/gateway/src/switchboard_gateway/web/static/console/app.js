@@ -79,7 +79,13 @@ function connectSocket() {
     let frame;
     try { frame = JSON.parse(event.data); } catch { return; }
     if (frame.id) session.lastEventId = frame.id;
-    if (frame.type === "session.ready" && !session.lastEventId) session.lastEventId = frame.last_event_id;
+    if (frame.type === "session.ready") {
+      if (!session.lastEventId) session.lastEventId = frame.last_event_id;
+      // A connected agent is online (the server sets it); show it.
+      if (session.me) session.me.status = "online";
+      const presence = document.querySelector("select.presence");
+      if (presence) presence.value = "online";
+    }
     for (const listener of session.listeners) listener(frame);
   };
   ws.onclose = (event) => {
@@ -169,5 +175,6 @@ async function render() {
 }
 
 window.addEventListener("hashchange", render);
+window.addEventListener("switchboard:unauthorized", () => { if (session.me) signOut(); });
 await loadLanguage();
 await render();

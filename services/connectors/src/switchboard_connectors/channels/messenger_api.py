@@ -1,0 +1,104 @@
+"""A small Graph API client for the Send API and the handover protocol.
+
+Rate limiting (error codes 4, 17, 32, 613, usually with HTTP 400/403; also HTTP 429) and 5xx are retried
+with exponential backoff for at most ``max_wait_seconds``; past that :class:`GraphUnavailable` (a
+``ConnectionError``, hence transient for the bus) leaves the reply on Kafka to be retried, never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
+# Permanent reasons an agent can act on.
+ERROR_REASONS = {10: "outside_messaging_window", 551: "recipient_unavailable", 190: "invalid_page_token"}
+OUTSIDE_WINDOW_SUBCODE = 2018278
+
+
+class GraphUnavailable(ConnectionError):
+    """Graph kept rate-limiting or failing past our patience."""
+
+
+class GraphError(Exception):
+    def __init__(self, reason: str, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+def error_reason(error: dict[str, Any]) -> str:
+    code = error.get("code")
+    if error.get("error_subcode") == OUTSIDE_WINDOW_SUBCODE:
+        return "outside_messaging_window"
+    if isinstance(code, int) and code in ERROR_REASONS:
+        return ERROR_REASONS[code]
+    return f"graph_error_{code}" if isinstance(code, int) else "graph_error"
+
+
+class GraphApi:
+    def __init__(self, base_url: str, *, max_wait_seconds: float = 30.0, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.max_wait_seconds = max_wait_seconds
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    async def start(self) -> None:
+        """Worker protocol: ready on construction; stopping closes the connections."""
+
+    async def stop(self) -> None:
+        await self._client.aclose()
+
+    async def call(self, path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        deadline = time.monotonic() + self.max_wait_seconds
+        delay = 0.5
+        while True:
+            try:
+                response = await self._client.post(
+                    f"{self.base_url}/{path}", json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+            except httpx.HTTPError as exc:
+                retry = f"network:{type(exc).__name__}"
+            else:
+                data = _json(response)
+                error = data.get("error") if isinstance(data.get("error"), dict) else None
+                if response.is_success and error is None:
+                    return data
+                code = error.get("code") if error else None
+                if response.status_code == 429 or response.status_code >= 500 or code in RATE_LIMIT_CODES:
+                    retry = f"http_{response.status_code}"
+                else:
+                    raise GraphError(error_reason(error or {}), code if isinstance(code, int) else None)
+            if time.monotonic() + delay > deadline:
+                raise GraphUnavailable(retry)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 8.0)
+
+    async def download(self, url: str, max_bytes: int) -> bytes:
+        """An attachment's bytes (Messenger attachment URLs are pre-signed CDN links that expire)."""
+        try:
+            async with self._client.stream("GET", url) as response:
+                if response.status_code >= 500 or response.status_code == 429:
+                    raise GraphUnavailable(f"http_{response.status_code}")
+                if not response.is_success:
+                    raise GraphError(f"http_{response.status_code}")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise GraphError("file_too_large")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.HTTPError as exc:
+            raise GraphUnavailable("download") from exc
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,93 @@
+"""Files customers share on Slack, fetched after the ack (the webhook only carries their metadata).
+
+The ``connectors-slack-files`` group downloads each file of an inbound Slack message with the inbox's bot token
+and stores it under ``DATA_DIR/attachments/{account_id}/{message_id}/{slack_file_id}`` (a deterministic path:
+a redelivery rewrites the same file, and erasure finds an account's or a message's files by their ids).
+Only hosts in ``SLACK_FILE_HOSTS`` are fetched: the bot token is never sent anywhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import structlog
+from aiokafka import ConsumerRecord
+from sqlalchemy import select
+from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.db.models import Inbox
+from switchboard_common.events import Event, MessageCreated
+from switchboard_common.inbox_secrets import decrypt_secrets
+from switchboard_common.runtime import Resources
+
+from switchboard_connectors.channels.slack_api import SlackApi, SlackError
+from switchboard_connectors.settings import ConnectorSettings
+
+log = structlog.get_logger(__name__)
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def attachment_path(data_dir: Path, account_id: object, message_id: object, file_id: str) -> Path:
+    return data_dir / "attachments" / str(account_id) / str(message_id) / file_id
+
+
+class SlackFiles:
+    def __init__(self, resources: Resources, api: SlackApi, settings: ConnectorSettings) -> None:
+        self.res = resources
+        self.api = api
+        self.settings = settings
+        self.hosts = {h.strip().lower() for h in settings.slack_file_hosts.split(",") if h.strip()}
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(
+            self.res.settings,
+            group="connectors-slack-files",
+            topics=[CONVERSATIONS_TOPIC],
+            handler=self.handle,
+            bus=self.res.bus,
+        )
+
+    def allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in {"https", "http"} and (parts.hostname or "").lower() in self.hosts
+
+    async def handle(self, event: Event, _record: ConsumerRecord) -> None:
+        if not isinstance(event, MessageCreated):
+            return
+        p = event.payload
+        if p.channel != "slack" or p.direction != "inbound" or not p.attachments:
+            return
+        wanted = [a for a in p.attachments if a.url and a.external_id and _SAFE_ID.match(a.external_id)]
+        if not wanted:
+            return
+        async with self.res.sessionmaker() as session:
+            inbox = await session.scalar(select(Inbox).where(Inbox.id == p.inbox_id, Inbox.channel == "slack"))
+        if inbox is None:
+            return
+        token = decrypt_secrets(self.res.keyring, inbox.id, inbox.secrets_encrypted).get("bot_token")
+        if not token:
+            return
+        for attachment in wanted:
+            assert attachment.url is not None and attachment.external_id is not None
+            target = attachment_path(self.settings.data_dir, event.tenant_id, p.message_id, attachment.external_id)
+            if target.exists():
+                continue  # a redelivery: already stored
+            if not self.allowed(attachment.url):
+                log.warning("slack_file_host_refused", message_id=str(p.message_id), file_id=attachment.external_id)
+                continue
+            try:
+                content = await self.api.download(token, attachment.url, self.settings.slack_file_max_bytes)
+            except SlackError as exc:
+                log.warning("slack_file_skipped", message_id=str(p.message_id), reason=exc.error)
+                continue
+            await asyncio.to_thread(_write_atomically, target, content)
+            log.info("slack_file_stored", message_id=str(p.message_id), file_id=attachment.external_id)
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(content)
+    partial.replace(target)

@@ -1,0 +1,97 @@
+"""Login: throttled per account and per address (Redis), second factor when enabled, a session per login,
+every outcome in the security audit."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common.clientip import client_address
+from switchboard_common.db import atomic
+from switchboard_common.db.models import SecurityEvent, User, UserTotp
+from switchboard_common.errors import AppError
+from switchboard_common.ratelimit import LoginThrottle, RateLimiter
+from switchboard_common.runtime import Resources
+
+from switchboard_gateway.accounts import schemas, service
+from switchboard_gateway.security import audit, sessions
+from switchboard_gateway.security.views import verify_second_factor
+from switchboard_gateway.settings import GatewaySettings
+
+
+def throttle(resources: Resources, settings: GatewaySettings) -> LoginThrottle:
+    return LoginThrottle(
+        RateLimiter(resources.redis, resources.keys),
+        window_seconds=settings.login_failure_window_seconds,
+        free_failures=settings.login_free_failures,
+        lockout_failures=settings.login_lockout_failures,
+        max_backoff_seconds=settings.login_max_backoff_seconds,
+        address_failures=settings.login_address_failures,
+    )
+
+
+async def login(
+    body: schemas.LoginRequest,
+    request: Request,
+    session: AsyncSession,
+    resources: Resources,
+    settings: GatewaySettings,
+) -> schemas.TokenResponse:
+    address = client_address(request, settings.trusted_proxies)
+    address_key = str(address) if address else None
+    guard = throttle(resources, settings)
+    email = service.normalize_email(body.email)
+    await guard.ensure_allowed(email, address_key)
+
+    async def fail(error: AppError, kind: str, user: User | None) -> AppError:
+        await guard.record_failure(email, address_key)
+        await audit.record_now(
+            resources.sessionmaker,
+            audit.event(
+                kind,
+                account_id=user.account_id if user else None,
+                user_id=user.id if user else None,
+                connection=request,
+                trusted_proxies=settings.trusted_proxies,
+            ),
+        )
+        return error
+
+    try:
+        async with atomic(session):
+            user = await service.authenticate(session, email, body.password)
+    except AppError as exc:
+        if exc.code != "invalid_credentials":
+            raise
+        known = await session.scalar(select(User).where(func.lower(User.email) == email))
+        await session.rollback()
+        raise await fail(exc, "login_failed", known) from None
+
+    async with atomic(session):
+        second = await session.get(UserTotp, user.id, with_for_update=True)
+        if second is not None and second.confirmed_at is not None:
+            if not body.totp_code:
+                # The password was right: not counted as a failure, the client just asks for the code.
+                raise AppError(401, "totp_required", "two-factor login is on: send totp_code")
+            used = await verify_second_factor(session, resources, second, body.totp_code)
+            if used is None:
+                await session.rollback()
+                raise await fail(AppError(401, "invalid_totp", "the code does not match"), "login_totp_failed", user)
+            if used == "recovery_code":
+                await audit.record(session, _event("recovery_code_used", user, request, settings))
+        access, refresh = await sessions.start(session, settings, user)
+        await audit.record(session, _event("login_succeeded", user, request, settings))
+    await guard.record_success(email)
+    return schemas.TokenResponse(
+        access_token=access, refresh_token=refresh, expires_in=settings.access_token_ttl_seconds
+    )
+
+
+def _event(kind: str, user: User, request: Request, settings: GatewaySettings) -> SecurityEvent:
+    return audit.event(
+        kind,
+        account_id=user.account_id,
+        user_id=user.id,
+        connection=request,
+        trusted_proxies=settings.trusted_proxies,
+    )

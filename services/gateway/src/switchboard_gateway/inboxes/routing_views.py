@@ -1,0 +1,122 @@
+"""Routing settings: per inbox (``/api/v1/inboxes/{id}/routing``) and per account (``/api/v1/routing/settings``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
+from switchboard_common import business_hours, routing
+from switchboard_common.db import atomic
+from switchboard_common.db.models import Account, Inbox, Team
+from switchboard_common.errors import AppError
+
+from switchboard_gateway.deps import AdminAgent, CurrentAgent, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["routing"])
+Skill = str
+
+
+class InboxRouting(BaseModel):
+    """Every field optional on update; missing fields keep their value (see docs/routing.md for defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: Literal["least_busy", "round_robin", "sticky", "manual"] | None = None
+    team_id: uuid.UUID | None = None
+    required_skills: list[Skill] | None = Field(default=None, max_length=50)
+    preferred_skills: list[Skill] | None = Field(default=None, max_length=50)
+    offer_timeout_seconds: float | None = Field(default=None, ge=0, le=3600)
+    first_response_seconds: float | None = Field(default=None, ge=0, le=7 * 86400)
+    auto_resolve_seconds: float | None = Field(default=None, ge=0, le=90 * 86400)
+    escalation_seconds: float | None = Field(default=None, ge=0, le=7 * 86400)
+    sticky_window_seconds: float | None = Field(default=None, ge=0, le=365 * 86400)
+    business_hours: dict[str, Any] | None = None
+    out_of_hours_message: str | None = Field(default=None, min_length=1, max_length=2000)
+
+    @field_validator("business_hours")
+    @classmethod
+    def _valid_hours(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            business_hours.validate(value)
+        return value
+
+
+class AccountRouting(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel_weights: dict[Literal["web", "slack", "messenger", "api"], float] | None = None
+    give_back_on_offline: bool | None = None
+    grace_seconds: float | None = Field(default=None, ge=0, le=3600)
+    default_max_conversations: int | None = Field(default=None, ge=0, le=1000)
+
+    @field_validator("channel_weights")
+    @classmethod
+    def _positive(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None and any(not 0 < w <= 100 for w in value.values()):
+            raise ValueError("weights must be in (0, 100]")
+        return value
+
+
+async def _inbox(session: SessionDep, account_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:
+    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id, Inbox.account_id == account_id))
+    if inbox is None:
+        raise AppError(404, "not_found", "inbox not found")
+    return inbox
+
+
+def _inbox_out(inbox: Inbox) -> dict[str, Any]:
+    return routing.inbox_routing(inbox)
+
+
+@router.get("/inboxes/{inbox_id}/routing")
+async def get_inbox_routing(inbox_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
+    return _inbox_out(await _inbox(session, agent.account_id, inbox_id))
+
+
+@router.put("/inboxes/{inbox_id}/routing")
+async def put_inbox_routing(
+    inbox_id: uuid.UUID, body: InboxRouting, admin: AdminAgent, session: SessionDep
+) -> dict[str, Any]:
+    async with atomic(session):
+        inbox = await _inbox(session, admin.account_id, inbox_id)
+        changes = body.model_dump(mode="json", exclude_unset=True)
+        if changes.get("team_id") is not None:
+            team = await session.scalar(
+                select(Team.id).where(Team.id == body.team_id, Team.account_id == admin.account_id)
+            )
+            if team is None:
+                raise AppError(404, "not_found", "team not found")
+        inbox.routing = {**(inbox.routing or {}), **changes}
+        return _inbox_out(inbox)
+
+
+def _account_out(account: Account) -> dict[str, Any]:
+    return {**routing.account_routing(account), "default_max_conversations": account.default_max_conversations}
+
+
+@router.get("/routing/settings")
+async def get_account_routing(agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
+    account = await session.get(Account, agent.account_id)
+    if account is None:
+        raise AppError(404, "not_found", "account not found")
+    return _account_out(account)
+
+
+@router.put("/routing/settings")
+async def put_account_routing(body: AccountRouting, admin: AdminAgent, session: SessionDep) -> dict[str, Any]:
+    async with atomic(session):
+        account = await session.get(Account, admin.account_id, with_for_update=True)
+        if account is None:
+            raise AppError(404, "not_found", "account not found")
+        changes = body.model_dump(mode="json", exclude_unset=True)
+        if "default_max_conversations" in changes:
+            value = changes.pop("default_max_conversations")
+            if value is not None:
+                account.default_max_conversations = value
+        settings = dict(account.settings or {})
+        settings["routing"] = {**(settings.get("routing") or {}), **changes}
+        account.settings = settings
+        return _account_out(account)

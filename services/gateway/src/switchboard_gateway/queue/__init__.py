@@ -1,0 +1,1 @@
+"""The waiting queue, as agents and admins see it."""

@@ -1,0 +1,62 @@
+"""``GET /api/v1/queue``: waiting conversations in the order they will be served, with positions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+from switchboard_common import routing
+from switchboard_common.db.models import Conversation
+
+from switchboard_gateway.deps import CurrentAgent, SessionDep
+
+router = APIRouter(prefix="/api/v1/queue", tags=["queue"])
+
+
+class QueueEntry(BaseModel):
+    position: int
+    conversation_id: uuid.UUID
+    inbox_id: uuid.UUID
+    contact_id: uuid.UUID
+    team_id: uuid.UUID | None
+    channel: str
+    priority: int
+    waiting_since: datetime
+    reason: str | None
+
+
+@router.get("", response_model=list[QueueEntry])
+async def list_queue(
+    agent: CurrentAgent,
+    session: SessionDep,
+    inbox_id: uuid.UUID | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[QueueEntry]:
+    rows = (
+        await session.scalars(
+            select(Conversation).where(*routing.queued_filter(agent.account_id)).order_by(*routing.QUEUE_ORDER)
+        )
+    ).all()
+    entries = []
+    for index, c in enumerate(rows):
+        if inbox_id is not None and c.inbox_id != inbox_id:
+            continue
+        entries.append(
+            QueueEntry(
+                position=index + 1,
+                conversation_id=c.id,
+                inbox_id=c.inbox_id,
+                contact_id=c.contact_id,
+                team_id=c.team_id,
+                channel=c.channel,
+                priority=c.priority,
+                waiting_since=c.queued_at or c.created_at,
+                reason=(c.routing_explanation or {}).get("outcome"),
+            )
+        )
+        if len(entries) >= limit:
+            break
+    return entries

@@ -1,0 +1,276 @@
+"""Endpoints for 2FA, sessions, API tokens, the IP allowlist, the 2FA policy and the security audit."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common.auth import API_TOKEN_PREFIX, hash_api_token, require_role
+from switchboard_common.db import atomic
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import Account, ApiToken, RecoveryCode, SecurityEvent, User, UserTotp
+from switchboard_common.errors import AppError
+from switchboard_common.passwords import hash_password, verify_password
+
+from switchboard_gateway.accounts import schemas as account_schemas
+from switchboard_gateway.deps import AdminAgent, AgentPrincipal, CurrentAgent, ResourcesDep, SessionDep
+from switchboard_gateway.security import audit, schemas, sessions, totp
+
+router = APIRouter(prefix="/api/v1", tags=["security"])
+OwnerAgent = Annotated[AgentPrincipal, require_role("owner")]
+
+
+def _aad(user_id: uuid.UUID) -> bytes:
+    # Binds the ciphertext to its user: a secret copied onto another user's row does not decrypt.
+    return b"totp:" + user_id.bytes
+
+
+async def _user(session: AsyncSession, agent: AgentPrincipal) -> User:
+    user = await session.scalar(
+        select(User).where(User.id == agent.user_id, User.account_id == agent.account_id).with_for_update()
+    )
+    if user is None:
+        raise AppError(404, "not_found", "user not found")
+    return user
+
+
+async def verify_second_factor(session: AsyncSession, resources: ResourcesDep, row: UserTotp, code: str) -> str | None:
+    """Checks a TOTP code (once per time step) or burns a recovery code; returns which one matched."""
+    secret = resources.keyring.decrypt(row.secret_encrypted, _aad(row.user_id)).decode()
+    step = totp.matching_step(secret, code, last_step=row.last_step)
+    if step is not None:
+        row.last_step = step
+        return "totp"
+    recovery = await session.scalar(
+        select(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == row.user_id,
+            RecoveryCode.code_hash == totp.hash_recovery_code(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .with_for_update()
+    )
+    if recovery is not None:
+        recovery.used_at = utcnow()
+        return "recovery_code"
+    return None
+
+
+@router.post("/auth/2fa/enroll", response_model=schemas.TotpEnrollment)
+async def enroll_totp(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) -> schemas.TotpEnrollment:
+    async with atomic(session):
+        user = await _user(session, agent)
+        row = await session.get(UserTotp, user.id, with_for_update=True)
+        if row is not None and row.confirmed_at is not None:
+            raise AppError(409, "totp_already_enabled", "two-factor login is already on; disable it first")
+        secret = totp.new_secret()
+        encrypted = resources.keyring.encrypt(secret.encode(), _aad(user.id))
+        if row is None:
+            session.add(UserTotp(user_id=user.id, account_id=user.account_id, secret_encrypted=encrypted, last_step=0))
+        else:
+            row.secret_encrypted, row.last_step = encrypted, 0
+    return schemas.TotpEnrollment(secret=secret, otpauth_uri=totp.provisioning_uri(secret, user.email))
+
+
+@router.post("/auth/2fa/confirm", response_model=schemas.TotpConfirmed)
+async def confirm_totp(
+    body: schemas.TotpCode, agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> schemas.TotpConfirmed:
+    async with atomic(session):
+        row = await session.get(UserTotp, agent.user_id, with_for_update=True)
+        if row is None or row.account_id != agent.account_id:
+            raise AppError(409, "totp_not_enrolled", "enroll first: POST /api/v1/auth/2fa/enroll")
+        if row.confirmed_at is not None:
+            raise AppError(409, "totp_already_enabled", "two-factor login is already on")
+        secret = resources.keyring.decrypt(row.secret_encrypted, _aad(row.user_id)).decode()
+        step = totp.matching_step(secret, body.code, last_step=row.last_step)
+        if step is None:
+            raise AppError(400, "invalid_totp", "the code does not match; check the device clock")
+        row.last_step, row.confirmed_at = step, utcnow()
+        codes = totp.new_recovery_codes()
+        await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == row.user_id))
+        session.add_all(RecoveryCode(user_id=row.user_id, code_hash=totp.hash_recovery_code(c)) for c in codes)
+        await audit.record(session, _event("2fa_enabled", agent, request, resources))
+    return schemas.TotpConfirmed(recovery_codes=codes)
+
+
+@router.post("/auth/2fa/disable", status_code=status.HTTP_204_NO_CONTENT)
+async def disable_totp(
+    body: schemas.TotpDisable, agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> Response:
+    async with atomic(session):
+        user = await _user(session, agent)
+        row = await session.get(UserTotp, user.id, with_for_update=True)
+        if row is None or row.confirmed_at is None:
+            raise AppError(409, "totp_not_enabled", "two-factor login is off")
+        # Re-authentication: the password and a second factor, so a stolen session alone cannot turn it off.
+        if not verify_password(user.password_hash, body.password):
+            raise AppError(401, "invalid_credentials", "password is wrong")
+        if await verify_second_factor(session, resources, row, body.code) is None:
+            raise AppError(401, "invalid_totp", "the code does not match")
+        await session.delete(row)
+        await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        await audit.record(session, _event("2fa_disabled", agent, request, resources))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/refresh", response_model=account_schemas.TokenResponse)
+async def refresh(
+    body: schemas.RefreshRequest, session: SessionDep, resources: ResourcesDep
+) -> account_schemas.TokenResponse:
+    async with atomic(session):
+        _user_row, access, new_refresh = await sessions.rotate(session, resources.settings, body.refresh_token)
+    return account_schemas.TokenResponse(
+        access_token=access, refresh_token=new_refresh, expires_in=resources.settings.access_token_ttl_seconds
+    )
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep) -> Response:
+    async with atomic(session):
+        if agent.session_id is not None:
+            await sessions.revoke(session, agent.user_id, agent.session_id)
+        else:
+            await sessions.revoke_all(session, await _user(session, agent))
+        await audit.record(session, _event("logout", agent, request, resources))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_everywhere(
+    agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> Response:
+    async with atomic(session):
+        await sessions.revoke_all(session, await _user(session, agent))
+        await audit.record(session, _event("logout_all", agent, request, resources))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(
+    body: schemas.PasswordChange, agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> Response:
+    async with atomic(session):
+        user = await _user(session, agent)
+        if not verify_password(user.password_hash, body.current_password):
+            raise AppError(401, "invalid_credentials", "current password is wrong")
+        user.password_hash = hash_password(body.new_password)
+        # Every session and token ends: whoever knew the old password is out.
+        await sessions.revoke_all(session, user)
+        await audit.record(session, _event("password_changed", agent, request, resources))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/api-tokens", status_code=status.HTTP_201_CREATED, response_model=schemas.ApiTokenCreated)
+async def create_api_token(
+    body: schemas.ApiTokenCreate, admin: AdminAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> schemas.ApiTokenCreated:
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    scopes = sorted(set(body.scopes))
+    row = ApiToken(
+        id=uuid.uuid4(),
+        account_id=admin.account_id,
+        created_by=admin.user_id,
+        name=body.name,
+        token_hash=hash_api_token(token),
+        scopes=scopes,
+    )
+    async with atomic(session):
+        session.add(row)
+        await audit.record(session, _event("api_token_created", admin, request, resources, token_id=str(row.id)))
+    return schemas.ApiTokenCreated(id=row.id, token=token, name=row.name, scopes=scopes)
+
+
+@router.get("/api-tokens", response_model=list[schemas.ApiTokenOut])
+async def list_api_tokens(admin: AdminAgent, session: SessionDep) -> list[schemas.ApiTokenOut]:
+    rows = await session.scalars(
+        select(ApiToken).where(ApiToken.account_id == admin.account_id).order_by(ApiToken.created_at)
+    )
+    return [schemas.ApiTokenOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.delete("/api-tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_api_token(
+    token_id: uuid.UUID, admin: AdminAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> Response:
+    async with atomic(session):
+        row = await session.scalar(
+            select(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == admin.account_id).with_for_update()
+        )
+        if row is None:
+            raise AppError(404, "not_found", "API token not found")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            await audit.record(session, _event("api_token_revoked", admin, request, resources, token_id=str(row.id)))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/account/ip-allowlist", response_model=schemas.IpAllowlist)
+async def get_ip_allowlist(admin: AdminAgent, session: SessionDep) -> schemas.IpAllowlist:
+    account = await session.get(Account, admin.account_id)
+    return schemas.IpAllowlist(cidrs=list((account.settings or {}).get("ip_allowlist") or []) if account else [])
+
+
+@router.put("/account/ip-allowlist", response_model=schemas.IpAllowlist)
+async def put_ip_allowlist(
+    body: schemas.IpAllowlist, admin: AdminAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> schemas.IpAllowlist:
+    async with atomic(session):
+        account = await session.get(Account, admin.account_id, with_for_update=True)
+        if account is None:
+            raise AppError(404, "not_found", "account not found")
+        account.settings = {**(account.settings or {}), "ip_allowlist": body.cidrs}
+        await audit.record(session, _event("ip_allowlist_changed", admin, request, resources, networks=len(body.cidrs)))
+    return body
+
+
+@router.get("/account/security-policy", response_model=schemas.SecurityPolicy)
+async def get_security_policy(admin: AdminAgent, session: SessionDep) -> schemas.SecurityPolicy:
+    account = await session.get(Account, admin.account_id)
+    return schemas.SecurityPolicy(require_2fa=bool((account.settings or {}).get("require_2fa")) if account else False)
+
+
+@router.put("/account/security-policy", response_model=schemas.SecurityPolicy)
+async def put_security_policy(
+    body: schemas.SecurityPolicy, owner: OwnerAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> schemas.SecurityPolicy:
+    async with atomic(session):
+        account = await session.get(Account, owner.account_id, with_for_update=True)
+        if account is None:
+            raise AppError(404, "not_found", "account not found")
+        account.settings = {**(account.settings or {}), "require_2fa": body.require_2fa}
+        await audit.record(
+            session, _event("2fa_policy_changed", owner, request, resources, require_2fa=body.require_2fa)
+        )
+    return body
+
+
+@router.get("/account/security-events", response_model=list[schemas.SecurityEventOut])
+async def security_events(
+    admin: AdminAgent,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> list[schemas.SecurityEventOut]:
+    query = select(SecurityEvent).where(SecurityEvent.account_id == admin.account_id)
+    if before_id is not None:
+        query = query.where(SecurityEvent.id < before_id)
+    rows = await session.scalars(query.order_by(SecurityEvent.id.desc()).limit(limit))
+    return [schemas.SecurityEventOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+def _event(
+    kind: str, agent: AgentPrincipal, request: Request, resources: ResourcesDep, **details: object
+) -> SecurityEvent:
+    return audit.event(
+        kind,
+        account_id=agent.account_id,
+        user_id=agent.user_id,
+        connection=request,
+        trusted_proxies=resources.settings.trusted_proxies,
+        **details,
+    )

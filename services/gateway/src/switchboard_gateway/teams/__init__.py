@@ -1,0 +1,1 @@
+"""Teams of agents that inboxes route to."""

@@ -1,0 +1,1 @@
+"""Consent records and the do-not-sell/share opt-out."""

@@ -1,0 +1,1 @@
+"""Account lifecycle: trial/billing -> suspended -> terminated -> purged."""

@@ -1,0 +1,57 @@
+"""Agent profile deletion: the person goes (name, e-mail, password, sessions, presence, skills, teams);
+conversations and messages stay, their author shown as a placeholder."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from sqlalchemy import text
+from switchboard_common.auth import AdminAgent, ResourcesDep, SessionDep
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import User
+from switchboard_common.errors import AppError
+
+from switchboard_privacy.audit import log as audit
+
+router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
+
+PLACEHOLDER_NAME = "Deleted agent"
+
+
+@router.delete("/agents/{agent_id}", status_code=200)
+async def delete_agent(
+    agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
+) -> dict[str, object]:
+    user = await session.get(User, agent_id)
+    if user is None or user.account_id != admin.account_id:
+        raise AppError(404, "not_found", "agent not found")
+    if user.role == "owner":
+        raise AppError(409, "owner_not_deletable", "transfer ownership before deleting the owner")
+    counts: dict[str, int] = {}
+    user.name = PLACEHOLDER_NAME
+    user.email = f"deleted-{user.id}@deleted.invalid"
+    user.password_hash = "!"  # matches no password
+    user.token_version += 1  # every token and session of the agent stops working
+    user.deleted_at = user.deleted_at or utcnow()
+    # Rows about the agent as a person or worker (discovered: any table with a user_id column but users).
+    tables = await session.execute(
+        text(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND column_name = 'user_id' AND table_name <> 'users'"
+        )
+    )
+    for (table,) in tables.all():
+        result = await session.execute(text(f'DELETE FROM "{table}" WHERE user_id = :u'), {"u": agent_id})  # noqa: S608
+        if result.rowcount:  # type: ignore[attr-defined]
+            counts[table] = int(result.rowcount)  # type: ignore[attr-defined]
+    await audit.record(
+        session, account_id=admin.account_id, actor=f"user:{admin.user_id}", action="agent.deleted",
+        details={"counts": counts},
+    )
+    await session.commit()
+    keys = resources.keys
+    removed = await resources.redis.delete(keys.agent_connections(agent_id), keys.agent_stream(agent_id))
+    removed += await resources.redis.hdel(keys.presence(admin.account_id), str(agent_id))
+    counts["redis"] = int(removed)
+    return {"id": str(agent_id), "name": PLACEHOLDER_NAME, "counts": counts}

@@ -1,0 +1,230 @@
+"""The lifecycle sweep. ``now`` is a parameter so tests (and operators replaying a schedule) drive the clock.
+
+* trial not upgraded after ``LIFECYCLE_TRIAL_DAYS`` -> suspended (``trial_expired``)
+* billing failing longer than ``LIFECYCLE_BILLING_GRACE_DAYS`` -> suspended (``billing_failed``)
+* suspended ``LIFECYCLE_SUSPENDED_DAYS`` -> terminated: configuration removed (inboxes, webhooks), data kept
+* terminated ``LIFECYCLE_TERMINATED_DAYS`` -> purged: every row, Redis key, attachment and event key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import false, select, text, true, update
+from switchboard_common.attachments import LocalAttachmentStore
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import Account
+from switchboard_common.runtime import Resources
+from switchboard_common.shredding import destroy_account_keys
+
+from switchboard_privacy import metrics
+from switchboard_privacy.audit import log as audit
+from switchboard_privacy.settings import PrivacySettings
+
+log = structlog.get_logger(__name__)
+
+
+async def sweep(
+    resources: Resources,
+    settings: PrivacySettings,
+    now: datetime | None = None,
+    *,
+    only: Sequence[uuid.UUID] | None = None,
+) -> dict[str, int]:
+    """One pass over every account (or ``only`` these). ``LIFECYCLE_TRIAL_DAYS=0`` turns trial expiry off."""
+    now = now or utcnow()
+    done = {"suspended": 0, "terminated": 0, "purged": 0}
+    scope = Account.id.in_(list(only)) if only is not None else true()
+    async with resources.sessionmaker() as session, session.begin():
+        trial_cutoff = now - timedelta(days=settings.lifecycle_trial_days)
+        rows = await session.execute(
+            update(Account)
+            .where(
+                scope,
+                true() if settings.lifecycle_trial_days > 0 else false(),
+                Account.status == "active",
+                Account.plan == "trial",
+                ((Account.trial_ends_at.is_not(None)) & (Account.trial_ends_at <= now))
+                | ((Account.trial_ends_at.is_(None)) & (Account.created_at <= trial_cutoff)),
+            )
+            .values(status="suspended", suspended_at=now, suspension_reason="trial_expired")
+            .returning(Account.id)
+        )
+        suspended = [(r, "trial_expired") for r in rows.scalars()]
+        rows = await session.execute(
+            update(Account)
+            .where(
+                scope,
+                Account.status == "active",
+                Account.billing_failing_since.is_not(None),
+                Account.billing_failing_since <= now - timedelta(days=settings.lifecycle_billing_grace_days),
+            )
+            .values(status="suspended", suspended_at=now, suspension_reason="billing_failed")
+            .returning(Account.id)
+        )
+        suspended += [(r, "billing_failed") for r in rows.scalars()]
+        for account_id, reason in suspended:
+            await audit.record(
+                session,
+                account_id=account_id,
+                actor="system:lifecycle",
+                action="account.suspended",
+                details={"reason": reason},
+            )
+        done["suspended"] = len(suspended)
+
+        to_terminate = list(
+            await session.scalars(
+                select(Account.id).where(
+                    scope,
+                    Account.status == "suspended",
+                    Account.suspended_at <= now - timedelta(days=settings.lifecycle_suspended_days),
+                )
+            )
+        )
+        for account_id in to_terminate:
+            counts = await _remove_configuration(session, account_id)
+            await session.execute(
+                update(Account).where(Account.id == account_id).values(status="terminated", terminated_at=now)
+            )
+            await audit.record(
+                session,
+                account_id=account_id,
+                actor="system:lifecycle",
+                action="account.terminated",
+                details={"counts": counts},
+            )
+        done["terminated"] = len(to_terminate)
+        to_purge = list(
+            await session.scalars(
+                select(Account.id).where(
+                    scope,
+                    Account.status == "terminated",
+                    Account.terminated_at <= now - timedelta(days=settings.lifecycle_terminated_days),
+                )
+            )
+        )
+    for account_id in to_purge:
+        await purge_account(resources, settings, account_id)
+        done["purged"] += 1
+    for state, count in done.items():
+        if count:
+            metrics.LIFECYCLE_TRANSITIONS.labels(state).inc(count)
+    return done
+
+
+async def _remove_configuration(session: object, account_id: uuid.UUID) -> dict[str, int]:
+    """Termination: the account's configuration goes (inboxes with their channel secrets, webhooks); the
+    conversations stay until the purge, so the customer can still get an export meanwhile."""
+    counts: dict[str, int] = {}
+    for table, sql in (
+        ("webhook_subscriptions", "DELETE FROM webhook_subscriptions WHERE account_id = :a"),
+        (
+            "inboxes",
+            "UPDATE inboxes SET secrets_encrypted = NULL, widget_token = NULL, settings = '{}' WHERE account_id = :a",
+        ),
+    ):
+        result = await session.execute(text(sql), {"a": account_id})  # type: ignore[attr-defined]
+        counts[table] = int(result.rowcount or 0)
+    return counts
+
+
+async def purge_account(resources: Resources, settings: PrivacySettings, account_id: uuid.UUID) -> dict[str, int]:
+    """Every trace of the account: event keys (Kafka is shredded), Redis keys, attachments, then the rows
+    (every tenant table cascades from ``accounts``). Only the audit trail (ids and counts) remains."""
+    counts: dict[str, int] = {}
+    async with resources.sessionmaker() as session, session.begin():
+        counts["subject_keys"] = await destroy_account_keys(session, account_id)
+    if resources.bus.shredder is not None:
+        resources.bus.shredder._cache.clear()
+        resources.bus.shredder._publish_cache.clear()
+    await asyncio.sleep(settings.subject_key_cache_seconds)
+    counts["attachments"] = LocalAttachmentStore.from_settings(settings).delete_account(account_id)
+    counts["redis_keys"] = await _purge_redis(resources, settings, account_id)
+    async with resources.sessionmaker() as session, session.begin():
+        conversations = [
+            r
+            for r in await session.scalars(
+                text("SELECT id FROM conversations WHERE account_id = :a"), {"a": account_id}
+            )
+        ]
+        if conversations:
+            # Tables keyed by conversation without a foreign key (e.g. webhook deliveries, Slack mirrors).
+            from switchboard_privacy.stores.postgres import linked_tables
+
+            for table in (await linked_tables(session))["conversation_id"]:
+                await session.execute(
+                    text(f'DELETE FROM "{table}" WHERE conversation_id = ANY(:ids)'),  # noqa: S608
+                    {"ids": conversations},
+                )
+        for table in await _tables_with_account_id(session):
+            await session.execute(text(f'DELETE FROM "{table}" WHERE account_id = :a'), {"a": account_id})  # noqa: S608
+        result = await session.execute(text("DELETE FROM accounts WHERE id = :a"), {"a": account_id})
+        counts["accounts"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        await audit.record(
+            session,
+            account_id=account_id,
+            actor="system:lifecycle",
+            action="account.purged",
+            details={"counts": counts},
+        )
+    log.info("account_purged", account_id=str(account_id))
+    return counts
+
+
+async def _tables_with_account_id(session: object) -> list[str]:
+    rows = await session.execute(  # type: ignore[attr-defined]
+        text(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND column_name = 'account_id' AND table_name NOT IN ('privacy_audit_log', 'accounts')"
+        )
+    )
+    return [r[0] for r in rows]
+
+
+async def _purge_redis(resources: Resources, settings: PrivacySettings, account_id: uuid.UUID) -> int:
+    """Keys named after the account, its users or its contacts (presence, streams, sockets)."""
+    async with resources.sessionmaker() as session:
+        ids = {str(account_id)}
+        for sql in (
+            "SELECT id FROM users WHERE account_id = :a",
+            "SELECT id FROM contacts WHERE account_id = :a",
+            "SELECT id FROM conversations WHERE account_id = :a",
+        ):
+            ids |= {str(r) for r in await session.scalars(text(sql), {"a": account_id})}
+    deleted = 0
+    async for key in resources.redis.scan_iter(match=f"{settings.redis_namespace}:*", count=1000):
+        if any(i in key for i in ids):
+            deleted += int(await resources.redis.delete(key))
+    return deleted
+
+
+class LifecycleWorker:
+    def __init__(self, resources: Resources, settings: PrivacySettings) -> None:
+        self.resources = resources
+        self.settings = settings
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="privacy-lifecycle")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, 15)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await sweep(self.resources, self.settings)
+            except Exception as exc:
+                log.warning("lifecycle_sweep_error", error=type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.lifecycle_interval_seconds)

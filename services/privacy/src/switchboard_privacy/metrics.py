@@ -1,0 +1,13 @@
+"""Privacy metrics (registered once per process)."""
+
+from prometheus_client import Counter, Gauge
+
+REQUESTS_COMPLETED = Counter("switchboard_privacy_requests_completed_total", "Completed privacy requests", ["type"])
+STORE_FAILURES = Counter("switchboard_privacy_store_failures_total", "Failed privacy request steps", ["store"])
+REQUESTS_DUE = Gauge(
+    "switchboard_privacy_requests_due", "Open privacy requests by deadline state (overdue, near_due)", ["state"]
+)
+RETENTION_ROWS = Counter("switchboard_privacy_retention_rows_total", "Rows removed by retention sweeps", ["category"])
+LIFECYCLE_TRANSITIONS = Counter(
+    "switchboard_privacy_lifecycle_transitions_total", "Account lifecycle transitions", ["to"]
+)

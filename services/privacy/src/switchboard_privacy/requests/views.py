@@ -1,0 +1,204 @@
+"""``/api/v1/privacy/requests``: create, approve, read, list; ``/api/v1/privacy/exports/{id}``: download."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+from switchboard_common.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import Account, PrivacyRequest
+from switchboard_common.errors import AppError
+
+from switchboard_privacy.audit import log as audit
+from switchboard_privacy.requests import exports
+from switchboard_privacy.requests.deadlines import due_at
+from switchboard_privacy.requests.schemas import RequestCreated, RequestIn, RequestOut, RequestStatus, RequestType
+from switchboard_privacy.settings import PrivacySettings
+from switchboard_privacy.stores.subject import find_contacts
+
+router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
+
+
+def _settings(resources: ResourcesDep) -> PrivacySettings:
+    return resources.settings  # type: ignore[return-value]
+
+
+def to_out(request: PrivacyRequest, settings: PrivacySettings) -> RequestOut:
+    report = dict(request.report)
+    if request.type == "access" and request.status == "completed":
+        report["download"] = exports.signed_link(settings, request.id)
+    return RequestOut(
+        id=request.id,
+        type=request.type,  # type: ignore[arg-type]
+        status=request.status,  # type: ignore[arg-type]
+        created_at=request.created_at,
+        due_at=request.due_at,
+        verified_at=request.verified_at,
+        completed_at=request.completed_at,
+        overdue=request.status not in ("completed", "failed") and request.due_at < utcnow(),
+        progress=request.progress,
+        report=report,
+        contacts_found=len(request.contact_ids),
+    )
+
+
+async def _get(session: SessionDep, account_id: uuid.UUID, request_id: uuid.UUID) -> PrivacyRequest:
+    request = await session.get(PrivacyRequest, request_id)
+    if request is None or request.account_id != account_id:
+        raise AppError(404, "not_found", "privacy request not found")
+    return request
+
+
+@router.post("/requests", status_code=202, response_model=RequestCreated)
+async def create_request(
+    body: RequestIn, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
+) -> RequestCreated:
+    account = await session.get(Account, agent.account_id)
+    assert account is not None
+    now = utcnow()
+    request = PrivacyRequest(
+        id=uuid.uuid4(),
+        account_id=agent.account_id,
+        type=body.type,
+        status="received",
+        subject=body.subject.model_dump(mode="json", exclude_none=True),
+        changes=body.changes.model_dump(exclude_none=True) if body.changes else {},
+        contact_ids=[],
+        requested_by=agent.user_id,
+        created_at=now,
+        due_at=due_at(now, account.settings or {}, _settings(resources).privacy_default_deadline_days),
+        progress={},
+        report={},
+        attempts=0,
+    )
+    session.add(request)
+    await audit.record(
+        session,
+        account_id=agent.account_id,
+        actor=f"user:{agent.user_id}",
+        action=f"{body.type}.received",
+        request_id=request.id,
+    )
+    await session.commit()
+    return RequestCreated(id=request.id, status="received", due_at=request.due_at)
+
+
+@router.post("/requests/{request_id}/approve", response_model=RequestOut)
+async def approve_request(
+    request_id: uuid.UUID, agent: AdminAgent, session: SessionDep, resources: ResourcesDep
+) -> RequestOut:
+    request = await _get(session, agent.account_id, request_id)
+    if request.status == "received":
+        contacts = await find_contacts(session, agent.account_id, request.subject)
+        request.contact_ids = [str(c) for c in contacts]
+        request.status = "verified"
+        request.verified_at = utcnow()
+        request.approved_by = agent.user_id
+        request.next_attempt_at = None
+        await audit.record(
+            session,
+            account_id=agent.account_id,
+            actor=f"user:{agent.user_id}",
+            action=f"{request.type}.verified",
+            request_id=request.id,
+            details={"contacts": len(contacts)},
+        )
+        await session.commit()
+    return to_out(request, _settings(resources))
+
+
+@router.post("/requests/{request_id}/retry", response_model=RequestOut)
+async def retry_request(
+    request_id: uuid.UUID, agent: AdminAgent, session: SessionDep, resources: ResourcesDep
+) -> RequestOut:
+    """A request that failed after every retry runs its unfinished steps again."""
+    request = await _get(session, agent.account_id, request_id)
+    if request.status == "failed":
+        request.status = "in_progress"
+        request.next_attempt_at = None
+        request.progress = {k: {**v, "attempts": 0} for k, v in request.progress.items()}
+        await audit.record(
+            session,
+            account_id=agent.account_id,
+            actor=f"user:{agent.user_id}",
+            action=f"{request.type}.retried",
+            request_id=request.id,
+        )
+        await session.commit()
+    return to_out(request, _settings(resources))
+
+
+@router.get("/requests/{request_id}", response_model=RequestOut)
+async def get_request(
+    request_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
+) -> RequestOut:
+    return to_out(await _get(session, agent.account_id, request_id), _settings(resources))
+
+
+@router.get("/requests", response_model=list[RequestOut])
+async def list_requests(
+    agent: CurrentAgent,
+    session: SessionDep,
+    resources: ResourcesDep,
+    status: RequestStatus | None = None,
+    type: RequestType | None = None,
+    due: Annotated[str | None, Query(pattern="^(overdue|near_due)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[RequestOut]:
+    settings = _settings(resources)
+    query = select(PrivacyRequest).where(PrivacyRequest.account_id == agent.account_id)
+    if status:
+        query = query.where(PrivacyRequest.status == status)
+    if type:
+        query = query.where(PrivacyRequest.type == type)
+    if due:
+        now = utcnow()
+        query = query.where(PrivacyRequest.status.notin_(["completed", "failed"]))
+        if due == "overdue":
+            query = query.where(PrivacyRequest.due_at < now)
+        else:
+            horizon = now + timedelta(hours=settings.privacy_near_due_hours)
+            query = query.where(PrivacyRequest.due_at >= now, PrivacyRequest.due_at < horizon)
+    rows = await session.scalars(query.order_by(PrivacyRequest.created_at.desc()).limit(limit))
+    return [to_out(r, settings) for r in rows]
+
+
+@router.get("/requests/{request_id}/certificate")
+async def certificate(request_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
+    request = await _get(session, agent.account_id, request_id)
+    if request.status != "completed":
+        raise AppError(409, "not_completed", "the request is not completed yet")
+    return dict(request.report["certificate"])
+
+
+@router.get("/exports/{request_id}")
+async def download_export(
+    request_id: uuid.UUID, resources: ResourcesDep, expires: int, signature: Annotated[str, Query(max_length=128)]
+) -> FileResponse:
+    settings = _settings(resources)
+    if not exports.verify(settings, request_id, expires, signature):
+        raise AppError(403, "link_invalid", "the link is invalid or has expired")
+    path = exports.export_path(settings, request_id)
+    if not path.is_file():
+        raise AppError(404, "not_found", "export not found")
+    return FileResponse(path, media_type="application/zip", filename=f"export-{request_id}.zip")
+
+
+@router.get("/audit")
+async def audit_log(agent: AdminAgent, session: SessionDep) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": e.id,
+            "actor": e.actor,
+            "action": e.action,
+            "request_id": str(e.request_id) if e.request_id else None,
+            "details": e.details,
+            "created_at": e.created_at.isoformat(),
+        }
+        for e in await audit.entries(session, agent.account_id)
+    ]

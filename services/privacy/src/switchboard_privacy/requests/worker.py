@@ -1,0 +1,231 @@
+"""Runs verified requests store by store. Rows are claimed with a lease in PostgreSQL (``FOR UPDATE SKIP
+LOCKED``), so replicas share the work and a crashed worker's request is picked up when its lease expires.
+Each finished step is committed with its counts before the next starts; a failing store is retried with
+backoff (its error class shown on the request), never skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import text
+from sqlalchemy.orm.attributes import flag_modified
+from switchboard_common.attachments import LocalAttachmentStore
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import PrivacyRequest
+from switchboard_common.runtime import Resources
+
+from switchboard_privacy import metrics
+from switchboard_privacy.audit import log as audit
+from switchboard_privacy.requests import exports
+from switchboard_privacy.settings import PrivacySettings
+from switchboard_privacy.stores import kafka, postgres, redis_store, slack
+from switchboard_privacy.stores.subject import load_subject
+
+log = structlog.get_logger(__name__)
+
+# Order matters: third parties and copies first, PostgreSQL (the record of what to find) last.
+STEPS: dict[str, tuple[str, ...]] = {
+    "erasure": ("slack", "attachments", "kafka", "redis", "postgres"),
+    "access": ("export",),
+    "rectification": ("postgres",),
+}
+MAX_ATTEMPTS = 50
+
+
+class RequestWorker:
+    def __init__(self, resources: Resources, settings: PrivacySettings, *, http: httpx.AsyncClient | None = None):
+        self.resources = resources
+        self.settings = settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.http = http
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        if self.http is None:
+            self.http = httpx.AsyncClient(timeout=10.0)
+        self._task = asyncio.create_task(self._run(), name="privacy-requests")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, 15)
+        if self.http is not None:
+            await self.http.aclose()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                while await self.run_once():
+                    pass
+            except Exception as exc:
+                log.warning("privacy_worker_error", error=type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.privacy_worker_interval_seconds)
+
+    async def claim(self) -> uuid.UUID | None:
+        async with self.resources.sessionmaker() as session, session.begin():
+            return await session.scalar(
+                text(
+                    "UPDATE privacy_requests SET lease_owner = :owner, lease_expires_at = :until, "
+                    "status = 'in_progress', attempts = attempts + 1 "
+                    "WHERE id = (SELECT id FROM privacy_requests "
+                    "  WHERE status IN ('verified', 'in_progress') "
+                    "  AND (next_attempt_at IS NULL OR next_attempt_at <= :now) "
+                    "  AND (lease_expires_at IS NULL OR lease_expires_at < :now) "
+                    "  ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
+                ),
+                {
+                    "owner": self.owner,
+                    "now": utcnow(),
+                    "until": utcnow() + timedelta(seconds=self.settings.privacy_lease_seconds),
+                },
+            )
+
+    async def run_once(self) -> bool:
+        """Claims and works one request; returns whether there was one."""
+        request_id = await self.claim()
+        if request_id is None:
+            return False
+        await self.process(request_id)
+        return True
+
+    async def process(self, request_id: uuid.UUID) -> None:
+        sm = self.resources.sessionmaker
+        async with sm() as session:
+            request = await session.get(PrivacyRequest, request_id)
+            assert request is not None
+            steps = STEPS[request.type]
+            for step in steps:
+                state = dict(request.progress.get(step) or {})
+                if state.get("status") == "done":
+                    continue
+                try:
+                    counts = await self.run_step(request, step)
+                except Exception as exc:
+                    await session.rollback()
+                    request = await session.get(PrivacyRequest, request_id, populate_existing=True)
+                    assert request is not None
+                    await self._fail_step(session, request, step, exc)
+                    return
+                state.update(status="done", counts=counts, finished_at=utcnow().isoformat(), error=None)
+                request.progress = {**request.progress, step: state}
+                await audit.record(
+                    session,
+                    account_id=request.account_id,
+                    actor=f"system:{self.owner.split(':')[0]}",
+                    action=f"{request.type}.{step}.done",
+                    request_id=request.id,
+                    details={"counts": counts},
+                )
+                await session.commit()
+            await self._complete(session, request)
+
+    async def run_step(self, request: PrivacyRequest, step: str) -> dict[str, Any]:
+        res = self.resources
+        contact_ids = [uuid.UUID(c) for c in request.contact_ids]
+        async with res.sessionmaker() as session:
+            subject = await load_subject(session, request.account_id, contact_ids)
+            await session.rollback()  # end the read; steps open their own transactions
+            if step == "slack":
+                assert self.http is not None
+                counts, failures = await slack.erase(
+                    session, subject, res.keyring, self.settings.slack_api_url, self.http
+                )
+                if failures:
+                    await self._report(request.id, "not_deleted", failures)
+                return counts
+            if step == "attachments":
+                store = LocalAttachmentStore.from_settings(self.settings)
+                return {"files": sum(store.delete_contact(subject.account_id, c) for c in contact_ids)}
+            if step == "kafka":
+                async with session.begin():
+                    counts = await kafka.erase(session, subject)
+                if res.bus.shredder is not None:
+                    res.bus.shredder.forget(kafka.subject_refs(subject))
+                # No process may still hold a destroyed key in its cache when we report Kafka shredded.
+                await asyncio.sleep(self.settings.subject_key_cache_seconds)
+                return counts
+            if step == "redis":
+                return await redis_store.erase(res.redis, self.settings.redis_namespace, subject)
+            if step == "postgres" and request.type == "erasure":
+                async with session.begin():
+                    return await postgres.erase(session, subject)
+            if step == "postgres" and request.type == "rectification":
+                async with session.begin():
+                    return await postgres.rectify(session, subject, request.changes)
+            if step == "export":
+                return await exports.build(res, self.settings, request, subject)
+        raise ValueError(f"unknown step {step}")
+
+    async def _report(self, request_id: uuid.UUID, key: str, items: list[dict[str, Any]]) -> None:
+        async with self.resources.sessionmaker() as session, session.begin():
+            request = await session.get(PrivacyRequest, request_id, with_for_update=True)
+            assert request is not None
+            request.report = {**request.report, key: [*request.report.get(key, []), *items]}
+
+    async def _fail_step(self, session: Any, request: PrivacyRequest, step: str, exc: Exception) -> None:
+        state = dict(request.progress.get(step) or {})
+        state.update(status="failed", error=type(exc).__name__, attempts=int(state.get("attempts", 0)) + 1)
+        request.progress = {**request.progress, step: state}
+        delay = min(self.settings.privacy_retry_base_seconds * 2 ** min(state["attempts"] - 1, 8), 600.0)
+        request.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        request.lease_owner = None
+        request.lease_expires_at = None
+        if state["attempts"] >= MAX_ATTEMPTS:
+            request.status = "failed"
+        metrics.STORE_FAILURES.labels(step).inc()
+        log.warning("privacy_step_failed", request_id=str(request.id), step=step, error=type(exc).__name__)
+        await audit.record(
+            session,
+            account_id=request.account_id,
+            actor="system:worker",
+            action=f"{request.type}.{step}.failed",
+            request_id=request.id,
+            details={"error": type(exc).__name__, "attempts": state["attempts"]},
+        )
+        await session.commit()
+
+    async def _complete(self, session: Any, request: PrivacyRequest) -> None:
+        now = utcnow()
+        stores = {step: request.progress[step].get("counts", {}) for step in STEPS[request.type]}
+        certificate = {
+            "request_id": str(request.id),
+            "type": request.type,
+            "received_at": request.created_at.isoformat(),
+            "completed_at": now.isoformat(),
+            "due_at": request.due_at.isoformat(),
+            "on_time": now <= request.due_at,
+            "stores": stores,
+            "not_deleted": len(request.report.get("not_deleted", [])),
+        }
+        request.status = "completed"
+        request.completed_at = now
+        request.lease_owner = None
+        request.lease_expires_at = None
+        request.report = {**request.report, "certificate": certificate}
+        if request.type == "erasure":
+            # The request itself must not keep who it was about.
+            request.subject = {}
+            request.contact_ids = []
+        flag_modified(request, "report")
+        await audit.record(
+            session,
+            account_id=request.account_id,
+            actor="system:worker",
+            action=f"{request.type}.completed",
+            request_id=request.id,
+            details={"stores": stores},
+        )
+        await session.commit()
+        metrics.REQUESTS_COMPLETED.labels(request.type).inc()
+        log.info("privacy_request_completed", request_id=str(request.id), type=request.type)

@@ -1,0 +1,153 @@
+"""PostgreSQL: every row about the subject, found by discovery (any table with a ``contact_id``,
+``conversation_id`` or ``message_id`` column), not by a list of today's tables. Aggregates survive."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard_privacy.stores.subject import Subject
+
+# Tables the privacy service keeps: they hold ids and counts, never the person (see docs/privacy.md).
+KEPT_TABLES = frozenset({"privacy_requests", "privacy_audit_log", "subject_keys", "erased_statistics"})
+# Deleted explicitly, last, in this order.
+CORE_TABLES = ("messages", "conversations", "contacts")
+LINK_COLUMNS = ("message_id", "conversation_id", "contact_id")
+
+
+async def linked_tables(session: AsyncSession) -> dict[str, list[str]]:
+    """column -> tables having it (in the current schema), excluding kept and core tables."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND column_name = ANY(:cols) ORDER BY table_name"
+            ),
+            {"cols": list(LINK_COLUMNS)},
+        )
+    ).all()
+    found: dict[str, list[str]] = {col: [] for col in LINK_COLUMNS}
+    for table, column in rows:
+        if table not in KEPT_TABLES and table not in CORE_TABLES:
+            found[column].append(table)
+    return found
+
+
+async def _record_statistics(session: AsyncSession, subject: Subject) -> None:
+    """Per-day counts of the conversations and messages about to go, so account statistics stay true."""
+    params = {"account_id": subject.account_id, "conversations": subject.conversation_ids}
+    await session.execute(
+        text(
+            "INSERT INTO erased_statistics (account_id, day, kind, count) "
+            "SELECT :account_id, date_trunc('day', created_at), 'conversations', count(*) FROM conversations "
+            "WHERE id = ANY(:conversations) GROUP BY 2 "
+            "ON CONFLICT (account_id, day, kind) DO UPDATE SET count = erased_statistics.count + excluded.count"
+        ),
+        params,
+    )
+    await session.execute(
+        text(
+            "INSERT INTO erased_statistics (account_id, day, kind, count) "
+            "SELECT :account_id, date_trunc('day', created_at), 'messages_' || direction, count(*) FROM messages "
+            "WHERE conversation_id = ANY(:conversations) GROUP BY 2, 3 "
+            "ON CONFLICT (account_id, day, kind) DO UPDATE SET count = erased_statistics.count + excluded.count"
+        ),
+        params,
+    )
+
+
+async def erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
+    """Deletes everything about the subject in one transaction (the caller's). Returns rows per table."""
+    counts: dict[str, int] = {}
+    conversations = subject.conversation_ids
+    contacts = subject.contact_ids
+    tables = await linked_tables(session)
+    await _record_statistics(session, subject)
+
+    async def delete(sql: str, params: dict[str, Any], table: str) -> None:
+        result = await session.execute(text(sql), params)
+        if result.rowcount:  # type: ignore[attr-defined]
+            counts[table] = counts.get(table, 0) + int(result.rowcount)  # type: ignore[attr-defined]
+
+    for table in tables["message_id"]:
+        await delete(
+            f'DELETE FROM "{table}" WHERE message_id IN '  # noqa: S608 - table names come from the catalog
+            "(SELECT id FROM messages WHERE conversation_id = ANY(:ids))",
+            {"ids": conversations},
+            table,
+        )
+    for table in tables["conversation_id"]:
+        await delete(f'DELETE FROM "{table}" WHERE conversation_id = ANY(:ids)', {"ids": conversations}, table)  # noqa: S608
+    for table in tables["contact_id"]:
+        await delete(f'DELETE FROM "{table}" WHERE contact_id = ANY(:ids)', {"ids": contacts}, table)  # noqa: S608
+    # Events staged but not yet relayed carry the same data in clear.
+    for value in [*contacts, *conversations]:
+        await delete(
+            "DELETE FROM outbox_events WHERE position(convert_to(:needle, 'UTF8') in body) > 0",
+            {"needle": str(value)},
+            "outbox_events",
+        )
+    await delete("DELETE FROM messages WHERE conversation_id = ANY(:ids)", {"ids": conversations}, "messages")
+    await delete("DELETE FROM conversations WHERE id = ANY(:ids)", {"ids": conversations}, "conversations")
+    await delete(
+        "DELETE FROM contacts WHERE account_id = :account AND id = ANY(:ids)",
+        {"ids": contacts, "account": subject.account_id},
+        "contacts",
+    )
+    return counts
+
+
+async def export(session: AsyncSession, subject: Subject) -> dict[str, list[dict[str, Any]]]:
+    """Every row about the subject, per table, as JSON-ready dicts."""
+    out: dict[str, list[dict[str, Any]]] = {}
+
+    async def rows(table: str, sql: str, params: dict[str, Any]) -> None:
+        result = await session.execute(text(sql), params)
+        found = [{k: _jsonable(v) for k, v in row._mapping.items()} for row in result]
+        if found:
+            out.setdefault(table, []).extend(found)
+
+    ids = {"contacts": subject.contact_ids, "conversations": subject.conversation_ids}
+    await rows("contacts", "SELECT * FROM contacts WHERE id = ANY(:contacts)", ids)
+    await rows("conversations", "SELECT * FROM conversations WHERE id = ANY(:conversations)", ids)
+    await rows(
+        "messages",
+        "SELECT * FROM messages WHERE conversation_id = ANY(:conversations) ORDER BY created_at",
+        ids,
+    )
+    tables = await linked_tables(session)
+    for table in tables["conversation_id"]:
+        await rows(table, f'SELECT * FROM "{table}" WHERE conversation_id = ANY(:conversations)', ids)  # noqa: S608
+    for table in tables["contact_id"]:
+        await rows(table, f'SELECT * FROM "{table}" WHERE contact_id = ANY(:contacts)', ids)  # noqa: S608
+    return out
+
+
+# Columns never exported: secrets and internal bodies (they would expose other people's data or keys).
+SKIPPED_TYPES = (bytes, memoryview)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, SKIPPED_TYPES):
+        return None
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+async def rectify(session: AsyncSession, subject: Subject, changes: dict[str, Any]) -> dict[str, int]:
+    """Contact fields are the only copy in PostgreSQL (messages refer to the contact by id)."""
+    allowed = {k: v for k, v in changes.items() if k in {"name", "email", "phone"}}
+    if not allowed:
+        return {}
+    assignments = ", ".join(f"{k} = :{k}" for k in allowed)
+    result = await session.execute(
+        text(f"UPDATE contacts SET {assignments} WHERE account_id = :account AND id = ANY(:ids)"),  # noqa: S608
+        {**allowed, "account": subject.account_id, "ids": subject.contact_ids},
+    )
+    return {"contacts": int(result.rowcount or 0)}  # type: ignore[attr-defined]

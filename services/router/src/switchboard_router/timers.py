@@ -1,0 +1,217 @@
+"""Due-time work, safe with several router replicas: offers, snooze wake-up, no-reply, auto-resolve,
+escalation, business-hours opening (rows in ``routing_timers``) and the presence grace period (Redis).
+
+A replica leases due rows with ``FOR UPDATE SKIP LOCKED`` (pushing ``due_at`` a lease ahead) and commits,
+then handles each one under the account lock, re-checking the row: a timer rescheduled or cancelled
+meanwhile does nothing; a replica dying mid-way leaves a lease that expires and is retried. The clock is a
+parameter, so tests drive time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from switchboard_common import presence, routing
+from switchboard_common.db import transaction
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import Account, Conversation, Inbox, RoutingTimer
+from switchboard_common.events import (
+    AgentPresenceChanged,
+    AgentPresencePayload,
+    ConversationEscalated,
+    ConversationEscalatedPayload,
+    ConversationStatusChanged,
+    ConversationStatusPayload,
+    ConversationUnassigned,
+    ConversationUnassignedPayload,
+    Event,
+)
+from switchboard_common.outbox import add_events, publish_staged
+from switchboard_common.runtime import Resources
+
+from switchboard_router.assignment import route_conversation
+
+log = structlog.get_logger(__name__)
+LEASE = timedelta(seconds=30)
+Clock = Callable[[], datetime]
+
+
+def status_event(conversation: Conversation, status: str, key: str, now: datetime) -> ConversationStatusChanged:
+    return ConversationStatusChanged(
+        event_id=uuid.uuid5(routing.DECISION_NAMESPACE, f"{conversation.id}:status:{key}"),
+        tenant_id=conversation.account_id,
+        conversation_id=conversation.id,
+        occurred_at=now,
+        payload=ConversationStatusPayload(inbox_id=conversation.inbox_id, status=status),  # type: ignore[arg-type]
+    )
+
+
+async def _lease(res: Resources, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+    async with transaction(res.sessionmaker) as session:
+        rows = (
+            await session.scalars(
+                select(RoutingTimer)
+                .where(RoutingTimer.due_at <= now)
+                .order_by(RoutingTimer.due_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        leased = []
+        for row in rows:
+            row.due_at = now + LEASE
+            leased.append((row.id, row.due_at))
+    return leased
+
+
+async def run_due_timers(res: Resources, now: datetime | None = None, *, limit: int = 100) -> int:
+    """Handles every timer due at ``now``; returns how many fired."""
+    now = now or utcnow()
+    fired = 0
+    for timer_id, leased_until in await _lease(res, now, limit):
+        if await _fire(res, timer_id, leased_until, now):
+            fired += 1
+    return fired
+
+
+async def _fire(res: Resources, timer_id: int, leased_until: datetime, now: datetime) -> bool:
+    events: list[Event] = []
+    route_after: tuple[uuid.UUID, uuid.UUID] | None = None
+    async with transaction(res.sessionmaker) as session:
+        timer = await session.get(RoutingTimer, timer_id)
+        if timer is None:
+            return False
+        await routing.lock_account(session, timer.account_id)
+        await session.refresh(timer)
+        if timer.due_at != leased_until:
+            return False  # rescheduled meanwhile: the new due time decides
+        conversation = await session.get(Conversation, timer.conversation_id)
+        await session.delete(timer)
+        if conversation is None:
+            return True
+        inbox = await session.get(Inbox, conversation.inbox_id)
+        config = routing.inbox_routing(inbox)
+        kind = timer.kind
+        if kind == "offer" and conversation.assignee_id is None and conversation.status == "open":
+            await routing.record(session, conversation, "offer_missed", timer.agent_id, {}, now)
+            conversation.assignment_version += 1
+            events.append(
+                ConversationUnassigned(
+                    event_id=routing.decision_event_id(conversation, "offer_missed"),
+                    tenant_id=conversation.account_id,
+                    conversation_id=conversation.id,
+                    occurred_at=now,
+                    payload=ConversationUnassignedPayload(
+                        agent_id=timer.agent_id, inbox_id=conversation.inbox_id, reason="offer_missed"
+                    ),
+                )
+            )
+        elif kind == "snooze" and conversation.status == "snoozed":
+            conversation.status = "open"
+            conversation.snoozed_until = None
+            events.append(status_event(conversation, "open", f"wake:{timer.due_at.isoformat()}", now))
+        elif (
+            kind == "no_reply"
+            and conversation.status == "open"
+            and conversation.assignee_id == timer.agent_id
+            and conversation.assignment_version == timer.version
+        ):
+            await routing.record(session, conversation, "no_reply", timer.agent_id, {}, now)
+            events.append(await routing.unassign(session, conversation, reason="no_reply", now=now))
+        elif kind == "auto_resolve" and conversation.status != "resolved":
+            idle = timedelta(seconds=float(config.get("auto_resolve_seconds") or 0))
+            last = conversation.last_message_at or conversation.created_at
+            if idle and last + idle <= now:
+                conversation.status = "resolved"
+                conversation.snoozed_until = None
+                await routing.cancel_timers(session, conversation.id, routing.TIMER_KINDS)
+                await routing.record(session, conversation, "auto_resolved", conversation.assignee_id, {}, now)
+                events.append(status_event(conversation, "resolved", f"auto:{last.isoformat()}", now))
+            elif idle:
+                await routing.schedule_timer(session, conversation, "auto_resolve", last + idle)
+        elif kind == "escalate" and conversation.status == "open" and conversation.assignee_id is None:
+            conversation.priority += 1
+            seconds = float(config.get("escalation_seconds") or 0)
+            if seconds > 0:
+                await routing.schedule_timer(session, conversation, "escalate", now + timedelta(seconds=seconds))
+            await routing.record(session, conversation, "escalated", None, {"priority": conversation.priority}, now)
+            events.append(
+                ConversationEscalated(
+                    event_id=uuid.uuid5(
+                        routing.DECISION_NAMESPACE, f"{conversation.id}:escalated:{conversation.priority}"
+                    ),
+                    tenant_id=conversation.account_id,
+                    conversation_id=conversation.id,
+                    occurred_at=now,
+                    payload=ConversationEscalatedPayload(
+                        inbox_id=conversation.inbox_id, priority=conversation.priority
+                    ),
+                )
+            )
+        elif kind == "business_open" and conversation.status == "open" and conversation.assignee_id is None:
+            conversation.queued_at = None  # a fresh routing decision, announced again
+            route_after = (conversation.account_id, conversation.id)
+        add_events(session, events)
+    await publish_staged(res.sessionmaker, res.bus, events)
+    if route_after is not None:
+        await route_conversation(res, *route_after, now=now)
+    return True
+
+
+async def run_due_presence(res: Resources, now: float | None = None) -> int:
+    """Agents whose grace period ended without a reconnect go offline (which may give back their work)."""
+    went_offline = 0
+    for tenant_id, agent_id in await presence.claim_due_offline(res.redis, res.keys, now=now):
+        if await presence.live_connections(res.redis, res.keys, agent_id, now=now) > 0:
+            continue
+        statuses = await presence.get_statuses(res.redis, res.keys, tenant_id)
+        if statuses.get(agent_id) != "online":
+            continue
+        await presence.set_status(res.redis, res.keys, tenant_id, agent_id, "offline")
+        await res.bus.publish(
+            AgentPresenceChanged(tenant_id=tenant_id, payload=AgentPresencePayload(agent_id=agent_id, status="offline"))
+        )
+        went_offline += 1
+    return went_offline
+
+
+async def grace_seconds(res: Resources, account_id: uuid.UUID) -> float:
+    async with res.sessionmaker() as session:
+        return float(routing.account_routing(await session.get(Account, account_id))["grace_seconds"])
+
+
+class TimerWorker:
+    """Polls for due timers and ended grace periods every ``interval`` seconds."""
+
+    def __init__(self, res: Resources, *, interval: float = 0.5, clock: Clock = utcnow) -> None:
+        self.res = res
+        self.interval = interval
+        self.clock = clock
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="router-timers")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, 10)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                now = self.clock()
+                await run_due_timers(self.res, now)
+                await run_due_presence(self.res, now.timestamp())
+            except Exception as exc:
+                log.warning("router_timers_error", error=type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)

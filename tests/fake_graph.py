@@ -1,0 +1,95 @@
+"""A local stand-in for Meta's Graph API (Send API, handover protocol, attachment CDN) speaking the documented
+payloads and errors: rate limiting as error codes 4/17/32/613 with HTTP 400/403, 5xx, the messaging-window
+error (code 10, subcode 2018278). Tests script failures and read what was called."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from switchboard_devstack import free_port
+
+VERSION = "v21.0"
+
+
+@dataclass
+class FakeGraph:
+    port: int = field(default_factory=free_port)
+    calls: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)  # (path, body, token)
+    # Next answers for any Send API call: ("rate_limit", code), ("window", None), ("500", None).
+    script: list[tuple[str, Any]] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    rejected: int = 0
+    _mids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/{VERSION}"
+
+    def file_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/cdn/{name}"
+
+    async def _call(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        body = await request.json()
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.script:
+            kind, value = self.script.pop(0)
+            self.rejected += 1
+            if kind == "rate_limit":
+                error = {"message": "(#613) Calls to this api have exceeded the rate limit.", "code": value}
+                return web.json_response({"error": {**error, "type": "OAuthException", "fbtrace_id": "A1"}}, status=400)
+            if kind == "window":
+                error = {
+                    "message": "(#10) This message is sent outside of allowed window.",
+                    "type": "OAuthException",
+                    "code": 10,
+                    "error_subcode": 2018278,
+                    "fbtrace_id": "A2",
+                }
+                return web.json_response({"error": error}, status=400)
+            if kind == "500":
+                return web.json_response({"error": {"message": "An unknown error", "code": 1}}, status=500)
+        async with self._changed:
+            self.calls.append((path, body, token))
+            self._changed.notify_all()
+        if path == "me/messages":
+            return web.json_response(
+                {"recipient_id": body.get("recipient", {}).get("id"), "message_id": f"m_out_{next(self._mids)}"}
+            )
+        return web.json_response({"success": True})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["name"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="image/png")
+
+    def sent(self, path: str = "me/messages") -> list[tuple[dict[str, Any], str]]:
+        return [(body, token) for p, body, token in self.calls if p == path]
+
+    async def wait_calls(self, path: str, count: int, timeout: float = 30.0) -> list[tuple[dict[str, Any], str]]:
+        async def wait() -> list[tuple[dict[str, Any], str]]:
+            async with self._changed:
+                while len(self.sent(path)) < count:
+                    await self._changed.wait()
+                return self.sent(path)
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post(f"/{VERSION}/{{path:.+}}", self._call)
+        app.router.add_get("/cdn/{name}", self._file)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()

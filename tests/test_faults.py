@@ -1,0 +1,447 @@
+"""Fault tests: the services run as separate processes (two gateways, connectors, router) on servers of
+their own (so restarting them disturbs no other test), while visitors (widget, over the gateway) and a back
+end (API channel, over the connectors) keep sending messages with retries as real clients do, and one agent
+stays connected through a client that reconnects to the other gateway with ``last_event_id``.
+
+After each fault every message that got a 2xx must be stored exactly once and reach the agent exactly once.
+Counted, not sampled: every accepted id is looked up in the database and in the agent's frames, and every
+inbound row and every message frame is counted, so a duplicate or a stray message fails the test.
+
+What the local broker lets us prove: tansu here keeps records in memory, so a broker restart loses its
+topics, records and committed offsets. A production broker (replicated, on disk) keeps them. The broker
+test therefore waits until consumers caught up, restarts the broker, re-declares the topics (as the
+KafkaTopic resources do in a cluster) and proves that producers and consumer groups recover and that
+traffic accepted after the restart is delivered exactly once; it cannot prove that records in flight
+during a broker crash survive, which is the broker's replication's job (acks=all, min.insync.replicas=2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from switchboard_common import signing
+from switchboard_common.bus import ensure_topics
+from switchboard_common.settings import CommonSettings
+from switchboard_devstack import LocalStack
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
+
+from tests.conftest import make_env
+from tests.helpers import Tenant, create_agent, signup, visitor_session
+from tests.processes import ServiceProcess
+
+pytestmark = pytest.mark.timeout(240)
+
+SETTLE_TIMEOUT = 60.0
+
+
+@dataclass
+class Cluster:
+    stack: LocalStack
+    env: dict[str, str]
+    gateways: list[ServiceProcess]
+    connectors: ServiceProcess
+    router: ServiceProcess
+    engine: AsyncEngine
+    log_dir: Path
+
+    @property
+    def processes(self) -> list[ServiceProcess]:
+        return [*self.gateways, self.connectors, self.router]
+
+    def live_gateways(self) -> list[ServiceProcess]:
+        return [g for g in self.gateways if g.running]
+
+
+@pytest.fixture(scope="module")
+def cluster_sync() -> Iterator[tuple[LocalStack, dict[str, str], list[ServiceProcess], Path]]:
+    log_dir = Path(tempfile.mkdtemp(prefix="switchboard-faults-"))
+    stack = LocalStack(log_dir / "servers", durable=True, database="switchboard_faults", env={})
+    stack.start()
+    from switchboard_common.db.migrate import upgrade
+
+    upgrade(stack.urls().database_url)
+    env = make_env(stack.urls(), KAFKA_TOPIC_PARTITIONS="4", LOG_LEVEL="INFO")
+    processes = [
+        ServiceProcess("gateway", env, log_dir, name="gateway-a"),
+        ServiceProcess("gateway", env, log_dir, name="gateway-b"),
+        ServiceProcess("connectors", env, log_dir),
+        ServiceProcess("router", env, log_dir),
+    ]
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.wait_ready()
+        yield stack, env, processes, log_dir
+    finally:
+        for process in processes:
+            with contextlib.suppress(Exception):
+                if process.running:
+                    process.terminate(timeout=30)
+            process.kill9()
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+async def cluster(
+    cluster_sync: tuple[LocalStack, dict[str, str], list[ServiceProcess], Path],
+) -> AsyncIterator[Cluster]:
+    stack, env, processes, log_dir = cluster_sync
+    engine = create_async_engine(env["DATABASE_URL"], pool_pre_ping=True)
+    try:
+        yield Cluster(stack, env, processes[:2], processes[2], processes[3], engine, log_dir)
+    finally:
+        await engine.dispose()
+
+
+class AgentClient:
+    """An agent's browser: one socket, reconnecting to the next live gateway from the last id it saw."""
+
+    def __init__(self, cluster: Cluster, token: str) -> None:
+        self.cluster = cluster
+        self.token = token
+        self.frames: list[dict[str, Any]] = []
+        self.close_codes: list[int | None] = []
+        self.last_id: str | None = None
+        self.connections = 0
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._run())
+        self._gateway_index = 0
+
+    def _next_gateway(self) -> ServiceProcess | None:
+        gateways = self.cluster.gateways
+        for step in range(len(gateways)):
+            candidate = gateways[(self._gateway_index + step) % len(gateways)]
+            if candidate.running:
+                self._gateway_index = (self._gateway_index + step + 1) % len(gateways)
+                return candidate
+        return None
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            gateway = self._next_gateway()
+            if gateway is None:
+                await asyncio.sleep(0.2)
+                continue
+            url = f"{gateway.ws_url}/api/v1/ws?token={self.token}"
+            if self.last_id:
+                url += f"&last_event_id={self.last_id}"
+            try:
+                async with connect(url, open_timeout=5) as socket:
+                    self.connections += 1
+                    async for raw in socket:
+                        frame = json.loads(raw)
+                        if frame["type"] == "session.ready":
+                            self.ready.set()
+                            continue
+                        self.frames.append(frame)
+                        if frame.get("id"):
+                            self.last_id = frame["id"]
+                    received = socket.protocol.close_rcvd
+                    self.close_codes.append(received.code if received is not None else None)
+            except (OSError, WebSocketException, TimeoutError) as exc:
+                if isinstance(exc, ConnectionClosed):
+                    self.close_codes.append(exc.rcvd.code if exc.rcvd else None)
+                await asyncio.sleep(0.2)
+
+    def delivered(self) -> collections.Counter[str]:
+        """Every inbound message id shown to the agent, counted (a duplicate shows as 2)."""
+        seen: collections.Counter[str] = collections.Counter()
+        for frame in self.frames:
+            if frame["type"] == "conversation.assigned":
+                seen.update(m["id"] for m in frame["messages"] if m["direction"] == "inbound")
+            elif frame["type"] == "message.created" and frame["message"]["direction"] == "inbound":
+                seen[frame["message"]["id"]] += 1
+        return seen
+
+    async def close(self) -> None:
+        self._stop.set()
+        self._task.cancel()
+        with contextlib.suppress(BaseException):
+            await self._task
+
+
+@dataclass
+class Traffic:
+    """Senders that retry every message until it is accepted, like a widget or a back end would."""
+
+    cluster: Cluster
+    visitors: list[str]
+    api_inbox: dict[str, Any]
+    accepted: dict[str, str] = field(default_factory=dict)  # message id -> client id
+    failures: collections.Counter[str] = field(default_factory=collections.Counter)
+    _counter: int = 0
+
+    async def _post_widget(self, http: httpx.AsyncClient, visitor_token: str, client_id: str) -> str | None:
+        gateways = self.cluster.live_gateways()
+        if not gateways:
+            return None
+        gateway = gateways[self._counter % len(gateways)]
+        response = await http.post(
+            f"{gateway.url}/api/v1/widget/messages",
+            json={"text": f"message {client_id}", "client_message_id": client_id},
+            headers={"Authorization": f"Bearer {visitor_token}"},
+        )
+        return str(response.json()["message_id"]) if response.status_code == 202 else None
+
+    async def _post_api(self, http: httpx.AsyncClient, contact: str, client_id: str) -> str | None:
+        body = json.dumps(
+            {"contact": {"external_id": contact}, "message": {"id": client_id, "text": f"message {client_id}"}}
+        ).encode()
+        response = await http.post(
+            f"{self.cluster.connectors.url}/webhooks/api/{self.api_inbox['id']}",
+            content=body,
+            headers={"Content-Type": "application/json", **signing.signed_headers(self.api_inbox["secret"], body)},
+        )
+        return str(response.json()["message_id"]) if response.status_code in (200, 202) else None
+
+    async def send_one(self, http: httpx.AsyncClient, sender: str, client_id: str, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            self._counter += 1
+            try:
+                if sender.startswith("api:"):
+                    message_id = await self._post_api(http, sender.removeprefix("api:"), client_id)
+                else:
+                    message_id = await self._post_widget(http, sender, client_id)
+            except (httpx.HTTPError, ValueError):
+                message_id = None
+            if message_id is not None:
+                self.accepted[message_id] = client_id
+                return
+            self.failures[sender[:4]] += 1
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"{client_id} was never accepted")
+
+    async def run(self, seconds: float, *, interval: float = 0.15) -> None:
+        """Every sender sends a message every ``interval`` for ``seconds``, each retried until accepted."""
+        deadline = time.monotonic() + seconds
+
+        async def sender_loop(sender: str) -> None:
+            async with httpx.AsyncClient(timeout=10) as http:
+                while time.monotonic() < deadline:
+                    await self.send_one(http, sender, f"c-{uuid.uuid4().hex[:12]}", time.monotonic() + 90)
+                    await asyncio.sleep(interval)
+
+        await asyncio.gather(*(sender_loop(s) for s in [*self.visitors, "api:cust-1", "api:cust-2"]))
+
+
+@dataclass
+class World:
+    cluster: Cluster
+    tenant: Tenant
+    agent: AgentClient
+    traffic: Traffic
+
+
+@pytest.fixture(scope="module")
+async def world(cluster: Cluster) -> AsyncIterator[World]:
+    gateway = cluster.gateways[0].url
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as http:
+        tenant = await signup(http)
+        _agent_id, agent_token = await create_agent(http, tenant, max_conversations=100)
+        web = await http.post("/api/v1/inboxes", json={"name": "Site", "channel": "web"}, headers=tenant.headers)
+        api = await http.post("/api/v1/inboxes", json={"name": "Shop", "channel": "api"}, headers=tenant.headers)
+        assert web.status_code == 201 and api.status_code == 201, (web.text, api.text)
+        visitors = [(await visitor_session(http, web.json()["widget_token"]))["visitor_token"] for _ in range(3)]
+    agent = AgentClient(cluster, agent_token)
+    await asyncio.wait_for(agent.ready.wait(), 30)
+    world = World(cluster, tenant, agent, Traffic(cluster, visitors, api.json()))
+    try:
+        yield world
+    finally:
+        await agent.close()
+
+
+async def settle_and_count(world: World) -> None:
+    """Waits until every accepted message is stored and shown, then counts: each exactly once."""
+    accepted = set(world.traffic.accepted)
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    stored: collections.Counter[str] = collections.Counter()
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            async with world.cluster.engine.connect() as conn:
+                rows = await conn.execute(
+                    text("SELECT id::text FROM messages WHERE account_id = :a AND direction = 'inbound'"),
+                    {"a": world.tenant.account_id},
+                )
+                stored = collections.Counter(row[0] for row in rows)
+        if accepted <= set(stored) and accepted <= set(world.agent.delivered()):
+            break
+        await asyncio.sleep(0.3)
+    delivered = world.agent.delivered()
+    logs = "\n".join(f"--- {p.name}\n{p.log_tail(15)}" for p in world.cluster.processes)
+    missing_db = accepted - set(stored)
+    missing_agent = accepted - set(delivered)
+    assert not missing_db, f"{len(missing_db)} accepted messages not stored\n{logs}"
+    assert not missing_agent, f"{len(missing_agent)} accepted messages never reached the agent\n{logs}"
+    # Exactly once: no row or frame beyond the accepted ones, none twice.
+    assert set(stored) == accepted, "messages stored that no client had accepted"
+    assert set(delivered) == accepted, "the agent saw messages that no client had accepted"
+    assert [m for m, n in stored.items() if n != 1] == []
+    duplicates = {m: n for m, n in delivered.items() if n != 1}
+    assert duplicates == {}, f"agent saw {len(duplicates)} messages more than once"
+
+
+async def in_background(coro: Any) -> asyncio.Task[Any]:
+    task = asyncio.ensure_future(coro)
+    await asyncio.sleep(1.0)  # traffic is flowing before the fault
+    return task
+
+
+async def test_warm_up_trace_context_crosses_processes(world: World) -> None:
+    """A visitor's traceparent reaches the agent's socket: gateway -> Kafka headers -> timeline consumer
+    (in either gateway process) -> Redis stream -> the socket, wherever it is connected."""
+    async with httpx.AsyncClient(timeout=30) as http:
+
+        async def post(client_id: str, trace_id: str) -> str:
+            response = await http.post(
+                f"{world.cluster.gateways[0].url}/api/v1/widget/messages",
+                json={"text": "hello", "client_message_id": client_id},
+                headers={
+                    "Authorization": f"Bearer {world.traffic.visitors[0]}",
+                    "traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01",
+                },
+            )
+            assert response.status_code == 202, response.text
+            world.traffic.accepted[response.json()["message_id"]] = client_id
+            return str(response.json()["message_id"])
+
+        await post("warm-up-1", uuid.uuid4().hex)
+        await wait_for_frame(world.agent, lambda f: f["type"] == "conversation.assigned")
+        trace_id = uuid.uuid4().hex
+        message_id = await post("warm-up-2", trace_id)
+    frame = await wait_for_frame(
+        world.agent, lambda f: f["type"] == "message.created" and f["message"]["id"] == message_id
+    )
+    assert frame["trace_id"] == trace_id
+    await world.traffic.run(2)
+    await settle_and_count(world)
+
+
+async def wait_for_frame(agent: AgentClient, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for frame in agent.frames:
+            if predicate(frame):
+                return frame
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no matching frame among {len(agent.frames)}")
+
+
+@pytest.mark.parametrize("victim", ["connectors", "router", "gateway-a"])
+async def test_kill_9_of_a_service_loses_and_duplicates_nothing(world: World, victim: str) -> None:
+    cluster = world.cluster
+    process = next(p for p in cluster.processes if p.name == victim)
+    traffic = await in_background(world.traffic.run(6))
+    await asyncio.to_thread(process.kill9)
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(process.restart)
+    await traffic
+    await settle_and_count(world)
+
+
+async def test_sigterm_drains_and_agents_reconnect_to_the_other_gateway(world: World) -> None:
+    cluster = world.cluster
+    connected_to = cluster.gateways[(world.agent._gateway_index - 1) % 2]
+    connections = world.agent.connections
+    traffic = await in_background(world.traffic.run(6))
+    code = await asyncio.to_thread(connected_to.terminate)
+    assert code == 0, connected_to.log_tail()
+    # The socket was closed with "service restart" (1012): the client reconnects elsewhere at once.
+    assert 1012 in world.agent.close_codes
+    await traffic
+    await settle_and_count(world)
+    assert world.agent.connections > connections
+    await asyncio.to_thread(connected_to.restart)
+
+
+async def test_postgres_restart(world: World) -> None:
+    postgres = world.cluster.stack.postgres
+    assert postgres is not None
+    traffic = await in_background(world.traffic.run(6))
+    await asyncio.to_thread(postgres.kill)
+    await asyncio.sleep(1.5)
+    await asyncio.to_thread(postgres.start)
+    await traffic
+    await settle_and_count(world)
+
+
+async def test_redis_flush(world: World) -> None:
+    traffic = await in_background(world.traffic.run(5))
+    redis = Redis.from_url(world.cluster.env["REDIS_URL"])
+    try:
+        await redis.flushall()
+    finally:
+        await redis.aclose()
+    await traffic
+    await settle_and_count(world)
+
+
+async def test_kafka_broker_restart_after_catch_up(world: World) -> None:
+    kafka = world.cluster.stack.kafka
+    assert kafka is not None
+    await settle_and_count(world)  # consumers caught up: the memory broker loses nothing we count
+    await asyncio.to_thread(kafka.kill)
+    await asyncio.to_thread(kafka.start)
+    # The KafkaTopic resources' job in a cluster; the memory broker forgot them.
+    await ensure_topics(CommonSettings(**{k.lower(): v for k, v in world.cluster.env.items()}))
+    await world.traffic.run(8)
+    await settle_and_count(world)
+
+
+def metric_total(exposition: str, name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` whose labels include ``labels``."""
+    total = 0.0
+    for line in exposition.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        head, _, value = line.rpartition(" ")
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+async def test_every_service_exports_the_series_operators_watch(world: World) -> None:
+    cluster = world.cluster
+    namespace = cluster.env["KAFKA_NAMESPACE"]
+    async with httpx.AsyncClient(timeout=10) as http:
+        gateway = (await http.get(f"{cluster.gateways[0].url}/metrics")).text
+        connectors = (await http.get(f"{cluster.connectors.url}/metrics")).text
+        router = (await http.get(f"{cluster.router.url}/metrics")).text
+    assert metric_total(connectors, "switchboard_webhooks_total", channel="api", outcome="accepted") > 0
+    assert metric_total(connectors, "switchboard_webhook_ack_seconds_count", channel="api") > 0
+    assert metric_total(router, "switchboard_assignments_total", outcome="assigned") > 0
+    assert "switchboard_queue_wait_seconds_count" in router
+    for exposition, group in ((router, "router"), (connectors, "connectors-ingest"), (gateway, "gateway-timeline")):
+        assert f'switchboard_kafka_consumer_lag{{group="{namespace}-{group}"' in exposition, group
+        assert metric_total(exposition, "switchboard_events_handled_total", group=f"{namespace}-{group}") > 0
+    assert metric_total(gateway, "switchboard_http_requests_total", service="gateway") > 0
+
+
+async def test_process_logs_are_json_without_personal_data(world: World) -> None:
+    texts = {f"message {client_id}" for client_id in world.traffic.accepted.values()}
+    for process in world.cluster.processes:
+        for line in process.log_text().splitlines():
+            if not line.startswith("{"):
+                continue  # stdlib lines from libraries (uvicorn start-up)
+            record = json.loads(line)
+            assert {"event", "level", "timestamp", "service"} <= set(record), line
+            assert world.tenant.email not in line
+            assert not any(text in line for text in texts), line

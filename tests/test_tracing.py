@@ -1,0 +1,64 @@
+"""OpenTelemetry trace context: W3C ``traceparent`` from the widget request, through Kafka record headers,
+to the frame on the agent's socket."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from opentelemetry import trace
+from switchboard_common import tracing
+
+from tests.conftest import LiveServer
+from tests.helpers import Socket, create_agent, create_web_inbox, signup, visitor_session
+
+
+def traceparent(trace_id: str) -> str:
+    return f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
+
+
+def test_a_record_carries_the_current_context_to_its_consumer() -> None:
+    tracing.configure_tracing("test")
+    with tracing.tracer().start_as_current_span("request"):
+        expected = tracing.current_trace_id()
+        headers = tracing.inject_headers()
+    assert expected is not None and tracing.current_trace_id() is None
+    assert dict(headers)["traceparent"].decode().split("-")[1] == expected
+    with tracing.consumer_span(headers, "consume"):
+        assert tracing.current_trace_id() == expected
+        # The consumer's own span is a child: same trace, new span.
+        assert trace.get_current_span().get_span_context().span_id != int(
+            dict(headers)["traceparent"].decode().split("-")[2], 16
+        )
+    with tracing.consumer_span([("event_type", b"x")], "consume"):
+        assert tracing.current_trace_id() not in (None, expected)  # no header: a new trace
+
+
+async def test_the_widget_request_trace_reaches_the_agent_socket(client: httpx.AsyncClient, server: LiveServer) -> None:
+    tenant = await signup(client)
+    inbox = await create_web_inbox(client, tenant)
+    _agent_id, agent_token = await create_agent(client, tenant)
+    agent = await Socket.open(f"{server.ws_url}/api/v1/ws?token={agent_token}")
+    await agent.wait_for(lambda f: f["type"] == "session.ready")
+    visitor = await visitor_session(client, inbox["widget_token"])
+    headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
+
+    sent = await client.post(
+        "/api/v1/widget/messages", json={"text": "hello"}, headers={**headers, "traceparent": traceparent(uuid.uuid4().hex)}
+    )
+    assert sent.status_code == 202, sent.text
+    assigned = await agent.wait_for(lambda f: f["type"] == "conversation.assigned")
+    # Usually the first request's trace; the router's periodic queue drain may place the conversation before
+    # its event arrives, and then the assignment starts a trace of its own.
+    assert len(assigned["trace_id"]) == 32
+
+    second_trace = uuid.uuid4().hex
+    sent = await client.post(
+        "/api/v1/widget/messages",
+        json={"text": "still there?"},
+        headers={**headers, "traceparent": traceparent(second_trace)},
+    )
+    assert sent.status_code == 202, sent.text
+    live = await agent.wait_for(lambda f: f["type"] == "message.created")
+    assert live["trace_id"] == second_trace, (second_trace, agent.frames)
+    await agent.close()
