@@ -345,11 +345,40 @@ async def wait_for_frame(agent: AgentClient, predicate: Any, timeout: float = 30
     raise AssertionError(f"no matching frame among {len(agent.frames)}")
 
 
+def metric_total(exposition: str, name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` whose labels include ``labels``."""
+    total = 0.0
+    for line in exposition.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        head, _, value = line.rpartition(" ")
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+async def test_every_service_exports_the_series_operators_watch(world: World) -> None:
+    cluster = world.cluster
+    namespace = cluster.env["KAFKA_NAMESPACE"]
+    async with httpx.AsyncClient(timeout=10) as http:
+        gateway = (await http.get(f"{cluster.gateways[0].url}/metrics")).text
+        connectors = (await http.get(f"{cluster.connectors.url}/metrics")).text
+        router = (await http.get(f"{cluster.router.url}/metrics")).text
+    assert metric_total(connectors, "switchboard_webhooks_total", channel="api", outcome="accepted") > 0
+    assert metric_total(connectors, "switchboard_webhook_ack_seconds_count", channel="api") > 0
+    assert metric_total(router, "switchboard_assignments_total", outcome="assigned") > 0
+    assert "switchboard_queue_wait_seconds_count" in router
+    for exposition, group in ((router, "router"), (connectors, "connectors-ingest"), (gateway, "gateway-timeline")):
+        assert f'switchboard_kafka_consumer_lag{{group="{namespace}-{group}"' in exposition, group
+        assert metric_total(exposition, "switchboard_events_handled_total", group=f"{namespace}-{group}") > 0
+    assert metric_total(gateway, "switchboard_http_requests_total", service="gateway") > 0
+
+
 @pytest.mark.parametrize("victim", ["connectors", "router", "gateway-a"])
 async def test_kill_9_of_a_service_loses_and_duplicates_nothing(world: World, victim: str) -> None:
     cluster = world.cluster
     process = next(p for p in cluster.processes if p.name == victim)
-    traffic = await in_background(world.traffic.run(6))
+    traffic = await in_background(world.traffic.run(4))
     await asyncio.to_thread(process.kill9)
     await asyncio.sleep(1.0)
     await asyncio.to_thread(process.restart)
@@ -361,7 +390,7 @@ async def test_sigterm_drains_and_agents_reconnect_to_the_other_gateway(world: W
     cluster = world.cluster
     connected_to = cluster.gateways[(world.agent._gateway_index - 1) % 2]
     connections = world.agent.connections
-    traffic = await in_background(world.traffic.run(6))
+    traffic = await in_background(world.traffic.run(4))
     code = await asyncio.to_thread(connected_to.terminate)
     assert code == 0, connected_to.log_tail()
     # The socket was closed with "service restart" (1012): the client reconnects elsewhere at once.
@@ -375,7 +404,7 @@ async def test_sigterm_drains_and_agents_reconnect_to_the_other_gateway(world: W
 async def test_postgres_restart(world: World) -> None:
     postgres = world.cluster.stack.postgres
     assert postgres is not None
-    traffic = await in_background(world.traffic.run(6))
+    traffic = await in_background(world.traffic.run(4))
     await asyncio.to_thread(postgres.kill)
     await asyncio.sleep(1.5)
     await asyncio.to_thread(postgres.start)
@@ -404,35 +433,6 @@ async def test_kafka_broker_restart_after_catch_up(world: World) -> None:
     await ensure_topics(CommonSettings(**{k.lower(): v for k, v in world.cluster.env.items()}))
     await world.traffic.run(8)
     await settle_and_count(world)
-
-
-def metric_total(exposition: str, name: str, **labels: str) -> float:
-    """Sum of the samples of ``name`` whose labels include ``labels``."""
-    total = 0.0
-    for line in exposition.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        head, _, value = line.rpartition(" ")
-        if all(f'{k}="{v}"' in head for k, v in labels.items()):
-            total += float(value)
-    return total
-
-
-async def test_every_service_exports_the_series_operators_watch(world: World) -> None:
-    cluster = world.cluster
-    namespace = cluster.env["KAFKA_NAMESPACE"]
-    async with httpx.AsyncClient(timeout=10) as http:
-        gateway = (await http.get(f"{cluster.gateways[0].url}/metrics")).text
-        connectors = (await http.get(f"{cluster.connectors.url}/metrics")).text
-        router = (await http.get(f"{cluster.router.url}/metrics")).text
-    assert metric_total(connectors, "switchboard_webhooks_total", channel="api", outcome="accepted") > 0
-    assert metric_total(connectors, "switchboard_webhook_ack_seconds_count", channel="api") > 0
-    assert metric_total(router, "switchboard_assignments_total", outcome="assigned") > 0
-    assert "switchboard_queue_wait_seconds_count" in router
-    for exposition, group in ((router, "router"), (connectors, "connectors-ingest"), (gateway, "gateway-timeline")):
-        assert f'switchboard_kafka_consumer_lag{{group="{namespace}-{group}"' in exposition, group
-        assert metric_total(exposition, "switchboard_events_handled_total", group=f"{namespace}-{group}") > 0
-    assert metric_total(gateway, "switchboard_http_requests_total", service="gateway") > 0
 
 
 async def test_process_logs_are_json_without_personal_data(world: World) -> None:

@@ -147,7 +147,7 @@ def _check_container_security(where: str, container: dict[str, Any], pod: dict[s
     assert security["seccompProfile"]["type"] == "RuntimeDefault", where
     assert pod["securityContext"]["runAsNonRoot"] is True, where
     # A read-only root needs a writable /tmp.
-    tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
+    tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")  # noqa: S108
     assert "emptyDir" in next(v for v in pod["volumes"] if v["name"] == tmp["name"]), where
     assert pod["automountServiceAccountToken"] is False, where
 
@@ -189,7 +189,7 @@ def test_every_deployment_has_probes_limits_security_and_drain_time(overlay: tup
 
 
 def test_images_are_pinned_per_overlay(overlay: tuple[str, list[Resource]]) -> None:
-    name, resources = overlay
+    _, resources = overlay
     images = {c["image"] for r in resources if r["kind"] in ("Deployment", "Job") for c in pod_spec(r)["containers"]}
     assert len(images) == 1, images  # one image, one entry point per service
     (image,) = images

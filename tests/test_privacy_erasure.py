@@ -301,9 +301,7 @@ async def test_erasure_leaves_no_trace_in_any_store(
         deleted = [body for method, body, _ in fake_slack.calls if method == "chat.delete"]
         assert len(deleted) == 3
         # Aggregates survive without the person.
-        stats = await client.get(
-            f"/api/v1/conversations/{other.conversation_id}/messages", headers=tenant.headers
-        )
+        stats = await client.get(f"/api/v1/conversations/{other.conversation_id}/messages", headers=tenant.headers)
         assert [m["text"] for m in stats.json()] == [*other.texts, other.reply]
         await agent.close()
 

@@ -17,7 +17,7 @@ from switchboard_privacy.lifecycle.sweep import sweep
 from switchboard_privacy.settings import PrivacySettings
 
 from tests.conftest import LiveServer, live_server
-from tests.helpers import create_agent, create_web_inbox, login, signup, visitor_session
+from tests.helpers import create_agent, create_web_inbox, signup, visitor_session
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ async def test_billing_failure_suspends_after_grace(system: LiveServer) -> None:
         assert (await sweep(resources, settings, now + timedelta(days=6), only=[account]))["suspended"] == 0
         assert (await sweep(resources, settings, now + timedelta(days=8), only=[account]))["suspended"] == 1
         refused = await client.post(
-            "/api/v1/login", json={"email": tenant.email, "password": "correct horse battery"}
+            "/api/v1/auth/login", json={"email": tenant.email, "password": "correct horse battery"}
         )
         assert refused.status_code == 403, refused.text
         assert "billing_failed" in refused.json()["error"]["message"]
@@ -119,11 +119,15 @@ async def test_agent_deletion_keeps_conversations_with_a_placeholder(system: Liv
         deleted = await client.delete(f"/api/v1/privacy/agents/{agent_id}", headers=tenant.headers)
         assert deleted.status_code == 200, deleted.text
         assert deleted.json()["name"] == "Deleted agent"
-        assert (await client.get("/api/v1/conversations", headers={"Authorization": f"Bearer {agent_token}"})).status_code == 401
+        assert (
+            await client.get("/api/v1/conversations", headers={"Authorization": f"Bearer {agent_token}"})
+        ).status_code == 401
         resources = privacy_resources(system)
         async with resources.sessionmaker() as session:
             row = (
                 await session.execute(text("SELECT name, email FROM users WHERE id = :u"), {"u": uuid.UUID(agent_id)})
             ).one()
         assert row.name == "Deleted agent" and "Eraseme" not in row.email
-        assert (await client.delete(f"/api/v1/privacy/agents/{uuid.uuid4()}", headers=tenant.headers)).status_code == 404
+        assert (
+            await client.delete(f"/api/v1/privacy/agents/{uuid.uuid4()}", headers=tenant.headers)
+        ).status_code == 404

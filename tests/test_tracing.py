@@ -44,7 +44,9 @@ async def test_the_widget_request_trace_reaches_the_agent_socket(client: httpx.A
     headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
 
     sent = await client.post(
-        "/api/v1/widget/messages", json={"text": "hello"}, headers={**headers, "traceparent": traceparent(uuid.uuid4().hex)}
+        "/api/v1/widget/messages",
+        json={"text": "hello"},
+        headers={**headers, "traceparent": traceparent(uuid.uuid4().hex)},
     )
     assert sent.status_code == 202, sent.text
     assigned = await agent.wait_for(lambda f: f["type"] == "conversation.assigned")

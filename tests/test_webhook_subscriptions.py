@@ -220,3 +220,28 @@ async def test_an_undecryptable_secret_fails_the_delivery_instead_of_blocking(
             await asyncio.sleep(0.05)
         assert [(d["status"], d["last_error"]) for d in log] == [("failed", "target_unavailable")]
         assert receiver.received == []
+
+
+async def test_a_new_subscription_applies_at_once(hooks_system: LiveServer, receiver: Receiver) -> None:
+    async with httpx.AsyncClient(base_url=hooks_system.url, timeout=30) as client:
+        tenant = await signup(client)
+
+        async def subscribe(path: str) -> None:
+            created = await client.post(
+                "/api/v1/webhooks",
+                headers=tenant.headers,
+                json={"url": receiver.url + path, "events": ["message.created"]},
+            )
+            assert created.status_code == 201, created.text
+
+        inbox = await create_web_inbox(client, tenant)
+        visitor = await visitor_session(client, inbox["widget_token"])
+        visitor_headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
+        await subscribe("/first")
+        await client.post("/api/v1/widget/messages", json={"text": "one"}, headers=visitor_headers)
+        await receiver.wait_for(1, "/first")  # the fan-out has read (and cached) this account's subscriptions
+        await subscribe("/second")
+        await client.post("/api/v1/widget/messages", json={"text": "two"}, headers=visitor_headers)
+        [call] = await receiver.wait_for(1, "/second")
+        assert call.json()["data"]["message"]["text"] == "two"
+        assert [c.json()["data"]["message"]["text"] for c in await receiver.wait_for(2, "/first")] == ["one", "two"]

@@ -86,5 +86,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         import structlog
 
+        # PostgreSQL refuses NUL characters in text: that is bad input (found by the API fuzzer), not a 500.
+        if type(getattr(exc, "orig", None)).__name__.endswith("CharacterNotInRepertoireError") or (
+            "CharacterNotInRepertoireError" in str(getattr(exc, "orig", ""))
+        ):
+            return error_response(400, "invalid_text", "text must not contain NUL characters")
+
         structlog.get_logger("switchboard.errors").error("unhandled_error", error=type(exc).__name__, exc_info=exc)
         return error_response(500, "internal_error", "internal error")

@@ -302,6 +302,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ConversationStatusChanged,
     AgentPresenceChanged,
     InboundMessageReceived,
+    InboundReceiptReceived,
     ConversationOffered,
     ConversationUnassigned,
     ConversationEscalated,
@@ -319,6 +320,7 @@ AnyEvent = Annotated[
     | ConversationStatusChanged
     | AgentPresenceChanged
     | InboundMessageReceived
+    | InboundReceiptReceived
     | ConversationOffered
     | ConversationUnassigned
     | ConversationEscalated

@@ -27,6 +27,7 @@ from switchboard_common.db.models import Inbox, User, WebhookDelivery, WebhookSu
 from switchboard_common.inbox_secrets import decrypt_secrets
 from switchboard_common.outbound_http import OutboundHttp, UnsafeUrl
 from switchboard_common.runtime import Resources
+from switchboard_common.webhook_revisions import bump_revision
 
 from switchboard_connectors.channels.api import current_secrets
 from switchboard_connectors.outbound import DeliveryResult, publish_delivery_update
@@ -207,10 +208,13 @@ class DeliveryWorker:
             values["completed_at"] = now
             # The log keeps what happened, not what was sent: the payload may hold message text.
             values["body"] = b""
+        disabled = False
         async with transaction(self.res.sessionmaker) as session:
             await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == row.id).values(**values))
             if row.target_kind == "subscription" and status != "pending":
-                await self._count_subscription_outcome(session, row, succeeded=status == "succeeded")
+                disabled = await self._count_subscription_outcome(session, row, succeeded=status == "succeeded")
+        if disabled:  # the connectors stop queueing deliveries for it at once
+            await bump_revision(self.res.redis, self.res.keys, row.account_id)
         metrics.OUTBOUND_DELIVERIES.labels(row.target_kind, status).inc()
         if row.target_kind == "inbox_callback" and status != "pending" and row.message_id and row.conversation_id:
             result = (
@@ -222,18 +226,21 @@ class DeliveryWorker:
 
     async def _count_subscription_outcome(
         self, session: AsyncSession, row: WebhookDelivery, *, succeeded: bool
-    ) -> None:
+    ) -> bool:
+        """Counts a finished delivery against its subscription; True when this disabled the subscription."""
         subscription = await session.get(WebhookSubscription, row.target_id, with_for_update=True)
         if subscription is None:
-            return
+            return False
         if succeeded:
             subscription.consecutive_failures = 0
-            return
+            return False
         subscription.consecutive_failures += 1
         if subscription.enabled and subscription.consecutive_failures >= self.settings.webhook_disable_after_failures:
             subscription.enabled = False
             subscription.disabled_reason = f"{subscription.consecutive_failures} deliveries failed in a row"
             await self._tell_owners(session, subscription)
+            return True
+        return False
 
     async def _tell_owners(self, session: AsyncSession, subscription: WebhookSubscription) -> None:
         owners = (

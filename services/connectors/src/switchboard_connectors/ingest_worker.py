@@ -4,6 +4,7 @@ from the platform's ids, so a redelivered inbound event republishes the same eve
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from aiokafka import ConsumerRecord
@@ -31,6 +32,8 @@ from switchboard_common.ingest import (
 from switchboard_common.runtime import Resources
 
 from switchboard_connectors.webhooks import InboxDirectory
+
+EDIT_LOOKUP_ATTEMPTS = 10
 
 
 class IngestWorker:
@@ -94,10 +97,16 @@ class IngestWorker:
     async def _edit(
         self, account_id: uuid.UUID, message_id: uuid.UUID, p: InboundMessagePayload, *, deleted: bool
     ) -> None:
-        async with self.res.sessionmaker() as session:
-            conversation_id = await session.scalar(
-                select(Message.conversation_id).where(Message.id == message_id, Message.account_id == account_id)
-            )
+        conversation_id = None
+        # The gateway stores the original from the conversations topic: an edit right after it may be early.
+        for attempt in range(EDIT_LOOKUP_ATTEMPTS):
+            async with self.res.sessionmaker() as session:
+                conversation_id = await session.scalar(
+                    select(Message.conversation_id).where(Message.id == message_id, Message.account_id == account_id)
+                )
+            if conversation_id is not None or attempt == EDIT_LOOKUP_ATTEMPTS - 1:
+                break
+            await asyncio.sleep(0.3)
         if conversation_id is None:
             return  # never stored (or erased): nothing to change
         event_id = uuid.uuid5(MESSAGE_ID_NAMESPACE, f"{p.kind}:{message_id}:{p.external_message_id}:{p.text}")

@@ -14,7 +14,8 @@ class ConnectorSettings(CommonSettings):
     slack_client_id: str = ""
     slack_client_secret: str = ""
     slack_scopes: str = (
-        "chat:write,channels:history,groups:history,im:history,mpim:history,users:read,users:read.email,files:read"
+        "chat:write,channels:history,groups:history,im:history,mpim:history,users:read,users:read.email,files:read,"
+        "incoming-webhook"
     )
     # Bounded in-handler patience for Slack's rate limits before the event goes back to Kafka.
     slack_max_wait_seconds: float = 30.0

@@ -26,6 +26,7 @@ from switchboard_common.events import (
     MessageCreated,
 )
 from switchboard_common.runtime import Resources
+from switchboard_common.webhook_revisions import current_revision
 
 SUBSCRIBABLE_EVENTS = (
     "conversation.created",
@@ -34,7 +35,8 @@ SUBSCRIBABLE_EVENTS = (
     "conversation.queued",
     "conversation.resolved",
 )
-CACHE_SECONDS = 5.0
+# A backstop only: changes take effect at once through the account's revision (switchboard_common.webhook_revisions).
+CACHE_SECONDS = 60.0
 
 
 def public_name(event: Event) -> str | None:
@@ -49,7 +51,8 @@ def public_name(event: Event) -> str | None:
 class SubscriptionFanout:
     def __init__(self, resources: Resources) -> None:
         self.res = resources
-        self._cache: dict[uuid.UUID, tuple[float, list[tuple[uuid.UUID, list[str]]]]] = {}
+        # tenant -> (expiry, revision it was read at, [(subscription id, events)])
+        self._cache: dict[uuid.UUID, tuple[float, str | None, list[tuple[uuid.UUID, list[str]]]]] = {}
 
     def consumer(self) -> EventConsumer:
         return EventConsumer(
@@ -61,9 +64,10 @@ class SubscriptionFanout:
         )
 
     async def _subscriptions(self, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
+        revision = await current_revision(self.res.redis, self.res.keys, tenant_id)
         hit = self._cache.get(tenant_id)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        if hit and hit[0] > time.monotonic() and hit[1] == revision:
+            return hit[2]
         async with self.res.sessionmaker() as session:
             rows = (
                 await session.execute(
@@ -73,7 +77,9 @@ class SubscriptionFanout:
                 )
             ).all()
         value = [(row.id, list(row.events)) for row in rows]
-        self._cache[tenant_id] = (time.monotonic() + CACHE_SECONDS, value)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[tenant_id] = (time.monotonic() + CACHE_SECONDS, revision, value)
         return value
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:

@@ -11,13 +11,17 @@ from switchboard_privacy.lifecycle.agents import router as agents_router
 from switchboard_privacy.lifecycle.sweep import LifecycleWorker
 from switchboard_privacy.requests.views import router as requests_router
 from switchboard_privacy.requests.worker import RequestWorker
+from switchboard_privacy.retention.sweep import RetentionWorker
+from switchboard_privacy.retention.views import router as retention_router
 from switchboard_privacy.settings import PrivacySettings
 
 
 def background_workers(resources: Resources) -> BackgroundWorkers:
     settings = resources.settings
     assert isinstance(settings, PrivacySettings)
-    return BackgroundWorkers([RequestWorker(resources, settings), LifecycleWorker(resources, settings)])
+    return BackgroundWorkers(
+        [RequestWorker(resources, settings), LifecycleWorker(resources, settings), RetentionWorker(resources, settings)]
+    )
 
 
 def create_app(settings: PrivacySettings | None = None, *, run_workers: bool = True) -> FastAPI:
@@ -32,4 +36,5 @@ def create_app(settings: PrivacySettings | None = None, *, run_workers: bool = T
     app.include_router(requests_router)
     app.include_router(consent_router)
     app.include_router(agents_router)
+    app.include_router(retention_router)
     return app

@@ -56,7 +56,9 @@ async def seed_account(
         )
         await session.flush()
         session.add(
-            Inbox(id=inbox_id, account_id=account_id, name="web", channel="web", settings={}, routing=inbox_routing or {})
+            Inbox(
+                id=inbox_id, account_id=account_id, name="web", channel="web", settings={}, routing=inbox_routing or {}
+            )
         )
         for agent_id, capacity in zip(agent_ids, capacities, strict=True):
             session.add(
@@ -65,7 +67,7 @@ async def seed_account(
                     account_id=account_id,
                     email=f"{agent_id.hex}@bench.invalid",
                     name="agent",
-                    password_hash="!",  # cannot log in
+                    password_hash="!",  # noqa: S106 - not a hash: nobody can log in with it
                     role="agent",
                     max_conversations=capacity,
                 )

@@ -59,7 +59,10 @@ class SlackFiles:
         p = event.payload
         if p.channel != "slack" or p.direction != "inbound" or not p.attachments:
             return
-        wanted = [a for a in p.attachments if a.url and a.external_id and _SAFE_ID.match(a.external_id)]
+        # (file id, url): ids become path parts, so only Slack-shaped ids are accepted.
+        wanted = [
+            (a.external_id, a.url) for a in p.attachments if a.url and a.external_id and _SAFE_ID.match(a.external_id)
+        ]
         if not wanted:
             return
         async with self.res.sessionmaker() as session:
@@ -69,21 +72,20 @@ class SlackFiles:
         token = decrypt_secrets(self.res.keyring, inbox.id, inbox.secrets_encrypted).get("bot_token")
         if not token:
             return
-        for attachment in wanted:
-            assert attachment.url is not None and attachment.external_id is not None
-            target = attachment_path(self.settings.data_dir, event.tenant_id, p.message_id, attachment.external_id)
+        for file_id, url in wanted:
+            target = attachment_path(self.settings.data_dir, event.tenant_id, p.message_id, file_id)
             if target.exists():
                 continue  # a redelivery: already stored
-            if not self.allowed(attachment.url):
-                log.warning("slack_file_host_refused", message_id=str(p.message_id), file_id=attachment.external_id)
+            if not self.allowed(url):
+                log.warning("slack_file_host_refused", message_id=str(p.message_id), file_id=file_id)
                 continue
             try:
-                content = await self.api.download(token, attachment.url, self.settings.slack_file_max_bytes)
+                content = await self.api.download(token, url, self.settings.slack_file_max_bytes)
             except SlackError as exc:
                 log.warning("slack_file_skipped", message_id=str(p.message_id), reason=exc.error)
                 continue
             await asyncio.to_thread(_write_atomically, target, content)
-            log.info("slack_file_stored", message_id=str(p.message_id), file_id=attachment.external_id)
+            log.info("slack_file_stored", message_id=str(p.message_id), file_id=file_id)
 
 
 def _write_atomically(target: Path, content: bytes) -> None:

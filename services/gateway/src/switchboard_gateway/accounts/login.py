@@ -3,6 +3,8 @@ every outcome in the security audit."""
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,14 +45,14 @@ async def login(
     email = service.normalize_email(body.email)
     await guard.ensure_allowed(email, address_key)
 
-    async def fail(error: AppError, kind: str, user: User | None) -> AppError:
+    async def fail(error: AppError, kind: str, who: tuple[uuid.UUID, uuid.UUID] | None) -> AppError:
         await guard.record_failure(email, address_key)
         await audit.record_now(
             resources.sessionmaker,
             audit.event(
                 kind,
-                account_id=user.account_id if user else None,
-                user_id=user.id if user else None,
+                account_id=who[0] if who else None,
+                user_id=who[1] if who else None,
                 connection=request,
                 trusted_proxies=settings.trusted_proxies,
             ),
@@ -63,9 +65,9 @@ async def login(
     except AppError as exc:
         if exc.code != "invalid_credentials":
             raise
-        known = await session.scalar(select(User).where(func.lower(User.email) == email))
+        known = (await session.execute(select(User.account_id, User.id).where(func.lower(User.email) == email))).first()
         await session.rollback()
-        raise await fail(exc, "login_failed", known) from None
+        raise await fail(exc, "login_failed", (known[0], known[1]) if known else None) from None
 
     async with atomic(session):
         second = await session.get(UserTotp, user.id, with_for_update=True)
@@ -75,8 +77,9 @@ async def login(
                 raise AppError(401, "totp_required", "two-factor login is on: send totp_code")
             used = await verify_second_factor(session, resources, second, body.totp_code)
             if used is None:
+                who = (user.account_id, user.id)
                 await session.rollback()
-                raise await fail(AppError(401, "invalid_totp", "the code does not match"), "login_totp_failed", user)
+                raise await fail(AppError(401, "invalid_totp", "the code does not match"), "login_totp_failed", who)
             if used == "recovery_code":
                 await audit.record(session, _event("recovery_code_used", user, request, settings))
         access, refresh = await sessions.start(session, settings, user)

@@ -28,7 +28,7 @@ class SignupResponse(BaseModel):
 class LoginRequest(Strict):
     email: EmailStr
     password: str = Field(min_length=1, max_length=256)
-    totp_code: str | None = Field(default=None, max_length=16)
+    totp_code: str | None = Field(default=None, max_length=32)
 
 
 class TokenResponse(BaseModel):

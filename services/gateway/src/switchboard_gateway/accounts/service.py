@@ -71,7 +71,8 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
         raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
     account = await session.get(Account, user.account_id)
     if account is None or account.status != "active":
-        raise AppError(403, "account_suspended", f"account is {account.status if account else 'gone'}")
+        reason = f" ({account.suspension_reason})" if account is not None and account.suspension_reason else ""
+        raise AppError(403, "account_suspended", f"account is {account.status if account else 'gone'}{reason}")
     return user
 
 

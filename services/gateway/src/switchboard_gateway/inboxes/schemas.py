@@ -32,6 +32,8 @@ class WebSettings(MirroredSettings):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
     consent_required: bool = False
     consent_text: str | None = Field(default=None, max_length=2000)
+    # Version of consent_text: change it with the text, and visitors must accept the new one (docs/privacy.md).
+    consent_version: str = Field(default="1", min_length=1, max_length=40)
     # Per-language overrides of the texts above: {"el": {"greeting": "...", "consent_text": "..."}}.
     translations: dict[str, dict[str, str]] = Field(default_factory=dict, max_length=20)
 

@@ -35,8 +35,11 @@ async def check_mirror_target(session: AsyncSession, account_id: uuid.UUID, publ
     target = public.get("slack_mirror_inbox_id")
     if target is None:
         return
-    found = await session.scalar(select(Inbox.id).where(Inbox.id == uuid.UUID(str(target)),
-                                                       Inbox.account_id == account_id, Inbox.channel == "slack"))
+    found = await session.scalar(
+        select(Inbox.id).where(
+            Inbox.id == uuid.UUID(str(target)), Inbox.account_id == account_id, Inbox.channel == "slack"
+        )
+    )
     if found is None:
         raise AppError(422, "invalid_mirror_inbox", "slack_mirror_inbox_id must be a Slack inbox of this account")
 

@@ -91,6 +91,9 @@ async def serve_stream(
             await on_client_message(message)
 
     async def beat() -> None:
+        if heartbeat is None:
+            # No heartbeat (visitor sockets): this task must not end, or the wait below would end the socket.
+            await asyncio.Event().wait()
         while heartbeat is not None:
             await asyncio.sleep(heartbeat_seconds)
             await heartbeat()

@@ -86,6 +86,7 @@ class WidgetConfig(BaseModel):
     greeting: str | None
     consent_required: bool
     consent_text: str | None
+    consent_version: str = "1"
     translations: dict[str, dict[str, str]]
 
 
@@ -103,5 +104,6 @@ async def widget_config(session: SessionDep, widget_token: str = Query(min_lengt
         greeting=settings.get("greeting"),
         consent_required=bool(settings.get("consent_required")),
         consent_text=settings.get("consent_text"),
+        consent_version=str(settings.get("consent_version") or "1"),
         translations=translations or {},
     )

@@ -15,6 +15,7 @@ from switchboard_common.db.models import WebhookDelivery, WebhookSubscription
 from switchboard_common.errors import AppError
 from switchboard_common.outbound_http import UnsafeUrl, resolve_checked
 from switchboard_common.signing import subscription_secret_aad
+from switchboard_common.webhook_revisions import bump_revision
 
 from switchboard_gateway.deps import AdminAgent, ResourcesDep, SessionDep
 
@@ -114,6 +115,7 @@ async def create_webhook(
     )
     async with atomic(session):
         session.add(sub)
+    await bump_revision(resources.redis, resources.keys, admin.account_id)
     return _out(sub, secret)
 
 
@@ -150,13 +152,17 @@ async def update_webhook(
             sub.enabled = body.enabled
             if body.enabled:
                 sub.disabled_reason, sub.consecutive_failures = None, 0
+    await bump_revision(resources.redis, resources.keys, admin.account_id)
     return _out(sub)
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_webhook(webhook_id: uuid.UUID, admin: AdminAgent, session: SessionDep) -> Response:
+async def delete_webhook(
+    webhook_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
+) -> Response:
     async with atomic(session):
         await session.delete(await _get(session, admin.account_id, webhook_id))
+    await bump_revision(resources.redis, resources.keys, admin.account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

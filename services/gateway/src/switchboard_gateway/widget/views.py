@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, WebSocket, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import select
 from switchboard_common import tokens
+from switchboard_common.consent import check_prechat_consent, record_consent
 from switchboard_common.db import atomic
 from switchboard_common.db.models import Conversation, Inbox, Message
 from switchboard_common.errors import AppError
@@ -34,10 +35,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class ConsentGiven(Strict):
+    version: str = Field(min_length=1, max_length=40)
+
+
 class SessionCreate(Strict):
     widget_token: str = Field(min_length=1, max_length=64)
     name: str | None = Field(default=None, max_length=200)
     email: EmailStr | None = None
+    # Pre-chat consent the visitor accepted (the inbox's settings.consent.version); see docs/privacy.md.
+    consent: ConsentGiven | None = None
 
 
 class SessionOut(BaseModel):
@@ -69,6 +76,7 @@ async def create_session(body: SessionCreate, session: SessionDep, resources: Re
     inbox = await session.scalar(select(Inbox).where(Inbox.widget_token == body.widget_token, Inbox.channel == "web"))
     if inbox is None:
         raise AppError(404, "unknown_widget", "no web inbox has this widget token")
+    consent_version = check_prechat_consent(inbox, body.consent.version if body.consent else None)
     async with atomic(session):
         # Each widget session is its own identity: an unverified e-mail never merges into another contact.
         contact_id = await resolve_contact(
@@ -79,6 +87,15 @@ async def create_session(body: SessionCreate, session: SessionDep, resources: Re
             name=body.name,
             email=str(body.email) if body.email else None,
         )
+        if consent_version is not None:
+            await record_consent(
+                session,
+                account_id=inbox.account_id,
+                contact_id=contact_id,
+                inbox_id=inbox.id,
+                kind="pre_chat",
+                version=consent_version,
+            )
     token = tokens.issue(
         resources.settings.secret_key,
         kind="visitor",

@@ -31,7 +31,7 @@ async def delete_agent(
     counts: dict[str, int] = {}
     user.name = PLACEHOLDER_NAME
     user.email = f"deleted-{user.id}@deleted.invalid"
-    user.password_hash = "!"  # matches no password
+    user.password_hash = "!"  # noqa: S105 - matches no password
     user.token_version += 1  # every token and session of the agent stops working
     user.deleted_at = user.deleted_at or utcnow()
     # Rows about the agent as a person or worker (discovered: any table with a user_id column but users).
@@ -46,7 +46,10 @@ async def delete_agent(
         if result.rowcount:  # type: ignore[attr-defined]
             counts[table] = int(result.rowcount)  # type: ignore[attr-defined]
     await audit.record(
-        session, account_id=admin.account_id, actor=f"user:{admin.user_id}", action="agent.deleted",
+        session,
+        account_id=admin.account_id,
+        actor=f"user:{admin.user_id}",
+        action="agent.deleted",
         details={"counts": counts},
     )
     await session.commit()

@@ -62,11 +62,30 @@ class RequestWorker:
         if self.http is not None:
             await self.http.aclose()
 
+    async def export_due_metrics(self) -> dict[str, int]:
+        """Open requests past their deadline, and due within PRIVACY_NEAR_DUE_HOURS (gauge per state)."""
+        now = utcnow()
+        async with self.resources.sessionmaker() as session:
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT count(*) FILTER (WHERE due_at < :now) AS overdue, "
+                        "count(*) FILTER (WHERE due_at >= :now AND due_at < :soon) AS near_due "
+                        "FROM privacy_requests WHERE status NOT IN ('completed', 'failed')"
+                    ),
+                    {"now": now, "soon": now + timedelta(hours=self.settings.privacy_near_due_hours)},
+                )
+            ).one()
+        metrics.REQUESTS_DUE.labels("overdue").set(row.overdue)
+        metrics.REQUESTS_DUE.labels("near_due").set(row.near_due)
+        return {"overdue": int(row.overdue), "near_due": int(row.near_due)}
+
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 while await self.run_once():
                     pass
+                await self.export_due_metrics()
             except Exception as exc:
                 log.warning("privacy_worker_error", error=type(exc).__name__)
             with contextlib.suppress(TimeoutError):
@@ -117,6 +136,7 @@ class RequestWorker:
                     assert request is not None
                     await self._fail_step(session, request, step, exc)
                     return
+                await session.refresh(request)  # the step may have added to the report meanwhile
                 state.update(status="done", counts=counts, finished_at=utcnow().isoformat(), error=None)
                 request.progress = {**request.progress, step: state}
                 await audit.record(

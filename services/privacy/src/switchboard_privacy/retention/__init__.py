@@ -1,0 +1,1 @@
+"""Retention policies per account and data category, applied by continuous small-batch sweeps."""

@@ -1,0 +1,187 @@
+"""Retention sweeps: each pass removes at most ``RETENTION_BATCH_SIZE`` rows per account and category in
+its own short transaction, so ingest never waits behind a long delete. Counts go to the aggregate table
+first (statistics survive), and the event keys of removed conversations and contacts are destroyed
+(crypto-shredding their Kafka copies)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import structlog
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import RetentionPolicy
+from switchboard_common.runtime import Resources
+from switchboard_common.shredding import destroy_subject_keys
+
+from switchboard_privacy import metrics
+from switchboard_privacy.settings import PrivacySettings
+from switchboard_privacy.stores.postgres import linked_tables
+
+log = structlog.get_logger(__name__)
+
+CATEGORIES = ("messages", "attachments", "closed_conversations", "inactive_contacts", "logs")
+
+# Rows a category would remove: (candidate ids query). ``:a`` account, ``:cutoff``, ``:n`` batch size.
+CANDIDATES = {
+    "messages": "SELECT id FROM messages WHERE account_id = :a AND created_at < :cutoff LIMIT :n",
+    "closed_conversations": (
+        "SELECT id FROM conversations WHERE account_id = :a AND status = 'resolved' AND updated_at < :cutoff LIMIT :n"
+    ),
+    "inactive_contacts": (
+        "SELECT c.id FROM contacts c WHERE c.account_id = :a AND coalesce(c.last_seen_at, c.created_at) < :cutoff "
+        "AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = c.id AND "
+        "(v.status <> 'resolved' OR v.updated_at >= :cutoff)) LIMIT :n"
+    ),
+}
+
+
+@dataclass
+class SweepResult:
+    rows: dict[str, int]
+    seconds: float
+
+
+async def _stats(session: AsyncSession, account_id: uuid.UUID, kind: str, table: str, ids: list[uuid.UUID]) -> None:
+    # ``table`` is one of ours ("messages", "conversations"), never input.
+    sql = (
+        "INSERT INTO erased_statistics (account_id, day, kind, count) "  # noqa: S608
+        f"SELECT :a, date_trunc('day', created_at), :kind, count(*) FROM {table} WHERE id = ANY(:ids) GROUP BY 2 "
+        "ON CONFLICT (account_id, day, kind) DO UPDATE SET count = erased_statistics.count + excluded.count"
+    )
+    await session.execute(
+        text(sql),
+        {"a": account_id, "kind": kind, "ids": ids},
+    )
+
+
+async def _remove_conversations(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    for table in (await linked_tables(session))["conversation_id"]:
+        await session.execute(text(f'DELETE FROM "{table}" WHERE conversation_id = ANY(:ids)'), {"ids": ids})  # noqa: S608
+    await session.execute(text("DELETE FROM messages WHERE conversation_id = ANY(:ids)"), {"ids": ids})
+    await session.execute(text("DELETE FROM conversations WHERE id = ANY(:ids)"), {"ids": ids})
+    await destroy_subject_keys(session, [f"conversation:{c}" for c in ids])
+
+
+async def sweep_batch(
+    session: AsyncSession, account_id: uuid.UUID, category: str, cutoff: datetime, batch: int, *, dry_run: bool
+) -> int:
+    """One batch of one category; with ``dry_run`` only counts (up to ``batch``)."""
+    query = CANDIDATES.get(category)
+    if query is None:
+        return 0
+    ids = list(await session.scalars(text(query), {"a": account_id, "cutoff": cutoff, "n": batch}))
+    if dry_run or not ids:
+        return len(ids)
+    if category == "messages":
+        await _stats(session, account_id, "messages", "messages", ids)
+        await session.execute(text("DELETE FROM messages WHERE id = ANY(:ids)"), {"ids": ids})
+    elif category == "closed_conversations":
+        await _stats(session, account_id, "conversations", "conversations", ids)
+        await _remove_conversations(session, ids)
+    elif category == "inactive_contacts":
+        conversations = list(
+            await session.scalars(text("SELECT id FROM conversations WHERE contact_id = ANY(:ids)"), {"ids": ids})
+        )
+        if conversations:
+            await _stats(session, account_id, "conversations", "conversations", conversations)
+            await _remove_conversations(session, conversations)
+        identities = await session.execute(
+            text("SELECT channel, external_id FROM contact_identities WHERE contact_id = ANY(:ids)"), {"ids": ids}
+        )
+        from switchboard_common.shredding import identity_ref
+
+        refs = [f"contact:{c}" for c in ids] + [identity_ref(account_id, ch, ext) for ch, ext in identities.all()]
+        for table in (await linked_tables(session))["contact_id"]:
+            await session.execute(text(f'DELETE FROM "{table}" WHERE contact_id = ANY(:ids)'), {"ids": ids})  # noqa: S608
+        await session.execute(text("DELETE FROM contacts WHERE id = ANY(:ids)"), {"ids": ids})
+        await destroy_subject_keys(session, refs)
+    return len(ids)
+
+
+def sweep_attachments(root: Path, account_id: uuid.UUID, cutoff: datetime, *, dry_run: bool) -> int:
+    folder = root / str(account_id)
+    if not folder.is_dir():
+        return 0
+    old = [p for p in folder.rglob("*") if p.is_file() and p.stat().st_mtime < cutoff.timestamp()]
+    if not dry_run:
+        for path in old:
+            path.unlink(missing_ok=True)
+    return len(old)
+
+
+async def sweep(
+    resources: Resources,
+    settings: PrivacySettings,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    account_id: uuid.UUID | None = None,
+    max_batches: int | None = None,
+) -> SweepResult:
+    """Applies every policy (or one account's) in batches until nothing is due (or ``max_batches``)."""
+    started = time.perf_counter()
+    now = now or utcnow()
+    rows: dict[str, int] = {}
+    async with resources.sessionmaker() as session:
+        query = select(RetentionPolicy)
+        if account_id is not None:
+            query = query.where(RetentionPolicy.account_id == account_id)
+        policies = list(await session.scalars(query))
+    for policy in policies:
+        cutoff = now - timedelta(days=policy.days)
+        if policy.category == "attachments":
+            root = Path(settings.data_dir) / "attachments"
+            rows["attachments"] = rows.get("attachments", 0) + sweep_attachments(
+                root, policy.account_id, cutoff, dry_run=dry_run
+            )
+            continue
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            async with resources.sessionmaker() as session, session.begin():
+                count = await sweep_batch(
+                    session, policy.account_id, policy.category, cutoff, settings.retention_batch_size, dry_run=dry_run
+                )
+            rows[policy.category] = rows.get(policy.category, 0) + count
+            batches += 1
+            if not dry_run and count:
+                metrics.RETENTION_ROWS.labels(policy.category).inc(count)
+            if dry_run or count < settings.retention_batch_size:
+                break
+            await asyncio.sleep(0)  # let the ack path run between batches
+    return SweepResult(rows=rows, seconds=time.perf_counter() - started)
+
+
+class RetentionWorker:
+    def __init__(self, resources: Resources, settings: PrivacySettings) -> None:
+        self.resources = resources
+        self.settings = settings
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="privacy-retention")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, 15)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                result = await sweep(self.resources, self.settings, max_batches=20)
+                if any(result.rows.values()):
+                    log.info("retention_swept", rows=result.rows)
+            except Exception as exc:
+                log.warning("retention_sweep_error", error=type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.retention_interval_seconds)

@@ -1,0 +1,77 @@
+"""``/api/v1/privacy/retention``: policies per category, and a dry-run preview of the next sweep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from switchboard_common.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
+from switchboard_common.db.base import utcnow
+from switchboard_common.db.models import RetentionPolicy
+
+from switchboard_privacy.audit import log as audit
+from switchboard_privacy.retention.sweep import sweep
+from switchboard_privacy.settings import PrivacySettings
+
+router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
+
+
+class PoliciesIn(BaseModel):
+    """Days to keep per category; ``null`` removes the policy (keep forever)."""
+
+    model_config = ConfigDict(extra="forbid")
+    messages: int | None = Field(default=None, ge=1, le=36500)
+    attachments: int | None = Field(default=None, ge=1, le=36500)
+    closed_conversations: int | None = Field(default=None, ge=1, le=36500)
+    inactive_contacts: int | None = Field(default=None, ge=1, le=36500)
+    logs: int | None = Field(default=None, ge=1, le=36500)
+
+
+async def _policies(session: SessionDep, account_id: Any) -> dict[str, int]:
+    rows = await session.scalars(select(RetentionPolicy).where(RetentionPolicy.account_id == account_id))
+    return {row.category: row.days for row in rows}
+
+
+@router.get("/retention")
+async def get_policies(agent: CurrentAgent, session: SessionDep) -> dict[str, int]:
+    return await _policies(session, agent.account_id)
+
+
+@router.put("/retention")
+async def put_policies(body: PoliciesIn, agent: AdminAgent, session: SessionDep) -> dict[str, int]:
+    for category, days in body.model_dump().items():
+        if days is None:
+            await session.execute(
+                delete(RetentionPolicy).where(
+                    RetentionPolicy.account_id == agent.account_id, RetentionPolicy.category == category
+                )
+            )
+        else:
+            await session.execute(
+                insert(RetentionPolicy)
+                .values(account_id=agent.account_id, category=category, days=days, updated_at=utcnow())
+                .on_conflict_do_update(
+                    index_elements=["account_id", "category"], set_={"days": days, "updated_at": utcnow()}
+                )
+            )
+    await audit.record(
+        session,
+        account_id=agent.account_id,
+        actor=f"user:{agent.user_id}",
+        action="retention.changed",
+        details={k: v for k, v in body.model_dump().items() if v is not None},
+    )
+    await session.commit()
+    return await _policies(session, agent.account_id)
+
+
+@router.get("/retention/preview")
+async def preview(agent: AdminAgent, resources: ResourcesDep) -> dict[str, Any]:
+    """What the next sweep would remove now (counted up to one batch per category), nothing removed."""
+    settings = resources.settings
+    assert isinstance(settings, PrivacySettings)
+    result = await sweep(resources, settings, dry_run=True, account_id=agent.account_id)
+    return {"dry_run": True, "batch_size": settings.retention_batch_size, "rows": result.rows}
