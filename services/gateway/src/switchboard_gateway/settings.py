@@ -17,6 +17,3 @@ class GatewaySettings(CommonSettings):
     login_max_backoff_seconds: int = 300
     # Failed logins per client address inside the window.
     login_address_failures: int = 100
-    # Widget abuse limits per client address (sessions) and per visitor (messages), per minute.
-    widget_sessions_per_minute: int = 60
-    widget_messages_per_minute: int = 120

@@ -287,6 +287,8 @@
     var body = { widget_token: WIDGET_TOKEN };
     if (nameInput.value.trim()) body.name = nameInput.value.trim();
     if (emailInput.value.trim()) body.email = emailInput.value.trim();
+    // The accepted consent text's version is recorded with the session (required when the inbox asks for it).
+    if (config && config.consent_required && consentBox.checked) body.consent = { version: String(config.consent_version || "1") };
     // The server records (and, when required, enforces) the version of the consent text accepted.
     if (config && config.consent_required && consentBox.checked) body.consent = { version: config.consent_version || "1" };
     startButton.disabled = true;

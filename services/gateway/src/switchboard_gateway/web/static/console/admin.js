@@ -271,6 +271,7 @@ export async function privacyScreen(main) {
     } catch (error) { listBox.append(errorBox(error)); }
   }
   main.append(detail);
+  window.addEventListener("switchboard:privacy-changed", loadList, { once: true });
   await loadList();
 }
 
@@ -283,7 +284,7 @@ async function showRequest(box, id) {
   const progress = request.progress || request.stores || {};
   const exportUrl = request.export_url || request.download_url;
   box.replaceChildren(
-    h("h2", {}, `${t(`privacy.type_${request.type}`)} · `, h("span", { class: "request-status", "data-status": request.status }, t(`privacy.status_${request.status}`))),
+    ...[h("h2", {}, `${t(`privacy.type_${request.type}`)} · `, h("span", { class: "request-status", "data-status": request.status }, t(`privacy.status_${request.status}`))),
     h("p", {}, `${t("privacy.due")}: ${formatDate(request.due_at)}`),
     request.status === "received" ? h("button", { type: "button", class: "approve", onclick: async () => {
       try { await api("POST", `/api/v1/privacy/requests/${id}/approve`, {}); toast(t("privacy.approved")); await showRequest(box, id); }
@@ -294,8 +295,9 @@ async function showRequest(box, id) {
     request.status === "completed" ? h("button", { type: "button", class: "secondary certificate", onclick: async () => {
       try { box.append(h("h3", {}, t("privacy.certificate")), describe(await api("GET", `/api/v1/privacy/requests/${id}/certificate`))); }
       catch (error) { box.append(errorBox(error)); }
-    } }, t("privacy.show_certificate")) : null,
+    } }, t("privacy.show_certificate")) : null].filter(Boolean),
   );
+  if (done) window.dispatchEvent(new Event("switchboard:privacy-changed"));
   if (!done && document.body.contains(box)) pollTimer = setTimeout(() => showRequest(box, id), 1500);
 }
 
