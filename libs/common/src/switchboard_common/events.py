@@ -57,7 +57,7 @@ class Event(BaseModel):
 
 Channel = Literal["web", "slack", "messenger", "api"]
 SenderType = Literal["contact", "agent", "bot", "system"]
-ConversationStatus = Literal["bot", "open", "pending", "snoozed", "resolved"]
+ConversationStatus = Literal["bot", "open", "pending", "snoozed", "resolved", "spam"]
 PresenceStatus = Literal["online", "away", "offline"]
 
 

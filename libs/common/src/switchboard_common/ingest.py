@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard_common import spam
 from switchboard_common.db.models import Contact, ContactIdentity, Conversation, InboxBot
 from switchboard_common.events import (
     Attachment,
@@ -80,9 +81,14 @@ async def resolve_contact(
     return winner
 
 
-async def initial_status(session: AsyncSession, inbox_id: uuid.UUID) -> str:
-    """The status a new conversation of this inbox starts with: "bot" while a working bot serves the inbox
-    (it answers first and hands off to humans), else "open" (routed to agents at once)."""
+async def initial_status(
+    session: AsyncSession, inbox_id: uuid.UUID, *, account_id: uuid.UUID | None = None, text: str | None = None
+) -> str:
+    """The status a new conversation of this inbox starts with: "spam" when the account's learned filter says
+    so (never routed; shown in the spam view), "bot" while a working bot serves the inbox (it answers first
+    and hands off to humans), else "open" (routed to agents at once)."""
+    if account_id is not None and await spam.is_spam(session, account_id, text):
+        return "spam"
     bot = await session.scalar(
         select(InboxBot.inbox_id).where(
             InboxBot.inbox_id == inbox_id, InboxBot.enabled.is_(True), InboxBot.broken_reason.is_(None)

@@ -68,7 +68,7 @@ class IngestWorker:
                 name=p.contact_name,
                 email=p.contact_email,
             )
-            status = await initial_status(session, inbox.id)
+            status = await initial_status(session, inbox.id, account_id=inbox.account_id, text=p.text)
             conversation_id, created = await open_conversation(
                 session,
                 account_id=inbox.account_id,

@@ -21,6 +21,7 @@ from switchboard_gateway.realtime.sockets import SocketRegistry
 from switchboard_gateway.realtime.views import router as realtime_router
 from switchboard_gateway.security.views import router as security_router
 from switchboard_gateway.settings import GatewaySettings
+from switchboard_gateway.spam.views import router as spam_router
 from switchboard_gateway.teams.views import router as teams_router
 from switchboard_gateway.timeline import Timeline
 from switchboard_gateway.web.views import config_router as widget_config_router
@@ -66,6 +67,7 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool = T
         inboxes_router,
         conversations_router,
         conversation_actions_router,
+        spam_router,
         teams_router,
         routing_settings_router,
         inbox_bot_router,

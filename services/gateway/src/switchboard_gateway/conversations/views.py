@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 async def list_conversations(
     agent: CurrentAgent,
     session: SessionDep,
-    status_filter: Literal["bot", "open", "pending", "snoozed", "resolved", "queued", "all"] | None = Query(
+    status_filter: Literal["bot", "open", "pending", "snoozed", "resolved", "spam", "queued", "all"] | None = Query(
         default=None, alias="status"
     ),
     assignee: Literal["me", "unassigned", "any"] | None = None,

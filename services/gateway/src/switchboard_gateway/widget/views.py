@@ -123,7 +123,7 @@ async def post_message(
     else:
         message_id, dedupe_key = uuid.uuid4(), None
     async with atomic(session):
-        status = await initial_status(session, visitor.inbox_id)
+        status = await initial_status(session, visitor.inbox_id, account_id=visitor.account_id, text=body.text)
         conversation_id, created = await open_conversation(
             session,
             account_id=visitor.account_id,

@@ -217,18 +217,17 @@ const CATEGORIES = ["messages", "attachments", "closed_conversations", "inactive
 export async function retentionScreen(main) {
   main.append(h("h1", {}, t("nav.retention")));
   await section(main, t("retention.policies"), async (box) => {
-    let current = [];
+    let current = {};
     try {
-      const data = await api("GET", "/api/v1/privacy/retention-policies");
-      current = Array.isArray(data) ? data : data.policies || [];
+      current = (await api("GET", "/api/v1/privacy/retention")) || {};
     } catch (error) { box.append(errorBox(error)); }
-    const days = (category) => (current.find((p) => p.category === category) || {}).days;
     box.append(apiForm({
-      fields: CATEGORIES.map((c) => ({ name: c, label: t(`retention.${c}`), type: "number", min: "1", value: days(c) })),
+      fields: CATEGORIES.map((c) => ({ name: c, label: t(`retention.${c}`), type: "number", min: "1", value: current[c] })),
       submitLabel: t("common.save"),
       submit: async (v) => {
-        const policies = CATEGORIES.filter((c) => v[c] !== undefined).map((c) => ({ category: c, days: v[c] }));
-        await api("PUT", "/api/v1/privacy/retention-policies", { policies });
+        // Days per category; an empty field removes that policy (null = keep).
+        const policies = Object.fromEntries(CATEGORIES.map((c) => [c, v[c] === undefined || v[c] === "" ? null : Number(v[c])]));
+        current = await api("PUT", "/api/v1/privacy/retention", policies);
         toast(t("common.saved"));
       },
     }), h("p", { class: "muted" }, t("retention.hint")));
@@ -282,7 +281,7 @@ async function showRequest(box, id) {
   try { request = await api("GET", `/api/v1/privacy/requests/${id}`); } catch (error) { box.replaceChildren(errorBox(error)); return; }
   const done = ["completed", "failed"].includes(request.status);
   const progress = request.progress || request.stores || {};
-  const exportUrl = request.export_url || request.download_url;
+  const exportUrl = (request.report && request.report.download) || request.export_url;
   box.replaceChildren(
     ...[h("h2", {}, `${t(`privacy.type_${request.type}`)} · `, h("span", { class: "request-status", "data-status": request.status }, t(`privacy.status_${request.status}`))),
     h("p", {}, `${t("privacy.due")}: ${formatDate(request.due_at)}`),
