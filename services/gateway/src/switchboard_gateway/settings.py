@@ -10,6 +10,9 @@ class GatewaySettings(CommonSettings):
     # Origins allowed to call the widget endpoints from browsers; "*" while no inbox restricts them.
     widget_allowed_origins: str = "*"
     ws_heartbeat_seconds: float = 20.0
+    # Widget abuse limits (Redis, shared by replicas): messages per visitor and new sessions per client network.
+    widget_messages_per_minute: int = 60
+    widget_sessions_per_10_minutes: int = 120
     # Failed logins (per account, Redis, shared by replicas): free ones, then 2**n s backoff, then lockout.
     login_free_failures: int = 3
     login_lockout_failures: int = 10

@@ -6,10 +6,11 @@ import json
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Query, WebSocket, status
+from fastapi import APIRouter, Query, Request, WebSocket, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import select
 from switchboard_common import tokens
+from switchboard_common.clientip import address_prefix, client_address
 from switchboard_common.consent import check_prechat_consent, record_consent
 from switchboard_common.db import atomic
 from switchboard_common.db.models import Conversation, Inbox, Message
@@ -21,6 +22,7 @@ from switchboard_common.ingest import (
     open_conversation,
     resolve_contact,
 )
+from switchboard_common.ratelimit import RateLimiter, hashed, too_many
 
 from switchboard_gateway.deps import CurrentVisitor, ResourcesDep, SessionDep, authenticate_visitor
 from switchboard_gateway.realtime.sockets import CLOSE_POLICY_VIOLATION, serve_stream, stream_start_id
@@ -72,7 +74,16 @@ class VisitorMessageOut(BaseModel):
 
 
 @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionOut)
-async def create_session(body: SessionCreate, session: SessionDep, resources: ResourcesDep) -> SessionOut:
+async def create_session(
+    body: SessionCreate, session: SessionDep, resources: ResourcesDep, request: Request
+) -> SessionOut:
+    settings = request.app.state.settings
+    network = address_prefix(client_address(request, settings.trusted_proxies)) or "unknown"
+    decision = await RateLimiter(resources.redis, resources.keys).hit(
+        "widget-sessions", hashed(network), limit=settings.widget_sessions_per_10_minutes, window_seconds=600
+    )
+    if not decision.allowed:
+        raise too_many(decision, "too many new chat sessions from this network, retry later")
     inbox = await session.scalar(select(Inbox).where(Inbox.widget_token == body.widget_token, Inbox.channel == "web"))
     if inbox is None:
         raise AppError(404, "unknown_widget", "no web inbox has this widget token")
@@ -109,8 +120,20 @@ async def create_session(body: SessionCreate, session: SessionDep, resources: Re
 
 @router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=VisitorMessageAccepted)
 async def post_message(
-    body: VisitorMessageCreate, visitor: CurrentVisitor, session: SessionDep, resources: ResourcesDep
+    body: VisitorMessageCreate,
+    visitor: CurrentVisitor,
+    session: SessionDep,
+    resources: ResourcesDep,
+    request: Request,
 ) -> VisitorMessageAccepted:
+    decision = await RateLimiter(resources.redis, resources.keys).hit(
+        "widget-messages",
+        str(visitor.contact_id),
+        limit=request.app.state.settings.widget_messages_per_minute,
+        window_seconds=60,
+    )
+    if not decision.allowed:
+        raise too_many(decision, "too many messages, slow down")
     if body.client_message_id:
         message_id = message_id_for(visitor.account_id, f"web:{visitor.contact_id}", body.client_message_id)
         dedupe_key = resources.keys.dedupe("web", str(message_id))
