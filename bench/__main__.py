@@ -49,6 +49,55 @@ async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
     return rows
 
 
+async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Namespace) -> list[Row]:
+    """Benchmarks the router and privacy services ship, run against this run's servers."""
+    from switchboard_privacy import bench as privacy_bench
+    from switchboard_privacy.settings import PrivacySettings
+    from switchboard_router import bench as router_bench
+    from switchboard_router.settings import RouterSettings
+
+    common = {
+        "database_url": urls.database_url,
+        "redis_url": urls.redis_url,
+        "kafka_bootstrap_servers": urls.kafka_bootstrap_servers,
+        "environment": "test",
+        "kafka_namespace": env["KAFKA_NAMESPACE"],
+        "redis_namespace": env["REDIS_NAMESPACE"],
+    }
+    rows = []
+    rate = await router_bench.measure(RouterSettings(**common), decisions=args.decisions)
+    rows.append(
+        Row(
+            f"routing decisions, one router replica ({args.decisions} conversations, 20 agents)",
+            f"{rate:.0f} decisions/s",
+            "-",
+            "-",
+        )
+    )
+    result = await privacy_bench.measure(
+        PrivacySettings(**common), args.privacy_total, args.privacy_subject, args.privacy_retention
+    )
+    rows.append(
+        Row(
+            f"erasure of a subject with {result['subject_messages']:,} messages among "
+            f"{result['messages_in_database']:,}, every store",
+            f"{result['erasure_seconds']} s",
+            "-",
+            "-",
+        )
+    )
+    rows.append(Row("retention sweep", f"{result['retention_rows_per_second']:,} rows/s", "-", "-"))
+    rows.append(
+        Row(
+            "ingest p99 (ack-path database work) without / with a sweep running",
+            f"{result['ingest_p99_ms_during_sweep']} ms during sweep",
+            f"{result['ingest_p99_ms_idle']} ms without",
+            "-",
+        )
+    )
+    return rows
+
+
 def write(rows: list[Row], seconds: float) -> str:
     lines = [
         "| scenario | Switchboard | bare FastAPI (same run) | ratio |",
@@ -71,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per latency scenario")
     parser.add_argument("--requests", type=int, default=3000, help="requests per throughput scenario")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight for throughput")
+    parser.add_argument("--decisions", type=int, default=1000, help="routing decisions to measure")
+    parser.add_argument("--privacy-total", type=int, default=1_000_000, help="messages in the database")
+    parser.add_argument("--privacy-subject", type=int, default=10_000, help="messages of the erased subject")
+    parser.add_argument("--privacy-retention", type=int, default=200_000, help="rows the retention sweep removes")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with local_stack() as urls:

@@ -341,16 +341,21 @@ async def test_slack_as_the_agents_workspace(
         assert ignored.status_code == 200 and ignored.json()["accepted"] == 0
         # Everything the product wrote into Slack is recorded (erasure deletes the copies through Slack's API).
         engine = create_async_engine(stack_urls.database_url)
-        async with engine.connect() as db:
-            rows = (
-                await db.execute(
-                    text(
-                        "SELECT message_id, inbox_id, slack_channel_id, slack_ts FROM slack_mirror_messages"
-                        " WHERE account_id = :a ORDER BY created_at"
-                    ),
-                    {"a": tenant.account_id},
-                )
-            ).all()
+        rows: list = []
+        for _ in range(100):  # the mirror records a post right after Slack answered it: wait, bounded
+            async with engine.connect() as db:
+                rows = (
+                    await db.execute(
+                        text(
+                            "SELECT message_id, inbox_id, slack_channel_id, slack_ts FROM slack_mirror_messages"
+                            " WHERE account_id = :a ORDER BY created_at"
+                        ),
+                        {"a": tenant.account_id},
+                    )
+                ).all()
+            if len(rows) >= 2:
+                break
+            await asyncio.sleep(0.1)
         await engine.dispose()
         assert [(r.message_id is None, str(r.inbox_id), r.slack_channel_id) for r in rows] == [
             (True, slack["id"], "CAGENTS"),

@@ -44,10 +44,14 @@ async def resolve_checked(url: str, *, allow_private: bool) -> tuple[str, str]:
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise UnsafeUrl("host does not resolve") from exc
-    addresses = [str(info[4][0]) for info in infos]
+        # An address literal needs no lookup (and no thread from the loop's executor).
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise UnsafeUrl("host does not resolve") from exc
+        addresses = [str(info[4][0]) for info in infos]
     if not addresses or not all(_address_allowed(a, allow_private) for a in addresses):
         raise UnsafeUrl("host resolves to an address that may not be called")
     return host, addresses[0]
