@@ -119,10 +119,3 @@ async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ.setdefault("ENVIRONMENT", "test")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests run last. After Playwright's driver has run in the session's event loop, a later live
-    server's outgoing webhook deliveries were seen to stall (only in the same pytest process; production has no
-    Playwright), so nothing that needs them runs after it. Tracked in the UI notes."""
-    items.sort(key=lambda item: item.nodeid.startswith("tests/test_ui_web.py"))
