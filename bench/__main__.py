@@ -15,8 +15,12 @@ from switchboard_devstack.servers import StackUrls
 from bench.harness import local_stack, service_env, spawn_bare, spawn_system
 from bench.scenarios import (
     Row,
+    api_channel_throughput,
     bare_latency,
+    bare_throughput,
     latency_row,
+    slack_throughput,
+    throughput_row,
     visitor_to_agent_latency,
 )
 
@@ -27,25 +31,35 @@ RESULTS = Path(__file__).parent / "results.md"
 
 async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
     rows: list[Row] = []
-    if True:
-        env = service_env(urls, SLACK_SIGNING_SECRET=SLACK_SECRET)
-        bare = await spawn_bare(env)
-        system = await spawn_system(env)
-        try:
-            base = await bare_latency(bare, args.rate, args.duration)
-            ours = await visitor_to_agent_latency(system, args.rate, args.duration)
-            rows.append(latency_row("visitor message -> agent socket (vs bare POST round trip)", ours, base, args.rate))
-        finally:
-            system.stop()
-            bare.stop()
+    env = service_env(urls, SLACK_SIGNING_SECRET=SLACK_SECRET)
+    bare = await spawn_bare(env)
+    system = await spawn_system(env)
+    try:
+        base = await bare_latency(bare, args.rate, args.duration)
+        ours = await visitor_to_agent_latency(system, args.rate, args.duration)
+        rows.append(latency_row("visitor message -> agent socket (vs bare POST round trip)", ours, base, args.rate))
+        n, c = args.requests, args.concurrency
+        bare_rps = await bare_throughput(bare, n, c)
         rows.append(
-            Row(
-                "peak memory, whole system in one process",
-                f"{system.peak_rss_mb:.0f} MiB",
-                f"{bare.peak_rss_mb:.0f} MiB (bare)",
-                f"x{system.peak_rss_mb / bare.peak_rss_mb:.1f}",
+            throughput_row("webhook ingest: API channel", await api_channel_throughput(system, n, c), bare_rps, c)
+        )
+        rows.append(
+            throughput_row(
+                "webhook ingest: Slack events", await slack_throughput(system, n, c, SLACK_SECRET), bare_rps, c
             )
         )
+    finally:
+        system.stop()
+        bare.stop()
+    rows.extend(await domain_rows(urls, env, args))
+    rows.append(
+        Row(
+            "peak memory, whole system in one process",
+            f"{system.peak_rss_mb:.0f} MiB",
+            f"{bare.peak_rss_mb:.0f} MiB (bare)",
+            f"x{system.peak_rss_mb / bare.peak_rss_mb:.1f}",
+        )
+    )
     return rows
 
 
