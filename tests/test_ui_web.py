@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
-from tests.helpers import Socket, Tenant, create_web_inbox, signup
+from tests.helpers import Socket, create_web_inbox, signup
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -275,22 +275,8 @@ async def test_console_shows_api_errors(server: LiveServer, browser: Any) -> Non
     await page.context.close()
 
 
-async def privacy_available(client: httpx.AsyncClient, tenant: Tenant) -> str | None:
-    """None when the privacy API answers; else why it does not (the erasure test needs it)."""
-    response = await client.get("/api/v1/privacy/requests", headers=tenant.headers)
-    if (
-        response.status_code in (404, 405)
-        and "/api/v1/privacy/requests" not in (await client.get("/openapi.json")).text
-    ):
-        return f"GET /api/v1/privacy/requests answered {response.status_code}: the privacy API is not in this build"
-    return None
-
-
 async def test_admin_erasure_request_completes(server: LiveServer, client: httpx.AsyncClient, browser: Any) -> None:
     tenant = await signup(client, "Forget me")
-    missing = await privacy_available(client, tenant)
-    if missing:
-        pytest.skip(missing)
     inbox = await create_web_inbox(client, tenant)
     email = f"erase-{uuid.uuid4().hex[:8]}@example.com"
     session = await client.post(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import abc
 import contextlib
 import ctypes
 import importlib.util
@@ -48,7 +49,7 @@ def _wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes], log: Pa
     raise TimeoutError(f"server on port {port} did not start in {timeout}s; see {log}")
 
 
-class ManagedServer:
+class ManagedServer(abc.ABC):
     name = "server"
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
@@ -57,8 +58,9 @@ class ManagedServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / f"{self.name}.log"
 
+    @abc.abstractmethod
     def command(self) -> list[str]:
-        raise NotImplementedError
+        """The server's command line."""
 
     def prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -81,7 +83,7 @@ class ManagedServer:
         _wait_port(self.port, timeout, self.proc, self.log_path)
         self.wait_ready(timeout)
 
-    def wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float) -> None:  # noqa: B027 - optional hook, not abstract
         """Beyond an open port; overridden where the server needs more."""
 
     def stop(self, timeout: float = 15.0) -> None:
