@@ -65,7 +65,7 @@ class BodyLimitMiddleware:
 
 
 class _BodyTooLarge(Exception):
-    pass
+    """Raised from the counting receive() once a streamed body passes the limit."""
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:

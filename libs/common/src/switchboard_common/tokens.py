@@ -18,7 +18,7 @@ TokenKind = Literal["agent", "visitor", "refresh", "oauth_state"]
 
 
 class InvalidToken(Exception):
-    pass
+    """A token that is forged, expired or malformed (never says which)."""
 
 
 @dataclass(frozen=True)

@@ -83,8 +83,10 @@ class RequestWorker:
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                while await self.run_once():
-                    pass
+                # Drain every due request step before sleeping.
+                handled = await self.run_once()
+                while handled:
+                    handled = await self.run_once()
                 await self.export_due_metrics()
             except Exception as exc:
                 log.warning("privacy_worker_error", error=type(exc).__name__)
