@@ -1,6 +1,11 @@
 """A local stand-in for Meta's Graph API (Send API, handover protocol, attachment CDN) speaking the documented
 payloads and errors: rate limiting as error codes 4/17/32/613 with HTTP 400/403, 5xx, the messaging-window
-error (code 10, subcode 2018278). Tests script failures and read what was called."""
+error (code 10, subcode 2018278). Tests script failures and read what was called.
+
+Thread control is simulated: ``owners`` maps a PSID to the app holding that thread (absent: our app or
+idle). A send to a thread another app holds fails as Graph fails it (code 10, subcode 2018300);
+``pass_thread_control`` hands the thread over, ``take_thread_control`` takes it back unless ``primary`` is
+False (our app is then a secondary receiver and must ``request_thread_control``)."""
 
 from __future__ import annotations
 
@@ -23,6 +28,10 @@ class FakeGraph:
     script: list[tuple[str, Any]] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     rejected: int = 0
+    owners: dict[str, str] = field(default_factory=dict)
+    primary: bool = True
+    # Sends refused because another app held the thread: (path, body).
+    refused: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _mids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -55,6 +64,25 @@ class FakeGraph:
                 return web.json_response({"error": error}, status=400)
             if kind == "500":
                 return web.json_response({"error": {"message": "An unknown error", "code": 1}}, status=500)
+        psid = str(body.get("recipient", {}).get("id"))
+        if path == "me/messages" and psid in self.owners:
+            self.refused.append((path, body))
+            error = {
+                "message": "(#10) Message failed to send because another app is controlling this thread now.",
+                "type": "OAuthException",
+                "code": 10,
+                "error_subcode": 2018300,
+                "fbtrace_id": "A3",
+            }
+            return web.json_response({"error": error}, status=400)
+        if path == "me/take_thread_control" and not self.primary:
+            self.refused.append((path, body))
+            error = {"message": "(#200) Only the primary receiver can take thread control", "code": 200}
+            return web.json_response({"error": {**error, "type": "OAuthException", "fbtrace_id": "A4"}}, status=403)
+        if path == "me/pass_thread_control":
+            self.owners[psid] = str(body.get("target_app_id"))
+        elif path == "me/take_thread_control":
+            self.owners.pop(psid, None)
         async with self._changed:
             self.calls.append((path, body, token))
             self._changed.notify_all()

@@ -1,5 +1,6 @@
 """The Messenger normalizer and signature check: arbitrary JSON never crashes them, and well-formed webhook
-payloads map to valid events (customer messages and receipts; echoes and standby events are not)."""
+payloads map to valid events (customer messages, receipts and handover notifications; echoes are not, and
+standby messages are flagged)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from switchboard_common.events import InboundMessageReceived, InboundReceiptReceived
+from switchboard_common.events import InboundHandoverReceived, InboundMessageReceived, InboundReceiptReceived
 from switchboard_connectors.channels.messenger import _event_for, split_text
 from switchboard_connectors.channels.messenger_events import normalize, verify_signature
 from switchboard_connectors.webhooks import InboxRecord
@@ -35,6 +36,10 @@ def test_arbitrary_json_never_crashes(value: Any) -> None:
     assert isinstance(normalize(value), list)
     assert isinstance(normalize({"object": "page", "entry": [value]}), list)
     normalize({"object": "page", "entry": [{"id": "1", "messaging": [value], "standby": [value]}]})
+    for key in ("pass_thread_control", "take_thread_control", "request_thread_control"):
+        event = {"sender": {"id": "2"}, "recipient": {"id": "1"}, "timestamp": value, key: value}
+        for item in normalize({"object": "page", "entry": [{"id": "1", "messaging": [event], "standby": [event]}]}):
+            _event_for(INBOX, item)
 
 
 @st.composite
@@ -99,10 +104,46 @@ def test_echoes_standby_and_receipts() -> None:
         ],
     }
     items = normalize(body)
-    assert [(i.kind, i.mids) for i in items] == [("delivered", ["m_out_1"]), ("read", [])]
+    # The standby message is kept, flagged: only an inbox that uses the handover protocol takes it.
+    assert [(i.kind, i.mids, i.standby) for i in items] == [
+        ("delivered", ["m_out_1"], False),
+        ("read", [], False),
+        ("message", [], True),
+    ]
     assert items[1].watermark == datetime.fromtimestamp(1_700_000_001, UTC)
     receipt = _event_for(INBOX, items[0])
     assert isinstance(receipt, InboundReceiptReceived) and receipt.payload.status == "delivered"
+    # Receipts under standby concern the owning app's sends: never ours.
+    standby_receipt = {"id": page, "time": 3, "standby": [{**base, "read": {"watermark": 1_700_000_001_000}}]}
+    assert normalize({"object": "page", "entry": [standby_receipt]}) == []
+
+
+def test_handover_notifications_in_the_documented_shapes() -> None:
+    page, user, ours, inbox_app = "111", "222", "1234567890", "263902037430900"
+    base = {"sender": {"id": user}, "recipient": {"id": page}, "timestamp": 1_700_000_000_000}
+    events = [
+        {**base, "pass_thread_control": {"previous_owner_app_id": inbox_app, "new_owner_app_id": ours, "metadata": ""}},
+        {**base, "take_thread_control": {"previous_owner_app_id": ours, "new_owner_app_id": inbox_app, "metadata": ""}},
+        # Graph sends app ids as strings, sometimes as numbers; "idle mode" passes have no previous owner.
+        {**base, "request_thread_control": {"requested_owner_app_id": 263902037430900, "metadata": "please"}},
+        {**base, "pass_thread_control": {"previous_owner_app_id": None, "new_owner_app_id": ours}},
+        {**base, "app_roles": {ours: ["primary_receiver"]}},
+    ]
+    body = {"object": "page", "entry": [{"id": page, "time": 1, "messaging": events[:3], "standby": events[3:]}]}
+    items = normalize(body)
+    assert [(i.kind, i.action, i.app_id, i.previous_app_id) for i in items] == [
+        ("handover", "pass", ours, inbox_app),
+        ("handover", "take", inbox_app, ours),
+        ("handover", "request", inbox_app, None),
+        ("handover", "pass", ours, None),
+    ]
+    assert len({i.mid for i in items}) == 4  # distinct ids: none is mistaken for a redelivery of another
+    for item in items:
+        event = _event_for(INBOX, item)
+        assert isinstance(event, InboundHandoverReceived)
+        assert event.payload.external_contact_id == f"{page}:{user}" and event.payload.action == item.action
+        assert event == _event_for(INBOX, item)  # deterministic: a redelivery is the same event
+        InboundHandoverReceived.model_validate_json(event.model_dump_json())
 
 
 @given(st.binary(max_size=200), st.text(max_size=80))

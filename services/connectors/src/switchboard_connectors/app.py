@@ -11,18 +11,19 @@ from switchboard_connectors.channels.api import router as api_channel_router
 from switchboard_connectors.channels.dialogflow import router as dialogflow_router
 from switchboard_connectors.channels.dialogflow_api import DialogflowClient
 from switchboard_connectors.channels.dialogflow_bot import BotWorker
-from switchboard_connectors.channels.messenger import MessengerHandover, MessengerOutbound, MessengerWorker
+from switchboard_connectors.channels.messenger import MessengerOutbound, MessengerWorker
 from switchboard_connectors.channels.messenger import router as messenger_router
 from switchboard_connectors.channels.messenger_api import GraphApi
+from switchboard_connectors.channels.messenger_handover import ThreadControl
 from switchboard_connectors.channels.slack_api import SlackApi
 from switchboard_connectors.channels.slack_files import SlackFiles
 from switchboard_connectors.channels.slack_install import install_router as slack_install_router
 from switchboard_connectors.channels.slack_mirror import SlackMirror
-from switchboard_connectors.channels.slack_outbound import SlackHandover, SlackOutbound
+from switchboard_connectors.channels.slack_outbound import SlackOutbound
 from switchboard_connectors.channels.slack_webhook import router as slack_router
 from switchboard_connectors.deliveries import DeliveryWorker
 from switchboard_connectors.ingest_worker import IngestWorker
-from switchboard_connectors.outbound import ChannelSender, OutboundDispatcher, WebWidgetSender
+from switchboard_connectors.outbound import ChannelSender, OutboundDispatcher, QueuedHandover, WebWidgetSender
 from switchboard_connectors.settings import ConnectorSettings
 from switchboard_connectors.subscriptions import SubscriptionFanout
 from switchboard_connectors.webhooks import InboxDirectory
@@ -33,9 +34,9 @@ def channel_senders(resources: Resources) -> dict[str, ChannelSender]:
         "web": WebWidgetSender(resources),
         "api": ApiCallbackSender(resources),
         # Slack replies have their own consumer group (channels/slack_outbound.py): handed over here.
-        "slack": SlackHandover(),
+        "slack": QueuedHandover(),
         # Messenger replies too (channels/messenger.py MessengerOutbound): Graph throttling blocks only them.
-        "messenger": MessengerHandover(),
+        "messenger": QueuedHandover(),
     }
 
 
@@ -54,6 +55,7 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
     slack = slack_api(resources)
     settings = _settings(resources)
     graph = GraphApi(settings.graph_api_url, max_wait_seconds=settings.messenger_max_wait_seconds)
+    threads = ThreadControl(resources, graph, app_id=settings.messenger_app_id)
     dialogflow = DialogflowClient(
         resources,
         api_url=settings.dialogflow_api_url,
@@ -67,8 +69,8 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
             SlackMirror(resources, slack).consumer(),
             SlackFiles(resources, slack, _settings(resources)).consumer(),
             graph,
-            MessengerOutbound(resources, graph).consumer(),
-            MessengerWorker(resources, graph, directory).consumer(),
+            MessengerOutbound(resources, graph, directory, threads).consumer(),
+            MessengerWorker(resources, graph, directory, threads).consumer(),
             dialogflow,
             BotWorker(resources, dialogflow).consumer(),
             IngestWorker(resources, directory).consumer(),

@@ -2,6 +2,11 @@
 
 Each channel provides a :class:`ChannelSender`. The outcome is published as ``message.delivery_updated``
 so the agent sees it; a sender that raises a transient error leaves the event on Kafka to be retried.
+
+Channels whose platform can throttle us (Slack, Messenger) are only handed over by the shared dispatcher
+(:class:`QueuedHandover`) and delivered by their own consumer group (:class:`ChannelOutbound`): a consumer
+handles its partitions one record at a time, so a reply waiting for one platform would otherwise hold every
+reply behind it. Inside such a group, replies of one conversation keep their order and are never dropped.
 """
 
 from __future__ import annotations
@@ -10,13 +15,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
+import structlog
 from aiokafka import ConsumerRecord
 from switchboard_common import metrics
 from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
 from switchboard_common.events import Event, MessageCreated, MessageDeliveryPayload, MessageDeliveryUpdated
 from switchboard_common.runtime import Resources
 
+log = structlog.get_logger(__name__)
 DELIVERY_NAMESPACE = uuid.UUID("9d3c1c0e-6f5b-4d7e-b1a4-2c8f5e7a9b10")
+SENT_TTL_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,59 @@ class WebWidgetSender:
             },
         )
         return DeliveryResult(status="sent")
+
+
+class QueuedHandover:
+    """The shared dispatcher's sender for a channel with its own group: that group delivers and reports."""
+
+    async def deliver(self, event: MessageCreated) -> DeliveryResult:
+        return DeliveryResult(status="queued")
+
+
+class ChannelOutbound:
+    """One channel's outbound consumer group: delivers its replies, once, and reports the outcome.
+
+    The sender raises a transient error (a ``ConnectionError``) while the platform cannot take the reply,
+    after waiting for it within a bounded patience (:mod:`switchboard_connectors.retrying`); the consumer then
+    retries the same record without committing, so the reply stays on Kafka until delivered, in conversation
+    order. Permanent errors end as ``failed`` with the reason; either way ``message.delivery_updated`` tells
+    the agent.
+    """
+
+    def __init__(self, resources: Resources, channel: str, sender: ChannelSender) -> None:
+        self.res = resources
+        self.channel = channel
+        self.sender = sender
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(
+            self.res.settings,
+            group=f"connectors-{self.channel}-outbound",
+            topics=[CONVERSATIONS_TOPIC],
+            handler=self.handle,
+            bus=self.res.bus,
+        )
+
+    async def handle(self, event: Event, _record: ConsumerRecord) -> None:
+        if not isinstance(event, MessageCreated):
+            return
+        p = event.payload
+        if p.direction != "outbound" or p.channel != self.channel:
+            return
+        # A redelivery after a crash between sending and committing must not send twice.
+        sent_key = self.res.keys.dedupe(f"{self.channel}-sent", str(p.message_id))
+        previous = await self.res.redis.get(sent_key)
+        if previous is not None:
+            external_id = previous.decode() if isinstance(previous, bytes) else str(previous)
+            result = DeliveryResult(status="sent", external_id=external_id or None)
+        else:
+            result = await self.sender.deliver(event)  # raises (transient) while the platform cannot take it
+            if result.status == "sent":
+                await self.res.redis.set(sent_key, result.external_id or "", ex=SENT_TTL_SECONDS)
+        metrics.OUTBOUND_DELIVERIES.labels(self.channel, result.status).inc()
+        if result.status == "failed":
+            log.info("reply_failed", channel=self.channel, message_id=str(p.message_id), reason=result.reason)
+        await publish_delivery_update(self.res, event.tenant_id, event.conversation_id, p.message_id, result)
 
 
 class OutboundDispatcher:

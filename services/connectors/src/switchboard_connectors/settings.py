@@ -28,6 +28,8 @@ class ConnectorSettings(CommonSettings):
     graph_api_url: str = "https://graph.facebook.com/v21.0"
     # Bounded in-handler patience for Graph rate limits before the reply goes back to Kafka.
     messenger_max_wait_seconds: float = 20.0
+    # This Meta app's id: tells handover notifications that name us from those naming another app.
+    messenger_app_id: str = ""
 
     dialogflow_api_url: str = "https://dialogflow.googleapis.com"
     google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret

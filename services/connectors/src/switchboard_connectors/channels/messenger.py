@@ -3,7 +3,9 @@
 Ack path (``POST /webhooks/messenger``): verify ``X-Hub-Signature-256`` over the raw body, normalize every
 entry and event of the batch, find each page's inbox, drop already-accepted ``mid``s, publish (acks=all),
 then remember the ``mid``s. Slow work happens after, from Kafka (:class:`MessengerWorker`): attachment
-downloads, receipts -> ``message.delivery_updated``, and handing the thread to a human app on handoff.
+downloads, receipts -> ``message.delivery_updated``, and handover notifications. Replies, and the thread
+control they need (:mod:`~switchboard_connectors.channels.messenger_handover`), go out in conversation order
+from :class:`MessengerOutbound`.
 """
 
 from __future__ import annotations
@@ -22,15 +24,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, or_, select, update
 from switchboard_common import metrics
-from switchboard_common.attachments import LocalAttachmentStore
 from switchboard_common.bus import CONVERSATIONS_TOPIC, INBOUND_TOPIC, EventConsumer
 from switchboard_common.db import transaction
 from switchboard_common.db.models import ContactIdentity, Conversation, Inbox, Message
 from switchboard_common.errors import AppError
 from switchboard_common.events import (
     Attachment,
+    ConversationAssigned,
     ConversationStatusChanged,
     Event,
+    InboundHandoverPayload,
+    InboundHandoverReceived,
     InboundMessagePayload,
     InboundMessageReceived,
     InboundReceiptPayload,
@@ -42,7 +46,8 @@ from switchboard_common.runtime import Resources
 
 from switchboard_connectors.channels import messenger_events
 from switchboard_connectors.channels.messenger_api import GraphApi, GraphError
-from switchboard_connectors.outbound import DeliveryResult, publish_delivery_update
+from switchboard_connectors.channels.messenger_handover import CLAIM_REASONS, ThreadControl, uses_handover
+from switchboard_connectors.outbound import ChannelOutbound, DeliveryResult, publish_delivery_update
 from switchboard_connectors.webhooks import AckTimer, InboxDirectory, InboxRecord, publish_and_remember, seen
 
 log = structlog.get_logger(__name__)
@@ -56,6 +61,7 @@ LAST_INBOUND_TTL_SECONDS = 8 * 24 * 3600
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 # The timeline stores a message shortly after it is published; an attachment download waits this long for it.
 STORED_MESSAGE_PATIENCE_SECONDS = 15.0
+HANDOVER_EVENT_NAMESPACE = uuid.UUID("3f8e0b52-7a61-4c1e-9d4a-5b2c6e8f1a07")
 
 
 def contact_external_id(page_id: str, psid: str) -> str:
@@ -76,6 +82,22 @@ def _content_type(kind: str) -> str | None:
 
 def _event_for(inbox: InboxRecord, item: messenger_events.MessengerItem) -> Event:
     external_contact = contact_external_id(item.page_id, item.psid)
+    if item.kind == "handover":
+        assert item.action is not None and item.mid is not None
+        return InboundHandoverReceived(
+            # Deterministic: a redelivered notification is the same event.
+            event_id=uuid.uuid5(HANDOVER_EVENT_NAMESPACE, f"{inbox.id}:{item.mid}"),
+            occurred_at=item.sent_at,
+            tenant_id=inbox.account_id,
+            payload=InboundHandoverPayload(
+                inbox_id=inbox.id,
+                channel=CHANNEL,
+                external_contact_id=external_contact,
+                action=item.action,
+                app_id=item.app_id,
+                previous_app_id=item.previous_app_id,
+            ),
+        )
     if item.kind == "message":
         assert item.mid is not None
         return InboundMessageReceived(
@@ -93,6 +115,7 @@ def _event_for(inbox: InboxRecord, item: messenger_events.MessengerItem) -> Even
                 sent_at=item.sent_at,
             ),
         )
+    assert item.kind in ("delivered", "read")
     return InboundReceiptReceived(
         tenant_id=inbox.account_id,
         payload=InboundReceiptPayload(
@@ -155,12 +178,15 @@ async def messenger_webhook(request: Request) -> JSONResponse:
         inbox = await directory.by_setting(CHANNEL, "page_id", item.page_id)
         if inbox is None:
             continue  # a page of this app that no inbox serves: acknowledged, not stored
+        if (item.standby or item.kind == "handover") and not uses_handover(inbox.settings):
+            continue  # another app's thread on a page that does not share threads with us: not ours
         scope = f"{CHANNEL}:{inbox.id}"
-        if item.kind == "message":
+        if item.kind in ("message", "handover"):
             assert item.mid is not None
             if item.mid in remember.get(scope, []) or await seen(res, scope, [item.mid]):
                 continue
             remember.setdefault(scope, []).append(item.mid)
+        if item.kind == "message":
             key = _last_inbound_key(res, inbox.id, item.psid)
             last_inbound[key] = max(last_inbound.get(key, 0.0), item.sent_at.timestamp())
         events.append(_event_for(inbox, item))
@@ -204,19 +230,13 @@ def _attachment_message(attachment: Attachment) -> dict[str, Any] | None:
     return {"attachment": {"type": kind, "payload": {"url": attachment.url, "is_reusable": True}}}
 
 
-class MessengerHandover:
-    """The shared dispatcher's sender for "messenger": the Messenger group delivers and reports the outcome."""
-
-    async def deliver(self, event: MessageCreated) -> DeliveryResult:
-        return DeliveryResult(status="queued")
-
-
 class MessengerSender:
-    """Agent and bot replies through the Send API, with the messaging window rules."""
+    """Agent and bot replies through the Send API, with the messaging window rules and thread control."""
 
-    def __init__(self, resources: Resources, api: GraphApi) -> None:
+    def __init__(self, resources: Resources, api: GraphApi, threads: ThreadControl) -> None:
         self.res = resources
         self.api = api
+        self.threads = threads
 
     async def _last_inbound(self, inbox_id: uuid.UUID, psid: str, conversation_id: uuid.UUID) -> datetime | None:
         cached = await self.res.redis.get(_last_inbound_key(self.res, inbox_id, psid))
@@ -258,6 +278,14 @@ class MessengerSender:
         messages += [m for m in map(_attachment_message, p.attachments) if m is not None]
         if not messages:
             return DeliveryResult(status="failed", reason="empty_message")
+        # Handover protocol: an agent's reply takes the thread back from the app holding it; a bot's reply
+        # never takes a thread from humans.
+        handover = uses_handover(inbox.settings or {})
+        can_take = handover and p.sender_type == "agent"
+        if handover and await self.threads.other_owner(inbox.id, psid) is not None:
+            if not can_take or not await self.threads.take(inbox.id, token, psid, "agent_reply"):
+                return DeliveryResult(status="failed", reason="thread_owned_by_other_app")
+            can_take = False
         first_mid: str | None = None
         for index, message in enumerate(messages):
             # A retried reply resumes after the chunks Graph already accepted.
@@ -266,7 +294,16 @@ class MessengerSender:
             if mid is None:
                 body = {"recipient": {"id": psid}, "message": message, **envelope}
                 try:
-                    answer = await self.api.call("me/messages", token, body)
+                    try:
+                        answer = await self.api.call("me/messages", token, body)
+                    except GraphError as exc:
+                        # Another app holds the thread and we had not heard of it: take it back once, resend.
+                        if exc.reason != "thread_owned_by_other_app" or not can_take:
+                            raise
+                        can_take = False
+                        if not await self.threads.take(inbox.id, token, psid, "agent_reply"):
+                            raise
+                        answer = await self.api.call("me/messages", token, body)
                 except GraphError as exc:
                     return DeliveryResult(status="failed", reason=exc.reason)
                 mid = str(answer.get("message_id") or "")
@@ -277,13 +314,14 @@ class MessengerSender:
 
 
 class MessengerWorker:
-    """After the ack: receipts -> delivery status, attachment downloads, and the handover protocol."""
+    """After the ack: receipts -> delivery status, attachment downloads, handover notifications."""
 
-    def __init__(self, resources: Resources, api: GraphApi, directory: InboxDirectory) -> None:
+    def __init__(self, resources: Resources, api: GraphApi, directory: InboxDirectory, threads: ThreadControl) -> None:
         self.res = resources
         self.api = api
         self.directory = directory
-        self.store = LocalAttachmentStore.from_settings(resources.settings)
+        self.threads = threads
+        self.store = resources.attachments
 
     def consumer(self) -> EventConsumer:
         return EventConsumer(
@@ -297,11 +335,17 @@ class MessengerWorker:
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         if isinstance(event, InboundReceiptReceived) and event.payload.channel == CHANNEL:
             await self.apply_receipt(event)
-        elif isinstance(event, MessageCreated) and event.payload.channel == CHANNEL:
-            if event.payload.direction == "inbound" and any(a.url for a in event.payload.attachments):
-                await self.fetch_attachments(event)
-        elif isinstance(event, ConversationStatusChanged) and event.payload.handoff is not None:
-            await self.pass_thread_control(event)
+        elif isinstance(event, InboundHandoverReceived) and event.payload.channel == CHANNEL:
+            inbox = await self.directory.by_id(event.payload.inbox_id, CHANNEL)
+            if inbox is not None and uses_handover(inbox.settings):
+                await self.threads.on_notification(event, inbox)
+        elif (
+            isinstance(event, MessageCreated)
+            and event.payload.channel == CHANNEL
+            and event.payload.direction == "inbound"
+            and any(a.url for a in event.payload.attachments)
+        ):
+            await self.fetch_attachments(event)
 
     async def apply_receipt(self, event: InboundReceiptReceived) -> None:
         """Marks the page's outbound messages delivered/read: those named by mid, and all up to the watermark."""
@@ -345,7 +389,7 @@ class MessengerWorker:
             )
 
     async def fetch_attachments(self, event: MessageCreated) -> None:
-        """Attachment URLs expire: keep a copy under DATA_DIR/attachments and note it on the stored message."""
+        """Attachment URLs expire: keep a copy in the attachment store and note its key on the stored message."""
         p = event.payload
         stored: list[dict[str, Any]] = []
         for attachment in p.attachments:
@@ -356,7 +400,7 @@ class MessengerWorker:
                 except GraphError as exc:
                     entry["fetch_error"] = exc.reason
                 else:
-                    entry["object"] = await asyncio.to_thread(self.store.put, event.tenant_id, p.contact_id, data)
+                    entry["object"] = await self.store.put(event.tenant_id, p.contact_id, data)
                     entry["size"] = len(data)
             stored.append(entry)
         deadline = time.monotonic() + STORED_MESSAGE_PATIENCE_SECONDS
@@ -373,66 +417,47 @@ class MessengerWorker:
                 return
             await asyncio.sleep(0.3)
 
-    async def pass_thread_control(self, event: ConversationStatusChanged) -> None:
-        """Bot -> humans on a page that uses the handover protocol: hand the thread to the human app."""
-        inbox = await self.directory.by_id(event.payload.inbox_id, CHANNEL)
-        target = inbox.settings.get("handover_target_app_id") if inbox is not None else None
-        if inbox is None or not target or event.payload.status != "open":
-            return
-        async with self.res.sessionmaker() as session:
-            identity = await session.scalar(
-                select(ContactIdentity.external_id)
-                .join(Conversation, Conversation.contact_id == ContactIdentity.contact_id)
-                .where(Conversation.id == event.conversation_id, ContactIdentity.channel == CHANNEL)
-            )
-        token = inbox.secrets.get("page_access_token")
-        if not identity or not token:
-            return
-        try:
-            await self.api.call(
-                "me/pass_thread_control",
-                token,
-                {
-                    "recipient": {"id": identity.split(":", 1)[1]},
-                    "target_app_id": str(target),
-                    "metadata": "handoff from bot",
-                },
-            )
-        except GraphError as exc:
-            log.warning("messenger_pass_thread_control_failed", reason=exc.reason, inbox_id=str(inbox.id))
 
-
-class MessengerOutbound:
-    """The ``connectors-messenger-outbound`` consumer group: delivers Messenger replies and reports them.
+class MessengerOutbound(ChannelOutbound):
+    """The ``connectors-messenger-outbound`` consumer group: Messenger replies, and the thread control they need.
 
     Head-of-line blocking: replies of one conversation stay in order on their Kafka partition. Graph rate
-    limits are waited out in the handler for at most ``MESSENGER_MAX_WAIT_SECONDS`` (they are per page and
-    short-lived); past that the handler raises a transient error and the bus retries the same event until it
-    is delivered, so a reply is never dropped and never overtaken. Having its own consumer group means a
-    throttled page delays only Messenger replies on that partition, never web, API or Slack replies.
+    limits are waited out in the handler for at most ``MESSENGER_MAX_WAIT_SECONDS``; past that the handler
+    raises a transient error and the bus retries the same event until it is delivered, so a reply is never
+    dropped and never overtaken. Having its own consumer group means a throttled page delays only Messenger
+    replies on that partition, never web, API or Slack replies.
+
+    Handover moves happen here too, in conversation order: the bot's last reply is sent before the thread is
+    passed to humans, and a claim takes the thread back before the agent's first reply.
     """
 
-    def __init__(self, resources: Resources, api: GraphApi) -> None:
-        self.res = resources
-        self.sender = MessengerSender(resources, api)
+    def __init__(self, resources: Resources, api: GraphApi, directory: InboxDirectory, threads: ThreadControl) -> None:
+        super().__init__(resources, CHANNEL, MessengerSender(resources, api, threads))
+        self.directory = directory
+        self.threads = threads
 
-    def consumer(self) -> EventConsumer:
-        return EventConsumer(
-            self.res.settings,
-            group="connectors-messenger-outbound",
-            topics=[CONVERSATIONS_TOPIC],
-            handler=self.handle,
-            bus=self.res.bus,
-        )
+    async def handle(self, event: Event, record: ConsumerRecord) -> None:
+        if isinstance(event, ConversationStatusChanged):
+            if event.payload.handoff is not None and event.payload.status == "open":
+                await self._thread_move(event.payload.inbox_id, event.conversation_id, take=False)
+        elif isinstance(event, ConversationAssigned):
+            if event.payload.reason in CLAIM_REASONS:
+                await self._thread_move(event.payload.inbox_id, event.conversation_id, take=True)
+        else:
+            await super().handle(event, record)
 
-    async def handle(self, event: Event, _record: ConsumerRecord) -> None:
-        if not isinstance(event, MessageCreated):
+    async def _thread_move(self, inbox_id: uuid.UUID, conversation_id: uuid.UUID | None, *, take: bool) -> None:
+        """Bot -> humans: pass the thread to the page's human app. Agent claim: take it back if another app
+        holds it. Graph outages raise (transient): the move is retried from Kafka, never lost."""
+        inbox = await self.directory.by_id(inbox_id, CHANNEL)
+        if inbox is None or conversation_id is None or not uses_handover(inbox.settings):
             return
-        p = event.payload
-        if p.direction != "outbound" or p.channel != CHANNEL:
+        token = inbox.secrets.get("page_access_token")
+        psid = await self.threads.psid_of(conversation_id, str(inbox.settings.get("page_id", "")))
+        if not token or psid is None:
             return
-        result = await self.sender.deliver(event)  # raises (transient) while Graph cannot take it
-        metrics.OUTBOUND_DELIVERIES.labels(CHANNEL, result.status).inc()
-        if result.status == "failed":
-            log.info("messenger_reply_failed", message_id=str(p.message_id), reason=result.reason)
-        await publish_delivery_update(self.res, event.tenant_id, event.conversation_id, p.message_id, result)
+        if not take:
+            target = str(inbox.settings["handover_target_app_id"])
+            await self.threads.pass_to(inbox.id, str(token), psid, target, "handoff from bot")
+        elif await self.threads.other_owner(inbox.id, psid) is not None:
+            await self.threads.take(inbox.id, str(token), psid, "agent_claimed")

@@ -1,22 +1,25 @@
 """A small Graph API client for the Send API and the handover protocol.
 
 Rate limiting (error codes 4, 17, 32, 613, usually with HTTP 400/403; also HTTP 429) and 5xx are retried
-with exponential backoff for at most ``max_wait_seconds``; past that :class:`GraphUnavailable` (a
+with exponential backoff (a ``Retry-After``, when Graph sends one, is honoured) for at most
+``max_wait_seconds`` (:mod:`switchboard_connectors.retrying`); past that :class:`GraphUnavailable` (a
 ``ConnectionError``, hence transient for the bus) leaves the reply on Kafka to be retried, never dropped.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import httpx
+
+from switchboard_connectors.retrying import RetryLater, RetryPolicy, retry_after_seconds
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
 # Permanent reasons an agent can act on.
 ERROR_REASONS = {10: "outside_messaging_window", 551: "recipient_unavailable", 190: "invalid_page_token"}
 OUTSIDE_WINDOW_SUBCODE = 2018278
+# "(#10) Message failed to send because another app is controlling this thread now" (handover protocol).
+THREAD_OWNED_SUBCODE = 2018300
 
 
 class GraphUnavailable(ConnectionError):
@@ -34,6 +37,8 @@ def error_reason(error: dict[str, Any]) -> str:
     code = error.get("code")
     if error.get("error_subcode") == OUTSIDE_WINDOW_SUBCODE:
         return "outside_messaging_window"
+    if error.get("error_subcode") == THREAD_OWNED_SUBCODE:
+        return "thread_owned_by_other_app"
     if isinstance(code, int) and code in ERROR_REASONS:
         return ERROR_REASONS[code]
     return f"graph_error_{code}" if isinstance(code, int) else "graph_error"
@@ -44,6 +49,7 @@ class GraphApi:
         self.base_url = base_url.rstrip("/")
         self.max_wait_seconds = max_wait_seconds
         self._client = httpx.AsyncClient(timeout=timeout)
+        self.retry = RetryPolicy(max_wait_seconds)
 
     async def start(self) -> None:
         """Worker protocol: ready on construction; stopping closes the connections."""
@@ -52,29 +58,26 @@ class GraphApi:
         await self._client.aclose()
 
     async def call(self, path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
-        deadline = time.monotonic() + self.max_wait_seconds
-        delay = 0.5
-        while True:
+        async def attempt() -> dict[str, Any]:
             try:
                 response = await self._client.post(
                     f"{self.base_url}/{path}", json=body, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.HTTPError as exc:
-                retry = f"network:{type(exc).__name__}"
-            else:
-                data = _json(response)
-                error = data.get("error") if isinstance(data.get("error"), dict) else None
-                if response.is_success and error is None:
-                    return data
-                code = error.get("code") if error else None
-                if response.status_code == 429 or response.status_code >= 500 or code in RATE_LIMIT_CODES:
-                    retry = f"http_{response.status_code}"
-                else:
-                    raise GraphError(error_reason(error or {}), code if isinstance(code, int) else None)
-            if time.monotonic() + delay > deadline:
-                raise GraphUnavailable(retry)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 8.0)
+                raise RetryLater(f"network:{type(exc).__name__}") from None
+            data = _json(response)
+            error = data.get("error") if isinstance(data.get("error"), dict) else None
+            if response.is_success and error is None:
+                return data
+            code = error.get("code") if error else None
+            if response.status_code == 429 or response.status_code >= 500 or code in RATE_LIMIT_CODES:
+                # Graph rarely sends Retry-After (usage is in X-App-Usage / X-Page-Usage): back off unless it does.
+                header = response.headers.get("Retry-After")
+                raise RetryLater(f"http_{response.status_code}", after=retry_after_seconds(header) if header else None)
+            raise GraphError(error_reason(error or {}), code if isinstance(code, int) else None)
+
+        # Graph limits per page (token): a Retry-After, when given, holds that page's later calls too.
+        return await self.retry.run(attempt, unavailable=GraphUnavailable, key=hash(token))
 
     async def download(self, url: str, max_bytes: int) -> bytes:
         """An attachment's bytes (Messenger attachment URLs are pre-signed CDN links that expire)."""

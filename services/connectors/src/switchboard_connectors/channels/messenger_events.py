@@ -1,15 +1,17 @@
 """Messenger webhook payloads: signature check and normalization (pure functions, no I/O).
 
-:func:`normalize` turns any JSON value into a list of :class:`MessengerItem`; it never raises, and skips
-what is not a customer message or a receipt (echoes of the page's own sends, ``standby`` events of an app
-without thread control, reactions, opt-ins, handover notifications, anything malformed).
+:func:`normalize` turns any JSON value into a list of :class:`MessengerItem`: customer messages, receipts and
+handover-protocol notifications (``pass_thread_control``, ``take_thread_control``,
+``request_thread_control``). It never raises, and skips echoes of the page's own sends, reactions, opt-ins,
+``app_roles`` and anything malformed. Customer messages under ``standby`` (sent while another app holds the
+thread) are returned flagged ``standby=True``: only an inbox that uses the handover protocol takes them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -34,9 +36,17 @@ class MessengerAttachment:
     name: str
 
 
+HandoverAction = Literal["pass", "take", "request"]
+HANDOVER_ACTIONS: dict[str, HandoverAction] = {
+    "pass_thread_control": "pass",
+    "take_thread_control": "take",
+    "request_thread_control": "request",
+}
+
+
 @dataclass(frozen=True)
 class MessengerItem:
-    kind: Literal["message", "delivered", "read"]
+    kind: Literal["message", "delivered", "read", "handover"]
     page_id: str
     psid: str
     sent_at: datetime
@@ -46,6 +56,13 @@ class MessengerItem:
     # Receipts: the platform ids delivered, and the time up to which everything was delivered/read.
     mids: list[str] = field(default_factory=list)
     watermark: datetime | None = None
+    # A customer message that reached us under ``standby``: another app held the thread.
+    standby: bool = False
+    # Handover: "pass" / "take" (``app_id`` now holds the thread, ``previous_app_id`` held it) or "request"
+    # (``app_id`` asks the thread's owner for it). ``mid`` is a synthetic id to deduplicate redeliveries.
+    action: HandoverAction | None = None
+    app_id: str | None = None
+    previous_app_id: str | None = None
 
 
 def _id(value: Any) -> str | None:
@@ -119,6 +136,24 @@ def _event(page_id: str, event: Any) -> MessengerItem | None:
         if mid is None or text is None:
             return None
         return MessengerItem("message", page_id, psid, sent_at, mid=mid, text=text)
+    for key, action in HANDOVER_ACTIONS.items():
+        control = event.get(key)
+        if isinstance(control, dict):
+            owner = "requested_owner_app_id" if action == "request" else "new_owner_app_id"
+            app_id = _id(control.get(owner))
+            previous = _id(control.get("previous_owner_app_id"))
+            timestamp = event.get("timestamp")
+            stamp = timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else 0
+            return MessengerItem(
+                "handover",
+                page_id,
+                psid,
+                sent_at,
+                mid=f"handover:{action}:{psid}:{stamp}:{app_id or ''}:{previous or ''}",
+                action=action,
+                app_id=app_id,
+                previous_app_id=previous,
+            )
     for kind in ("delivery", "read"):
         receipt = event.get(kind)
         if isinstance(receipt, dict):
@@ -132,7 +167,11 @@ def _event(page_id: str, event: Any) -> MessengerItem | None:
 
 
 def normalize(body: Any) -> list[MessengerItem]:
-    """Every customer message and receipt in a (batched) webhook body, in order. Never raises."""
+    """Every customer message, receipt and handover notification in a (batched) webhook body, in order.
+
+    Never raises. From ``standby`` (events an app without thread control listens to) only customer messages
+    (flagged) and handover notifications are kept: receipts there concern the owning app's sends.
+    """
     if not isinstance(body, dict) or body.get("object") != "page" or not isinstance(body.get("entry"), list):
         return []
     items: list[MessengerItem] = []
@@ -140,13 +179,21 @@ def normalize(body: Any) -> list[MessengerItem]:
         if not isinstance(entry, dict):
             continue
         page_id = _id(entry.get("id"))
-        events = entry.get("messaging")
-        # ``standby`` (events for an app without thread control) is deliberately not read: non-customer.
-        if page_id is None or not isinstance(events, list):
+        if page_id is None:
             continue
-        for event in events:
-            item = _event(page_id, event)
-            if item is not None:
+        for key in ("messaging", "standby"):
+            events = entry.get(key)
+            if not isinstance(events, list):
+                continue
+            for event in events:
+                item = _event(page_id, event)
+                if item is None:
+                    continue
+                if key == "standby":
+                    if item.kind in ("delivered", "read"):
+                        continue
+                    if item.kind == "message":
+                        item = replace(item, standby=True)
                 items.append(item)
     return items
 

@@ -1,13 +1,13 @@
 """A small Slack Web API client: chat.postMessage / chat.delete / oauth.v2.access / users.info, honoring
-429 ``Retry-After`` and backing off on 5xx within a bounded wait."""
+429 ``Retry-After`` and backing off on 5xx within a bounded wait (:mod:`switchboard_connectors.retrying`)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import httpx
+
+from switchboard_connectors.retrying import RetryLater, RetryPolicy, retry_after_seconds
 
 # Errors that retrying cannot fix: the reply fails and the agent is told why.
 PERMANENT_ERRORS = {
@@ -33,13 +33,6 @@ TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_una
 MAX_TEXT = 40_000
 
 
-def _retry_after(value: str | None) -> float:
-    try:
-        return min(max(float(value or 1), 0.0), 3600.0)
-    except ValueError:
-        return 1.0
-
-
 class SlackUnavailable(ConnectionError):
     """Slack kept answering 429/5xx past our patience: the caller leaves the work on Kafka."""
 
@@ -55,7 +48,7 @@ class SlackApi:
         self.base_url = base_url.rstrip("/")
         self.max_wait_seconds = max_wait_seconds
         self._client = httpx.AsyncClient(timeout=timeout)
-        self._not_before: dict[tuple[str, int, str], float] = {}
+        self.retry = RetryPolicy(max_wait_seconds)
 
     async def start(self) -> None:
         """Worker protocol: the client is ready on construction; stopping closes its connections."""
@@ -91,46 +84,34 @@ class SlackApi:
         json: dict[str, Any] | None = None,
         form: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        deadline = time.monotonic() + self.max_wait_seconds
-        delay = 0.5
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+        async def attempt() -> dict[str, Any]:
+            try:
+                response = await self._client.post(f"{self.base_url}/{method}", json=json, data=form, headers=headers)
+            except httpx.TransportError as exc:
+                raise RetryLater(f"network:{type(exc).__name__}") from None
+            if response.status_code == 429:
+                raise RetryLater("http_429", after=retry_after_seconds(response.headers.get("Retry-After")))
+            if response.status_code >= 500:
+                raise RetryLater(f"http_{response.status_code}")
+            try:
+                data: dict[str, Any] = response.json()
+            except ValueError:
+                raise SlackError(f"http_{response.status_code}") from None
+            if not isinstance(data, dict):
+                raise SlackError("unexpected_response")
+            if data.get("ok"):
+                return data
+            error = str(data.get("error", "unknown_error"))[:100]
+            if error in TRANSIENT_ERRORS:
+                raise RetryLater(error)
+            raise SlackError(error)
+
         # Slack rate-limits per workspace (token), method and channel: a 429's Retry-After holds every later
         # call with the same key, also the consumer's next attempt after we gave up (never call early).
         limit_key = (method, hash(token), str((json or {}).get("channel", "")))
-        while True:
-            hold = self._not_before.get(limit_key, 0.0) - time.monotonic()
-            if hold > 0:
-                if time.monotonic() + hold > deadline:
-                    raise SlackUnavailable(method)
-                await asyncio.sleep(hold)
-            try:
-                response = await self._client.post(f"{self.base_url}/{method}", json=json, data=form, headers=headers)
-            except httpx.TransportError:
-                response = None
-            if response is not None and response.status_code == 429:
-                wait = _retry_after(response.headers.get("Retry-After"))
-                self._not_before[limit_key] = time.monotonic() + wait
-                if len(self._not_before) > 10_000:
-                    self._not_before.clear()
-                continue
-            elif response is None or response.status_code >= 500:
-                wait, delay = delay, min(delay * 2, 8.0)
-            else:
-                try:
-                    data: dict[str, Any] = response.json()
-                except ValueError:
-                    raise SlackError(f"http_{response.status_code}") from None
-                if not isinstance(data, dict):
-                    raise SlackError("unexpected_response")
-                error = str(data.get("error", "unknown_error"))[:100]
-                if data.get("ok"):
-                    return data
-                if error not in TRANSIENT_ERRORS:
-                    raise SlackError(error)
-                wait, delay = delay, min(delay * 2, 8.0)
-            if time.monotonic() + wait > deadline:
-                raise SlackUnavailable(method)
-            await asyncio.sleep(wait)
+        return await self.retry.run(attempt, unavailable=lambda _reason: SlackUnavailable(method), key=limit_key)
 
     async def post_message(self, token: str, channel: str, text: str, thread_ts: str | None = None) -> list[str]:
         """Posts (split under Slack's limit); returns the ts of each posted part."""

@@ -1,42 +1,26 @@
-"""Agent replies to Slack customers (``chat.postMessage``), and why they have their own consumer group.
+"""Agent replies to Slack customers (``chat.postMessage``), delivered by their own consumer group.
 
-Retry design: a consumer handles its partitions one record at a time, so a reply that waits for Slack would
-hold every reply behind it. Slack replies are therefore not sent by the shared outbound dispatcher (it only
-hands them over, :class:`SlackHandover`), but by the ``connectors-slack-outbound`` group
-(:class:`SlackOutbound`): a Slack outage or rate limit never delays web, API or Messenger replies.
-
-Inside that group a reply is never dropped: :class:`~switchboard_connectors.channels.slack_api.SlackApi`
-honors 429 ``Retry-After`` and backs off on 5xx for at most ``SLACK_MAX_WAIT_SECONDS``, then raises a
-transient error; the consumer retries the same record without committing, so the reply stays on Kafka until
-Slack takes it, in conversation order. Permanent errors (``channel_not_found``, ``invalid_auth``,
-``token_revoked``, ...) end as ``failed`` with the reason, which reaches the agent as
-``message.delivery_updated``.
+The shared outbound dispatcher only hands Slack replies over
+(:class:`~switchboard_connectors.outbound.QueuedHandover`); the ``connectors-slack-outbound`` group
+(:class:`SlackOutbound`, a :class:`~switchboard_connectors.outbound.ChannelOutbound`) sends them, so a Slack
+outage or rate limit never delays web, API or Messenger replies. Inside that group a reply is never dropped:
+:class:`~switchboard_connectors.channels.slack_api.SlackApi` honors 429 ``Retry-After`` and backs off on 5xx
+for at most ``SLACK_MAX_WAIT_SECONDS``, then raises a transient error and the consumer retries the same
+record, so the reply stays on Kafka until Slack takes it, in conversation order. Permanent errors
+(``channel_not_found``, ``invalid_auth``, ``token_revoked``, ...) end as ``failed`` with the reason, which
+reaches the agent as ``message.delivery_updated``.
 """
 
 from __future__ import annotations
 
-import structlog
-from aiokafka import ConsumerRecord
 from sqlalchemy import select
-from switchboard_common import metrics
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
 from switchboard_common.db.models import Inbox, Message
-from switchboard_common.events import Event, MessageCreated
+from switchboard_common.events import MessageCreated
 from switchboard_common.inbox_secrets import decrypt_secrets
 from switchboard_common.runtime import Resources
 
 from switchboard_connectors.channels.slack_api import SlackApi, SlackError
-from switchboard_connectors.outbound import DeliveryResult, publish_delivery_update
-
-log = structlog.get_logger(__name__)
-SENT_TTL_SECONDS = 7 * 24 * 3600
-
-
-class SlackHandover:
-    """The shared dispatcher's sender for "slack": the Slack group delivers and reports the outcome."""
-
-    async def deliver(self, event: MessageCreated) -> DeliveryResult:
-        return DeliveryResult(status="queued")
+from switchboard_connectors.outbound import ChannelOutbound, DeliveryResult
 
 
 class SlackSender:
@@ -77,38 +61,8 @@ class SlackSender:
         return DeliveryResult(status="sent", external_id=f"{channel}:{posted[0]}")
 
 
-class SlackOutbound:
+class SlackOutbound(ChannelOutbound):
     """The ``connectors-slack-outbound`` consumer group: delivers Slack replies, once, and reports them."""
 
     def __init__(self, resources: Resources, api: SlackApi) -> None:
-        self.res = resources
-        self.sender = SlackSender(resources, api)
-
-    def consumer(self) -> EventConsumer:
-        return EventConsumer(
-            self.res.settings,
-            group="connectors-slack-outbound",
-            topics=[CONVERSATIONS_TOPIC],
-            handler=self.handle,
-            bus=self.res.bus,
-        )
-
-    async def handle(self, event: Event, _record: ConsumerRecord) -> None:
-        if not isinstance(event, MessageCreated):
-            return
-        p = event.payload
-        if p.direction != "outbound" or p.channel != "slack":
-            return
-        # A redelivery after a crash between posting and committing must not post twice.
-        sent_key = self.res.keys.dedupe("slack-sent", str(p.message_id))
-        previous = await self.res.redis.get(sent_key)
-        if previous is not None:
-            result = DeliveryResult(status="sent", external_id=previous or None)
-        else:
-            result = await self.sender.deliver(event)  # raises (transient) while Slack cannot take it
-            if result.status == "sent":
-                await self.res.redis.set(sent_key, result.external_id or "", ex=SENT_TTL_SECONDS)
-        metrics.OUTBOUND_DELIVERIES.labels("slack", result.status).inc()
-        if result.status == "failed":
-            log.info("slack_reply_failed", message_id=str(p.message_id), reason=result.reason)
-        await publish_delivery_update(self.res, event.tenant_id, event.conversation_id, p.message_id, result)
+        super().__init__(resources, "slack", SlackSender(resources, api))
