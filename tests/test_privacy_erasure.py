@@ -1,15 +1,18 @@
 """The forensic erasure test: a subject reaches us through the web widget (with a Slack thread mirror, agent
-replies, consent, an attachment); after erasure every store is scanned byte by byte for the subject's
-identifiers and texts (a full SQL dump, every Redis key and value, every Kafka record read back with every
-surviving key, the attachment directory, the log file) while a second subject stays intact."""
+replies, consent, an attachment, an earlier access export); after erasure every store is scanned byte by byte
+for the subject's identifiers and texts (a full SQL dump, every Redis key and value, every Kafka record read
+back with every surviving key, the attachment store — a local directory, or every version of every object
+of an S3 bucket — and the log file) while a second subject stays intact. It runs once per attachment backend."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+import zipfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from switchboard_common.attachments import LocalAttachmentStore
 from switchboard_common.crypto import Keyring
 from switchboard_common.db import create_sessionmaker
 from switchboard_common.logging import configure_logging
@@ -33,6 +35,7 @@ from switchboard_devstack.servers import StackUrls
 from tests.conftest import LiveServer, live_server
 from tests.fake_slack import FakeSlack
 from tests.helpers import Socket, Tenant, create_agent, create_web_inbox, signup, visitor_session
+from tests.s3_server import S3Server, readable
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -51,17 +54,33 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def s3() -> Iterator[S3Server]:
+    server = S3Server()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
 async def system(
-    stack_urls: StackUrls, fake_slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory, log_file: Path
+    request: pytest.FixtureRequest,
+    stack_urls: StackUrls,
+    fake_slack: FakeSlack,
+    tmp_path_factory: pytest.TempPathFactory,
+    log_file: Path,
+    s3: S3Server,
 ) -> AsyncIterator[LiveServer]:
     saved = structlog.get_config()
     stream = log_file.open("a", encoding="utf-8")
     # Everything the services log while this module runs goes to a file we scan (DEBUG: the most verbose).
     configure_logging("DEBUG", json_output=True, service="test", stream=stream)
     data_dir = tmp_path_factory.mktemp("privacy-data")
+    # The S3 bucket keeps versions: erasure must remove every version, not only add delete markers.
+    backend = s3.env(await s3.create_bucket(versioned=True)) if request.param == "s3" else {}
     try:
         async with live_server(
             stack_urls,
+            **backend,
             DATA_DIR=str(data_dir),
             SLACK_API_URL=fake_slack.url,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -225,12 +244,20 @@ def scan_directory(root: Path) -> str:
     for path in root.rglob("*"):
         parts.append(str(path))
         if path.is_file():
-            parts.append(path.read_bytes().decode("utf-8", "replace"))
+            parts.append(readable(path.read_bytes()))
     return "\n".join(parts)
 
 
+async def scan_attachments(system: LiveServer, s3: S3Server) -> str:
+    """The data directory, plus the bucket (every version) when attachments live in S3."""
+    files = scan_directory(Path(system.env["DATA_DIR"]))
+    if system.env.get("ATTACHMENTS_BACKEND") == "s3":
+        files += "\n" + await s3.scan(system.env["S3_BUCKET"])
+    return files
+
+
 async def test_erasure_leaves_no_trace_in_any_store(
-    system: LiveServer, fake_slack: FakeSlack, stack: LocalStack, stack_urls: StackUrls, log_file: Path
+    system: LiveServer, fake_slack: FakeSlack, stack: LocalStack, stack_urls: StackUrls, log_file: Path, s3: S3Server
 ) -> None:
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
@@ -250,10 +277,10 @@ async def test_erasure_leaves_no_trace_in_any_store(
         await converse(client, system, web, agent, agent_token, other)
         # The two customers' messages are mirrored into Slack threads (parent + messages).
         await fake_slack.wait_posts(before_posts + 6)
-        store = LocalAttachmentStore(Path(system.env["DATA_DIR"]) / "attachments")
+        store = system.apps["privacy"].state.resources.attachments  # type: ignore[attr-defined]
         account = uuid.UUID(tenant.account_id)
-        store.put(account, uuid.UUID(subject.contact_id), subject.attachment)
-        store.put(account, uuid.UUID(other.contact_id), other.attachment)
+        await store.put(account, uuid.UUID(subject.contact_id), subject.attachment)
+        await store.put(account, uuid.UUID(other.contact_id), other.attachment)
         opt_out = await client.put(
             f"/api/v1/privacy/contacts/{subject.contact_id}/sharing", json={"opt_out": True}, headers=tenant.headers
         )
@@ -273,6 +300,27 @@ async def test_erasure_leaves_no_trace_in_any_store(
         }
         assert mirrored_ts, "the subject's messages were mirrored to Slack"
 
+        # An earlier access request: its ZIP (data and attachment) is a copy erasure must find too.
+        access = await client.post(
+            "/api/v1/privacy/requests",
+            json={"type": "access", "subject": {"email": subject.email}},
+            headers=tenant.headers,
+        )
+        await client.post(f"/api/v1/privacy/requests/{access.json()['id']}/approve", headers=tenant.headers)
+
+        async def exported() -> dict[str, Any] | None:
+            body = (await client.get(f"/api/v1/privacy/requests/{access.json()['id']}", headers=tenant.headers)).json()
+            return body if body["status"] == "completed" else None
+
+        link = (await wait_until(exported))["report"]["download"]["url"]
+        archive = await client.get(link)
+        assert archive.status_code == 200, archive.text
+        with zipfile.ZipFile(io.BytesIO(archive.content)) as zipped:
+            data = json.loads(zipped.read("data.json"))
+            assert [zipped.read(name) for name in data["attachments"]] == [subject.attachment]
+            assert data["tables"]["contacts"][0]["email"] == subject.email
+
+        deletes_before = sum(1 for method, _, _ in fake_slack.calls if method == "chat.delete")
         created = await client.post(
             "/api/v1/privacy/requests",
             json={"type": "erasure", "subject": {"email": subject.email}},
@@ -297,9 +345,10 @@ async def test_erasure_leaves_no_trace_in_any_store(
         assert done["progress"]["slack"]["counts"]["deleted"] == 3
         assert done["progress"]["kafka"]["counts"]["keys_destroyed"] >= 1
         certificate = await client.get(f"/api/v1/privacy/requests/{request_id}/certificate", headers=tenant.headers)
-        assert certificate.json()["stores"]["attachments"] == {"files": 1}
+        assert certificate.json()["stores"]["attachments"] == {"files": 1, "exports": 1}
+        assert (await client.get(link)).status_code == 404  # the earlier export is gone with the rest
         deleted = [body for method, body, _ in fake_slack.calls if method == "chat.delete"]
-        assert len(deleted) == 3
+        assert len(deleted) == deletes_before + 3
         # Aggregates survive without the person.
         stats = await client.get(f"/api/v1/conversations/{other.conversation_id}/messages", headers=tenant.headers)
         assert [m["text"] for m in stats.json()] == [*other.texts, other.reply]
@@ -310,7 +359,7 @@ async def test_erasure_leaves_no_trace_in_any_store(
     pg = await scan_postgres(stack, stack_urls.database_url)
     redis = await scan_redis(stack_urls.redis_url)
     kafka = await scan_kafka(system, stack_urls.database_url)
-    files = scan_directory(Path(system.env["DATA_DIR"]))
+    files = await scan_attachments(system, s3)
     logs = log_file.read_text(encoding="utf-8", errors="replace")
     assert "privacy_request_completed" in logs, "the services logged to the scanned file"
     assert "outbox_events" in pg or "INSERT INTO" in pg

@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
-from switchboard_common.attachments import LocalAttachmentStore
 from switchboard_common.db.base import utcnow
 from switchboard_devstack.servers import StackUrls
 from switchboard_privacy.lifecycle.sweep import sweep
@@ -48,7 +47,7 @@ async def test_trial_suspension_termination_and_purge(system: LiveServer) -> Non
             headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
         )
         assert sent.status_code == 202, sent.text
-        LocalAttachmentStore.from_settings(settings).put(account, uuid.UUID(visitor["contact_id"]), b"file")
+        await resources.attachments.put(account, uuid.UUID(visitor["contact_id"]), b"file")
         now = utcnow()
 
         # Day 13: nothing happens; day 15: the trial has expired.

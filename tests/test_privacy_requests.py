@@ -1,4 +1,5 @@
-"""Data-subject requests: access export behind a signed link, rectification, validation, deadlines,
+"""Data-subject requests: access export behind a signed link, rectification (in PostgreSQL and in the Kafka
+copies, read back from the topics), validation, deadlines,
 resumption after a store outage and after a crashed worker, retention sweeps with a dry run."""
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from switchboard_common.attachments import LocalAttachmentStore
 from switchboard_common.db.base import utcnow
+from switchboard_common.shredding import SubjectKeys
+from switchboard_common.signing import signed_headers
 from switchboard_devstack.servers import StackUrls
 from switchboard_privacy.retention.sweep import sweep as retention_sweep
 
 from tests.conftest import LiveServer, live_server
 from tests.fake_slack import FakeSlack
-from tests.helpers import Tenant, create_agent, create_web_inbox, signup, visitor_session
+from tests.helpers import Socket, Tenant, create_agent, create_web_inbox, signup, visitor_session
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +117,7 @@ async def test_access_export_is_a_zip_behind_an_expiring_link(client: httpx.Asyn
     tenant = await signup(client)
     visitor = await customer(client, tenant, ["export me please"], name="Ada Export", email="ada.export@example.org")
     await stored_messages(system, visitor["contact_id"], 1)
-    LocalAttachmentStore.from_settings(resources(system).settings).put(
+    await resources(system).attachments.put(
         uuid.UUID(tenant.account_id), uuid.UUID(visitor["contact_id"]), b"%PDF attachment"
     )
     done = await run_request(client, tenant, {"type": "access", "subject": {"email": "ada.export@example.org"}})
@@ -379,3 +381,98 @@ async def test_pre_chat_consent_and_sharing_opt_out(client: httpx.AsyncClient, s
     assert (
         await client.put(f"/api/v1/privacy/contacts/{contact}/sharing", json={"opt_out": False}, headers=other.headers)
     ).status_code == 404
+
+
+async def read_topics(system: LiveServer) -> list[dict[str, Any]]:
+    """Every record of the system's topics as a consumer reads it back (personal fields opened with the keys
+    that exist now)."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    res = resources(system)
+    settings = res.settings
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    topics = [t for t in await admin.list_topics() if t.startswith(settings.kafka_namespace + ".")]
+    await admin.close()
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    reader = SubjectKeys(res.sessionmaker, res.keyring, cache_seconds=0)
+    await consumer.start()
+    records: list[dict[str, Any]] = []
+    try:
+        idle = 0
+        while idle < 3:
+            batch = await consumer.getmany(timeout_ms=500)
+            idle = 0 if batch else idle + 1
+            for items in batch.values():
+                records += [json.loads(await reader.open(item.value or b"{}")) for item in items]
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def test_rectification_reaches_kafka_copies(client: httpx.AsyncClient, system: LiveServer) -> None:
+    tenant = await signup(client)
+    inbox = await client.post(
+        "/api/v1/inboxes", json={"name": "Shop", "channel": "api", "settings": {}}, headers=tenant.headers
+    )
+    assert inbox.status_code == 201, inbox.text
+    tag = uuid.uuid4().hex[:10]
+    old_name, old_email = f"Old Kafka Name {tag}", f"old.kafka.{tag}@example.org"
+    new_name, new_email = f"New Kafka Name {tag}", f"new.kafka.{tag}@example.org"
+    agent = await Socket.open(f"{system.ws_url}/api/v1/ws?token={tenant.token}")
+    body = json.dumps(
+        {
+            "contact": {"external_id": f"shop-customer-{tag}", "name": old_name, "email": old_email},
+            "message": {"id": f"m-{tag}", "text": f"order question {tag}"},
+        }
+    ).encode()
+    sent = await client.post(
+        f"/webhooks/api/{inbox.json()['id']}",
+        content=body,
+        headers=signed_headers(inbox.json()["secret"], body),
+    )
+    assert sent.status_code == 202, sent.text
+    assigned = await agent.wait_for(lambda f: f["type"] == "conversation.assigned")
+    contact_id = assigned["conversation"]["contact_id"]
+
+    def ours(records: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+        return [r for r in records if r["type"] == kind and r["tenant_id"] == tenant.account_id]
+
+    before = ours(await read_topics(system), "inbound.message_received")
+    assert [(r["payload"]["contact_name"], r["payload"]["contact_email"]) for r in before] == [(old_name, old_email)]
+
+    done = await run_request(
+        client,
+        tenant,
+        {
+            "type": "rectification",
+            "subject": {"contact_id": contact_id},
+            "changes": {"name": new_name, "email": new_email},
+        },
+    )
+    assert set(done["progress"]) == {"postgres", "kafka", "publish"}
+    assert done["progress"]["kafka"]["counts"]["profile_keys_destroyed"] >= 1
+    assert done["progress"]["publish"]["counts"] == {"events": 1, "not_rectified": 0}
+    # The agent handling the conversation is told (a consumer applying the event).
+    update = await agent.wait_for(lambda f: f["type"] == "contact.updated")
+    assert update["contact_id"] == contact_id and update["changes"] == {"name": new_name, "email": new_email}
+    await agent.close()
+
+    records = await read_topics(system)
+    inbound = ours(records, "inbound.message_received")
+    # Old copies of the contact fields no longer read; the same records' message text still does.
+    assert [(r["payload"]["contact_name"], r["payload"]["contact_email"]) for r in inbound] == [(None, None)]
+    assert inbound[0]["payload"]["text"] == f"order question {tag}"
+    updated = ours(records, "contact.updated")
+    assert [(u["payload"]["contact_id"], u["payload"]["name"], u["payload"]["email"]) for u in updated] == [
+        (contact_id, new_name, new_email)
+    ]
+    readable = json.dumps(records)
+    assert old_name not in readable and old_email not in readable

@@ -219,9 +219,11 @@ async def test_customer_channel_round_trip(slack_system: LiveServer, fake_slack:
             lambda f: f["type"] == "message.created" and f["message"]["text"] == "here it is"
         )
         assert with_file["message"]["attachments"][0]["name"] == "invoice.pdf"
-        stored_file = data_dir / "attachments" / tenant.account_id / with_file["message"]["id"] / "F0FILE1"
-        await wait_until(stored_file.exists)
-        assert stored_file.read_bytes() == b"%PDF-1.4 invoice"
+        # Kept in the customer's folder of the attachment store (erasure and exports find it by contact).
+        account_folder = data_dir / "attachments" / tenant.account_id
+        wanted = f"slack-{with_file['message']['id']}-F0FILE1"
+        await wait_until(lambda: any(p.name == wanted for p in account_folder.glob("*/*")))
+        assert next(account_folder.glob(f"*/{wanted}")).read_bytes() == b"%PDF-1.4 invoice"
         assert ("F0FILE1", "xoxb-test-token-1") in fake_slack.downloads
         deleted = envelope(
             team,

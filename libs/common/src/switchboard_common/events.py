@@ -4,7 +4,8 @@ Each event type is a subclass of :class:`Event` with a literal ``type`` and a ty
 :data:`EVENT_ADAPTER` parses any of them by their ``type``. The JSON Schema in ``docs/events.schema.json``
 is exported from these models (``python -m switchboard_common.events``) and a test keeps it in sync.
 
-Fields marked ``personal`` in the schema carry personal data (message text, names, e-mails).
+Fields marked ``personal`` in the schema carry personal data (message text, names, e-mails); those also
+marked ``profile`` are a contact's own fields (name, e-mail, phone), which rectification corrects.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 SCHEMA_VERSION = 1
 
 Personal = {"personal": True}
+# A contact's own fields: sealed with the subject's profile key, which rectification rotates.
+Profile = {"personal": True, "profile": True}
 
 
 def utcnow() -> datetime:
@@ -152,8 +155,8 @@ class InboundMessagePayload(Payload):
     inbox_id: uuid.UUID
     channel: Channel
     external_contact_id: str = Field(json_schema_extra=Personal)
-    contact_name: str | None = Field(default=None, json_schema_extra=Personal)
-    contact_email: str | None = Field(default=None, json_schema_extra=Personal)
+    contact_name: str | None = Field(default=None, json_schema_extra=Profile)
+    contact_email: str | None = Field(default=None, json_schema_extra=Profile)
     external_message_id: str
     text: str | None = Field(default=None, json_schema_extra=Personal)
     attachments: list[Attachment] = Field(default_factory=list)
@@ -173,6 +176,18 @@ class InboundReceiptPayload(Payload):
     watermark: datetime | None = None
 
 
+class InboundHandoverPayload(Payload):
+    """A Messenger handover-protocol notification: thread control passed, taken, or requested by another app."""
+
+    inbox_id: uuid.UUID
+    channel: Channel
+    external_contact_id: str = Field(json_schema_extra=Personal)
+    action: Literal["pass", "take", "request"]
+    # pass/take: the app that now holds the thread; request: the app asking its owner for it.
+    app_id: str | None = None
+    previous_app_id: str | None = None
+
+
 class MessageUpdatedPayload(Payload):
     """A customer edited a message on their channel (``external_id``: the platform's id of it)."""
 
@@ -186,6 +201,18 @@ class MessageDeletedPayload(Payload):
 
     message_id: uuid.UUID
     external_id: str | None = None
+
+
+class ContactUpdatedPayload(Payload):
+    """A contact's fields were corrected (rectification, GDPR Art. 16): consumers holding copies replace them.
+    Only the ``fields`` named were changed; the others are absent."""
+
+    contact_id: uuid.UUID
+    fields: list[Literal["name", "email", "phone"]]
+    name: str | None = Field(default=None, json_schema_extra=Profile)
+    email: str | None = Field(default=None, json_schema_extra=Profile)
+    phone: str | None = Field(default=None, json_schema_extra=Profile)
+    reason: Literal["rectification"] = "rectification"
 
 
 class AgentPresencePayload(Payload):
@@ -281,6 +308,16 @@ class InboundReceiptReceived(Event):
         return _hashed_key(f"{self.payload.inbox_id}:{self.payload.external_contact_id}")
 
 
+class InboundHandoverReceived(Event):
+    topic_name: ClassVar[str] = "inbound"
+    type: Literal["inbound.handover_received"] = "inbound.handover_received"
+    payload: InboundHandoverPayload
+
+    def partition_key(self) -> bytes:
+        # With the customer's messages, in order; hashed like them (the channel id is personal).
+        return _hashed_key(f"{self.payload.inbox_id}:{self.payload.external_contact_id}")
+
+
 class MessageUpdated(Event):
     type: Literal["message.updated"] = "message.updated"
     conversation_id: uuid.UUID
@@ -291,6 +328,13 @@ class MessageDeleted(Event):
     type: Literal["message.deleted"] = "message.deleted"
     conversation_id: uuid.UUID
     payload: MessageDeletedPayload
+
+
+class ContactUpdated(Event):
+    """Keyed by tenant (a contact has no conversation of its own), on the conversations topic."""
+
+    type: Literal["contact.updated"] = "contact.updated"
+    payload: ContactUpdatedPayload
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -308,6 +352,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ConversationEscalated,
     MessageUpdated,
     MessageDeleted,
+    InboundHandoverReceived,
+    ContactUpdated,
 )
 EVENT_CLASSES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in EVENT_TYPES}
 
@@ -325,7 +371,9 @@ AnyEvent = Annotated[
     | ConversationUnassigned
     | ConversationEscalated
     | MessageUpdated
-    | MessageDeleted,
+    | MessageDeleted
+    | InboundHandoverReceived
+    | ContactUpdated,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(AnyEvent)

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from switchboard_common.attachments import AttachmentStore, create_attachment_store
 from switchboard_common.bus import EventBus, ensure_topics
 from switchboard_common.cache import Keys, create_redis
 from switchboard_common.crypto import Keyring
@@ -29,6 +30,8 @@ class Resources:
     keys: Keys
     streams: StreamPublisher
     keyring: Keyring
+    # Where attachments and access exports live (ATTACHMENTS_BACKEND); every reader and writer uses it.
+    attachments: AttachmentStore
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -56,6 +59,7 @@ class Resources:
             keys=Keys(settings.redis_namespace),
             streams=StreamPublisher(redis, settings.redis_namespace),
             keyring=keyring,
+            attachments=create_attachment_store(settings),
         )
 
     async def close(self) -> None:
@@ -66,6 +70,8 @@ class Resources:
             await self.bus.stop()
         with contextlib.suppress(Exception):
             await self.redis.aclose()
+        with contextlib.suppress(Exception):
+            await self.attachments.close()
         await self.engine.dispose()
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:

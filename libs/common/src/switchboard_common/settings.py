@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "switchboard-development-secret-change-me"  # noqa: S105 - refused outside development
@@ -46,6 +46,16 @@ class CommonSettings(BaseSettings):
     visitor_token_ttl_seconds: int = 30 * 24 * 3600
 
     data_dir: Path = Path(".switchboard")
+    # Attachment storage (switchboard_common.attachments): "local" (DATA_DIR/attachments) or "s3" (any
+    # S3-compatible bucket). S3 credentials fall back to botocore's chain (env, web identity, instance role).
+    attachments_backend: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_key_prefix: str = ""
+    s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = 1_000_000
@@ -70,6 +80,8 @@ class CommonSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> CommonSettings:
+        if self.attachments_backend == "s3" and not self.s3_bucket:
+            raise ValueError("ATTACHMENTS_BACKEND=s3 needs S3_BUCKET")
         if self.environment == "production":
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ValueError("SECRET_KEY must be set to a random value of at least 32 characters")

@@ -13,6 +13,11 @@ Subjects (the key an event's personal fields use):
 * ``conversation:{id}`` for other conversation events (assignment notes);
 * ``account:{id}`` otherwise.
 
+Contact fields (name, e-mail, phone: marked ``{"profile": True}`` as well) use a key of their own,
+``profile:{subject}``: rectification destroys it (old copies of the fields become unreadable) and publishes
+``contact.updated`` with the corrected values under a fresh one, while the same subject's message texts stay
+readable. Erasure destroys both.
+
 Keys live in PostgreSQL (``subject_keys``), wrapped with the service keyring, and are cached in process
 memory for ``subject_key_cache_seconds``: erasure waits that long before it reports Kafka as done, so no
 process can still hold a destroyed key when the request completes.
@@ -39,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard_common.crypto import DecryptionError, Keyring
 from switchboard_common.db.models import SubjectKey
+from switchboard_common.encrypted_columns import SUBJECT_KEYS
 from switchboard_common.events import EVENT_CLASSES, Event
 
 SEALED_PREFIX = "sbx1:"
@@ -46,11 +52,16 @@ SEALED_JSON_PREFIX = "sbxj1:"
 ERASED = "[erased]"
 
 
+PROFILE_PREFIX = "profile:"
+
+
 @dataclass(frozen=True)
 class _Leaf:
-    """A personal field; ``erased`` is what it reads as once its key is gone."""
+    """A personal field; ``erased`` is what it reads as once its key is gone; ``profile`` fields (contact
+    name, e-mail, phone) are sealed with the subject's profile key, which rectification rotates."""
 
     erased: Any
+    profile: bool = False
 
 
 PersonalTree = dict[str, "_Leaf | PersonalTree"]
@@ -71,7 +82,8 @@ def personal_tree(model: type[BaseModel]) -> PersonalTree:
     for name, field in model.model_fields.items():
         extra = field.json_schema_extra
         if isinstance(extra, dict) and extra.get("personal"):
-            tree[name] = _Leaf(None if not field.is_required() and field.default is None else ERASED)
+            erased = None if not field.is_required() and field.default is None else ERASED
+            tree[name] = _Leaf(erased, profile=bool(extra.get("profile")))
             continue
         for sub in _models_in(field.annotation):
             subtree = personal_tree(sub)
@@ -128,6 +140,19 @@ def identity_ref(account_id: uuid.UUID | str, channel: str, external_id: str) ->
     return f"identity:{digest}"
 
 
+def profile_ref(ref: str) -> str:
+    """The key of a subject's contact fields (rotated by rectification)."""
+    return f"{PROFILE_PREFIX}{ref}"
+
+
+def with_profile_refs(refs: Iterable[str]) -> list[str]:
+    """Every key of these subjects: their own and their profile keys (what erasure destroys)."""
+    out: list[str] = []
+    for ref in refs:
+        out += [ref, profile_ref(ref)]
+    return out
+
+
 def subject_ref(event: Event) -> str:
     payload = event.payload
     contact_id = getattr(payload, "contact_id", None)
@@ -178,7 +203,7 @@ class SubjectKeys:
             self._publish_cache.pop(ref, None)
 
     def _unwrap(self, ref: str, wrapped: bytes) -> bytes:
-        return self.keyring.decrypt(wrapped, ref.encode())
+        return self.keyring.decrypt(wrapped, SUBJECT_KEYS.aad(ref))
 
     async def ensure(self, session: AsyncSession, account_id: uuid.UUID, ref: str) -> bytes:
         """The subject's key, created in the caller's transaction if missing (race-safe)."""
@@ -188,7 +213,7 @@ class SubjectKeys:
         fresh = os.urandom(32)
         await session.execute(
             insert(SubjectKey)
-            .values(ref=ref, account_id=account_id, key_encrypted=self.keyring.encrypt(fresh, ref.encode()))
+            .values(ref=ref, account_id=account_id, key_encrypted=self.keyring.encrypt(fresh, SUBJECT_KEYS.aad(ref)))
             .on_conflict_do_nothing(index_elements=["ref"])
         )
         wrapped = await session.scalar(select(SubjectKey.key_encrypted).where(SubjectKey.ref == ref))
@@ -237,10 +262,19 @@ class SubjectKeys:
         tree = PAYLOAD_TREES.get(event.type)
         if not tree or all(v is None for v in _leaves(data["payload"], tree)):
             return json.dumps(data, separators=(",", ":")).encode()
-        ref = subject_ref(event)
-        aead = AESGCM(await self.key_for_publish(event.tenant_id, ref))
+        base = subject_ref(event)
+        refs = {False: base, True: profile_ref(base)}
+        needed: set[bool] = set()  # which keys the present values need (no profile key for absent fields)
 
-        def encrypt(value: Any, _leaf: _Leaf) -> Any:
+        def note(value: Any, leaf: _Leaf) -> Any:
+            if value is not None:
+                needed.add(leaf.profile)
+            return value
+
+        _walk(data["payload"], tree, note)
+        aeads = {kind: AESGCM(await self.key_for_publish(event.tenant_id, refs[kind])) for kind in sorted(needed)}
+
+        def encrypt(value: Any, leaf: _Leaf) -> Any:
             if value is None:
                 return None
             prefix, plain = (
@@ -248,8 +282,9 @@ class SubjectKeys:
                 if isinstance(value, str)
                 else (SEALED_JSON_PREFIX, json.dumps(value).encode())
             )
+            ref = refs[leaf.profile]
             nonce = os.urandom(12)
-            blob = base64.urlsafe_b64encode(nonce + aead.encrypt(nonce, plain, ref.encode())).decode()
+            blob = base64.urlsafe_b64encode(nonce + aeads[leaf.profile].encrypt(nonce, plain, ref.encode())).decode()
             return f"{prefix}{ref}:{blob}"
 
         data["payload"] = _walk(data["payload"], tree, encrypt)
@@ -318,5 +353,7 @@ __all__ = [
     "destroy_subject_keys",
     "identity_ref",
     "personal_fields",
+    "profile_ref",
     "subject_ref",
+    "with_profile_refs",
 ]

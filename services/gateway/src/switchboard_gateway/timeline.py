@@ -18,6 +18,7 @@ from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
 from switchboard_common.db import transaction
 from switchboard_common.db.models import Conversation, Inbox, Message
 from switchboard_common.events import (
+    ContactUpdated,
     ConversationAssigned,
     ConversationOffered,
     ConversationQueued,
@@ -95,6 +96,38 @@ class Timeline:
             await self._on_delivery(event)
         elif isinstance(event, MessageUpdated | MessageDeleted):
             await self._on_edit(event)
+        elif isinstance(event, ContactUpdated):
+            await self._on_contact_updated(event)
+
+    async def _on_contact_updated(self, event: ContactUpdated) -> None:
+        """A rectified contact: agents holding one of its open conversations replace the fields they show."""
+        p = event.payload
+        changes = {field: getattr(p, field) for field in p.fields}
+        if any(value is None for value in changes.values()):
+            return  # its key was destroyed since (an erasure followed): nothing left to show
+        async with self.res.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Conversation.id, Conversation.timeline_assignee_id).where(
+                        Conversation.account_id == event.tenant_id,
+                        Conversation.contact_id == p.contact_id,
+                        Conversation.timeline_assignee_id.is_not(None),
+                        Conversation.status != "resolved",
+                    )
+                )
+            ).all()
+        for conversation_id, assignee in rows:
+            await self.res.streams.push_once(
+                self.res.keys.agent_stream(assignee),
+                f"{event.event_id}:{conversation_id}",
+                {
+                    "type": "contact.updated",
+                    "event_id": str(event.event_id),
+                    "conversation_id": str(conversation_id),
+                    "contact_id": str(p.contact_id),
+                    "changes": changes,
+                },
+            )
 
     async def _on_message(self, event: MessageCreated) -> None:
         p = event.payload

@@ -9,6 +9,7 @@ from switchboard_common.service import BackgroundWorkers, create_service_app
 from switchboard_privacy.consent.views import router as consent_router
 from switchboard_privacy.lifecycle.agents import router as agents_router
 from switchboard_privacy.lifecycle.sweep import LifecycleWorker
+from switchboard_privacy.requests.confirmation import ConfirmationListener
 from switchboard_privacy.requests.views import router as requests_router
 from switchboard_privacy.requests.worker import RequestWorker
 from switchboard_privacy.retention.sweep import RetentionWorker
@@ -20,7 +21,12 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
     settings = resources.settings
     assert isinstance(settings, PrivacySettings)
     return BackgroundWorkers(
-        [RequestWorker(resources, settings), LifecycleWorker(resources, settings), RetentionWorker(resources, settings)]
+        [
+            RequestWorker(resources, settings),
+            LifecycleWorker(resources, settings),
+            RetentionWorker(resources, settings),
+            ConfirmationListener(resources),
+        ]
     )
 
 

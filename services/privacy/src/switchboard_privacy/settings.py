@@ -15,6 +15,13 @@ class PrivacySettings(CommonSettings):
     privacy_lease_seconds: float = Field(default=60.0, gt=0)
     privacy_retry_base_seconds: float = Field(default=2.0, ge=0)
     privacy_export_link_seconds: int = Field(default=24 * 3600, ge=60)
+    # Subject self-confirmation through the channel (requests/confirmation.py).
+    privacy_confirmation_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    privacy_confirmation_max_attempts: int = Field(default=5, ge=1, le=20)
+    privacy_confirmation_max_prompts: int = Field(default=3, ge=1, le=20)
+    # Public base URL of the API (e.g. https://support.example.com): confirmation prompts carry a link under
+    # it; without it they carry the code only.
+    privacy_public_url: str = ""
     # Slack Web API base (tests point it at a fake).
     slack_api_url: str = "https://slack.com/api"
 

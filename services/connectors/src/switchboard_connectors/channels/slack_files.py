@@ -1,16 +1,15 @@
 """Files customers share on Slack, fetched after the ack (the webhook only carries their metadata).
 
 The ``connectors-slack-files`` group downloads each file of an inbound Slack message with the inbox's bot token
-and stores it under ``DATA_DIR/attachments/{account_id}/{message_id}/{slack_file_id}`` (a deterministic path:
-a redelivery rewrites the same file, and erasure finds an account's or a message's files by their ids).
+and puts it in the attachment store as ``{account_id}/{contact_id}/slack-{message_id}-{slack_file_id}`` (a
+deterministic key: a redelivery finds it stored; in the contact's folder, so erasure and access exports cover it).
 Only hosts in ``SLACK_FILE_HOSTS`` are fetched: the bot token is never sent anywhere else.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from pathlib import Path
+import uuid
 from urllib.parse import urlsplit
 
 import structlog
@@ -29,8 +28,8 @@ log = structlog.get_logger(__name__)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def attachment_path(data_dir: Path, account_id: object, message_id: object, file_id: str) -> Path:
-    return data_dir / "attachments" / str(account_id) / str(message_id) / file_id
+def attachment_key(account_id: uuid.UUID, contact_id: uuid.UUID, message_id: uuid.UUID, file_id: str) -> str:
+    return f"{account_id}/{contact_id}/slack-{message_id}-{file_id}"
 
 
 class SlackFiles:
@@ -73,8 +72,8 @@ class SlackFiles:
         if not token:
             return
         for file_id, url in wanted:
-            target = attachment_path(self.settings.data_dir, event.tenant_id, p.message_id, file_id)
-            if target.exists():
+            key = attachment_key(event.tenant_id, p.contact_id, p.message_id, file_id)
+            if await self.res.attachments.exists(key):
                 continue  # a redelivery: already stored
             if not self.allowed(url):
                 log.warning("slack_file_host_refused", message_id=str(p.message_id), file_id=file_id)
@@ -84,12 +83,5 @@ class SlackFiles:
             except SlackError as exc:
                 log.warning("slack_file_skipped", message_id=str(p.message_id), reason=exc.error)
                 continue
-            await asyncio.to_thread(_write_atomically, target, content)
+            await self.res.attachments.put_object(key, content)
             log.info("slack_file_stored", message_id=str(p.message_id), file_id=file_id)
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_bytes(content)
-    partial.replace(target)

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import false, select, text, true, update
-from switchboard_common.attachments import LocalAttachmentStore
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Account
 from switchboard_common.runtime import Resources
@@ -144,7 +143,7 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
         resources.bus.shredder._cache.clear()
         resources.bus.shredder._publish_cache.clear()
     await asyncio.sleep(settings.subject_key_cache_seconds)
-    counts["attachments"] = LocalAttachmentStore.from_settings(settings).delete_account(account_id)
+    counts["attachments"] = await resources.attachments.delete_account(account_id)
     counts["redis_keys"] = await _purge_redis(resources, settings, account_id)
     async with resources.sessionmaker() as session, session.begin():
         conversations = [

@@ -1,4 +1,6 @@
-"""Access/portability export: one ZIP (``data.json`` + ``attachments/``) behind an expiring signed link.
+"""Access/portability export: one ZIP (``data.json`` + ``attachments/``) behind an expiring signed link. The
+ZIP is kept in the attachment store (``{account}/exports/{request}.zip``), so any replica serves the link and
+an S3 deployment keeps no file on a pod's disk.
 
 ``data.json`` format (version 1): ``{"format": "switchboard.subject-export", "version": 1,
 "generated_at": ISO-8601, "request_id": uuid, "tables": {table: [row, ...]}, "attachments": [path, ...]}``
@@ -6,16 +8,20 @@ where every row is the stored row with uuids and times as strings (binary column
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import tempfile
 import time
 import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from switchboard_common.attachments import LocalAttachmentStore
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from switchboard_common.attachments import AttachmentStore, StoredObject, export_key
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import PrivacyRequest
 from switchboard_common.runtime import Resources
@@ -23,10 +29,6 @@ from switchboard_common.runtime import Resources
 from switchboard_privacy.settings import PrivacySettings
 from switchboard_privacy.stores import postgres
 from switchboard_privacy.stores.subject import Subject
-
-
-def export_path(settings: PrivacySettings, request_id: uuid.UUID) -> Path:
-    return Path(settings.data_dir) / "exports" / f"{request_id}.zip"
 
 
 def sign(settings: PrivacySettings, request_id: uuid.UUID, expires: int) -> str:
@@ -44,27 +46,57 @@ def verify(settings: PrivacySettings, request_id: uuid.UUID, expires: int, signa
     return expires >= time.time() and hmac.compare_digest(sign(settings, request_id, expires), signature)
 
 
+def _write_zip(path: Path, document: dict[str, Any], files: list[tuple[str, bytes]]) -> None:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(document, indent=2, default=str))
+        for name, content in files:
+            archive.writestr(name, content)
+
+
 async def build(
     resources: Resources, settings: PrivacySettings, request: PrivacyRequest, subject: Subject
 ) -> dict[str, int]:
     async with resources.sessionmaker() as session:
         tables = await postgres.export(session, subject)
-    store = LocalAttachmentStore.from_settings(settings)
-    files = [(c, p) for c in subject.contact_ids for p in store.list_contact(subject.account_id, c)]
-    path = export_path(settings, request.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
+    store = resources.attachments
+    objects: list[tuple[uuid.UUID, StoredObject]] = [
+        (c, o) for c in subject.contact_ids for o in await store.list_contact(subject.account_id, c)
+    ]
+    files = [(f"attachments/{c}/{o.name}", await store.get(o.key)) for c, o in objects]
     document = {
         "format": "switchboard.subject-export",
         "version": 1,
         "generated_at": utcnow().isoformat(),
         "request_id": str(request.id),
         "tables": tables,
-        "attachments": [f"attachments/{c}/{p.name}" for c, p in files],
+        "attachments": [name for name, _ in files],
     }
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", json.dumps(document, indent=2, default=str))
-        for contact_id, file in files:
-            archive.write(file, f"attachments/{contact_id}/{file.name}")
-    partial.replace(path)  # atomic: a crash never leaves a half ZIP behind a link
+    with tempfile.TemporaryDirectory(prefix="switchboard-export-") as folder:
+        path = Path(folder) / "export.zip"
+        await asyncio.to_thread(_write_zip, path, document, files)
+        # One PUT of the finished file: a crash never leaves a half ZIP behind a link.
+        await store.put_file(export_key(subject.account_id, request.id), path)
     return {"rows": sum(len(rows) for rows in tables.values()), "attachments": len(files)}
+
+
+async def delete_exports_of(
+    store: AttachmentStore,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    account_id: uuid.UUID,
+    contact_ids: list[uuid.UUID],
+) -> int:
+    """Erasure: access exports made earlier for any of these contacts are copies of them too."""
+    wanted = [str(c) for c in contact_ids]
+    async with sessionmaker() as session:
+        requests = list(
+            await session.scalars(
+                text(
+                    "SELECT id FROM privacy_requests WHERE account_id = :a AND type = 'access' "
+                    "AND jsonb_exists_any(contact_ids, CAST(:ids AS text[]))"
+                ),
+                {"a": account_id, "ids": wanted},
+            )
+        )
+    keys = [export_key(account_id, r) for r in requests]
+    present = [k for k in keys if await store.exists(k)]
+    return await store.delete(present)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from switchboard_common.attachments import export_key
 from switchboard_common.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Account, PrivacyRequest
 from switchboard_common.errors import AppError
 
 from switchboard_privacy.audit import log as audit
-from switchboard_privacy.requests import exports
+from switchboard_privacy.requests import confirmation, exports
 from switchboard_privacy.requests.deadlines import due_at
 from switchboard_privacy.requests.schemas import RequestCreated, RequestIn, RequestOut, RequestStatus, RequestType
 from switchboard_privacy.settings import PrivacySettings
@@ -95,21 +98,62 @@ async def approve_request(
     request = await _get(session, agent.account_id, request_id)
     if request.status == "received":
         contacts = await find_contacts(session, agent.account_id, request.subject)
-        request.contact_ids = [str(c) for c in contacts]
-        request.status = "verified"
-        request.verified_at = utcnow()
-        request.approved_by = agent.user_id
-        request.next_attempt_at = None
-        await audit.record(
+        await confirmation.mark_verified(
             session,
-            account_id=agent.account_id,
+            request,
             actor=f"user:{agent.user_id}",
-            action=f"{request.type}.verified",
-            request_id=request.id,
-            details={"contacts": len(contacts)},
+            contact_ids=contacts,
+            approved_by=agent.user_id,
+            details={},
         )
         await session.commit()
     return to_out(request, _settings(resources))
+
+
+class ConfirmationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["web", "api", "messenger", "slack"] | None = None
+
+
+@router.post("/requests/{request_id}/confirmation", status_code=202)
+async def send_confirmation(
+    request_id: uuid.UUID,
+    agent: CurrentAgent,
+    session: SessionDep,
+    resources: ResourcesDep,
+    body: ConfirmationIn | None = None,
+) -> dict[str, Any]:
+    """Asks the subject to confirm the request through the channel they wrote from (a code and a link)."""
+    request = await _get(session, agent.account_id, request_id)
+    return await confirmation.send_prompt(
+        resources, session, request, actor=f"user:{agent.user_id}", channel=body.channel if body else None
+    )
+
+
+CONFIRM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Confirm your request</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>
+<h1>{title}</h1><p>{text}</p>{form}</body></html>"""
+
+
+@router.get("/confirm/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def confirmation_page(token: str, resources: ResourcesDep) -> HTMLResponse:
+    """The link only shows a button: link previews (Slack, Messenger) fetch it, and must not confirm."""
+    await confirmation.challenge_for_link(resources, token)
+    form = '<form method="post"><button type="submit">Confirm</button></form>'
+    text = "Press Confirm if you asked us to act on the personal data we hold about you."
+    return HTMLResponse(CONFIRM_PAGE.format(title="Confirm your request", text=text, form=form))
+
+
+@router.post("/confirm/{token}")
+async def confirm_by_link(token: str, request: Request, resources: ResourcesDep) -> Response:
+    challenge = await confirmation.challenge_for_link(resources, token)
+    verified = await confirmation.confirm(resources, challenge, via="link")
+    if not verified:
+        raise AppError(409, "not_pending", "this request no longer awaits confirmation")
+    if "text/html" in request.headers.get("accept", ""):
+        text = "Thank you: your request is confirmed and will be handled."
+        return HTMLResponse(CONFIRM_PAGE.format(title="Confirmed", text=text, form=""))
+    return JSONResponse({"status": "verified"})
 
 
 @router.post("/requests/{request_id}/retry", response_model=RequestOut)
@@ -178,15 +222,34 @@ async def certificate(request_id: uuid.UUID, agent: CurrentAgent, session: Sessi
 
 @router.get("/exports/{request_id}")
 async def download_export(
-    request_id: uuid.UUID, resources: ResourcesDep, expires: int, signature: Annotated[str, Query(max_length=128)]
-) -> FileResponse:
+    request_id: uuid.UUID,
+    resources: ResourcesDep,
+    session: SessionDep,
+    expires: int,
+    signature: Annotated[str, Query(max_length=128)],
+) -> StreamingResponse:
     settings = _settings(resources)
     if not exports.verify(settings, request_id, expires, signature):
         raise AppError(403, "link_invalid", "the link is invalid or has expired")
-    path = exports.export_path(settings, request_id)
-    if not path.is_file():
+    request = await session.get(PrivacyRequest, request_id)
+    if request is None or request.type != "access" or request.status != "completed":
         raise AppError(404, "not_found", "export not found")
-    return FileResponse(path, media_type="application/zip", filename=f"export-{request_id}.zip")
+    chunks = resources.attachments.stream(export_key(request.account_id, request.id))
+    try:
+        first = await anext(chunks)
+    except (FileNotFoundError, StopAsyncIteration):
+        raise AppError(404, "not_found", "export not found") from None
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return StreamingResponse(
+        body(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="export-{request_id}.zip"'},
+    )
 
 
 @router.get("/audit")

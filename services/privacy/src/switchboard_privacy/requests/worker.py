@@ -17,7 +17,6 @@ import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.orm.attributes import flag_modified
-from switchboard_common.attachments import LocalAttachmentStore
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import PrivacyRequest
 from switchboard_common.runtime import Resources
@@ -35,7 +34,9 @@ log = structlog.get_logger(__name__)
 STEPS: dict[str, tuple[str, ...]] = {
     "erasure": ("slack", "attachments", "kafka", "redis", "postgres"),
     "access": ("export",),
-    "rectification": ("postgres",),
+    # The record first; then old Kafka copies of the contact fields become unreadable (profile keys rotated);
+    # then the corrected fields go out as contact.updated to consumers holding copies.
+    "rectification": ("postgres", "kafka", "publish"),
 }
 MAX_ATTEMPTS = 50
 
@@ -167,11 +168,19 @@ class RequestWorker:
                     await self._report(request.id, "not_deleted", failures)
                 return counts
             if step == "attachments":
-                store = LocalAttachmentStore.from_settings(self.settings)
-                return {"files": sum(store.delete_contact(subject.account_id, c) for c in contact_ids)}
+                store = res.attachments
+                files = sum([await store.delete_contact(subject.account_id, c) for c in contact_ids])
+                counts = {"files": files}
+                exported = await exports.delete_exports_of(store, res.sessionmaker, subject.account_id, contact_ids)
+                if exported:
+                    counts["exports"] = exported
+                return counts
             if step == "kafka":
                 async with session.begin():
-                    counts = await kafka.erase(session, subject)
+                    if request.type == "rectification":
+                        counts = await kafka.rotate_profile_keys(session, subject)
+                    else:
+                        counts = await kafka.erase(session, subject)
                 if res.bus.shredder is not None:
                     res.bus.shredder.forget(kafka.subject_refs(subject))
                 # No process may still hold a destroyed key in its cache when we report Kafka shredded.
@@ -181,10 +190,19 @@ class RequestWorker:
                 return await redis_store.erase(res.redis, self.settings.redis_namespace, subject)
             if step == "postgres" and request.type == "erasure":
                 async with session.begin():
-                    return await postgres.erase(session, subject)
+                    return await postgres.erase(session, subject, request.id)
             if step == "postgres" and request.type == "rectification":
                 async with session.begin():
                     return await postgres.rectify(session, subject, request.changes)
+            if step == "publish":
+                # Published directly: this step is the retry loop, and the event id is deterministic.
+                events = kafka.contact_updated_events(request.id, subject, request.changes)
+                await res.bus.publish_many(events)
+                async with session.begin():
+                    stale = await slack.thread_parents(session, subject)
+                if stale and not request.report.get("not_rectified"):
+                    await self._report(request.id, "not_rectified", stale)
+                return {"events": len(events), "not_rectified": len(stale)}
             if step == "export":
                 return await exports.build(res, self.settings, request, subject)
         raise ValueError(f"unknown step {step}")

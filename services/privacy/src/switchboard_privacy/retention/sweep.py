@@ -11,7 +11,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import structlog
 from sqlalchemy import select, text
@@ -106,17 +105,6 @@ async def sweep_batch(
     return len(ids)
 
 
-def sweep_attachments(root: Path, account_id: uuid.UUID, cutoff: datetime, *, dry_run: bool) -> int:
-    folder = root / str(account_id)
-    if not folder.is_dir():
-        return 0
-    old = [p for p in folder.rglob("*") if p.is_file() and p.stat().st_mtime < cutoff.timestamp()]
-    if not dry_run:
-        for path in old:
-            path.unlink(missing_ok=True)
-    return len(old)
-
-
 async def sweep(
     resources: Resources,
     settings: PrivacySettings,
@@ -138,10 +126,10 @@ async def sweep(
     for policy in policies:
         cutoff = now - timedelta(days=policy.days)
         if policy.category == "attachments":
-            root = Path(settings.data_dir) / "attachments"
-            rows["attachments"] = rows.get("attachments", 0) + sweep_attachments(
-                root, policy.account_id, cutoff, dry_run=dry_run
-            )
+            removed = await resources.attachments.delete_older_than(policy.account_id, cutoff, dry_run=dry_run)
+            rows["attachments"] = rows.get("attachments", 0) + removed
+            if not dry_run and removed:
+                metrics.RETENTION_ROWS.labels("attachments").inc(removed)
             continue
         batches = 0
         while max_batches is None or batches < max_batches:

@@ -1,21 +1,58 @@
 """Kafka: records are immutable, so the subject's keys are destroyed (crypto-shredding); every record
 sealed with them reads back without its personal fields. Completes only after every process's key cache
-has expired (``SUBJECT_KEY_CACHE_SECONDS``)."""
+has expired (``SUBJECT_KEY_CACHE_SECONDS``).
+
+Rectification rotates only the *profile* keys (contact name, e-mail, phone: ``switchboard_common.shredding``):
+old copies of those fields become unreadable, the same records' message texts stay readable, and a
+``contact.updated`` event carries the corrected fields, sealed with a fresh key, to the consumers that keep
+copies."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.shredding import destroy_subject_keys, identity_ref
+from switchboard_common.events import ContactUpdated, ContactUpdatedPayload
+from switchboard_common.shredding import destroy_subject_keys, identity_ref, profile_ref, with_profile_refs
 
 from switchboard_privacy.stores.subject import Subject
+
+RECTIFIABLE = ("name", "email", "phone")
 
 
 def subject_refs(subject: Subject) -> list[str]:
     refs = [f"contact:{c}" for c in subject.contact_ids]
     refs += [f"conversation:{c}" for c in subject.conversation_ids]
     refs += [identity_ref(subject.account_id, channel, ext) for channel, ext in subject.identities]
-    return refs
+    return with_profile_refs(refs)
+
+
+def profile_refs(subject: Subject) -> list[str]:
+    """The keys sealing copies of the contact's own fields: per contact and per channel identity."""
+    refs = [f"contact:{c}" for c in subject.contact_ids]
+    refs += [identity_ref(subject.account_id, channel, ext) for channel, ext in subject.identities]
+    return [profile_ref(r) for r in refs]
 
 
 async def erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
     return {"keys_destroyed": await destroy_subject_keys(session, subject_refs(subject))}
+
+
+async def rotate_profile_keys(session: AsyncSession, subject: Subject) -> dict[str, int]:
+    return {"profile_keys_destroyed": await destroy_subject_keys(session, profile_refs(subject))}
+
+
+def contact_updated_events(request_id: uuid.UUID, subject: Subject, changes: dict[str, Any]) -> list[ContactUpdated]:
+    """One event per contact, with a deterministic id: a retried step publishes the same event again."""
+    corrected = {k: v for k, v in changes.items() if k in RECTIFIABLE and v is not None}
+    if not corrected:
+        return []
+    return [
+        ContactUpdated(
+            event_id=uuid.uuid5(request_id, f"contact.updated:{contact_id}"),
+            tenant_id=subject.account_id,
+            payload=ContactUpdatedPayload(contact_id=contact_id, fields=sorted(corrected), **corrected),
+        )
+        for contact_id in subject.contact_ids
+    ]

@@ -59,8 +59,10 @@ async def _record_statistics(session: AsyncSession, subject: Subject) -> None:
     )
 
 
-async def erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
-    """Deletes everything about the subject in one transaction (the caller's). Returns rows per table."""
+async def erase(session: AsyncSession, subject: Subject, request_id: uuid.UUID | None = None) -> dict[str, int]:
+    """Deletes everything about the subject in one transaction (the caller's). Returns rows per table.
+    Other privacy requests about the person (an earlier access export, a rectification) forget whom they
+    were about; this one does so when it completes."""
     counts: dict[str, int] = {}
     conversations = subject.conversation_ids
     contacts = subject.contact_ids
@@ -90,6 +92,22 @@ async def erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
             {"needle": str(value)},
             "outbox_events",
         )
+    result = await session.execute(
+        text(
+            "UPDATE privacy_requests SET subject = '{}', changes = '{}', contact_ids = '[]' "
+            "WHERE account_id = :account AND id IS DISTINCT FROM :current AND ("
+            "jsonb_exists_any(contact_ids, CAST(:ids AS text[])) OR EXISTS (SELECT 1 FROM unnest(CAST(:needles AS "
+            "text[])) AS n WHERE position(n in subject::text) > 0 OR position(n in changes::text) > 0))"
+        ),
+        {
+            "account": subject.account_id,
+            "current": request_id,
+            "ids": [str(c) for c in contacts],
+            "needles": sorted(subject.uuid_needles()) + subject.string_needles(),
+        },
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        counts["privacy_requests"] = int(result.rowcount)  # type: ignore[attr-defined]
     await delete("DELETE FROM messages WHERE conversation_id = ANY(:ids)", {"ids": conversations}, "messages")
     await delete("DELETE FROM conversations WHERE id = ANY(:ids)", {"ids": conversations}, "conversations")
     await delete(

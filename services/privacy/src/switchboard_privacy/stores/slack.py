@@ -74,3 +74,20 @@ async def erase(
     if failures:
         log.warning("slack_copies_not_deleted", count=len(failures))
     return counts, failures
+
+
+async def thread_parents(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
+    """Rectification: the Slack thread headers the mirror wrote name the contact as they were then. Slack's
+    copy is not rewritten; where it is gets reported on the request (GDPR Art. 19)."""
+    if not subject.conversation_ids or not await mirror_table_exists(session):
+        return []
+    rows = (
+        await session.execute(
+            text(
+                "SELECT slack_channel_id, slack_ts FROM slack_mirror_messages "
+                "WHERE conversation_id = ANY(:ids) AND message_id IS NULL ORDER BY slack_ts"
+            ),
+            {"ids": subject.conversation_ids},
+        )
+    ).all()
+    return [{"store": "slack", "channel": r.slack_channel_id, "ts": r.slack_ts, "error": "not_rewritten"} for r in rows]
