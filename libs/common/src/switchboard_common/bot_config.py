@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard_common.crypto import Keyring
+from switchboard_common.encrypted_columns import INBOX_BOT_CREDENTIALS
 
 SECRET_FIELDS = ("client_id", "client_secret", "refresh_token")
 
@@ -44,7 +45,7 @@ class BotConfigIn(BotSettings):
 
 
 def associated_data(inbox_id: uuid.UUID) -> bytes:
-    return f"inbox-bot:{inbox_id}".encode()
+    return INBOX_BOT_CREDENTIALS.aad(inbox_id)
 
 
 def encrypt_credentials(keyring: Keyring, inbox_id: uuid.UUID, config: BotConfigIn) -> bytes:

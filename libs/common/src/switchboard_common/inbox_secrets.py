@@ -6,11 +6,12 @@ import uuid
 from typing import Any
 
 from switchboard_common.crypto import Keyring
+from switchboard_common.encrypted_columns import INBOX_SECRETS
 
 
 def associated_data(inbox_id: uuid.UUID) -> bytes:
     # A ciphertext copied onto another inbox row does not decrypt there.
-    return f"inbox:{inbox_id}".encode()
+    return INBOX_SECRETS.aad(inbox_id)
 
 
 def encrypt_secrets(keyring: Keyring, inbox_id: uuid.UUID, values: dict[str, Any]) -> bytes | None:

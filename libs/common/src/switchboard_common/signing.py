@@ -45,4 +45,6 @@ def verify(secrets: list[str], timestamp: str, body: bytes, given: str | None) -
 
 def subscription_secret_aad(subscription_id: object) -> bytes:
     """Binds an account webhook's encrypted secret to its row."""
-    return f"webhook:{subscription_id}".encode()
+    from switchboard_common.encrypted_columns import WEBHOOK_SECRETS  # the models stay out of signing's imports
+
+    return WEBHOOK_SECRETS.aad(subscription_id)

@@ -55,6 +55,34 @@ class Model:
     ham_total: int
     vocabulary: int
 
+    @classmethod
+    def empty(cls) -> Model:
+        """A model that has learned nothing, to learn in memory (:meth:`learn`), e.g. for evaluation."""
+        return cls(spam_docs=0, ham_docs=0, spam_counts={}, ham_counts={}, spam_total=0, ham_total=0, vocabulary=0)
+
+    def learn(self, tokens: Counter[str], *, spam: bool, weight: int = 1) -> None:
+        """In memory, exactly what :func:`learn` adds to the database (for a model holding every count)."""
+        known = self.spam_counts.keys() | self.ham_counts.keys()
+        counts = self.spam_counts if spam else self.ham_counts
+        for token, delta in document_deltas(tokens, known, weight).items():
+            if token == DOCUMENTS:
+                self.spam_docs, self.ham_docs = (
+                    (self.spam_docs + delta, self.ham_docs) if spam else (self.spam_docs, self.ham_docs + delta)
+                )
+            elif token == TOTAL:
+                self.spam_total, self.ham_total = (
+                    (self.spam_total + delta, self.ham_total) if spam else (self.spam_total, self.ham_total + delta)
+                )
+            elif token == VOCABULARY:
+                self.vocabulary += delta
+            else:
+                counts[token] = counts.get(token, 0) + delta
+                (self.ham_counts if spam else self.spam_counts).setdefault(token, 0)
+
+    def decide(self, tokens: Counter[str]) -> bool:
+        """The filter's verdict: spam only once trained on both kinds, and then only when quite sure."""
+        return bool(tokens) and self.trained and self.spam_probability(tokens) >= SPAM_THRESHOLD
+
     @property
     def trained(self) -> bool:
         return self.spam_docs >= MIN_DOCUMENTS_EACH and self.ham_docs >= MIN_DOCUMENTS_EACH
@@ -99,8 +127,18 @@ async def is_spam(session: AsyncSession, account_id: uuid.UUID, text: str | None
     tokens = tokenize(text)
     if not tokens:
         return False
-    model = await load_model(session, account_id, tokens)
-    return model.trained and model.spam_probability(tokens) >= SPAM_THRESHOLD
+    return (await load_model(session, account_id, tokens)).decide(tokens)
+
+
+def document_deltas(tokens: Counter[str], known: Iterable[str], weight: int) -> dict[str, int]:
+    """What learning (weight 1) or withdrawing (weight -1) one document adds to its kind's counts, including
+    the bookkeeping rows; ``known`` are the tokens already counted (for the vocabulary size)."""
+    return {
+        **{t: c * weight for t, c in tokens.items()},
+        DOCUMENTS: weight,
+        TOTAL: sum(tokens.values()) * weight,
+        VOCABULARY: len(set(tokens) - set(known)) if weight > 0 else 0,
+    }
 
 
 async def learn(
@@ -121,12 +159,7 @@ async def learn(
             )
         ).all()
     )
-    updates = {
-        **{t: c * weight for t, c in tokens.items()},
-        DOCUMENTS: weight,
-        TOTAL: sum(tokens.values()) * weight,
-        VOCABULARY: len(set(tokens) - known) if weight > 0 else 0,
-    }
+    updates = document_deltas(tokens, known, weight)
     column = "spam" if spam else "ham"
     for token, delta in sorted(updates.items()):
         if token == VOCABULARY:

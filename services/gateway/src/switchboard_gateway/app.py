@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from switchboard_common.outbox import OutboxRelay
 from switchboard_common.runtime import Resources
 from switchboard_common.service import BackgroundWorkers, create_service_app
@@ -27,6 +26,7 @@ from switchboard_gateway.timeline import Timeline
 from switchboard_gateway.web.views import config_router as widget_config_router
 from switchboard_gateway.web.views import router as web_router
 from switchboard_gateway.webhooks.views import router as webhooks_router
+from switchboard_gateway.widget.cors import WidgetCors, parse_fallback
 from switchboard_gateway.widget.views import router as widget_router
 
 
@@ -55,12 +55,9 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool = T
         before_shutdown=_before_shutdown,
         description="REST and WebSocket API for agent consoles and the website widget.",
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=[o.strip() for o in settings.widget_allowed_origins.split(",") if o.strip()],
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type"],
-    )
+    # CORS only for the widget API, per inbox (switchboard_gateway.widget.cors): the agent API answers none.
+    app.state.widget_cors_fallback = parse_fallback(settings.widget_allowed_origins)
+    app.add_middleware(WidgetCors, fallback=app.state.widget_cors_fallback)
     for router in (
         accounts_router,
         security_router,

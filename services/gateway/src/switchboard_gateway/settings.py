@@ -7,7 +7,8 @@ class GatewaySettings(CommonSettings):
     service_name: str = "gateway"
     host: str = "0.0.0.0"
     port: int = 8000
-    # Origins allowed to call the widget endpoints from browsers; "*" while no inbox restricts them.
+    # Origins whose pages may call the widget API of a web inbox that lists no allowed_origins of its own
+    # (comma separated, "*" for any, empty for none); an inbox's own list always wins.
     widget_allowed_origins: str = "*"
     ws_heartbeat_seconds: float = 20.0
     # Widget abuse limits (Redis, shared by replicas): messages per visitor and new sessions per client network.

@@ -12,6 +12,7 @@ from switchboard_common.errors import AppError
 from switchboard_gateway.accounts import login as login_flow
 from switchboard_gateway.accounts import schemas, service
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep, SettingsDep
+from switchboard_gateway.security import audit
 from switchboard_gateway.teams import service as team_service
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -55,7 +56,9 @@ async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) 
 
 
 @router.post("/agents", status_code=status.HTTP_201_CREATED, response_model=schemas.AgentOut)
-async def create_agent(body: schemas.AgentCreate, admin: AdminAgent, session: SessionDep) -> schemas.AgentOut:
+async def create_agent(
+    body: schemas.AgentCreate, admin: AdminAgent, request: Request, session: SessionDep, settings: SettingsDep
+) -> schemas.AgentOut:
     if body.role == "owner" and admin.role != "owner":
         raise AppError(403, "forbidden", "only an owner can create another owner")
     async with atomic(session):
@@ -67,6 +70,10 @@ async def create_agent(body: schemas.AgentCreate, admin: AdminAgent, session: Se
             password=body.password,
             role=body.role,
             max_conversations=body.max_conversations,
+        )
+        await audit.record(
+            session,
+            audit.by("agent_created", admin, request, settings.trusted_proxies, agent_id=str(user.id), role=user.role),
         )
     return _agent_out(user, {})
 
@@ -93,13 +100,31 @@ async def get_agent(
 
 @router.patch("/agents/{agent_id}", response_model=schemas.AgentOut)
 async def update_agent(
-    agent_id: uuid.UUID, body: schemas.AgentUpdate, admin: AdminAgent, session: SessionDep
+    agent_id: uuid.UUID,
+    body: schemas.AgentUpdate,
+    admin: AdminAgent,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> schemas.AgentOut:
     async with atomic(session):
         user = await service.get_agent(session, admin.account_id, agent_id)
         changes = body.model_dump(exclude_unset=True)
         if changes.get("role") == "owner" and admin.role != "owner":
             raise AppError(403, "forbidden", "only an owner can grant the owner role")
+        if changes.get("role") is not None and changes["role"] != user.role:
+            await audit.record(
+                session,
+                audit.by(
+                    "role_changed",
+                    admin,
+                    request,
+                    settings.trusted_proxies,
+                    agent_id=str(user.id),
+                    from_role=user.role,
+                    to_role=changes["role"],
+                ),
+            )
         skills, teams = changes.pop("skills", None), changes.pop("teams", None)
         for field, value in changes.items():
             setattr(user, field, value)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from switchboard_gateway.widget.cors import normalize_origin
 
 ChannelName = Literal["web", "slack", "messenger", "api"]
+# "https://shop.example.com" (normalized as browsers send it in Origin); no paths or wildcards.
+Origin = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(normalize_origin)]
 
 
 class Strict(BaseModel):
@@ -26,7 +30,8 @@ class MirroredSettings(ChannelSettings):
 
 
 class WebSettings(MirroredSettings):
-    allowed_origins: list[str] = Field(default_factory=list, max_length=50)
+    # Sites whose pages may call this inbox's widget API (CORS); empty: the deployment's WIDGET_ALLOWED_ORIGINS.
+    allowed_origins: list[Origin] = Field(default_factory=list, max_length=50)
     greeting: str | None = Field(default=None, max_length=500)
     # Widget and auto-text language (en, el, hu, sq, ...); None: the visitor's browser language.
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")

@@ -1,37 +1,7 @@
-"""Security audit: who did what security-relevant thing, when, from which network -- no secrets, no content."""
+"""Security audit: the shared recorder (switchboard_common.security_audit), under the gateway's name."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from switchboard_common.security_audit import by, event, record, record_now
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.requests import HTTPConnection
-from switchboard_common.clientip import address_prefix, client_address
-from switchboard_common.db.models import SecurityEvent
-
-
-def event(
-    kind: str,
-    *,
-    account_id: uuid.UUID | None,
-    user_id: uuid.UUID | None,
-    connection: HTTPConnection | None = None,
-    trusted_proxies: str = "",
-    **details: Any,
-) -> SecurityEvent:
-    address = client_address(connection, trusted_proxies) if connection is not None else None
-    return SecurityEvent(
-        account_id=account_id, user_id=user_id, kind=kind, ip_prefix=address_prefix(address), details=details
-    )
-
-
-async def record(session: AsyncSession, row: SecurityEvent) -> None:
-    """Adds to the caller's transaction: the event commits with the change it describes."""
-    session.add(row)
-
-
-async def record_now(sessionmaker: async_sessionmaker[AsyncSession], row: SecurityEvent) -> None:
-    """Its own transaction: for failures, whose request is about to answer with an error."""
-    async with sessionmaker() as session, session.begin():
-        session.add(row)
+__all__ = ["by", "event", "record", "record_now"]

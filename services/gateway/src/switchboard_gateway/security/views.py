@@ -13,6 +13,7 @@ from switchboard_common.auth import API_TOKEN_PREFIX, hash_api_token, require_ro
 from switchboard_common.db import atomic
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Account, ApiToken, RecoveryCode, SecurityEvent, User, UserTotp
+from switchboard_common.encrypted_columns import TOTP_SECRETS
 from switchboard_common.errors import AppError
 from switchboard_common.passwords import hash_password, verify_password
 
@@ -26,7 +27,7 @@ OwnerAgent = Annotated[AgentPrincipal, require_role("owner")]
 
 def _aad(user_id: uuid.UUID) -> bytes:
     # Binds the ciphertext to its user: a secret copied onto another user's row does not decrypt.
-    return b"totp:" + user_id.bytes
+    return TOTP_SECRETS.aad(user_id)
 
 
 async def _user(session: AsyncSession, agent: AgentPrincipal) -> User:
@@ -61,7 +62,9 @@ async def verify_second_factor(session: AsyncSession, resources: ResourcesDep, r
 
 
 @router.post("/auth/2fa/enroll", response_model=schemas.TotpEnrollment)
-async def enroll_totp(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) -> schemas.TotpEnrollment:
+async def enroll_totp(
+    agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> schemas.TotpEnrollment:
     async with atomic(session):
         user = await _user(session, agent)
         row = await session.get(UserTotp, user.id, with_for_update=True)
@@ -73,6 +76,7 @@ async def enroll_totp(agent: CurrentAgent, session: SessionDep, resources: Resou
             session.add(UserTotp(user_id=user.id, account_id=user.account_id, secret_encrypted=encrypted, last_step=0))
         else:
             row.secret_encrypted, row.last_step = encrypted, 0
+        await audit.record(session, _event("2fa_enrollment_started", agent, request, resources))
     return schemas.TotpEnrollment(secret=secret, otpauth_uri=totp.provisioning_uri(secret, user.email))
 
 
@@ -181,7 +185,9 @@ async def create_api_token(
     )
     async with atomic(session):
         session.add(row)
-        await audit.record(session, _event("api_token_created", admin, request, resources, token_id=str(row.id)))
+        await audit.record(
+            session, _event("api_token_created", admin, request, resources, token_id=str(row.id), scopes=scopes)
+        )
     return schemas.ApiTokenCreated(id=row.id, token=token, name=row.name, scopes=scopes)
 
 
@@ -266,11 +272,4 @@ async def security_events(
 def _event(
     kind: str, agent: AgentPrincipal, request: Request, resources: ResourcesDep, **details: object
 ) -> SecurityEvent:
-    return audit.event(
-        kind,
-        account_id=agent.account_id,
-        user_id=agent.user_id,
-        connection=request,
-        trusted_proxies=resources.settings.trusted_proxies,
-        **details,
-    )
+    return audit.by(kind, agent, request, resources.settings.trusted_proxies, **details)

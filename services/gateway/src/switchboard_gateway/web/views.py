@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -15,36 +15,49 @@ from switchboard_common.db.models import Inbox
 from switchboard_common.errors import AppError
 
 from switchboard_gateway.deps import SessionDep
+from switchboard_gateway.widget.cors import remember_inbox
 
 STATIC_DIR = Path(__file__).parent / "static"
 I18N_DIR = Path(__file__).parent / "i18n"
 CONSOLE_FILE = re.compile(r"^[a-z0-9_-]+\.(js|css)$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-# Pages load scripts and styles from this origin only; sockets go to this origin too.
+# Pages load scripts and styles from this origin only; sockets go to this origin too. Inline styles stay
+# allowed (the widget styles its shadow root with a <style> element); inline scripts, plugins, <base> and
+# foreign form targets do not.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'"
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+# On top of the headers every response has (switchboard_common.http): no opener across origins, and no
+# powerful browser features the pages never use.
+PAGE_HEADERS = {
+    "content-security-policy": PAGE_CSP,
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+# Production is served over HTTPS only (the ingress terminates TLS, docs/operations.md): no plain-HTTP fallback.
+HSTS = "max-age=31536000; includeSubDomains"
 
 router = APIRouter(include_in_schema=False)
 config_router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 
 
-def _page(name: str) -> FileResponse:
-    return FileResponse(
-        STATIC_DIR / name, media_type="text/html; charset=utf-8", headers={"content-security-policy": PAGE_CSP}
-    )
+def _page(request: Request, name: str) -> FileResponse:
+    headers = dict(PAGE_HEADERS)
+    if request.app.state.settings.environment == "production":
+        headers["strict-transport-security"] = HSTS
+    return FileResponse(STATIC_DIR / name, media_type="text/html; charset=utf-8", headers=headers)
 
 
 @router.get("/")
-async def console_page() -> FileResponse:
-    return _page("console.html")
+async def console_page(request: Request) -> FileResponse:
+    return _page(request, "console.html")
 
 
 @router.get("/demo")
-async def demo_page() -> FileResponse:
-    return _page("demo.html")
+async def demo_page(request: Request) -> FileResponse:
+    return _page(request, "demo.html")
 
 
 @router.get("/widget.js")
@@ -67,7 +80,10 @@ async def console_asset(name: str) -> FileResponse:
 
 @router.get("/i18n/index.json")
 async def languages() -> JSONResponse:
-    return JSONResponse(sorted(p.stem for p in I18N_DIR.glob("*.json")))
+    return JSONResponse(
+        sorted(p.stem for p in I18N_DIR.glob("*.json")),
+        headers={"cross-origin-resource-policy": "cross-origin", "access-control-allow-origin": "*"},
+    )
 
 
 @router.get("/i18n/{lang}.json")
@@ -75,8 +91,11 @@ async def translation(lang: str) -> FileResponse:
     path = I18N_DIR / f"{lang}.json"
     if not LANGUAGE.match(lang) or not path.is_file():
         raise AppError(404, "not_found", "no translation for this language")
+    # Public texts the widget loads from customers' sites: readable from any origin (no credentials involved).
     return FileResponse(
-        path, media_type="application/json; charset=utf-8", headers={"cross-origin-resource-policy": "cross-origin"}
+        path,
+        media_type="application/json; charset=utf-8",
+        headers={"cross-origin-resource-policy": "cross-origin", "access-control-allow-origin": "*"},
     )
 
 
@@ -91,11 +110,14 @@ class WidgetConfig(BaseModel):
 
 
 @config_router.get("/config", response_model=WidgetConfig)
-async def widget_config(session: SessionDep, widget_token: str = Query(min_length=1, max_length=64)) -> WidgetConfig:
+async def widget_config(
+    request: Request, session: SessionDep, widget_token: str = Query(min_length=1, max_length=64)
+) -> WidgetConfig:
     """What the widget shows before a session exists: language, greeting and consent text (no secrets)."""
     inbox = await session.scalar(select(Inbox).where(Inbox.widget_token == widget_token, Inbox.channel == "web"))
     if inbox is None:
         raise AppError(404, "unknown_widget", "no web inbox has this widget token")
+    remember_inbox(request, inbox)
     settings: dict[str, Any] = inbox.settings or {}
     translations = settings.get("translations") if isinstance(settings.get("translations"), dict) else {}
     return WidgetConfig(

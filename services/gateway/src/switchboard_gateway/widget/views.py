@@ -24,9 +24,10 @@ from switchboard_common.ingest import (
 )
 from switchboard_common.ratelimit import RateLimiter, hashed, too_many
 
-from switchboard_gateway.deps import CurrentVisitor, ResourcesDep, SessionDep, authenticate_visitor
+from switchboard_gateway.deps import ResourcesDep, SessionDep, authenticate_visitor
 from switchboard_gateway.realtime.sockets import CLOSE_POLICY_VIOLATION, serve_stream, stream_start_id
 from switchboard_gateway.web.typing_relay import relay_visitor_typing
+from switchboard_gateway.widget.cors import WidgetVisitor, allowed_origins, origin_allowed, remember_inbox, same_origin
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 
@@ -87,6 +88,7 @@ async def create_session(
     inbox = await session.scalar(select(Inbox).where(Inbox.widget_token == body.widget_token, Inbox.channel == "web"))
     if inbox is None:
         raise AppError(404, "unknown_widget", "no web inbox has this widget token")
+    remember_inbox(request, inbox)
     consent_version = check_prechat_consent(inbox, body.consent.version if body.consent else None)
     async with atomic(session):
         # Each widget session is its own identity: an unverified e-mail never merges into another contact.
@@ -121,7 +123,7 @@ async def create_session(
 @router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=VisitorMessageAccepted)
 async def post_message(
     body: VisitorMessageCreate,
-    visitor: CurrentVisitor,
+    visitor: WidgetVisitor,
     session: SessionDep,
     resources: ResourcesDep,
     request: Request,
@@ -179,7 +181,7 @@ async def post_message(
 
 @router.get("/messages", response_model=list[VisitorMessageOut])
 async def list_messages(
-    visitor: CurrentVisitor, session: SessionDep, limit: int = Query(default=100, ge=1, le=500)
+    visitor: WidgetVisitor, session: SessionDep, limit: int = Query(default=100, ge=1, le=500)
 ) -> list[VisitorMessageOut]:
     """The visitor's own conversation history in this inbox (newest conversation first)."""
     rows = (
@@ -220,6 +222,13 @@ async def visitor_socket(websocket: WebSocket, token: str | None = None, last_ev
     except AppError as exc:
         await websocket.close(code=CLOSE_POLICY_VIOLATION, reason=exc.code)
         return
+    # Sockets have no CORS: a browser page of another origin is refused unless the inbox allows it.
+    origin = websocket.headers.get("origin")
+    if origin and not same_origin(origin, websocket.headers.get("host")):
+        fallback = websocket.app.state.widget_cors_fallback
+        if not origin_allowed(origin, await allowed_origins(resources, fallback, Inbox.id == visitor.inbox_id)):
+            await websocket.close(code=CLOSE_POLICY_VIOLATION, reason="origin_not_allowed")
+            return
     await websocket.accept()
     registry = websocket.app.state.sockets
     registry.add(websocket)
