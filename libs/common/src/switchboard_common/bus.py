@@ -156,12 +156,7 @@ class EventBus:
         # W3C trace context (traceparent) of the request or handler publishing: consumers continue it.
         trace_headers = [] if any(k == "traceparent" for k, _ in headers) else tracing.inject_headers()
         for event in events:
-            record_headers = [
-                ("event_type", event.type.encode()),
-                ("schema_version", str(event.schema_version).encode()),
-                *headers,
-                *trace_headers,
-            ]
+            record_headers = [*routing_headers(event), *headers, *trace_headers]
             futures.append(
                 await self.producer.send(
                     self.settings.topic(event.topic_name),
@@ -177,7 +172,40 @@ class EventBus:
         await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
 
 
+# Non-personal routing attributes published as record headers, so consumers can skip what is not theirs
+# without decrypting and parsing it (see EventFilter).
+ROUTING_HEADER_FIELDS = ("channel", "direction")
+
+
+def routing_headers(event: Event) -> list[tuple[str, bytes]]:
+    headers = [("event_type", event.type.encode()), ("schema_version", str(event.schema_version).encode())]
+    for name in ROUTING_HEADER_FIELDS:
+        value = getattr(event.payload, name, None)
+        if isinstance(value, str):
+            headers.append((name, value.encode()))
+    return headers
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The records a consumer wants, read from headers before any decryption or parsing. A missing header
+    never filters (records published before the header existed still reach the handler, which decides)."""
+
+    types: frozenset[str] | None = None
+    channels: frozenset[str] | None = None
+    directions: frozenset[str] | None = None
+
+    def wants(self, headers: Sequence[tuple[str, bytes]] | None) -> bool:
+        values = dict(headers or ())
+        for name, allowed in (("event_type", self.types), ("channel", self.channels), ("direction", self.directions)):
+            raw = values.get(name)
+            if allowed is not None and raw is not None and raw.decode() not in allowed:
+                return False
+        return True
+
+
 Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
+LAG_REPORT_SECONDS = 5.0
 PARTITION_MOVED_ERRORS = frozenset(
     {"IllegalGenerationError", "IllegalStateError", "CommitFailedError", "UnknownMemberIdError"}
 )
@@ -197,6 +225,7 @@ class EventConsumer:
         max_attempts: int = 5,
         retry_base_seconds: float = 0.2,
         broadcast: bool = False,
+        accepts: EventFilter | None = None,
     ) -> None:
         self.settings = settings
         # Broadcast consumers (every replica sees every event) have a group per process.
@@ -207,6 +236,8 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
         self.broadcast = broadcast
+        self.accepts = accepts
+        self._next_lag_report = 0.0
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -267,10 +298,14 @@ class EventConsumer:
             try:
                 batches = await consumer.getmany(timeout_ms=200)
                 self.started.set()
-                for tp, records in batches.items():
-                    await self._handle_partition(consumer, tp, records)
-                    if self._stopping.is_set():
-                        break
+                # Partitions are independent (order is per key, and a key lives in one partition): handle them
+                # side by side, so one slow conversation or a round trip to a store does not hold up the rest.
+                outcomes = await asyncio.gather(
+                    *(self._handle_partition(consumer, tp, rs) for tp, rs in batches.items()), return_exceptions=True
+                )
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome  # after every partition settled and committed what it handled
                 await self._report_lag(consumer)
             except asyncio.CancelledError:
                 raise
@@ -283,10 +318,19 @@ class EventConsumer:
     async def _handle_partition(
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
     ) -> None:
-        for record in records:
-            await self._handle_record(record)
-            # Commit each record's successor offset: a crash later in the batch replays only the rest.
-            await self._commit(consumer, tp, record.offset + 1)
+        # One commit per partition batch, after its records are handled (at-least-once). Handlers are
+        # idempotent (keyed inserts, push_once), so a crash mid-batch replaying the batch changes nothing
+        # twice; a commit per record would cost a broker round trip per event on the hot path.
+        handled: int | None = None
+        try:
+            for record in records:
+                if self._stopping.is_set():
+                    break  # hand back the rest: the next owner replays from our last commit
+                await self._handle_record(record)
+                handled = record.offset
+        finally:
+            if handled is not None:
+                await self._commit(consumer, tp, handled + 1)
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         while True:
@@ -314,6 +358,8 @@ class EventConsumer:
         return raw
 
     async def _handle_record(self, record: ConsumerRecord) -> None:
+        if self.accepts is not None and not self.accepts.wants(record.headers):
+            return
         try:
             event = parse_event(await self._open(record.value))
         except UnknownEventType as exc:
@@ -378,6 +424,12 @@ class EventConsumer:
         await self.bus.publish_raw(self.settings.topic(DEAD_LETTER_TOPIC), record.value, record.key, headers)
 
     async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        # Every few seconds, not every poll: a gauge scraped every 15 s does not need more, and the polling
+        # loop runs many times a second per consumer.
+        now = time.monotonic()
+        if now < self._next_lag_report:
+            return
+        self._next_lag_report = now + LAG_REPORT_SECONDS
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is None:

@@ -91,6 +91,9 @@ class MessageCreatedPayload(Payload):
     attachments: list[Attachment] = Field(default_factory=list)
     external_id: str | None = None
     created_at: datetime
+    # The conversation's status when a customer message joined it (ingest knows it): lets consumers skip
+    # what is not theirs (the bot worker: anything not with the bot) without a database read. None when unknown.
+    conversation_status: str | None = None
 
 
 class MessageDeliveryPayload(Payload):

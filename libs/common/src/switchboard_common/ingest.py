@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, text
@@ -97,6 +98,13 @@ async def initial_status(
     return "bot" if bot is not None else "open"
 
 
+@dataclass(frozen=True)
+class OpenConversation:
+    id: uuid.UUID
+    created: bool
+    status: str
+
+
 async def open_conversation(
     session: AsyncSession,
     *,
@@ -104,9 +112,21 @@ async def open_conversation(
     inbox_id: uuid.UUID,
     contact_id: uuid.UUID,
     channel: str,
-    status: str = "open",
-) -> tuple[uuid.UUID, bool]:
-    """The contact's unresolved conversation in this inbox, or a new one. Returns (id, created)."""
+    text_body: str | None = None,
+) -> OpenConversation:
+    """The contact's unresolved conversation in this inbox, or a new one (race-safe).
+
+    Most messages continue a conversation: one indexed read. Only a new conversation pays for its initial
+    status (spam filter, bot lookup), decided from its first message."""
+    unresolved = (
+        Conversation.inbox_id == inbox_id,
+        Conversation.contact_id == contact_id,
+        Conversation.status != "resolved",
+    )
+    existing = (await session.execute(select(Conversation.id, Conversation.status).where(*unresolved))).first()
+    if existing is not None:
+        return OpenConversation(existing.id, False, existing.status)
+    status = await initial_status(session, inbox_id, account_id=account_id, text=text_body)
     now = utcnow()
     created_id = await session.scalar(
         insert(Conversation)
@@ -127,16 +147,10 @@ async def open_conversation(
         .returning(Conversation.id)
     )
     if created_id is not None:
-        return created_id, True
-    existing = await session.scalar(
-        select(Conversation.id).where(
-            Conversation.inbox_id == inbox_id,
-            Conversation.contact_id == contact_id,
-            Conversation.status != "resolved",
-        )
-    )
-    assert existing is not None
-    return existing, False
+        return OpenConversation(created_id, True, status)
+    # A concurrent first message of the same contact created it a moment ago.
+    winner = (await session.execute(select(Conversation.id, Conversation.status).where(*unresolved))).one()
+    return OpenConversation(winner.id, False, winner.status)
 
 
 def inbound_message_events(
@@ -144,18 +158,17 @@ def inbound_message_events(
     account_id: uuid.UUID,
     inbox_id: uuid.UUID,
     contact_id: uuid.UUID,
-    conversation_id: uuid.UUID,
-    conversation_created: bool,
+    conversation: OpenConversation,
     channel: str,
     message_id: uuid.UUID,
     text_body: str | None,
     attachments: Sequence[Attachment] = (),
     external_id: str | None = None,
     created_at: datetime | None = None,
-    conversation_status: str = "open",
 ) -> list[Event]:
+    conversation_id = conversation.id
     events: list[Event] = []
-    if conversation_created:
+    if conversation.created:
         events.append(
             ConversationCreated(
                 tenant_id=account_id,
@@ -164,7 +177,7 @@ def inbound_message_events(
                     inbox_id=inbox_id,
                     contact_id=contact_id,
                     channel=channel,  # type: ignore[arg-type]
-                    status=conversation_status,  # type: ignore[arg-type]
+                    status=conversation.status,  # type: ignore[arg-type]
                 ),
             )
         )
@@ -186,6 +199,7 @@ def inbound_message_events(
                 attachments=list(attachments),
                 external_id=external_id,
                 created_at=created_at or utcnow(),
+                conversation_status=conversation.status,
             ),
         )
     )

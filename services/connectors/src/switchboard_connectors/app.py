@@ -66,7 +66,7 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
         [
             slack,  # first started, last stopped
             SlackOutbound(resources, slack).consumer(),
-            SlackMirror(resources, slack).consumer(),
+            SlackMirror(resources, slack, directory).consumer(),
             SlackFiles(resources, slack, _settings(resources)).consumer(),
             graph,
             MessengerOutbound(resources, graph, directory, threads).consumer(),

@@ -24,7 +24,6 @@ from switchboard_common.events import (
 from switchboard_common.ingest import (
     MESSAGE_ID_NAMESPACE,
     inbound_message_events,
-    initial_status,
     message_id_for,
     open_conversation,
     resolve_contact,
@@ -68,29 +67,26 @@ class IngestWorker:
                 name=p.contact_name,
                 email=p.contact_email,
             )
-            status = await initial_status(session, inbox.id, account_id=inbox.account_id, text=p.text)
-            conversation_id, created = await open_conversation(
+            conversation = await open_conversation(
                 session,
                 account_id=inbox.account_id,
                 inbox_id=inbox.id,
                 contact_id=contact_id,
                 channel=p.channel,
-                status=status,
+                text_body=p.text,
             )
         await self.res.bus.publish_many(
             inbound_message_events(
                 account_id=inbox.account_id,
                 inbox_id=inbox.id,
                 contact_id=contact_id,
-                conversation_id=conversation_id,
-                conversation_created=created,
+                conversation=conversation,
                 channel=p.channel,
                 message_id=message_id,
                 text_body=p.text,
                 attachments=p.attachments,
                 external_id=p.external_message_id,
                 created_at=p.sent_at,
-                conversation_status=status,
             )
         )
 

@@ -18,7 +18,7 @@ from typing import Protocol
 import structlog
 from aiokafka import ConsumerRecord
 from switchboard_common import metrics
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.events import Event, MessageCreated, MessageDeliveryPayload, MessageDeliveryUpdated
 from switchboard_common.runtime import Resources
 
@@ -94,6 +94,11 @@ class ChannelOutbound:
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
+            accepts=EventFilter(
+                types=frozenset({"message.created"}),
+                directions=frozenset({"outbound"}),
+                channels=frozenset({self.channel}),
+            ),
         )
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
@@ -130,6 +135,7 @@ class OutboundDispatcher:
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
+            accepts=EventFilter(types=frozenset({"message.created"}), directions=frozenset({"outbound"})),
         )
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:

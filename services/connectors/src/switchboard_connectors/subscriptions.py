@@ -14,7 +14,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.db import transaction
 from switchboard_common.db.models import Contact, Inbox, WebhookDelivery, WebhookSubscription
 from switchboard_common.events import (
@@ -34,6 +34,17 @@ SUBSCRIBABLE_EVENTS = (
     "conversation.assigned",
     "conversation.queued",
     "conversation.resolved",
+)
+# The internal events behind them (``conversation.resolved`` is a status change): the consumer skips the rest
+# from their headers.
+SUBSCRIBED_EVENT_TYPES = frozenset(
+    {
+        "conversation.created",
+        "message.created",
+        "conversation.assigned",
+        "conversation.queued",
+        "conversation.status_changed",
+    }
 )
 # A backstop only: changes take effect at once through the account's revision (switchboard_common.webhook_revisions).
 CACHE_SECONDS = 60.0
@@ -61,6 +72,7 @@ class SubscriptionFanout:
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
+            accepts=EventFilter(types=SUBSCRIBED_EVENT_TYPES),
         )
 
     async def _subscriptions(self, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:

@@ -92,7 +92,7 @@ async def _ingest_once(res: Resources, account_id: uuid.UUID, inbox_id: uuid.UUI
         contact_id = await resolve_contact(
             session, account_id=account_id, channel="web", external_id=f"visitor:{uuid.uuid4()}"
         )
-        conversation_id, _ = await open_conversation(
+        conversation = await open_conversation(
             session, account_id=account_id, inbox_id=inbox_id, contact_id=contact_id, channel="web"
         )
         await session.execute(
@@ -100,7 +100,7 @@ async def _ingest_once(res: Resources, account_id: uuid.UUID, inbox_id: uuid.UUI
                 "INSERT INTO messages (id, account_id, conversation_id, direction, sender_type, text, attachments, "
                 "created_at) VALUES (gen_random_uuid(), :a, :c, 'inbound', 'contact', 'hi', '[]', now())"
             ),
-            {"a": account_id, "c": conversation_id},
+            {"a": account_id, "c": conversation.id},
         )
     return time.perf_counter() - started
 

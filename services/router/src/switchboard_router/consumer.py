@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from switchboard_common import routing
-from switchboard_common.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.db import transaction
 from switchboard_common.db.models import Conversation, Inbox
 from switchboard_common.events import (
@@ -29,6 +29,18 @@ from switchboard_common.runtime import Resources
 from switchboard_router.assignment import drain_queue, give_back, route_conversation
 from switchboard_router.timers import status_event
 
+# What the handler below acts on; the rest of the topic is skipped from record headers.
+ROUTER_EVENT_TYPES = frozenset(
+    {
+        "conversation.created",
+        "message.created",
+        "conversation.status_changed",
+        "conversation.unassigned",
+        "conversation.assigned",
+        "agent.presence_changed",
+    }
+)
+
 
 class RouterConsumer:
     def __init__(self, resources: Resources) -> None:
@@ -41,6 +53,7 @@ class RouterConsumer:
             topics=[CONVERSATIONS_TOPIC, AGENTS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
+            accepts=EventFilter(types=ROUTER_EVENT_TYPES),
         )
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
@@ -69,22 +82,46 @@ class RouterConsumer:
 
     async def _on_message(self, event: MessageCreated) -> None:
         p = event.payload
+        # Waking a snoozed or pending conversation changes an agent's load: like routing, that happens under the
+        # account lock. Any other message touches only its conversation's timers, and its row lock is enough,
+        # so one account's messages are not serialized behind its routing decisions.
+        wake_possible = p.direction == "inbound" and p.conversation_status in (None, "snoozed", "pending")
+        outcome = await self._message_effects(event, account_locked=wake_possible)
+        if outcome is None:  # snoozed since it was ingested: again, under the account lock
+            outcome = await self._message_effects(event, account_locked=True)
+        events, route = outcome
+        await publish_staged(self.res.sessionmaker, self.res.bus, events)
+        if route:
+            # Also covers a conversation whose "created" event was never published (crash in ingest).
+            await route_conversation(self.res, event.tenant_id, event.conversation_id)
+
+    async def _message_effects(self, event: MessageCreated, *, account_locked: bool) -> tuple[list[Event], bool] | None:
+        """Applies a message to its conversation's status and timers; returns (events staged, route it?), or
+        None without changing anything when the conversation must be woken and the account lock is not held."""
+        p = event.payload
         events: list[Event] = []
         route = False
         async with transaction(self.res.sessionmaker) as session:
-            await routing.lock_account(session, event.tenant_id)
-            conversation = await session.scalar(
-                select(Conversation).where(
-                    Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
+            if account_locked:
+                await routing.lock_account(session, event.tenant_id)
+            row = (
+                await session.execute(
+                    select(Conversation, Inbox)
+                    .outerjoin(Inbox, Inbox.id == Conversation.inbox_id)
+                    .where(Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id)
+                    .with_for_update(of=Conversation)
                 )
-            )
-            if conversation is None:
-                return
-            config = routing.inbox_routing(await session.get(Inbox, conversation.inbox_id))
+            ).first()
+            if row is None:
+                return [], False
+            conversation, inbox = row
+            config = routing.inbox_routing(inbox)
             if p.direction == "inbound":
                 # A customer message wakes a snoozed or pending conversation (same agent); a resolved one is
                 # never reopened here: the ingest path starts a new conversation for it.
                 if conversation.status in ("snoozed", "pending"):
+                    if not account_locked:
+                        return None
                     conversation.status = "open"
                     conversation.snoozed_until = None
                     await routing.cancel_timers(session, conversation.id, ("snooze",))
@@ -98,10 +135,7 @@ class RouterConsumer:
                     session, conversation, "auto_resolve", _aware(p.created_at) + timedelta(seconds=idle)
                 )
             add_events(session, events)
-        await publish_staged(self.res.sessionmaker, self.res.bus, events)
-        if route:
-            # Also covers a conversation whose "created" event was never published (crash in ingest).
-            await route_conversation(self.res, event.tenant_id, event.conversation_id)
+        return events, route
 
     async def _apply_handoff(self, event: ConversationStatusChanged) -> None:
         """Bot handoff parameters become the conversation's routing requirements."""

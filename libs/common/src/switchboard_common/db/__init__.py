@@ -15,7 +15,9 @@ def create_engine(settings: CommonSettings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        # No ping per checkout (it costs three round trips on asyncpg): a dropped connection fails its first
+        # use, SQLAlchemy then discards the whole pool, and callers retry (consumers treat it as transient).
+        pool_pre_ping=False,
         pool_recycle=1800,
     )
 

@@ -17,7 +17,7 @@ import structlog
 from aiokafka import ConsumerRecord
 from sqlalchemy import select, update
 from switchboard_common.bot_config import BotSettings, decrypt_credentials
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.db import transaction
 from switchboard_common.db.models import Conversation, InboxBot
 from switchboard_common.events import (
@@ -100,6 +100,7 @@ class BotWorker:
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
+            accepts=EventFilter(types=frozenset({"message.created"}), directions=frozenset({"inbound"})),
         )
 
     def _low_key(self, conversation_id: uuid.UUID) -> str:
@@ -108,6 +109,8 @@ class BotWorker:
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         if not isinstance(event, MessageCreated) or event.payload.direction != "inbound":
             return
+        if event.payload.conversation_status not in (None, "bot"):
+            return  # with humans already (a conversation never goes back to the bot): no read needed
         async with self.res.sessionmaker() as session:
             row = (
                 await session.execute(

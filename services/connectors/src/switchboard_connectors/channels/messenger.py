@@ -24,7 +24,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, or_, select, update
 from switchboard_common import metrics
-from switchboard_common.bus import CONVERSATIONS_TOPIC, INBOUND_TOPIC, EventConsumer
+from switchboard_common.bus import CONVERSATIONS_TOPIC, INBOUND_TOPIC, EventConsumer, EventFilter
 from switchboard_common.db import transaction
 from switchboard_common.db.models import ContactIdentity, Conversation, Inbox, Message
 from switchboard_common.errors import AppError
@@ -330,6 +330,10 @@ class MessengerWorker:
             topics=[INBOUND_TOPIC, CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
+            accepts=EventFilter(
+                types=frozenset({"inbound.receipt_received", "inbound.handover_received", "message.created"}),
+                channels=frozenset({CHANNEL}),
+            ),
         )
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import structlog
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.db.models import Inbox
 from switchboard_common.events import Event, MessageCreated
 from switchboard_common.inbox_secrets import decrypt_secrets
@@ -46,6 +46,9 @@ class SlackFiles:
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
+            accepts=EventFilter(
+                types=frozenset({"message.created"}), directions=frozenset({"inbound"}), channels=frozenset({"slack"})
+            ),
         )
 
     def allowed(self, url: str) -> bool:

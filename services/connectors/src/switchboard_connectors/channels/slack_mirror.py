@@ -14,7 +14,7 @@ import structlog
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.db import transaction
 from switchboard_common.db.models import Contact, Inbox, SlackMirrorMessage
 from switchboard_common.events import Event, MessageCreated
@@ -22,6 +22,7 @@ from switchboard_common.inbox_secrets import decrypt_secrets
 from switchboard_common.runtime import Resources
 
 from switchboard_connectors.channels.slack_api import SlackApi, SlackError
+from switchboard_connectors.webhooks import InboxDirectory
 
 log = structlog.get_logger(__name__)
 
@@ -34,9 +35,10 @@ def parent_text(channel: str, contact_name: str | None) -> str:
 class SlackMirror:
     """The ``connectors-slack-mirror`` consumer group."""
 
-    def __init__(self, resources: Resources, api: SlackApi) -> None:
+    def __init__(self, resources: Resources, api: SlackApi, directory: InboxDirectory) -> None:
         self.res = resources
         self.api = api
+        self.directory = directory
 
     def consumer(self) -> EventConsumer:
         return EventConsumer(
@@ -45,6 +47,7 @@ class SlackMirror:
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
+            accepts=EventFilter(types=frozenset({"message.created"}), directions=frozenset({"inbound"})),
         )
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
@@ -54,11 +57,12 @@ class SlackMirror:
         p = event.payload
         if p.channel == "slack":
             return
+        # Most inboxes are not mirrored: the cached directory answers that without a database read.
+        source = await self.directory.by_id(p.inbox_id, p.channel)
+        mirror_id = source.settings.get("slack_mirror_inbox_id") if source is not None else None
+        if not mirror_id:
+            return
         async with self.res.sessionmaker() as session:
-            source = await session.get(Inbox, p.inbox_id)
-            mirror_id = (source.settings or {}).get("slack_mirror_inbox_id") if source is not None else None
-            if not mirror_id:
-                return
             mirror = await session.scalar(
                 select(Inbox).where(
                     Inbox.id == uuid.UUID(str(mirror_id)), Inbox.account_id == event.tenant_id, Inbox.channel == "slack"

@@ -17,7 +17,6 @@ from switchboard_common.db.models import Conversation, Inbox, Message
 from switchboard_common.errors import AppError
 from switchboard_common.ingest import (
     inbound_message_events,
-    initial_status,
     message_id_for,
     open_conversation,
     resolve_contact,
@@ -148,26 +147,23 @@ async def post_message(
     else:
         message_id, dedupe_key = uuid.uuid4(), None
     async with atomic(session):
-        status = await initial_status(session, visitor.inbox_id, account_id=visitor.account_id, text=body.text)
-        conversation_id, created = await open_conversation(
+        conversation = await open_conversation(
             session,
             account_id=visitor.account_id,
             inbox_id=visitor.inbox_id,
             contact_id=visitor.contact_id,
             channel="web",
-            status=status,
+            text_body=body.text,
         )
     events = inbound_message_events(
         account_id=visitor.account_id,
         inbox_id=visitor.inbox_id,
         contact_id=visitor.contact_id,
-        conversation_id=conversation_id,
-        conversation_created=created,
+        conversation=conversation,
         channel="web",
         message_id=message_id,
         text_body=body.text,
         external_id=body.client_message_id,
-        conversation_status=status,
     )
     try:
         await resources.bus.publish_many(events)
@@ -175,8 +171,8 @@ async def post_message(
         raise AppError(503, "unavailable", "message not accepted; retry with the same client_message_id") from exc
     if dedupe_key:
         # Recorded only once durably on Kafka: a retry of a failed attempt must publish again.
-        await resources.redis.set(dedupe_key, str(conversation_id), ex=DEDUPE_TTL_SECONDS)
-    return VisitorMessageAccepted(message_id=message_id, conversation_id=conversation_id)
+        await resources.redis.set(dedupe_key, str(conversation.id), ex=DEDUPE_TTL_SECONDS)
+    return VisitorMessageAccepted(message_id=message_id, conversation_id=conversation.id)
 
 
 @router.get("/messages", response_model=list[VisitorMessageOut])
