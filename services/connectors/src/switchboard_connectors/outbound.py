@@ -82,6 +82,10 @@ class ChannelOutbound:
     the agent.
     """
 
+    # Read from record headers before decoding; the direction and channel filters pass events that carry
+    # neither (a subclass handling conversation events adds their types).
+    event_types: frozenset[str] = frozenset({"message.created"})
+
     def __init__(self, resources: Resources, channel: str, sender: ChannelSender) -> None:
         self.res = resources
         self.channel = channel
@@ -95,9 +99,7 @@ class ChannelOutbound:
             handler=self.handle,
             bus=self.res.bus,
             accepts=EventFilter(
-                types=frozenset({"message.created"}),
-                directions=frozenset({"outbound"}),
-                channels=frozenset({self.channel}),
+                types=self.event_types, directions=frozenset({"outbound"}), channels=frozenset({self.channel})
             ),
         )
 

@@ -435,6 +435,8 @@ class MessengerOutbound(ChannelOutbound):
     passed to humans, and a claim takes the thread back before the agent's first reply.
     """
 
+    event_types = frozenset({"message.created", "conversation.status_changed", "conversation.assigned"})
+
     def __init__(self, resources: Resources, api: GraphApi, directory: InboxDirectory, threads: ThreadControl) -> None:
         super().__init__(resources, CHANNEL, MessengerSender(resources, api, threads))
         self.directory = directory
