@@ -64,3 +64,30 @@ async def test_the_widget_request_trace_reaches_the_agent_socket(client: httpx.A
     live = await agent.wait_for(lambda f: f["type"] == "message.created")
     assert live["trace_id"] == second_trace, (second_trace, agent.frames)
     await agent.close()
+
+
+async def test_one_server_span_per_request_with_no_personal_attributes(
+    client: httpx.AsyncClient, server: LiveServer
+) -> None:
+    """FastAPI's own telemetry stays off: ours is the only server span, and it names the method only."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)  # the live server configured the SDK in this process
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace_id = uuid.uuid4().hex
+    email = f"someone-{uuid.uuid4().hex[:8]}@example.com"
+    response = await client.post(
+        "/api/v1/auth/login?hint=" + email,
+        json={"email": email, "password": "not the password"},
+        headers={"traceparent": traceparent(trace_id)},
+    )
+    assert response.status_code == 401
+    spans = [s for s in exporter.get_finished_spans() if format(s.context.trace_id, "032x") == trace_id]
+    assert [s.name for s in spans if s.kind == trace.SpanKind.SERVER] == ["HTTP POST"]
+    assert len(spans) == 1, [s.name for s in spans]  # no per-dependency or serialization spans
+    for span in spans:
+        assert email not in repr(dict(span.attributes or {})) and not span.events

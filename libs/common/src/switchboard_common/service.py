@@ -11,6 +11,7 @@ from typing import Protocol
 
 import structlog
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from switchboard_common.http import install_common
 from switchboard_common.runtime import Resources
@@ -18,6 +19,8 @@ from switchboard_common.settings import CommonSettings
 from switchboard_common.tracing import configure_tracing
 
 log = structlog.get_logger(__name__)
+
+NO_FRAMEWORK_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
 class Worker(Protocol):
@@ -114,7 +117,16 @@ def create_service_app(
             await running.stop()
             await resources.close()
 
-    app = FastAPI(title=title, version="1.0.0", description=description, lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        version="1.0.0",
+        description=description,
+        lifespan=lifespan,
+        # FastAPI's built-in OpenTelemetry switches itself on once a tracer provider exists (ours does): it would
+        # add a second server span per request, spans per dependency, and exception messages (which may quote
+        # personal data) to logs. switchboard_common.tracing owns the request span, with safe attributes only.
+        telemetry=NO_FRAMEWORK_TELEMETRY,
+    )
     app.state.settings = settings
     install_common(
         app,

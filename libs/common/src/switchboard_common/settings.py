@@ -33,7 +33,9 @@ class CommonSettings(BaseSettings):
     kafka_namespace: str = "switchboard"
     kafka_topic_partitions: int = 12
     kafka_enable_idempotence: bool = False
-    # How long the broker may hold a fetch waiting for data (ms): bounds idle latency of every consumer hop.
+    # How long the broker may hold a fetch waiting for data (ms). Kafka answers as soon as data arrives, so
+    # production sets 500 (deploy/k8s) to keep idle consumers quiet; the local tansu broker does not wake a
+    # waiting fetch, so here it bounds each consumer hop's idle latency and stays low.
     kafka_fetch_max_wait_ms: int = 20
     # Redis key prefix, for the same reason.
     redis_namespace: str = "sb"
