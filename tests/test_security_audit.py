@@ -62,6 +62,11 @@ async def test_agents_and_roles_are_audited(client: httpx.AsyncClient) -> None:
     assert (
         await client.get("/api/v1/account/security-events", headers={"Authorization": f"Bearer {agent_token}"})
     ).status_code == 403
+    # Removing an agent's profile (privacy service) is a security event too, naming only the ids.
+    removed = await client.delete(f"/api/v1/privacy/agents/{other_id}", headers=tenant.headers)
+    assert removed.status_code == 200, removed.text
+    removal = [e for e in await _events(client, tenant.headers) if e["kind"] == "agent_removed"]
+    assert [(e["user_id"], e["details"]) for e in removal] == [(tenant.owner_id, {"agent_id": other_id})]
 
 
 async def test_tokens_allowlist_and_two_factor_changes_are_audited(client: httpx.AsyncClient) -> None:

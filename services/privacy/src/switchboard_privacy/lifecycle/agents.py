@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import text
+from switchboard_common import security_audit
 from switchboard_common.auth import AdminAgent, ResourcesDep, SessionDep
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import User
@@ -21,7 +22,7 @@ PLACEHOLDER_NAME = "Deleted agent"
 
 @router.delete("/agents/{agent_id}", status_code=200)
 async def delete_agent(
-    agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
+    agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep, request: Request
 ) -> dict[str, object]:
     user = await session.get(User, agent_id)
     if user is None or user.account_id != admin.account_id:
@@ -51,6 +52,10 @@ async def delete_agent(
         actor=f"user:{admin.user_id}",
         action="agent.deleted",
         details={"counts": counts},
+    )
+    # Also a security event (after the sweep above, which removes the agent's own rows): who removed whom.
+    session.add(
+        security_audit.by("agent_removed", admin, request, resources.settings.trusted_proxies, agent_id=str(agent_id))
     )
     await session.commit()
     keys = resources.keys
