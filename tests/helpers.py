@@ -102,6 +102,30 @@ class Socket:
 
         return await asyncio.wait_for(find(), timeout)
 
+    async def texts_for(self, conversation_id: str, count: int, timeout: float = 30.0) -> list[str | None]:
+        """The first ``count`` message texts this agent received for a conversation, in order, whichever frame
+        carried them: the assignment frame holds those stored before it; when the router placed the
+        conversation before its first message event was handled (its periodic queue drain), that message
+        follows as its own ``message.created`` frame."""
+
+        def collected() -> list[dict[str, Any]]:
+            messages: dict[str, dict[str, Any]] = {}
+            for frame in self.frames:
+                if frame.get("conversation_id") != conversation_id:
+                    continue
+                if frame["type"] == "conversation.assigned":
+                    found = frame["messages"]  # oldest first
+                elif frame["type"] == "message.created":
+                    found = [frame["message"]]
+                else:
+                    continue
+                for message in found:
+                    messages.setdefault(message["id"], message)
+            return list(messages.values())
+
+        await self.wait_for(lambda _f: len(collected()) >= count, timeout)
+        return [m["text"] for m in collected()[:count]]
+
     async def send(self, message: dict[str, Any]) -> None:
         await self.connection.send(json.dumps(message))
 

@@ -82,7 +82,7 @@ async def test_inbound_to_agent_and_reply_to_callback(api_system: LiveServer, re
         assert again.status_code == 200 and again.json()["message_id"] == accepted.json()["message_id"]
 
         assigned = await agent.wait_for(lambda f: f["type"] == "conversation.assigned")
-        assert [m["text"] for m in assigned["messages"]] == ["Where is my parcel?"]
+        assert await agent.texts_for(assigned["conversation_id"], 1) == ["Where is my parcel?"]
         conversation_id = assigned["conversation_id"]
 
         reply = await client.post(

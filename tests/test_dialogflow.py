@@ -221,7 +221,7 @@ async def test_bot_failure_hands_off(bot_system: LiveServer, fake_google: FakeGo
         assigned = await agent.wait_for(
             lambda f: f["type"] == "conversation.assigned" and f["conversation_id"] == sent.json()["conversation_id"]
         )
-        assert [m["text"] for m in assigned["messages"]] == ["hi"]
+        assert await agent.texts_for(assigned["conversation_id"], 1) == ["hi"]
         bot = await client.get(f"/api/v1/inboxes/{inbox['id']}/bot", headers=tenant.headers)
         assert bot.json()["broken_reason"] == "invalid_grant"
         # A broken bot no longer takes new conversations: they go straight to humans.

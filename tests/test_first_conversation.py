@@ -33,12 +33,15 @@ async def test_visitor_to_agent_and_back(client: httpx.AsyncClient, server: Live
         lambda f: f["type"] == "conversation.assigned" and f["conversation_id"] == conversation_id
     )
     assert assigned["agent_id"] == agent_id
-    assert [m["text"] for m in assigned["messages"]] == ["Hello, is anyone there?"]
+    assert await agent_socket.texts_for(conversation_id, 1) == ["Hello, is anyone there?"]
 
     # A second message in the assigned conversation arrives as message.created.
     await client.post("/api/v1/widget/messages", json={"text": "My order is late"}, headers=visitor_headers)
-    live = await agent_socket.wait_for(lambda f: f["type"] == "message.created")
-    assert live["message"]["text"] == "My order is late" and live["conversation_id"] == conversation_id
+    live = await agent_socket.wait_for(
+        lambda f: f["type"] == "message.created" and f["message"]["text"] == "My order is late"
+    )
+    assert live["conversation_id"] == conversation_id
+    assert await agent_socket.texts_for(conversation_id, 2) == ["Hello, is anyone there?", "My order is late"]
 
     listed = await client.get(
         "/api/v1/conversations",

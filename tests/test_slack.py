@@ -162,7 +162,7 @@ async def test_customer_channel_round_trip(slack_system: LiveServer, fake_slack:
                 await client.post("/webhooks/slack/events", content=echo_body, headers=signed(echo_body))
             ).status_code == 200
         assigned = await agent.wait_for(lambda f: f["type"] == "conversation.assigned")
-        assert [m["text"] for m in assigned["messages"]] == ["My invoice is wrong"]
+        assert await agent.texts_for(assigned["conversation_id"], 1) == ["My invoice is wrong"]
         before = len(fake_slack.posted())
         reply = await client.post(
             f"/api/v1/conversations/{assigned['conversation_id']}/messages",

@@ -226,6 +226,7 @@ class EventConsumer:
         retry_base_seconds: float = 0.2,
         broadcast: bool = False,
         accepts: EventFilter | None = None,
+        background: bool = False,
     ) -> None:
         self.settings = settings
         # Broadcast consumers (every replica sees every event) have a group per process.
@@ -237,6 +238,13 @@ class EventConsumer:
         self.retry_base_seconds = retry_base_seconds
         self.broadcast = broadcast
         self.accepts = accepts
+        # Background consumers (copies, downloads, fan-out) poll a quiet broker less often: no one waits on
+        # them at a screen, and each poll of an idle partition set costs a round trip.
+        self.fetch_max_wait_ms = (
+            max(settings.kafka_fetch_max_wait_ms, settings.kafka_background_fetch_max_wait_ms)
+            if background
+            else settings.kafka_fetch_max_wait_ms
+        )
         self._next_lag_report = 0.0
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
@@ -253,7 +261,7 @@ class EventConsumer:
             isolation_level="read_committed",
             max_poll_records=200,
             # Low fetch wait: events are small and latency to the agent matters more than fetch batching.
-            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
             session_timeout_ms=10000,
             heartbeat_interval_ms=1000,
             client_id=f"{self.settings.service_name}-{self.group}",
@@ -300,12 +308,21 @@ class EventConsumer:
                 self.started.set()
                 # Partitions are independent (order is per key, and a key lives in one partition): handle them
                 # side by side, so one slow conversation or a round trip to a store does not hold up the rest.
-                outcomes = await asyncio.gather(
-                    *(self._handle_partition(consumer, tp, rs) for tp, rs in batches.items()), return_exceptions=True
-                )
+                # One commit for the whole poll, after its records are handled (at-least-once). Handlers are
+                # idempotent (keyed inserts, push_once), so a crash replaying the batch changes nothing twice;
+                # a commit per record would cost a broker round trip per event on the hot path.
+                handled: dict[TopicPartition, int] = {}
+                try:
+                    outcomes = await asyncio.gather(
+                        *(self._handle_partition(tp, rs, handled) for tp, rs in batches.items()),
+                        return_exceptions=True,
+                    )
+                finally:
+                    if handled:
+                        await self._commit(consumer, handled)
                 for outcome in outcomes:
                     if isinstance(outcome, BaseException):
-                        raise outcome  # after every partition settled and committed what it handled
+                        raise outcome  # after every partition settled and what they handled is committed
                 await self._report_lag(consumer)
             except asyncio.CancelledError:
                 raise
@@ -316,31 +333,24 @@ class EventConsumer:
                 await asyncio.sleep(1.0)
 
     async def _handle_partition(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
+        self, tp: TopicPartition, records: list[ConsumerRecord], handled: dict[TopicPartition, int]
     ) -> None:
-        # One commit per partition batch, after its records are handled (at-least-once). Handlers are
-        # idempotent (keyed inserts, push_once), so a crash mid-batch replaying the batch changes nothing
-        # twice; a commit per record would cost a broker round trip per event on the hot path.
-        handled: int | None = None
-        try:
-            for record in records:
-                if self._stopping.is_set():
-                    break  # hand back the rest: the next owner replays from our last commit
-                await self._handle_record(record)
-                handled = record.offset
-        finally:
-            if handled is not None:
-                await self._commit(consumer, tp, handled + 1)
+        """Handles records in order, noting in ``handled`` the offset to commit after each."""
+        for record in records:
+            if self._stopping.is_set():
+                return  # hand back the rest: the next owner replays from our last commit
+            await self._handle_record(record)
+            handled[tp] = record.offset + 1
 
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         while True:
             try:
-                await consumer.commit({tp: offset})
+                await consumer.commit(offsets)
                 return
             except KafkaError as exc:
-                # IllegalState: the partition is no longer assigned to us; CommitFailed: the group rebalanced.
+                # IllegalState: a partition is no longer assigned to us; CommitFailed: the group rebalanced.
                 if "rebalance" in type(exc).__name__.lower() or type(exc).__name__ in PARTITION_MOVED_ERRORS:
-                    return  # the partition moved: the new owner replays from the last commit
+                    return  # the partitions moved: their new owners replay from the last commit
                 log.warning("commit_retry", group=self.group, error=type(exc).__name__)
                 await asyncio.sleep(0.5)
 

@@ -37,6 +37,8 @@ class CommonSettings(BaseSettings):
     # production sets 500 (deploy/k8s) to keep idle consumers quiet; the local tansu broker does not wake a
     # waiting fetch, so here it bounds each consumer hop's idle latency and stays low.
     kafka_fetch_max_wait_ms: int = 20
+    # The same for background consumers (Slack copies and downloads, webhook fan-out, receipts).
+    kafka_background_fetch_max_wait_ms: int = 250
     # Redis key prefix, for the same reason.
     redis_namespace: str = "sb"
 

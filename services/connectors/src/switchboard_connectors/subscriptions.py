@@ -69,6 +69,7 @@ class SubscriptionFanout:
         return EventConsumer(
             self.res.settings,
             group="connectors-subscriptions",
+            background=True,
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,

@@ -327,6 +327,7 @@ class MessengerWorker:
         return EventConsumer(
             self.res.settings,
             group="connectors-messenger",
+            background=True,
             topics=[INBOUND_TOPIC, CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,

@@ -43,6 +43,7 @@ class SlackFiles:
         return EventConsumer(
             self.res.settings,
             group="connectors-slack-files",
+            background=True,
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,

@@ -44,6 +44,7 @@ class SlackMirror:
         return EventConsumer(
             self.res.settings,
             group="connectors-slack-mirror",
+            background=True,
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,

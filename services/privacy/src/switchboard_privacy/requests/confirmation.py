@@ -30,7 +30,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Conversation, PrivacyRequest
 from switchboard_common.errors import AppError
@@ -362,9 +362,11 @@ class ConfirmationListener:
         self._consumer = EventConsumer(
             resources.settings,
             group="privacy-confirmations",
+            background=True,
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=resources.bus,
+            accepts=EventFilter(types=frozenset({"message.created"}), directions=frozenset({"inbound"})),
         )
 
     async def start(self) -> None:
