@@ -12,26 +12,37 @@ from pathlib import Path
 
 from switchboard_devstack.servers import StackUrls
 
+from bench import spam_accuracy
 from bench.harness import local_stack, service_env, spawn_bare, spawn_system
+from bench.load import LoadConfig, report, run_load, section
 from bench.scenarios import (
+    MESSENGER_BATCH,
     Row,
     api_channel_throughput,
     bare_latency,
     bare_throughput,
     latency_row,
+    messenger_throughput,
     slack_throughput,
     throughput_row,
     visitor_to_agent_latency,
 )
 
 SLACK_SECRET = "bench-slack-signing-secret"
+MESSENGER_SECRET = "bench-messenger-app-secret"
 
 RESULTS = Path(__file__).parent / "results.md"
 
 
 async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
     rows: list[Row] = []
-    env = service_env(urls, SLACK_SIGNING_SECRET=SLACK_SECRET)
+    # GRAPH_API_URL points nowhere: text-only ingest never calls Graph, and a bench must never reach Meta.
+    env = service_env(
+        urls,
+        SLACK_SIGNING_SECRET=SLACK_SECRET,
+        MESSENGER_APP_SECRET=MESSENGER_SECRET,
+        GRAPH_API_URL="http://127.0.0.1:9/v21.0",
+    )
     bare = await spawn_bare(env)
     system = await spawn_system(env)
     try:
@@ -48,10 +59,19 @@ async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
                 "webhook ingest: Slack events", await slack_throughput(system, n, c, SLACK_SECRET), bare_rps, c
             )
         )
+        rows.append(
+            throughput_row(
+                f"webhook ingest: Messenger (batches of {MESSENGER_BATCH} events)",
+                await messenger_throughput(system, n, c, MESSENGER_SECRET),
+                bare_rps,
+                c,
+            )
+        )
     finally:
         system.stop()
         bare.stop()
     rows.extend(await domain_rows(urls, env, args))
+    rows.append(Row(*spam_accuracy.row_values(spam_accuracy.cross_validate(spam_accuracy.load())), "-", "-"))
     rows.append(
         Row(
             "peak memory, whole system in one process",
@@ -112,7 +132,7 @@ async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Names
     return rows
 
 
-def write(rows: list[Row], seconds: float) -> str:
+def write(rows: list[Row], seconds: float, sections: tuple[str, ...] = ()) -> str:
     lines = [
         "| scenario | Switchboard | bare FastAPI (same run) | ratio |",
         "| --- | --- | --- | --- |",
@@ -124,7 +144,7 @@ def write(rows: list[Row], seconds: float) -> str:
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; {seconds:.0f} s.\n"
         "Servers: one uvicorn worker each, load from aiohttp in a separate process, open loop at a fixed rate.\n\n"
     )
-    RESULTS.write_text(header + table + "\n")
+    RESULTS.write_text(header + table + "\n" + "".join("\n" + s for s in sections))
     return table
 
 
@@ -142,9 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with local_stack() as urls:
         rows = asyncio.run(run(args, urls))
-    print(write(rows, time.monotonic() - started))
+    with local_stack() as urls:  # servers of its own: the load run starts from empty topics and tables
+        load_result = asyncio.run(run_load(urls, LoadConfig.from_env()))
+    print(write(rows, time.monotonic() - started, (section(load_result),)))
+    print(section(load_result))
     print(f"written to {RESULTS}")
-    return 0
+    return report(load_result)
 
 
 if __name__ == "__main__":

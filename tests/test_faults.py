@@ -38,12 +38,12 @@ from switchboard_common import signing
 from switchboard_common.bus import ensure_topics
 from switchboard_common.settings import CommonSettings
 from switchboard_devstack import LocalStack
+from switchboard_devstack.processes import ServiceProcess
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from tests.conftest import make_env
 from tests.helpers import Tenant, create_agent, signup, visitor_session
-from tests.processes import ServiceProcess
 
 pytestmark = pytest.mark.timeout(240)
 
