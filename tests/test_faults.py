@@ -149,6 +149,10 @@ class AgentClient:
                     async for raw in socket:
                         frame = json.loads(raw)
                         if frame["type"] == "session.ready":
+                            # Where this socket starts: a drop before its first frame resumes from here, not from
+                            # "newest", so nothing pushed in between is skipped.
+                            if not self.last_id and frame.get("last_event_id"):
+                                self.last_id = frame["last_event_id"]
                             self.ready.set()
                             continue
                         self.frames.append(frame)

@@ -121,3 +121,27 @@ async def test_queued_conversation_is_assigned_when_an_agent_comes_online(
     )
     assert assigned["agent_id"] == agent_id
     await agent_socket.close()
+
+
+async def test_an_idle_agent_socket_stays_open(client: httpx.AsyncClient, server: LiveServer) -> None:
+    """An agent with nothing to see for longer than a Redis read timeout keeps the same socket."""
+    import asyncio
+
+    from switchboard_common.realtime import DEFAULT_BLOCK_MS
+
+    tenant = await signup(client)
+    inbox = await create_web_inbox(client, tenant)
+    _, agent_token = await create_agent(client, tenant)
+    agent_socket = await Socket.open(f"{server.ws_url}/api/v1/ws?token={agent_token}")
+    await agent_socket.wait_for(lambda f: f["type"] == "session.ready")
+    await asyncio.sleep(DEFAULT_BLOCK_MS / 1000 + 2)  # a whole blocking read with nothing in it, and more
+    visitor = await visitor_session(client, inbox["widget_token"])
+    sent = await client.post(
+        "/api/v1/widget/messages",
+        json={"text": "still listening?"},
+        headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+    )
+    assert sent.status_code == 202, sent.text
+    assert await agent_socket.texts_for(sent.json()["conversation_id"], 1) == ["still listening?"]
+    assert [f["type"] for f in agent_socket.frames].count("session.ready") == 1
+    await agent_socket.close()

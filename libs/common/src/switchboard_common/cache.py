@@ -8,6 +8,8 @@ from redis.asyncio import Redis
 
 from switchboard_common.settings import CommonSettings
 
+SOCKET_TIMEOUT_SECONDS = 30.0
+
 
 def create_redis(settings: CommonSettings, *, max_connections: int = 500) -> Redis:
     return Redis.from_url(
@@ -16,6 +18,9 @@ def create_redis(settings: CommonSettings, *, max_connections: int = 500) -> Red
         max_connections=max_connections,
         health_check_interval=30,
         socket_connect_timeout=5,
+        # Longer than the longest blocking read (sockets wait on XREAD up to 10 s): redis-py's default read
+        # timeout would cut every idle agent socket after 5 s.
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
     )
 
 

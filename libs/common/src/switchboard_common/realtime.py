@@ -15,6 +15,8 @@ from redis.asyncio import Redis
 STREAM_MAXLEN = 1000
 STREAM_TTL_SECONDS = 7 * 24 * 3600
 DEDUPE_TTL_SECONDS = 24 * 3600
+# A socket's blocking read: shorter than the Redis client's read timeout (switchboard_common.cache).
+DEFAULT_BLOCK_MS = 10_000
 
 _PUSH_ONCE = """
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then
@@ -42,7 +44,7 @@ class StreamPublisher:
 
 
 async def read_stream(
-    redis: Redis, stream: str, last_id: str, block_ms: int = 15000, count: int = 100
+    redis: Redis, stream: str, last_id: str, block_ms: int = DEFAULT_BLOCK_MS, count: int = 100
 ) -> list[tuple[str, dict[str, Any]]]:
     """Entries after ``last_id`` (``$`` = only new ones), waiting up to ``block_ms`` for the first."""
     result = await redis.xread({stream: last_id}, block=block_ms, count=count)

@@ -69,7 +69,7 @@ async def serve_stream(
     async def pump() -> None:
         last_id = start_id
         while True:
-            for entry_id, message in await read_stream(redis, stream, last_id, block_ms=10000):
+            for entry_id, message in await read_stream(redis, stream, last_id):
                 await websocket.send_text(json.dumps({**message, "id": entry_id}, default=str))
                 last_id = entry_id
 
