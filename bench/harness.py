@@ -21,6 +21,7 @@ from pathlib import Path
 
 import aiohttp
 from switchboard_devstack import LocalStack, free_port
+from switchboard_devstack.processes import ServiceProcess, high_water_bytes
 from switchboard_devstack.servers import StackUrls
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,11 +134,46 @@ async def spawn_bare(env: dict[str, str]) -> ServerProcess:
     )
 
 
-async def spawn_system(env: dict[str, str]) -> ServerProcess:
-    """Every service in one process (as `make run`), one port."""
-    port = free_port()
-    env = {**env, "PORT": str(port)}
-    return await spawn("system", ["-c", "from bench.system import main; main()"], env, port)
+SERVICES = ("gateway", "connectors", "router", "privacy")
+
+
+@dataclass
+class Deployment:
+    """The services as Kubernetes runs them, one process each: the gateway serves agents and the widget,
+    connectors take the webhooks, router and privacy work from Kafka."""
+
+    processes: dict[str, ServiceProcess]
+
+    @property
+    def api_url(self) -> str:
+        return self.processes["gateway"].url
+
+    @property
+    def webhook_url(self) -> str:
+        return self.processes["connectors"].url
+
+    def peak_rss_mb(self) -> dict[str, float]:
+        """Each service's peak resident memory so far (VmHWM)."""
+        return {name: high_water_bytes(p.pid) / 2**20 for name, p in self.processes.items() if p.pid is not None}
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.running:
+                process.terminate()
+
+
+async def spawn_deployment(env: dict[str, str]) -> Deployment:
+    log_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-services-"))
+    deployment = Deployment({name: ServiceProcess(name, env, log_dir) for name in SERVICES})
+    try:
+        for process in deployment.processes.values():
+            process.start()
+        for process in deployment.processes.values():
+            await asyncio.to_thread(process.wait_ready)
+    except BaseException:
+        deployment.stop()
+        raise
+    return deployment
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.harness import RateResult, ServerProcess, open_loop, percentile
+from bench.harness import Deployment, RateResult, ServerProcess, open_loop, percentile
 
 PASSWORD = "bench password 1"
 
@@ -78,16 +78,14 @@ async def bare_latency(bare: ServerProcess, rate: float, duration: float) -> Rat
     return result
 
 
-async def visitor_to_agent_latency(
-    system: ServerProcess, rate: float, duration: float, visitors: int = 20
-) -> RateResult:
+async def visitor_to_agent_latency(system: Deployment, rate: float, duration: float, visitors: int = 20) -> RateResult:
     """Visitor POST /widget/messages -> the assigned agent's socket frame, at a fixed rate."""
     result = RateResult()
     async with aiohttp.ClientSession() as session:
-        api = Api(session, system.url)
+        api = Api(session, system.api_url)
         owner, widget_token = await api.tenant()
         agent_token = await api.agent(owner, capacity=1000)
-        ws = await session.ws_connect(system.url.replace("http", "ws") + f"/api/v1/ws?token={agent_token}")
+        ws = await session.ws_connect(system.api_url.replace("http", "ws") + f"/api/v1/ws?token={agent_token}")
         sent_at: dict[str, float] = {}
         arrived: dict[str, float] = {}
         assigned: set[str] = set()
@@ -173,17 +171,17 @@ async def bare_throughput(bare: ServerProcess, total: int, concurrency: int) -> 
     return Throughput(total, ok, seconds)
 
 
-async def api_channel_throughput(system: ServerProcess, total: int, concurrency: int) -> Throughput:
+async def api_channel_throughput(system: Deployment, total: int, concurrency: int) -> Throughput:
     """Signed API-channel webhooks, each a new message id, as fast as the server acknowledges them."""
     from switchboard_common import signing
 
     from bench.harness import closed_loop
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-        api = Api(session, system.url)
+        api = Api(session, system.api_url)
         owner, _ = await api.tenant()
         inbox = await api.post("/api/v1/inboxes", {"name": "API", "channel": "api", "settings": {}}, owner)
-        url = f"{system.url}/webhooks/api/{inbox['id']}"
+        url = f"{system.webhook_url}/webhooks/api/{inbox['id']}"
         run = uuid.uuid4().hex[:8]
 
         async def fire(i: int) -> bool:
@@ -200,7 +198,7 @@ async def api_channel_throughput(system: ServerProcess, total: int, concurrency:
     return Throughput(total, ok, seconds)
 
 
-async def slack_throughput(system: ServerProcess, total: int, concurrency: int, signing_secret: str) -> Throughput:
+async def slack_throughput(system: Deployment, total: int, concurrency: int, signing_secret: str) -> Throughput:
     """Signed Slack Events API message events, each a new event id."""
     import hashlib
     import hmac
@@ -209,7 +207,7 @@ async def slack_throughput(system: ServerProcess, total: int, concurrency: int, 
 
     team = "TB" + uuid.uuid4().hex[:8].upper()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-        api = Api(session, system.url)
+        api = Api(session, system.api_url)
         owner, _ = await api.tenant()
         await api.post(
             "/api/v1/inboxes",
@@ -246,7 +244,7 @@ async def slack_throughput(system: ServerProcess, total: int, concurrency: int, 
             ts = str(int(time.time()))
             sig = "v0=" + hmac.new(signing_secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
             async with session.post(
-                system.url + "/webhooks/slack/events",
+                system.webhook_url + "/webhooks/slack/events",
                 data=body,
                 headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig, "Content-Type": "application/json"},
             ) as response:
@@ -262,7 +260,7 @@ async def slack_throughput(system: ServerProcess, total: int, concurrency: int, 
 MESSENGER_BATCH = 3  # events per request: Meta batches entries and events, so the bench does too
 
 
-async def messenger_throughput(system: ServerProcess, total: int, concurrency: int, app_secret: str) -> Throughput:
+async def messenger_throughput(system: Deployment, total: int, concurrency: int, app_secret: str) -> Throughput:
     """Signed Messenger webhooks (``X-Hub-Signature-256`` over the raw body), each a batch of new messages."""
     import hashlib
     import hmac
@@ -271,7 +269,7 @@ async def messenger_throughput(system: ServerProcess, total: int, concurrency: i
 
     page = str(uuid.uuid4().int % 10**15)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-        api = Api(session, system.url)
+        api = Api(session, system.api_url)
         owner, _ = await api.tenant()
         await api.post(
             "/api/v1/inboxes",
@@ -303,7 +301,7 @@ async def messenger_throughput(system: ServerProcess, total: int, concurrency: i
             body = json.dumps({"object": "page", "entry": entries}).encode()  # non-ASCII escaped, as Meta sends
             signature = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
             async with session.post(
-                system.url + "/webhooks/messenger",
+                system.webhook_url + "/webhooks/messenger",
                 data=body,
                 headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"},
             ) as response:

@@ -12,11 +12,10 @@ import uuid
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text, update
 from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
 from switchboard_common.db import transaction
-from switchboard_common.db.models import Conversation, Inbox, Message
+from switchboard_common.db.models import Conversation, Message
 from switchboard_common.events import (
     ContactUpdated,
     ConversationAssigned,
@@ -37,6 +36,32 @@ from switchboard_common.tracing import current_trace_id
 from switchboard_gateway.conversations.service import conversation_out, message_out
 
 RECENT_MESSAGES_ON_ASSIGN = 50
+# Stores a message event (by id, once) and touches its conversation, returning who gets it live. Pass-through
+# inboxes: the content is delivered (frames) but never stored, only the routing metadata.
+STORE_MESSAGE = text(
+    """
+    WITH target AS (
+        SELECT c.id, c.timeline_assignee_id AS assignee,
+               coalesce(i.settings -> 'pass_through' = 'true'::jsonb, false) AS pass_through
+        FROM conversations c JOIN inboxes i ON i.id = c.inbox_id
+        WHERE c.id = :conversation_id AND c.account_id = :account_id
+    ), stored AS (
+        INSERT INTO messages (id, account_id, conversation_id, direction, sender_type, sender_id, text,
+                              attachments, external_id, delivery_status, created_at)
+        SELECT CAST(:id AS uuid), CAST(:account_id AS uuid), t.id, CAST(:direction AS varchar),
+               CAST(:sender_type AS varchar), CAST(:sender_id AS uuid),
+               CASE WHEN t.pass_through THEN NULL ELSE CAST(:text AS text) END,
+               CASE WHEN t.pass_through THEN '[]'::jsonb ELSE CAST(:attachments AS jsonb) END,
+               CAST(:external_id AS varchar), CAST(:delivery_status AS varchar), CAST(:created_at AS timestamptz)
+        FROM target t
+        ON CONFLICT (id) DO NOTHING
+    ), touched AS (
+        UPDATE conversations SET last_message_at = :created_at
+        WHERE id = (SELECT id FROM target) AND CAST(:inbound AS boolean)
+    )
+    SELECT assignee, pass_through FROM target
+    """
+)
 # Pass-through content waiting for its first agent is dropped after this long.
 RELAY_TTL_SECONDS = 3600
 
@@ -131,42 +156,33 @@ class Timeline:
 
     async def _on_message(self, event: MessageCreated) -> None:
         p = event.payload
-        async with transaction(self.res.sessionmaker) as session:
+        # One statement, in autocommit (a statement is atomic): the hottest consumer path of the system pays
+        # one database round trip per message instead of five (BEGIN, read, insert, update, COMMIT).
+        async with self.res.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             row = (
-                await session.execute(
-                    select(Conversation.timeline_assignee_id, Inbox.settings)
-                    .join(Inbox, Inbox.id == Conversation.inbox_id)
-                    .where(Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id)
+                await autocommit.execute(
+                    STORE_MESSAGE,
+                    {
+                        "id": p.message_id,
+                        "account_id": event.tenant_id,
+                        "conversation_id": event.conversation_id,
+                        "direction": p.direction,
+                        "sender_type": p.sender_type,
+                        "sender_id": p.sender_id,
+                        "text": p.text,
+                        "attachments": json.dumps([a.model_dump(mode="json") for a in p.attachments]),
+                        "external_id": p.external_id,
+                        "delivery_status": None if p.direction == "inbound" else "pending",
+                        "created_at": p.created_at,
+                        "inbound": p.direction == "inbound",
+                    },
                 )
             ).first()
-            if row is None:
-                return  # the conversation was erased: nothing to store or show
-            assignee = row.timeline_assignee_id
-            # Pass-through inboxes: the content is delivered (frames below) but never stored.
-            stored = not (row.settings or {}).get("pass_through")
-            await session.execute(
-                insert(Message)
-                .values(
-                    id=p.message_id,
-                    account_id=event.tenant_id,
-                    conversation_id=event.conversation_id,
-                    direction=p.direction,
-                    sender_type=p.sender_type,
-                    sender_id=p.sender_id,
-                    text=p.text if stored else None,
-                    attachments=[a.model_dump(mode="json") for a in p.attachments] if stored else [],
-                    external_id=p.external_id,
-                    delivery_status=None if p.direction == "inbound" else "pending",
-                    created_at=p.created_at,
-                )
-                .on_conflict_do_nothing(index_elements=["id"])
-            )
-            if p.direction == "inbound":
-                await session.execute(
-                    update(Conversation)
-                    .where(Conversation.id == event.conversation_id)
-                    .values(last_message_at=p.created_at)
-                )
+        if row is None:
+            return  # the conversation was erased: nothing to store or show
+        assignee = row.assignee
+        stored = not row.pass_through
         if not stored and assignee is None:
             # Nobody to hand it to yet: hold the content briefly in Redis, only until an agent receives it.
             key = self._relay_key(event.conversation_id)
