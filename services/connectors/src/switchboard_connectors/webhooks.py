@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,13 +49,13 @@ class InboxDirectory:
             secrets=decrypt_secrets(self.res.keyring, inbox.id, inbox.secrets_encrypted),
         )
 
-    async def _cached(self, key: tuple[str, str, str], query: Any) -> InboxRecord | None:
+    async def _cached(self, key: tuple[str, str, str], query: Callable[[], Any]) -> InboxRecord | None:
         hit = self._cache.get(key)
         now = time.monotonic()
         if hit is not None and hit[0] > now:
             return hit[1]
         async with self.res.sessionmaker() as session:
-            inbox = await session.scalar(query)
+            inbox = await session.scalar(query())
             record = self._record(inbox) if inbox is not None else None
         if len(self._cache) > 10_000:
             self._cache.clear()
@@ -64,16 +64,20 @@ class InboxDirectory:
 
     async def by_id(self, inbox_id: uuid.UUID, channel: str) -> InboxRecord | None:
         return await self._cached(
-            ("id", channel, str(inbox_id)), select(Inbox).where(Inbox.id == inbox_id, Inbox.channel == channel)
+            # The query is built only on a miss: building it costs more than a cache hit.
+            ("id", channel, str(inbox_id)),
+            lambda: select(Inbox).where(Inbox.id == inbox_id, Inbox.channel == channel),
         )
 
     async def by_setting(self, channel: str, name: str, value: str) -> InboxRecord | None:
         return await self._cached(
             (name, channel, value),
-            select(Inbox)
-            .where(Inbox.channel == channel, Inbox.settings[name].astext == value)
-            .order_by(Inbox.created_at)
-            .limit(1),
+            lambda: (
+                select(Inbox)
+                .where(Inbox.channel == channel, Inbox.settings[name].astext == value)
+                .order_by(Inbox.created_at)
+                .limit(1)
+            ),
         )
 
     def forget(self, inbox_id: uuid.UUID) -> None:
