@@ -61,7 +61,7 @@ class LoadConfig:
     rate: float = 0.0  # messages per second to pace at; 0: as fast as the window allows
     agents: int = 20
     conversations: int = 0  # 0: one per 50 messages, between 40 and 2,000
-    max_seconds: float = 1800.0  # no new message after this long; the rest is reported unsent
+    max_seconds: float = 2700.0  # no new message after this long; the rest is reported unsent
     slot_timeout: float = 120.0  # a message not on a socket after this long frees its slot (and counts lost)
     settle_idle: float = 60.0  # after sending, stop waiting once nothing new arrived for this long
 
@@ -71,7 +71,7 @@ class LoadConfig:
             messages=int(_env_number("BENCH_LOAD_MESSAGES", 100_000)),
             window=int(_env_number("BENCH_LOAD_WINDOW", 200)),
             rate=_env_number("BENCH_LOAD_RATE", 0.0),
-            max_seconds=_env_number("BENCH_LOAD_MAX_SECONDS", 1800.0),
+            max_seconds=_env_number("BENCH_LOAD_MAX_SECONDS", 2700.0),
         )
 
     @property

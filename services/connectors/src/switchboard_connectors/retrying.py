@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
+import httpx
+
 T = TypeVar("T")
 
 MAX_RETRY_AFTER_SECONDS = 3600.0
@@ -98,3 +100,20 @@ class RetryPolicy:
             del self._not_before[key]
         if len(self._not_before) >= HOLDS_LIMIT:  # all still active: bound the memory anyway
             self._not_before.clear()
+
+
+class PlatformClient:
+    """An HTTP client for one platform's API with its retry policy. A worker of the service (start/stop), so
+    stopping the service closes its connections."""
+
+    def __init__(self, base_url: str, *, max_wait_seconds: float = 30.0, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.max_wait_seconds = max_wait_seconds
+        self._client = httpx.AsyncClient(timeout=timeout)
+        self.retry = RetryPolicy(max_wait_seconds)
+
+    async def start(self) -> None:
+        """Ready on construction."""
+
+    async def stop(self) -> None:
+        await self._client.aclose()

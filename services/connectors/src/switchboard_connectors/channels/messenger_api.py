@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from switchboard_connectors.retrying import RetryLater, RetryPolicy, retry_after_seconds
+from switchboard_connectors.retrying import PlatformClient, RetryLater, retry_after_seconds
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
 # Permanent reasons an agent can act on.
@@ -44,19 +44,7 @@ def error_reason(error: dict[str, Any]) -> str:
     return f"graph_error_{code}" if isinstance(code, int) else "graph_error"
 
 
-class GraphApi:
-    def __init__(self, base_url: str, *, max_wait_seconds: float = 30.0, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.max_wait_seconds = max_wait_seconds
-        self._client = httpx.AsyncClient(timeout=timeout)
-        self.retry = RetryPolicy(max_wait_seconds)
-
-    async def start(self) -> None:
-        """Worker protocol: ready on construction; stopping closes the connections."""
-
-    async def stop(self) -> None:
-        await self._client.aclose()
-
+class GraphApi(PlatformClient):
     async def call(self, path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
         async def attempt() -> dict[str, Any]:
             try:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from switchboard_connectors.retrying import RetryLater, RetryPolicy, retry_after_seconds
+from switchboard_connectors.retrying import PlatformClient, RetryLater, retry_after_seconds
 
 # Errors that retrying cannot fix: the reply fails and the agent is told why.
 PERMANENT_ERRORS = {
@@ -43,19 +43,7 @@ class SlackError(Exception):
         self.error = error
 
 
-class SlackApi:
-    def __init__(self, base_url: str, *, max_wait_seconds: float = 30.0, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.max_wait_seconds = max_wait_seconds
-        self._client = httpx.AsyncClient(timeout=timeout)
-        self.retry = RetryPolicy(max_wait_seconds)
-
-    async def start(self) -> None:
-        """Worker protocol: the client is ready on construction; stopping closes its connections."""
-
-    async def stop(self) -> None:
-        await self._client.aclose()
-
+class SlackApi(PlatformClient):
     async def download(self, token: str, url: str, max_bytes: int) -> bytes:
         """A file's bytes (``url_private`` needs the bot token); transient failures raise SlackUnavailable."""
         try:
