@@ -74,3 +74,24 @@ def test_unknown_types_are_recognised_not_crashed_on() -> None:
 def test_personal_fields_are_marked() -> None:
     payload = json_schema()["$defs"]["MessageCreatedPayload"]["properties"]
     assert payload["text"].get("personal") is True
+
+
+def test_routing_headers_let_consumers_skip_without_decoding() -> None:
+    from switchboard_common.bus import EventFilter, routing_headers
+
+    headers = routing_headers(_message("secret words"))
+    assert dict(headers) == {
+        "event_type": b"message.created",
+        "schema_version": b"1",
+        "channel": b"web",
+        "direction": b"inbound",
+    }
+    assert all(b"secret" not in value for _, value in headers)  # routing metadata only, never content
+    outbound_slack = EventFilter(
+        types=frozenset({"message.created"}), directions=frozenset({"outbound"}), channels=frozenset({"slack"})
+    )
+    assert not outbound_slack.wants(headers)
+    assert EventFilter(types=frozenset({"message.created"}), directions=frozenset({"inbound"})).wants(headers)
+    assert not EventFilter(types=frozenset({"conversation.assigned"})).wants(headers)
+    # Records without the headers (published before they existed) reach the handler, which decides.
+    assert outbound_slack.wants([("event_type", b"message.created")]) and outbound_slack.wants(None)
