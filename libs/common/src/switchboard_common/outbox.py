@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
@@ -15,6 +14,7 @@ from switchboard_common.bus import EventBus
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import OutboxEvent
 from switchboard_common.events import Event, parse_event, serialize_event
+from switchboard_common.periodic import PeriodicWorker
 
 log = structlog.get_logger(__name__)
 
@@ -42,8 +42,10 @@ async def publish_staged(
     return True
 
 
-class OutboxRelay:
+class OutboxRelay(PeriodicWorker):
     """Publishes events a crash left in the outbox (older than ``grace`` so the inline path usually wins)."""
+
+    name = "outbox-relay"
 
     def __init__(
         self,
@@ -54,22 +56,14 @@ class OutboxRelay:
         grace: timedelta = timedelta(seconds=5),
         batch: int = 200,
     ) -> None:
+        super().__init__(interval)
         self.sessionmaker = sessionmaker
         self.bus = bus
-        self.interval = interval
         self.grace = grace
         self.batch = batch
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, 10)
+    async def tick(self) -> int:
+        return await self.relay_once()
 
     async def relay_once(self) -> int:
         async with self.sessionmaker() as session, session.begin():
@@ -91,12 +85,3 @@ class OutboxRelay:
             await self.bus.publish_many([parse_event(row.body) for row in rows])
             await session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_([row.id for row in rows])))
             return len(rows)
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.relay_once()
-            except Exception as exc:
-                log.warning("outbox_relay_error", error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval)

@@ -4,8 +4,6 @@ waiting visitor their live position and estimated wait (``queue.position`` frame
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from datetime import datetime, timedelta
 
@@ -14,6 +12,7 @@ from sqlalchemy import func, select
 from switchboard_common import metrics, routing
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Conversation, RoutingHistory
+from switchboard_common.periodic import PeriodicWorker
 from switchboard_common.runtime import Resources
 
 from switchboard_router.assignment import drain_queue
@@ -93,34 +92,16 @@ async def accounts_with_queue(res: Resources, limit: int = 1000) -> list[uuid.UU
         )
 
 
-class QueueTicker:
+class QueueTicker(PeriodicWorker):
+    name = "router-queue"
+
     def __init__(self, res: Resources, *, interval: float = 1.0) -> None:
+        super().__init__(interval)
         self.res = res
-        self.interval = interval
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="router-queue")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, 10)
 
     async def tick(self) -> None:
         for account_id in await accounts_with_queue(self.res):
-            if self._stopping.is_set():
+            if self.stopping:
                 return
             await drain_queue(self.res, account_id)
             await publish_positions(self.res, account_id)
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.tick()
-            except Exception as exc:
-                log.warning("router_queue_tick_error", error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval)

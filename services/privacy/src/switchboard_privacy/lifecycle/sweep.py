@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ import structlog
 from sqlalchemy import false, select, text, true, update
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Account
+from switchboard_common.periodic import PeriodicWorker
 from switchboard_common.runtime import Resources
 from switchboard_common.shredding import destroy_account_keys
 
@@ -203,27 +203,13 @@ async def _purge_redis(resources: Resources, settings: PrivacySettings, account_
     return deleted
 
 
-class LifecycleWorker:
+class LifecycleWorker(PeriodicWorker):
+    name = "privacy-lifecycle"
+
     def __init__(self, resources: Resources, settings: PrivacySettings) -> None:
+        super().__init__(settings.lifecycle_interval_seconds)
         self.resources = resources
         self.settings = settings
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="privacy-lifecycle")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, 15)
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await sweep(self.resources, self.settings)
-            except Exception as exc:
-                log.warning("lifecycle_sweep_error", error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.settings.lifecycle_interval_seconds)
+    async def tick(self) -> None:
+        await sweep(self.resources, self.settings)

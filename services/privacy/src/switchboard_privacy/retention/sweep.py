@@ -6,7 +6,6 @@ first (statistics survive), and the event keys of removed conversations and cont
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import RetentionPolicy
+from switchboard_common.periodic import PeriodicWorker
 from switchboard_common.runtime import Resources
 from switchboard_common.shredding import destroy_subject_keys
 
@@ -147,29 +147,15 @@ async def sweep(
     return SweepResult(rows=rows, seconds=time.perf_counter() - started)
 
 
-class RetentionWorker:
+class RetentionWorker(PeriodicWorker):
+    name = "privacy-retention"
+
     def __init__(self, resources: Resources, settings: PrivacySettings) -> None:
+        super().__init__(settings.retention_interval_seconds)
         self.resources = resources
         self.settings = settings
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="privacy-retention")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, 15)
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                result = await sweep(self.resources, self.settings, max_batches=20)
-                if any(result.rows.values()):
-                    log.info("retention_swept", rows=result.rows)
-            except Exception as exc:
-                log.warning("retention_sweep_error", error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.settings.retention_interval_seconds)
+    async def tick(self) -> None:
+        result = await sweep(self.resources, self.settings, max_batches=20)
+        if any(result.rows.values()):
+            log.info("retention_swept", rows=result.rows)
