@@ -62,6 +62,10 @@ class FakeSlack:
             )
         if method == "chat.delete":
             return web.json_response({"ok": True, "channel": body.get("channel"), "ts": body.get("ts")})
+        if method == "chat.update":
+            return web.json_response(
+                {"ok": True, "channel": body.get("channel"), "ts": body.get("ts"), "text": body.get("text")}
+            )
         if method == "oauth.v2.access":
             return web.json_response(
                 {

@@ -379,3 +379,59 @@ async def test_erasure_leaves_no_trace_in_any_store(
     assert all(t in kafka for t in other.texts), "the other subject's events still decrypt"
     assert other.attachment.decode() in files
     assert other.conversation_id in redis
+
+
+async def test_rectified_name_rewrites_the_slack_thread_header(system: LiveServer, fake_slack: FakeSlack) -> None:
+    """The header the mirror wrote into Slack names the contact: a rectified name reaches it (chat.update)."""
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        slack = await slack_inbox(client, tenant)
+        web = await create_web_inbox(client, tenant)
+        linked = await client.patch(
+            f"/api/v1/inboxes/{web['id']}",
+            headers=tenant.headers,
+            json={"settings": {"slack_mirror_inbox_id": slack["id"]}},
+        )
+        assert linked.status_code == 200, linked.text
+        _, agent_token = await create_agent(client, tenant)
+        agent = await Socket.open(f"{system.ws_url}/api/v1/ws?token={agent_token}")
+        person = Person("R")
+        await converse(client, system, web, agent, agent_token, person)
+
+        def header() -> tuple[dict[str, Any], str] | None:
+            for index, body in enumerate(fake_slack.posted()):
+                if body.get("text", "").startswith(f"New web conversation with {person.name}."):
+                    return body, fake_slack.post_ts[index]
+            return None
+
+        async def mirrored() -> tuple[dict[str, Any], str] | None:
+            return header()
+
+        parent, parent_ts = await wait_until(mirrored)
+        new_name = f"Corrected {uuid.uuid4().hex[:8]}"
+        calls_before = len(fake_slack.calls)  # the fake is shared by the module's tests
+        created = await client.post(
+            "/api/v1/privacy/requests",
+            json={"type": "rectification", "subject": {"contact_id": person.contact_id}, "changes": {"name": new_name}},
+            headers=tenant.headers,
+        )
+        assert created.status_code == 202, created.text
+        request_url = f"/api/v1/privacy/requests/{created.json()['id']}"
+        await client.post(f"{request_url}/approve", headers=tenant.headers)
+
+        async def completed() -> dict[str, Any] | None:
+            body = (await client.get(request_url, headers=tenant.headers)).json()
+            return body if body["status"] == "completed" else None
+
+        done = await wait_until(completed, timeout=60)
+        assert done["progress"]["publish"]["counts"]["slack_threads"] == 1
+        assert "not_rectified" not in done["report"]
+        updates = [body for method, body, _ in fake_slack.calls[calls_before:] if method == "chat.update"]
+        assert updates == [
+            {
+                "channel": parent["channel"],
+                "ts": parent_ts,
+                "text": f"New web conversation with {new_name}. Reply in this thread to answer.",
+            }
+        ]
+        await agent.close()

@@ -459,7 +459,7 @@ async def test_rectification_reaches_kafka_copies(client: httpx.AsyncClient, sys
     )
     assert set(done["progress"]) == {"postgres", "kafka", "publish"}
     assert done["progress"]["kafka"]["counts"]["profile_keys_destroyed"] >= 1
-    assert done["progress"]["publish"]["counts"] == {"events": 1, "not_rectified": 0}
+    assert done["progress"]["publish"]["counts"] == {"events": 1, "slack_threads": 0, "not_rectified": 0}
     # The agent handling the conversation is told (a consumer applying the event).
     update = await agent.wait_for(lambda f: f["type"] == "contact.updated")
     assert update["contact_id"] == contact_id and update["changes"] == {"name": new_name, "email": new_email}

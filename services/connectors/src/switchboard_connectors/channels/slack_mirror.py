@@ -20,16 +20,12 @@ from switchboard_common.db.models import Contact, Inbox, SlackMirrorMessage
 from switchboard_common.events import Event, MessageCreated
 from switchboard_common.inbox_secrets import decrypt_secrets
 from switchboard_common.runtime import Resources
+from switchboard_common.slack_threads import thread_header
 
 from switchboard_connectors.channels.slack_api import SlackApi, SlackError
 from switchboard_connectors.webhooks import InboxDirectory
 
 log = structlog.get_logger(__name__)
-
-
-def parent_text(channel: str, contact_name: str | None) -> str:
-    who = contact_name or "a visitor"
-    return f"New {channel} conversation with {who}. Reply in this thread to answer."
 
 
 class SlackMirror:
@@ -91,7 +87,7 @@ class SlackMirror:
         try:
             if parent is None:
                 [parent] = await self.api.post_message(
-                    token, channel, parent_text(p.channel, contact.name if contact is not None else None)
+                    token, channel, thread_header(p.channel, contact.name if contact is not None else None)
                 )
                 await self._record(event, mirror.id, channel, [parent], None)
             posted = await self.api.post_message(token, channel, p.text or "(attachment)", thread_ts=parent)

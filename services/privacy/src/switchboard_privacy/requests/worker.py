@@ -198,11 +198,21 @@ class RequestWorker:
                 # Published directly: this step is the retry loop, and the event id is deterministic.
                 events = kafka.contact_updated_events(request.id, subject, request.changes)
                 await res.bus.publish_many(events)
-                async with session.begin():
-                    stale = await slack.thread_parents(session, subject)
-                if stale and not request.report.get("not_rectified"):
-                    await self._report(request.id, "not_rectified", stale)
-                return {"events": len(events), "not_rectified": len(stale)}
+                rewritten, refused = 0, []
+                if "name" in request.changes:  # the only contact field a Slack thread header shows
+                    assert self.http is not None
+                    async with session.begin():
+                        rewritten, refused = await slack.rewrite_thread_headers(
+                            session,
+                            subject,
+                            request.changes["name"],
+                            res.keyring,
+                            self.settings.slack_api_url,
+                            self.http,
+                        )
+                if refused and not request.report.get("not_rectified"):
+                    await self._report(request.id, "not_rectified", refused)
+                return {"events": len(events), "slack_threads": rewritten, "not_rectified": len(refused)}
             if step == "export":
                 return await exports.build(res, self.settings, request, subject)
         raise ValueError(f"unknown step {step}")

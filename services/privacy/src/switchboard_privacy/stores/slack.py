@@ -1,6 +1,7 @@
 """Slack: the customer messages the product mirrored into agents' Slack threads are deleted there with
-``chat.delete`` and the inbox's bot token. Messages Slack refuses to delete are reported on the request
-(GDPR Art. 19) with Slack's error code; a network failure fails the step, which is retried."""
+``chat.delete`` and the inbox's bot token, and a rectified name rewrites the thread headers with
+``chat.update``. What Slack refuses is reported on the request (GDPR Art. 19) with Slack's error code; a
+network failure fails the step, which is retried."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.crypto import Keyring
 from switchboard_common.db.models import Inbox
 from switchboard_common.inbox_secrets import decrypt_secrets
+from switchboard_common.slack_threads import thread_header
 
 from switchboard_privacy.stores.subject import Subject
 
@@ -45,13 +47,9 @@ async def erase(
             {"ids": subject.conversation_ids},
         )
     ).all()
-    tokens: dict[uuid.UUID, str | None] = {}
+    tokens = await _bot_tokens(session, keyring, {row.inbox_id for row in rows})
     for row in rows:
-        if row.inbox_id not in tokens:
-            inbox = await session.get(Inbox, row.inbox_id)
-            secrets = decrypt_secrets(keyring, inbox.id, inbox.secrets_encrypted) if inbox else {}
-            tokens[row.inbox_id] = secrets.get("bot_token")
-        token = tokens[row.inbox_id]
+        token = tokens.get(row.inbox_id)
         error = "inbox_removed" if token is None else None
         if token is not None:
             response = await client.post(
@@ -76,18 +74,56 @@ async def erase(
     return counts, failures
 
 
-async def thread_parents(session: AsyncSession, subject: Subject) -> list[dict[str, Any]]:
-    """Rectification: the Slack thread headers the mirror wrote name the contact as they were then. Slack's
-    copy is not rewritten; where it is gets reported on the request (GDPR Art. 19)."""
+async def rewrite_thread_headers(
+    session: AsyncSession,
+    subject: Subject,
+    name: str | None,
+    keyring: Keyring,
+    api_url: str,
+    client: httpx.AsyncClient,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Rectification: the Slack thread headers the mirror wrote name the contact; they are rewritten with
+    ``chat.update``. Returns (rewritten, what Slack refused: reported on the request, GDPR Art. 19)."""
     if not subject.conversation_ids or not await mirror_table_exists(session):
-        return []
+        return 0, []
     rows = (
         await session.execute(
             text(
-                "SELECT slack_channel_id, slack_ts FROM slack_mirror_messages "
-                "WHERE conversation_id = ANY(:ids) AND message_id IS NULL ORDER BY slack_ts"
+                "SELECT m.inbox_id, m.slack_channel_id, m.slack_ts, c.channel FROM slack_mirror_messages m "
+                "JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE m.conversation_id = ANY(:ids) AND m.message_id IS NULL ORDER BY m.slack_ts"
             ),
             {"ids": subject.conversation_ids},
         )
     ).all()
-    return [{"store": "slack", "channel": r.slack_channel_id, "ts": r.slack_ts, "error": "not_rewritten"} for r in rows]
+    rewritten = 0
+    failures: list[dict[str, Any]] = []
+    tokens = await _bot_tokens(session, keyring, {row.inbox_id for row in rows})
+    for row in rows:
+        token = tokens.get(row.inbox_id)
+        error = "inbox_removed" if token is None else None
+        if token is not None:
+            response = await client.post(
+                f"{api_url.rstrip('/')}/chat.update",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"channel": row.slack_channel_id, "ts": row.slack_ts, "text": thread_header(row.channel, name)},
+            )
+            response.raise_for_status()  # the step fails and is retried; chat.update is idempotent
+            body = response.json()
+            if not body.get("ok") and body.get("error") not in GONE:
+                error = str(body.get("error") or "unknown")[:60]
+        if error is None:
+            rewritten += 1
+        else:
+            failures.append({"store": "slack", "channel": row.slack_channel_id, "ts": row.slack_ts, "error": error})
+    return rewritten, failures
+
+
+async def _bot_tokens(session: AsyncSession, keyring: Keyring, inbox_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    tokens: dict[uuid.UUID, str] = {}
+    for inbox_id in inbox_ids:
+        inbox = await session.get(Inbox, inbox_id)
+        token = decrypt_secrets(keyring, inbox.id, inbox.secrets_encrypted).get("bot_token") if inbox else None
+        if token:
+            tokens[inbox_id] = str(token)
+    return tokens
