@@ -295,8 +295,8 @@ class Agent:
                         if frame.get("id"):
                             self.last_id = frame["id"]
                         self.observe(frame)
-            except (aiohttp.ClientError, OSError, TimeoutError):
-                pass
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                print(f"agent socket dropped ({type(exc).__name__}); reconnecting", file=sys.stderr, flush=True)
             self.state.reconnects += 1
             await asyncio.sleep(0.2)
 

@@ -112,11 +112,9 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: see {self.log_path}\n{self.log_tail()}")
-            try:
+            with contextlib.suppress(httpx.HTTPError):  # not listening yet
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
-            except httpx.HTTPError:
-                pass
             time.sleep(0.2)
         raise TimeoutError(f"{self.name} not ready: see {self.log_path}\n{self.log_tail()}")
 

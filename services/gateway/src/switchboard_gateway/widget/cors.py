@@ -11,6 +11,7 @@ every call. Requests that fail before a handler resolved an inbox fall back to t
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import uuid
@@ -54,11 +55,9 @@ def normalize_origin(value: str) -> str:
     host = parts.hostname.lower()
     if "*" in host or not all(c.isalnum() or c in ".-:" for c in host):
         raise ValueError("an origin names one host (no wildcards)")
-    try:
+    with contextlib.suppress(ValueError):  # a DNS name is not an address
         if ipaddress.ip_address(host).version == 6:
             host = f"[{host}]"
-    except ValueError:
-        pass  # a DNS name
     scheme = parts.scheme.lower()
     suffix = "" if port is None or port == _DEFAULT_PORTS[scheme] else f":{port}"
     return f"{scheme}://{host}{suffix}"

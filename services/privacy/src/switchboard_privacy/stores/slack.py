@@ -50,17 +50,9 @@ async def erase(
     tokens = await _bot_tokens(session, keyring, {row.inbox_id for row in rows})
     for row in rows:
         token = tokens.get(row.inbox_id)
-        error = "inbox_removed" if token is None else None
-        if token is not None:
-            response = await client.post(
-                f"{api_url.rstrip('/')}/chat.delete",
-                headers={"Authorization": f"Bearer {token}"},
-                json={"channel": row.slack_channel_id, "ts": row.slack_ts},
-            )
-            response.raise_for_status()
-            body = response.json()
-            if not body.get("ok") and body.get("error") not in GONE:
-                error = str(body.get("error") or "unknown")[:60]
+        error = await _call(
+            client, api_url, "chat.delete", token, {"channel": row.slack_channel_id, "ts": row.slack_ts}
+        )
         if error is None:
             counts["deleted"] += 1
         else:
@@ -101,17 +93,13 @@ async def rewrite_thread_headers(
     tokens = await _bot_tokens(session, keyring, {row.inbox_id for row in rows})
     for row in rows:
         token = tokens.get(row.inbox_id)
-        error = "inbox_removed" if token is None else None
-        if token is not None:
-            response = await client.post(
-                f"{api_url.rstrip('/')}/chat.update",
-                headers={"Authorization": f"Bearer {token}"},
-                json={"channel": row.slack_channel_id, "ts": row.slack_ts, "text": thread_header(row.channel, name)},
-            )
-            response.raise_for_status()  # the step fails and is retried; chat.update is idempotent
-            body = response.json()
-            if not body.get("ok") and body.get("error") not in GONE:
-                error = str(body.get("error") or "unknown")[:60]
+        error = await _call(
+            client,
+            api_url,
+            "chat.update",
+            token,
+            {"channel": row.slack_channel_id, "ts": row.slack_ts, "text": thread_header(row.channel, name)},
+        )
         if error is None:
             rewritten += 1
         else:
@@ -127,3 +115,20 @@ async def _bot_tokens(session: AsyncSession, keyring: Keyring, inbox_ids: set[uu
         if token:
             tokens[inbox_id] = str(token)
     return tokens
+
+
+async def _call(
+    client: httpx.AsyncClient, api_url: str, method: str, token: str | None, body: dict[str, Any]
+) -> str | None:
+    """None when Slack did it (or the message is already gone), else why not. A network or HTTP failure
+    raises: the step fails and is retried (both methods are idempotent)."""
+    if token is None:
+        return "inbox_removed"
+    response = await client.post(
+        f"{api_url.rstrip('/')}/{method}", headers={"Authorization": f"Bearer {token}"}, json=body
+    )
+    response.raise_for_status()
+    answer = response.json()
+    if answer.get("ok") or answer.get("error") in GONE:
+        return None
+    return str(answer.get("error") or "unknown")[:60]
