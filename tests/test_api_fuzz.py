@@ -63,3 +63,13 @@ async def test_fuzzing_the_whole_api_finds_no_server_errors(server: LiveServer, 
     with warnings.catch_warnings():
         problems = await asyncio.to_thread(_fuzz, server.url, tenant.headers)
     assert not problems, "\n".join(sorted(set(problems)))
+
+
+async def test_nul_characters_are_bad_input_not_a_server_error(client: httpx.AsyncClient) -> None:
+    """PostgreSQL cannot store NUL in text: a clear 400 with the JSON error body, and nothing stored."""
+    tenant = await signup(client)
+    response = await client.post("/api/v1/teams", json={"name": "Bill\u0000ing"}, headers=tenant.headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_text"
+    listed = await client.get("/api/v1/teams", headers=tenant.headers)
+    assert listed.status_code == 200 and listed.json() == []

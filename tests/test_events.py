@@ -95,3 +95,10 @@ def test_routing_headers_let_consumers_skip_without_decoding() -> None:
     assert not EventFilter(types=frozenset({"conversation.assigned"})).wants(headers)
     # Records without the headers (published before they existed) reach the handler, which decides.
     assert outbound_slack.wants([("event_type", b"message.created")]) and outbound_slack.wants(None)
+
+
+def test_nul_characters_never_reach_a_store() -> None:
+    """PostgreSQL refuses NUL in text: an accepted message with one must still be storable by every consumer."""
+    event = _message("hello\x00 world")
+    assert event.payload.text == "hello world"
+    assert parse_event(serialize_event(event)).payload.text == "hello world"

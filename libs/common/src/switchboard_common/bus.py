@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from switchboard_common import metrics, tracing
+from switchboard_common.errors import error_location
 from switchboard_common.events import Event, UnknownEventType, parse_event, serialize_event
 from switchboard_common.settings import CommonSettings
 
@@ -70,18 +71,6 @@ def _transient_types() -> tuple[type[BaseException], ...]:
 
         types += [asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError]
     return tuple(types)
-
-
-def error_location(exc: BaseException) -> str:
-    """file:line of our innermost frame: enough to debug, and unlike the message it quotes no data."""
-    where = "?"
-    tb = exc.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if "switchboard_" in filename:
-            where = f"{filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
 
 
 def is_transient(exc: BaseException) -> bool:

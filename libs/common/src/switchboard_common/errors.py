@@ -64,6 +64,36 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def error_location(exc: BaseException) -> str:
+    """file:line of our innermost frame: enough to debug, and unlike the message it quotes no data."""
+    where = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if "switchboard_" in filename:
+            where = f"{filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+# PostgreSQL's "data exception" codes a client's input can cause: NUL or invalid characters in text.
+INVALID_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, through SQLAlchemy's and asyncpg's wrappers."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        code = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(code, str):
+            return code
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -86,11 +116,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         import structlog
 
-        # PostgreSQL refuses NUL characters in text: that is bad input (found by the API fuzzer), not a 500.
-        if type(getattr(exc, "orig", None)).__name__.endswith("CharacterNotInRepertoireError") or (
-            "CharacterNotInRepertoireError" in str(getattr(exc, "orig", ""))
-        ):
+        # PostgreSQL refuses NUL characters in text: that is bad input (found by the API fuzzer), not a 500;
+        # the request's transaction is rolled back, so nothing changed.
+        if _sqlstate(exc) in INVALID_TEXT_SQLSTATES:
             return error_response(400, "invalid_text", "text must not contain NUL characters")
-
-        structlog.get_logger("switchboard.errors").error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+        # The class and our innermost frame only: messages and tracebacks of database errors quote the
+        # statement's parameters, which may be personal data.
+        structlog.get_logger("switchboard.errors").error(
+            "unhandled_error", error=type(exc).__name__, where=error_location(exc)
+        )
         return error_response(500, "internal_error", "internal error")

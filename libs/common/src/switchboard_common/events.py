@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -33,8 +33,25 @@ def _hashed_key(value: str) -> bytes:
     return hashlib.sha256(value.encode()).hexdigest().encode()
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_nul_characters(cls, data: Any) -> Any:
+        # PostgreSQL cannot store NUL in text, and it means nothing in a message: an event that carried one
+        # would fail every consumer that stores it, after its webhook was acknowledged.
+        return _without_nul(data)
 
 
 class Event(BaseModel):
