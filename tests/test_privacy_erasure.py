@@ -114,6 +114,19 @@ async def slack_inbox(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, An
     return dict(response.json())
 
 
+async def mirrored_web_inbox(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
+    """A web inbox whose conversations are mirrored into a Slack inbox's channel (Slack as the agents' workspace)."""
+    slack = await slack_inbox(client, tenant)
+    web = await create_web_inbox(client, tenant)
+    linked = await client.patch(
+        f"/api/v1/inboxes/{web['id']}",
+        headers=tenant.headers,
+        json={"settings": {"slack_mirror_inbox_id": slack["id"]}},
+    )
+    assert linked.status_code == 200, linked.text
+    return web
+
+
 async def wait_until(check: Any, timeout: float = 30.0, describe: Any = None) -> Any:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -261,14 +274,7 @@ async def test_erasure_leaves_no_trace_in_any_store(
 ) -> None:
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        slack = await slack_inbox(client, tenant)
-        web = await create_web_inbox(client, tenant)
-        linked = await client.patch(
-            f"/api/v1/inboxes/{web['id']}",
-            headers=tenant.headers,
-            json={"settings": {"slack_mirror_inbox_id": slack["id"]}},
-        )
-        assert linked.status_code == 200, linked.text
+        web = await mirrored_web_inbox(client, tenant)
         _, agent_token = await create_agent(client, tenant)
         agent = await Socket.open(f"{system.ws_url}/api/v1/ws?token={agent_token}")
         subject, other = Person("A"), Person("B")
@@ -385,14 +391,7 @@ async def test_rectified_name_rewrites_the_slack_thread_header(system: LiveServe
     """The header the mirror wrote into Slack names the contact: a rectified name reaches it (chat.update)."""
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        slack = await slack_inbox(client, tenant)
-        web = await create_web_inbox(client, tenant)
-        linked = await client.patch(
-            f"/api/v1/inboxes/{web['id']}",
-            headers=tenant.headers,
-            json={"settings": {"slack_mirror_inbox_id": slack["id"]}},
-        )
-        assert linked.status_code == 200, linked.text
+        web = await mirrored_web_inbox(client, tenant)
         _, agent_token = await create_agent(client, tenant)
         agent = await Socket.open(f"{system.ws_url}/api/v1/ws?token={agent_token}")
         person = Person("R")
