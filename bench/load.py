@@ -64,6 +64,13 @@ class LoadConfig:
     max_seconds: float = 2700.0  # no new message after this long; the rest is reported unsent
     slot_timeout: float = 120.0  # a message not on a socket after this long frees its slot (and counts lost)
     settle_idle: float = 60.0  # after sending, stop waiting once nothing new arrived for this long
+    # Broker layout for the run. The local broker (tansu, in-memory) lists a partition's whole log on every
+    # fetch that finds new records there, so its cost per fetch grows with the partition's length; spreading
+    # the topics over more partitions, and fetching as the production overlay does (500 ms), keeps a long
+    # run from slowing down as it goes. A real Kafka finds an offset through its index and needs neither.
+    partitions: int = 96
+    fetch_wait_ms: int = 500
+    background_fetch_wait_ms: int = 2000
 
     @classmethod
     def from_env(cls) -> LoadConfig:
@@ -72,6 +79,8 @@ class LoadConfig:
             window=int(_env_number("BENCH_LOAD_WINDOW", 200)),
             rate=_env_number("BENCH_LOAD_RATE", 0.0),
             max_seconds=_env_number("BENCH_LOAD_MAX_SECONDS", 2700.0),
+            partitions=int(_env_number("BENCH_LOAD_PARTITIONS", 96)),
+            fetch_wait_ms=int(_env_number("BENCH_LOAD_FETCH_WAIT_MS", 500)),
         )
 
     @property
@@ -361,6 +370,9 @@ async def run_load(urls: StackUrls, config: LoadConfig) -> LoadResult:
         SLACK_API_URL=fake_slack.url,
         MESSENGER_APP_SECRET=MESSENGER_SECRET,
         GRAPH_API_URL=fake_graph.url,
+        KAFKA_TOPIC_PARTITIONS=str(config.partitions),
+        KAFKA_FETCH_MAX_WAIT_MS=str(config.fetch_wait_ms),
+        KAFKA_BACKGROUND_FETCH_MAX_WAIT_MS=str(config.background_fetch_wait_ms),
         # One network sends every visitor's messages here; the limits still run, they just never bite.
         WIDGET_MESSAGES_PER_MINUTE="1000000",
         WIDGET_SESSIONS_PER_10_MINUTES="1000000",
@@ -502,6 +514,10 @@ def parse_args(argv: list[str] | None) -> LoadConfig:
     parser.add_argument("--agents", type=int, default=defaults.agents)
     parser.add_argument("--conversations", type=int, default=0, help="0: one per 50 messages, 40 to 2,000")
     parser.add_argument("--max-seconds", type=float, default=defaults.max_seconds, help="stop sending after")
+    parser.add_argument("--partitions", type=int, default=defaults.partitions, help="env BENCH_LOAD_PARTITIONS")
+    parser.add_argument(
+        "--fetch-wait-ms", type=int, default=defaults.fetch_wait_ms, help="env BENCH_LOAD_FETCH_WAIT_MS"
+    )
     args = parser.parse_args(argv)
     return LoadConfig(
         messages=args.messages,
@@ -510,6 +526,8 @@ def parse_args(argv: list[str] | None) -> LoadConfig:
         agents=args.agents,
         conversations=args.conversations,
         max_seconds=args.max_seconds,
+        partitions=args.partitions,
+        fetch_wait_ms=args.fetch_wait_ms,
     )
 
 
