@@ -1,18 +1,52 @@
-"""A real S3-compatible server for tests (moto's server mode over HTTP, in a thread), and a byte scan of a bucket
-that reads every stored version and opens ZIP archives, for the forensic tests."""
+"""A real S3-compatible server for tests (moto's server mode over HTTP, in a thread or as its own process), and
+a byte scan of a bucket that reads every stored version and opens ZIP archives, for the forensic tests."""
 
 from __future__ import annotations
 
 import io
 import logging
+import sys
 import uuid
 import zipfile
+from pathlib import Path
 
+import boto3
 from moto.server import ThreadedMotoServer
 from switchboard_common.attachments import S3AttachmentStore
 from switchboard_devstack import free_port
+from switchboard_devstack.servers import ManagedServer
 
 REGION = "us-east-1"
+
+
+class S3ServerProcess(ManagedServer):
+    """moto's S3 server as its own process: for a server under load from other processes (the broker's
+    storage in the fault tests), where a thread in the test process would compete with the test for the GIL."""
+
+    name = "s3"
+
+    def command(self) -> list[str]:
+        return [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def create_bucket(self, bucket: str) -> None:
+        client = boto3.client(
+            "s3", endpoint_url=self.url, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
+        )
+        client.create_bucket(Bucket=bucket)
+
+    def tansu_env(self) -> dict[str, str]:
+        """What tansu's S3 storage engine reads (the object_store crate's AWS_* variables)."""
+        return {
+            "AWS_ENDPOINT": self.url,
+            "AWS_ALLOW_HTTP": "true",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+        }
 
 
 class S3Server:

@@ -68,15 +68,17 @@ class Cluster:
         return [g for g in self.gateways if g.running]
 
 
-@pytest.fixture(scope="module")
-def cluster_sync() -> Iterator[tuple[LocalStack, dict[str, str], list[ServiceProcess], Path]]:
-    log_dir = Path(tempfile.mkdtemp(prefix="switchboard-faults-"))
-    stack = LocalStack(log_dir / "servers", durable=True, database="switchboard_faults", env={})
+ClusterParts = tuple[LocalStack, dict[str, str], list[ServiceProcess], Path]
+
+
+@contextlib.contextmanager
+def fault_cluster(stack: LocalStack, log_dir: Path, **env_overrides: str) -> Iterator[ClusterParts]:
+    """Two gateways, connectors and a router, each its own process, on ``stack`` (started here)."""
     stack.start()
     from switchboard_common.db.migrate import upgrade
 
     upgrade(stack.urls().database_url)
-    env = make_env(stack.urls(), KAFKA_TOPIC_PARTITIONS="4", LOG_LEVEL="INFO")
+    env = make_env(stack.urls(), **{"KAFKA_TOPIC_PARTITIONS": "4", "LOG_LEVEL": "INFO", **env_overrides})
     processes = [
         ServiceProcess("gateway", env, log_dir, name="gateway-a"),
         ServiceProcess("gateway", env, log_dir, name="gateway-b"),
@@ -99,9 +101,15 @@ def cluster_sync() -> Iterator[tuple[LocalStack, dict[str, str], list[ServicePro
 
 
 @pytest.fixture(scope="module")
-async def cluster(
-    cluster_sync: tuple[LocalStack, dict[str, str], list[ServiceProcess], Path],
-) -> AsyncIterator[Cluster]:
+def cluster_sync() -> Iterator[ClusterParts]:
+    log_dir = Path(tempfile.mkdtemp(prefix="switchboard-faults-"))
+    stack = LocalStack(log_dir / "servers", durable=True, database="switchboard_faults", env={})
+    with fault_cluster(stack, log_dir) as parts:
+        yield parts
+
+
+@pytest.fixture(scope="module")
+async def cluster(cluster_sync: ClusterParts) -> AsyncIterator[Cluster]:
     stack, env, processes, log_dir = cluster_sync
     engine = create_async_engine(env["DATABASE_URL"], pool_pre_ping=True)
     try:

