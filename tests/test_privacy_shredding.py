@@ -3,11 +3,13 @@ back as erased once the subject's key is destroyed (real PostgreSQL, no mocks)."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from switchboard_common.crypto import Keyring
 from switchboard_common.db import create_sessionmaker
@@ -96,6 +98,29 @@ async def test_sealed_then_opened_then_shredded(engine: AsyncEngine) -> None:
     # Another process (fresh cache) cannot open it either.
     fresh = SubjectKeys(create_sessionmaker(engine), keyring, cache_seconds=0)
     assert parse_event(await fresh.open(sealed)).payload.text is None  # type: ignore[attr-defined]
+
+
+async def test_readers_missing_at_once_share_one_key_lookup(engine: AsyncEngine) -> None:
+    account_id = await new_account(engine)
+    keyring = Keyring([("k1", b"k" * 32)])
+    sealed = await SubjectKeys(create_sessionmaker(engine), keyring).seal(message(account_id, uuid.uuid4(), "hi"))
+    lookups: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM subject_keys" in statement:
+            lookups.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        # A process's consumer groups opening the same record at once, on a cold cache.
+        reader = SubjectKeys(create_sessionmaker(engine), keyring)
+        opened = await asyncio.gather(*(reader.open(sealed) for _ in range(5)))
+        assert len(lookups) == 1
+        assert {parse_event(raw).payload.text for raw in opened} == {"hi"}  # type: ignore[attr-defined]
+        await reader.open(sealed)  # cached now
+        assert len(lookups) == 1
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
 async def test_audit_log_is_append_only(engine: AsyncEngine) -> None:

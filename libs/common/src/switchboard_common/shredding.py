@@ -25,7 +25,9 @@ process can still hold a destroyed key when the request completes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -184,6 +186,8 @@ class SubjectKeys:
         # ref -> (expires at, key or None when the key is known to be gone)
         self._cache: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
         self._publish_cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        # ref -> the database lookup in flight for it, shared by every reader that misses meanwhile
+        self._reads: dict[str, asyncio.Future[bytes | None]] = {}
 
     def _cached(self, ref: str) -> tuple[bool, bytes | None]:
         hit = self._cache.get(ref)
@@ -201,6 +205,7 @@ class SubjectKeys:
         for ref in refs:
             self._cache.pop(ref, None)
             self._publish_cache.pop(ref, None)
+            self._reads.pop(ref, None)  # a reader arriving now looks the key up afresh
 
     def _unwrap(self, ref: str, wrapped: bytes) -> bytes:
         return self.keyring.decrypt(wrapped, SUBJECT_KEYS.aad(ref))
@@ -245,6 +250,23 @@ class SubjectKeys:
         hit, key = self._cached(ref)
         if hit:
             return key
+        # Every consumer group of a process opens the same record, side by side: one lookup serves all the
+        # readers that miss on a subject at once, instead of a query each.
+        lookup = self._reads.get(ref)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._read_key(ref))
+            self._reads[ref] = lookup
+            lookup.add_done_callback(functools.partial(self._read_done, ref))
+        # Shielded: a reader cancelled meanwhile must not cancel the lookup the others wait on.
+        return await asyncio.shield(lookup)
+
+    def _read_done(self, ref: str, lookup: asyncio.Future[bytes | None]) -> None:
+        if self._reads.get(ref) is lookup:
+            del self._reads[ref]
+        if not lookup.cancelled():
+            lookup.exception()  # retrieved: a failure every reader left behind is not reported as unhandled
+
+    async def _read_key(self, ref: str) -> bytes | None:
         async with self.sessionmaker() as session:
             wrapped = await session.scalar(select(SubjectKey.key_encrypted).where(SubjectKey.ref == ref))
         key = None
