@@ -12,7 +12,7 @@ topics, records and committed offsets. A production broker (replicated, on disk)
 test therefore waits until consumers caught up, restarts the broker, re-declares the topics (as the
 KafkaTopic resources do in a cluster) and proves that producers and consumer groups recover and that
 traffic accepted after the restart is delivered exactly once; it cannot prove that records in flight
-during a broker crash survive, which is the broker's replication's job (acks=all, min.insync.replicas=2).
+during a broker crash survive: tests/test_faults_durable_broker.py does, on a broker that keeps its log in S3.
 """
 
 from __future__ import annotations

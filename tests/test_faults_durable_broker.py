@@ -20,7 +20,7 @@ from switchboard_devstack import LocalStack
 
 from tests import test_faults
 from tests.s3_server import S3ServerProcess
-from tests.test_faults import ClusterParts, World, fault_cluster, settle_and_count
+from tests.test_faults import ClusterParts, World, fault_cluster, in_background, settle_and_count
 
 # The fault module's fixtures, built here on this module's cluster.
 cluster = test_faults.cluster
@@ -57,8 +57,8 @@ def cluster_sync() -> Iterator[ClusterParts]:
 async def test_kill_9_of_the_broker_while_messages_flow_loses_and_duplicates_nothing(world: World) -> None:
     kafka = world.cluster.stack.kafka
     assert kafka is not None
-    traffic = asyncio.ensure_future(world.traffic.run(8, interval=0.6))
-    await asyncio.sleep(3.0)  # messages are flowing through every hop
+    traffic = await in_background(world.traffic.run(8, interval=0.6))
+    await asyncio.sleep(2.0)  # with 500 ms fetches, messages are now at every hop
     await asyncio.to_thread(kafka.kill)
     await asyncio.sleep(1.5)  # clients see a dead broker: webhooks answer 503 and are retried
     await asyncio.to_thread(kafka.start)
