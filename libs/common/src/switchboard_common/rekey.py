@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from switchboard_common.crypto import DecryptionError, Keyring
 from switchboard_common.db import create_engine, create_sessionmaker
 from switchboard_common.encrypted_columns import REGISTRY, EncryptedColumn
-from switchboard_common.settings import CommonSettings
+from switchboard_common.settings import CommonSettings, load_settings
 
 DEFAULT_BATCH = 100
 
@@ -121,7 +121,7 @@ async def rekey(
 
 
 async def _main(args: argparse.Namespace) -> int:
-    settings = CommonSettings()
+    settings = load_settings(CommonSettings)
     keyring = Keyring(settings.encryption_keyring)
     columns = [c for c in REGISTRY if not args.column or c.name in args.column]
     engine = create_engine(settings)

@@ -7,17 +7,67 @@ outside development and test, as the FastAPI full-stack template does.
 from __future__ import annotations
 
 import base64
-import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "switchboard-development-secret-change-me"  # noqa: S105 - refused outside development
 
 Environment = Literal["development", "test", "production"]
+
+
+class ConfigurationError(ValueError):
+    """A setting that cannot work; its message is one line that names the variable."""
+
+
+_POSTGRES_SCHEMES = ("postgres", "postgresql", "postgresql+asyncpg")
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# Query parameters asyncpg takes as they are; libpq's ``sslmode`` is translated to asyncpg's ``ssl``.
+_ASYNCPG_PARAMETERS = ("ssl", "target_session_attrs", "prepared_statement_cache_size")
+
+
+def normalize_database_url(value: str, variable: str = "DATABASE_URL") -> str:
+    """The libpq forms users are given (``postgres://``, ``postgresql://``, ``?sslmode=``) as the
+    ``postgresql+asyncpg://`` URL SQLAlchemy's asyncpg dialect reads. Errors never repeat the URL: it may
+    hold a password."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in _POSTGRES_SCHEMES:
+        raise ConfigurationError(
+            f"{variable} must start with postgres://, postgresql:// or postgresql+asyncpg:// "
+            f"(got {parts.scheme + '://' if parts.scheme else 'no scheme'})"
+        )
+    if not parts.hostname:
+        raise ConfigurationError(f"{variable} names no host (expected postgresql://user:password@host:port/db)")
+    query: list[tuple[str, str]] = []
+    for name, item in parse_qsl(parts.query, keep_blank_values=True):
+        if name == "sslmode":
+            if item not in _SSL_MODES:
+                raise ConfigurationError(f"{variable}: sslmode must be one of {', '.join(_SSL_MODES)}")
+            query.append(("ssl", item))
+        elif name in _ASYNCPG_PARAMETERS:
+            query.append((name, item))
+        else:
+            raise ConfigurationError(
+                f"{variable}: parameter {name!r} is not supported "
+                f"(supported: sslmode, {', '.join(_ASYNCPG_PARAMETERS)})"
+            )
+    return urlunsplit(("postgresql+asyncpg", parts.netloc, parts.path, urlencode(query), ""))
+
+
+def normalize_redis_url(value: str, variable: str = "REDIS_URL") -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("redis", "rediss"):
+        raise ConfigurationError(
+            f"{variable} must start with redis:// or rediss:// "
+            f"(got {parts.scheme + '://' if parts.scheme else 'no scheme'})"
+        )
+    if not parts.hostname:
+        raise ConfigurationError(f"{variable} names no host (expected redis://host:port/db)")
+    return value.strip()
 
 
 class CommonSettings(BaseSettings):
@@ -82,6 +132,22 @@ class CommonSettings(BaseSettings):
     # Finished deliveries stay in the delivery log this long (their payload is dropped when they finish).
     webhook_delivery_log_days: int = Field(default=30, ge=1)
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        return normalize_redis_url(value)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: Path) -> Path:
+        # Absolute once, so a later change of working directory cannot move the data.
+        return value.absolute()
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> CommonSettings:
         if self.attachments_backend == "s3" and not self.s3_bucket:
@@ -116,5 +182,18 @@ class CommonSettings(BaseSettings):
         return f"{self.kafka_namespace}-{name}"
 
 
-def generate_secret() -> str:
-    return secrets.token_urlsafe(48)
+SettingsT = TypeVar("SettingsT", bound=CommonSettings)
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """Settings for a process entry point: a bad value stops the process with one line per problem, naming
+    the variable, instead of a validation traceback (which could also echo a secret)."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            variable = "_".join(str(part) for part in error["loc"]).upper()
+            message = str(error.get("ctx", {}).get("error") or error["msg"])
+            lines.append(message if variable and variable in message else f"{variable}: {message}")
+        raise SystemExit("switchboard: configuration error: " + "; ".join(lines)) from None

