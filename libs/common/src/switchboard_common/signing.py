@@ -36,11 +36,18 @@ def timestamp_fresh(timestamp: str | None, now: float | None = None, window: int
     return abs((now if now is not None else time.time()) - int(timestamp)) <= window
 
 
-def verify(secrets: list[str], timestamp: str, body: bytes, given: str | None) -> bool:
-    """Constant-time check against each currently valid secret (rotation keeps the old one briefly)."""
+def digests_equal(expected: str, given: str | None) -> bool:
+    """Constant-time comparison of a digest we computed with one a client sent. ``given`` may hold any
+    character (Starlette decodes headers as Latin-1), and ``hmac.compare_digest`` raises on non-ASCII str:
+    compared as bytes, a stray character is a mismatch (401), never an exception (500)."""
     if not given:
         return False
-    return any(hmac.compare_digest(signature(secret, timestamp, body), given) for secret in secrets)
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def verify(secrets: list[str], timestamp: str, body: bytes, given: str | None) -> bool:
+    """Constant-time check against each currently valid secret (rotation keeps the old one briefly)."""
+    return any(digests_equal(signature(secret, timestamp, body), given) for secret in secrets)
 
 
 def subscription_secret_aad(subscription_id: object) -> bytes:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from switchboard_common.signing import digests_equal
+
 SIGNATURE_PREFIX = "sha256="
 MAX_TEXT = 20_000
 ATTACHMENT_TYPES = {"image", "audio", "video", "file", "location", "fallback", "template", "sticker", "reel", "ig_reel"}
@@ -26,7 +28,7 @@ def verify_signature(app_secret: str, body: bytes, header: str | None) -> bool:
     if not app_secret or not header or not header.startswith(SIGNATURE_PREFIX):
         return False
     expected = SIGNATURE_PREFIX + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.encode(errors="replace"))
+    return digests_equal(expected, header)
 
 
 @dataclass(frozen=True)

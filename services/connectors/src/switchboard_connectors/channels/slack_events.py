@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from switchboard_common.signing import digests_equal
+
 REPLAY_WINDOW_SECONDS = 300
 # Message subtypes that carry a customer's words; every other subtype is not a customer event.
 CONTENT_SUBTYPES = {None, "file_share", "thread_broadcast", "me_message"}
@@ -31,7 +33,7 @@ def verify(
         return "stale_timestamp"
     if abs((now if now is not None else time.time()) - int(timestamp)) > REPLAY_WINDOW_SECONDS:
         return "stale_timestamp"
-    if not signature or not hmac.compare_digest(sign(secret, timestamp, body), signature):
+    if not digests_equal(sign(secret, timestamp, body), signature):
         return "invalid_signature"
     return None
 

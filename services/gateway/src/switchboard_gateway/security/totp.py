@@ -24,7 +24,8 @@ def matching_step(secret: str, code: str, *, last_step: int, now: float | None =
     """The time step ``code`` belongs to (now, or one step either side for clock skew), if it is newer than
     ``last_step`` -- so each code works once. ``now`` drives the clock in tests."""
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    # isascii() too: "²" and other digits pass isdigit(), and compare_digest raises on non-ASCII str.
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     now = time.time() if now is None else now
     totp = pyotp.TOTP(secret)

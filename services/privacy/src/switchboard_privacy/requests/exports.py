@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from switchboard_common import signing
 from switchboard_common.attachments import AttachmentStore, StoredObject, export_key
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import PrivacyRequest
@@ -43,7 +44,7 @@ def signed_link(settings: PrivacySettings, request_id: uuid.UUID) -> dict[str, A
 
 
 def verify(settings: PrivacySettings, request_id: uuid.UUID, expires: int, signature: str) -> bool:
-    return expires >= time.time() and hmac.compare_digest(sign(settings, request_id, expires), signature)
+    return expires >= time.time() and signing.digests_equal(sign(settings, request_id, expires), signature)
 
 
 def _write_zip(path: Path, document: dict[str, Any], files: list[tuple[str, bytes]]) -> None:
