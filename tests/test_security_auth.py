@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import httpx
@@ -30,6 +31,16 @@ def test_totp_accepts_each_code_once_with_a_driven_clock() -> None:
     # One step of clock skew either way is tolerated.
     assert totp.matching_step(secret, pyotp.TOTP(secret).at(now + 30), last_step=0, now=now) == step + 1
     assert totp.matching_step(secret, pyotp.TOTP(secret).at(now - 30), last_step=0, now=now) == step - 1
+
+
+def test_recovery_codes_carry_at_least_80_bits() -> None:
+    codes = totp.new_recovery_codes()
+    assert len(set(codes)) == 10
+    for code in codes:
+        characters = code.replace("-", "")
+        assert set(characters) <= set(totp.RECOVERY_ALPHABET)
+        assert len(characters) * math.log2(len(set(totp.RECOVERY_ALPHABET))) >= 80, code
+        assert totp.hash_recovery_code(f" {code.upper()} ") == totp.hash_recovery_code(code)
 
 
 async def test_repeated_failed_logins_are_throttled_before_the_twentieth(client: httpx.AsyncClient) -> None:

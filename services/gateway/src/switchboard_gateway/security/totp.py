@@ -36,8 +36,19 @@ def matching_step(secret: str, code: str, *, last_step: int, now: float | None =
     return None
 
 
+# 32 letters and digits without look-alikes (0/o, 1/l): 5 bits a character, 20 characters = 100 bits, so the
+# stored SHA-256 cannot be reversed by trying every code.
+RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+RECOVERY_CODE_LENGTH = 20
+
+
 def new_recovery_codes(count: int = 10) -> list[str]:
-    return [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(count)]
+    """Codes like ``k7m2q-x9c4a-...`` (four groups of five, for reading aloud and typing)."""
+    codes = []
+    for _ in range(count):
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        codes.append("-".join(raw[i : i + 5] for i in range(0, RECOVERY_CODE_LENGTH, 5)))
+    return codes
 
 
 def hash_recovery_code(code: str) -> str:
