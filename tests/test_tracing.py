@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from opentelemetry import baggage as otel_baggage
 from opentelemetry import trace
+from starlette.types import Receive, Scope, Send
 from switchboard_common import tracing
 
 from tests.conftest import LiveServer
@@ -32,6 +34,39 @@ def test_a_record_carries_the_current_context_to_its_consumer() -> None:
         )
     with tracing.consumer_span([("event_type", b"x")], "consume"):
         assert tracing.current_trace_id() not in (None, expected)  # no header: a new trace
+
+
+async def test_only_traceparent_is_taken_from_a_client_and_written_to_records() -> None:
+    """A client's ``baggage`` and ``tracestate`` never reach Kafka headers (they travel outside the event
+    encryption): the request's trace continues, and records carry ``traceparent`` alone."""
+    tracing.configure_tracing("test")
+    trace_id = uuid.uuid4().hex
+    published: list[list[tuple[str, bytes]]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        published.append(tracing.inject_headers())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport = httpx.ASGITransport(app=tracing.TraceMiddleware(app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.post(
+            "/",
+            headers={
+                "traceparent": traceparent(trace_id),
+                "tracestate": "vendor=alice@example.com",
+                "baggage": "user.email=alice@example.com,session=secret-value",
+            },
+        )
+    assert response.status_code == 204
+    [headers] = published
+    assert [name for name, _ in headers] == ["traceparent"]
+    assert dict(headers)["traceparent"].decode().split("-")[1] == trace_id
+    # A consumer, too, takes only the trace from a record, whatever else a producer put beside it.
+    with tracing.consumer_span([*headers, ("baggage", b"user.email=alice@example.com")], "consume"):
+        assert tracing.current_trace_id() == trace_id
+        assert [name for name, _ in tracing.inject_headers()] == ["traceparent"]
+        assert not otel_baggage.get_all()
 
 
 async def test_the_widget_request_trace_reaches_the_agent_socket(client: httpx.AsyncClient, server: LiveServer) -> None:

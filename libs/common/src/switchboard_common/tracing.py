@@ -20,16 +20,23 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import structlog
-from opentelemetry import propagate, trace
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = structlog.get_logger(__name__)
 
 TRACER_NAME = "switchboard"
+# Only W3C ``traceparent`` crosses our boundaries, in both directions. Not the global propagator: its
+# ``baggage`` (and vendors' ``tracestate``) would copy whatever a client sends into every Kafka record's
+# headers, outside the event encryption.
+TRACEPARENT = "traceparent"
+_w3c = TraceContextTextMapPropagator()
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
 
@@ -77,17 +84,26 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
 
+def _extract(carrier: dict[str, str]) -> otel_context.Context:
+    return _w3c.extract({TRACEPARENT: carrier[TRACEPARENT]} if TRACEPARENT in carrier else {})
+
+
+def _inject() -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    _w3c.inject(carrier)
+    return {TRACEPARENT: carrier[TRACEPARENT]} if TRACEPARENT in carrier else {}
+
+
 def inject_headers() -> list[tuple[str, bytes]]:
-    """The current trace context as Kafka record headers (``traceparent``, ``tracestate``, ``baggage``).
+    """The current trace context as Kafka record headers: ``traceparent`` only.
 
     Outside any trace (a timer or the outbox relay publishing) a producer span starts one, so the consumers
     of what it publishes still share a trace."""
-    carrier: dict[str, str] = {}
     if trace.get_current_span().get_span_context().is_valid:
-        propagate.inject(carrier)
+        carrier = _inject()
     else:
         with tracer().start_as_current_span("publish", kind=SpanKind.PRODUCER):
-            propagate.inject(carrier)
+            carrier = _inject()
     return [(key, value.encode()) for key, value in carrier.items()]
 
 
@@ -101,7 +117,7 @@ def current_trace_id() -> str | None:
 def consumer_span(headers: Sequence[tuple[str, bytes]] | None, name: str) -> Iterator[None]:
     """Continues the trace a Kafka record carries while its handler runs."""
     carrier = {key: value.decode("latin-1") for key, value in headers or [] if isinstance(value, bytes)}
-    parent = propagate.extract(carrier)
+    parent = _extract(carrier)
     with tracer().start_as_current_span(
         name, context=parent, kind=SpanKind.CONSUMER, record_exception=False, set_status_on_exception=True
     ):
@@ -109,7 +125,8 @@ def consumer_span(headers: Sequence[tuple[str, bytes]] | None, name: str) -> Ite
 
 
 class TraceMiddleware:
-    """Makes each HTTP request a server span, continuing the caller's ``traceparent`` when it sends one."""
+    """Makes each HTTP request a server span, continuing the caller's ``traceparent`` when it sends one (and
+    nothing else a client sends: no ``baggage``, no ``tracestate``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -119,7 +136,7 @@ class TraceMiddleware:
             await self.app(scope, receive, send)
             return
         carrier = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", [])}
-        parent = propagate.extract(carrier)
+        parent = _extract(carrier)
         # The method only: paths can carry ids and tokens; the route template is unknown before routing.
         with tracer().start_as_current_span(
             f"HTTP {scope['method']}",
