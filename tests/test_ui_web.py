@@ -302,6 +302,39 @@ async def test_admin_erasure_request_completes(server: LiveServer, client: httpx
     await admin.context.close()
 
 
+async def test_access_export_link_downloads_the_zip(
+    server: LiveServer, client: httpx.AsyncClient, browser: Any
+) -> None:
+    tenant = await signup(client, "Export me")
+    inbox = await create_web_inbox(client, tenant)
+    email = f"export-{uuid.uuid4().hex[:8]}@example.com"
+    session = await client.post(
+        "/api/v1/widget/sessions", json={"widget_token": inbox["widget_token"], "name": "Eve", "email": email}
+    )
+    assert session.status_code == 201, session.text
+
+    admin = await new_page(browser, token=tenant.token)
+    await admin.goto(server.url + "/#/privacy")
+    await admin.get_by_label("Type").select_option("access")
+    await admin.locator("form input[name=email]").fill(email)
+    await admin.get_by_role("button", name="File request").click()
+    detail = admin.locator(".request-detail")
+    await detail.locator(".request-status").wait_for()
+    approve = detail.locator("button.approve")
+    if await approve.count():
+        await approve.click()
+    await detail.locator(".request-status[data-status=completed]").wait_for(timeout=60_000)
+    link = detail.get_by_role("link", name="Download")
+    href = await link.get_attribute("href")
+    assert href is not None and href.startswith("/api/v1/privacy/exports/"), href
+    async with admin.expect_download() as started:
+        await link.click()
+    download = await started.value
+    assert (await download.path()).read_bytes()[:2] == b"PK"  # a ZIP
+    no_js_errors(admin)
+    await admin.context.close()
+
+
 async def test_every_screen_renders_and_degrades_gracefully(
     server: LiveServer, client: httpx.AsyncClient, browser: Any
 ) -> None:

@@ -281,7 +281,9 @@ async function showRequest(box, id) {
   try { request = await api("GET", `/api/v1/privacy/requests/${id}`); } catch (error) { box.replaceChildren(errorBox(error)); return; }
   const done = ["completed", "failed"].includes(request.status);
   const progress = request.progress || request.stores || {};
-  const exportUrl = (request.report && request.report.download) || request.export_url;
+  // report.download is {url, expires_at}: the href is its url.
+  const download = request.report && request.report.download;
+  const exportUrl = download && typeof download.url === "string" ? download.url : null;
   box.replaceChildren(
     ...[h("h2", {}, `${t(`privacy.type_${request.type}`)} · `, h("span", { class: "request-status", "data-status": request.status }, t(`privacy.status_${request.status}`))),
     h("p", {}, `${t("privacy.due")}: ${formatDate(request.due_at)}`),
