@@ -72,17 +72,20 @@ async def test_agents_and_roles_are_audited(client: httpx.AsyncClient) -> None:
 async def test_tokens_allowlist_and_two_factor_changes_are_audited(client: httpx.AsyncClient) -> None:
     tenant = await signup(client)
     created = await client.post(
-        "/api/v1/api-tokens", json={"name": "CRM sync", "scopes": ["read", "write"]}, headers=tenant.headers
+        "/api/v1/api-tokens", json={"name": "CRM sync", "scopes": ["read", "write", "privacy"]}, headers=tenant.headers
     )
     assert created.status_code == 201, created.text
     token_id, token = created.json()["id"], created.json()["token"]
-    # What an integration does is attributed to its token.
-    by_token = await client.post(
+    # What an integration does is attributed to its token (it may remove an agent, never create one).
+    agent_id, _ = await create_agent(client, tenant)
+    refused = await client.post(
         "/api/v1/agents",
         json={"email": unique_email("bot"), "name": "Via token", "password": "agent password 1"},
         headers={"Authorization": f"Bearer {token}"},
     )
-    assert by_token.status_code == 201, by_token.text
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "api_token_forbidden"
+    by_token = await client.delete(f"/api/v1/privacy/agents/{agent_id}", headers={"Authorization": f"Bearer {token}"})
+    assert by_token.status_code == 200, by_token.text
     for _ in range(2):  # revoking twice records one revocation
         assert (await client.delete(f"/api/v1/api-tokens/{token_id}", headers=tenant.headers)).status_code == 204
 
@@ -112,6 +115,7 @@ async def test_tokens_allowlist_and_two_factor_changes_are_audited(client: httpx
     expected = [
         "api_token_created",
         "agent_created",
+        "agent_removed",
         "api_token_revoked",
         "ip_allowlist_changed",
         "2fa_enrollment_started",
@@ -122,9 +126,10 @@ async def test_tokens_allowlist_and_two_factor_changes_are_audited(client: httpx
     ]
     assert [k for k in kinds if k in expected] == expected, kinds
     by_kind = {e["kind"]: e for e in reversed(events)}  # the newest of each kind
-    assert by_kind["api_token_created"]["details"] == {"token_id": token_id, "scopes": ["read", "write"]}
+    assert by_kind["api_token_created"]["details"] == {"token_id": token_id, "scopes": ["privacy", "read", "write"]}
     assert by_kind["api_token_revoked"]["details"] == {"token_id": token_id}
-    assert by_kind["agent_created"]["details"]["via_api_token"] == token_id
+    assert by_kind["agent_removed"]["details"] == {"agent_id": agent_id, "via_api_token": token_id}
+    assert "via_api_token" not in by_kind["agent_created"]["details"]
     assert by_kind["ip_allowlist_changed"]["details"] == {"networks": 2}
     policies = [e["details"] for e in reversed(events) if e["kind"] == "2fa_policy_changed"]
     assert policies == [{"require_2fa": True}, {"require_2fa": False}]

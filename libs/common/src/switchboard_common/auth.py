@@ -69,6 +69,17 @@ _API_TOKEN_FORBIDDEN_PATHS = (
 )
 
 
+def api_token_forbidden(action: str) -> AppError:
+    return AppError(403, "api_token_forbidden", f"API tokens cannot {action}: that needs a person's login")
+
+
+def refuse_api_token(principal: AgentPrincipal, action: str) -> None:
+    """Actions that create or change credentials or powers (agents, roles) need a person: a leaked integration
+    token must not mint a login that outlives it, or raise anyone's rights."""
+    if principal.api_token_id is not None:
+        raise api_token_forbidden(action)
+
+
 def hash_api_token(token: str) -> str:
     # API tokens are 32 random bytes: a fast hash is enough (nothing to brute-force), and lookups stay O(1).
     return hashlib.sha256(token.encode()).hexdigest()
@@ -93,7 +104,7 @@ async def _authenticate_api_token(
     if connection is not None:
         path = connection.url.path
         if path.startswith(_API_TOKEN_FORBIDDEN_PATHS):
-            raise AppError(403, "forbidden", "API tokens cannot manage credentials")
+            raise api_token_forbidden("manage credentials")
         method = connection.scope.get("method", "GET")
         scope = required_scope(method, path)
         if scope not in row.scopes:

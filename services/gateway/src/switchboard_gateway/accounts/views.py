@@ -5,6 +5,8 @@ import uuid
 from fastapi import APIRouter, Request, status
 from sqlalchemy import select
 from switchboard_common import presence
+from switchboard_common.account_owners import guard_owner_change
+from switchboard_common.auth import refuse_api_token
 from switchboard_common.db import atomic
 from switchboard_common.db.models import Account, User
 from switchboard_common.errors import AppError
@@ -59,6 +61,7 @@ async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) 
 async def create_agent(
     body: schemas.AgentCreate, admin: AdminAgent, request: Request, session: SessionDep, settings: SettingsDep
 ) -> schemas.AgentOut:
+    refuse_api_token(admin, "create agents")
     if body.role == "owner" and admin.role != "owner":
         raise AppError(403, "forbidden", "only an owner can create another owner")
     async with atomic(session):
@@ -110,8 +113,12 @@ async def update_agent(
     async with atomic(session):
         user = await service.get_agent(session, admin.account_id, agent_id)
         changes = body.model_dump(exclude_unset=True)
+        if changes.get("role") is not None:
+            refuse_api_token(admin, "change roles")
         if changes.get("role") == "owner" and admin.role != "owner":
             raise AppError(403, "forbidden", "only an owner can grant the owner role")
+        if changes.get("role") is not None:
+            await guard_owner_change(session, admin, user, new_role=changes["role"])
         if changes.get("role") is not None and changes["role"] != user.role:
             await audit.record(
                 session,

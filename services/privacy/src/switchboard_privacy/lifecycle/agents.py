@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 from switchboard_common import security_audit
+from switchboard_common.account_owners import guard_owner_change
 from switchboard_common.auth import AdminAgent, ResourcesDep, SessionDep
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import User
@@ -24,11 +25,10 @@ PLACEHOLDER_NAME = "Deleted agent"
 async def delete_agent(
     agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep, request: Request
 ) -> dict[str, object]:
-    user = await session.get(User, agent_id)
+    user = await session.get(User, agent_id, with_for_update=True)
     if user is None or user.account_id != admin.account_id:
         raise AppError(404, "not_found", "agent not found")
-    if user.role == "owner":
-        raise AppError(409, "owner_not_deletable", "transfer ownership before deleting the owner")
+    await guard_owner_change(session, admin, user, removing=True)
     counts: dict[str, int] = {}
     user.name = PLACEHOLDER_NAME
     user.email = f"deleted-{user.id}@deleted.invalid"
