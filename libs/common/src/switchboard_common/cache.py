@@ -33,6 +33,9 @@ class Keys:
     def presence(self, tenant_id: uuid.UUID) -> str:
         return f"{self.ns}:presence:{tenant_id}"
 
+    def presence_choice(self, tenant_id: uuid.UUID) -> str:
+        return f"{self.ns}:presence-choice:{tenant_id}"
+
     def agent_connections(self, agent_id: uuid.UUID) -> str:
         return f"{self.ns}:conns:{agent_id}"
 

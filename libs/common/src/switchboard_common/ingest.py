@@ -128,6 +128,18 @@ async def open_conversation(
         return OpenConversation(existing.id, False, existing.status)
     status = await initial_status(session, inbox_id, account_id=account_id, text=text_body)
     now = utcnow()
+    # A contact writing again after a resolve gets a new conversation, linked to the one it follows.
+    previous = (
+        select(Conversation.id)
+        .where(
+            Conversation.inbox_id == inbox_id,
+            Conversation.contact_id == contact_id,
+            Conversation.status == "resolved",
+        )
+        .order_by(Conversation.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     created_id = await session.scalar(
         insert(Conversation)
         .values(
@@ -142,6 +154,7 @@ async def open_conversation(
             updated_at=now,
             routing_explanation={},
             assignment_version=0,
+            previous_conversation_id=previous,
         )
         .on_conflict_do_nothing(index_elements=["inbox_id", "contact_id"], index_where=text("status <> 'resolved'"))
         .returning(Conversation.id)

@@ -1,7 +1,9 @@
 """Agent presence in Redis: a status per agent (hash per tenant) and live socket connections.
 
-The status an agent chooses is stored as is; "online" means online status *and* at least one live socket
-(heartbeat within ``CONNECTION_TTL``).
+Two hashes per tenant: ``presence`` holds the effective status the router reads ("online" counts only with at
+least one live socket, heartbeat within ``CONNECTION_TTL``); ``presence-choice`` holds what the agent chose
+(online, away, offline). A reconnect restores the choice, the end of a grace period without a socket sets the
+effective status offline and leaves the choice alone: an agent who chose Away stays Away across reloads.
 """
 
 from __future__ import annotations
@@ -24,6 +26,29 @@ async def set_status(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: u
         pipe.hset(key, str(agent_id), status)
         previous, _ = await pipe.execute()
     return previous
+
+
+async def choose_status(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID, status: str) -> str | None:
+    """The agent's own choice: remembered for their next connection and effective now; returns the previous."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hget(keys.presence(tenant_id), str(agent_id))
+        pipe.hset(keys.presence(tenant_id), str(agent_id), status)
+        pipe.hset(keys.presence_choice(tenant_id), str(agent_id), status)
+        previous, _, _ = await pipe.execute()
+    return previous
+
+
+async def restore_choice(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> tuple[str | None, str]:
+    """A connection (re)opened: the effective status becomes the agent's choice, online when they never chose.
+
+    Returns (previous effective status, status now)."""
+    chosen = await redis.hget(keys.presence_choice(tenant_id), str(agent_id))
+    status = chosen or "online"
+    return await set_status(redis, keys, tenant_id, agent_id, status), status
+
+
+async def forget_choice(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
+    await redis.hdel(keys.presence_choice(tenant_id), str(agent_id))
 
 
 async def get_statuses(redis: Redis, keys: Keys, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:

@@ -42,6 +42,20 @@ class StreamPublisher:
         )
         return str(result) if result else None
 
+    async def push_once_to_each(self, streams: list[str], dedupe_id: str, message: dict[str, Any]) -> None:
+        """The same frame to several recipients (once each), in one round trip."""
+        if not streams:
+            return
+        data = json.dumps(message, default=str)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for stream in streams:
+                await self._script(
+                    keys=[stream, f"{self.namespace}:pushed:{stream}:{dedupe_id}"],
+                    args=[data, STREAM_MAXLEN, DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS],
+                    client=pipe,
+                )
+            await pipe.execute()
+
 
 async def read_stream(
     redis: Redis, stream: str, last_id: str, block_ms: int = DEFAULT_BLOCK_MS, count: int = 100

@@ -13,10 +13,11 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import select, text, update
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer
 from switchboard_common.db import transaction
-from switchboard_common.db.models import Conversation, Message
+from switchboard_common.db.models import Contact, Conversation, Message, User
 from switchboard_common.events import (
+    AgentPresenceChanged,
     ContactUpdated,
     ConversationAssigned,
     ConversationOffered,
@@ -62,6 +63,12 @@ STORE_MESSAGE = text(
     SELECT assignee, pass_through FROM target
     """
 )
+# Delivery statuses that come after each one: an update never replaces a later one (receipts can overtake).
+LATER_STATUSES: dict[str, tuple[str, ...]] = {
+    "sent": ("delivered", "read"),
+    "delivered": ("read",),
+    "failed": ("delivered", "read"),
+}
 # Pass-through content waiting for its first agent is dropped after this long.
 RELAY_TTL_SECONDS = 3600
 
@@ -94,7 +101,7 @@ class Timeline:
         return EventConsumer(
             self.res.settings,
             group="gateway-timeline",
-            topics=[CONVERSATIONS_TOPIC],
+            topics=[CONVERSATIONS_TOPIC, AGENTS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
         )
@@ -102,7 +109,22 @@ class Timeline:
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         if isinstance(event, MessageCreated):
             await self._on_message(event)
-        elif isinstance(event, ConversationAssigned):
+        elif isinstance(event, AgentPresenceChanged):
+            await self._to_account(
+                event,
+                {
+                    "type": "agent.presence",
+                    "agent_id": str(event.payload.agent_id),
+                    "status": event.payload.status,
+                },
+            )
+        if isinstance(event, ConversationAssigned | ConversationUnassigned | ConversationStatusChanged):
+            await self._to_visitor(event)
+        if isinstance(
+            event, ConversationAssigned | ConversationUnassigned | ConversationStatusChanged | ConversationQueued
+        ):
+            await self._conversation_updated(event)
+        if isinstance(event, ConversationAssigned):
             await self._on_assigned(event)
         elif isinstance(event, ConversationOffered | ConversationUnassigned):
             await self._on_routing_change(event)
@@ -123,6 +145,66 @@ class Timeline:
             await self._on_edit(event)
         elif isinstance(event, ContactUpdated):
             await self._on_contact_updated(event)
+
+    async def _to_account(self, event: Event, frame: dict[str, Any]) -> None:
+        """A frame for every agent of the account: screens showing this conversation or agent stay current."""
+        async with self.res.sessionmaker() as session:
+            agents = (
+                await session.scalars(
+                    select(User.id).where(User.account_id == event.tenant_id, User.deleted_at.is_(None))
+                )
+            ).all()
+        await self.res.streams.push_once_to_each(
+            [self.res.keys.agent_stream(agent) for agent in agents],
+            f"account:{event.event_id}",
+            {**frame, "event_id": str(event.event_id)},
+        )
+
+    async def _conversation_updated(
+        self, event: ConversationAssigned | ConversationUnassigned | ConversationStatusChanged | ConversationQueued
+    ) -> None:
+        """Assignee and status as they are now, for every agent's list and open conversation."""
+        async with self.res.sessionmaker() as session:
+            conversation = await session.get(Conversation, event.conversation_id)
+        if conversation is None:
+            return
+        await self._to_account(
+            event,
+            {
+                "type": "conversation.updated",
+                "conversation_id": str(event.conversation_id),
+                "cause": event.type,
+                "status": conversation.status,
+                "assignee_id": str(conversation.assignee_id) if conversation.assignee_id else None,
+                "team_id": str(conversation.team_id) if conversation.team_id else None,
+            },
+        )
+
+    async def _to_visitor(
+        self, event: ConversationAssigned | ConversationUnassigned | ConversationStatusChanged
+    ) -> None:
+        """The customer's widget learns that an agent took over (no more queue line) or that it was resolved."""
+        if isinstance(event, ConversationAssigned):
+            frame: dict[str, Any] = {"type": "conversation.assigned"}
+        elif isinstance(event, ConversationStatusChanged) and event.payload.status == "resolved":
+            frame = {"type": "conversation.resolved"}
+        else:
+            return
+        async with self.res.sessionmaker() as session:
+            row = (
+                await session.execute(
+                    select(Conversation.contact_id, Conversation.channel).where(
+                        Conversation.id == event.conversation_id
+                    )
+                )
+            ).first()
+        if row is None or row.channel != "web":
+            return
+        await self.res.streams.push_once(
+            self.res.keys.contact_stream(row.contact_id),
+            f"visitor:{event.event_id}",
+            {**frame, "conversation_id": str(event.conversation_id), "event_id": str(event.event_id)},
+        )
 
     async def _on_contact_updated(self, event: ContactUpdated) -> None:
         """A rectified contact: agents holding one of its open conversations replace the fields they show."""
@@ -202,6 +284,7 @@ class Timeline:
             # From here on (in event order) this agent gets the conversation's messages one by one; the ones
             # stored before this point travel inside the assignment frame.
             conversation.timeline_assignee_id = event.payload.agent_id
+            contact_name = await session.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
             messages = (
                 await session.scalars(
                     select(Message)
@@ -228,6 +311,8 @@ class Timeline:
         }
         # The event's agent, not the row's current assignee: a later reassignment has its own event.
         frame["conversation"]["assignee_id"] = str(event.payload.agent_id)
+        # Who it is, for the agent's notification and list (the conversation list's own field).
+        frame["conversation"]["contact_name"] = contact_name
         await self.res.streams.push_once(self.res.keys.agent_stream(event.payload.agent_id), str(event.event_id), frame)
         if held:
             await self.res.redis.delete(self._relay_key(event.conversation_id))
@@ -304,8 +389,10 @@ class Timeline:
             await session.execute(
                 update(Message)
                 .where(Message.id == p.message_id, Message.account_id == event.tenant_id)
-                # Never step back: a late "sent" must not overwrite "read".
-                .where(Message.delivery_status.is_distinct_from("read"))
+                # Never step back: a late "sent" must not overwrite "delivered" or "read".
+                .where(
+                    Message.delivery_status.not_in(LATER_STATUSES.get(p.status, ())) | Message.delivery_status.is_(None)
+                )
                 .values(
                     delivery_status=p.status,
                     delivery_error=p.reason,

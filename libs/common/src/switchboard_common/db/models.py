@@ -138,6 +138,12 @@ class Conversation(UUIDPk, Timestamps, Base):
     team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), nullable=True)
     routing_requirements: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
     snoozed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When an agent last read it (unread counts in the console count the customer's messages after this).
+    agent_last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The contact's resolved conversation in this inbox that this one follows (shown to the agent as a link).
+    previous_conversation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class Message(Timestamps, Base):
@@ -162,6 +168,8 @@ class Message(Timestamps, Base):
     delivery_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     edited_at: Mapped[datetime | None] = mapped_column(nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Private: for the account's agents only (transfer notes); never delivered or shown to the customer.
+    private: Mapped[bool] = mapped_column(default=False, server_default="false")
 
 
 class OutboxEvent(Base):

@@ -36,7 +36,12 @@ async def login(
     return await login_flow.login(body, request, session, resources, settings)
 
 
-def _agent_out(user: User, statuses: dict[uuid.UUID, str]) -> schemas.AgentOut:
+def _agent_out(
+    user: User,
+    statuses: dict[uuid.UUID, str],
+    skills: dict[uuid.UUID, list[str]] | None = None,
+    teams: dict[uuid.UUID, list[uuid.UUID]] | None = None,
+) -> schemas.AgentOut:
     return schemas.AgentOut(
         id=user.id,
         account_id=user.account_id,
@@ -45,15 +50,27 @@ def _agent_out(user: User, statuses: dict[uuid.UUID, str]) -> schemas.AgentOut:
         role=user.role,
         max_conversations=user.max_conversations,  # type: ignore[arg-type]
         status=statuses.get(user.id, "offline"),
+        skills=(skills or {}).get(user.id, []),
+        teams=(teams or {}).get(user.id, []),
     )
+
+
+async def _agents_out(session: SessionDep, resources: ResourcesDep, users: list[User]) -> list[schemas.AgentOut]:
+    """Agents as stored: presence, skills and teams read in one query each (a form saving them back keeps them)."""
+    if not users:
+        return []
+    ids = [u.id for u in users]
+    statuses = await presence.get_statuses(resources.redis, resources.keys, users[0].account_id)
+    skills = await team_service.skills_of(session, ids)
+    teams = await team_service.teams_of(session, ids)
+    return [_agent_out(u, statuses, skills, teams) for u in users]
 
 
 @router.get("/me", response_model=schemas.MeOut)
 async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) -> schemas.MeOut:
     user = await service.get_agent(session, agent.account_id, agent.user_id)
     account = await session.get(Account, agent.account_id)
-    statuses = await presence.get_statuses(resources.redis, resources.keys, agent.account_id)
-    out = _agent_out(user, statuses)
+    (out,) = await _agents_out(session, resources, [user])
     return schemas.MeOut(**out.model_dump(), account_name=account.name if account else "")
 
 
@@ -88,8 +105,7 @@ async def list_agents(agent: CurrentAgent, session: SessionDep, resources: Resou
             select(User).where(User.account_id == agent.account_id, User.deleted_at.is_(None)).order_by(User.created_at)
         )
     ).all()
-    statuses = await presence.get_statuses(resources.redis, resources.keys, agent.account_id)
-    return [_agent_out(u, statuses) for u in users]
+    return await _agents_out(session, resources, list(users))
 
 
 @router.get("/agents/{agent_id}", response_model=schemas.AgentOut)
@@ -97,8 +113,8 @@ async def get_agent(
     agent_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.AgentOut:
     user = await service.get_agent(session, agent.account_id, agent_id)
-    statuses = await presence.get_statuses(resources.redis, resources.keys, agent.account_id)
-    return _agent_out(user, statuses)
+    (out,) = await _agents_out(session, resources, [user])
+    return out
 
 
 @router.patch("/agents/{agent_id}", response_model=schemas.AgentOut)

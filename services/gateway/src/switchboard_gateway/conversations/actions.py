@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common import routing
 from switchboard_common.db import atomic
 from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Account, Conversation, Inbox, Team, User
+from switchboard_common.db.models import Account, Conversation, Inbox, Message, Team, User
 from switchboard_common.errors import AppError
 from switchboard_common.events import (
     ConversationStatusChanged,
@@ -127,6 +127,26 @@ async def _give_to(
     )
 
 
+def _store_note(session: AsyncSession, conversation: Conversation, author: AgentPrincipal, note: str | None) -> None:
+    """A note written on assign or transfer stays in the timeline as a private message for the next agent."""
+    if not note:
+        return
+    session.add(
+        Message(
+            id=uuid.uuid4(),
+            account_id=conversation.account_id,
+            conversation_id=conversation.id,
+            direction="outbound",
+            sender_type="agent",
+            sender_id=author.user_id,
+            text=note,
+            attachments=[],
+            private=True,
+            created_at=utcnow(),
+        )
+    )
+
+
 async def _commit_and_publish(
     session: AsyncSession, resources: ResourcesDep, agent: AgentPrincipal, conversation: Conversation, events: list
 ) -> schemas.ConversationOut:
@@ -154,6 +174,7 @@ async def assign(
             note=body.note,
             offered=offer is not None and offer.agent_id == body.agent_id,
         )
+        _store_note(session, conversation, agent, body.note)
         return await _commit_and_publish(session, resources, agent, conversation, [event])
 
 
@@ -240,6 +261,7 @@ async def transfer(
                 note=body.note,
                 team_id=team.id,
             )
+        _store_note(session, conversation, agent, body.note)
         return await _commit_and_publish(session, resources, agent, conversation, [event])
 
 

@@ -7,6 +7,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class LastMessageOut(BaseModel):
+    """The newest message customers and agents exchanged (not notes), shortened for a list."""
+
+    text: str | None
+    direction: Literal["inbound", "outbound"]
+    sender_type: str
+    created_at: datetime
+
+
 class ConversationOut(BaseModel):
     id: uuid.UUID
     status: str
@@ -19,6 +28,16 @@ class ConversationOut(BaseModel):
     last_message_at: datetime | None
     queue_position: int | None = None
     routing_explanation: dict[str, Any] | None = None
+    queued_at: datetime | None = None
+    team_id: uuid.UUID | None = None
+    previous_conversation_id: uuid.UUID | None = None
+    # For lists (GET /api/v1/conversations): who writes, what was said last, since when the customer waits
+    # for an answer (open conversations whose newest message is the customer's), and how many of the
+    # customer's messages arrived since an agent last read it (POST .../{id}/read).
+    contact_name: str | None = None
+    last_message: LastMessageOut | None = None
+    waiting_since: datetime | None = None
+    unread_count: int | None = None
 
 
 class MessageOut(BaseModel):
@@ -32,6 +51,8 @@ class MessageOut(BaseModel):
     delivery_status: str | None
     delivery_error: str | None
     created_at: datetime
+    # A note for the account's agents (a transfer note): never shown or sent to the customer.
+    private: bool = False
 
 
 class ReplyCreate(BaseModel):

@@ -2,16 +2,106 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from switchboard_common import routing
-from switchboard_common.db.models import Conversation, Inbox, Message
+from switchboard_common.db.models import Contact, Conversation, Inbox, Message
 from switchboard_common.errors import AppError
 from switchboard_common.events import Event, MessageCreated, MessageCreatedPayload, utcnow
 from switchboard_common.outbox import add_events
 
-from switchboard_gateway.conversations.schemas import ConversationOut, MessageOut
+from switchboard_gateway.conversations.schemas import ConversationOut, LastMessageOut, MessageOut
+
+PREVIEW_CHARS = 160
+NEVER = literal_column("'-infinity'::timestamptz")
+
+
+def waiting_since_of(conversation: Any = Conversation) -> ColumnElement[datetime | None]:
+    """Since when the customer waits for an answer: their first message after the last reply (open only)."""
+    reply = aliased(Message)
+    last_reply = (
+        select(func.max(reply.created_at))
+        .where(reply.conversation_id == conversation.id, reply.direction == "outbound", ~reply.private)
+        .correlate(conversation)
+        .scalar_subquery()
+    )
+    first_unanswered = (
+        select(func.min(Message.created_at))
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.direction == "inbound",
+            Message.created_at > func.coalesce(last_reply, NEVER),
+        )
+        .correlate(conversation)
+        .scalar_subquery()
+    )
+    return first_unanswered
+
+
+@dataclass(frozen=True)
+class Summary:
+    contact_name: str | None
+    last_message: LastMessageOut | None
+    waiting_since: datetime | None
+    unread_count: int
+
+
+async def summaries(session: AsyncSession, conversations: Sequence[Conversation]) -> dict[uuid.UUID, Summary]:
+    """What a conversation list shows per row, in one query for the whole page."""
+    if not conversations:
+        return {}
+    ids = [c.id for c in conversations]
+    last = (
+        select(Message.text, Message.direction, Message.sender_type, Message.created_at)
+        .where(Message.conversation_id == Conversation.id, ~Message.private)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+        .lateral("last")
+    )
+    unread = (
+        select(func.count())
+        .where(
+            Message.conversation_id == Conversation.id,
+            Message.direction == "inbound",
+            Message.created_at > func.coalesce(Conversation.agent_last_seen_at, NEVER),
+        )
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(
+            Conversation.id,
+            Conversation.status,
+            Contact.name,
+            func.left(last.c.text, PREVIEW_CHARS).label("preview"),
+            last.c.direction,
+            last.c.sender_type,
+            last.c.created_at,
+            waiting_since_of().label("waiting_since"),
+            unread.label("unread"),
+        )
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .outerjoin(last, true())
+        .where(Conversation.id.in_(ids))
+    )
+    result: dict[uuid.UUID, Summary] = {}
+    for row in rows.all():
+        last_message = None
+        if row.direction is not None:
+            last_message = LastMessageOut(
+                text=row.preview, direction=row.direction, sender_type=row.sender_type, created_at=row.created_at
+            )
+        result[row.id] = Summary(
+            contact_name=row.name,
+            last_message=last_message,
+            waiting_since=row.waiting_since if row.status == "open" else None,
+            unread_count=int(row.unread or 0),
+        )
+    return result
 
 
 async def get_conversation(
@@ -36,9 +126,28 @@ async def queue_positions_for(
 
 
 def conversation_out(
-    conversation: Conversation, *, explain: bool = False, queue_position: int | None = None
+    conversation: Conversation,
+    *,
+    explain: bool = False,
+    queue_position: int | None = None,
+    summary: Summary | None = None,
 ) -> ConversationOut:
+    extra: dict[str, Any] = {}
+    if summary is not None:
+        extra = {
+            "contact_name": summary.contact_name,
+            "last_message": summary.last_message,
+            "waiting_since": summary.waiting_since,
+            "unread_count": summary.unread_count,
+        }
     return ConversationOut(
+        **extra,
+        # Waiting in the queue since (the queue's own order: routing.QUEUE_ORDER).
+        queued_at=(conversation.queued_at or conversation.created_at)
+        if conversation.status == "open" and not conversation.assignee_id
+        else None,
+        team_id=conversation.team_id,
+        previous_conversation_id=conversation.previous_conversation_id,
         id=conversation.id,
         status=conversation.status,
         assignee_id=conversation.assignee_id,
@@ -65,6 +174,7 @@ def message_out(message: Message) -> MessageOut:
         delivery_status=message.delivery_status,
         delivery_error=message.delivery_error,
         created_at=message.created_at,
+        private=message.private,
     )
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Query, status
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import case, func, select, update
 from switchboard_common.db import atomic
+from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Conversation, Message
 from switchboard_common.outbox import publish_staged
 
@@ -24,6 +25,13 @@ async def list_conversations(
     ),
     assignee: Literal["me", "unassigned", "any"] | None = None,
     inbox_id: uuid.UUID | None = None,
+    contact_id: uuid.UUID | None = None,
+    sort: Literal["newest", "needs_answer"] = Query(
+        default="newest",
+        description="newest: newest first (pages with `before`); needs_answer: waiting in the queue first (longest"
+        " wait first), then conversations whose customer waits for a reply (longest first), then the rest by"
+        " latest activity",
+    ),
     limit: int = Query(default=50, ge=1, le=500),
     before: uuid.UUID | None = Query(default=None, description="cursor: id of the last conversation seen"),
 ) -> list[schemas.ConversationOut]:
@@ -38,7 +46,19 @@ async def list_conversations(
         query = query.where(Conversation.assignee_id.is_(None))
     if inbox_id is not None:
         query = query.where(Conversation.inbox_id == inbox_id)
-    if before is not None:
+    if contact_id is not None:
+        query = query.where(Conversation.contact_id == contact_id)
+    if sort == "needs_answer":
+        queued = (Conversation.status == "open") & Conversation.assignee_id.is_(None)
+        waiting = case((Conversation.status == "open", service.waiting_since_of()), else_=None)
+        query = query.order_by(
+            case((queued, 0), else_=1),
+            case((queued, func.coalesce(Conversation.queued_at, Conversation.created_at)), else_=None),
+            waiting.asc().nulls_last(),
+            func.coalesce(Conversation.last_message_at, Conversation.created_at).desc(),
+            Conversation.id,
+        )
+    elif before is not None:
         cursor = await session.scalar(
             select(Conversation.created_at).where(
                 Conversation.id == before, Conversation.account_id == agent.account_id
@@ -46,10 +66,16 @@ async def list_conversations(
         )
         if cursor is not None:
             query = query.where(Conversation.created_at < cursor)
-    rows = (await session.scalars(query.order_by(Conversation.created_at.desc()).limit(limit))).all()
+    if sort == "newest":
+        query = query.order_by(Conversation.created_at.desc())
+    rows = (await session.scalars(query.limit(limit))).all()
     positions = await service.queue_positions_for(session, agent.account_id, rows)
+    summaries = await service.summaries(session, rows)
     explain = agent.role in ("owner", "admin")
-    return [service.conversation_out(c, explain=explain, queue_position=positions.get(c.id)) for c in rows]
+    return [
+        service.conversation_out(c, explain=explain, queue_position=positions.get(c.id), summary=summaries.get(c.id))
+        for c in rows
+    ]
 
 
 @router.get("/{conversation_id}", response_model=schemas.ConversationOut, response_model_exclude_none=True)
@@ -58,9 +84,26 @@ async def get_conversation(
 ) -> schemas.ConversationOut:
     conversation = await service.get_conversation(session, agent.account_id, conversation_id)
     positions = await service.queue_positions_for(session, agent.account_id, [conversation])
+    summaries = await service.summaries(session, [conversation])
     return service.conversation_out(
-        conversation, explain=agent.role in ("owner", "admin"), queue_position=positions.get(conversation.id)
+        conversation,
+        explain=agent.role in ("owner", "admin"),
+        queue_position=positions.get(conversation.id),
+        summary=summaries.get(conversation.id),
     )
+
+
+@router.post("/{conversation_id}/read", status_code=status.HTTP_204_NO_CONTENT)
+async def mark_read(conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> Response:
+    """An agent read the conversation: its unread count starts again from zero."""
+    async with atomic(session):
+        await service.get_conversation(session, agent.account_id, conversation_id)
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.account_id == agent.account_id)
+            .values(agent_last_seen_at=utcnow())
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{conversation_id}/messages", response_model=list[schemas.MessageOut])

@@ -33,6 +33,8 @@ class WebSettings(MirroredSettings):
     # Sites whose pages may call this inbox's widget API (CORS); empty: the deployment's WIDGET_ALLOWED_ORIGINS.
     allowed_origins: list[Origin] = Field(default_factory=list, max_length=50)
     greeting: str | None = Field(default=None, max_length=500)
+    # The widget's title for visitors (the inbox's name stays internal); None: "Chat with us" in their language.
+    display_name: str | None = Field(default=None, max_length=100)
     # Widget and auto-text language (en, el, hu, sq, ...); None: the visitor's browser language.
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
     consent_required: bool = False

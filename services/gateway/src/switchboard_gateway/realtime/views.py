@@ -33,7 +33,12 @@ class PresenceOut(BaseModel):
 
 
 async def change_presence(resources: Resources, agent: AgentPrincipal, status: str) -> None:
-    previous = await presence.set_status(resources.redis, resources.keys, agent.account_id, agent.user_id, status)
+    """The agent chose a status: it holds now and on every later connection until they choose again."""
+    previous = await presence.choose_status(resources.redis, resources.keys, agent.account_id, agent.user_id, status)
+    await _announce(resources, agent, previous, status)
+
+
+async def _announce(resources: Resources, agent: AgentPrincipal, previous: str | None, status: str) -> None:
     if previous != status:
         await resources.bus.publish(
             AgentPresenceChanged(
@@ -71,10 +76,16 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
         start = await stream_start_id(resources.redis, stream, last_event_id)
         await presence.add_connection(resources.redis, resources.keys, agent.user_id, connection_id)
         await presence.cancel_offline(resources.redis, resources.keys, agent.account_id, agent.user_id)
-        # A connected agent is online.
-        await change_presence(resources, agent, "online")
+        # A connection changes liveness only: the agent's own choice (Away, say) survives reloads and network
+        # blips; an agent who never chose is online while connected.
+        previous, status = await presence.restore_choice(
+            resources.redis, resources.keys, agent.account_id, agent.user_id
+        )
+        await _announce(resources, agent, previous, status)
         await websocket.send_text(
-            json.dumps({"type": "session.ready", "agent_id": str(agent.user_id), "last_event_id": start})
+            json.dumps(
+                {"type": "session.ready", "agent_id": str(agent.user_id), "last_event_id": start, "status": status}
+            )
         )
 
         async def on_message(message: dict[str, Any]) -> None:

@@ -35,7 +35,9 @@ async def skills_of(session: AsyncSession, agent_ids: Sequence[uuid.UUID]) -> di
 async def teams_of(session: AsyncSession, agent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
     result: dict[uuid.UUID, list[uuid.UUID]] = {}
     rows = await session.execute(
-        select(TeamMember.user_id, TeamMember.team_id).where(TeamMember.user_id.in_(agent_ids))
+        select(TeamMember.user_id, TeamMember.team_id)
+        .where(TeamMember.user_id.in_(agent_ids))
+        .order_by(TeamMember.team_id)
     )
     for user_id, team_id in rows.all():
         result.setdefault(user_id, []).append(team_id)

@@ -55,6 +55,13 @@ async def console_page(request: Request) -> FileResponse:
     return _page(request, "console.html")
 
 
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    return FileResponse(
+        STATIC_DIR / "favicon.ico", media_type="image/x-icon", headers={"cache-control": "public, max-age=86400"}
+    )
+
+
 @router.get("/demo")
 async def demo_page(request: Request) -> FileResponse:
     return _page(request, "demo.html")
@@ -101,6 +108,7 @@ async def translation(lang: str) -> FileResponse:
 
 class WidgetConfig(BaseModel):
     inbox_name: str
+    display_name: str | None = None
     language: str | None
     greeting: str | None
     consent_required: bool
@@ -122,6 +130,7 @@ async def widget_config(
     translations = settings.get("translations") if isinstance(settings.get("translations"), dict) else {}
     return WidgetConfig(
         inbox_name=inbox.name,
+        display_name=settings.get("display_name") or None,
         language=settings.get("language"),
         greeting=settings.get("greeting"),
         consent_required=bool(settings.get("consent_required")),

@@ -15,6 +15,7 @@ from switchboard_common.consent import check_prechat_consent, record_consent
 from switchboard_common.db import atomic
 from switchboard_common.db.models import Conversation, Inbox, Message
 from switchboard_common.errors import AppError
+from switchboard_common.events import MessageDeliveryPayload, MessageDeliveryUpdated
 from switchboard_common.ingest import (
     inbound_message_events,
     message_id_for,
@@ -22,6 +23,7 @@ from switchboard_common.ingest import (
     resolve_contact,
 )
 from switchboard_common.ratelimit import RateLimiter, hashed, too_many
+from switchboard_common.runtime import Resources
 
 from switchboard_gateway.deps import ResourcesDep, SessionDep, authenticate_visitor
 from switchboard_gateway.realtime.sockets import CLOSE_POLICY_VIOLATION, serve_stream, stream_start_id
@@ -189,6 +191,7 @@ async def list_messages(
                     Conversation.contact_id == visitor.contact_id,
                     Conversation.inbox_id == visitor.inbox_id,
                     Message.account_id == visitor.account_id,
+                    ~Message.private,
                 )
                 .order_by(Message.created_at.desc(), Message.id)
                 .limit(limit)
@@ -208,6 +211,60 @@ async def list_messages(
         )
         for m in reversed(rows)
     ]
+
+
+# Statuses in the order a message goes through them: a receipt never steps a message back.
+RECEIPT_ORDER = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
+RECEIPTS_PER_FRAME = 50
+
+
+async def report_receipt(resources: Resources, visitor: Any, message_id: Any, status: str) -> None:
+    """The widget showed (delivered) or the visitor saw (read) a reply: that one and the earlier replies of its
+    conversation move on, and the agent sees it (``message.delivery_updated``)."""
+    try:
+        target = uuid.UUID(str(message_id))
+    except ValueError:
+        return
+    async with resources.sessionmaker() as session:
+        anchor = (
+            await session.execute(
+                select(Message.conversation_id, Message.created_at)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(
+                    Message.id == target,
+                    Message.account_id == visitor.account_id,
+                    Conversation.contact_id == visitor.contact_id,
+                    Conversation.inbox_id == visitor.inbox_id,
+                    Message.direction == "outbound",
+                    ~Message.private,
+                )
+            )
+        ).first()
+        if anchor is None:
+            return
+        behind = [s for s, rank in RECEIPT_ORDER.items() if rank < RECEIPT_ORDER[status]]
+        ids = (
+            await session.scalars(
+                select(Message.id)
+                .where(
+                    Message.conversation_id == anchor.conversation_id,
+                    Message.direction == "outbound",
+                    ~Message.private,
+                    Message.created_at <= anchor.created_at,
+                    Message.delivery_status.in_(behind),
+                )
+                .order_by(Message.created_at.desc())
+                .limit(RECEIPTS_PER_FRAME)
+            )
+        ).all()
+    for receipt_for in ids:
+        await resources.bus.publish(
+            MessageDeliveryUpdated(
+                tenant_id=visitor.account_id,
+                conversation_id=anchor.conversation_id,
+                payload=MessageDeliveryPayload(message_id=receipt_for, status=status),  # type: ignore[arg-type]
+            )
+        )
 
 
 @router.websocket("/ws")
@@ -238,6 +295,8 @@ async def visitor_socket(websocket: WebSocket, token: str | None = None, last_ev
         async def on_message(message: dict[str, Any]) -> None:
             if message.get("type") == "typing":
                 await relay_visitor_typing(resources, visitor)
+            elif message.get("type") in ("delivered", "read"):
+                await report_receipt(resources, visitor, message.get("message_id"), message["type"])
 
         await serve_stream(
             websocket,

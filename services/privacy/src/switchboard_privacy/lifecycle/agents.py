@@ -61,5 +61,6 @@ async def delete_agent(
     keys = resources.keys
     removed = await resources.redis.delete(keys.agent_connections(agent_id), keys.agent_stream(agent_id))
     removed += await resources.redis.hdel(keys.presence(admin.account_id), str(agent_id))
+    removed += await resources.redis.hdel(keys.presence_choice(admin.account_id), str(agent_id))
     counts["redis"] = int(removed)
     return {"id": str(agent_id), "name": PLACEHOLDER_NAME, "counts": counts}
