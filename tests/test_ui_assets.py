@@ -173,3 +173,51 @@ async def test_agent_typing_never_reaches_another_accounts_visitor(
     finally:
         await widget.close()
         await attacker.close()
+
+
+# Names that are the same in every language: brands, and words these languages borrow as they are.
+SAME_IN_EVERY_LANGUAGE = {
+    "channel.messenger",
+    "channel.slack",
+    "store.slack",
+    "contact.email",
+    "login.email",
+    "widget.email",
+    "lang.el",
+    "lang.en",
+    "lang.hu",
+    "lang.sq",
+}
+
+
+def test_no_english_left_in_other_languages() -> None:
+    english = json.loads((I18N / "en.json").read_text("utf-8"))
+    for code in ("el", "hu", "sq"):
+        strings = json.loads((I18N / f"{code}.json").read_text("utf-8"))
+        untranslated = sorted(k for k, v in strings.items() if v == english[k] and k not in SAME_IN_EVERY_LANGUAGE)
+        assert untranslated == [], (code, untranslated)
+
+
+def test_console_maps_server_error_codes_to_translations() -> None:
+    """Every error code the gateway raises has a translated message in the console."""
+    english = json.loads((I18N / "en.json").read_text("utf-8"))
+    gateway = Path(__file__).parents[1] / "services/gateway/src/switchboard_gateway"
+    raised = set()
+    for path in gateway.rglob("*.py"):
+        raised |= set(re.findall(r'AppError\(\s*\d+,\s*"([a-z_]+)"', path.read_text("utf-8")))
+    # Codes a console screen can meet (the rest belong to API clients: tokens, scopes, mirrors, webhooks).
+    for_console = raised - {
+        "insufficient_scope",
+        "invalid_refresh_token",
+        "ip_not_allowed",
+        "not_an_api_inbox",
+        "not_mirrorable",
+        "invalid_mirror_inbox",
+        "totp_already_enabled",
+        "totp_not_enrolled",
+        "totp_not_enabled",
+        "totp_enrollment_required",
+        "unknown_widget",
+    }
+    assert for_console, "no codes found: the pattern no longer matches the code"
+    assert sorted(c for c in for_console if f"errcode.{c}" not in english) == []

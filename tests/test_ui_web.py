@@ -132,7 +132,7 @@ async def test_visitor_and_agent_talk_live(server: LiveServer, client: httpx.Asy
     await agent.locator(".thread .messages li", has_text=question).wait_for()
     # The contact panel shows the visitor's identity on the web channel.
     await agent.locator(".contact dd", has_text="dana@example.com").wait_for()
-    await agent.locator(".contact td", has_text="web").wait_for()
+    await agent.locator(".contact .channels", has_text="Website widget").wait_for()
 
     # Messages after the conversation is open arrive live too.
     follow_up = "Can someone help today?"

@@ -13,6 +13,9 @@
   var FORCED_LANG = script.getAttribute("data-lang");
   var STORE_KEY = "switchboard:" + WIDGET_TOKEN;
   var API = ORIGIN + "/api/v1/widget";
+  // The API's limit for one message (widget/views.py VisitorMessageCreate).
+  var MAX_MESSAGE = 10000;
+  var EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 
   var state = load() || {};
   state.outbox = state.outbox || [];
@@ -72,6 +75,8 @@
     if (!response.ok) {
       var error = new Error((data && data.error && data.error.message) || "HTTP " + response.status);
       error.status = response.status;
+      error.code = data && data.error && data.error.code;
+      error.details = (data && data.error && data.error.details) || [];
       throw error;
     }
     return data;
@@ -108,7 +113,8 @@
     "[hidden]{display:none !important}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}",
     ".bubble{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;background:#1f5fbf;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.3);z-index:2147483000}",
-    ".bubble:focus-visible,button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #f0a500;outline-offset:2px}",
+    ".bubble:focus-visible,button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #a34e00;outline-offset:2px}",
+    "header button:focus-visible{outline-color:#ffd166}",
     ".panel{position:fixed;right:20px;bottom:92px;width:360px;max-width:calc(100vw - 40px);height:520px;max-height:calc(100vh - 120px);background:#fff;color:#1b1b1b;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);display:flex;flex-direction:column;overflow:hidden;z-index:2147483000}",
     ".panel[hidden]{display:none}",
     "header{background:#1f5fbf;color:#fff;padding:12px 14px;display:flex;align-items:center;justify-content:space-between}",
@@ -117,7 +123,7 @@
     ".status{font-size:12px;padding:4px 14px;background:#eef3fb;color:#234}",
     ".status:empty{display:none}",
     "ol{list-style:none;margin:0;padding:10px 12px;flex:1;overflow-y:auto;display:flex;flex-direction:column;gap:8px}",
-    "li{max-width:80%;padding:8px 10px;border-radius:10px;background:#f0f0f0;white-space:pre-wrap;word-wrap:break-word;font-size:14px}",
+    "li{max-width:80%;padding:8px 10px;border-radius:10px;background:#f0f0f0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:14px}",
     "li.mine{align-self:flex-end;background:#1f5fbf;color:#fff}",
     "li.system{align-self:center;background:transparent;color:#555;font-style:italic}",
     "li .meta{display:block;font-size:11px;opacity:.75;margin-top:3px}",
@@ -143,7 +149,7 @@
   var typing = el("div", { class: "typing", "aria-live": "polite" });
   var errorBox = el("div", { class: "error", role: "alert" });
   var nameInput = el("input", { type: "text", name: "name", autocomplete: "name", maxlength: "200" });
-  var emailInput = el("input", { type: "email", name: "email", autocomplete: "email" });
+  var emailInput = el("input", { type: "email", name: "email", autocomplete: "email", maxlength: "320" });
   var consentBox = el("input", { type: "checkbox", name: "consent" });
   var consentText = el("span", { class: "consent-text" });
   var consentLabel = el("label", { class: "check" }, [consentBox, consentText]);
@@ -154,7 +160,8 @@
     el("label", {}, [nameText, nameInput]), el("label", {}, [emailText, emailInput]), consentLabel, startButton,
   ]);
   var composerText = el("span", { class: "sr" });
-  var composerInput = el("textarea", { name: "message", maxlength: "10000" });
+  // No maxlength: the browser would cut a long paste silently. Too long is said in words instead.
+  var composerInput = el("textarea", { name: "message" });
   var sendButton = el("button", { type: "submit", class: "primary send" });
   var composer = el("form", { class: "composer", hidden: "hidden" }, [
     el("div", { class: "row" }, [el("label", {}, [composerText, composerInput]), sendButton]),
@@ -171,7 +178,8 @@
     panel.setAttribute("lang", lang);
     bubble.setAttribute("aria-label", t("open"));
     closeButton.setAttribute("aria-label", t("close"));
-    title.textContent = (config && config.inbox_name) || t("title");
+    // The inbox's display name for visitors (never its internal name), else "Chat with us".
+    title.textContent = localized("display_name") || t("title");
     log.setAttribute("aria-label", t("messages_label"));
     nameText.textContent = t("name");
     emailText.textContent = t("email");
@@ -187,7 +195,7 @@
     panel.hidden = !open;
     bubble.setAttribute("aria-expanded", String(open));
     bubble.setAttribute("aria-label", open ? t("close") : t("open"));
-    if (open) (state.visitor_token ? composerInput : nameInput).focus();
+    if (open) { (state.visitor_token ? composerInput : nameInput).focus(); reportRead(); }
     else bubble.focus();
   }
   bubble.addEventListener("click", function () { setOpen(panel.hidden); });
@@ -238,7 +246,9 @@
           if (error.status === 401) { resetSession(); return; }
           if (error.status && error.status >= 400 && error.status < 500 && error.status !== 429) {
             state.outbox.shift(); save();
-            errorBox.textContent = t("error", { message: error.message });
+            errorBox.textContent = errorText(error, item.text);
+            var failed = shown[item.client_message_id];
+            if (failed) failed.querySelector(".meta").textContent = t("error_generic");
             continue;
           }
           setTimeout(flush, Math.min(retryDelay *= 2, 15000));
@@ -251,6 +261,13 @@
     event.preventDefault();
     var text = composerInput.value.trim();
     if (!text) return;
+    if (text.length > MAX_MESSAGE) {
+      errorBox.textContent = t("too_long", { count: text.length.toLocaleString(lang), max: MAX_MESSAGE.toLocaleString(lang) });
+      composerInput.setAttribute("aria-invalid", "true");
+      composerInput.focus();
+      return;
+    }
+    composerInput.removeAttribute("aria-invalid");
     composerInput.value = "";
     var item = { text: text, client_message_id: uuid(), created_at: new Date().toISOString() };
     state.outbox.push(item);
@@ -270,6 +287,28 @@
     }
   });
 
+  // A server error in the visitor's language (codes we know), never the API's English text.
+  function errorText(error, text) {
+    if (error.status === 429 || error.code === "rate_limited") return t("error_rate_limited");
+    var tooLong = (error.details || []).some(function (d) { return d.type === "string_too_long"; });
+    if (tooLong && text) return t("too_long", { count: text.length.toLocaleString(lang), max: MAX_MESSAGE.toLocaleString(lang) });
+    if ((error.details || []).some(function (d) { return (d.loc || []).indexOf("email") >= 0; })) return t("email_invalid");
+    if (error.code === "unknown_widget" || error.code === "unavailable") return t("unavailable");
+    return t("error_generic");
+  }
+
+  // ---- receipts: the agent sees "delivered" when a reply reached the widget, "read" once the visitor saw it ----
+  var lastAgentMessageId = null;
+  function sendFrame(frame) {
+    if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
+  }
+  function reportRead() {
+    if (lastAgentMessageId && !panel.hidden && document.visibilityState === "visible") {
+      sendFrame({ type: "read", message_id: lastAgentMessageId });
+    }
+  }
+  document.addEventListener("visibilitychange", reportRead);
+
   // ---- session, history and the live socket ----
   function resetSession() {
     if (socket) { socket.onclose = null; socket.close(); socket = null; }
@@ -286,6 +325,14 @@
       consentBox.focus();
       return;
     }
+    var email = emailInput.value.trim();
+    if (email && !EMAIL.test(email)) {
+      errorBox.textContent = t("email_invalid");
+      emailInput.setAttribute("aria-invalid", "true");
+      emailInput.focus();
+      return;
+    }
+    emailInput.removeAttribute("aria-invalid");
     var body = { widget_token: WIDGET_TOKEN };
     if (nameInput.value.trim()) body.name = nameInput.value.trim();
     if (emailInput.value.trim()) body.email = emailInput.value.trim();
@@ -302,14 +349,17 @@
       save();
       startChat();
     } catch (error) {
-      errorBox.textContent = t("error", { message: error.message });
+      errorBox.textContent = errorText(error);
     } finally { startButton.disabled = false; }
   });
 
   async function loadHistory() {
     try {
       var messages = await api("GET", "/messages?limit=200");
-      messages.forEach(function (m) { addMessage(m, m.id); });
+      messages.forEach(function (m) {
+        addMessage(m, m.id);
+        if (m.direction === "outbound") lastAgentMessageId = m.id;
+      });
     } catch (error) {
       if (error.status === 401) resetSession();
     }
@@ -327,13 +377,26 @@
       if (!state.last_event_id && frame.last_event_id) { state.last_event_id = frame.last_event_id; save(); }
       status.textContent = "";
     } else if (frame.type === "message.created" && frame.message) {
-      if (frame.message.direction === "outbound") { status.textContent = ""; typing.textContent = ""; }
+      if (frame.message.direction === "outbound") {
+        status.textContent = "";
+        typing.textContent = "";
+        lastAgentMessageId = frame.message.id;
+        sendFrame({ type: "delivered", message_id: frame.message.id });
+      }
       addMessage(frame.message, frame.message.id);
+      reportRead();
     } else if (frame.type === "queue.position") {
       showQueue(frame);
     } else if (frame.type === "conversation.assigned") {
+      // An agent took the conversation: no more queue line.
       status.textContent = "";
+    } else if (frame.type === "conversation.resolved") {
+      status.textContent = "";
+      typing.textContent = "";
+      addMessage({ direction: "outbound", sender_type: "system", text: t("resolved") }, "resolved:" + frame.conversation_id);
     } else if (frame.type === "typing" && frame.from === "agent") {
+      // Someone is answering: the queue line is over.
+      status.textContent = "";
       typing.textContent = t("typing");
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
@@ -345,7 +408,7 @@
     if (state.last_event_id) url += "&last_event_id=" + encodeURIComponent(state.last_event_id);
     var ws = new WebSocket(url);
     socket = ws;
-    ws.onopen = function () { retryDelay = 1000; host.dataset.connected = "true"; flush(); };
+    ws.onopen = function () { retryDelay = 1000; host.dataset.connected = "true"; flush(); reportRead(); };
     ws.onmessage = function (event) { try { onFrame(JSON.parse(event.data)); } catch (e) { /* ignore bad frame */ } };
     ws.onclose = function (event) {
       host.dataset.connected = "false";

@@ -1,10 +1,12 @@
 // REST calls with the agent's bearer token; every failure becomes an ApiError carrying the JSON error body.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details) {
     super(message);
     this.status = status;
     this.code = code;
+    // Per-field problems ({loc: ["body", "password"], type: "string_too_short", msg}), shown next to the field.
+    this.details = Array.isArray(details) ? details : [];
   }
 }
 
@@ -36,7 +38,7 @@ export async function api(method, path, body) {
     if (!err.message && data && Array.isArray(data.detail)) message = data.detail.map((d) => d.msg).join("; ");
     // An expired or revoked session: the shell goes back to the login screen.
     if (response.status === 401 && headers.authorization) window.dispatchEvent(new Event("switchboard:unauthorized"));
-    throw new ApiError(response.status, err.code || `http_${response.status}`, message);
+    throw new ApiError(response.status, err.code || `http_${response.status}`, message, err.details);
   }
   return data;
 }

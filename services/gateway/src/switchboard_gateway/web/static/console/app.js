@@ -1,11 +1,13 @@
-// The console shell: sign up / log in (with TOTP), the top bar (presence, language), hash routing, the agent socket.
+// The console shell: sign up / log in (with TOTP), the top bar (presence, language, alerts), hash routing, the
+// agent socket, and notifications for an agent who is on another tab.
 import { api, auth, socketUrl } from "./api.js";
-import { apiForm, errorBox, h, toast } from "./dom.js";
+import { apiForm, errorBox, errorText, h, toast } from "./dom.js";
+import { alerts } from "./notify.js";
 import { lang, languages, loadLanguage, setLanguage, t } from "./i18n.js";
 import { conversationsScreen } from "./conversations.js";
 import { agentsScreen, inboxesScreen, privacyScreen, retentionScreen, routingScreen, securityScreen, teamsScreen } from "./admin.js";
 
-export const session = { me: null, socket: null, listeners: new Set(), lastEventId: null };
+export const session = { me: null, socket: null, listeners: new Set(), lastEventId: null, focusHeading: false };
 
 const SCREENS = {
   conversations: { label: "nav.conversations", render: (main) => conversationsScreen(main, session, {}) },
@@ -35,8 +37,17 @@ function languagePicker() {
   return select;
 }
 
+function pageTexts() {
+  const skip = document.querySelector("a.skip");
+  if (skip) skip.textContent = t("nav.skip");
+  const screen = session.me ? t(SCREENS[currentScreen()].label) : t("login.title");
+  alerts.baseTitle = `${screen} · Switchboard`;
+  alerts.updateTitle();
+}
+
 function topBar() {
   const bar = document.getElementById("topbar");
+  pageTexts();
   if (!session.me) { bar.replaceChildren(h("span", { class: "brand" }, "Switchboard"), languagePicker()); return; }
   const isAdmin = ["owner", "admin"].includes(session.me.role);
   const active = currentScreen();
@@ -47,7 +58,7 @@ function topBar() {
       await api("PUT", "/api/v1/presence", { status: presence.value });
       session.me.status = presence.value;
       toast(t("presence.changed", { status: t(`presence.${presence.value}`) }));
-    } catch (error) { toast(`${error.code}: ${error.message}`); }
+    } catch (error) { toast(errorText(error)); }
   });
   const logout = h("button", { type: "button", class: "secondary", onclick: () => { signOut(); } }, t("nav.logout"));
   bar.replaceChildren(
@@ -56,7 +67,7 @@ function topBar() {
       Object.entries(SCREENS).filter(([, s]) => isAdmin || !s.admin).map(([name, s]) =>
         h("a", { href: `#/${name}`, "aria-current": name === active ? "page" : null }, t(s.label)))),
     h("span", { class: "who" }, `${session.me.name} · ${session.me.account_name}`),
-    presence, languagePicker(), logout,
+    presence, alerts.controls(), languagePicker(), logout,
   );
 }
 
@@ -81,11 +92,18 @@ function connectSocket() {
     if (frame.id) session.lastEventId = frame.id;
     if (frame.type === "session.ready") {
       if (!session.lastEventId) session.lastEventId = frame.last_event_id;
-      // A connected agent is online (the server sets it); show it.
-      if (session.me) session.me.status = "online";
+      // The server restores the presence the agent chose (Away stays Away across reloads); show it.
+      const status = frame.status || "online";
+      if (session.me) session.me.status = status;
       const presence = document.querySelector("select.presence");
-      if (presence) presence.value = "online";
+      if (presence) presence.value = status;
     }
+    if (frame.type === "agent.presence" && session.me && frame.agent_id === session.me.id) {
+      session.me.status = frame.status;
+      const presence = document.querySelector("select.presence");
+      if (presence) presence.value = frame.status;
+    }
+    alerts.onFrame(frame, session);
     for (const listener of session.listeners) listener(frame);
   };
   ws.onclose = (event) => {
@@ -108,8 +126,8 @@ function loginScreen(main) {
   let needsTotp = false;
   const form = apiForm({
     fields: [
-      { name: "email", label: t("login.email"), type: "email", required: true, autocomplete: "username" },
-      { name: "password", label: t("login.password"), type: "password", required: true, autocomplete: "current-password" },
+      { name: "email", label: t("login.email"), type: "email", required: true, autocomplete: "username", maxlength: 320 },
+      { name: "password", label: t("login.password"), type: "password", required: true, autocomplete: "current-password", maxlength: 256 },
       totpField,
     ],
     submitLabel: t("login.submit"),
@@ -130,10 +148,10 @@ function loginScreen(main) {
   });
   const signup = apiForm({
     fields: [
-      { name: "account_name", label: t("signup.account"), required: true },
-      { name: "name", label: t("signup.name") },
-      { name: "email", label: t("login.email"), type: "email", required: true, autocomplete: "username" },
-      { name: "password", label: t("signup.password"), type: "password", required: true, autocomplete: "new-password" },
+      { name: "account_name", label: t("signup.account"), required: true, maxlength: 200 },
+      { name: "name", label: t("signup.name"), maxlength: 200 },
+      { name: "email", label: t("login.email"), type: "email", required: true, autocomplete: "username", maxlength: 320 },
+      { name: "password", label: t("signup.password"), type: "password", required: true, autocomplete: "new-password", minlength: 8, maxlength: 256 },
     ],
     submitLabel: t("signup.submit"),
     submit: async (values) => {
@@ -153,8 +171,9 @@ async function logIn(values) {
   if (values.totp_code) body.totp_code = values.totp_code;
   const token = await api("POST", "/api/v1/auth/login", body);
   auth.token = token.access_token;
-  location.hash = "#/conversations";
-  await render();
+  // After logging in, focus goes to the screen's main heading (screen readers announce where they are).
+  session.focusHeading = true;
+  if (location.hash === "#/conversations") await render(); else location.hash = "#/conversations";
 }
 
 async function render() {
@@ -166,15 +185,29 @@ async function render() {
   if (!session.me) { loginScreen(main); return; }
   connectSocket();
   session.listeners.clear();
+  session.onRoute = null;
+  renderedScreen = currentScreen();
   main.replaceChildren();
+  main.className = "";
   try {
     await SCREENS[currentScreen()].render(main);
   } catch (error) {
     main.replaceChildren(errorBox(error));
   }
+  if (session.focusHeading) {
+    session.focusHeading = false;
+    const heading = main.querySelector("h1");
+    if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+  }
 }
 
-window.addEventListener("hashchange", render);
+// Within a screen, "#/conversations/<id>" opens that conversation without rebuilding the screen.
+let renderedScreen = null;
+window.addEventListener("hashchange", () => {
+  const [name, id] = location.hash.replace(/^#\/?/, "").split("/");
+  if (session.me && id && name === renderedScreen && session.onRoute) { session.onRoute(id); return; }
+  render();
+});
 window.addEventListener("switchboard:unauthorized", () => { if (session.me) signOut(); });
 await loadLanguage();
 await render();
