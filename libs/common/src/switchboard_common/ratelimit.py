@@ -14,6 +14,15 @@ from redis.asyncio import Redis
 from switchboard_common.cache import Keys
 from switchboard_common.errors import AppError
 
+# Decrements only a counter that still exists: one whose window ended meanwhile must not come back as a
+# counter without expiry.
+_GIVE_BACK = """
+for _, name in ipairs(KEYS) do
+  if redis.call('EXISTS', name) == 1 then redis.call('DECR', name) end
+end
+return 0
+"""
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -44,16 +53,9 @@ class RateLimiter:
             return Decision(False, max(int(ttl), 1), int(count))
         return Decision(True, count=int(count))
 
-    async def check(self, scope: str, key: str, *, limit: int) -> Decision:
-        """Whether ``key`` is under ``limit`` without counting a request (for failure-only counters)."""
-        name = self.keys.rate(scope, key)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(name)
-            pipe.ttl(name)
-            count, ttl = await pipe.execute()
-        if count is not None and int(count) >= limit:
-            return Decision(False, max(int(ttl), 1))
-        return Decision(True)
+    async def give_back(self, scope: str, key: str) -> None:
+        """Undoes one :meth:`hit` (a request counted up front that turned out not to count)."""
+        await self.redis.eval(_GIVE_BACK, 1, self.keys.rate(scope, key))
 
     async def reset(self, scope: str, key: str) -> None:
         await self.redis.delete(self.keys.rate(scope, key))
@@ -63,12 +65,41 @@ def too_many(decision: Decision, message: str = "too many requests, retry later"
     return AppError(429, "rate_limited", message, headers={"Retry-After": str(decision.retry_after)})
 
 
-class LoginThrottle:
-    """Failed logins per account and per address: exponential backoff after a few failures, then lockout.
+# One round trip, atomic: refuse when backing off or at a limit, else count the attempt *before* the password
+# is verified, so a parallel burst cannot slip between a check and a later increment.
+# KEYS: backoff, account counter, address counter (may be absent). ARGV: lockout, address limit, window.
+_BEGIN_ATTEMPT = """
+local backoff = redis.call('TTL', KEYS[1])
+if backoff > 0 then return {1, backoff} end
+local failures = tonumber(redis.call('GET', KEYS[2]) or '0')
+if failures >= tonumber(ARGV[1]) then return {2, redis.call('TTL', KEYS[2])} end
+if KEYS[3] then
+  local from_address = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if from_address >= tonumber(ARGV[2]) then return {3, redis.call('TTL', KEYS[3])} end
+  redis.call('INCR', KEYS[3])
+  redis.call('EXPIRE', KEYS[3], ARGV[3], 'NX')
+end
+local count = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3], 'NX')
+return {0, count}
+"""
+_REFUSALS = {
+    1: "too many failed logins, retry later",
+    2: "too many failed logins, the account is locked for a while",
+    3: "too many failed logins from this address",
+}
 
-    The first ``free_failures`` failures cost nothing; each later one locks the account for 2**n seconds
-    (capped); ``lockout_failures`` failures inside the window lock it until the window ends. A success
-    clears the account's counter. Locked attempts answer 429 with Retry-After before the password is checked.
+
+class LoginThrottle:
+    """Password attempts per account and per address: exponential backoff after a few failures, then lockout.
+
+    Every attempt is counted atomically *before* its password is verified (:meth:`begin`), then settled:
+    :meth:`succeeded` clears the account's count, :meth:`not_a_failure` takes the attempt back (the password
+    was right and only the second factor is missing), and a failure stays counted (:meth:`failed` adds the
+    backoff). So N parallel guesses for one account verify at most ``lockout_failures`` passwords. The first
+    ``free_failures`` failures cost nothing; each later one locks the account for 2**n seconds (capped);
+    ``lockout_failures`` inside the window lock it until the window ends. Locked attempts answer 429 with
+    Retry-After before the password is checked. Used for logins, password changes and turning 2FA off.
     """
 
     def __init__(
@@ -88,30 +119,38 @@ class LoginThrottle:
         self.max_backoff = max_backoff_seconds
         self.address_failures = address_failures
 
-    async def ensure_allowed(self, email: str, address: str | None) -> None:
-        account_key = hashed(email.lower())
-        redis = self.limiter.redis
-        backoff_ttl = await redis.ttl(self.limiter.keys.rate("login-backoff", account_key))
-        if backoff_ttl and backoff_ttl > 0:
-            raise too_many(Decision(False, backoff_ttl), "too many failed logins, retry later")
-        decision = await self.limiter.check("login-fail", account_key, limit=self.lockout)
-        if not decision.allowed:
-            raise too_many(decision, "too many failed logins, the account is locked for a while")
+    def _keys(self, email: str, address: str | None) -> list[str]:
+        keys = self.limiter.keys
+        account = hashed(email.lower())
+        names = [keys.rate("login-backoff", account), keys.rate("login-fail", account)]
         if address:
-            decision = await self.limiter.check("login-fail-addr", hashed(address), limit=self.address_failures)
-            if not decision.allowed:
-                raise too_many(decision, "too many failed logins from this address")
+            names.append(keys.rate("login-fail-addr", hashed(address)))
+        return names
 
-    async def record_failure(self, email: str, address: str | None) -> None:
-        account_key = hashed(email.lower())
-        count = (await self.limiter.hit("login-fail", account_key, limit=10**9, window_seconds=self.window)).count
+    async def begin(self, email: str, address: str | None) -> int:
+        """Counts an attempt, or raises 429 without counting it; returns the account's count."""
+        names = self._keys(email, address)
+        outcome, value = await self.limiter.redis.eval(
+            _BEGIN_ATTEMPT, len(names), *names, self.lockout, self.address_failures, self.window
+        )
+        if int(outcome) != 0:
+            raise too_many(Decision(False, max(int(value), 1)), _REFUSALS[int(outcome)])
+        return int(value)
+
+    async def failed(self, email: str, count: int) -> None:
+        """The attempt ``begin`` counted failed: past the free ones, back off before the next."""
         if count > self.free:
             backoff = min(2 ** (count - self.free), self.max_backoff)
-            await self.limiter.redis.set(self.limiter.keys.rate("login-backoff", account_key), 1, ex=backoff)
-        if address:
-            await self.limiter.hit("login-fail-addr", hashed(address), limit=10**9, window_seconds=self.window)
+            await self.limiter.redis.set(self._keys(email, None)[0], 1, ex=backoff)
 
-    async def record_success(self, email: str) -> None:
-        account_key = hashed(email.lower())
-        await self.limiter.reset("login-fail", account_key)
-        await self.limiter.reset("login-backoff", account_key)
+    async def not_a_failure(self, email: str, address: str | None) -> None:
+        """Takes back an attempt whose password was right (the second factor comes next)."""
+        names = self._keys(email, address)[1:]
+        await self.limiter.redis.eval(_GIVE_BACK, len(names), *names)
+
+    async def succeeded(self, email: str, address: str | None) -> None:
+        """A complete login: the account starts afresh; the address keeps only its failures."""
+        names = self._keys(email, address)
+        await self.limiter.redis.delete(names[0], names[1])
+        if len(names) > 2:
+            await self.limiter.redis.eval(_GIVE_BACK, 1, names[2])

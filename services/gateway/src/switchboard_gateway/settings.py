@@ -21,3 +21,7 @@ class GatewaySettings(CommonSettings):
     login_max_backoff_seconds: int = 300
     # Failed logins per client address inside the window.
     login_address_failures: int = 100
+    # Sign-ups per client address and hour (abuse), and -- hard -- answers per address and hour that confirm an
+    # e-mail is already registered (409 email_taken): the enumeration oracle (docs/security.md).
+    signup_per_address_per_hour: int = 300
+    signup_taken_per_address_per_hour: int = 5

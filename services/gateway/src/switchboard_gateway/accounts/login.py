@@ -12,24 +12,13 @@ from switchboard_common.clientip import client_address
 from switchboard_common.db import atomic
 from switchboard_common.db.models import SecurityEvent, User, UserTotp
 from switchboard_common.errors import AppError
-from switchboard_common.ratelimit import LoginThrottle, RateLimiter
 from switchboard_common.runtime import Resources
 
 from switchboard_gateway.accounts import schemas, service
 from switchboard_gateway.security import audit, sessions
+from switchboard_gateway.security.throttle import password_throttle
 from switchboard_gateway.security.views import verify_second_factor
 from switchboard_gateway.settings import GatewaySettings
-
-
-def throttle(resources: Resources, settings: GatewaySettings) -> LoginThrottle:
-    return LoginThrottle(
-        RateLimiter(resources.redis, resources.keys),
-        window_seconds=settings.login_failure_window_seconds,
-        free_failures=settings.login_free_failures,
-        lockout_failures=settings.login_lockout_failures,
-        max_backoff_seconds=settings.login_max_backoff_seconds,
-        address_failures=settings.login_address_failures,
-    )
 
 
 async def login(
@@ -41,12 +30,13 @@ async def login(
 ) -> schemas.TokenResponse:
     address = client_address(request, settings.trusted_proxies)
     address_key = str(address) if address else None
-    guard = throttle(resources, settings)
+    guard = password_throttle(resources, settings)
     email = service.normalize_email(body.email)
-    await guard.ensure_allowed(email, address_key)
+    # Counted before the password is checked (or 429): a parallel burst verifies at most the lockout count.
+    attempt = await guard.begin(email, address_key)
 
     async def fail(error: AppError, kind: str, who: tuple[uuid.UUID, uuid.UUID] | None) -> AppError:
-        await guard.record_failure(email, address_key)
+        await guard.failed(email, attempt)
         await audit.record_now(
             resources.sessionmaker,
             audit.event(
@@ -60,10 +50,11 @@ async def login(
         return error
 
     try:
-        async with atomic(session):
-            user = await service.authenticate(session, email, body.password)
+        user = await service.authenticate(session, email, body.password)
     except AppError as exc:
+        await session.rollback()
         if exc.code != "invalid_credentials":
+            await guard.not_a_failure(email, address_key)  # the password was right (e.g. a suspended account)
             raise
         known = (await session.execute(select(User.account_id, User.id).where(func.lower(User.email) == email))).first()
         await session.rollback()
@@ -74,6 +65,7 @@ async def login(
         if second is not None and second.confirmed_at is not None:
             if not body.totp_code:
                 # The password was right: not counted as a failure, the client just asks for the code.
+                await guard.not_a_failure(email, address_key)
                 raise AppError(401, "totp_required", "two-factor login is on: send totp_code")
             used = await verify_second_factor(session, resources, second, body.totp_code)
             if used is None:
@@ -84,7 +76,7 @@ async def login(
                 await audit.record(session, _event("recovery_code_used", user, request, settings))
         access, refresh = await sessions.start(session, settings, user)
         await audit.record(session, _event("login_succeeded", user, request, settings))
-    await guard.record_success(email)
+    await guard.succeeded(email, address_key)
     return schemas.TokenResponse(
         access_token=access, refresh_token=refresh, expires_in=settings.access_token_ttl_seconds
     )

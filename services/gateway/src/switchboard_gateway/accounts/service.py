@@ -25,7 +25,7 @@ async def create_account(
         account_id=account.id,
         email=normalize_email(email),
         name=name or email.split("@")[0],
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         role="owner",
     )
     session.add(account)
@@ -53,7 +53,7 @@ async def create_agent(
         account_id=account_id,
         email=normalize_email(email),
         name=name,
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         role=role,
         max_conversations=max_conversations,
     )
@@ -66,8 +66,17 @@ async def create_agent(
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
-    user = await session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
-    if not verify_password(user.password_hash if user else None, password) or user is None or user.deleted_at:
+    found = (
+        await session.execute(
+            select(User.id, User.password_hash, User.deleted_at).where(func.lower(User.email) == normalize_email(email))
+        )
+    ).first()
+    # The read ends before the slow hash: a login flood must not hold database connections while it waits.
+    await session.rollback()
+    if not await verify_password(found.password_hash if found else None, password) or found is None or found.deleted_at:
+        raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
+    user = await session.get(User, found.id)
+    if user is None or user.deleted_at is not None:
         raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
     account = await session.get(Account, user.account_id)
     if account is None or account.status != "active":

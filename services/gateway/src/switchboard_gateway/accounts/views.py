@@ -7,9 +7,11 @@ from sqlalchemy import select
 from switchboard_common import presence
 from switchboard_common.account_owners import guard_owner_change
 from switchboard_common.auth import refuse_api_token
+from switchboard_common.clientip import client_address
 from switchboard_common.db import atomic
 from switchboard_common.db.models import Account, User
 from switchboard_common.errors import AppError
+from switchboard_common.ratelimit import RateLimiter, hashed, too_many
 
 from switchboard_gateway.accounts import login as login_flow
 from switchboard_gateway.accounts import schemas, service
@@ -21,11 +23,33 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=schemas.SignupResponse)
-async def signup(body: schemas.SignupRequest, session: SessionDep) -> schemas.SignupResponse:
-    async with atomic(session):
-        account, user = await service.create_account(
-            session, account_name=body.account_name, email=body.email, password=body.password, name=body.name
-        )
+async def signup(
+    body: schemas.SignupRequest, request: Request, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
+) -> schemas.SignupResponse:
+    address = client_address(request, settings.trusted_proxies)
+    key = hashed(str(address) if address else "unknown")
+    limiter = RateLimiter(resources.redis, resources.keys)
+    decision = await limiter.hit("signup", key, limit=settings.signup_per_address_per_hour, window_seconds=3600)
+    if not decision.allowed:
+        raise too_many(decision, "too many sign-ups from this address, retry later")
+    # A sign-up may answer that the e-mail is taken, which tells a stranger the address has an account. Every
+    # attempt takes one of the address's few such answers *before* the e-mail is looked at, and gives it back
+    # unless it was taken: so 429 never depends on the e-mail, and a parallel burst gets no more answers.
+    decision = await limiter.hit(
+        "signup-taken", key, limit=settings.signup_taken_per_address_per_hour, window_seconds=3600
+    )
+    if not decision.allowed:
+        raise too_many(decision, "too many sign-up attempts from this address, retry later")
+    try:
+        async with atomic(session):
+            account, user = await service.create_account(
+                session, account_name=body.account_name, email=body.email, password=body.password, name=body.name
+            )
+    except AppError as exc:
+        if exc.code != "email_taken":
+            await limiter.give_back("signup-taken", key)
+        raise
+    await limiter.give_back("signup-taken", key)
     return schemas.SignupResponse(account_id=account.id, user_id=user.id)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.auth import API_TOKEN_PREFIX, hash_api_token, require_role
+from switchboard_common.clientip import client_address
 from switchboard_common.db import atomic
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Account, ApiToken, RecoveryCode, SecurityEvent, User, UserTotp
@@ -18,8 +19,10 @@ from switchboard_common.errors import AppError
 from switchboard_common.passwords import hash_password, verify_password
 
 from switchboard_gateway.accounts import schemas as account_schemas
-from switchboard_gateway.deps import AdminAgent, AgentPrincipal, CurrentAgent, ResourcesDep, SessionDep
+from switchboard_gateway.deps import AdminAgent, AgentPrincipal, CurrentAgent, ResourcesDep, SessionDep, SettingsDep
 from switchboard_gateway.security import audit, schemas, sessions, totp
+from switchboard_gateway.security.throttle import password_throttle
+from switchboard_gateway.settings import GatewaySettings
 
 router = APIRouter(prefix="/api/v1", tags=["security"])
 OwnerAgent = Annotated[AgentPrincipal, require_role("owner")]
@@ -104,21 +107,38 @@ async def confirm_totp(
 
 @router.post("/auth/2fa/disable", status_code=status.HTTP_204_NO_CONTENT)
 async def disable_totp(
-    body: schemas.TotpDisable, agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
+    body: schemas.TotpDisable,
+    agent: CurrentAgent,
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
 ) -> Response:
+    user = await _user(session, agent)
+    row = await session.get(UserTotp, user.id)
+    if row is None or row.confirmed_at is None:
+        raise AppError(409, "totp_not_enabled", "two-factor login is off")
+    email, password_hash = user.email, user.password_hash
+    await session.rollback()  # no lock or connection held while the password hash runs
+    # Re-authentication: the password and a second factor, so a stolen session alone cannot turn it off; both
+    # count against the login throttle, so a stolen session cannot guess the password here either.
+    guard, address = password_throttle(resources, settings), _address(request, settings)
+    attempt = await guard.begin(email, address)
+    if not await verify_password(password_hash, body.password):
+        await guard.failed(email, attempt)
+        raise AppError(401, "invalid_credentials", "password is wrong")
     async with atomic(session):
         user = await _user(session, agent)
         row = await session.get(UserTotp, user.id, with_for_update=True)
         if row is None or row.confirmed_at is None:
             raise AppError(409, "totp_not_enabled", "two-factor login is off")
-        # Re-authentication: the password and a second factor, so a stolen session alone cannot turn it off.
-        if not verify_password(user.password_hash, body.password):
-            raise AppError(401, "invalid_credentials", "password is wrong")
         if await verify_second_factor(session, resources, row, body.code) is None:
+            await guard.failed(email, attempt)
             raise AppError(401, "invalid_totp", "the code does not match")
         await session.delete(row)
         await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
         await audit.record(session, _event("2fa_disabled", agent, request, resources))
+    await guard.succeeded(email, address)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -156,16 +176,31 @@ async def logout_everywhere(
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_password(
-    body: schemas.PasswordChange, agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
+    body: schemas.PasswordChange,
+    agent: CurrentAgent,
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
 ) -> Response:
+    user = await _user(session, agent)
+    email, current_hash = user.email, user.password_hash
+    await session.rollback()  # no lock or connection held while the password hashes run
+    guard, address = password_throttle(resources, settings), _address(request, settings)
+    attempt = await guard.begin(email, address)
+    if not await verify_password(current_hash, body.current_password):
+        await guard.failed(email, attempt)
+        raise AppError(401, "invalid_credentials", "current password is wrong")
+    new_hash = await hash_password(body.new_password)
     async with atomic(session):
         user = await _user(session, agent)
-        if not verify_password(user.password_hash, body.current_password):
-            raise AppError(401, "invalid_credentials", "current password is wrong")
-        user.password_hash = hash_password(body.new_password)
+        if user.password_hash != current_hash:
+            raise AppError(409, "password_changed_meanwhile", "the password changed meanwhile: log in again")
+        user.password_hash = new_hash
         # Every session and token ends: whoever knew the old password is out.
         await sessions.revoke_all(session, user)
         await audit.record(session, _event("password_changed", agent, request, resources))
+    await guard.succeeded(email, address)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -267,6 +302,11 @@ async def security_events(
         query = query.where(SecurityEvent.id < before_id)
     rows = await session.scalars(query.order_by(SecurityEvent.id.desc()).limit(limit))
     return [schemas.SecurityEventOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+def _address(request: Request, settings: GatewaySettings) -> str | None:
+    address = client_address(request, settings.trusted_proxies)
+    return str(address) if address else None
 
 
 def _event(
