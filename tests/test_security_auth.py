@@ -72,9 +72,6 @@ async def test_refresh_rotates_and_logout_revokes(client: httpx.AsyncClient) -> 
     rotated = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert rotated.status_code == 200, rotated.text
     assert rotated.json()["refresh_token"] != first["refresh_token"]
-    # The old refresh token is spent.
-    again = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
-    assert again.status_code == 401
 
     assert (await client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
     revoked = await client.get("/api/v1/me", headers=headers)
@@ -85,6 +82,33 @@ async def test_refresh_rotates_and_logout_revokes(client: httpx.AsyncClient) -> 
     assert refreshed.status_code == 401
     # The other login (signup helper's) still works.
     assert (await client.get("/api/v1/me", headers=tenant.headers)).status_code == 200
+
+
+async def test_a_reused_refresh_token_revokes_its_whole_session(client: httpx.AsyncClient) -> None:
+    """OAuth 2.0 Security BCP: a rotated refresh token presented again means someone copied it, so the thief
+    (holding the old one) and the user (holding the new one) are both logged out, and it is audited."""
+    tenant = await signup(client)
+    stolen = (await _login(client, tenant.email)).json()
+    user = await client.post("/api/v1/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
+    assert user.status_code == 200, user.text
+    user_again = await client.post("/api/v1/auth/refresh", json={"refresh_token": user.json()["refresh_token"]})
+    assert user_again.status_code == 200, user_again.text
+
+    replayed = await client.post("/api/v1/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
+    assert replayed.status_code == 401 and replayed.json()["error"]["code"] == "refresh_token_reused", replayed.text
+    # Everything of that session is dead: the newest refresh token and every access token issued in it.
+    for refresh_token in (user_again.json()["refresh_token"], user.json()["refresh_token"]):
+        dead = await client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+        assert dead.status_code == 401, dead.text
+    for access in (stolen["access_token"], user.json()["access_token"], user_again.json()["access_token"]):
+        me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"})
+        assert me.status_code == 401 and me.json()["error"]["code"] == "token_revoked"
+    # Other sessions of the same person are untouched.
+    assert (await client.get("/api/v1/me", headers=tenant.headers)).status_code == 200
+    events = (await client.get("/api/v1/account/security-events", headers=tenant.headers)).json()
+    reused = [e for e in events if e["kind"] == "refresh_token_reused"]
+    assert len(reused) == 1 and reused[0]["user_id"] == tenant.owner_id
+    assert stolen["refresh_token"] not in str(events)
 
 
 async def test_password_change_revokes_every_session(client: httpx.AsyncClient) -> None:

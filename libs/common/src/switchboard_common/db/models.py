@@ -459,6 +459,18 @@ class AuthSession(UUIDPk, Timestamps, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+class SpentRefreshToken(Base):
+    """A refresh token that was rotated away: presenting it again means it was copied (OAuth 2.0 Security BCP),
+    and its whole session is revoked."""
+
+    __tablename__ = "spent_refresh_tokens"
+
+    refresh_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    spent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiToken(UUIDPk, Timestamps, Base):
     """An integration's bearer token (``sbt_...``), stored as a SHA-256 hash, scoped read/write/privacy."""
 

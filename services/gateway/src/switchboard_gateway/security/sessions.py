@@ -1,5 +1,6 @@
 """Logins as rows: a short-lived access token (JWT carrying the session id) plus a rotating refresh token whose
-SHA-256 is stored. Refreshing replaces the refresh token (an old one no longer works); logout, password
+SHA-256 is stored. Refreshing replaces the refresh token; presenting a replaced one again revokes the whole
+session (someone copied it: OAuth 2.0 Security BCP, refresh token rotation with reuse detection); logout, password
 change and "log out everywhere" revoke sessions, and with them their access tokens at once."""
 
 from __future__ import annotations
@@ -7,13 +8,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common import tokens
 from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import AuthSession, User
+from switchboard_common.db.models import AuthSession, SpentRefreshToken, User
 from switchboard_common.errors import AppError
 from switchboard_common.settings import CommonSettings
 
@@ -56,20 +58,49 @@ async def start(session: AsyncSession, settings: CommonSettings, user: User) -> 
     return access_token(settings, user, login.id), refresh
 
 
-async def rotate(session: AsyncSession, settings: CommonSettings, refresh: str) -> tuple[User, str, str]:
-    login = await session.scalar(
-        select(AuthSession).where(AuthSession.refresh_hash == _hash(refresh)).with_for_update()
-    )
+@dataclass(frozen=True)
+class Rotated:
+    user: User
+    access_token: str
+    refresh_token: str
+
+
+@dataclass(frozen=True)
+class Reused:
+    """A refresh token that was already rotated away came back: someone holds a copy. Its session is revoked
+    (``newly_revoked`` unless it already was), so the thief and the user are both logged out."""
+
+    user_id: uuid.UUID
+    account_id: uuid.UUID
+    session_id: uuid.UUID
+    newly_revoked: bool
+
+
+async def rotate(session: AsyncSession, settings: CommonSettings, refresh: str) -> Rotated | Reused:
+    presented = _hash(refresh)
+    login = await session.scalar(select(AuthSession).where(AuthSession.refresh_hash == presented).with_for_update())
     now = utcnow()
-    if login is None or login.revoked_at is not None or login.expires_at <= now:
+    if login is None:
+        spent = await session.scalar(select(SpentRefreshToken).where(SpentRefreshToken.refresh_hash == presented))
+        if spent is None:
+            raise AppError(401, "invalid_refresh_token", "refresh token is invalid, expired or revoked")
+        stolen = await session.get(AuthSession, spent.session_id, with_for_update=True)
+        assert stolen is not None  # spent tokens go with their session (ON DELETE CASCADE)
+        newly = stolen.revoked_at is None
+        if newly:
+            stolen.revoked_at = now
+        return Reused(user_id=stolen.user_id, account_id=stolen.account_id, session_id=stolen.id, newly_revoked=newly)
+    if login.revoked_at is not None or login.expires_at <= now:
         raise AppError(401, "invalid_refresh_token", "refresh token is invalid, expired or revoked")
     user = await session.get(User, login.user_id)
     if user is None or user.deleted_at is not None:
         raise AppError(401, "invalid_refresh_token", "refresh token is invalid, expired or revoked")
     new_refresh = _new_refresh_token()
+    # Remembered, so that a copy presented later is recognized as reuse rather than as an unknown token.
+    session.add(SpentRefreshToken(refresh_hash=login.refresh_hash, session_id=login.id, account_id=login.account_id))
     login.refresh_hash = _hash(new_refresh)
     login.last_used_at = now
-    return user, access_token(settings, user, login.id), new_refresh
+    return Rotated(user, access_token(settings, user, login.id), new_refresh)
 
 
 async def revoke(session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:

@@ -144,12 +144,30 @@ async def disable_totp(
 
 @router.post("/auth/refresh", response_model=account_schemas.TokenResponse)
 async def refresh(
-    body: schemas.RefreshRequest, session: SessionDep, resources: ResourcesDep
+    body: schemas.RefreshRequest, request: Request, session: SessionDep, resources: ResourcesDep
 ) -> account_schemas.TokenResponse:
     async with atomic(session):
-        _user_row, access, new_refresh = await sessions.rotate(session, resources.settings, body.refresh_token)
+        outcome = await sessions.rotate(session, resources.settings, body.refresh_token)
+        if isinstance(outcome, sessions.Reused) and outcome.newly_revoked:
+            await audit.record(
+                session,
+                audit.event(
+                    "refresh_token_reused",
+                    account_id=outcome.account_id,
+                    user_id=outcome.user_id,
+                    connection=request,
+                    trusted_proxies=resources.settings.trusted_proxies,
+                    session_id=str(outcome.session_id),
+                ),
+            )
+    if isinstance(outcome, sessions.Reused):
+        raise AppError(
+            401, "refresh_token_reused", "this refresh token was already used: the session is revoked, log in again"
+        )
     return account_schemas.TokenResponse(
-        access_token=access, refresh_token=new_refresh, expires_in=resources.settings.access_token_ttl_seconds
+        access_token=outcome.access_token,
+        refresh_token=outcome.refresh_token,
+        expires_in=resources.settings.access_token_ttl_seconds,
     )
 
 
