@@ -66,8 +66,9 @@ function topBar() {
     h("nav", { "aria-label": t("nav.label") },
       Object.entries(SCREENS).filter(([, s]) => isAdmin || !s.admin).map(([name, s]) =>
         h("a", { href: `#/${name}`, "aria-current": name === active ? "page" : null }, t(s.label)))),
-    h("span", { class: "who" }, `${session.me.name} · ${session.me.account_name}`),
-    presence, alerts.controls(), languagePicker(), logout,
+    h("span", { class: "controls" },
+      h("span", { class: "who", title: `${session.me.name} · ${session.me.account_name}` }, `${session.me.name} · ${session.me.account_name}`),
+      presence, alerts.controls(), languagePicker(), logout),
   );
 }
 

@@ -50,6 +50,10 @@ export async function conversationsScreen(main, session, { spam }) {
   const threadBox = h("section", { class: "thread", "aria-label": t("conv.thread") },
     h("p", { class: "muted pad" }, t("conv.pick")));
   const contactBox = h("aside", { class: "card contact", "aria-label": t("contact.title") });
+  // Frames that arrive while the screen loads (the socket connects meanwhile) are kept and handled after.
+  let onFrame = null;
+  const early = [];
+  session.listeners.add((frame) => (onFrame ? onFrame(frame) : early.push(frame)));
 
   [agents, inboxes, teams] = await Promise.all([
     api("GET", "/api/v1/agents").catch(() => []),
@@ -339,7 +343,7 @@ export async function conversationsScreen(main, session, { spam }) {
   // ---- live ----
   let refreshTimer = null;
   const refreshSoon = () => { clearTimeout(refreshTimer); refreshTimer = setTimeout(loadList, 250); };
-  session.listeners.add((frame) => {
+  const handleFrame = (frame) => {
     if (frame.type === "agent.presence") {
       const agent = agents.find((a) => a.id === frame.agent_id);
       if (!agent) return;
@@ -381,7 +385,7 @@ export async function conversationsScreen(main, session, { spam }) {
       refreshOpen();
     }
     refreshSoon();
-  });
+  };
 
   // ---- keyboard: j/k next and previous, r reply, e resolve, a assign, t transfer, ? help ----
   function move(step) {
@@ -432,6 +436,8 @@ export async function conversationsScreen(main, session, { spam }) {
   );
   contactBox.replaceChildren(h("h2", {}, t("contact.title")), h("p", { class: "muted" }, t("conv.pick")));
   await loadList();
+  onFrame = handleFrame;
+  for (const frame of early.splice(0)) handleFrame(frame);
   const wanted = location.hash.replace(/^#\/?/, "").split("/")[1];
   if (wanted) await openConversation(wanted, { focusReply: true });
 }
