@@ -209,6 +209,7 @@ def test_console_maps_server_error_codes_to_translations() -> None:
     for_console = raised - {
         "insufficient_scope",
         "invalid_refresh_token",
+        "refresh_token_reused",
         "ip_not_allowed",
         "not_an_api_inbox",
         "not_mirrorable",
