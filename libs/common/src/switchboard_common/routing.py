@@ -1,24 +1,23 @@
-"""Routing primitives shared by the router and the gateway's manual actions (assign, claim, transfer, ...).
+"""Routing settings, the stored queue, and the bridge between stored conversations and the lifecycle.
 
+The rules themselves (states, transitions, capacity) live in
+:mod:`switchboard_common.domain.conversations.lifecycle`; this module reads the rows a transition needs
+(:func:`load_state`, :func:`agent_room`) and stores what it made happen (:func:`apply_outcome`: the row, its
+timers, routing history, the agent's last assignment; the caller stages the events in the same transaction).
 Every change of who holds a conversation runs under :func:`lock_account` (a transaction-scoped advisory
-lock per account): the router replicas and the gateway serialise on it, so capacity is checked against the
-committed state and never exceeded, and a claim race has exactly one winner. Each change stages its event
-in the same transaction (outbox) with an id derived from ``assignment_version``: a replay republishes the
-same event, which consumers recognise.
+lock per account), so capacity is checked against the committed state and a claim race has one winner.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import (
     Account,
     AgentRoutingState,
@@ -27,20 +26,11 @@ from switchboard_common.db.models import (
     RoutingHistory,
     RoutingTimer,
     Team,
-    User,
 )
-from switchboard_common.events import (
-    ConversationAssigned,
-    ConversationAssignedPayload,
-    ConversationUnassigned,
-    ConversationUnassignedPayload,
-)
+from switchboard_common.domain.conversations import lifecycle
+from switchboard_common.events import Event
 
-DECISION_NAMESPACE = uuid.UUID("0c6a9a57-3d0f-4f55-8a8e-3f9b7f1a2d64")
-# An agent's load counts every unresolved conversation they hold: waking a snoozed one never overflows.
-LOADED_STATUSES = ("open", "pending", "snoozed")
 STRATEGIES = ("least_busy", "round_robin", "sticky", "manual")
-TIMER_KINDS = ("offer", "snooze", "no_reply", "auto_resolve", "escalate", "business_open")
 
 ACCOUNT_DEFAULTS: dict[str, Any] = {
     # Weight per channel in an agent's load (capacity units); a missing channel weighs 1.
@@ -101,7 +91,7 @@ def conversation_routing(
         team_id=team_id,
         required=frozenset(required),
         preferred=frozenset(preferred),
-        weight=float(weights.get(conversation.channel, 1)),
+        weight=lifecycle.channel_weight(conversation.channel, weights),
         inbox=config,
     )
 
@@ -121,10 +111,6 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 async def lock_account(session: AsyncSession, account_id: uuid.UUID) -> None:
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(str(account_id)))))
-
-
-def decision_event_id(conversation: Conversation, kind: str) -> uuid.UUID:
-    return uuid.uuid5(DECISION_NAMESPACE, f"{conversation.id}:{kind}:{conversation.assignment_version}")
 
 
 def offer_pending(conversation_id: Any) -> Any:
@@ -159,7 +145,8 @@ async def queue_positions(session: AsyncSession, account_id: uuid.UUID) -> dict[
 async def agent_loads(
     session: AsyncSession, account_id: uuid.UUID, agent_ids: list[uuid.UUID], weights: dict[str, Any]
 ) -> dict[uuid.UUID, tuple[float, int]]:
-    """(weighted load, number of conversations) per agent: held conversations plus pending offers."""
+    """(weighted load, number of conversations) per agent: what they hold (:func:`lifecycle.holder`), that is
+    their unresolved conversations plus pending offers."""
     if not agent_ids:
         return {}
     held = (
@@ -167,7 +154,7 @@ async def agent_loads(
             select(Conversation.assignee_id, Conversation.channel, func.count())
             .where(
                 Conversation.account_id == account_id,
-                Conversation.status.in_(LOADED_STATUSES),
+                Conversation.status.in_(lifecycle.LOADED_STATUSES),
                 Conversation.assignee_id.in_(agent_ids),
             )
             .group_by(Conversation.assignee_id, Conversation.channel)
@@ -188,7 +175,7 @@ async def agent_loads(
     loads: dict[uuid.UUID, tuple[float, int]] = {}
     for agent_id, channel, count in [*held, *offered]:
         load, number = loads.get(agent_id, (0.0, 0))
-        loads[agent_id] = (load + float(weights.get(channel, 1)) * count, number + count)
+        loads[agent_id] = (load + lifecycle.channel_weight(channel, weights) * count, number + count)
     return loads
 
 
@@ -198,64 +185,17 @@ def capacity_of(user_max: int | None, account: Account | None) -> int:
     return account.default_max_conversations if account is not None else 0
 
 
-async def has_capacity(
-    session: AsyncSession, account: Account, agent: User, conversation: Conversation, *, already_counted: bool = False
-) -> bool:
-    """Whether the agent can take this conversation now (call under :func:`lock_account`)."""
+async def agent_room(
+    session: AsyncSession, account: Account, agent_id: uuid.UUID, user_max: int | None
+) -> lifecycle.AgentRoom:
+    """The agent's load and capacity now (call under :func:`lock_account`)."""
     weights = account_routing(account)["channel_weights"]
-    load, _ = (await agent_loads(session, account.id, [agent.id], weights)).get(agent.id, (0.0, 0))
-    extra = 0.0 if already_counted else float(weights.get(conversation.channel, 1))
-    return load + extra <= capacity_of(agent.max_conversations, account) + 1e-9
+    load, _ = (await agent_loads(session, account.id, [agent_id], weights)).get(agent_id, (0.0, 0))
+    return lifecycle.AgentRoom(agent_id, load, capacity_of(user_max, account))
 
 
-async def record(
-    session: AsyncSession,
-    conversation: Conversation,
-    action: str,
-    agent_id: uuid.UUID | None = None,
-    details: dict[str, Any] | None = None,
-    now: datetime | None = None,
-) -> None:
-    session.add(
-        RoutingHistory(
-            account_id=conversation.account_id,
-            conversation_id=conversation.id,
-            action=action,
-            agent_id=agent_id,
-            details=details or {},
-            created_at=now or utcnow(),
-        )
-    )
-
-
-async def schedule_timer(
-    session: AsyncSession,
-    conversation: Conversation,
-    kind: str,
-    due_at: datetime,
-    *,
-    agent_id: uuid.UUID | None = None,
-) -> None:
-    statement = insert(RoutingTimer).values(
-        account_id=conversation.account_id,
-        conversation_id=conversation.id,
-        kind=kind,
-        due_at=due_at,
-        agent_id=agent_id,
-        version=conversation.assignment_version,
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            constraint="uq_routing_timers_conversation_kind",
-            set_={"due_at": due_at, "agent_id": agent_id, "version": conversation.assignment_version},
-        )
-    )
-
-
-async def cancel_timers(session: AsyncSession, conversation_id: uuid.UUID, kinds: tuple[str, ...]) -> None:
-    await session.execute(
-        delete(RoutingTimer).where(RoutingTimer.conversation_id == conversation_id, RoutingTimer.kind.in_(kinds))
-    )
+def weight_of(conversation: Conversation, account: Account | None) -> float:
+    return lifecycle.channel_weight(conversation.channel, account_routing(account)["channel_weights"])
 
 
 async def pending_offer(session: AsyncSession, conversation_id: uuid.UUID) -> RoutingTimer | None:
@@ -264,83 +204,83 @@ async def pending_offer(session: AsyncSession, conversation_id: uuid.UUID) -> Ro
     )
 
 
-async def assign(
-    session: AsyncSession,
-    conversation: Conversation,
-    agent_id: uuid.UUID,
-    *,
-    strategy: str,
-    explanation: dict[str, Any],
-    reason: str,
-    note: str | None = None,
-    first_response_seconds: float = 0,
-    now: datetime | None = None,
-) -> ConversationAssigned:
-    """Gives the conversation to the agent (caller holds the account lock and checked capacity)."""
-    now = now or utcnow()
-    previous = conversation.assignee_id
-    conversation.assignee_id = agent_id
-    conversation.assignment_version += 1
-    conversation.queued_at = None
-    conversation.routing_explanation = {**explanation, "reason": reason, "decided_at": now.isoformat()}
-    await cancel_timers(session, conversation.id, ("offer", "escalate", "business_open", "no_reply"))
-    if first_response_seconds and conversation.status == "open":
-        await schedule_timer(
-            session, conversation, "no_reply", now + timedelta(seconds=first_response_seconds), agent_id=agent_id
+def state_of_row(conversation: Conversation, offer: RoutingTimer | None) -> lifecycle.Conversation:
+    """The lifecycle's view of a stored conversation (its pending offer is a timer row)."""
+    return lifecycle.Conversation(
+        id=conversation.id,
+        account_id=conversation.account_id,
+        inbox_id=conversation.inbox_id,
+        contact_id=conversation.contact_id,
+        channel=conversation.channel,
+        status=conversation.status,
+        created_at=conversation.created_at,
+        assignee_id=conversation.assignee_id,
+        offer=lifecycle.Offer(offer.agent_id, offer.due_at) if offer is not None and offer.agent_id else None,
+        queued_at=conversation.queued_at,
+        priority=conversation.priority,
+        team_id=conversation.team_id,
+        requirements=conversation.routing_requirements or {},
+        version=conversation.assignment_version,
+        snoozed_until=conversation.snoozed_until,
+        last_message_at=conversation.last_message_at,
+        explanation=conversation.routing_explanation or {},
+    )
+
+
+async def load_state(session: AsyncSession, conversation: Conversation) -> lifecycle.Conversation:
+    return state_of_row(conversation, await pending_offer(session, conversation.id))
+
+
+async def apply_outcome(session: AsyncSession, conversation: Conversation, outcome: lifecycle.Outcome) -> list[Event]:
+    """Stores a transition's outcome in the caller's transaction; returns its events (for the outbox)."""
+    after = outcome.after
+    conversation.status = after.status
+    conversation.assignee_id = after.assignee_id
+    conversation.queued_at = after.queued_at
+    conversation.priority = after.priority
+    conversation.team_id = after.team_id
+    conversation.routing_requirements = dict(after.requirements)
+    conversation.assignment_version = after.version
+    conversation.snoozed_until = after.snoozed_until
+    conversation.routing_explanation = dict(after.explanation)
+    for change in outcome.timers:
+        if isinstance(change, lifecycle.CancelTimers):
+            await session.execute(
+                delete(RoutingTimer).where(
+                    RoutingTimer.conversation_id == conversation.id, RoutingTimer.kind.in_(change.kinds)
+                )
+            )
+        else:
+            statement = insert(RoutingTimer).values(
+                account_id=conversation.account_id,
+                conversation_id=conversation.id,
+                kind=change.kind,
+                due_at=change.due_at,
+                agent_id=change.agent_id,
+                version=change.version,
+            )
+            await session.execute(
+                statement.on_conflict_do_update(
+                    constraint="uq_routing_timers_conversation_kind",
+                    set_={"due_at": change.due_at, "agent_id": change.agent_id, "version": change.version},
+                )
+            )
+    for entry in outcome.history:
+        session.add(
+            RoutingHistory(
+                account_id=conversation.account_id,
+                conversation_id=conversation.id,
+                action=entry.action,
+                agent_id=entry.agent_id,
+                details=dict(entry.details),
+                created_at=entry.at,
+            )
         )
-    await session.execute(
-        insert(AgentRoutingState)
-        .values(user_id=agent_id, account_id=conversation.account_id, last_assigned_at=now)
-        .on_conflict_do_update(index_elements=["user_id"], set_={"last_assigned_at": now})
-    )
-    await record(session, conversation, "assigned", agent_id, {"strategy": strategy, "reason": reason}, now)
-    return ConversationAssigned(
-        event_id=decision_event_id(conversation, "assigned"),
-        tenant_id=conversation.account_id,
-        conversation_id=conversation.id,
-        occurred_at=now,
-        payload=ConversationAssignedPayload(
-            agent_id=agent_id,
-            previous_agent_id=previous,
-            inbox_id=conversation.inbox_id,
-            strategy=strategy,
-            explanation=conversation.routing_explanation,
-            reason=reason,
-            note=note,
-        ),
-    )
-
-
-async def unassign(
-    session: AsyncSession,
-    conversation: Conversation,
-    *,
-    reason: str,
-    actor_id: uuid.UUID | None = None,
-    note: str | None = None,
-    team_id: uuid.UUID | None = None,
-    now: datetime | None = None,
-) -> ConversationUnassigned:
-    """Takes the conversation back from its agent (it returns to routing if open)."""
-    now = now or utcnow()
-    previous = conversation.assignee_id
-    conversation.assignee_id = None
-    conversation.assignment_version += 1
-    if team_id is not None:
-        conversation.team_id = team_id
-    await cancel_timers(session, conversation.id, ("offer", "no_reply"))
-    await record(session, conversation, "unassigned", previous, {"reason": reason}, now)
-    return ConversationUnassigned(
-        event_id=decision_event_id(conversation, "unassigned"),
-        tenant_id=conversation.account_id,
-        conversation_id=conversation.id,
-        occurred_at=now,
-        payload=ConversationUnassignedPayload(
-            agent_id=previous,
-            inbox_id=conversation.inbox_id,
-            reason=reason,
-            team_id=team_id,
-            actor_id=actor_id,
-            note=note,
-        ),
-    )
+    if outcome.assigned_to is not None:
+        at = next(entry.at for entry in reversed(outcome.history) if entry.action == "assigned")
+        await session.execute(
+            insert(AgentRoutingState)
+            .values(user_id=outcome.assigned_to, account_id=conversation.account_id, last_assigned_at=at)
+            .on_conflict_do_update(index_elements=["user_id"], set_={"last_assigned_at": at})
+        )
+    return list(outcome.events)

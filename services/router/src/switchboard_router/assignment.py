@@ -29,15 +29,8 @@ from switchboard_common.db.models import (
     TeamMember,
     User,
 )
-from switchboard_common.events import (
-    ConversationOffered,
-    ConversationOfferedPayload,
-    ConversationQueued,
-    ConversationQueuedPayload,
-    Event,
-    MessageCreated,
-    MessageCreatedPayload,
-)
+from switchboard_common.domain.conversations import lifecycle
+from switchboard_common.events import ConversationOffered, ConversationQueued, Event, MessageCreated
 from switchboard_common.outbox import add_events, publish_staged
 from switchboard_common.runtime import Resources
 
@@ -119,7 +112,13 @@ class AccountContext:
         ]
 
     def any_room(self) -> bool:
-        return any(a["load"] + 1 <= a["capacity"] + 1e-9 for a in self.agents.values())
+        """Whether any online agent can still take the lightest conversation the account can have."""
+        lightest = lifecycle.lightest_weight(routing.account_routing(self.account)["channel_weights"])
+        return any(lifecycle.fits(a["load"], lightest, a["capacity"]) for a in self.agents.values())
+
+    def room(self, agent_id: uuid.UUID) -> lifecycle.AgentRoom:
+        agent = self.agents[agent_id]
+        return lifecycle.AgentRoom(agent_id, agent["load"], agent["capacity"])
 
     def took(self, agent_id: uuid.UUID, weight: float, now: datetime) -> None:
         agent = self.agents[agent_id]
@@ -186,10 +185,20 @@ async def place(
     inbox = await ctx.inbox(session, conversation.inbox_id)
     team = await ctx.team(session, routing.routed_team_id(conversation, inbox))
     config = routing.conversation_routing(conversation, inbox, team, ctx.account)
+    state = routing.state_of_row(conversation, None)
     hours = config.inbox.get("business_hours")
+    escalation = float(config.inbox.get("escalation_seconds") or 0)
     if not business_hours.is_open(hours, now):
         explanation = {"strategy": config.strategy, "outcome": "outside_business_hours"}
-        return await _queue(session, conversation, config, now, explanation, closed=True)
+        outcome = lifecycle.queue(
+            state,
+            now=now,
+            explanation=explanation,
+            escalation_seconds=escalation,
+            opening=business_hours.next_opening(hours, now),
+            out_of_hours_message=str(config.inbox["out_of_hours_message"]),
+        )
+        return await _store(session, conversation, outcome, config, "queued")
     previous = None
     if config.strategy == "sticky":
         previous = await _previous_agent(session, conversation, float(config.inbox["sticky_window_seconds"]), now)
@@ -207,115 +216,49 @@ async def place(
     if config.team_id is not None:
         decision.explanation["team_id"] = str(config.team_id)
     if decision.agent_id is None:
-        return await _queue(session, conversation, config, now, decision.explanation)
-    ctx.took(decision.agent_id, config.weight, now)
+        outcome = lifecycle.queue(state, now=now, explanation=decision.explanation, escalation_seconds=escalation)
+        return await _store(session, conversation, outcome, config, "queued")
+    agent = ctx.room(decision.agent_id)
     if conversation.queued_at is not None:
         metrics.QUEUE_WAIT_SECONDS.observe(max((now - conversation.queued_at).total_seconds(), 0))
     offer_seconds = float(config.inbox.get("offer_timeout_seconds") or 0)
     if offer_seconds > 0:
-        return [
-            await _offer(session, conversation, decision.agent_id, config, decision.explanation, now, offer_seconds)
-        ]
-    metrics.ASSIGNMENTS.labels(config.strategy, "assigned").inc()
-    event = await routing.assign(
-        session,
-        conversation,
-        decision.agent_id,
-        strategy=config.strategy,
-        explanation=decision.explanation,
-        reason="routed",
-        first_response_seconds=float(config.inbox.get("first_response_seconds") or 0),
-        now=now,
-    )
-    return [event]
-
-
-async def _offer(
-    session: AsyncSession,
-    conversation: Conversation,
-    agent_id: uuid.UUID,
-    config: routing.ConversationRouting,
-    explanation: dict[str, Any],
-    now: datetime,
-    seconds: float,
-) -> Event:
-    conversation.assignment_version += 1
-    expires = now + timedelta(seconds=seconds)
-    conversation.routing_explanation = {**explanation, "outcome": "offered", "decided_at": now.isoformat()}
-    await routing.schedule_timer(session, conversation, "offer", expires, agent_id=agent_id)
-    await routing.record(session, conversation, "offered", agent_id, {"expires_at": expires.isoformat()}, now)
-    metrics.ASSIGNMENTS.labels(config.strategy, "offered").inc()
-    return ConversationOffered(
-        event_id=routing.decision_event_id(conversation, "offered"),
-        tenant_id=conversation.account_id,
-        conversation_id=conversation.id,
-        occurred_at=now,
-        payload=ConversationOfferedPayload(
-            agent_id=agent_id,
-            inbox_id=conversation.inbox_id,
-            expires_at=expires,
+        outcome = lifecycle.offer(
+            state,
+            agent,
+            weight=config.weight,
+            now=now,
+            seconds=offer_seconds,
             strategy=config.strategy,
-            explanation=conversation.routing_explanation,
-        ),
-    )
-
-
-async def _queue(
-    session: AsyncSession,
-    conversation: Conversation,
-    config: routing.ConversationRouting,
-    now: datetime,
-    explanation: dict[str, Any],
-    *,
-    closed: bool = False,
-) -> list[Event]:
-    if conversation.queued_at is not None:
-        return []  # already waiting: nothing new to announce
-    conversation.queued_at = now
-    conversation.routing_explanation = {**explanation, "decided_at": now.isoformat()}
-    reason = explanation.get("outcome", "no_capacity")
-    await routing.record(session, conversation, "queued", None, {"reason": reason}, now)
-    metrics.ASSIGNMENTS.labels(config.strategy, "queued").inc()
-    events: list[Event] = [
-        ConversationQueued(
-            event_id=routing.decision_event_id(conversation, "queued"),
-            tenant_id=conversation.account_id,
-            conversation_id=conversation.id,
-            occurred_at=now,
-            payload=ConversationQueuedPayload(
-                inbox_id=conversation.inbox_id, reason=reason, explanation=conversation.routing_explanation
-            ),
+            explanation=decision.explanation,
         )
-    ]
-    escalation = float(config.inbox.get("escalation_seconds") or 0)
-    if escalation > 0:
-        await routing.schedule_timer(session, conversation, "escalate", now + timedelta(seconds=escalation))
-    if closed:
-        opening = business_hours.next_opening(config.inbox.get("business_hours"), now)
-        if opening is not None:
-            await routing.schedule_timer(session, conversation, "business_open", opening)
-        events.append(_out_of_hours_reply(conversation, str(config.inbox["out_of_hours_message"]), now))
+        events = await _store(session, conversation, outcome, config, "offered")
+    else:
+        outcome = lifecycle.assign(
+            state,
+            agent,
+            weight=config.weight,
+            now=now,
+            strategy=config.strategy,
+            explanation=decision.explanation,
+            reason="routed",
+            first_response_seconds=float(config.inbox.get("first_response_seconds") or 0),
+        )
+        events = await _store(session, conversation, outcome, config, "assigned")
+    ctx.took(decision.agent_id, config.weight, now)
     return events
 
 
-def _out_of_hours_reply(conversation: Conversation, text: str, now: datetime) -> MessageCreated:
-    event_id = routing.decision_event_id(conversation, "out_of_hours")
-    return MessageCreated(
-        event_id=event_id,
-        tenant_id=conversation.account_id,
-        conversation_id=conversation.id,
-        occurred_at=now,
-        payload=MessageCreatedPayload(
-            message_id=uuid.uuid5(event_id, "message"),
-            inbox_id=conversation.inbox_id,
-            contact_id=conversation.contact_id,
-            channel=conversation.channel,  # type: ignore[arg-type]
-            direction="outbound",
-            sender_type="system",
-            text=text,
-            created_at=now,
-        ),
-    )
+async def _store(
+    session: AsyncSession,
+    conversation: Conversation,
+    outcome: lifecycle.Outcome,
+    config: routing.ConversationRouting,
+    kind: str,
+) -> list[Event]:
+    if outcome.changed:
+        metrics.ASSIGNMENTS.labels(config.strategy, kind).inc()
+    return await routing.apply_outcome(session, conversation, outcome)
 
 
 async def route_conversation(
@@ -402,7 +345,8 @@ async def give_back(res: Resources, account_id: uuid.UUID, agent_id: uuid.UUID, 
             )
         ).all()
         for conversation in held:
-            events.append(await routing.unassign(session, conversation, reason="agent_offline", now=now))
+            outcome = lifecycle.give_back(routing.state_of_row(conversation, None), now=now)
+            events.extend(await routing.apply_outcome(session, conversation, outcome))
         add_events(session, events)
     await publish_staged(res.sessionmaker, res.bus, events)
     return len(events)

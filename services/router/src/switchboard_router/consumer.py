@@ -6,7 +6,7 @@ One conversation's events arrive in order (partition key = conversation id); eve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from switchboard_common import routing
 from switchboard_common.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.db import transaction
 from switchboard_common.db.models import Conversation, Inbox
+from switchboard_common.domain.conversations import lifecycle
 from switchboard_common.events import (
     AgentPresenceChanged,
     ConversationAssigned,
@@ -27,7 +28,6 @@ from switchboard_common.outbox import add_events, publish_staged
 from switchboard_common.runtime import Resources
 
 from switchboard_router.assignment import drain_queue, give_back, route_conversation
-from switchboard_router.timers import status_event
 
 # What the handler below acts on; the rest of the topic is skipped from record headers.
 ROUTER_EVENT_TYPES = frozenset(
@@ -96,11 +96,9 @@ class RouterConsumer:
             await route_conversation(self.res, event.tenant_id, event.conversation_id)
 
     async def _message_effects(self, event: MessageCreated, *, account_locked: bool) -> tuple[list[Event], bool] | None:
-        """Applies a message to its conversation's status and timers; returns (events staged, route it?), or
+        """Applies a message to its conversation (lifecycle.message); returns (events staged, route it?), or
         None without changing anything when the conversation must be woken and the account lock is not held."""
         p = event.payload
-        events: list[Event] = []
-        route = False
         async with transaction(self.res.sessionmaker) as session:
             if account_locked:
                 await routing.lock_account(session, event.tenant_id)
@@ -115,31 +113,26 @@ class RouterConsumer:
             if row is None:
                 return [], False
             conversation, inbox = row
-            config = routing.inbox_routing(inbox)
-            if p.direction == "inbound":
-                # A customer message wakes a snoozed or pending conversation (same agent); a resolved one is
-                # never reopened here: the ingest path starts a new conversation for it.
-                if conversation.status in ("snoozed", "pending"):
-                    if not account_locked:
-                        return None
-                    conversation.status = "open"
-                    conversation.snoozed_until = None
-                    await routing.cancel_timers(session, conversation.id, ("snooze",))
-                    events.append(status_event(conversation, "open", f"message:{p.message_id}", p.created_at))
-                route = conversation.status == "open" and conversation.assignee_id is None
-            elif p.sender_type == "agent" and p.sender_id == conversation.assignee_id:
-                await routing.cancel_timers(session, conversation.id, ("no_reply",))
-            idle = float(config.get("auto_resolve_seconds") or 0)
-            if idle > 0 and conversation.status != "resolved":
-                await routing.schedule_timer(
-                    session, conversation, "auto_resolve", _aware(p.created_at) + timedelta(seconds=idle)
-                )
+            if p.direction == "inbound" and conversation.status in ("snoozed", "pending") and not account_locked:
+                return None
+            outcome = lifecycle.message(
+                routing.state_of_row(conversation, None),
+                direction=p.direction,
+                sender_type=p.sender_type,
+                sender_id=p.sender_id,
+                message_id=p.message_id,
+                sent_at=_aware(p.created_at),
+                now=_aware(p.created_at),
+                auto_resolve_seconds=float(routing.inbox_routing(inbox).get("auto_resolve_seconds") or 0),
+            )
+            events = await routing.apply_outcome(session, conversation, outcome)
             add_events(session, events)
-        return events, route
+        return events, outcome.route or (
+            p.direction == "inbound" and conversation.status == "open" and conversation.assignee_id is None
+        )
 
     async def _apply_handoff(self, event: ConversationStatusChanged) -> None:
         """Bot handoff parameters become the conversation's routing requirements."""
-        handoff = event.payload.handoff or {}
         async with transaction(self.res.sessionmaker) as session:
             await routing.lock_account(session, event.tenant_id)
             conversation = await session.scalar(
@@ -147,20 +140,10 @@ class RouterConsumer:
                     Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
                 )
             )
-            if conversation is None or conversation.assignee_id is not None:
+            if conversation is None:
                 return
-            preferred = [str(s) for s in handoff.get("preferred_skills", []) if isinstance(s, str)]
-            if isinstance(handoff.get("language"), str):
-                preferred.append(handoff["language"])
-            conversation.routing_requirements = {
-                "required": [str(s) for s in handoff.get("skills", []) if isinstance(s, str)],
-                "preferred": preferred,
-            }
-            if isinstance(handoff.get("priority"), int):
-                conversation.priority = handoff["priority"]
-            team_id = routing._uuid_or_none(handoff.get("team_id"))
-            if team_id is not None:
-                conversation.team_id = team_id
+            outcome = lifecycle.handoff(routing.state_of_row(conversation, None), event.payload.handoff or {})
+            await routing.apply_outcome(session, conversation, outcome)
 
 
 def _aware(moment: datetime) -> datetime:

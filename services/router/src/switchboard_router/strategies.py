@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-EPSILON = 1e-9
+from switchboard_common.domain.conversations import lifecycle
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Candidate:
     last_assigned_at: float | None = None
 
     def fits(self, weight: float) -> bool:
-        return self.load + weight <= self.capacity + EPSILON
+        return lifecycle.fits(self.load, weight, self.capacity)
 
 
 @dataclass

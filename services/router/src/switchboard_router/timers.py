@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -21,17 +22,8 @@ from switchboard_common import presence, routing
 from switchboard_common.db import transaction
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Account, Conversation, Inbox, RoutingTimer
-from switchboard_common.events import (
-    AgentPresenceChanged,
-    AgentPresencePayload,
-    ConversationEscalated,
-    ConversationEscalatedPayload,
-    ConversationStatusChanged,
-    ConversationStatusPayload,
-    ConversationUnassigned,
-    ConversationUnassignedPayload,
-    Event,
-)
+from switchboard_common.domain.conversations import lifecycle
+from switchboard_common.events import AgentPresenceChanged, AgentPresencePayload, Event
 from switchboard_common.outbox import add_events, publish_staged
 from switchboard_common.runtime import Resources
 
@@ -40,16 +32,6 @@ from switchboard_router.assignment import route_conversation
 log = structlog.get_logger(__name__)
 LEASE = timedelta(seconds=30)
 Clock = Callable[[], datetime]
-
-
-def status_event(conversation: Conversation, status: str, key: str, now: datetime) -> ConversationStatusChanged:
-    return ConversationStatusChanged(
-        event_id=uuid.uuid5(routing.DECISION_NAMESPACE, f"{conversation.id}:status:{key}"),
-        tenant_id=conversation.account_id,
-        conversation_id=conversation.id,
-        occurred_at=now,
-        payload=ConversationStatusPayload(inbox_id=conversation.inbox_id, status=status),  # type: ignore[arg-type]
-    )
 
 
 async def _lease(res: Resources, now: datetime, limit: int) -> list[tuple[int, datetime]]:
@@ -92,70 +74,18 @@ async def _fire(res: Resources, timer_id: int, leased_until: datetime, now: date
         if timer.due_at != leased_until:
             return False  # rescheduled meanwhile: the new due time decides
         conversation = await session.get(Conversation, timer.conversation_id)
+        due = lifecycle.Timer(timer.kind, timer.due_at, timer.agent_id, timer.version)
         await session.delete(timer)
+        await session.flush()
         if conversation is None:
             return True
         inbox = await session.get(Inbox, conversation.inbox_id)
-        config = routing.inbox_routing(inbox)
-        kind = timer.kind
-        if kind == "offer" and conversation.assignee_id is None and conversation.status == "open":
-            await routing.record(session, conversation, "offer_missed", timer.agent_id, {}, now)
-            conversation.assignment_version += 1
-            events.append(
-                ConversationUnassigned(
-                    event_id=routing.decision_event_id(conversation, "offer_missed"),
-                    tenant_id=conversation.account_id,
-                    conversation_id=conversation.id,
-                    occurred_at=now,
-                    payload=ConversationUnassignedPayload(
-                        agent_id=timer.agent_id, inbox_id=conversation.inbox_id, reason="offer_missed"
-                    ),
-                )
-            )
-        elif kind == "snooze" and conversation.status == "snoozed":
-            conversation.status = "open"
-            conversation.snoozed_until = None
-            events.append(status_event(conversation, "open", f"wake:{timer.due_at.isoformat()}", now))
-        elif (
-            kind == "no_reply"
-            and conversation.status == "open"
-            and conversation.assignee_id == timer.agent_id
-            and conversation.assignment_version == timer.version
-        ):
-            await routing.record(session, conversation, "no_reply", timer.agent_id, {}, now)
-            events.append(await routing.unassign(session, conversation, reason="no_reply", now=now))
-        elif kind == "auto_resolve" and conversation.status != "resolved":
-            idle = timedelta(seconds=float(config.get("auto_resolve_seconds") or 0))
-            last = conversation.last_message_at or conversation.created_at
-            if idle and last + idle <= now:
-                conversation.status = "resolved"
-                conversation.snoozed_until = None
-                await routing.cancel_timers(session, conversation.id, routing.TIMER_KINDS)
-                await routing.record(session, conversation, "auto_resolved", conversation.assignee_id, {}, now)
-                events.append(status_event(conversation, "resolved", f"auto:{last.isoformat()}", now))
-            elif idle:
-                await routing.schedule_timer(session, conversation, "auto_resolve", last + idle)
-        elif kind == "escalate" and conversation.status == "open" and conversation.assignee_id is None:
-            conversation.priority += 1
-            seconds = float(config.get("escalation_seconds") or 0)
-            if seconds > 0:
-                await routing.schedule_timer(session, conversation, "escalate", now + timedelta(seconds=seconds))
-            await routing.record(session, conversation, "escalated", None, {"priority": conversation.priority}, now)
-            events.append(
-                ConversationEscalated(
-                    event_id=uuid.uuid5(
-                        routing.DECISION_NAMESPACE, f"{conversation.id}:escalated:{conversation.priority}"
-                    ),
-                    tenant_id=conversation.account_id,
-                    conversation_id=conversation.id,
-                    occurred_at=now,
-                    payload=ConversationEscalatedPayload(
-                        inbox_id=conversation.inbox_id, priority=conversation.priority
-                    ),
-                )
-            )
-        elif kind == "business_open" and conversation.status == "open" and conversation.assignee_id is None:
-            conversation.queued_at = None  # a fresh routing decision, announced again
+        state = await routing.load_state(session, conversation)
+        if due.kind == "offer":
+            state = replace(state, offer=lifecycle.Offer(due.agent_id, due.due_at)) if due.agent_id else state
+        outcome = lifecycle.fire(state, due, lifecycle.TimerContext(now=now, inbox=routing.inbox_routing(inbox)))
+        events = await routing.apply_outcome(session, conversation, outcome)
+        if outcome.route:
             route_after = (conversation.account_id, conversation.id)
         add_events(session, events)
     await publish_staged(res.sessionmaker, res.bus, events)
