@@ -58,6 +58,7 @@ class LiveServer:
     """Every service in this process (as `make run` runs them) on a free port, in the test's event loop."""
 
     def __init__(self, env: dict[str, str]) -> None:
+        from switchboard_common.service import server_config
         from switchboard_devstack.composite import ServiceDispatcher, build_apps
 
         self.env = env
@@ -65,14 +66,8 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            ServiceDispatcher(self.apps),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            ws_ping_interval=None,
-        )
+        # The production server configuration (frame limits, log filters), without pings in tests.
+        config = server_config(ServiceDispatcher(self.apps), host="127.0.0.1", port=self.port, ws_ping_interval=None)
         self.server = uvicorn.Server(config)
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._task: asyncio.Task[None] | None = None

@@ -53,3 +53,7 @@ class Keys:
 
     def rate(self, scope: str, key: str) -> str:
         return f"{self.ns}:rate:{scope}:{key}"
+
+    def revocations(self) -> str:
+        """Pub/sub channel: agent credentials changed, open sockets re-check (``switchboard_common.revocation``)."""
+        return f"{self.ns}:revocations"

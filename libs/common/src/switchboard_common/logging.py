@@ -93,6 +93,37 @@ def truncate_ip(address: str | None) -> str | None:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
+class QueryStringFilter(logging.Filter):
+    """Cuts query strings out of library log lines (uvicorn's request and WebSocket lines put the full URL in
+    their arguments): a ``?token=`` or ``?email=`` must never reach a log."""
+
+    @staticmethod
+    def _cut(value: object) -> object:
+        if isinstance(value, str) and "?" in value and value.lstrip().startswith("/"):
+            return value.split("?", 1)[0] + "?[query]"
+        return value
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._cut(arg) for arg in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = str(self._cut(record.msg))
+        return True
+
+
+_QUERY_FILTER = QueryStringFilter()
+# Libraries that log request paths.
+QUERY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "websockets", "websockets.server")
+
+
+def hide_query_strings() -> None:
+    """Installs the filter on every library logger that writes request paths (idempotent)."""
+    for name in QUERY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _QUERY_FILTER not in logger.filters:
+            logger.addFilter(_QUERY_FILTER)
+
+
 def _redact_exception(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     exc = event_dict.get("exception")
     if isinstance(exc, str):
@@ -123,3 +154,4 @@ def configure_logging(
     logging.basicConfig(level=logging.WARNING, stream=stream or sys.stderr, format="%(name)s %(levelname)s %(message)s")
     for noisy in ("aiokafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    hide_query_strings()

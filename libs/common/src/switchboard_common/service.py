@@ -7,13 +7,14 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from switchboard_common.http import install_common
+from switchboard_common.logging import hide_query_strings
 from switchboard_common.runtime import Resources
 from switchboard_common.settings import CommonSettings
 from switchboard_common.tracing import configure_tracing
@@ -49,24 +50,39 @@ class BackgroundWorkers:
         self._started.clear()
 
 
+# The largest WebSocket frame a client may send: a 10,000-character message (the API's limit) in JSON with room
+# to spare. Clients only send small control frames (auth, presence, typing, receipts); uvicorn's default of
+# 16 MiB would let each socket make the server buffer 16 MiB before our code sees a byte.
+WS_MAX_FRAME_BYTES = 64 * 1024
+
+
+def server_config(app: object, *, host: str, port: int, log_level: str = "warning", **overrides: Any) -> Any:
+    """The uvicorn configuration every server of ours runs with (``make run``, each service, the tests)."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "lifespan": "on",
+        "ws_ping_interval": 20,
+        "ws_ping_timeout": 20,
+        "ws_max_size": WS_MAX_FRAME_BYTES,
+        "timeout_graceful_shutdown": 10,
+        **overrides,
+    }
+    config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
+    # After uvicorn configured its loggers: request lines must never carry query strings (tokens, e-mails).
+    hide_query_strings()
+    return config
+
+
 async def serve(apps: Sequence[tuple[object, str, int]], *, log_level: str = "warning") -> None:
     """Serves ASGI apps (app, host, port) in one event loop until SIGINT or SIGTERM, then shuts down."""
     import uvicorn
 
     servers = [
-        uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=host,
-                port=port,
-                log_level=log_level,
-                lifespan="on",  # type: ignore[arg-type]
-                ws_ping_interval=20,
-                ws_ping_timeout=20,
-                timeout_graceful_shutdown=10,
-            )
-        )
-        for app, host, port in apps
+        uvicorn.Server(server_config(app, host=host, port=port, log_level=log_level)) for app, host, port in apps
     ]
     for server in servers:
         # We own the signals: one Ctrl-C stops every server together.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from switchboard_common.outbox import OutboxRelay
+from switchboard_common.revocation import RevocationListener
 from switchboard_common.runtime import Resources
 from switchboard_common.service import BackgroundWorkers, create_service_app
 
@@ -34,11 +35,15 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
     return BackgroundWorkers([Timeline(resources).consumer(), OutboxRelay(resources.sessionmaker, resources.bus)])
 
 
-async def _on_startup(app: FastAPI, _resources: Resources) -> None:
+async def _on_startup(app: FastAPI, resources: Resources) -> None:
     app.state.sockets = SocketRegistry()
+    # Every replica that serves sockets listens (also with --no-workers): revocations close sockets at once.
+    app.state.revocations = RevocationListener(resources.redis, resources.keys, app.state.sockets.on_revocation)
+    await app.state.revocations.start()
 
 
 async def _before_shutdown(app: FastAPI) -> None:
+    await app.state.revocations.stop()
     # Sockets get 1012 (restart) so clients reconnect to another replica and replay what they missed.
     await app.state.sockets.close_all()
 

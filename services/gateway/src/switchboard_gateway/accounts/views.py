@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Request, status
 from sqlalchemy import select
-from switchboard_common import presence
+from switchboard_common import presence, revocation
 from switchboard_common.account_owners import guard_owner_change
 from switchboard_common.auth import refuse_api_token
 from switchboard_common.clientip import client_address
@@ -149,7 +149,9 @@ async def update_agent(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    resources: ResourcesDep,
 ) -> schemas.AgentOut:
+    role_changed = False
     async with atomic(session):
         user = await service.get_agent(session, admin.account_id, agent_id)
         changes = body.model_dump(exclude_unset=True)
@@ -160,6 +162,7 @@ async def update_agent(
         if changes.get("role") is not None:
             await guard_owner_change(session, admin, user, new_role=changes["role"])
         if changes.get("role") is not None and changes["role"] != user.role:
+            role_changed = True
             await audit.record(
                 session,
                 audit.by(
@@ -182,4 +185,7 @@ async def update_agent(
         out = _agent_out(user, {})
         out.skills = (await team_service.skills_of(session, [user.id])).get(user.id, [])
         out.teams = (await team_service.teams_of(session, [user.id])).get(user.id, [])
+    if role_changed:
+        # Sockets opened with the old role re-check now (an admin's socket sees the whole account).
+        await revocation.announce(resources.redis, resources.keys, revocation.Revocation(user.account_id, user.id))
     return out

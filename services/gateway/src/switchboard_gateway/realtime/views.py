@@ -15,7 +15,13 @@ from switchboard_common.events import AgentPresenceChanged, AgentPresencePayload
 from switchboard_common.runtime import Resources
 
 from switchboard_gateway.deps import AgentPrincipal, CurrentAgent, ResourcesDep, authenticate_agent
-from switchboard_gateway.realtime.sockets import CLOSE_POLICY_VIOLATION, serve_stream, stream_start_id
+from switchboard_gateway.realtime.sockets import (
+    AgentSocket,
+    SocketRevoked,
+    open_socket,
+    serve_stream,
+    stream_start_id,
+)
 from switchboard_gateway.web.typing_relay import relay_agent_typing
 
 router = APIRouter(prefix="/api/v1", tags=["realtime"])
@@ -61,15 +67,20 @@ async def put_presence(body: PresenceUpdate, agent: CurrentAgent, resources: Res
 @router.websocket("/ws")
 async def agent_socket(websocket: WebSocket, token: str | None = None, last_event_id: str | None = None) -> None:
     resources: Resources = websocket.app.state.resources
-    try:
+
+    async def authenticate(candidate: str) -> AgentPrincipal:
         async with resources.sessionmaker() as session:
-            agent = await authenticate_agent(token, resources, session, connection=websocket)
-    except AppError as exc:
-        await websocket.close(code=CLOSE_POLICY_VIOLATION, reason=exc.code)
+            return await authenticate_agent(candidate, resources, session, connection=websocket)
+
+    opened = await open_socket(websocket, token, authenticate)
+    if opened is None:
         return
-    await websocket.accept()
+    agent, token = opened
     registry = websocket.app.state.sockets
     registry.add(websocket)
+    # Revocations (logout, password change, role change, ...) wake this socket's heartbeat at once.
+    tracked = AgentSocket(websocket, agent.account_id, agent.user_id, agent.session_id)
+    registry.add_agent(tracked)
     connection_id = uuid.uuid4().hex
     stream = resources.keys.agent_stream(agent.user_id)
     try:
@@ -95,6 +106,13 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
                 await relay_agent_typing(resources, agent, message)
 
         async def beat() -> None:
+            # The credentials are checked again: a socket must not outlive its login, role or allowed network.
+            try:
+                current = await authenticate(token)
+            except AppError as exc:
+                raise SocketRevoked(exc.code) from None
+            if current.role != agent.role:
+                raise SocketRevoked("role_changed")
             await presence.heartbeat(resources.redis, resources.keys, agent.user_id, connection_id)
 
         await serve_stream(
@@ -106,9 +124,11 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
             on_client_message=on_message,
             heartbeat=beat,
             heartbeat_seconds=websocket.app.state.settings.ws_heartbeat_seconds,
+            wake=tracked.recheck,
         )
     finally:
         registry.discard(websocket)
+        registry.discard_agent(tracked)
         remaining = await presence.remove_connection(resources.redis, resources.keys, agent.user_id, connection_id)
         if remaining == 0 and not registry.closing:
             # A dropped connection is not a logout: the router sets the agent offline once the grace period

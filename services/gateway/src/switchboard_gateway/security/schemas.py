@@ -36,6 +36,15 @@ class RefreshRequest(Strict):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
+class SessionOut(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+    # The login the request was made with.
+    current: bool
+
+
 class PasswordChange(Strict):
     current_password: str = Field(min_length=1, max_length=256)
     new_password: str = Field(min_length=8, max_length=256)

@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common import revocation
 from switchboard_common.auth import API_TOKEN_PREFIX, hash_api_token, require_role
 from switchboard_common.clientip import client_address
 from switchboard_common.db import atomic
 from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Account, ApiToken, RecoveryCode, SecurityEvent, User, UserTotp
+from switchboard_common.db.models import Account, ApiToken, AuthSession, RecoveryCode, SecurityEvent, User, UserTotp
 from switchboard_common.encrypted_columns import TOTP_SECRETS
 from switchboard_common.errors import AppError
 from switchboard_common.passwords import hash_password, verify_password
@@ -161,6 +162,7 @@ async def refresh(
                 ),
             )
     if isinstance(outcome, sessions.Reused):
+        await _announce(resources, outcome.account_id, outcome.user_id, outcome.session_id)
         raise AppError(
             401, "refresh_token_reused", "this refresh token was already used: the session is revoked, log in again"
         )
@@ -171,6 +173,55 @@ async def refresh(
     )
 
 
+@router.get("/auth/sessions", response_model=list[schemas.SessionOut])
+async def list_sessions(agent: CurrentAgent, session: SessionDep) -> list[schemas.SessionOut]:
+    """The caller's own logins that still work, newest first (``current`` marks this one)."""
+    rows = await session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.user_id == agent.user_id,
+            AuthSession.account_id == agent.account_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+        )
+        .order_by(AuthSession.created_at.desc())
+    )
+    return [
+        schemas.SessionOut(
+            id=row.id,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            expires_at=row.expires_at,
+            current=row.id == agent.session_id,
+        )
+        for row in rows
+    ]
+
+
+@router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_session(
+    session_id: uuid.UUID, agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
+) -> Response:
+    """Logs one of the caller's own logins out (its refresh token, access tokens and sockets)."""
+    async with atomic(session):
+        row = await session.scalar(
+            select(AuthSession)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.user_id == agent.user_id,
+                AuthSession.account_id == agent.account_id,
+            )
+            .with_for_update()
+        )
+        if row is None:
+            raise AppError(404, "not_found", "session not found")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            await audit.record(session, _event("session_revoked", agent, request, resources, session_id=str(row.id)))
+    await _announce(resources, agent.account_id, agent.user_id, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep) -> Response:
     async with atomic(session):
@@ -179,6 +230,7 @@ async def logout(agent: CurrentAgent, request: Request, session: SessionDep, res
         else:
             await sessions.revoke_all(session, await _user(session, agent))
         await audit.record(session, _event("logout", agent, request, resources))
+    await _announce(resources, agent.account_id, agent.user_id, agent.session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -189,6 +241,7 @@ async def logout_everywhere(
     async with atomic(session):
         await sessions.revoke_all(session, await _user(session, agent))
         await audit.record(session, _event("logout_all", agent, request, resources))
+    await _announce(resources, agent.account_id, agent.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -219,6 +272,7 @@ async def change_password(
         await sessions.revoke_all(session, user)
         await audit.record(session, _event("password_changed", agent, request, resources))
     await guard.succeeded(email, address)
+    await _announce(resources, agent.account_id, agent.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -265,6 +319,7 @@ async def revoke_api_token(
         if row.revoked_at is None:
             row.revoked_at = utcnow()
             await audit.record(session, _event("api_token_revoked", admin, request, resources, token_id=str(row.id)))
+    await _announce(resources, admin.account_id)  # sockets opened with the token close
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -284,6 +339,7 @@ async def put_ip_allowlist(
             raise AppError(404, "not_found", "account not found")
         account.settings = {**(account.settings or {}), "ip_allowlist": body.cidrs}
         await audit.record(session, _event("ip_allowlist_changed", admin, request, resources, networks=len(body.cidrs)))
+    await _announce(resources, admin.account_id)  # sockets from addresses no longer allowed close
     return body
 
 
@@ -305,6 +361,7 @@ async def put_security_policy(
         await audit.record(
             session, _event("2fa_policy_changed", owner, request, resources, require_2fa=body.require_2fa)
         )
+    await _announce(resources, owner.account_id)  # sockets of agents without 2FA close
     return body
 
 
@@ -320,6 +377,18 @@ async def security_events(
         query = query.where(SecurityEvent.id < before_id)
     rows = await session.scalars(query.order_by(SecurityEvent.id.desc()).limit(limit))
     return [schemas.SecurityEventOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+async def _announce(
+    resources: ResourcesDep,
+    account_id: uuid.UUID,
+    user_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+) -> None:
+    """After the commit: the concerned agent sockets on every replica re-check their credentials now."""
+    await revocation.announce(
+        resources.redis, resources.keys, revocation.Revocation(account_id, user_id=user_id, session_id=session_id)
+    )
 
 
 def _address(request: Request, settings: GatewaySettings) -> str | None:

@@ -25,8 +25,8 @@ from switchboard_common.ingest import (
 from switchboard_common.ratelimit import RateLimiter, hashed, too_many
 from switchboard_common.runtime import Resources
 
-from switchboard_gateway.deps import ResourcesDep, SessionDep, authenticate_visitor
-from switchboard_gateway.realtime.sockets import CLOSE_POLICY_VIOLATION, serve_stream, stream_start_id
+from switchboard_gateway.deps import ResourcesDep, SessionDep, VisitorPrincipal, authenticate_visitor
+from switchboard_gateway.realtime.sockets import open_socket, serve_stream, stream_start_id
 from switchboard_gateway.web.typing_relay import relay_visitor_typing
 from switchboard_gateway.widget.cors import WidgetVisitor, allowed_origins, origin_allowed, remember_inbox, same_origin
 
@@ -270,19 +270,21 @@ async def report_receipt(resources: Resources, visitor: Any, message_id: Any, st
 @router.websocket("/ws")
 async def visitor_socket(websocket: WebSocket, token: str | None = None, last_event_id: str | None = None) -> None:
     resources = websocket.app.state.resources
-    try:
-        visitor = authenticate_visitor(token, resources)
-    except AppError as exc:
-        await websocket.close(code=CLOSE_POLICY_VIOLATION, reason=exc.code)
+
+    async def authenticate(candidate: str) -> VisitorPrincipal:
+        visitor = authenticate_visitor(candidate, resources)
+        # Sockets have no CORS: a browser page of another origin is refused unless the inbox allows it.
+        origin = websocket.headers.get("origin")
+        if origin and not same_origin(origin, websocket.headers.get("host")):
+            fallback = websocket.app.state.widget_cors_fallback
+            if not origin_allowed(origin, await allowed_origins(resources, fallback, Inbox.id == visitor.inbox_id)):
+                raise AppError(403, "origin_not_allowed", "this site may not open the inbox's socket")
+        return visitor
+
+    opened = await open_socket(websocket, token, authenticate)
+    if opened is None:
         return
-    # Sockets have no CORS: a browser page of another origin is refused unless the inbox allows it.
-    origin = websocket.headers.get("origin")
-    if origin and not same_origin(origin, websocket.headers.get("host")):
-        fallback = websocket.app.state.widget_cors_fallback
-        if not origin_allowed(origin, await allowed_origins(resources, fallback, Inbox.id == visitor.inbox_id)):
-            await websocket.close(code=CLOSE_POLICY_VIOLATION, reason="origin_not_allowed")
-            return
-    await websocket.accept()
+    visitor = opened[0]
     registry = websocket.app.state.sockets
     registry.add(websocket)
     stream = resources.keys.contact_stream(visitor.contact_id)

@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text
-from switchboard_common import security_audit
+from switchboard_common import revocation, security_audit
 from switchboard_common.account_owners import guard_owner_change
 from switchboard_common.auth import AdminAgent, ResourcesDep, SessionDep
 from switchboard_common.db.base import utcnow
@@ -58,6 +58,8 @@ async def delete_agent(
         security_audit.by("agent_removed", admin, request, resources.settings.trusted_proxies, agent_id=str(agent_id))
     )
     await session.commit()
+    # The agent's open sockets close now (their token no longer authenticates).
+    await revocation.announce(resources.redis, resources.keys, revocation.Revocation(admin.account_id, agent_id))
     keys = resources.keys
     removed = await resources.redis.delete(keys.agent_connections(agent_id), keys.agent_stream(agent_id))
     removed += await resources.redis.hdel(keys.presence(admin.account_id), str(agent_id))

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import false, select, text, true, update
+from switchboard_common import revocation
 from switchboard_common.db.base import utcnow
 from switchboard_common.db.models import Account
 from switchboard_common.periodic import PeriodicWorker
@@ -108,6 +109,9 @@ async def sweep(
                 )
             )
         )
+    for account_id, _reason in suspended:
+        # Open agent sockets of a suspended account close now, not at their next heartbeat.
+        await revocation.announce(resources.redis, resources.keys, revocation.Revocation(account_id))
     for account_id in to_purge:
         await purge_account(resources, settings, account_id)
         done["purged"] += 1

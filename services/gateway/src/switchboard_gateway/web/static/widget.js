@@ -404,9 +404,10 @@
   }
   function connect() {
     if (!state.visitor_token) return;
-    var url = ORIGIN.replace(/^http/, "ws") + "/api/v1/widget/ws?token=" + encodeURIComponent(state.visitor_token);
-    if (state.last_event_id) url += "&last_event_id=" + encodeURIComponent(state.last_event_id);
-    var ws = new WebSocket(url);
+    // The token travels as a subprotocol, never in the URL (URLs end up in proxies' and servers' logs).
+    var url = ORIGIN.replace(/^http/, "ws") + "/api/v1/widget/ws";
+    if (state.last_event_id) url += "?last_event_id=" + encodeURIComponent(state.last_event_id);
+    var ws = new WebSocket(url, ["switchboard", "bearer." + state.visitor_token]);
     socket = ws;
     ws.onopen = function () { retryDelay = 1000; host.dataset.connected = "true"; flush(); reportRead(); };
     ws.onmessage = function (event) { try { onFrame(JSON.parse(event.data)); } catch (e) { /* ignore bad frame */ } };

@@ -84,7 +84,8 @@ function signOut() {
 let retryDelay = 1000;
 function connectSocket() {
   if (!auth.token || session.socket) return;
-  const ws = new WebSocket(socketUrl("/api/v1/ws", { token: auth.token, last_event_id: session.lastEventId }));
+  // The token travels as a subprotocol, never in the URL (URLs end up in logs).
+  const ws = new WebSocket(socketUrl("/api/v1/ws", { last_event_id: session.lastEventId }), ["switchboard", `bearer.${auth.token}`]);
   session.socket = ws;
   ws.onopen = () => { retryDelay = 1000; document.body.dataset.socket = "open"; };
   ws.onmessage = (event) => {
