@@ -44,3 +44,19 @@ async def test_errors_are_json(client: httpx.AsyncClient) -> None:
         "/api/v1/signup", content=b"x" * 2_000_000, headers={"content-type": "application/json"}
     )
     assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_with_a_metrics_port_the_app_port_serves_no_metrics() -> None:
+    """Production sets METRICS_PORT: /metrics is then on that port alone, which serves nothing else."""
+    from switchboard_common.http import metrics_app
+    from switchboard_gateway.app import create_app
+    from switchboard_gateway.settings import GatewaySettings
+
+    app = create_app(GatewaySettings(metrics_port=9090), run_workers=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as public:
+        assert (await public.get("/metrics")).status_code == 404
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=metrics_app), base_url="http://m") as scrape:
+        metrics = await scrape.get("/metrics")
+        assert metrics.status_code == 200 and "switchboard_http_requests_total" in metrics.text
+        assert (await scrape.get("/docs")).status_code == 404
+        assert (await scrape.get("/api/v1/me")).status_code == 404

@@ -14,7 +14,14 @@ import jsonschema
 import kubernetes_validate
 import pytest
 from switchboard_common.bus import TOPIC_SPECS
-from switchboard_common.topology import PATH_PREFIXES, SERVICE_PORTS, service_for_path
+from switchboard_common.topology import (
+    PATH_PREFIXES,
+    PUBLIC_EXACT_PATHS,
+    PUBLIC_PREFIXES,
+    SERVICE_PORTS,
+    publicly_routed,
+    service_for_path,
+)
 
 from tests.kustomize import Resource, build, pod_spec, resource_id, strategic_merge
 
@@ -179,7 +186,15 @@ def test_every_deployment_has_probes_limits_security_and_drain_time(overlay: tup
         assert container["args"][0] == f"switchboard_{service}", where
         assert importlib.util.find_spec(container["args"][0]) is not None, where
         port = SERVICE_PORTS[service]
-        assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}], where
+        config = named(resources, "ConfigMap", "switchboard-config")["data"]
+        metrics_port = int(config["METRICS_PORT"])
+        assert container["ports"] == [
+            {"name": "http", "containerPort": port, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": metrics_port, "protocol": "TCP"},
+        ], where
+        # Prometheus scrapes the metrics port, which no Service exposes (so no Ingress can route it).
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == str(metrics_port) != str(port), where
         assert container["args"][1:] == ["--port", str(port)], where
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}, where
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}, where
@@ -213,16 +228,37 @@ def test_the_ingress_routes_paths_like_the_topology(overlay: tuple[str, list[Res
     _, resources = overlay
     (ingress,) = of_kind(resources, "Ingress")
     (rule,) = ingress["spec"]["rules"]
-    routes = {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
-    assert all(p["pathType"] == "Prefix" for p in rule["http"]["paths"])
-    expected = {prefix.rstrip("/"): f"switchboard-{service}" for prefix, service in PATH_PREFIXES}
-    expected |= {"/api": "switchboard-gateway", "/": "switchboard-gateway"}
+    paths = rule["http"]["paths"]
+    routes = {(p["path"], p["pathType"]): p["backend"]["service"]["name"] for p in paths}
+    expected = {(prefix.rstrip("/"), "Prefix"): f"switchboard-{service}" for prefix, service in PATH_PREFIXES}
+    expected |= {(p, "Prefix"): "switchboard-gateway" for p in PUBLIC_PREFIXES if (p, "Prefix") not in expected}
+    expected |= {(p, "Exact"): "switchboard-gateway" for p in PUBLIC_EXACT_PATHS}
     assert routes == expected
-    # Kubernetes Prefix matching (longest path, whole segments) sends sample paths where topology.py does.
-    samples = ["/webhooks/slack/x", "/api/v1/integrations/1", "/api/v1/privacy/requests", "/api/v1/ws", "/", "/app"]
+
+    def routed_to(sample: str) -> str | None:
+        # Kubernetes matching: an Exact path, else the longest Prefix matching whole segments.
+        if (sample, "Exact") in routes:
+            return routes[(sample, "Exact")]
+        matching = [p for p, kind in routes if kind == "Prefix" and (sample == p or sample.startswith(p + "/"))]
+        return routes[(max(matching, key=len), "Prefix")] if matching else None
+
+    samples = [
+        "/webhooks/slack/x",
+        "/api/v1/integrations/1",
+        "/api/v1/privacy/requests",
+        "/api/v1/ws",
+        "/",
+        "/demo",
+        "/widget.js",
+        "/console/app.js",
+        "/i18n/en.json",
+    ]
     for sample in samples:
-        matching = [p for p in routes if p == "/" or sample == p or sample.startswith(p + "/")]
-        assert routes[max(matching, key=len)] == f"switchboard-{service_for_path(sample)}", sample
+        assert publicly_routed(sample), sample
+        assert routed_to(sample) == f"switchboard-{service_for_path(sample)}", sample
+    # What must never be reachable from outside: metrics, API docs and schema, health probes.
+    for internal in ["/metrics", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz", "/docs/oauth2-redirect"]:
+        assert routed_to(internal) is None and not publicly_routed(internal), internal
     service_names = {s["metadata"]["name"] for s in of_kind(resources, "Service")}
     assert set(routes.values()) <= service_names
     annotations = ingress["metadata"]["annotations"]
@@ -260,6 +296,11 @@ def test_network_policies_admit_only_the_ingress_controller_and_prometheus(
         for peer in rule["from"]
     }
     assert admitted == {"ingress-nginx", "monitoring"}
+    # Prometheus reaches the metrics port only; Services expose the app port only.
+    scrape = policies["switchboard-allow-metrics-scrape"]["ingress"]
+    assert [port["port"] for rule in scrape for port in rule["ports"]] == ["metrics"]
+    for service in of_kind(resources, "Service"):
+        assert [port["name"] for port in service["spec"]["ports"]] == ["http"], service["metadata"]["name"]
 
 
 def test_the_dev_overlay_brings_its_secret_and_prod_does_not(overlay: tuple[str, list[Resource]]) -> None:

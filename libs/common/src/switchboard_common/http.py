@@ -1,5 +1,6 @@
 """What every service's FastAPI app has: JSON errors, a body-size limit, security headers, request
-metrics, ``/healthz``, ``/readyz`` and ``/metrics``."""
+metrics, ``/healthz``, ``/readyz`` and ``/metrics`` (on the app's port only when no ``METRICS_PORT`` is set:
+otherwise on that port alone, see :func:`metrics_app`)."""
 
 from __future__ import annotations
 
@@ -115,9 +116,15 @@ class ObservabilityMiddleware:
 
 
 def install_common(
-    app: FastAPI, *, service: str, max_body_bytes: int, readiness: Callable[[], dict[str, ReadinessCheck]]
+    app: FastAPI,
+    *,
+    service: str,
+    max_body_bytes: int,
+    readiness: Callable[[], dict[str, ReadinessCheck]],
+    metrics_on_app_port: bool = True,
 ) -> None:
-    """Adds the common middleware and the health, readiness and metrics endpoints."""
+    """Adds the common middleware and the health and readiness endpoints, and ``/metrics`` unless the metrics
+    have a port of their own."""
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, service=service)
@@ -131,9 +138,36 @@ def install_common(
     async def readyz() -> JSONResponse:
         return await check_readiness(readiness())
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
-    async def prometheus_metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if metrics_on_app_port:
+
+        @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
+        async def prometheus_metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+_NOT_FOUND = b'{"error":{"code":"not_found","message":"this port serves /metrics only"}}'
+
+
+async def metrics_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """The metrics port's whole server: ``GET /metrics``, nothing else (no API, no docs). The process's
+    metrics live in one registry, so one such server serves every app of the process."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/metrics" and scope["method"] in ("GET", "HEAD"):
+        status, content_type, body = 200, CONTENT_TYPE_LATEST, generate_latest()
+    else:
+        status, content_type, body = 404, "application/json", _NOT_FOUND
+    headers = [(b"content-type", content_type.encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
 async def check_readiness(checks: dict[str, ReadinessCheck], timeout: float = 2.0) -> JSONResponse:

@@ -13,7 +13,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
-from switchboard_common.http import install_common
+from switchboard_common.http import install_common, metrics_app
 from switchboard_common.logging import hide_query_strings
 from switchboard_common.runtime import Resources
 from switchboard_common.settings import CommonSettings
@@ -149,6 +149,7 @@ def create_service_app(
         service=service,
         max_body_bytes=settings.max_body_bytes,
         readiness=lambda: app.state.resources.readiness_checks(),
+        metrics_on_app_port=settings.metrics_port is None,
     )
     return app
 
@@ -166,4 +167,7 @@ def run_service(create_app: Callable[..., FastAPI], settings: CommonSettings, *,
     args = parser.parse_args()
     configure_logging(settings.log_level, json_output=settings.log_json, service=settings.service_name)
     app = create_app(settings, run_workers=not args.no_workers)
-    asyncio.run(serve([(app, args.host, args.port)]))
+    servers: list[tuple[object, str, int]] = [(app, args.host, args.port)]
+    if settings.metrics_port is not None:
+        servers.append((metrics_app, args.host, settings.metrics_port))
+    asyncio.run(serve(servers))

@@ -110,6 +110,9 @@ class CommonSettings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     s3_key_prefix: str = ""
     s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"
+    # Prometheus metrics on a port of their own (production: 9090, which neither the Service nor the Ingress
+    # exposes); unset, /metrics is served on the app's port (make run), which the Ingress does not route either.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = 1_000_000
