@@ -35,13 +35,21 @@ RESULTS = Path(__file__).parent / "results.md"
 
 
 async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
+    from tests.fake_graph import FakeGraph
+    from tests.fake_slack import FakeSlack
+
     rows: list[Row] = []
-    # GRAPH_API_URL points nowhere: text-only ingest never calls Graph, and a bench must never reach Meta.
+    # A bench must never reach Meta or Slack: both are faked at the HTTP boundary (they prove inbox ownership;
+    # text-only ingest never calls them).
+    fake_slack, fake_graph = FakeSlack(), FakeGraph()
+    await fake_slack.start()
+    await fake_graph.start()
     env = service_env(
         urls,
         SLACK_SIGNING_SECRET=SLACK_SECRET,
         MESSENGER_APP_SECRET=MESSENGER_SECRET,
-        GRAPH_API_URL="http://127.0.0.1:9/v21.0",
+        SLACK_API_URL=fake_slack.url,
+        GRAPH_API_URL=fake_graph.url,
     )
     bare = await spawn_bare(env)
     system = await spawn_deployment(env)
@@ -56,13 +64,16 @@ async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
         )
         rows.append(
             throughput_row(
-                "webhook ingest: Slack events", await slack_throughput(system, n, c, SLACK_SECRET), bare_rps, c
+                "webhook ingest: Slack events",
+                await slack_throughput(system, n, c, SLACK_SECRET, fake_slack),
+                bare_rps,
+                c,
             )
         )
         rows.append(
             throughput_row(
                 f"webhook ingest: Messenger (batches of {MESSENGER_BATCH} events)",
-                await messenger_throughput(system, n, c, MESSENGER_SECRET),
+                await messenger_throughput(system, n, c, MESSENGER_SECRET, fake_graph),
                 bare_rps,
                 c,
             )
@@ -71,6 +82,8 @@ async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
     finally:
         system.stop()
         bare.stop()
+        await fake_slack.stop()
+        await fake_graph.stop()
     rows.extend(await domain_rows(urls, env, args))
     rows.append(Row(*spam_accuracy.row_values(spam_accuracy.cross_validate(spam_accuracy.load())), "-", "-"))
     rows.append(

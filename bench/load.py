@@ -172,7 +172,10 @@ class UsageSampler:
                 await self._task
 
 
-async def setup(processes: dict[str, ServiceProcess], config: LoadConfig, run: str) -> tuple[dict[str, Any], str]:
+async def setup(
+    processes: dict[str, ServiceProcess], config: LoadConfig, run: str, platforms: tuple[Any, Any]
+) -> tuple[dict[str, Any], str]:
+    fake_slack, fake_graph = platforms  # the tokens they issue prove the page and workspace (inbox ownership)
     """An account with an inbox per channel, its customers' widget sessions and online agents: the plan
     for bench.loadgen and the account id."""
     gateway = processes["gateway"].url
@@ -194,7 +197,7 @@ async def setup(processes: dict[str, ServiceProcess], config: LoadConfig, run: s
                 "settings": {
                     "team_id": slack["team_id"],
                     "channel_id": slack["channel_id"],
-                    "bot_token": "xoxb-load-bench-token",
+                    "bot_token": fake_slack.install("xoxb-load-bench-token", slack["team_id"]),
                     "bot_user_id": "UBOT",
                 },
             },
@@ -206,7 +209,10 @@ async def setup(processes: dict[str, ServiceProcess], config: LoadConfig, run: s
             {
                 "name": "Messenger",
                 "channel": "messenger",
-                "settings": {"page_id": messenger["page_id"], "page_access_token": "EAAG-load-bench-token"},
+                "settings": {
+                    "page_id": messenger["page_id"],
+                    "page_access_token": fake_graph.page_token(messenger["page_id"]),
+                },
             },
             owner,
         )
@@ -385,7 +391,7 @@ async def run_load(urls: StackUrls, config: LoadConfig) -> LoadResult:
         for process in processes.values():
             await asyncio.to_thread(process.wait_ready)
         watch_servers(sampler, {p.pid for p in processes.values()})
-        plan, account_id = await setup(processes, config, run)
+        plan, account_id = await setup(processes, config, run, (fake_slack, fake_graph))
         setup_seconds = time.monotonic() - started
         sampler.start()
         client = await drive_client(plan, work_dir, config, sampler)

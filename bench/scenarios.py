@@ -198,7 +198,9 @@ async def api_channel_throughput(system: Deployment, total: int, concurrency: in
     return Throughput(total, ok, seconds)
 
 
-async def slack_throughput(system: Deployment, total: int, concurrency: int, signing_secret: str) -> Throughput:
+async def slack_throughput(
+    system: Deployment, total: int, concurrency: int, signing_secret: str, fake_slack: Any
+) -> Throughput:
     """Signed Slack Events API message events, each a new event id."""
     import hashlib
     import hmac
@@ -217,7 +219,7 @@ async def slack_throughput(system: Deployment, total: int, concurrency: int, sig
                 "settings": {
                     "team_id": team,
                     "channel_id": "CBENCH",
-                    "bot_token": "xoxb-bench-token",
+                    "bot_token": fake_slack.install("xoxb-bench-token", team),
                     "bot_user_id": "UBOT",
                 },
             },
@@ -260,7 +262,9 @@ async def slack_throughput(system: Deployment, total: int, concurrency: int, sig
 MESSENGER_BATCH = 3  # events per request: Meta batches entries and events, so the bench does too
 
 
-async def messenger_throughput(system: Deployment, total: int, concurrency: int, app_secret: str) -> Throughput:
+async def messenger_throughput(
+    system: Deployment, total: int, concurrency: int, app_secret: str, fake_graph: Any
+) -> Throughput:
     """Signed Messenger webhooks (``X-Hub-Signature-256`` over the raw body), each a batch of new messages."""
     import hashlib
     import hmac
@@ -276,7 +280,7 @@ async def messenger_throughput(system: Deployment, total: int, concurrency: int,
             {
                 "name": "Messenger",
                 "channel": "messenger",
-                "settings": {"page_id": page, "page_access_token": "EAAG-bench-page-token"},
+                "settings": {"page_id": page, "page_access_token": fake_graph.page_token(page)},
             },
             owner,
         )

@@ -2,6 +2,9 @@
 payloads and errors: rate limiting as error codes 4/17/32/613 with HTTP 400/403, 5xx, the messaging-window
 error (code 10, subcode 2018278). Tests script failures and read what was called.
 
+Page access tokens belong to pages as on Meta: ``pages`` maps a token to its page, and ``GET /me`` with a token
+answers that page (error 190, "Invalid OAuth access token", for any other token).
+
 Thread control is simulated: ``owners`` maps a PSID to the app holding that thread (absent: our app or
 idle). A send to a thread another app holds fails as Graph fails it (code 10, subcode 2018300);
 ``pass_thread_control`` hands the thread over, ``take_thread_control`` takes it back unless ``primary`` is
@@ -30,6 +33,8 @@ class FakeGraph:
     rejected: int = 0
     owners: dict[str, str] = field(default_factory=dict)
     primary: bool = True
+    # Page access token -> the page it belongs to (see :meth:`page_token`).
+    pages: dict[str, str] = field(default_factory=dict)
     # Sends refused because another app held the thread: (path, body).
     refused: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _mids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -39,6 +44,19 @@ class FakeGraph:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/{VERSION}"
+
+    def page_token(self, page_id: str, token: str | None = None) -> str:
+        """Issues a page access token for ``page_id`` (what ``GET /me`` with it answers)."""
+        token = token or f"EAAG-{page_id}-{len(self.pages) + 1}"
+        self.pages[token] = page_id
+        return token
+
+    async def _me(self, request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or request.query.get("access_token")
+        if token not in self.pages:
+            error = {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}
+            return web.json_response({"error": {**error, "fbtrace_id": "A5"}}, status=400)
+        return web.json_response({"id": self.pages[token], "name": f"Page {self.pages[token]}"})
 
     def file_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/cdn/{name}"
@@ -112,6 +130,7 @@ class FakeGraph:
 
     async def start(self) -> None:
         app = web.Application()
+        app.router.add_get(f"/{VERSION}/me", self._me)
         app.router.add_post(f"/{VERSION}/{{path:.+}}", self._call)
         app.router.add_get("/cdn/{name}", self._file)
         self._runner = web.AppRunner(app)

@@ -1,5 +1,8 @@
 """A local stand-in for Slack's Web API speaking the documented payloads and errors (429 + Retry-After,
-5xx, ``ok: false``). Tests script failures per method and read what was called."""
+5xx, ``ok: false``). Tests script failures per method and read what was called.
+
+Bot tokens belong to workspaces as on Slack: :meth:`FakeSlack.install` (or an OAuth exchange) issues a token
+for a team, and ``auth.test`` names that team; any other token is ``invalid_auth``."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ class FakeSlack:
     files: dict[str, bytes] = field(default_factory=dict)
     downloads: list[tuple[str, str]] = field(default_factory=list)  # (file id, token)
     post_ts: list[str] = field(default_factory=list)  # the ts answered to each chat.postMessage, in order
+    # Bot token -> (team id, bot user id): the workspaces this fake Slack has installed the app in.
+    installs: dict[str, tuple[str, str]] = field(default_factory=dict)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -28,6 +33,11 @@ class FakeSlack:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
+
+    def install(self, token: str, team_id: str, bot_user_id: str = "UBOT") -> str:
+        """The app is installed in ``team_id`` with bot token ``token`` (what ``auth.test`` will answer)."""
+        self.installs[token] = (team_id, bot_user_id)
+        return token
 
     async def _method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -66,7 +76,24 @@ class FakeSlack:
             return web.json_response(
                 {"ok": True, "channel": body.get("channel"), "ts": body.get("ts"), "text": body.get("text")}
             )
+        if method == "auth.test":
+            if token not in self.installs:
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            team_id, bot_user_id = self.installs[token]
+            return web.json_response(
+                {
+                    "ok": True,
+                    "url": f"https://{team_id.lower()}.slack.com/",
+                    "team": f"Team {team_id}",
+                    "user": "switchboard",
+                    "team_id": team_id,
+                    "user_id": bot_user_id,
+                    "bot_id": "B1",
+                    "is_enterprise_install": False,
+                }
+            )
         if method == "oauth.v2.access":
+            self.install("xoxb-installed-token-123", "TINSTALL")
             return web.json_response(
                 {
                     "ok": True,

@@ -177,7 +177,7 @@ async def test_messenger_bot_replies_then_low_confidence_hands_off(
     async with httpx.AsyncClient(base_url=bot_system.url, timeout=30) as client:
         tenant = await signup(client)
         # The page also uses Meta's Page Inbox: on handoff the thread is passed to it (handover protocol).
-        inbox = await messenger_inbox(client, tenant, page, handover_target_app_id="263902037430900")
+        inbox = await messenger_inbox(client, tenant, page, fake_graph, handover_target_app_id="263902037430900")
         await put_bot(client, tenant, inbox["id"])
         _, agent_token = await create_agent(client, tenant)
         agent = await Socket.open(f"{bot_system.ws_url}/api/v1/ws?token={agent_token}")

@@ -79,14 +79,17 @@ def text_event(page: str, psid: str, mid: str, text: str, at_ms: int | None = No
     }
 
 
-async def messenger_inbox(client: httpx.AsyncClient, tenant: Tenant, page: str, **settings: Any) -> dict[str, Any]:
+async def messenger_inbox(
+    client: httpx.AsyncClient, tenant: Tenant, page: str, graph: FakeGraph, **settings: Any
+) -> dict[str, Any]:
+    """A Messenger inbox for ``page``, with a page access token the (fake) Graph API issued for that page."""
     response = await client.post(
         "/api/v1/inboxes",
         headers=tenant.headers,
         json={
             "name": "Facebook page",
             "channel": "messenger",
-            "settings": {"page_id": page, "page_access_token": "EAAG-page-token-1", **settings},
+            "settings": {"page_id": page, "page_access_token": graph.page_token(page), **settings},
         },
     )
     assert response.status_code == 201, response.text
@@ -123,11 +126,13 @@ async def test_verification_handshake(messenger_system: LiveServer) -> None:
             assert refused.status_code == 403 and refused.json()["error"]["code"] == "verification_failed"
 
 
-async def test_forged_and_malformed_requests_change_nothing(messenger_system: LiveServer) -> None:
+async def test_forged_and_malformed_requests_change_nothing(
+    messenger_system: LiveServer, fake_graph: FakeGraph
+) -> None:
     page = new_page()
     async with httpx.AsyncClient(base_url=messenger_system.url, timeout=30) as client:
         tenant = await signup(client)
-        await messenger_inbox(client, tenant, page)
+        await messenger_inbox(client, tenant, page, fake_graph)
         body = webhook([(page, [text_event(page, "4001", "m_forged", "forged")])])
         forged = await client.post("/webhooks/messenger", content=body, headers=signed(body, "not-the-secret"))
         assert forged.status_code == 401 and forged.json()["error"]["code"] == "invalid_signature"
@@ -153,7 +158,7 @@ async def test_round_trip_with_receipts_dedupe_and_rate_limits(
     fake_graph.files["cat.png"] = b"\x89PNG fake image bytes"
     async with httpx.AsyncClient(base_url=messenger_system.url, timeout=30) as client:
         tenant = await signup(client)
-        await messenger_inbox(client, tenant, page)
+        await messenger_inbox(client, tenant, page, fake_graph)
         _, agent_token = await create_agent(client, tenant)
         agent_headers = {"Authorization": f"Bearer {agent_token}"}
         agent = await Socket.open(f"{messenger_system.ws_url}/api/v1/ws?token={agent_token}")
@@ -220,7 +225,7 @@ async def test_round_trip_with_receipts_dedupe_and_rate_limits(
         calls = await fake_graph.wait_calls("me/messages", before + 2)
         sent = calls[before:]
         assert [body["messaging_type"] for body, _ in sent] == ["RESPONSE", "RESPONSE"]
-        assert all(body["recipient"] == {"id": psid} and token == "EAAG-page-token-1" for body, token in sent)
+        assert all(body["recipient"] == {"id": psid} and fake_graph.pages[token] == page for body, token in sent)
         assert all(len(body["message"]["text"]) <= 2000 for body, _ in sent)
         assert " ".join(body["message"]["text"] for body, _ in sent).split() == long_text.split()
         await agent.wait_for(
@@ -275,7 +280,7 @@ async def test_messaging_windows(messenger_system: LiveServer, fake_graph: FakeG
     day_ms = 24 * 3600 * 1000
     async with httpx.AsyncClient(base_url=messenger_system.url, timeout=30) as client:
         tenant = await signup(client)
-        await messenger_inbox(client, tenant, page)
+        await messenger_inbox(client, tenant, page, fake_graph)
         _, agent_token = await create_agent(client, tenant, max_conversations=10)
         agent_headers = {"Authorization": f"Bearer {agent_token}"}
         agent = await Socket.open(f"{messenger_system.ws_url}/api/v1/ws?token={agent_token}")

@@ -100,7 +100,7 @@ async def test_page_inbox_takes_the_thread_and_the_agent_takes_it_back(
     page, psid = new_page(), "9100001"
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        inbox = await messenger_inbox(client, tenant, page, handover_target_app_id=PAGE_INBOX_APP_ID)
+        inbox = await messenger_inbox(client, tenant, page, fake_graph, handover_target_app_id=PAGE_INBOX_APP_ID)
         agent, headers = await agent_session(system, client, tenant)
         assert (await post(client, webhook([(page, [text_event(page, psid, "m_h1", "hi")])]))).status_code == 200
         conversation_id = (await agent.wait_for(lambda f: f["type"] == "conversation.assigned"))["conversation_id"]
@@ -136,7 +136,7 @@ async def test_page_inbox_takes_the_thread_and_the_agent_takes_it_back(
         second = await reply(client, headers, conversation_id, "Yes, I am here.")
         await delivery(agent, second, "sent")
         [(taken, token)] = fake_graph.sent("me/take_thread_control")[takes:]
-        assert taken["recipient"] == {"id": psid} and token == "EAAG-page-token-1"
+        assert taken["recipient"] == {"id": psid} and fake_graph.pages[token] == page
         assert [body["recipient"] for _, body in fake_graph.refused] == [] and psid not in fake_graph.owners
         assert await threads.other_owner(inbox_id(inbox), psid) is None
 
@@ -201,7 +201,7 @@ async def test_claim_takes_the_thread_and_unknown_holders_are_handled(
     page, psid, other = new_page(), "9200001", "9200002"
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        inbox = await messenger_inbox(client, tenant, page, handover_target_app_id=PAGE_INBOX_APP_ID)
+        inbox = await messenger_inbox(client, tenant, page, fake_graph, handover_target_app_id=PAGE_INBOX_APP_ID)
         routing = await client.put(
             f"/api/v1/inboxes/{inbox['id']}/routing", json={"strategy": "manual"}, headers=tenant.headers
         )
@@ -265,7 +265,7 @@ async def test_pages_without_handover_ignore_other_apps_threads(system: LiveServ
     page, psid = new_page(), "9300001"
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        await messenger_inbox(client, tenant, page)
+        await messenger_inbox(client, tenant, page, fake_graph)
         took = control(
             page,
             psid,

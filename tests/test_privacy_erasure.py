@@ -95,7 +95,8 @@ async def system(
         stream.close()
 
 
-async def slack_inbox(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
+async def slack_inbox(client: httpx.AsyncClient, tenant: Tenant, fake: FakeSlack) -> dict[str, Any]:
+    team = f"T{uuid.uuid4().hex[:8].upper()}"
     response = await client.post(
         "/api/v1/inboxes",
         headers=tenant.headers,
@@ -103,9 +104,9 @@ async def slack_inbox(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, An
             "name": "Slack",
             "channel": "slack",
             "settings": {
-                "team_id": f"T{uuid.uuid4().hex[:8].upper()}",
+                "team_id": team,
                 "channel_id": "CAGENTS",
-                "bot_token": "xoxb-test-token-1",
+                "bot_token": fake.install(f"xoxb-test-{team.lower()}", team),
                 "bot_user_id": "UBOT",
             },
         },
@@ -114,9 +115,9 @@ async def slack_inbox(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, An
     return dict(response.json())
 
 
-async def mirrored_web_inbox(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
+async def mirrored_web_inbox(client: httpx.AsyncClient, tenant: Tenant, fake: FakeSlack) -> dict[str, Any]:
     """A web inbox whose conversations are mirrored into a Slack inbox's channel (Slack as the agents' workspace)."""
-    slack = await slack_inbox(client, tenant)
+    slack = await slack_inbox(client, tenant, fake)
     web = await create_web_inbox(client, tenant)
     linked = await client.patch(
         f"/api/v1/inboxes/{web['id']}",
@@ -274,7 +275,7 @@ async def test_erasure_leaves_no_trace_in_any_store(
 ) -> None:
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        web = await mirrored_web_inbox(client, tenant)
+        web = await mirrored_web_inbox(client, tenant, fake_slack)
         _, agent_token = await create_agent(client, tenant)
         agent = await Socket.open(f"{system.ws_url}/api/v1/ws?token={agent_token}")
         subject, other = Person("A"), Person("B")
@@ -391,7 +392,7 @@ async def test_rectified_name_rewrites_the_slack_thread_header(system: LiveServe
     """The header the mirror wrote into Slack names the contact: a rectified name reaches it (chat.update)."""
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        web = await mirrored_web_inbox(client, tenant)
+        web = await mirrored_web_inbox(client, tenant, fake_slack)
         _, agent_token = await create_agent(client, tenant)
         agent = await Socket.open(f"{system.ws_url}/api/v1/ws?token={agent_token}")
         person = Person("R")

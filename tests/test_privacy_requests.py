@@ -227,6 +227,7 @@ async def test_a_store_outage_is_retried_and_refusals_are_reported(
     client: httpx.AsyncClient, system: LiveServer, fake_slack: FakeSlack
 ) -> None:
     tenant = await signup(client)
+    team = f"T{uuid.uuid4().hex[:8].upper()}"
     slack = await client.post(
         "/api/v1/inboxes",
         headers=tenant.headers,
@@ -234,9 +235,9 @@ async def test_a_store_outage_is_retried_and_refusals_are_reported(
             "name": "Slack",
             "channel": "slack",
             "settings": {
-                "team_id": f"T{uuid.uuid4().hex[:8].upper()}",
+                "team_id": team,
                 "channel_id": "CAGENTS",
-                "bot_token": "xoxb-outage-token-1",
+                "bot_token": fake_slack.install(f"xoxb-outage-{team.lower()}", team),
                 "bot_user_id": "UBOT",
             },
         },

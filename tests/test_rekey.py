@@ -14,10 +14,12 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pyotp
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_common import rekey, signing
@@ -30,9 +32,18 @@ from switchboard_common.inbox_secrets import decrypt_secrets
 from switchboard_devstack.servers import StackUrls
 
 from tests.conftest import live_server
+from tests.fake_slack import FakeSlack
 from tests.helpers import create_web_inbox, signup, visitor_session
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
 
 
 def _key(key_id: str) -> tuple[str, bytes, str]:
@@ -76,7 +87,7 @@ async def _values(urls: StackUrls) -> dict[str, list[tuple[Any, bytes]]]:
         await engine.dispose()
 
 
-async def _write_secrets(http: httpx.AsyncClient) -> dict[str, Any]:
+async def _write_secrets(http: httpx.AsyncClient, fake_slack: FakeSlack) -> dict[str, Any]:
     """One value in every encrypted column, through the API."""
     tenant = await signup(http)
     api_inbox = (
@@ -87,7 +98,12 @@ async def _write_secrets(http: httpx.AsyncClient) -> dict[str, Any]:
         json={
             "name": "Slack",
             "channel": "slack",
-            "settings": {"team_id": "TROT", "channel_id": "CROT", "bot_token": "xoxb-rotate-me-1", "bot_user_id": "UB"},
+            "settings": {
+                "team_id": "TROT",
+                "channel_id": "CROT",
+                "bot_token": fake_slack.install("xoxb-rotate-me-1", "TROT"),
+                "bot_user_id": "UB",
+            },
         },
         headers=tenant.headers,
     )
@@ -130,12 +146,12 @@ async def _write_secrets(http: httpx.AsyncClient) -> dict[str, Any]:
     }
 
 
-async def test_rotate_rekey_and_drop_the_old_key(stack_urls: StackUrls) -> None:
+async def test_rotate_rekey_and_drop_the_old_key(stack_urls: StackUrls, fake_slack: FakeSlack) -> None:
     old_id, old_key, old = _key("old")
     new_id, new_key, new = _key("new")
-    env = {"ENCRYPTION_KEYS": old, "OUTBOUND_ALLOW_PRIVATE": "true"}
+    env = {"ENCRYPTION_KEYS": old, "OUTBOUND_ALLOW_PRIVATE": "true", "SLACK_API_URL": fake_slack.url}
     async with live_server(stack_urls, **env) as live, httpx.AsyncClient(base_url=live.url, timeout=30) as http:
-        written = await _write_secrets(http)
+        written = await _write_secrets(http, fake_slack)
         for _ in range(200):  # the subject keys are written by the event path: bounded wait for them
             if (await _values(stack_urls))["subject_keys.key_encrypted"]:
                 break
@@ -187,7 +203,9 @@ async def test_rotate_rekey_and_drop_the_old_key(stack_urls: StackUrls) -> None:
     now = time.time()
     next_code = pyotp.TOTP(written["totp"]).at(now if int(now // 30) > written["totp_step"] else now + 30)
     async with (
-        live_server(stack_urls, ENCRYPTION_KEYS=new, OUTBOUND_ALLOW_PRIVATE="true") as live,
+        live_server(
+            stack_urls, ENCRYPTION_KEYS=new, OUTBOUND_ALLOW_PRIVATE="true", SLACK_API_URL=fake_slack.url
+        ) as live,
         httpx.AsyncClient(base_url=live.url, timeout=30) as http,
     ):
         login = await http.post(

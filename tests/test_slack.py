@@ -74,7 +74,14 @@ def envelope(team: str, event: dict[str, Any], event_id: str | None = None) -> b
     ).encode()
 
 
-async def slack_inbox(client: httpx.AsyncClient, tenant: Tenant, team: str, channel: str = "CSUP") -> dict[str, Any]:
+def bot_token(team: str) -> str:
+    return f"xoxb-test-{team.lower()}"
+
+
+async def slack_inbox(
+    client: httpx.AsyncClient, tenant: Tenant, team: str, fake: FakeSlack, channel: str = "CSUP"
+) -> dict[str, Any]:
+    """A Slack inbox for ``team``, with a bot token the (fake) Slack issued for that workspace."""
     response = await client.post(
         "/api/v1/inboxes",
         headers=tenant.headers,
@@ -84,7 +91,7 @@ async def slack_inbox(client: httpx.AsyncClient, tenant: Tenant, team: str, chan
             "settings": {
                 "team_id": team,
                 "channel_id": channel,
-                "bot_token": "xoxb-test-token-1",
+                "bot_token": fake.install(bot_token(team), team),
                 "bot_user_id": "UBOT",
             },
         },
@@ -128,7 +135,7 @@ async def test_customer_channel_round_trip(slack_system: LiveServer, fake_slack:
     team = new_team()
     async with httpx.AsyncClient(base_url=slack_system.url, timeout=30) as client:
         tenant = await signup(client)
-        await slack_inbox(client, tenant, team)
+        await slack_inbox(client, tenant, team, fake_slack)
         _, agent_token = await create_agent(client, tenant)
         agent = await Socket.open(f"{slack_system.ws_url}/api/v1/ws?token={agent_token}")
         await agent.wait_for(lambda f: f["type"] == "session.ready")
@@ -177,7 +184,7 @@ async def test_customer_channel_round_trip(slack_system: LiveServer, fake_slack:
             "thread_ts": "1700000000.000100",
             "unfurl_links": False,
         }
-        assert fake_slack.calls[-1][2] == "xoxb-test-token-1"
+        assert fake_slack.calls[-1][2] == bot_token(team)
         await agent.wait_for(lambda f: f["type"] == "message.delivery_updated" and f["status"] == "sent")
         # An edit and a deletion reach the agent and the stored history.
         edit = envelope(
@@ -224,7 +231,7 @@ async def test_customer_channel_round_trip(slack_system: LiveServer, fake_slack:
         wanted = f"slack-{with_file['message']['id']}-F0FILE1"
         await wait_until(lambda: any(p.name == wanted for p in account_folder.glob("*/*")))
         assert next(account_folder.glob(f"*/{wanted}")).read_bytes() == b"%PDF-1.4 invoice"
-        assert ("F0FILE1", "xoxb-test-token-1") in fake_slack.downloads
+        assert ("F0FILE1", bot_token(team)) in fake_slack.downloads
         deleted = envelope(
             team,
             {
@@ -257,7 +264,7 @@ async def test_rate_limits_are_honored_and_permanent_errors_reach_the_agent(
     team = new_team()
     async with httpx.AsyncClient(base_url=slack_system.url, timeout=30) as client:
         tenant = await signup(client)
-        await slack_inbox(client, tenant, team)
+        await slack_inbox(client, tenant, team, fake_slack)
         _, agent_token = await create_agent(client, tenant)
         agent = await Socket.open(f"{slack_system.ws_url}/api/v1/ws?token={agent_token}")
         body = envelope(
@@ -294,7 +301,7 @@ async def test_slack_as_the_agents_workspace(
     team = new_team()
     async with httpx.AsyncClient(base_url=slack_system.url, timeout=30) as client:
         tenant = await signup(client)
-        slack = await slack_inbox(client, tenant, team, channel="CAGENTS")
+        slack = await slack_inbox(client, tenant, team, fake_slack, channel="CAGENTS")
         web = await create_web_inbox(client, tenant)
         not_slack = await client.put(
             f"/api/v1/inboxes/{web['id']}/slack-mirror", headers=tenant.headers, json={"slack_inbox_id": web["id"]}

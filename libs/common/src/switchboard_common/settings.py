@@ -92,6 +92,11 @@ class CommonSettings(BaseSettings):
     # Redis key prefix, for the same reason.
     redis_namespace: str = "sb"
 
+    # The platforms' APIs: the connectors send through them, the gateway proves channel ownership with them
+    # (a page token must belong to its page, a bot token to its workspace), the privacy service erases copies.
+    slack_api_url: str = "https://slack.com/api"
+    graph_api_url: str = "https://graph.facebook.com/v21.0"
+
     secret_key: str = DEV_SECRET_KEY
     # Comma separated "key_id:base64(32 bytes)" pairs; the first one encrypts, all of them decrypt.
     encryption_keys: str = ""

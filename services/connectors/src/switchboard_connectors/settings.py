@@ -9,7 +9,6 @@ class ConnectorSettings(CommonSettings):
     public_url: str = "http://127.0.0.1:8000"
 
     slack_signing_secret: str = ""
-    slack_api_url: str = "https://slack.com/api"
     slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"
     slack_client_id: str = ""
     slack_client_secret: str = ""
@@ -25,7 +24,6 @@ class ConnectorSettings(CommonSettings):
 
     messenger_verify_token: str = ""
     messenger_app_secret: str = ""
-    graph_api_url: str = "https://graph.facebook.com/v21.0"
     # Bounded in-handler patience for Graph rate limits before the reply goes back to Kafka.
     messenger_max_wait_seconds: float = 20.0
     # This Meta app's id: tells handover notifications that name us from those naming another app.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from switchboard_common import metrics
+from switchboard_common import channel_claims, metrics
 from switchboard_common.db.models import Inbox
 from switchboard_common.events import Event
 from switchboard_common.inbox_secrets import decrypt_secrets
@@ -69,15 +69,18 @@ class InboxDirectory:
             lambda: select(Inbox).where(Inbox.id == inbox_id, Inbox.channel == channel),
         )
 
-    async def by_setting(self, channel: str, name: str, value: str) -> InboxRecord | None:
+    async def messenger_page(self, page_id: str) -> InboxRecord | None:
+        """The inbox that connected this page (``channel_claims``): never just any inbox naming it."""
         return await self._cached(
-            (name, channel, value),
-            lambda: (
-                select(Inbox)
-                .where(Inbox.channel == channel, Inbox.settings[name].astext == value)
-                .order_by(Inbox.created_at)
-                .limit(1)
-            ),
+            ("messenger", "page", page_id),
+            lambda: channel_claims.inbox_by_claim(channel_claims.messenger_page(page_id)),
+        )
+
+    async def slack(self, team_id: str, channel_id: str | None) -> InboxRecord | None:
+        """The inbox of the account that connected this workspace: the one holding the event's channel, else
+        its oldest (direct messages, threads in other channels)."""
+        return await self._cached(
+            ("slack", team_id, channel_id or ""), lambda: channel_claims.slack_inbox_query(team_id, channel_id)
         )
 
     def forget(self, inbox_id: uuid.UUID) -> None:

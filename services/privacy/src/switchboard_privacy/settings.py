@@ -22,8 +22,6 @@ class PrivacySettings(CommonSettings):
     # Public base URL of the API (e.g. https://support.example.com): confirmation prompts carry a link under
     # it; without it they carry the code only.
     privacy_public_url: str = ""
-    # Slack Web API base (tests point it at a fake).
-    slack_api_url: str = "https://slack.com/api"
 
     # Account lifecycle (days; tests shorten them or drive the clock).
     lifecycle_trial_days: int = 14

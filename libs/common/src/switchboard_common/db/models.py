@@ -79,6 +79,22 @@ class Inbox(UUIDPk, Timestamps, Base):
     routing: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
+class ChannelClaim(Base):
+    """A channel identity connected in this installation, at most once (the primary key): a Messenger page
+    (``messenger:page:{id}``) or a Slack channel (``slack:channel:{team}:{channel}``) to one inbox, a Slack
+    workspace (``slack:team:{team}``) to one account (``inbox_id`` empty). Webhooks are routed through these
+    rows, never by a setting any inbox may name (``switchboard_common.channel_claims``)."""
+
+    __tablename__ = "channel_claims"
+
+    claim: Mapped[str] = mapped_column(String(200), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    inbox_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("inboxes.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Contact(UUIDPk, Timestamps, Base):
     __tablename__ = "contacts"
 

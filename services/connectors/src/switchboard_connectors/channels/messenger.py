@@ -175,7 +175,7 @@ async def messenger_webhook(request: Request) -> JSONResponse:
     remember: dict[str, list[str]] = {}
     last_inbound: dict[str, float] = {}
     for item in messenger_events.normalize(parsed):
-        inbox = await directory.by_setting(CHANNEL, "page_id", item.page_id)
+        inbox = await directory.messenger_page(item.page_id)
         if inbox is None:
             continue  # a page of this app that no inbox serves: acknowledged, not stored
         if (item.standby or item.kind == "handover") and not uses_handover(inbox.settings):

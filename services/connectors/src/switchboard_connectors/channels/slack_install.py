@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from switchboard_common import tokens
+from switchboard_common import channel_claims, tokens
 from switchboard_common.auth import AdminAgent, ResourcesDep
 from switchboard_common.db import transaction
 from switchboard_common.db.models import Inbox
@@ -151,6 +151,10 @@ async def slack_callback(
             **settings_out,
         }
         inbox.secrets_encrypted = encrypt_secrets(res.keyring, inbox.id, {**stored, "bot_token": bot_token})
+        await session.flush()
+        # Slack named the team, which proves the install; but a workspace or channel another account (or
+        # inbox) already connected stays theirs: 409 channel_already_connected, and nothing is written.
+        await channel_claims.sync(session, inbox)
         inbox_id = inbox.id
     request.app.state.inboxes.forget(inbox_id)
     return InstalledInbox(inbox_id=inbox_id, team_id=team_id, channel_id=channel_id, installer=profile)

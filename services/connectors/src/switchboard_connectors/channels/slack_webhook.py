@@ -200,7 +200,9 @@ async def slack_events_webhook(request: Request) -> Any:
         timer.done("malformed")
         raise AppError(400, "malformed_payload", "event_callback needs team_id and event_id")
     directory: InboxDirectory = request.app.state.inboxes
-    inbox = await directory.by_setting("slack", "team_id", team_id)
+    event = envelope.get("event")
+    event_channel = event.get("channel") if isinstance(event, dict) else None
+    inbox = await directory.slack(team_id, event_channel if isinstance(event_channel, str) else None)
     if inbox is None:
         timer.done("unknown_team")
         return JSONResponse({"ok": True, "ignored": "no inbox for this team"})

@@ -8,11 +8,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common import channel_claims
 from switchboard_common.crypto import Keyring
 from switchboard_common.db.models import Inbox
 from switchboard_common.errors import AppError
 from switchboard_common.inbox_secrets import decrypt_secrets, encrypt_secrets
+from switchboard_common.settings import CommonSettings
 
+from switchboard_gateway.inboxes import ownership
 from switchboard_gateway.inboxes.schemas import CHANNEL_SETTINGS, SECRET_FIELDS
 
 
@@ -66,6 +69,7 @@ async def create_inbox(
     )
     session.add(inbox)
     await session.flush()
+    await channel_claims.sync(session, inbox)
     return inbox, shown_secret
 
 
@@ -79,6 +83,46 @@ async def get_inbox(session: AsyncSession, account_id: uuid.UUID, inbox_id: uuid
 ROTATION_OVERLAP = timedelta(hours=24)
 
 
+def merged_settings(keyring: Keyring, inbox: Inbox, settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The inbox's settings after an update, validated and split into (public, secret)."""
+    stored_secrets = decrypt_secrets(keyring, inbox.id, inbox.secrets_encrypted)
+    secret_names = SECRET_FIELDS[inbox.channel]
+    # Secret fields may be omitted on update: the stored ones are kept.
+    merged = {
+        **dict(inbox.settings or {}),
+        **{k: v for k, v in stored_secrets.items() if k in secret_names},
+        **settings,
+    }
+    return split_settings(inbox.channel, merged)
+
+
+async def check_channel(
+    session: AsyncSession,
+    settings: CommonSettings,
+    *,
+    account_id: uuid.UUID,
+    inbox: Inbox | None,
+    channel: str,
+    public: dict[str, Any],
+    secret_values: dict[str, Any],
+    keyring: Keyring,
+) -> None:
+    """Before connecting a page or workspace (on create, and on update when the identity or its token
+    changes): 409 when it is connected elsewhere, then the platform must confirm the token belongs to it."""
+    claims = channel_claims.claims_for(channel, public)
+    if not claims:
+        return
+    if inbox is not None:
+        before = channel_claims.claims_for(channel, dict(inbox.settings or {}))
+        stored = decrypt_secrets(keyring, inbox.id, inbox.secrets_encrypted)
+        unchanged = before == claims and all(stored.get(k) == secret_values.get(k) for k in SECRET_FIELDS[channel])
+        if unchanged:
+            return
+    await channel_claims.check_free(session, account_id, inbox.id if inbox else None, claims)
+    await session.rollback()  # no transaction held while the platform answers
+    await ownership.prove(settings, channel, public, secret_values)
+
+
 async def update_inbox(
     session: AsyncSession, keyring: Keyring, inbox: Inbox, *, name: str | None, settings: dict[str, Any] | None
 ) -> None:
@@ -88,17 +132,13 @@ async def update_inbox(
         return
     stored_secrets = decrypt_secrets(keyring, inbox.id, inbox.secrets_encrypted)
     secret_names = SECRET_FIELDS[inbox.channel]
-    # Secret fields may be omitted on update: the stored ones are kept.
-    merged = {
-        **dict(inbox.settings or {}),
-        **{k: v for k, v in stored_secrets.items() if k in secret_names},
-        **settings,
-    }
-    public, new_secrets = split_settings(inbox.channel, merged)
+    public, new_secrets = merged_settings(keyring, inbox, settings)
     await check_mirror_target(session, inbox.account_id, public)
     inbox.settings = public
     kept = {k: v for k, v in stored_secrets.items() if k not in secret_names}
     inbox.secrets_encrypted = encrypt_secrets(keyring, inbox.id, {**kept, **new_secrets})
+    await session.flush()
+    await channel_claims.sync(session, inbox)
 
 
 def rotate_signing_secret(keyring: Keyring, inbox: Inbox, now: datetime) -> tuple[str, datetime]:

@@ -33,6 +33,17 @@ async def create_inbox(
     body: schemas.InboxCreate, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.InboxOut:
     await _check_callback(body.settings, resources)
+    public, secret_values = service.split_settings(body.channel, body.settings)
+    await service.check_channel(
+        session,
+        resources.settings,
+        account_id=admin.account_id,
+        inbox=None,
+        channel=body.channel,
+        public=public,
+        secret_values=secret_values,
+        keyring=resources.keyring,
+    )
     async with atomic(session):
         inbox, secret = await service.create_inbox(
             session,
@@ -69,6 +80,20 @@ async def update_inbox(
     inbox_id: uuid.UUID, body: schemas.InboxUpdate, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.InboxOut:
     await _check_callback(body.settings, resources)
+    if body.settings is not None:
+        current = await service.get_inbox(session, admin.account_id, inbox_id)
+        public, secret_values = service.merged_settings(resources.keyring, current, body.settings)
+        await service.check_channel(
+            session,
+            resources.settings,
+            account_id=admin.account_id,
+            inbox=current,
+            channel=current.channel,
+            public=public,
+            secret_values=secret_values,
+            keyring=resources.keyring,
+        )
+        await session.rollback()
     async with atomic(session):
         inbox = await service.get_inbox(session, admin.account_id, inbox_id)
         await service.update_inbox(session, resources.keyring, inbox, name=body.name, settings=body.settings)

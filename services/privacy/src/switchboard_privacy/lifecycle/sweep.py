@@ -127,6 +127,8 @@ async def _remove_configuration(session: object, account_id: uuid.UUID) -> dict[
     counts: dict[str, int] = {}
     for table, sql in (
         ("webhook_subscriptions", "DELETE FROM webhook_subscriptions WHERE account_id = :a"),
+        # Its pages and workspaces are free again: their owners may connect them to another account.
+        ("channel_claims", "DELETE FROM channel_claims WHERE account_id = :a"),
         (
             "inboxes",
             "UPDATE inboxes SET secrets_encrypted = NULL, widget_token = NULL, settings = '{}' WHERE account_id = :a",
