@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # One image for every Switchboard service; the command picks the service:
 #   python -m switchboard_gateway | switchboard_connectors | switchboard_router | switchboard_privacy
-#   python -m switchboard_common.db.migrate   (the migration Job, run before each rollout)
+#   python -m switchboard_common.migrations   (the migration Job, run before each rollout)
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 

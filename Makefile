@@ -25,9 +25,12 @@ install: $(STAMP)
 run: $(STAMP)
 	@$(VENV)/bin/python -m switchboard_devstack run
 
+# Style, then the import contracts (pyproject.toml [tool.importlinter]): no service imports another,
+# switchboard_common imports no service, and its infrastructure imports no domain module.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -40,7 +43,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m bench
 
 schema: $(STAMP)
-	$(VENV)/bin/python -m switchboard_common.events > docs/events.schema.json
+	$(VENV)/bin/python -m switchboard_common.domain.events > docs/events.schema.json
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

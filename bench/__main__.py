@@ -35,8 +35,8 @@ RESULTS = Path(__file__).parent / "results.md"
 
 
 async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
-    from tests.fake_graph import FakeGraph
-    from tests.fake_slack import FakeSlack
+    from tests.fakes.graph import FakeGraph
+    from tests.fakes.slack import FakeSlack
 
     rows: list[Row] = []
     # A bench must never reach Meta or Slack: both are faked at the HTTP boundary (they prove inbox ownership;

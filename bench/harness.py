@@ -40,7 +40,7 @@ def local_stack() -> Iterator[StackUrls]:
     data_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     stack = LocalStack(data_dir, durable=False, database="switchboard_bench")
     urls = stack.start()
-    from switchboard_common.db.migrate import upgrade
+    from switchboard_common.migrations import upgrade
 
     upgrade(urls.database_url)
     try:

@@ -359,8 +359,8 @@ async def drive_client(
 
 
 async def run_load(urls: StackUrls, config: LoadConfig) -> LoadResult:
-    from tests.fake_graph import FakeGraph
-    from tests.fake_slack import FakeSlack
+    from tests.fakes.graph import FakeGraph
+    from tests.fakes.slack import FakeSlack
 
     started = time.monotonic()
     run = uuid.uuid4().hex[:8]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from switchboard_common import signing
+from switchboard_common.infra import signing
 
 from bench.harness import percentile
 

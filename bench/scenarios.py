@@ -173,7 +173,7 @@ async def bare_throughput(bare: ServerProcess, total: int, concurrency: int) -> 
 
 async def api_channel_throughput(system: Deployment, total: int, concurrency: int) -> Throughput:
     """Signed API-channel webhooks, each a new message id, as fast as the server acknowledges them."""
-    from switchboard_common import signing
+    from switchboard_common.infra import signing
 
     from bench.harness import closed_loop
 

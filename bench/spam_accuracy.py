@@ -1,10 +1,11 @@
-"""Accuracy of the spam filter (switchboard_common.spam) on a labeled data set of contact-center messages.
+"""Accuracy of the spam filter (switchboard_common.domain.spam.classifier) on a labeled data set of
+contact-center messages.
 
 ``bench/data/spam_messages.tsv`` holds support questions in many styles (short chat, formal e-mail, angry,
 non-native, several languages, ones about links, money, accounts and "free" offers) and typical chat spam
 (SEO and web-design pitches, crypto and investment scams, phishing, dating, pharma, prizes). Stratified
 k-fold cross-validation: each fold learns the other folds through the filter's own counting
-(``Model.learn``, what ``spam.learn`` writes to the database) and classifies the held-out fold with its own
+(``Model.learn``, what ``classifier.learn`` writes to the database) and classifies the held-out fold with its own
 decision (``Model.decide``: trained on both kinds and at least ``SPAM_THRESHOLD`` sure). Spam is the
 positive class: precision is how many flagged messages were spam, recall how much spam was caught.
 """
@@ -16,7 +17,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from switchboard_common import spam
+from switchboard_common.domain.spam import classifier
 
 DATA = Path(__file__).parent / "data" / "spam_messages.tsv"
 
@@ -67,10 +68,10 @@ def cross_validate(items: list[tuple[str, bool]], folds: int = 10, seed: int = 7
         random.Random(seed).shuffle(indexes)
         for position, index in enumerate(indexes):
             assignment[index] = position % folds
-    tokens = [spam.tokenize(text) for text, _ in items]
+    tokens = [classifier.tokenize(text) for text, _ in items]
     tp = fp = tn = fn = 0
     for fold in range(folds):
-        model = spam.Model.empty()
+        model = classifier.Model.empty()
         for index, (_, is_spam) in enumerate(items):
             if assignment[index] != fold:
                 model.learn(tokens[index], spam=is_spam)

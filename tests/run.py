@@ -32,7 +32,7 @@ def run_module(path: Path) -> tuple[Path, int, str, float]:
 
 
 def main() -> int:
-    modules = sorted(TESTS.glob("test_*.py"), key=lambda p: -p.stat().st_size)  # big ones first
+    modules = sorted(TESTS.rglob("test_*.py"), key=lambda p: -p.stat().st_size)  # big ones first
     totals = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
     failed_modules = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=int(os.environ.get("TEST_JOBS", "2"))) as pool:
@@ -40,9 +40,9 @@ def main() -> int:
             summary = output.strip().splitlines()[-1] if output.strip() else "no output"
             for number, kind in COUNT.findall(summary):
                 totals["errors" if kind.startswith("error") else kind] += int(number)
-            print(f"{path.name:45s} {seconds:6.1f}s  {summary}", flush=True)
+            print(f"{path.relative_to(TESTS)!s:45s} {seconds:6.1f}s  {summary}", flush=True)
             if code != 0:
-                failed_modules.append(path.name)
+                failed_modules.append(str(path.relative_to(TESTS)))
                 print(output[-6000:], flush=True)
     print(f"modules failed: {', '.join(failed_modules)}" if failed_modules else "all modules passed", flush=True)
     failures = totals["failed"] + totals["errors"]

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from switchboard_common.settings import ConfigurationError
+from switchboard_common.infra.settings import ConfigurationError
 
 from switchboard_devstack.servers import LocalStack
 
@@ -52,10 +52,10 @@ def run(port: int, data_dir: Path) -> int:
             "DATA_DIR": str(data_dir),
         }
         os.environ.update(env)
-        from switchboard_common.db.migrate import upgrade
-        from switchboard_common.logging import configure_logging
-        from switchboard_common.service import serve
-        from switchboard_common.settings import CommonSettings, load_settings
+        from switchboard_common.infra.logging import configure_logging
+        from switchboard_common.infra.service import serve
+        from switchboard_common.infra.settings import CommonSettings, load_settings
+        from switchboard_common.migrations import upgrade
 
         settings = load_settings(CommonSettings)
         configure_logging(

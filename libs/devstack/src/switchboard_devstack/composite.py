@@ -1,6 +1,6 @@
 """Every service in one process behind one port, for `make run` and end-to-end tests.
 
-Requests go to the service that production's Ingress would pick (``switchboard_common.topology``); each
+Requests go to the service that production's Ingress would pick (``switchboard_common.infra.topology``); each
 service keeps its own app, lifespan, resources and consumers, exactly as when it runs alone.
 """
 
@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Receive, Scope, Send
-from switchboard_common.topology import DEFAULT_SERVICE, service_for_path
+from switchboard_common.infra.topology import DEFAULT_SERVICE, service_for_path
 
 
 class ServiceDispatcher:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from switchboard_common.settings import normalize_database_url, normalize_redis_url
+from switchboard_common.infra.settings import normalize_database_url, normalize_redis_url
 
 PR_SET_PDEATHSIG = 1
 

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from switchboard_common.runtime import Resources
-from switchboard_common.service import BackgroundWorkers, create_service_app
+from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.infra.runtime import Resources
+from switchboard_common.infra.service import BackgroundWorkers, create_service_app
 
-from switchboard_connectors.channels.api import ApiCallbackSender
-from switchboard_connectors.channels.api import router as api_channel_router
-from switchboard_connectors.channels.dialogflow import router as dialogflow_router
-from switchboard_connectors.channels.dialogflow_api import DialogflowClient
-from switchboard_connectors.channels.dialogflow_bot import BotWorker
-from switchboard_connectors.channels.messenger import MessengerOutbound, MessengerWorker
-from switchboard_connectors.channels.messenger import router as messenger_router
-from switchboard_connectors.channels.messenger_api import GraphApi
-from switchboard_connectors.channels.messenger_handover import ThreadControl
-from switchboard_connectors.channels.slack_api import SlackApi
-from switchboard_connectors.channels.slack_files import SlackFiles
-from switchboard_connectors.channels.slack_install import install_router as slack_install_router
-from switchboard_connectors.channels.slack_mirror import SlackMirror
-from switchboard_connectors.channels.slack_outbound import SlackOutbound
-from switchboard_connectors.channels.slack_webhook import router as slack_router
+from switchboard_connectors.channels.api.outbound import ApiCallbackSender
+from switchboard_connectors.channels.api.webhook import router as api_channel_router
+from switchboard_connectors.channels.dialogflow.bot import BotWorker
+from switchboard_connectors.channels.dialogflow.client import DialogflowClient
+from switchboard_connectors.channels.dialogflow.webhook import router as dialogflow_router
+from switchboard_connectors.channels.messenger.client import GraphApi
+from switchboard_connectors.channels.messenger.handover import ThreadControl
+from switchboard_connectors.channels.messenger.outbound import MessengerOutbound
+from switchboard_connectors.channels.messenger.webhook import router as messenger_router
+from switchboard_connectors.channels.messenger.worker import MessengerWorker
+from switchboard_connectors.channels.slack.client import SlackApi
+from switchboard_connectors.channels.slack.files import SlackFiles
+from switchboard_connectors.channels.slack.install import install_router as slack_install_router
+from switchboard_connectors.channels.slack.mirror import SlackMirror
+from switchboard_connectors.channels.slack.outbound import SlackOutbound
+from switchboard_connectors.channels.slack.webhook import router as slack_router
 from switchboard_connectors.deliveries import DeliveryWorker
 from switchboard_connectors.ingest_worker import IngestWorker
+from switchboard_connectors.ingress import InboxDirectory
 from switchboard_connectors.outbound import ChannelSender, OutboundDispatcher, QueuedHandover, WebWidgetSender
 from switchboard_connectors.settings import ConnectorSettings
 from switchboard_connectors.subscriptions import SubscriptionFanout
-from switchboard_connectors.webhooks import InboxDirectory
 
 
 def channel_senders(resources: Resources) -> dict[str, ChannelSender]:
@@ -94,6 +96,7 @@ async def _before_shutdown(app: FastAPI) -> None:
 
 def create_app(settings: ConnectorSettings | None = None, *, run_workers: bool = True) -> FastAPI:
     app = create_service_app(
+        event_codec=event_codec,
         service="connectors",
         title="Switchboard connectors",
         settings=settings or ConnectorSettings(),

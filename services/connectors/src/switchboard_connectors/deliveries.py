@@ -20,16 +20,19 @@ import httpx
 import structlog
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common import metrics, signing
-from switchboard_common.db import transaction
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Inbox, User, WebhookDelivery, WebhookSubscription
-from switchboard_common.inbox_secrets import decrypt_secrets
-from switchboard_common.outbound_http import OutboundHttp, UnsafeUrl
-from switchboard_common.runtime import Resources
-from switchboard_common.webhook_revisions import bump_revision
+from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.domain.inboxes.secrets import decrypt_secrets
+from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
+from switchboard_common.domain.subscriptions.revisions import bump_revision
+from switchboard_common.domain.subscriptions.secrets import subscription_secret_aad
+from switchboard_common.infra import metrics, signing
+from switchboard_common.infra.db import transaction
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.outbound_http import OutboundHttp, UnsafeUrl
+from switchboard_common.infra.runtime import Resources
 
-from switchboard_connectors.channels.api import current_secrets
+from switchboard_connectors.channels.api.webhook import current_secrets
 from switchboard_connectors.outbound import DeliveryResult, publish_delivery_update
 
 log = structlog.get_logger(__name__)
@@ -146,7 +149,7 @@ class DeliveryWorker:
             if not subscription.enabled:
                 return None, [], "subscription_disabled"
             secret = self.res.keyring.decrypt(
-                subscription.secret_encrypted, signing.subscription_secret_aad(subscription.id)
+                subscription.secret_encrypted, subscription_secret_aad(subscription.id)
             ).decode()
             return subscription.url, [secret], None
 

@@ -9,10 +9,15 @@ import uuid
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
-from switchboard_common.bus import INBOUND_TOPIC, EventConsumer
-from switchboard_common.db import transaction
-from switchboard_common.db.models import Message
-from switchboard_common.events import (
+from switchboard_common.domain.conversations.ingest import (
+    MESSAGE_ID_NAMESPACE,
+    inbound_message_events,
+    message_id_for,
+    open_conversation,
+    resolve_contact,
+)
+from switchboard_common.domain.conversations.models import Message
+from switchboard_common.domain.events import (
     Event,
     InboundMessagePayload,
     InboundMessageReceived,
@@ -21,16 +26,11 @@ from switchboard_common.events import (
     MessageUpdated,
     MessageUpdatedPayload,
 )
-from switchboard_common.ingest import (
-    MESSAGE_ID_NAMESPACE,
-    inbound_message_events,
-    message_id_for,
-    open_conversation,
-    resolve_contact,
-)
-from switchboard_common.runtime import Resources
+from switchboard_common.infra.bus import INBOUND_TOPIC, EventConsumer
+from switchboard_common.infra.db import transaction
+from switchboard_common.infra.runtime import Resources
 
-from switchboard_connectors.webhooks import InboxDirectory
+from switchboard_connectors.ingress import InboxDirectory
 
 EDIT_LOOKUP_ATTEMPTS = 10
 

@@ -17,10 +17,10 @@ from typing import Protocol
 
 import structlog
 from aiokafka import ConsumerRecord
-from switchboard_common import metrics
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.events import Event, MessageCreated, MessageDeliveryPayload, MessageDeliveryUpdated
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.events import Event, MessageCreated, MessageDeliveryPayload, MessageDeliveryUpdated
+from switchboard_common.infra import metrics
+from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
+from switchboard_common.infra.runtime import Resources
 
 log = structlog.get_logger(__name__)
 DELIVERY_NAMESPACE = uuid.UUID("9d3c1c0e-6f5b-4d7e-b1a4-2c8f5e7a9b10")

@@ -1,4 +1,4 @@
-from switchboard_common.settings import CommonSettings
+from switchboard_common.infra.settings import CommonSettings
 
 
 class ConnectorSettings(CommonSettings):

@@ -14,10 +14,8 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.db import transaction
-from switchboard_common.db.models import Contact, Inbox, WebhookDelivery, WebhookSubscription
-from switchboard_common.events import (
+from switchboard_common.domain.contacts.models import Contact
+from switchboard_common.domain.events import (
     ConversationAssigned,
     ConversationCreated,
     ConversationQueued,
@@ -25,8 +23,12 @@ from switchboard_common.events import (
     Event,
     MessageCreated,
 )
-from switchboard_common.runtime import Resources
-from switchboard_common.webhook_revisions import current_revision
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
+from switchboard_common.domain.subscriptions.revisions import current_revision
+from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
+from switchboard_common.infra.db import transaction
+from switchboard_common.infra.runtime import Resources
 
 SUBSCRIBABLE_EVENTS = (
     "conversation.created",
@@ -46,7 +48,8 @@ SUBSCRIBED_EVENT_TYPES = frozenset(
         "conversation.status_changed",
     }
 )
-# A backstop only: changes take effect at once through the account's revision (switchboard_common.webhook_revisions).
+# A backstop only: changes take effect at once through the account's revision
+# (switchboard_common.domain.subscriptions.revisions).
 CACHE_SECONDS = 60.0
 
 

@@ -1,5 +1,5 @@
-from switchboard_common.service import run_service
-from switchboard_common.settings import load_settings
+from switchboard_common.infra.service import run_service
+from switchboard_common.infra.settings import load_settings
 
 from switchboard_gateway.app import create_app
 from switchboard_gateway.settings import GatewaySettings

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from switchboard_common.outbox import OutboxRelay
-from switchboard_common.revocation import RevocationListener
-from switchboard_common.runtime import Resources
-from switchboard_common.service import BackgroundWorkers, create_service_app
+from switchboard_common.domain.accounts.revocation import RevocationListener
+from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.infra.outbox import OutboxRelay
+from switchboard_common.infra.runtime import Resources
+from switchboard_common.infra.service import BackgroundWorkers, create_service_app
 
 from switchboard_gateway.accounts.views import router as accounts_router
 from switchboard_gateway.contacts.views import router as contacts_router
 from switchboard_gateway.conversations.actions import router as conversation_actions_router
+from switchboard_gateway.conversations.timeline import Timeline
 from switchboard_gateway.conversations.views import router as conversations_router
 from switchboard_gateway.inboxes.bot_views import router as inbox_bot_router
 from switchboard_gateway.inboxes.routing_views import router as routing_settings_router
@@ -22,11 +24,10 @@ from switchboard_gateway.realtime.views import router as realtime_router
 from switchboard_gateway.security.views import router as security_router
 from switchboard_gateway.settings import GatewaySettings
 from switchboard_gateway.spam.views import router as spam_router
+from switchboard_gateway.subscriptions.views import router as subscriptions_router
 from switchboard_gateway.teams.views import router as teams_router
-from switchboard_gateway.timeline import Timeline
 from switchboard_gateway.web.views import config_router as widget_config_router
 from switchboard_gateway.web.views import router as web_router
-from switchboard_gateway.webhooks.views import router as webhooks_router
 from switchboard_gateway.widget.cors import WidgetCors, parse_fallback
 from switchboard_gateway.widget.views import router as widget_router
 
@@ -51,6 +52,7 @@ async def _before_shutdown(app: FastAPI) -> None:
 def create_app(settings: GatewaySettings | None = None, *, run_workers: bool = True) -> FastAPI:
     settings = settings or GatewaySettings()
     app = create_service_app(
+        event_codec=event_codec,
         service="gateway",
         title="Switchboard gateway",
         settings=settings,
@@ -77,7 +79,7 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool = T
         queue_router,
         realtime_router,
         widget_router,
-        webhooks_router,
+        subscriptions_router,
         contacts_router,
         widget_config_router,
         web_router,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from switchboard_common.auth import (
+from switchboard_common.domain.accounts.auth import (
     AdminAgent,
     AgentPrincipal,
     CurrentAgent,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from switchboard_common.settings import CommonSettings
+from switchboard_common.infra.settings import CommonSettings
 
 
 class GatewaySettings(CommonSettings):

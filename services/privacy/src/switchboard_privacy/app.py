@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from switchboard_common.runtime import Resources
-from switchboard_common.service import BackgroundWorkers, create_service_app
+from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.infra.runtime import Resources
+from switchboard_common.infra.service import BackgroundWorkers, create_service_app
 
 from switchboard_privacy.consent.views import router as consent_router
 from switchboard_privacy.lifecycle.agents import router as agents_router
@@ -32,6 +33,7 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
 
 def create_app(settings: PrivacySettings | None = None, *, run_workers: bool = True) -> FastAPI:
     app = create_service_app(
+        event_codec=event_codec,
         service="privacy",
         title="Switchboard privacy",
         settings=settings or PrivacySettings(),

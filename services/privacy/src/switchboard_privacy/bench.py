@@ -21,10 +21,11 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import PrivacyRequest, RetentionPolicy
-from switchboard_common.ingest import open_conversation, resolve_contact
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.conversations.ingest import open_conversation, resolve_contact
+from switchboard_common.domain.encryption.shredding import event_codec, subject_keys_of
+from switchboard_common.domain.privacy.models import PrivacyRequest, RetentionPolicy
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy.requests.worker import RequestWorker
 from switchboard_privacy.retention.sweep import sweep
@@ -114,7 +115,7 @@ async def measure(
     settings: PrivacySettings, total: int = 1_000_000, subject: int = 10_000, retention: int = 200_000
 ) -> dict[str, Any]:
     settings = settings.model_copy(update={"subject_key_cache_seconds": 0.0})
-    res = await Resources.open(settings)
+    res = await Resources.open(settings, event_codec)
     try:
         account_id, inbox_id = await _account(res)
         others = max(total - subject, 0)
@@ -123,7 +124,7 @@ async def measure(
             await _seed_messages(res, account_id, inbox_id, contacts=1, per_contact=per_contact)
         (contact_id,) = await _seed_messages(res, account_id, inbox_id, contacts=1, per_contact=subject)
         async with res.sessionmaker() as session, session.begin():
-            await res.bus.shredder.ensure(session, account_id, f"contact:{contact_id}")  # type: ignore[union-attr]
+            await subject_keys_of(res.bus).ensure(session, account_id, f"contact:{contact_id}")
         for i in range(200):
             await res.redis.xadd(res.keys.contact_stream(contact_id), {"frame": json.dumps({"n": i})})
         async with res.sessionmaker() as session:

@@ -1,5 +1,5 @@
 from pydantic import Field
-from switchboard_common.settings import CommonSettings
+from switchboard_common.infra.settings import CommonSettings
 
 
 class PrivacySettings(CommonSettings):

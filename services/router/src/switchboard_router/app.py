@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from switchboard_common.outbox import OutboxRelay
-from switchboard_common.runtime import Resources
-from switchboard_common.service import BackgroundWorkers, create_service_app
+from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.infra.outbox import OutboxRelay
+from switchboard_common.infra.runtime import Resources
+from switchboard_common.infra.service import BackgroundWorkers, create_service_app
 
 from switchboard_router.consumer import RouterConsumer
 from switchboard_router.queue import QueueTicker
@@ -29,6 +30,7 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
 
 def create_app(settings: RouterSettings | None = None, *, run_workers: bool = True) -> FastAPI:
     return create_service_app(
+        event_codec=event_codec,
         service="router",
         title="Switchboard router",
         settings=settings or RouterSettings(),

@@ -1,6 +1,7 @@
 """Routing flows: place one conversation, drain an account's queue, give back an offline agent's work.
 
-Every flow runs under the per-account advisory lock (``switchboard_common.routing.lock_account``), so any
+Every flow runs under the per-account advisory lock
+(``switchboard_common.domain.conversations.routing.lock_account``), so any
 number of router replicas, in any interleaving, and the gateway's manual actions never put an agent over
 capacity nor assign twice. Decisions and events commit together (outbox); event ids derive from the
 conversation's assignment version, so a replay after a crash republishes the same event.
@@ -15,24 +16,17 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common import business_hours, metrics, presence, routing
-from switchboard_common.db import transaction
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import (
-    Account,
-    AgentRoutingState,
-    AgentSkill,
-    Conversation,
-    Inbox,
-    RoutingHistory,
-    Team,
-    TeamMember,
-    User,
-)
-from switchboard_common.domain.conversations import lifecycle
-from switchboard_common.events import ConversationOffered, ConversationQueued, Event, MessageCreated
-from switchboard_common.outbox import add_events, publish_staged
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.accounts import presence
+from switchboard_common.domain.accounts.models import Account, Team, TeamMember, User
+from switchboard_common.domain.conversations import business_hours, lifecycle, routing
+from switchboard_common.domain.conversations.models import AgentRoutingState, AgentSkill, Conversation, RoutingHistory
+from switchboard_common.domain.events import ConversationOffered, ConversationQueued, Event, MessageCreated
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra import metrics
+from switchboard_common.infra.db import transaction
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.outbox import add_events, publish_staged
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_router.strategies import Candidate, choose
 

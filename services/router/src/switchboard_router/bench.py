@@ -17,11 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
-from switchboard_common import presence
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Account, Contact, Conversation, Inbox, User
-from switchboard_common.events import AgentPresenceChanged, AgentPresencePayload
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.accounts import presence
+from switchboard_common.domain.accounts.models import Account, User
+from switchboard_common.domain.contacts.models import Contact
+from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.domain.events import AgentPresenceChanged, AgentPresencePayload
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_router.assignment import route_conversation
 from switchboard_router.settings import RouterSettings
@@ -127,7 +131,7 @@ async def set_online(res: Resources, account_id: uuid.UUID, agent_id: uuid.UUID,
 
 async def measure(settings: RouterSettings, decisions: int = 1000, agents: int = 20) -> float:
     """Routing decisions per second of one replica (sequential, as its consumer handles one partition)."""
-    res = await Resources.open(settings)
+    res = await Resources.open(settings, event_codec)
     try:
         seed = await seed_account(res, capacities=[decisions] * agents)
         for agent_id in seed.agent_ids:

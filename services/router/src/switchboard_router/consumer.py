@@ -10,12 +10,9 @@ from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
-from switchboard_common import routing
-from switchboard_common.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.db import transaction
-from switchboard_common.db.models import Conversation, Inbox
-from switchboard_common.domain.conversations import lifecycle
-from switchboard_common.events import (
+from switchboard_common.domain.conversations import lifecycle, routing
+from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.events import (
     AgentPresenceChanged,
     ConversationAssigned,
     ConversationCreated,
@@ -24,8 +21,11 @@ from switchboard_common.events import (
     Event,
     MessageCreated,
 )
-from switchboard_common.outbox import add_events, publish_staged
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer, EventFilter
+from switchboard_common.infra.db import transaction
+from switchboard_common.infra.outbox import add_events, publish_staged
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_router.assignment import drain_queue, give_back, route_conversation
 

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import func, select
-from switchboard_common import metrics, routing
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Conversation, RoutingHistory
-from switchboard_common.periodic import PeriodicWorker
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.conversations import routing
+from switchboard_common.domain.conversations.models import Conversation, RoutingHistory
+from switchboard_common.infra import metrics
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.periodic import PeriodicWorker
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_router.assignment import drain_queue
 

@@ -18,14 +18,16 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
-from switchboard_common import presence, routing
-from switchboard_common.db import transaction
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Account, Conversation, Inbox, RoutingTimer
-from switchboard_common.domain.conversations import lifecycle
-from switchboard_common.events import AgentPresenceChanged, AgentPresencePayload, Event
-from switchboard_common.outbox import add_events, publish_staged
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.accounts import presence
+from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.conversations import lifecycle, routing
+from switchboard_common.domain.conversations.models import Conversation, RoutingTimer
+from switchboard_common.domain.events import AgentPresenceChanged, AgentPresencePayload, Event
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.db import transaction
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.outbox import add_events, publish_staged
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_router.assignment import route_conversation
 

@@ -1,0 +1,16 @@
+"""Shared domain rules, one package per domain, each with its tables (``models``).
+
+Imports infrastructure, never a service. Importing any domain module registers every domain's tables with
+the one metadata (below): foreign keys cross domains (a conversation names its inbox, contact, assignee and
+team), and SQLAlchemy resolves them only when the referenced table is registered, in every process,
+whichever tables that process itself uses.
+"""
+
+from switchboard_common.domain.accounts import models as accounts_models  # noqa: F401
+from switchboard_common.domain.contacts import models as contacts_models  # noqa: F401
+from switchboard_common.domain.conversations import models as conversations_models  # noqa: F401
+from switchboard_common.domain.encryption import models as encryption_models  # noqa: F401
+from switchboard_common.domain.inboxes import models as inboxes_models  # noqa: F401
+from switchboard_common.domain.privacy import models as privacy_models  # noqa: F401
+from switchboard_common.domain.spam import models as spam_models  # noqa: F401
+from switchboard_common.domain.subscriptions import models as subscriptions_models  # noqa: F401

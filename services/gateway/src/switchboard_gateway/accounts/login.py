@@ -8,11 +8,11 @@ import uuid
 from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.clientip import client_address
-from switchboard_common.db import atomic
-from switchboard_common.db.models import SecurityEvent, User, UserTotp
-from switchboard_common.errors import AppError
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.accounts.models import SecurityEvent, User, UserTotp
+from switchboard_common.infra.clientip import client_address
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_gateway.accounts import schemas, service
 from switchboard_gateway.security import audit, sessions

@@ -5,11 +5,12 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common import tokens
-from switchboard_common.db.models import Account, User
-from switchboard_common.errors import AppError
-from switchboard_common.passwords import hash_password, verify_password
-from switchboard_common.settings import CommonSettings
+from switchboard_common.domain.accounts.models import Account, User
+from switchboard_common.infra import tokens
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.settings import CommonSettings
+
+from switchboard_gateway.accounts.passwords import hash_password, verify_password
 
 
 def normalize_email(email: str) -> str:

@@ -4,18 +4,18 @@ import uuid
 
 from fastapi import APIRouter, Request, status
 from sqlalchemy import select
-from switchboard_common import presence, revocation
-from switchboard_common.account_owners import guard_owner_change
-from switchboard_common.auth import refuse_api_token
-from switchboard_common.clientip import client_address
-from switchboard_common.db import atomic
-from switchboard_common.db.models import Account, User
-from switchboard_common.errors import AppError
-from switchboard_common.ratelimit import RateLimiter, hashed, too_many
+from switchboard_common.domain.accounts import presence, revocation
+from switchboard_common.domain.accounts.auth import refuse_api_token
+from switchboard_common.domain.accounts.models import Account, User
+from switchboard_common.domain.accounts.owners import guard_owner_change
+from switchboard_common.infra.clientip import client_address
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.accounts import login as login_flow
 from switchboard_gateway.accounts import schemas, service
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep, SettingsDep
+from switchboard_gateway.ratelimit import RateLimiter, hashed, too_many
 from switchboard_gateway.security import audit
 from switchboard_gateway.teams import service as team_service
 

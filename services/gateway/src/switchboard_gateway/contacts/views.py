@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlalchemy import func, select
-from switchboard_common.db.models import Contact, ContactIdentity, Conversation
-from switchboard_common.errors import AppError
+from switchboard_common.domain.contacts.models import Contact, ContactIdentity
+from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.infra.errors import AppError
 
+from switchboard_gateway.contacts.schemas import ContactOut, IdentityOut
 from switchboard_gateway.deps import CurrentAgent, SessionDep
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"])
-
-
-class IdentityOut(BaseModel):
-    channel: str
-    external_id: str
-    created_at: datetime
-
-
-class ContactOut(BaseModel):
-    id: uuid.UUID
-    name: str | None
-    email: str | None
-    phone: str | None
-    last_seen_at: datetime | None
-    created_at: datetime
-    identities: list[IdentityOut]
-    conversation_count: int
 
 
 @router.get("/{contact_id}", response_model=ContactOut)

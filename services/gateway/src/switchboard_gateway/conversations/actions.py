@@ -13,51 +13,23 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common import routing
-from switchboard_common.db import atomic
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Account, Conversation, Inbox, Message, Team, User
-from switchboard_common.domain.conversations import lifecycle
-from switchboard_common.errors import AppError
-from switchboard_common.outbox import add_events, publish_staged
+from switchboard_common.domain.accounts.models import Account, Team, User
+from switchboard_common.domain.conversations import lifecycle, routing
+from switchboard_common.domain.conversations.models import Conversation, Message
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.outbox import add_events, publish_staged
 
 from switchboard_gateway.conversations import schemas, service
+from switchboard_gateway.conversations.schemas import AssignRequest, SnoozeRequest, TransferRequest
 from switchboard_gateway.deps import AgentPrincipal, CurrentAgent, ResourcesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversation actions"])
 MAX_SNOOZE = timedelta(days=365)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class AssignRequest(Strict):
-    agent_id: uuid.UUID
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class TransferRequest(Strict):
-    agent_id: uuid.UUID | None = None
-    team_id: uuid.UUID | None = None
-    note: str | None = Field(default=None, max_length=2000)
-
-    @model_validator(mode="after")
-    def _one_target(self) -> TransferRequest:
-        if (self.agent_id is None) == (self.team_id is None):
-            raise ValueError("give exactly one of agent_id or team_id")
-        return self
-
-
-class SnoozeRequest(Strict):
-    until: AwareDatetime
-
-
-class NoteRequest(Strict):
-    note: str | None = Field(default=None, max_length=2000)
 
 
 def _is_admin(agent: AgentPrincipal) -> bool:

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class LastMessageOut(BaseModel):
@@ -59,3 +59,32 @@ class ReplyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     text: str = Field(min_length=1, max_length=10000)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AssignRequest(Strict):
+    agent_id: uuid.UUID
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class TransferRequest(Strict):
+    agent_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferRequest:
+        if (self.agent_id is None) == (self.team_id is None):
+            raise ValueError("give exactly one of agent_id or team_id")
+        return self
+
+
+class SnoozeRequest(Strict):
+    until: AwareDatetime
+
+
+class NoteRequest(Strict):
+    note: str | None = Field(default=None, max_length=2000)

@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from switchboard_common import routing
-from switchboard_common.db.models import Contact, Conversation, Inbox, Message
-from switchboard_common.errors import AppError
-from switchboard_common.events import Event, MessageCreated, MessageCreatedPayload, utcnow
-from switchboard_common.outbox import add_events
+from switchboard_common.domain.contacts.models import Contact
+from switchboard_common.domain.conversations import routing
+from switchboard_common.domain.conversations.models import Conversation, Message
+from switchboard_common.domain.events import Event, MessageCreated, MessageCreatedPayload, utcnow
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.outbox import add_events
 
 from switchboard_gateway.conversations.schemas import ConversationOut, LastMessageOut, MessageOut
 

@@ -5,10 +5,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import case, func, select, update
-from switchboard_common.db import atomic
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Conversation, Message
-from switchboard_common.outbox import publish_staged
+from switchboard_common.domain.conversations.models import Conversation, Message
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.outbox import publish_staged
 
 from switchboard_gateway.conversations import schemas, service
 from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep

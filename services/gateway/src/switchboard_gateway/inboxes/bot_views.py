@@ -11,11 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
-from switchboard_common.bot_config import BotConfigIn, BotSettings, encrypt_credentials
-from switchboard_common.db import atomic
-from switchboard_common.db.models import Inbox, InboxBot
-from switchboard_common.errors import AppError
-from switchboard_common.events import utcnow
+from switchboard_common.domain.events import utcnow
+from switchboard_common.domain.inboxes.bot_config import BotConfigIn, BotSettings, encrypt_credentials
+from switchboard_common.domain.inboxes.models import Inbox, InboxBot
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 import structlog
-from switchboard_common.errors import AppError
-from switchboard_common.settings import CommonSettings
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
 TIMEOUT_SECONDS = 10.0

@@ -3,61 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
-from switchboard_common import business_hours, routing
-from switchboard_common.db import atomic
-from switchboard_common.db.models import Account, Inbox, Team
-from switchboard_common.errors import AppError
+from switchboard_common.domain.accounts.models import Account, Team
+from switchboard_common.domain.conversations import routing
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, SessionDep
+from switchboard_gateway.inboxes.schemas import AccountRouting, InboxRouting
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
-Skill = str
-
-
-class InboxRouting(BaseModel):
-    """Every field optional on update; missing fields keep their value (see docs/routing.md for defaults)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    strategy: Literal["least_busy", "round_robin", "sticky", "manual"] | None = None
-    team_id: uuid.UUID | None = None
-    required_skills: list[Skill] | None = Field(default=None, max_length=50)
-    preferred_skills: list[Skill] | None = Field(default=None, max_length=50)
-    offer_timeout_seconds: float | None = Field(default=None, ge=0, le=3600)
-    first_response_seconds: float | None = Field(default=None, ge=0, le=7 * 86400)
-    auto_resolve_seconds: float | None = Field(default=None, ge=0, le=90 * 86400)
-    escalation_seconds: float | None = Field(default=None, ge=0, le=7 * 86400)
-    sticky_window_seconds: float | None = Field(default=None, ge=0, le=365 * 86400)
-    business_hours: dict[str, Any] | None = None
-    out_of_hours_message: str | None = Field(default=None, min_length=1, max_length=2000)
-
-    @field_validator("business_hours")
-    @classmethod
-    def _valid_hours(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None:
-            business_hours.validate(value)
-        return value
-
-
-class AccountRouting(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    channel_weights: dict[Literal["web", "slack", "messenger", "api"], float] | None = None
-    give_back_on_offline: bool | None = None
-    grace_seconds: float | None = Field(default=None, ge=0, le=3600)
-    default_max_conversations: int | None = Field(default=None, ge=0, le=1000)
-
-    @field_validator("channel_weights")
-    @classmethod
-    def _positive(cls, value: dict[str, float] | None) -> dict[str, float] | None:
-        if value is not None and any(not 0 < w <= 100 for w in value.values()):
-            raise ValueError("weights must be in (0, 100]")
-        return value
 
 
 async def _inbox(session: SessionDep, account_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:

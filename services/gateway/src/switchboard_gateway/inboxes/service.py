@@ -8,12 +8,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common import channel_claims
-from switchboard_common.crypto import Keyring
-from switchboard_common.db.models import Inbox
-from switchboard_common.errors import AppError
-from switchboard_common.inbox_secrets import decrypt_secrets, encrypt_secrets
-from switchboard_common.settings import CommonSettings
+from switchboard_common.domain.inboxes import channel_claims
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.domain.inboxes.secrets import decrypt_secrets, encrypt_secrets
+from switchboard_common.infra.crypto import Keyring
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.settings import CommonSettings
 
 from switchboard_gateway.inboxes import ownership
 from switchboard_gateway.inboxes.schemas import CHANNEL_SETTINGS, SECRET_FIELDS

@@ -6,23 +6,16 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
-from switchboard_common.db import atomic
-from switchboard_common.errors import AppError
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.deps import AdminAgent, SessionDep
 from switchboard_gateway.inboxes import schemas, service
+from switchboard_gateway.inboxes.schemas import SlackMirrorIn
 from switchboard_gateway.inboxes.views import inbox_out
 
 router = APIRouter(prefix="/api/v1/inboxes", tags=["inboxes"])
 MIRRORABLE_CHANNELS = {"web", "messenger"}
-
-
-class SlackMirrorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # None unlinks.
-    slack_inbox_id: uuid.UUID | None
 
 
 @router.put("/{inbox_id}/slack-mirror", response_model=schemas.InboxOut, response_model_exclude_none=True)

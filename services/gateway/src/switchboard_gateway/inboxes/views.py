@@ -4,14 +4,14 @@ import uuid
 
 from fastapi import APIRouter, status
 from sqlalchemy import select
-from switchboard_common.db import atomic
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Inbox
-from switchboard_common.errors import AppError
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
 from switchboard_gateway.inboxes import schemas, service
-from switchboard_gateway.webhooks.views import check_url
+from switchboard_gateway.subscriptions.views import check_url
 
 router = APIRouter(prefix="/api/v1/inboxes", tags=["inboxes"])
 

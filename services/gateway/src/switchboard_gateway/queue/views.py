@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from sqlalchemy import select
-from switchboard_common import routing
-from switchboard_common.db.models import Conversation
+from switchboard_common.domain.conversations import routing
+from switchboard_common.domain.conversations.models import Conversation
 
 from switchboard_gateway.deps import CurrentAgent, SessionDep
+from switchboard_gateway.queue.schemas import QueueEntry
 
 router = APIRouter(prefix="/api/v1/queue", tags=["queue"])
-
-
-class QueueEntry(BaseModel):
-    position: int
-    conversation_id: uuid.UUID
-    inbox_id: uuid.UUID
-    contact_id: uuid.UUID
-    team_id: uuid.UUID | None
-    channel: str
-    priority: int
-    waiting_since: datetime
-    reason: str | None
 
 
 @router.get("", response_model=list[QueueEntry])

@@ -3,8 +3,9 @@
 A socket streams its recipient's Redis Stream from the last id it saw (``last_event_id`` on reconnect),
 so any replica can serve any client and nothing is missed across a reconnect. On shutdown every socket
 is closed with 1012 (service restart), the hint to reconnect elsewhere. Agent sockets re-check their
-credentials on every heartbeat and at once on a revocation (``switchboard_common.revocation``), closing with
-1008 when they no longer hold. Tokens may come in a subprotocol or the first frame, never needing the URL.
+credentials on every heartbeat and at once on a revocation
+(``switchboard_common.domain.accounts.revocation``), closing with 1008 when they no longer hold. Tokens may come
+in a subprotocol or the first frame, never needing the URL.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from typing import Any, TypeVar
 
 from fastapi import WebSocket, WebSocketDisconnect
 from redis.asyncio import Redis
-from switchboard_common import metrics
-from switchboard_common.errors import AppError
-from switchboard_common.realtime import read_stream
-from switchboard_common.revocation import Revocation
+from switchboard_common.domain.accounts.revocation import Revocation
+from switchboard_common.infra import metrics
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.realtime import read_stream
 
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_POLICY_VIOLATION = 1008

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from pydantic import BaseModel, ConfigDict
-from switchboard_common import presence, routing
-from switchboard_common.db.models import Account
-from switchboard_common.errors import AppError
-from switchboard_common.events import AgentPresenceChanged, AgentPresencePayload
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.accounts import presence
+from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.conversations import routing
+from switchboard_common.domain.events import AgentPresenceChanged, AgentPresencePayload
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_gateway.deps import AgentPrincipal, CurrentAgent, ResourcesDep, authenticate_agent
+from switchboard_gateway.realtime.schemas import PresenceOut, PresenceUpdate
 from switchboard_gateway.realtime.sockets import (
     AgentSocket,
     SocketRevoked,
@@ -22,20 +23,9 @@ from switchboard_gateway.realtime.sockets import (
     serve_stream,
     stream_start_id,
 )
-from switchboard_gateway.web.typing_relay import relay_agent_typing
+from switchboard_gateway.realtime.typing import relay_agent_typing
 
 router = APIRouter(prefix="/api/v1", tags=["realtime"])
-
-
-class PresenceUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["online", "away", "offline"]
-
-
-class PresenceOut(BaseModel):
-    agent_id: uuid.UUID
-    status: str
 
 
 async def change_presence(resources: Resources, agent: AgentPrincipal, status: str) -> None:

@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common import tokens
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import AuthSession, SpentRefreshToken, User
-from switchboard_common.errors import AppError
-from switchboard_common.settings import CommonSettings
+from switchboard_common.domain.accounts.models import AuthSession, SpentRefreshToken, User
+from switchboard_common.infra import tokens
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.settings import CommonSettings
 
 REFRESH_PREFIX = "sbr_"
 

@@ -3,9 +3,9 @@ two-factor login off count against the same per-account and per-address budget."
 
 from __future__ import annotations
 
-from switchboard_common.ratelimit import LoginThrottle, RateLimiter
-from switchboard_common.runtime import Resources
+from switchboard_common.infra.runtime import Resources
 
+from switchboard_gateway.ratelimit import LoginThrottle, RateLimiter
 from switchboard_gateway.settings import GatewaySettings
 
 

@@ -9,17 +9,25 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common import revocation
-from switchboard_common.auth import API_TOKEN_PREFIX, hash_api_token, require_role
-from switchboard_common.clientip import client_address
-from switchboard_common.db import atomic
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Account, ApiToken, AuthSession, RecoveryCode, SecurityEvent, User, UserTotp
-from switchboard_common.encrypted_columns import TOTP_SECRETS
-from switchboard_common.errors import AppError
-from switchboard_common.passwords import hash_password, verify_password
+from switchboard_common.domain.accounts import revocation
+from switchboard_common.domain.accounts.auth import API_TOKEN_PREFIX, hash_api_token, require_role
+from switchboard_common.domain.accounts.models import (
+    Account,
+    ApiToken,
+    AuthSession,
+    RecoveryCode,
+    SecurityEvent,
+    User,
+    UserTotp,
+)
+from switchboard_common.domain.encryption.columns import TOTP_SECRETS
+from switchboard_common.infra.clientip import client_address
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.accounts import schemas as account_schemas
+from switchboard_gateway.accounts.passwords import hash_password, verify_password
 from switchboard_gateway.deps import AdminAgent, AgentPrincipal, CurrentAgent, ResourcesDep, SessionDep, SettingsDep
 from switchboard_gateway.security import audit, schemas, sessions, totp
 from switchboard_gateway.security.throttle import password_throttle

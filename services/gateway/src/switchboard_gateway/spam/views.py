@@ -6,25 +6,19 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
-from switchboard_common import spam
-from switchboard_common.db import atomic
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Message
-from switchboard_common.events import ConversationStatusChanged, ConversationStatusPayload
-from switchboard_common.outbox import add_events, publish_staged
+from switchboard_common.domain.conversations.models import Message
+from switchboard_common.domain.events import ConversationStatusChanged, ConversationStatusPayload
+from switchboard_common.domain.spam import classifier
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.outbox import add_events, publish_staged
 
 from switchboard_gateway.conversations import schemas, service
 from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep
+from switchboard_gateway.spam.schemas import SpamVerdict
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["spam"])
-
-
-class SpamVerdict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    spam: bool = True
 
 
 @router.post("/{conversation_id}/spam", response_model=schemas.ConversationOut, response_model_exclude_none=True)
@@ -45,7 +39,7 @@ async def mark_spam(
                     )
                 )
             ).all()
-            await spam.learn(session, agent.account_id, texts, spam=body.spam)
+            await classifier.learn(session, agent.account_id, texts, spam=body.spam)
             # Spam leaves the agent's load at once; "not spam" goes back to routing as a fresh conversation.
             conversation.status = "spam" if body.spam else "open"
             if not body.spam:

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.db.models import AgentSkill, Team, TeamMember, User
-from switchboard_common.errors import AppError
+from switchboard_common.domain.accounts.models import Team, TeamMember, User
+from switchboard_common.domain.conversations.models import AgentSkill
+from switchboard_common.infra.errors import AppError
 
 
 async def get_team(session: AsyncSession, account_id: uuid.UUID, team_id: uuid.UUID) -> Team:

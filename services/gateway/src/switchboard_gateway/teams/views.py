@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from switchboard_common.db import atomic
-from switchboard_common.db.models import Team, TeamMember, User
-from switchboard_common.errors import AppError
+from switchboard_common.domain.accounts.models import Team, TeamMember, User
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, SessionDep
 from switchboard_gateway.teams import service
+from switchboard_gateway.teams.schemas import TeamCreate, TeamOut, TeamUpdate
 
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
-Strategy = Literal["least_busy", "round_robin", "sticky", "manual"]
-
-
-class TeamCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str = Field(min_length=1, max_length=200)
-    strategy: Strategy | None = None
-    members: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
-
-
-class TeamUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    strategy: Strategy | None = None
-
-
-class TeamOut(BaseModel):
-    id: uuid.UUID
-    name: str
-    strategy: str | None
-    members: list[uuid.UUID]
 
 
 async def _out(session: SessionDep, team: Team) -> TeamOut:

@@ -9,12 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel
 from sqlalchemy import select
-from switchboard_common.db.models import Inbox
-from switchboard_common.errors import AppError
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.deps import SessionDep
+from switchboard_gateway.web.schemas import WidgetConfig
 from switchboard_gateway.widget.cors import remember_inbox
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -29,7 +29,7 @@ PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# On top of the headers every response has (switchboard_common.http): no opener across origins, and no
+# On top of the headers every response has (switchboard_common.infra.http): no opener across origins, and no
 # powerful browser features the pages never use.
 PAGE_HEADERS = {
     "content-security-policy": PAGE_CSP,
@@ -104,17 +104,6 @@ async def translation(lang: str) -> FileResponse:
         media_type="application/json; charset=utf-8",
         headers={"cross-origin-resource-policy": "cross-origin", "access-control-allow-origin": "*"},
     )
-
-
-class WidgetConfig(BaseModel):
-    inbox_name: str
-    display_name: str | None = None
-    language: str | None
-    greeting: str | None
-    consent_required: bool
-    consent_text: str | None
-    consent_version: str = "1"
-    translations: dict[str, dict[str, str]]
 
 
 @config_router.get("/config", response_model=WidgetConfig)

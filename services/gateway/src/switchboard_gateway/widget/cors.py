@@ -22,10 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import Depends, Request
 from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from switchboard_common.auth import CurrentVisitor, VisitorPrincipal
-from switchboard_common.db.models import Inbox
-from switchboard_common.errors import error_body
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.accounts.auth import CurrentVisitor, VisitorPrincipal
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.errors import error_body
+from switchboard_common.infra.runtime import Resources
 
 PREFIX = "/api/v1/widget/"
 ALLOWED_METHODS = "GET, POST"

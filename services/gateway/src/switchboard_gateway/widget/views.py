@@ -7,72 +7,39 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, WebSocket, status
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import select
-from switchboard_common import tokens
-from switchboard_common.clientip import address_prefix, client_address
-from switchboard_common.consent import check_prechat_consent, record_consent
-from switchboard_common.db import atomic
-from switchboard_common.db.models import Conversation, Inbox, Message
-from switchboard_common.errors import AppError
-from switchboard_common.events import MessageDeliveryPayload, MessageDeliveryUpdated
-from switchboard_common.ingest import (
+from switchboard_common.domain.conversations.ingest import (
     inbound_message_events,
     message_id_for,
     open_conversation,
     resolve_contact,
 )
-from switchboard_common.ratelimit import RateLimiter, hashed, too_many
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.conversations.models import Conversation, Message
+from switchboard_common.domain.events import MessageDeliveryPayload, MessageDeliveryUpdated
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra import tokens
+from switchboard_common.infra.clientip import address_prefix, client_address
+from switchboard_common.infra.db import atomic
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_gateway.deps import ResourcesDep, SessionDep, VisitorPrincipal, authenticate_visitor
+from switchboard_gateway.ratelimit import RateLimiter, hashed, too_many
 from switchboard_gateway.realtime.sockets import open_socket, serve_stream, stream_start_id
-from switchboard_gateway.web.typing_relay import relay_visitor_typing
+from switchboard_gateway.realtime.typing import relay_visitor_typing
+from switchboard_gateway.widget.consent import check_prechat_consent, record_consent
 from switchboard_gateway.widget.cors import WidgetVisitor, allowed_origins, origin_allowed, remember_inbox, same_origin
+from switchboard_gateway.widget.schemas import (
+    SessionCreate,
+    SessionOut,
+    VisitorMessageAccepted,
+    VisitorMessageCreate,
+    VisitorMessageOut,
+)
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 
 DEDUPE_TTL_SECONDS = 24 * 3600
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ConsentGiven(Strict):
-    version: str = Field(min_length=1, max_length=40)
-
-
-class SessionCreate(Strict):
-    widget_token: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(default=None, max_length=200)
-    email: EmailStr | None = None
-    # Pre-chat consent the visitor accepted (the inbox's settings.consent.version); see docs/privacy.md.
-    consent: ConsentGiven | None = None
-
-
-class SessionOut(BaseModel):
-    visitor_token: str
-    contact_id: uuid.UUID
-
-
-class VisitorMessageCreate(Strict):
-    text: str = Field(min_length=1, max_length=10000)
-    client_message_id: str | None = Field(default=None, min_length=1, max_length=100)
-
-
-class VisitorMessageAccepted(BaseModel):
-    message_id: uuid.UUID
-    conversation_id: uuid.UUID
-
-
-class VisitorMessageOut(BaseModel):
-    id: uuid.UUID
-    conversation_id: uuid.UUID
-    direction: str
-    sender_type: str
-    text: str | None
-    created_at: Any
 
 
 @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionOut)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.db.models import PrivacyAuditEntry
+from switchboard_common.domain.privacy.models import PrivacyAuditEntry
 
 
 async def record(

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
-from switchboard_common.auth import CurrentAgent, SessionDep
-from switchboard_common.db.models import ConsentRecord, Contact
-from switchboard_common.errors import AppError
+from switchboard_common.domain.accounts.auth import CurrentAgent, SessionDep
+from switchboard_common.domain.contacts.models import Contact
+from switchboard_common.domain.privacy.models import ConsentRecord
+from switchboard_common.infra.errors import AppError
 
 from switchboard_privacy.audit import log as audit
 

@@ -7,12 +7,12 @@ import uuid
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text
-from switchboard_common import revocation, security_audit
-from switchboard_common.account_owners import guard_owner_change
-from switchboard_common.auth import AdminAgent, ResourcesDep, SessionDep
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import User
-from switchboard_common.errors import AppError
+from switchboard_common.domain.accounts import revocation, security_audit
+from switchboard_common.domain.accounts.auth import AdminAgent, ResourcesDep, SessionDep
+from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.accounts.owners import guard_owner_change
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.errors import AppError
 
 from switchboard_privacy.audit import log as audit
 

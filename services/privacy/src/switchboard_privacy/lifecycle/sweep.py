@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import false, select, text, true, update
-from switchboard_common import revocation
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Account
-from switchboard_common.periodic import PeriodicWorker
-from switchboard_common.runtime import Resources
-from switchboard_common.shredding import destroy_account_keys
+from switchboard_common.domain.accounts import revocation
+from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.encryption.shredding import destroy_account_keys, subject_keys_of
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.periodic import PeriodicWorker
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy import metrics
 from switchboard_privacy.audit import log as audit
@@ -145,9 +145,7 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
     counts: dict[str, int] = {}
     async with resources.sessionmaker() as session, session.begin():
         counts["subject_keys"] = await destroy_account_keys(session, account_id)
-    if resources.bus.shredder is not None:
-        resources.bus.shredder._cache.clear()
-        resources.bus.shredder._publish_cache.clear()
+    subject_keys_of(resources.bus).forget_all()
     await asyncio.sleep(settings.subject_key_cache_seconds)
     counts["attachments"] = await resources.attachments.delete_account(account_id)
     counts["redis_keys"] = await _purge_redis(resources, settings, account_id)

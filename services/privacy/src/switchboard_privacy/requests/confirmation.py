@@ -30,12 +30,13 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
-from switchboard_common.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Conversation, PrivacyRequest
-from switchboard_common.errors import AppError
-from switchboard_common.events import Event, MessageCreated, MessageCreatedPayload
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.events import Event, MessageCreated, MessageCreatedPayload
+from switchboard_common.domain.privacy.models import PrivacyRequest
+from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy.audit import log as audit
 from switchboard_privacy.settings import PrivacySettings

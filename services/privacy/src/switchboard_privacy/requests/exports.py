@@ -21,11 +21,11 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from switchboard_common import signing
-from switchboard_common.attachments import AttachmentStore, StoredObject, export_key
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import PrivacyRequest
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.privacy.models import PrivacyRequest
+from switchboard_common.infra import signing
+from switchboard_common.infra.attachments import AttachmentStore, StoredObject, export_key
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy.settings import PrivacySettings
 from switchboard_privacy.stores import postgres

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
-from switchboard_common.attachments import export_key
-from switchboard_common.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import Account, PrivacyRequest
-from switchboard_common.errors import AppError
+from switchboard_common.domain.accounts.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
+from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.privacy.models import PrivacyRequest
+from switchboard_common.infra.attachments import export_key
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.errors import AppError
 
 from switchboard_privacy.audit import log as audit
 from switchboard_privacy.requests import confirmation, exports

@@ -17,9 +17,10 @@ import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.orm.attributes import flag_modified
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import PrivacyRequest
-from switchboard_common.runtime import Resources
+from switchboard_common.domain.encryption.shredding import subject_keys_of
+from switchboard_common.domain.privacy.models import PrivacyRequest
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy import metrics
 from switchboard_privacy.audit import log as audit
@@ -181,8 +182,7 @@ class RequestWorker:
                         counts = await kafka.rotate_profile_keys(session, subject)
                     else:
                         counts = await kafka.erase(session, subject)
-                if res.bus.shredder is not None:
-                    res.bus.shredder.forget(kafka.subject_refs(subject))
+                subject_keys_of(res.bus).forget(kafka.subject_refs(subject))
                 # No process may still hold a destroyed key in its cache when we report Kafka shredded.
                 await asyncio.sleep(self.settings.subject_key_cache_seconds)
                 return counts

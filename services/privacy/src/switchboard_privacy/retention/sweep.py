@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import RetentionPolicy
-from switchboard_common.periodic import PeriodicWorker
-from switchboard_common.runtime import Resources
-from switchboard_common.shredding import destroy_subject_keys
+from switchboard_common.domain.encryption.shredding import destroy_subject_keys
+from switchboard_common.domain.privacy.models import RetentionPolicy
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.periodic import PeriodicWorker
+from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy import metrics
 from switchboard_privacy.settings import PrivacySettings
@@ -95,7 +95,7 @@ async def sweep_batch(
         identities = await session.execute(
             text("SELECT channel, external_id FROM contact_identities WHERE contact_id = ANY(:ids)"), {"ids": ids}
         )
-        from switchboard_common.shredding import identity_ref
+        from switchboard_common.domain.encryption.shredding import identity_ref
 
         refs = [f"contact:{c}" for c in ids] + [identity_ref(account_id, ch, ext) for ch, ext in identities.all()]
         for table in (await linked_tables(session))["contact_id"]:

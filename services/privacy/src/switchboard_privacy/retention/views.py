@@ -8,9 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
-from switchboard_common.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
-from switchboard_common.db.base import utcnow
-from switchboard_common.db.models import RetentionPolicy
+from switchboard_common.domain.accounts.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
+from switchboard_common.domain.privacy.models import RetentionPolicy
+from switchboard_common.infra.db.base import utcnow
 
 from switchboard_privacy.audit import log as audit
 from switchboard_privacy.retention.sweep import sweep

@@ -2,7 +2,8 @@
 sealed with them reads back without its personal fields. Completes only after every process's key cache
 has expired (``SUBJECT_KEY_CACHE_SECONDS``).
 
-Rectification rotates only the *profile* keys (contact name, e-mail, phone: ``switchboard_common.shredding``):
+Rectification rotates only the *profile* keys (contact name, e-mail, phone:
+``switchboard_common.domain.encryption.shredding``):
 old copies of those fields become unreadable, the same records' message texts stay readable, and a
 ``contact.updated`` event carries the corrected fields, sealed with a fresh key, to the consumers that keep
 copies."""
@@ -13,8 +14,13 @@ import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.events import ContactUpdated, ContactUpdatedPayload
-from switchboard_common.shredding import destroy_subject_keys, identity_ref, profile_ref, with_profile_refs
+from switchboard_common.domain.encryption.shredding import (
+    destroy_subject_keys,
+    identity_ref,
+    profile_ref,
+    with_profile_refs,
+)
+from switchboard_common.domain.events import ContactUpdated, ContactUpdatedPayload
 
 from switchboard_privacy.stores.subject import Subject
 

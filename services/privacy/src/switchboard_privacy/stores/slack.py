@@ -12,10 +12,10 @@ import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.crypto import Keyring
-from switchboard_common.db.models import Inbox
-from switchboard_common.inbox_secrets import decrypt_secrets
-from switchboard_common.slack_threads import thread_header
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.domain.inboxes.secrets import decrypt_secrets
+from switchboard_common.domain.inboxes.slack_threads import thread_header
+from switchboard_common.infra.crypto import Keyring
 
 from switchboard_privacy.stores.subject import Subject
 

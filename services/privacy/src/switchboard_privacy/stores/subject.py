@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.db.models import Contact, ContactIdentity, Conversation, Message
+from switchboard_common.domain.contacts.models import Contact, ContactIdentity
+from switchboard_common.domain.conversations.models import Conversation, Message
 
 
 @dataclass

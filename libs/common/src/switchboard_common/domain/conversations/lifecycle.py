@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from switchboard_common.events import (
+from switchboard_common.domain.events import (
     ConversationAssigned,
     ConversationAssignedPayload,
     ConversationEscalated,
@@ -773,7 +773,7 @@ def message(
 @dataclass(frozen=True, slots=True)
 class TimerContext:
     now: datetime
-    # The inbox's routing settings (switchboard_common.routing.inbox_routing).
+    # The inbox's routing settings (switchboard_common.domain.conversations.routing.inbox_routing).
     inbox: Mapping[str, Any]
 
 

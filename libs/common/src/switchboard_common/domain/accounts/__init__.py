@@ -1,0 +1,1 @@
+"""Accounts, users (owners, admins, agents), teams, sign-in (tokens, sessions, TOTP), tenancy, presence."""

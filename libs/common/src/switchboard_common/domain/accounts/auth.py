@@ -1,0 +1,246 @@
+"""Authentication shared by every service that serves the agent API (gateway, privacy, connectors' install
+endpoints): bearer tokens for agents and widget visitors, role checks, and typed FastAPI dependencies."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
+
+from switchboard_common.domain.accounts.models import Account, ApiToken, AuthSession, User, UserTotp
+from switchboard_common.infra import tokens
+from switchboard_common.infra.clientip import client_address, in_networks, parse_networks
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.runtime import Resources
+
+bearer = HTTPBearer(auto_error=False)
+
+
+def get_resources(request: Request) -> Resources:
+    return request.app.state.resources  # type: ignore[no-any-return]
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
+    async with resources.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def unauthorized() -> AppError:
+    return AppError(401, "unauthorized", "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+
+@dataclass(frozen=True)
+class AgentPrincipal:
+    user_id: uuid.UUID
+    account_id: uuid.UUID
+    role: str
+    name: str
+    # Set when the caller is an integration's API token (``sbt_...``) rather than a logged-in agent.
+    api_token_id: uuid.UUID | None = None
+    scopes: frozenset[str] = frozenset()
+    # The login this access token belongs to (None for API tokens and tokens issued before sessions).
+    session_id: uuid.UUID | None = None
+
+
+API_TOKEN_PREFIX = "sbt_"  # noqa: S105 - a prefix, not a secret
+# Paths an agent may use before enrolling 2FA when the account owner requires it.
+_TOTP_ENROLLMENT_PATHS = ("/api/v1/auth/", "/api/v1/me")
+# API tokens never manage credentials: those need a person.
+_API_TOKEN_FORBIDDEN_PATHS = (
+    "/api/v1/api-tokens",
+    "/api/v1/auth/",
+    "/api/v1/account/ip-allowlist",
+    "/api/v1/account/security-policy",
+)
+
+
+def api_token_forbidden(action: str) -> AppError:
+    return AppError(403, "api_token_forbidden", f"API tokens cannot {action}: that needs a person's login")
+
+
+def refuse_api_token(principal: AgentPrincipal, action: str) -> None:
+    """Actions that create or change credentials or powers (agents, roles) need a person: a leaked integration
+    token must not mint a login that outlives it, or raise anyone's rights."""
+    if principal.api_token_id is not None:
+        raise api_token_forbidden(action)
+
+
+def hash_api_token(token: str) -> str:
+    # API tokens are 32 random bytes: a fast hash is enough (nothing to brute-force), and lookups stay O(1).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def required_scope(method: str, path: str) -> str:
+    if path.startswith("/api/v1/privacy"):
+        return "privacy"
+    return "read" if method.upper() in ("GET", "HEAD", "OPTIONS") else "write"
+
+
+async def _authenticate_api_token(
+    token: str, session: AsyncSession, connection: HTTPConnection | None
+) -> tuple[AgentPrincipal, Account]:
+    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
+    if row is None or row.revoked_at is not None or row.created_by is None:
+        raise unauthorized()
+    user = await session.get(User, row.created_by)
+    if user is None or user.deleted_at is not None or user.account_id != row.account_id:
+        raise AppError(401, "token_revoked", "token was revoked")
+    account = await _active_account(session, row.account_id)
+    if connection is not None:
+        path = connection.url.path
+        if path.startswith(_API_TOKEN_FORBIDDEN_PATHS):
+            raise api_token_forbidden("manage credentials")
+        method = connection.scope.get("method", "GET")
+        scope = required_scope(method, path)
+        if scope not in row.scopes:
+            raise AppError(403, "insufficient_scope", f"this token lacks the {scope!r} scope")
+    now = utcnow()
+    # last_used_at is for humans: minute precision spares a write per request.
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        await session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        await session.commit()
+    # An integration acts with at most admin rights: owner-only actions need the owner in person.
+    role = "admin" if user.role == "owner" else user.role
+    principal = AgentPrincipal(
+        user_id=user.id,
+        account_id=user.account_id,
+        role=role,
+        name=row.name,
+        api_token_id=row.id,
+        scopes=frozenset(row.scopes),
+    )
+    return principal, account
+
+
+async def _active_account(session: AsyncSession, account_id: uuid.UUID) -> Account:
+    account = await session.get(Account, account_id)
+    if account is None or account.status != "active":
+        reason = f" ({account.suspension_reason})" if account is not None and account.suspension_reason else ""
+        raise AppError(403, "account_suspended", f"account is {account.status if account else 'gone'}{reason}")
+    return account
+
+
+def _check_allowlist(account: Account, resources: Resources, connection: HTTPConnection | None) -> None:
+    cidrs = (account.settings or {}).get("ip_allowlist") or []
+    if not cidrs or connection is None:
+        return
+    address = client_address(connection, resources.settings.trusted_proxies)
+    if address is None or not in_networks(address, parse_networks(tuple(cidrs))):
+        raise AppError(403, "ip_not_allowed", "this address is not in the account's IP allowlist")
+
+
+async def authenticate_agent(
+    token: str | None,
+    resources: Resources,
+    session: AsyncSession,
+    *,
+    connection: HTTPConnection | None = None,
+) -> AgentPrincipal:
+    """Who calls the agent API. ``connection`` (the request or socket) enables the IP allowlist, API token
+    scopes and the account's 2FA requirement; every caller that has one should pass it."""
+    if not token:
+        raise unauthorized()
+    if token.startswith(API_TOKEN_PREFIX):
+        principal, account = await _authenticate_api_token(token, session, connection)
+        _check_allowlist(account, resources, connection)
+        return principal
+    try:
+        claims = tokens.decode(resources.settings.secret_key, token)
+    except tokens.InvalidToken:
+        raise unauthorized() from None
+    if claims.kind != "agent":
+        raise AppError(403, "forbidden", "this token cannot open the agent API")
+    user = await session.get(User, claims.subject)
+    if user is None or user.deleted_at is not None or user.account_id != claims.account_id:
+        raise unauthorized()
+    if user.token_version != claims.version:
+        raise AppError(401, "token_revoked", "token was revoked")
+    if claims.session_id is not None:
+        login = await session.get(AuthSession, claims.session_id)
+        if login is None or login.revoked_at is not None or login.user_id != user.id:
+            raise AppError(401, "token_revoked", "token was revoked")
+    account = await _active_account(session, user.account_id)
+    _check_allowlist(account, resources, connection)
+    if (
+        (account.settings or {}).get("require_2fa")
+        and connection is not None
+        and not connection.url.path.startswith(_TOTP_ENROLLMENT_PATHS)
+    ):
+        confirmed = await session.scalar(
+            select(UserTotp.confirmed_at).where(UserTotp.user_id == user.id, UserTotp.confirmed_at.is_not(None))
+        )
+        if confirmed is None:
+            raise AppError(403, "totp_enrollment_required", "this account requires two-factor login: enroll first")
+    return AgentPrincipal(
+        user_id=user.id, account_id=user.account_id, role=user.role, name=user.name, session_id=claims.session_id
+    )
+
+
+async def current_agent(
+    request: Request,
+    resources: ResourcesDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> AgentPrincipal:
+    return await authenticate_agent(
+        credentials.credentials if credentials else None, resources, session, connection=request
+    )
+
+
+CurrentAgent = Annotated[AgentPrincipal, Depends(current_agent)]
+
+
+def require_role(*roles: str) -> object:
+    async def dependency(agent: CurrentAgent) -> AgentPrincipal:
+        if agent.role not in roles:
+            raise AppError(403, "forbidden", f"requires role {' or '.join(roles)}")
+        return agent
+
+    return Depends(dependency)
+
+
+AdminAgent = Annotated[AgentPrincipal, require_role("owner", "admin")]
+
+
+@dataclass(frozen=True)
+class VisitorPrincipal:
+    contact_id: uuid.UUID
+    account_id: uuid.UUID
+    inbox_id: uuid.UUID
+
+
+def authenticate_visitor(token: str | None, resources: Resources) -> VisitorPrincipal:
+    if not token:
+        raise unauthorized()
+    try:
+        claims = tokens.decode(resources.settings.secret_key, token)
+    except tokens.InvalidToken:
+        raise unauthorized() from None
+    if claims.kind != "visitor" or claims.inbox_id is None:
+        raise AppError(403, "forbidden", "a visitor token is required")
+    return VisitorPrincipal(contact_id=claims.subject, account_id=claims.account_id, inbox_id=claims.inbox_id)
+
+
+async def current_visitor(
+    resources: ResourcesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> VisitorPrincipal:
+    return authenticate_visitor(credentials.credentials if credentials else None, resources)
+
+
+CurrentVisitor = Annotated[VisitorPrincipal, Depends(current_visitor)]

@@ -1,0 +1,148 @@
+"""Agent presence in Redis: a status per agent (hash per tenant) and live socket connections.
+
+Two hashes per tenant: ``presence`` holds the effective status the router reads ("online" counts only with at
+least one live socket, heartbeat within ``CONNECTION_TTL``); ``presence-choice`` holds what the agent chose
+(online, away, offline). A reconnect restores the choice, the end of a grace period without a socket sets the
+effective status offline and leaves the choice alone: an agent who chose Away stays Away across reloads.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from redis.asyncio import Redis
+
+from switchboard_common.infra.cache import Keys
+
+CONNECTION_TTL_SECONDS = 60
+
+
+async def set_status(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID, status: str) -> str | None:
+    """Sets the status; returns the previous one."""
+    key = keys.presence(tenant_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hget(key, str(agent_id))
+        pipe.hset(key, str(agent_id), status)
+        previous, _ = await pipe.execute()
+    return previous
+
+
+async def choose_status(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID, status: str) -> str | None:
+    """The agent's own choice: remembered for their next connection and effective now; returns the previous."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hget(keys.presence(tenant_id), str(agent_id))
+        pipe.hset(keys.presence(tenant_id), str(agent_id), status)
+        pipe.hset(keys.presence_choice(tenant_id), str(agent_id), status)
+        previous, _, _ = await pipe.execute()
+    return previous
+
+
+async def restore_choice(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> tuple[str | None, str]:
+    """A connection (re)opened: the effective status becomes the agent's choice, online when they never chose.
+
+    Returns (previous effective status, status now)."""
+    chosen = await redis.hget(keys.presence_choice(tenant_id), str(agent_id))
+    status = chosen or "online"
+    return await set_status(redis, keys, tenant_id, agent_id, status), status
+
+
+async def forget_choice(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
+    await redis.hdel(keys.presence_choice(tenant_id), str(agent_id))
+
+
+async def get_statuses(redis: Redis, keys: Keys, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    raw = await redis.hgetall(keys.presence(tenant_id))
+    return {uuid.UUID(agent): status for agent, status in raw.items()}
+
+
+async def add_connection(redis: Redis, keys: Keys, agent_id: uuid.UUID, connection_id: str) -> int:
+    key = keys.agent_connections(agent_id)
+    now = time.time()
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.zadd(key, {connection_id: now + CONNECTION_TTL_SECONDS})
+        pipe.expire(key, CONNECTION_TTL_SECONDS * 2)
+        pipe.zcard(key)
+        *_, count = await pipe.execute()
+    return int(count)
+
+
+async def heartbeat(redis: Redis, keys: Keys, agent_id: uuid.UUID, connection_id: str) -> None:
+    await add_connection(redis, keys, agent_id, connection_id)
+
+
+async def remove_connection(redis: Redis, keys: Keys, agent_id: uuid.UUID, connection_id: str) -> int:
+    key = keys.agent_connections(agent_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zrem(key, connection_id)
+        pipe.zremrangebyscore(key, "-inf", time.time())
+        pipe.zcard(key)
+        *_, count = await pipe.execute()
+    return int(count)
+
+
+async def online_agents(redis: Redis, keys: Keys, tenant_id: uuid.UUID) -> set[uuid.UUID]:
+    statuses = await get_statuses(redis, keys, tenant_id)
+    candidates = [agent for agent, status in statuses.items() if status == "online"]
+    if not candidates:
+        return set()
+    now = time.time()
+    async with redis.pipeline(transaction=False) as pipe:
+        for agent in candidates:
+            pipe.zcount(keys.agent_connections(agent), now, "+inf")
+        counts = await pipe.execute()
+    return {agent for agent, count in zip(candidates, counts, strict=True) if count > 0}
+
+
+# --- grace period -------------------------------------------------------------------------------------
+# A dropped socket is not a logout: the gateway schedules the agent here when their last connection closes;
+# a router replica claims the entry once due and, if the agent has not reconnected, sets them offline.
+
+DEFAULT_GRACE_SECONDS = 30
+
+_CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local claimed = {}
+for _, member in ipairs(due) do
+  if redis.call('ZREM', KEYS[1], member) == 1 then table.insert(claimed, member) end
+end
+return claimed
+"""
+
+
+def grace_key(keys: Keys) -> str:
+    return f"{keys.ns}:presence:grace"
+
+
+async def schedule_offline(
+    redis: Redis,
+    keys: Keys,
+    tenant_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    *,
+    grace_seconds: float,
+    now: float | None = None,
+) -> None:
+    due = (time.time() if now is None else now) + grace_seconds
+    await redis.zadd(grace_key(keys), {f"{tenant_id}:{agent_id}": due})
+
+
+async def cancel_offline(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
+    await redis.zrem(grace_key(keys), f"{tenant_id}:{agent_id}")
+
+
+async def claim_due_offline(
+    redis: Redis, keys: Keys, *, now: float | None = None, limit: int = 100
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Atomically takes due entries: with several replicas each entry goes to exactly one."""
+    members = await redis.eval(_CLAIM_DUE, 1, grace_key(keys), time.time() if now is None else now, limit)
+    claimed = []
+    for member in members or []:
+        tenant, agent = str(member).split(":", 1)
+        claimed.append((uuid.UUID(tenant), uuid.UUID(agent)))
+    return claimed
+
+
+async def live_connections(redis: Redis, keys: Keys, agent_id: uuid.UUID, *, now: float | None = None) -> int:
+    return int(await redis.zcount(keys.agent_connections(agent_id), time.time() if now is None else now, "+inf"))

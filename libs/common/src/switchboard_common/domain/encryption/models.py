@@ -1,0 +1,28 @@
+"""Per-subject data keys of crypto-shredding, wrapped with the service keyring."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    ForeignKey,
+    LargeBinary,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from switchboard_common.infra.db.base import Base, utcnow
+
+
+class SubjectKey(Base):
+    """A data subject's key for the personal fields of events (crypto-shredding,
+    switchboard_common.domain.encryption.shredding)."""
+
+    __tablename__ = "subject_keys"
+
+    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # Wrapped with the keyring, bound to ``ref``.
+    key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

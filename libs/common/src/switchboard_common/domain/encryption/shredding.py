@@ -1,0 +1,410 @@
+"""Crypto-shredding of personal fields in events.
+
+Kafka records are immutable, so the bus never writes personal data to them in clear: every field marked
+``json_schema_extra={"personal": True}`` in :mod:`switchboard_common.domain.events` is encrypted (AES-256-GCM) with
+a key of the event's *subject* before it is published, and decrypted before a consumer's handler sees it.
+Erasure deletes the subject's key row (:func:`destroy_subject_keys`); from then on those fields read back as
+``None`` (or ``"[erased]"`` where the schema requires a value), in every record, on every replica.
+
+Subjects (the key an event's personal fields use):
+
+* ``contact:{id}`` when the payload names a ``contact_id`` (messages, conversations);
+* ``identity:{sha256(account:channel:external_id)}`` for inbound channel messages not yet tied to a contact;
+* ``conversation:{id}`` for other conversation events (assignment notes);
+* ``account:{id}`` otherwise.
+
+Contact fields (name, e-mail, phone: marked ``{"profile": True}`` as well) use a key of their own,
+``profile:{subject}``: rectification destroys it (old copies of the fields become unreadable) and publishes
+``contact.updated`` with the corrected values under a fresh one, while the same subject's message texts stay
+readable. Erasure destroys both.
+
+Keys live in PostgreSQL (``subject_keys``), wrapped with the service keyring, and are cached in process
+memory for ``subject_key_cache_seconds``: erasure waits that long before it reports Kafka as done, so no
+process can still hold a destroyed key when the request completes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard_common.domain.encryption.columns import SUBJECT_KEYS
+from switchboard_common.domain.encryption.models import SubjectKey
+from switchboard_common.domain.events import EVENT_CLASSES, Event, parse_event
+from switchboard_common.infra.bus import EventBus
+from switchboard_common.infra.crypto import DecryptionError, Keyring
+from switchboard_common.infra.settings import CommonSettings
+
+SEALED_PREFIX = "sbx1:"
+SEALED_JSON_PREFIX = "sbxj1:"
+ERASED = "[erased]"
+
+
+PROFILE_PREFIX = "profile:"
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A personal field; ``erased`` is what it reads as once its key is gone; ``profile`` fields (contact
+    name, e-mail, phone) are sealed with the subject's profile key, which rectification rotates."""
+
+    erased: Any
+    profile: bool = False
+
+
+PersonalTree = dict[str, "_Leaf | PersonalTree"]
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        found += _models_in(arg)
+    return found
+
+
+def personal_tree(model: type[BaseModel]) -> PersonalTree:
+    """Which fields of ``model`` (recursively) are personal."""
+    tree: PersonalTree = {}
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("personal"):
+            erased = None if not field.is_required() and field.default is None else ERASED
+            tree[name] = _Leaf(erased, profile=bool(extra.get("profile")))
+            continue
+        for sub in _models_in(field.annotation):
+            subtree = personal_tree(sub)
+            if subtree:
+                tree[name] = subtree
+    return tree
+
+
+# Per event type: the personal fields of its payload.
+PAYLOAD_TREES: dict[str, PersonalTree] = {
+    type_name: personal_tree(cls.model_fields["payload"].annotation)  # type: ignore[arg-type]
+    for type_name, cls in EVENT_CLASSES.items()
+}
+
+
+def personal_fields() -> dict[str, list[str]]:
+    """Event type -> dotted paths of its personal payload fields (for docs and tests)."""
+
+    def paths(tree: PersonalTree, prefix: str) -> list[str]:
+        out: list[str] = []
+        for name, sub in tree.items():
+            out += [prefix + name] if isinstance(sub, _Leaf) else paths(sub, f"{prefix}{name}[].")
+        return out
+
+    return {name: paths(tree, "payload.") for name, tree in PAYLOAD_TREES.items() if tree}
+
+
+def _walk(value: Any, tree: PersonalTree, leaf: Callable[[Any, _Leaf], Any]) -> Any:
+    if isinstance(value, list):
+        return [_walk(item, tree, leaf) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for name, sub in tree.items():
+        if name not in out:
+            continue
+        out[name] = leaf(out[name], sub) if isinstance(sub, _Leaf) else _walk(out[name], sub, leaf)
+    return out
+
+
+def _leaves(value: Any, tree: PersonalTree) -> list[Any]:
+    found: list[Any] = []
+
+    def collect(item: Any, _leaf: _Leaf) -> Any:
+        found.append(item)
+        return item
+
+    _walk(value, tree, collect)
+    return found
+
+
+def identity_ref(account_id: uuid.UUID | str, channel: str, external_id: str) -> str:
+    digest = hashlib.sha256(f"{account_id}:{channel}:{external_id}".encode()).hexdigest()
+    return f"identity:{digest}"
+
+
+def profile_ref(ref: str) -> str:
+    """The key of a subject's contact fields (rotated by rectification)."""
+    return f"{PROFILE_PREFIX}{ref}"
+
+
+def with_profile_refs(refs: Iterable[str]) -> list[str]:
+    """Every key of these subjects: their own and their profile keys (what erasure destroys)."""
+    out: list[str] = []
+    for ref in refs:
+        out += [ref, profile_ref(ref)]
+    return out
+
+
+def subject_ref(event: Event) -> str:
+    payload = event.payload
+    contact_id = getattr(payload, "contact_id", None)
+    if contact_id is not None:
+        return f"contact:{contact_id}"
+    external = getattr(payload, "external_contact_id", None)
+    if external is not None:
+        return identity_ref(event.tenant_id, str(getattr(payload, "channel", "")), external)
+    if event.conversation_id is not None:
+        return f"conversation:{event.conversation_id}"
+    return f"account:{event.tenant_id}"
+
+
+class SubjectKeys:
+    """Per-subject data keys: created on first use, cached briefly, destroyed by erasure.
+
+    Also the bus's event codec (:class:`switchboard_common.infra.bus.EventCodec`): ``seal`` on publish, ``open``
+    and ``parse`` on consume."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        keyring: Keyring,
+        *,
+        cache_seconds: float = 30.0,
+        max_entries: int = 50_000,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.keyring = keyring
+        self.cache_seconds = cache_seconds
+        self.max_entries = max_entries
+        # ref -> (expires at, key or None when the key is known to be gone)
+        self._cache: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
+        self._publish_cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        # ref -> the database lookup in flight for it, shared by every reader that misses meanwhile
+        self._reads: dict[str, asyncio.Future[bytes | None]] = {}
+
+    def _cached(self, ref: str) -> tuple[bool, bytes | None]:
+        hit = self._cache.get(ref)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def _remember(self, ref: str, key: bytes | None) -> None:
+        self._cache[ref] = (time.monotonic() + self.cache_seconds, key)
+        self._cache.move_to_end(ref)
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+
+    def forget_all(self) -> None:
+        """Drop every cached key (an account purge destroyed keys of subjects this process never named)."""
+        self._cache.clear()
+        self._publish_cache.clear()
+
+    def forget(self, refs: Iterable[str]) -> None:
+        for ref in refs:
+            self._cache.pop(ref, None)
+            self._publish_cache.pop(ref, None)
+            self._reads.pop(ref, None)  # a reader arriving now looks the key up afresh
+
+    def _unwrap(self, ref: str, wrapped: bytes) -> bytes:
+        return self.keyring.decrypt(wrapped, SUBJECT_KEYS.aad(ref))
+
+    async def ensure(self, session: AsyncSession, account_id: uuid.UUID, ref: str) -> bytes:
+        """The subject's key, created in the caller's transaction if missing (race-safe)."""
+        hit, key = self._cached(ref)
+        if hit and key is not None:
+            return key
+        fresh = os.urandom(32)
+        await session.execute(
+            insert(SubjectKey)
+            .values(ref=ref, account_id=account_id, key_encrypted=self.keyring.encrypt(fresh, SUBJECT_KEYS.aad(ref)))
+            .on_conflict_do_nothing(index_elements=["ref"])
+        )
+        wrapped = await session.scalar(select(SubjectKey.key_encrypted).where(SubjectKey.ref == ref))
+        assert wrapped is not None
+        key = self._unwrap(ref, wrapped)
+        self._remember(ref, key)
+        return key
+
+    async def key_for_publish(self, account_id: uuid.UUID, ref: str) -> bytes:
+        # Sealing with a key destroyed meanwhile is harmless (the data is unreadable), so publishers may keep
+        # keys longer than readers: the hot ack path rarely touches the database.
+        hit = self._publish_cache.get(ref)
+        if hit is not None and hit[0] >= time.monotonic():
+            return hit[1]
+        async with self.sessionmaker() as session:
+            wrapped = await session.scalar(select(SubjectKey.key_encrypted).where(SubjectKey.ref == ref))
+        if wrapped is not None:
+            key = self._unwrap(ref, wrapped)
+        else:
+            async with self.sessionmaker() as session, session.begin():
+                key = await self.ensure(session, account_id, ref)
+        self._publish_cache[ref] = (time.monotonic() + max(self.cache_seconds, 600.0), key)
+        self._publish_cache.move_to_end(ref)
+        while len(self._publish_cache) > self.max_entries:
+            self._publish_cache.popitem(last=False)
+        return key
+
+    async def key_for_read(self, ref: str) -> bytes | None:
+        hit, key = self._cached(ref)
+        if hit:
+            return key
+        # Every consumer group of a process opens the same record, side by side: one lookup serves all the
+        # readers that miss on a subject at once, instead of a query each.
+        lookup = self._reads.get(ref)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._read_key(ref))
+            self._reads[ref] = lookup
+            lookup.add_done_callback(functools.partial(self._read_done, ref))
+        # Shielded: a reader cancelled meanwhile must not cancel the lookup the others wait on.
+        return await asyncio.shield(lookup)
+
+    def _read_done(self, ref: str, lookup: asyncio.Future[bytes | None]) -> None:
+        if self._reads.get(ref) is lookup:
+            del self._reads[ref]
+        if not lookup.cancelled():
+            lookup.exception()  # retrieved: a failure every reader left behind is not reported as unhandled
+
+    async def _read_key(self, ref: str) -> bytes | None:
+        async with self.sessionmaker() as session:
+            wrapped = await session.scalar(select(SubjectKey.key_encrypted).where(SubjectKey.ref == ref))
+        key = None
+        if wrapped is not None:
+            try:
+                key = self._unwrap(ref, wrapped)
+            except DecryptionError:
+                key = None
+        self._remember(ref, key)
+        return key
+
+    def parse(self, raw: bytes) -> Event:
+        return parse_event(raw)
+
+    async def seal(self, event: Event) -> bytes:
+        """The event as published: personal fields encrypted with the subject's key."""
+        data = event.model_dump(mode="json")
+        tree = PAYLOAD_TREES.get(event.type)
+        if not tree or all(v is None for v in _leaves(data["payload"], tree)):
+            return json.dumps(data, separators=(",", ":")).encode()
+        base = subject_ref(event)
+        refs = {False: base, True: profile_ref(base)}
+        needed: set[bool] = set()  # which keys the present values need (no profile key for absent fields)
+
+        def note(value: Any, leaf: _Leaf) -> Any:
+            if value is not None:
+                needed.add(leaf.profile)
+            return value
+
+        _walk(data["payload"], tree, note)
+        aeads = {kind: AESGCM(await self.key_for_publish(event.tenant_id, refs[kind])) for kind in sorted(needed)}
+
+        def encrypt(value: Any, leaf: _Leaf) -> Any:
+            if value is None:
+                return None
+            prefix, plain = (
+                (SEALED_PREFIX, value.encode())
+                if isinstance(value, str)
+                else (SEALED_JSON_PREFIX, json.dumps(value).encode())
+            )
+            ref = refs[leaf.profile]
+            nonce = os.urandom(12)
+            blob = base64.urlsafe_b64encode(nonce + aeads[leaf.profile].encrypt(nonce, plain, ref.encode())).decode()
+            return f"{prefix}{ref}:{blob}"
+
+        data["payload"] = _walk(data["payload"], tree, encrypt)
+        return json.dumps(data, separators=(",", ":")).encode()
+
+    async def open(self, raw: bytes) -> bytes:
+        """A published record with its personal fields decrypted (erased ones as ``None``/``[erased]``)."""
+        if SEALED_PREFIX.encode() not in raw and SEALED_JSON_PREFIX.encode() not in raw:
+            return raw
+        data = json.loads(raw)
+        tree = PAYLOAD_TREES.get(data.get("type")) if isinstance(data, dict) else None
+        if not tree or not isinstance(data.get("payload"), dict):
+            return raw
+        refs = {_sealed_ref(v) for v in _leaves(data["payload"], tree)} - {None}
+        keys = {ref: await self.key_for_read(ref) for ref in refs if ref is not None}
+
+        def decrypt(value: Any, leaf: _Leaf) -> Any:
+            ref = _sealed_ref(value)
+            if ref is None:
+                return value
+            key = keys.get(ref)
+            if key is None:
+                return leaf.erased
+            as_json = value.startswith(SEALED_JSON_PREFIX)
+            blob = base64.urlsafe_b64decode(value.rsplit(":", 1)[1])
+            try:
+                plain = AESGCM(key).decrypt(blob[:12], blob[12:], ref.encode())
+            except Exception:
+                return leaf.erased
+            return json.loads(plain) if as_json else plain.decode()
+
+        data["payload"] = _walk(data["payload"], tree, decrypt)
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
+def event_codec(
+    sessionmaker: async_sessionmaker[AsyncSession], keyring: Keyring, settings: CommonSettings
+) -> SubjectKeys:
+    """The codec every service's bus uses (``Resources.open(settings, event_codec)``)."""
+    return SubjectKeys(sessionmaker, keyring, cache_seconds=settings.subject_key_cache_seconds)
+
+
+def subject_keys_of(bus: EventBus) -> SubjectKeys:
+    """The bus's subject keys (erasure forgets cached keys; benchmarks create them)."""
+    if not isinstance(bus.codec, SubjectKeys):
+        raise TypeError("the bus does not seal events with subject keys")
+    return bus.codec
+
+
+def _sealed_ref(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    for prefix in (SEALED_PREFIX, SEALED_JSON_PREFIX):
+        if value.startswith(prefix):
+            ref, _, _blob = value[len(prefix) :].rpartition(":")
+            return ref or None
+    return None
+
+
+async def destroy_subject_keys(session: AsyncSession, refs: Iterable[str]) -> int:
+    """Crypto-shred: delete the keys; every record sealed with them becomes unreadable for good."""
+    wanted = list(refs)
+    if not wanted:
+        return 0
+    result = await session.execute(delete(SubjectKey).where(SubjectKey.ref.in_(wanted)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def destroy_account_keys(session: AsyncSession, account_id: uuid.UUID) -> int:
+    result = await session.execute(
+        text("DELETE FROM subject_keys WHERE account_id = :account_id"), {"account_id": account_id}
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+__all__ = [
+    "ERASED",
+    "SubjectKeys",
+    "destroy_account_keys",
+    "destroy_subject_keys",
+    "event_codec",
+    "identity_ref",
+    "personal_fields",
+    "profile_ref",
+    "subject_keys_of",
+    "subject_ref",
+    "with_profile_refs",
+]

@@ -1,0 +1,1 @@
+"""Inboxes: channel settings, encrypted secrets, bot configuration, Slack mirror threads."""

@@ -1,0 +1,1 @@
+"""Privacy requests, audit, consent, retention."""

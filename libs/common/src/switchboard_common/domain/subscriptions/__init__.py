@@ -1,0 +1,1 @@
+"""Account webhooks: subscriptions, deliveries and the revision that invalidates caches."""

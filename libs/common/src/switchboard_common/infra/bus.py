@@ -1,0 +1,473 @@
+"""The Kafka bus on aiokafka.
+
+* Producer: ``acks="all"``, partition key = conversation id (so one conversation is handled in order).
+* Consumers: manual commits, only after the handler finished; infrastructure errors (a database or cache
+  that is down) are retried without end because skipping would lose the event; any other failure is retried
+  a few times and then parked on the dead-letter topic with the error in its headers, so one poison event
+  cannot stall a partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from switchboard_common.infra import metrics, tracing
+from switchboard_common.infra.errors import error_location
+from switchboard_common.infra.settings import CommonSettings
+
+log = structlog.get_logger(__name__)
+
+# Logical topic names; the physical name is "{KAFKA_NAMESPACE}.{name}" (see CommonSettings.topic).
+CONVERSATIONS_TOPIC = "conversations"
+AGENTS_TOPIC = "agents"
+INBOUND_TOPIC = "inbound"
+DEAD_LETTER_TOPIC = "dead-letter"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    retention_ms: int
+    description: str
+
+
+TOPIC_SPECS: tuple[TopicSpec, ...] = (
+    TopicSpec(CONVERSATIONS_TOPIC, 7 * 24 * 3600 * 1000, "every conversation-scoped event, key = conversation id"),
+    TopicSpec(INBOUND_TOPIC, 7 * 24 * 3600 * 1000, "channel messages as received, key = inbox and customer"),
+    TopicSpec(AGENTS_TOPIC, 24 * 3600 * 1000, "agent presence and capacity changes, key = tenant id"),
+    TopicSpec(DEAD_LETTER_TOPIC, 30 * 24 * 3600 * 1000, "events that failed repeatedly, with the error in headers"),
+)
+
+
+class UnknownEventType(ValueError):
+    """An event from a newer producer: consumers skip it rather than dead-letter it."""
+
+
+class BusEvent(Protocol):
+    """What the bus needs of an event (the domain's envelope, ``switchboard_common.domain.events.Event``)."""
+
+    @property
+    def event_id(self) -> Any: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def schema_version(self) -> int: ...
+    @property
+    def payload(self) -> Any: ...
+    @property
+    def topic_name(self) -> str: ...
+    def partition_key(self) -> bytes: ...
+    def model_dump_json(self) -> str: ...
+
+
+class EventCodec(Protocol):
+    """How events become bytes and back. The bus knows no event type: the domain provides the codec
+    (``switchboard_common.domain.encryption.shredding.SubjectKeys``, which also seals personal fields), and each
+    service's lifespan plugs it in through ``Resources.open(settings, event_codec)``."""
+
+    def parse(self, raw: bytes) -> Any:
+        """An event from plain JSON (``model_dump_json``, as the outbox keeps it); raises
+        :class:`UnknownEventType` for a type this build does not know."""
+        ...
+
+    async def seal(self, event: Any) -> bytes:
+        """The record value published to Kafka."""
+        ...
+
+    async def open(self, raw: bytes) -> bytes:
+        """A record value back to plain JSON (may wait on a store: transient errors are retried)."""
+        ...
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, ConnectionError, asyncio.TimeoutError, KafkaError)
+
+
+def _transient_types() -> tuple[type[BaseException], ...]:
+    """Errors that mean 'a dependency is down': retried until it is back, never dead-lettered."""
+    types: list[type[BaseException]] = list(TRANSIENT_ERRORS)
+    with contextlib.suppress(ImportError):
+        import redis.exceptions
+
+        types += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError]
+    with contextlib.suppress(ImportError):
+        import sqlalchemy.exc
+
+        types += [sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.DisconnectionError]
+    with contextlib.suppress(ImportError):
+        import asyncpg
+
+        types += [asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError]
+    return tuple(types)
+
+
+def is_transient(exc: BaseException) -> bool:
+    types = _transient_types()
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, types):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def ensure_topics(settings: CommonSettings, extra: Iterable[str] = ()) -> None:
+    """Create the topics if missing (local and test brokers; production declares them as KafkaTopic)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [settings.topic(spec.name) for spec in TOPIC_SPECS] + [settings.topic(name) for name in extra]
+        missing = [
+            NewTopic(name, num_partitions=settings.kafka_topic_partitions, replication_factor=1)
+            for name in wanted
+            if name not in existing
+        ]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
+
+
+class EventBus:
+    """Publishes events; ``publish`` returns once the broker acknowledged with acks=all."""
+
+    def __init__(self, settings: CommonSettings, codec: EventCodec) -> None:
+        self.settings = settings
+        # Crypto-shredding (the domain's codec): personal fields are sealed with their subject's key on publish
+        # and opened before handlers run.
+        self.codec = codec
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=self.settings.kafka_enable_idempotence,
+            linger_ms=0,
+            request_timeout_ms=15000,
+            client_id=self.settings.service_name,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("EventBus is not started")
+        return self._producer
+
+    async def publish(self, event: BusEvent, headers: Sequence[tuple[str, bytes]] = ()) -> None:
+        await self.publish_many([event], headers)
+
+    async def publish_many(self, events: Sequence[BusEvent], headers: Sequence[tuple[str, bytes]] = ()) -> None:
+        """Send in order and wait for every acknowledgement; one producer keeps per-key order."""
+        futures = []
+        # W3C trace context (traceparent) of the request or handler publishing: consumers continue it.
+        trace_headers = [] if any(k == "traceparent" for k, _ in headers) else tracing.inject_headers()
+        for event in events:
+            record_headers = [*routing_headers(event), *headers, *trace_headers]
+            futures.append(
+                await self.producer.send(
+                    self.settings.topic(event.topic_name),
+                    value=await self.codec.seal(event),
+                    key=event.partition_key(),
+                    headers=record_headers,
+                )
+            )
+        for future in futures:
+            await future
+
+    async def publish_raw(self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]) -> None:
+        await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
+
+
+# Non-personal routing attributes published as record headers, so consumers can skip what is not theirs
+# without decrypting and parsing it (see EventFilter).
+ROUTING_HEADER_FIELDS = ("channel", "direction")
+
+
+def routing_headers(event: BusEvent) -> list[tuple[str, bytes]]:
+    headers = [("event_type", event.type.encode()), ("schema_version", str(event.schema_version).encode())]
+    for name in ROUTING_HEADER_FIELDS:
+        value = getattr(event.payload, name, None)
+        if isinstance(value, str):
+            headers.append((name, value.encode()))
+    return headers
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The records a consumer wants, read from headers before any decryption or parsing. A missing header
+    never filters (records published before the header existed still reach the handler, which decides)."""
+
+    types: frozenset[str] | None = None
+    channels: frozenset[str] | None = None
+    directions: frozenset[str] | None = None
+
+    def wants(self, headers: Sequence[tuple[str, bytes]] | None) -> bool:
+        values = dict(headers or ())
+        for name, allowed in (("event_type", self.types), ("channel", self.channels), ("direction", self.directions)):
+            raw = values.get(name)
+            if allowed is not None and raw is not None and raw.decode() not in allowed:
+                return False
+        return True
+
+
+Handler = Callable[[Any, ConsumerRecord], Awaitable[None]]
+LAG_REPORT_SECONDS = 5.0
+PARTITION_MOVED_ERRORS = frozenset(
+    {"IllegalGenerationError", "IllegalStateError", "CommitFailedError", "UnknownMemberIdError"}
+)
+
+
+class EventConsumer:
+    """Runs a handler over one or more topics in a consumer group, committing after each handled batch."""
+
+    def __init__(
+        self,
+        settings: CommonSettings,
+        *,
+        group: str,
+        topics: Sequence[str],
+        handler: Handler,
+        bus: EventBus,
+        max_attempts: int = 5,
+        retry_base_seconds: float = 0.2,
+        broadcast: bool = False,
+        accepts: EventFilter | None = None,
+        background: bool = False,
+    ) -> None:
+        self.settings = settings
+        # Broadcast consumers (every replica sees every event) have a group per process.
+        self.group = settings.consumer_group(group)
+        self.topics = [settings.topic(t) for t in topics]
+        self.handler = handler
+        self.bus = bus
+        self.max_attempts = max_attempts
+        self.retry_base_seconds = retry_base_seconds
+        self.broadcast = broadcast
+        self.accepts = accepts
+        # Background consumers (copies, downloads, fan-out) poll a quiet broker less often: no one waits on
+        # them at a screen, and each poll of an idle partition set costs a round trip.
+        self.fetch_max_wait_ms = (
+            max(settings.kafka_fetch_max_wait_ms, settings.kafka_background_fetch_max_wait_ms)
+            if background
+            else settings.kafka_fetch_max_wait_ms
+        )
+        self._next_lag_report = 0.0
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.started = asyncio.Event()
+
+    def _make_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="latest" if self.broadcast else "earliest",
+            isolation_level="read_committed",
+            max_poll_records=200,
+            # Low fetch wait: events are small and latency to the agent matters more than fetch batching.
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=1000,
+            client_id=f"{self.settings.service_name}-{self.group}",
+        )
+
+    async def start(self) -> None:
+        """Returns at once: joining the group (seconds) and reconnecting happen in the background task."""
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self.group}")
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, commit it and leave the group so partitions move at once."""
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=20)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._task
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await self._consumer.stop()
+            self._consumer = None
+
+    async def _connect(self) -> AIOKafkaConsumer | None:
+        while not self._stopping.is_set():
+            consumer = self._make_consumer()
+            try:
+                await consumer.start()
+                self._consumer = consumer
+                return consumer
+            except KafkaError as exc:
+                log.warning("consumer_connect_retry", group=self.group, error=type(exc).__name__)
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                await asyncio.sleep(1.0)
+        return None
+
+    async def _run(self) -> None:
+        consumer = await self._connect()
+        while consumer is not None and not self._stopping.is_set():
+            try:
+                batches = await consumer.getmany(timeout_ms=200)
+                self.started.set()
+                # Partitions are independent (order is per key, and a key lives in one partition): handle them
+                # side by side, so one slow conversation or a round trip to a store does not hold up the rest.
+                # One commit for the whole poll, after its records are handled (at-least-once). Handlers are
+                # idempotent (keyed inserts, push_once), so a crash replaying the batch changes nothing twice;
+                # a commit per record would cost a broker round trip per event on the hot path.
+                handled: dict[TopicPartition, int] = {}
+                try:
+                    outcomes = await asyncio.gather(
+                        *(self._handle_partition(tp, rs, handled) for tp, rs in batches.items()),
+                        return_exceptions=True,
+                    )
+                finally:
+                    if handled:
+                        await self._commit(consumer, handled)
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome  # after every partition settled and what they handled is committed
+                await self._report_lag(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep consuming: the broker may be restarting
+                log.warning(
+                    "consumer_loop_error", group=self.group, error=type(exc).__name__, where=error_location(exc)
+                )
+                await asyncio.sleep(1.0)
+
+    async def _handle_partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord], handled: dict[TopicPartition, int]
+    ) -> None:
+        """Handles records in order, noting in ``handled`` the offset to commit after each."""
+        for record in records:
+            if self._stopping.is_set():
+                return  # hand back the rest: the next owner replays from our last commit
+            await self._handle_record(record)
+            handled[tp] = record.offset + 1
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        while True:
+            try:
+                await consumer.commit(offsets)
+                return
+            except KafkaError as exc:
+                # IllegalState: a partition is no longer assigned to us; CommitFailed: the group rebalanced.
+                if "rebalance" in type(exc).__name__.lower() or type(exc).__name__ in PARTITION_MOVED_ERRORS:
+                    return  # the partitions moved: their new owners replay from the last commit
+                log.warning("commit_retry", group=self.group, error=type(exc).__name__)
+                await asyncio.sleep(0.5)
+
+    async def _open(self, raw: bytes) -> bytes:
+        """Decrypt personal fields (a destroyed key reads as erased); waits out a database outage."""
+        while True:
+            try:
+                return await self.bus.codec.open(raw)
+            except Exception as exc:
+                if not is_transient(exc) or self._stopping.is_set():
+                    raise
+                log.warning("event_open_retry", group=self.group, error=type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _handle_record(self, record: ConsumerRecord) -> None:
+        if self.accepts is not None and not self.accepts.wants(record.headers):
+            return
+        try:
+            event = self.bus.codec.parse(await self._open(record.value))
+        except UnknownEventType as exc:
+            log.info("event_skipped_unknown_type", group=self.group, event_type=str(exc))
+            return
+        except Exception as exc:
+            await self._dead_letter(record, exc, attempts=1)
+            return
+        attempt = 0
+        started = time.perf_counter()
+        while True:
+            attempt += 1
+            try:
+                with tracing.consumer_span(record.headers, f"{self.group} {event.type}"):
+                    await self.handler(event, record)
+                metrics.EVENTS_HANDLED.labels(self.group, event.type, "ok").inc()
+                metrics.EVENT_HANDLE_SECONDS.labels(self.group, event.type).observe(time.perf_counter() - started)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                transient = is_transient(exc)
+                if not transient and attempt >= self.max_attempts:
+                    metrics.EVENTS_HANDLED.labels(self.group, event.type, "dead_letter").inc()
+                    await self._dead_letter(record, exc, attempts=attempt)
+                    return
+                delay = min(self.retry_base_seconds * 2 ** min(attempt - 1, 6), 5.0)
+                log.warning(
+                    "event_handler_retry",
+                    group=self.group,
+                    event_type=event.type,
+                    event_id=str(event.event_id),
+                    attempt=attempt,
+                    transient=transient,
+                    error=type(exc).__name__,
+                    where=error_location(exc),
+                )
+                if self._stopping.is_set() and transient:
+                    # Hand the event back: it is not committed, the next owner replays it.
+                    raise asyncio.CancelledError from exc
+                await asyncio.sleep(delay)
+
+    async def _dead_letter(self, record: ConsumerRecord, exc: Exception, attempts: int) -> None:
+        log.error(
+            "event_dead_lettered",
+            group=self.group,
+            topic=record.topic,
+            offset=record.offset,
+            error=type(exc).__name__,
+            attempts=attempts,
+        )
+        headers = [
+            *(record.headers or []),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+            ("dlq_group", self.group.encode()),
+            # Only the exception class: its message may quote personal data.
+            ("dlq_error", type(exc).__name__.encode()),
+            ("dlq_attempts", str(attempts).encode()),
+        ]
+        await self.bus.publish_raw(self.settings.topic(DEAD_LETTER_TOPIC), record.value, record.key, headers)
+
+    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        # Every few seconds, not every poll: a gauge scraped every 15 s does not need more, and the polling
+        # loop runs many times a second per consumer.
+        now = time.monotonic()
+        if now < self._next_lag_report:
+            return
+        self._next_lag_report = now + LAG_REPORT_SECONDS
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            with contextlib.suppress(Exception):
+                position = await consumer.position(tp)
+                metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(highwater - position, 0))

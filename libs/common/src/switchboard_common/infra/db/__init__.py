@@ -1,0 +1,48 @@
+"""PostgreSQL through SQLAlchemy 2 async + asyncpg."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from switchboard_common.infra.settings import CommonSettings
+
+
+def create_engine(settings: CommonSettings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        # No ping per checkout (it costs three round trips on asyncpg): a dropped connection fails its first
+        # use, SQLAlchemy then discards the whole pool, and callers retry (consumers treat it as transient).
+        pool_pre_ping=False,
+        pool_recycle=1800,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session inside one transaction: committed on success, rolled back on error."""
+    async with sessionmaker() as session, session.begin():
+        yield session
+
+
+@asynccontextmanager
+async def atomic(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Commit the block (together with any reads the request already made), or roll it all back."""
+    if not session.in_transaction():
+        async with session.begin():
+            yield session
+        return
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.commit()

@@ -1,0 +1,174 @@
+"""Running a service: background workers beside the HTTP server, and the process entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import structlog
+from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
+
+from switchboard_common.infra.http import install_common, metrics_app
+from switchboard_common.infra.logging import hide_query_strings
+from switchboard_common.infra.runtime import EventCodecFactory, Resources
+from switchboard_common.infra.settings import CommonSettings
+from switchboard_common.infra.tracing import configure_tracing
+
+log = structlog.get_logger(__name__)
+
+NO_FRAMEWORK_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
+class Worker(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class BackgroundWorkers:
+    """Starts workers in order and stops them in reverse."""
+
+    def __init__(self, workers: Sequence[Worker]) -> None:
+        self.workers = list(workers)
+        self._started: list[Worker] = []
+
+    async def start(self) -> None:
+        for worker in self.workers:
+            await worker.start()
+            self._started.append(worker)
+
+    async def stop(self) -> None:
+        for worker in reversed(self._started):
+            try:
+                await worker.stop()
+            except Exception as exc:
+                log.warning("worker_stop_failed", error=type(exc).__name__)
+        self._started.clear()
+
+
+# The largest WebSocket frame a client may send: a 10,000-character message (the API's limit) in JSON with room
+# to spare. Clients only send small control frames (auth, presence, typing, receipts); uvicorn's default of
+# 16 MiB would let each socket make the server buffer 16 MiB before our code sees a byte.
+WS_MAX_FRAME_BYTES = 64 * 1024
+
+
+def server_config(app: object, *, host: str, port: int, log_level: str = "warning", **overrides: Any) -> Any:
+    """The uvicorn configuration every server of ours runs with (``make run``, each service, the tests)."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "lifespan": "on",
+        "ws_ping_interval": 20,
+        "ws_ping_timeout": 20,
+        "ws_max_size": WS_MAX_FRAME_BYTES,
+        "timeout_graceful_shutdown": 10,
+        **overrides,
+    }
+    config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
+    # After uvicorn configured its loggers: request lines must never carry query strings (tokens, e-mails).
+    hide_query_strings()
+    return config
+
+
+async def serve(apps: Sequence[tuple[object, str, int]], *, log_level: str = "warning") -> None:
+    """Serves ASGI apps (app, host, port) in one event loop until SIGINT or SIGTERM, then shuts down."""
+    import uvicorn
+
+    servers = [
+        uvicorn.Server(server_config(app, host=host, port=port, log_level=log_level)) for app, host, port in apps
+    ]
+    for server in servers:
+        # We own the signals: one Ctrl-C stops every server together.
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+    for server in servers:
+        server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stopper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await stopper
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    settings: CommonSettings,
+    event_codec: EventCodecFactory,
+    workers: Callable[[Resources], BackgroundWorkers],
+    run_workers: bool = True,
+    description: str = "",
+    on_startup: Callable[[FastAPI, Resources], Awaitable[None]] | None = None,
+    before_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """A service's FastAPI app whose lifespan owns its resources and background workers (polar-style)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_tracing(service)
+        resources = await Resources.open(settings, event_codec)
+        app.state.resources = resources
+        running = workers(resources) if run_workers else BackgroundWorkers([])
+        try:
+            if on_startup is not None:
+                await on_startup(app, resources)
+            await running.start()
+            yield
+        finally:
+            # Stop taking work, then finish and commit what is in hand, then close connections.
+            if before_shutdown is not None:
+                await before_shutdown(app)
+            await running.stop()
+            await resources.close()
+
+    app = FastAPI(
+        title=title,
+        version="1.0.0",
+        description=description,
+        lifespan=lifespan,
+        # FastAPI's built-in OpenTelemetry switches itself on once a tracer provider exists (ours does): it would
+        # add a second server span per request, spans per dependency, and exception messages (which may quote
+        # personal data) to logs. switchboard_common.infra.tracing owns the request span, with safe attributes only.
+        telemetry=NO_FRAMEWORK_TELEMETRY,
+    )
+    app.state.settings = settings
+    install_common(
+        app,
+        service=service,
+        max_body_bytes=settings.max_body_bytes,
+        readiness=lambda: app.state.resources.readiness_checks(),
+        metrics_on_app_port=settings.metrics_port is None,
+    )
+    return app
+
+
+def run_service(create_app: Callable[..., FastAPI], settings: CommonSettings, *, host: str, port: int) -> None:
+    """``python -m switchboard_<service>``: one service, its HTTP server and its background workers."""
+    import argparse
+
+    from switchboard_common.infra.logging import configure_logging
+
+    parser = argparse.ArgumentParser(prog=f"python -m switchboard_{settings.service_name}")
+    parser.add_argument("--host", default=host)
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--no-workers", action="store_true", help="serve HTTP only (scale consumers separately)")
+    args = parser.parse_args()
+    configure_logging(settings.log_level, json_output=settings.log_json, service=settings.service_name)
+    app = create_app(settings, run_workers=not args.no_workers)
+    servers: list[tuple[object, str, int]] = [(app, args.host, args.port)]
+    if settings.metrics_port is not None:
+        servers.append((metrics_app, args.host, settings.metrics_port))
+    asyncio.run(serve(servers))

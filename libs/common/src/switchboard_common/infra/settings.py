@@ -1,0 +1,207 @@
+"""Settings read from the environment, validated once.
+
+Every service extends :class:`CommonSettings`. Unsafe defaults (the development secret key) are refused
+outside development and test, as the FastAPI full-stack template does.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import cached_property
+from pathlib import Path
+from typing import Literal, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "switchboard-development-secret-change-me"  # noqa: S105 - refused outside development
+
+Environment = Literal["development", "test", "production"]
+
+
+class ConfigurationError(ValueError):
+    """A setting that cannot work; its message is one line that names the variable."""
+
+
+_POSTGRES_SCHEMES = ("postgres", "postgresql", "postgresql+asyncpg")
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# Query parameters asyncpg takes as they are; libpq's ``sslmode`` is translated to asyncpg's ``ssl``.
+_ASYNCPG_PARAMETERS = ("ssl", "target_session_attrs", "prepared_statement_cache_size")
+
+
+def normalize_database_url(value: str, variable: str = "DATABASE_URL") -> str:
+    """The libpq forms users are given (``postgres://``, ``postgresql://``, ``?sslmode=``) as the
+    ``postgresql+asyncpg://`` URL SQLAlchemy's asyncpg dialect reads. Errors never repeat the URL: it may
+    hold a password."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in _POSTGRES_SCHEMES:
+        raise ConfigurationError(
+            f"{variable} must start with postgres://, postgresql:// or postgresql+asyncpg:// "
+            f"(got {parts.scheme + '://' if parts.scheme else 'no scheme'})"
+        )
+    if not parts.hostname:
+        raise ConfigurationError(f"{variable} names no host (expected postgresql://user:password@host:port/db)")
+    query: list[tuple[str, str]] = []
+    for name, item in parse_qsl(parts.query, keep_blank_values=True):
+        if name == "sslmode":
+            if item not in _SSL_MODES:
+                raise ConfigurationError(f"{variable}: sslmode must be one of {', '.join(_SSL_MODES)}")
+            query.append(("ssl", item))
+        elif name in _ASYNCPG_PARAMETERS:
+            query.append((name, item))
+        else:
+            raise ConfigurationError(
+                f"{variable}: parameter {name!r} is not supported "
+                f"(supported: sslmode, {', '.join(_ASYNCPG_PARAMETERS)})"
+            )
+    return urlunsplit(("postgresql+asyncpg", parts.netloc, parts.path, urlencode(query), ""))
+
+
+def normalize_redis_url(value: str, variable: str = "REDIS_URL") -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("redis", "rediss"):
+        raise ConfigurationError(
+            f"{variable} must start with redis:// or rediss:// "
+            f"(got {parts.scheme + '://' if parts.scheme else 'no scheme'})"
+        )
+    if not parts.hostname:
+        raise ConfigurationError(f"{variable} names no host (expected redis://host:port/db)")
+    return value.strip()
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    environment: Environment = "development"
+    service_name: str = "switchboard"
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/switchboard"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Prefix of every topic and consumer group: lets tests and several deployments share one broker.
+    kafka_namespace: str = "switchboard"
+    kafka_topic_partitions: int = 12
+    kafka_enable_idempotence: bool = False
+    # How long the broker may hold a fetch waiting for data (ms). Kafka answers as soon as data arrives, so
+    # production sets 500 (deploy/k8s) to keep idle consumers quiet; the local tansu broker does not wake a
+    # waiting fetch, so here it bounds each consumer hop's idle latency and stays low.
+    kafka_fetch_max_wait_ms: int = 20
+    # The same for background consumers (Slack copies and downloads, webhook fan-out, receipts).
+    kafka_background_fetch_max_wait_ms: int = 250
+    # Redis key prefix, for the same reason.
+    redis_namespace: str = "sb"
+
+    # The platforms' APIs: the connectors send through them, the gateway proves channel ownership with them
+    # (a page token must belong to its page, a bot token to its workspace), the privacy service erases copies.
+    slack_api_url: str = "https://slack.com/api"
+    graph_api_url: str = "https://graph.facebook.com/v21.0"
+
+    secret_key: str = DEV_SECRET_KEY
+    # Comma separated "key_id:base64(32 bytes)" pairs; the first one encrypts, all of them decrypt.
+    encryption_keys: str = ""
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    visitor_token_ttl_seconds: int = 30 * 24 * 3600
+
+    data_dir: Path = Path(".switchboard")
+    # Attachment storage (switchboard_common.infra.attachments): "local" (DATA_DIR/attachments) or "s3" (any
+    # S3-compatible bucket). S3 credentials fall back to botocore's chain (env, web identity, instance role).
+    attachments_backend: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_key_prefix: str = ""
+    s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"
+    # Prometheus metrics on a port of their own (production: 9090, which neither the Service nor the Ingress
+    # exposes); unset, /metrics is served on the app's port (make run), which the Ingress does not route either.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = 1_000_000
+    # Proxies whose X-Forwarded-For is believed (comma separated CIDRs); empty trusts none.
+    trusted_proxies: str = ""
+
+    db_pool_size: int = Field(default=10, ge=1)
+    # How long a process may keep a subject's event key in memory; erasure waits this long before it reports
+    # Kafka shredded (switchboard_common.domain.encryption.shredding).
+    subject_key_cache_seconds: float = Field(default=30.0, ge=0)
+
+    # Outgoing calls to user-given URLs (API inbox callbacks, account webhooks).
+    outbound_allow_private: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 2.0
+    webhook_retry_max_seconds: float = 300.0
+    webhook_max_attempts: int = Field(default=12, ge=1)
+    # Deliveries that finally failed in a row before a subscription is disabled and its owner told.
+    webhook_disable_after_failures: int = Field(default=5, ge=1)
+    # Finished deliveries stay in the delivery log this long (their payload is dropped when they finish).
+    webhook_delivery_log_days: int = Field(default=30, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        return normalize_redis_url(value)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: Path) -> Path:
+        # Absolute once, so a later change of working directory cannot move the data.
+        return value.absolute()
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> CommonSettings:
+        if self.attachments_backend == "s3" and not self.s3_bucket:
+            raise ValueError("ATTACHMENTS_BACKEND=s3 needs S3_BUCKET")
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError("SECRET_KEY must be set to a random value of at least 32 characters")
+            if not self.encryption_keys:
+                raise ValueError("ENCRYPTION_KEYS must be set in production")
+        return self
+
+    @cached_property
+    def encryption_keyring(self) -> list[tuple[str, bytes]]:
+        """Keys for secrets at rest, newest first. Development derives one from the secret key."""
+        if not self.encryption_keys:
+            import hashlib
+
+            return [("dev", hashlib.sha256(self.secret_key.encode()).digest())]
+        ring: list[tuple[str, bytes]] = []
+        for item in self.encryption_keys.split(","):
+            key_id, _, material = item.strip().partition(":")
+            key = base64.b64decode(material)
+            if len(key) != 32:
+                raise ValueError(f"encryption key {key_id!r} must be 32 bytes")
+            ring.append((key_id, key))
+        return ring
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka_namespace}.{name}"
+
+    def consumer_group(self, name: str) -> str:
+        return f"{self.kafka_namespace}-{name}"
+
+
+SettingsT = TypeVar("SettingsT", bound=CommonSettings)
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """Settings for a process entry point: a bad value stops the process with one line per problem, naming
+    the variable, instead of a validation traceback (which could also echo a secret)."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            variable = "_".join(str(part) for part in error["loc"]).upper()
+            message = str(error.get("ctx", {}).get("error") or error["msg"])
+            lines.append(message if variable and variable in message else f"{variable}: {message}")
+        raise SystemExit("switchboard: configuration error: " + "; ".join(lines)) from None

@@ -1,0 +1,1 @@
+"""The signed API channel: inbound webhook, callbacks out, a reference client."""

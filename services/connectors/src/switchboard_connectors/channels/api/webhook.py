@@ -1,0 +1,132 @@
+"""The API channel: any back end posts signed messages in, and gets agent replies called back.
+
+Inbound ``POST /webhooks/api/{inbox_id}`` is verified (HMAC over ``"{timestamp}.{raw body}"``, five-minute
+window, constant-time compare), normalized and published before the 2xx; ``message.id`` is deduplicated.
+Outbound replies become signed POSTs to the inbox's ``callback_url`` through the delivery queue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from switchboard_common.domain.conversations.ingest import message_id_for
+from switchboard_common.domain.events import Attachment, InboundMessagePayload, InboundMessageReceived
+from switchboard_common.infra import metrics, signing
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.runtime import Resources
+
+from switchboard_connectors.ingress import AckTimer, InboxDirectory, publish_and_remember, seen
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ApiContact(Strict):
+    external_id: str = Field(min_length=1, max_length=255)
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+
+
+class ApiAttachment(Strict):
+    url: AnyHttpUrl
+    name: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=100)
+    size: int | None = Field(default=None, ge=0)
+
+
+class ApiMessage(Strict):
+    id: str = Field(min_length=1, max_length=255)
+    text: str | None = Field(default=None, max_length=10000)
+    attachments: list[ApiAttachment] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _has_content(self) -> ApiMessage:
+        if not self.text and not self.attachments:
+            raise ValueError("a message needs text or attachments")
+        return self
+
+
+class ApiInbound(Strict):
+    contact: ApiContact
+    message: ApiMessage
+
+
+def current_secrets(inbox_secrets: dict[str, Any], now: datetime | None = None) -> list[str]:
+    """The signing secret, plus the previous one while its rotation overlap lasts."""
+    valid = [str(inbox_secrets["signing_secret"])] if inbox_secrets.get("signing_secret") else []
+    previous, until = inbox_secrets.get("previous_signing_secret"), inbox_secrets.get("previous_valid_until")
+    if previous and until and datetime.fromisoformat(until) > (now or datetime.now(UTC)):
+        valid.append(str(previous))
+    return valid
+
+
+def _reject(timer: AckTimer, status: int, code: str, message: str) -> AppError:
+    timer.done(code)
+    return AppError(status, code, message)
+
+
+@router.post("/webhooks/api/{inbox_id}", status_code=202, summary="API channel: a signed message from a back end")
+async def receive_api_message(inbox_id: uuid.UUID, request: Request) -> JSONResponse:
+    timer = AckTimer("api")
+    res: Resources = request.app.state.resources
+    directory: InboxDirectory = request.app.state.inboxes
+    body = await request.body()
+    inbox = await directory.by_id(inbox_id, "api")
+    if inbox is None:
+        raise _reject(timer, 404, "unknown_inbox", "no API inbox with this id")
+    timestamp = request.headers.get(signing.TIMESTAMP_HEADER, "")
+    if not signing.timestamp_fresh(timestamp):
+        raise _reject(timer, 401, "stale_timestamp", "X-Switchboard-Timestamp is missing or outside 5 minutes")
+    if not signing.verify(
+        current_secrets(inbox.secrets), timestamp, body, request.headers.get(signing.SIGNATURE_HEADER)
+    ):
+        metrics.SIGNATURE_FAILURES.labels("api").inc()
+        log.warning("webhook_signature_rejected", channel="api", inbox_id=str(inbox_id))
+        raise _reject(timer, 401, "invalid_signature", "X-Switchboard-Signature does not match")
+    try:
+        parsed = ApiInbound.model_validate_json(body)
+    except ValidationError as exc:
+        malformed = any(e["type"] == "json_invalid" for e in exc.errors())
+        details = [{"loc": list(map(str, e["loc"])), "type": e["type"], "msg": e["msg"]} for e in exc.errors()]
+        if malformed:
+            raise _reject(timer, 400, "malformed_json", "body is not valid JSON") from None
+        timer.done("invalid")
+        raise AppError(422, "validation_error", "body is not a valid API channel message", details=details) from None
+    message_id = message_id_for(inbox.account_id, f"api:{inbox.id}", parsed.message.id)
+    if await seen(res, f"api:{inbox.id}", [parsed.message.id]):
+        timer.done("duplicate")
+        return JSONResponse({"status": "duplicate", "message_id": str(message_id)}, status_code=200)
+    event = InboundMessageReceived(
+        tenant_id=inbox.account_id,
+        payload=InboundMessagePayload(
+            inbox_id=inbox.id,
+            channel="api",
+            external_contact_id=parsed.contact.external_id,
+            contact_name=parsed.contact.name,
+            contact_email=str(parsed.contact.email) if parsed.contact.email else None,
+            external_message_id=parsed.message.id,
+            text=parsed.message.text,
+            attachments=[
+                Attachment(name=a.name or "attachment", content_type=a.content_type, size=a.size, url=str(a.url))
+                for a in parsed.message.attachments
+            ],
+            sent_at=datetime.now(UTC),
+        ),
+    )
+    try:
+        await publish_and_remember(res, f"api:{inbox.id}", [event], [parsed.message.id])
+    except Exception as exc:
+        timer.done("unavailable")
+        raise AppError(503, "unavailable", "not accepted; retry later") from exc
+    timer.done("accepted")
+    return JSONResponse({"status": "accepted", "message_id": str(message_id)}, status_code=202)

@@ -1,0 +1,1 @@
+"""Dialogflow: fulfillment webhook, detectIntent client, the bot worker."""

@@ -1,0 +1,198 @@
+"""``POST /webhooks/dialogflow``: the fulfillment webhook (ES v2 ``WebhookRequest`` -> ``WebhookResponse``,
+and CX ``WebhookRequest`` -> ``fulfillmentResponse``), HTTP basic auth, answered well inside 5 seconds.
+
+The session id is our conversation id (the bot worker sets it so). The webhook can:
+* hand the conversation off to humans: ES action or CX tag equal to the bot's ``handoff_tag``, or an ES
+  intent named in ``handoff_intents``;
+* answer from conversation data: ES action / CX tag equal to ``status_tag`` -> its status and queue position.
+Anything else gets an empty (valid) response, so the agent's own responses are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.inboxes.bot_config import BotSettings
+from switchboard_common.domain.inboxes.models import InboxBot
+from switchboard_common.infra import metrics
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.runtime import Resources
+
+from switchboard_connectors.channels.dialogflow.bot import hand_off
+from switchboard_connectors.ingress import AckTimer
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+# Dialogflow gives up after 5 s: answer empty well before rather than late.
+ANSWER_BUDGET_SECONDS = 3.5
+SESSION_RE = re.compile(
+    r"^projects/([^/]+)/(?:locations/[^/]+/)?agents?(?:/[^/]+)?(?:/environments/[^/]+/users/[^/]+)?/sessions/([^/]+)$"
+)
+
+
+@dataclass(frozen=True)
+class FulfillmentRequest:
+    cx: bool
+    project_id: str
+    session_id: str
+    tag: str | None  # ES: queryResult.action; CX: fulfillmentInfo.tag
+    intent: str | None
+
+
+def parse_request(body: Any) -> FulfillmentRequest | None:
+    """An ES or CX WebhookRequest, or None when it is neither (never raises)."""
+    if not isinstance(body, dict):
+        return None
+    session_info = body.get("sessionInfo")
+    cx = isinstance(session_info, dict)
+    session = session_info.get("session") if cx else body.get("session")
+    match = SESSION_RE.match(session) if isinstance(session, str) and len(session) <= 500 else None
+    if match is None:
+        return None
+    if cx:
+        fulfillment = body.get("fulfillmentInfo") if isinstance(body.get("fulfillmentInfo"), dict) else {}
+        intent_info = body.get("intentInfo") if isinstance(body.get("intentInfo"), dict) else {}
+        tag, intent = fulfillment.get("tag"), intent_info.get("displayName")
+    else:
+        result = body.get("queryResult") if isinstance(body.get("queryResult"), dict) else {}
+        intent_obj = result.get("intent") if isinstance(result.get("intent"), dict) else {}
+        tag, intent = result.get("action"), intent_obj.get("displayName")
+    return FulfillmentRequest(
+        cx=cx,
+        project_id=match.group(1),
+        session_id=match.group(2),
+        tag=tag if isinstance(tag, str) else None,
+        intent=intent if isinstance(intent, str) else None,
+    )
+
+
+def response_body(request: FulfillmentRequest, text: str | None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    if request.cx:
+        body: dict[str, Any] = {"fulfillmentResponse": {"messages": [{"text": {"text": [text]}}]}}
+        if extra:
+            body["sessionInfo"] = {"parameters": extra}
+        return body
+    body = {"fulfillmentText": text, "fulfillmentMessages": [{"text": {"text": [text]}}], "source": "switchboard"}
+    if extra:
+        body["payload"] = {"switchboard": extra}
+    return body
+
+
+def authorized(header: str | None, user: str, password: str) -> bool:
+    if not header or not header.startswith("Basic "):
+        return False
+    try:
+        given_user, _, given_password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    # Both compared, always: the time taken says nothing about which one was wrong.
+    user_ok = hmac.compare_digest(given_user.encode(), user.encode())
+    password_ok = hmac.compare_digest(given_password.encode(), password.encode())
+    return user_ok and password_ok
+
+
+async def _answer(res: Resources, request: FulfillmentRequest) -> dict[str, Any]:
+    try:
+        conversation_id = uuid.UUID(request.session_id)
+    except ValueError:
+        return {}
+    async with res.sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(Conversation, InboxBot)
+                .join(InboxBot, InboxBot.inbox_id == Conversation.inbox_id)
+                .where(Conversation.id == conversation_id)
+            )
+        ).first()
+        if row is None:
+            return {}
+        conversation, bot = row
+        settings = BotSettings.model_validate(bot.settings)
+        if settings.project_id != request.project_id:
+            return {}  # another tenant's project cannot reach this conversation
+        if request.tag == settings.status_tag:
+            position = None
+            if conversation.status == "open" and conversation.assignee_id is None:
+                position = 1 + int(
+                    await session.scalar(
+                        select(func.count())
+                        .select_from(Conversation)
+                        .where(
+                            Conversation.account_id == conversation.account_id,
+                            Conversation.status == "open",
+                            Conversation.assignee_id.is_(None),
+                            Conversation.created_at < conversation.created_at,
+                        )
+                    )
+                    or 0
+                )
+            facts = {"status": conversation.status, "queue_position": position}
+            text = (
+                f"You are number {position} in the queue."
+                if position
+                else ("An agent is with you." if conversation.assignee_id else f"Status: {conversation.status}.")
+            )
+            return response_body(request, text, facts)
+    if request.tag == settings.handoff_tag or (
+        request.intent is not None and request.intent in settings.handoff_intents
+    ):
+        params = {**settings.handoff_routing, "language": settings.language_code.split("-")[0].lower()}
+        if request.intent:
+            params["intent"] = request.intent
+        # Shielded: once the status changed, the event must go out even if the answer budget runs out.
+        await asyncio.shield(hand_off(res, conversation.account_id, conversation.id, "fulfillment_handoff", params))
+        return response_body(request, "Connecting you to an agent.", {"handoff": True})
+    return {}
+
+
+@router.post("/webhooks/dialogflow", summary="Dialogflow fulfillment webhook (ES v2 and CX)")
+async def dialogflow_fulfillment(request: Request) -> JSONResponse:
+    timer = AckTimer("dialogflow")
+    settings = request.app.state.settings
+    res: Resources = request.app.state.resources
+    if not settings.dialogflow_webhook_user or not settings.dialogflow_webhook_password:
+        timer.done("not_configured")
+        raise AppError(503, "dialogflow_not_configured", "DIALOGFLOW_WEBHOOK_USER/PASSWORD are not set")
+    if not authorized(
+        request.headers.get("Authorization"), settings.dialogflow_webhook_user, settings.dialogflow_webhook_password
+    ):
+        metrics.SIGNATURE_FAILURES.labels("dialogflow").inc()
+        log.warning("webhook_auth_rejected", channel="dialogflow")
+        timer.done("unauthorized")
+        return JSONResponse(
+            {"error": {"code": "unauthorized", "message": "basic credentials do not match"}},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Basic realm="dialogflow"'},
+        )
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        timer.done("malformed")
+        raise AppError(400, "malformed_json", "body is not valid JSON") from None
+    parsed = parse_request(body)
+    if parsed is None:
+        timer.done("malformed")
+        raise AppError(400, "malformed_payload", "body is not a Dialogflow WebhookRequest")
+    try:
+        answer = await asyncio.wait_for(_answer(res, parsed), ANSWER_BUDGET_SECONDS)
+    except TimeoutError:
+        log.warning("dialogflow_fulfillment_slow")
+        answer = {}
+    timer.done("answered")
+    return JSONResponse(answer)

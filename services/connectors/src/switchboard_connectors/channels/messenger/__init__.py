@@ -1,0 +1,1 @@
+"""Facebook Messenger: webhook, Graph API client, replies, receipts and attachments, handover."""

@@ -1,0 +1,1 @@
+"""Slack: Events API webhook, Web API client, replies, files, OAuth install, mirror threads."""

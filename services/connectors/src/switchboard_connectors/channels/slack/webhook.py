@@ -1,0 +1,222 @@
+"""``POST /webhooks/slack/events``: Slack's Events API request URL.
+
+The ack path verifies (v0 signature over the raw bytes, 5-minute window), normalizes and publishes; nothing
+slow runs here (file downloads happen after, from Kafka). A 2xx means the events are on Kafka; the
+``event_id`` is remembered (per installation) only after that, so a retry of a failed attempt publishes again.
+
+Both of Slack's roles meet here:
+
+* **customer channel**: messages in the installed channel or DMs to the app become ``inbound.message_received``;
+* **agents' workspace**: a human's reply in the thread of a mirrored conversation (see ``slack_mirror``) is an
+  agent reply, published as an outbound ``message.created`` on the customer's own channel.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from switchboard_common.domain.conversations.ingest import MESSAGE_ID_NAMESPACE, message_id_for
+from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.events import (
+    Attachment,
+    Event,
+    InboundMessagePayload,
+    InboundMessageReceived,
+    MessageCreated,
+    MessageCreatedPayload,
+    utcnow,
+)
+from switchboard_common.domain.inboxes.models import Inbox, SlackMirrorMessage
+from switchboard_common.infra import metrics
+from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.runtime import Resources
+
+from switchboard_connectors.channels.slack import normalizer
+from switchboard_connectors.ingress import AckTimer, InboxDirectory, InboxRecord, publish_and_remember, seen
+from switchboard_connectors.settings import ConnectorSettings
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+WORKSPACE_CACHE_SECONDS = 10.0
+_workspace_cache: dict[uuid.UUID, tuple[float, bool]] = {}
+
+
+def contact_external_id(team_id: str, user: str) -> str:
+    """A Slack user is a contact identity per workspace (user ids are only unique within a team)."""
+    return f"{team_id}:{user}"
+
+
+async def _is_workspace(res: Resources, slack_inbox_id: uuid.UUID) -> bool:
+    """Whether another inbox mirrors into this Slack inbox: then its channel is the agents' room, not customers'."""
+    now = time.monotonic()
+    hit = _workspace_cache.get(slack_inbox_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    async with res.sessionmaker() as session:
+        found = await session.scalar(
+            select(Inbox.id).where(Inbox.settings["slack_mirror_inbox_id"].astext == str(slack_inbox_id)).limit(1)
+        )
+    if len(_workspace_cache) > 10_000:
+        _workspace_cache.clear()
+    _workspace_cache[slack_inbox_id] = (now + WORKSPACE_CACHE_SECONDS, found is not None)
+    return found is not None
+
+
+async def _thread_parent(res: Resources, inbox: InboxRecord, channel: str, thread_ts: str) -> Conversation | None:
+    """The mirrored conversation whose parent message is this thread, if any (same account only)."""
+    async with res.sessionmaker() as session:
+        return await session.scalar(
+            select(Conversation)
+            .join(SlackMirrorMessage, SlackMirrorMessage.conversation_id == Conversation.id)
+            .where(
+                SlackMirrorMessage.slack_channel_id == channel,
+                SlackMirrorMessage.slack_ts == thread_ts,
+                SlackMirrorMessage.message_id.is_(None),
+                SlackMirrorMessage.account_id == inbox.account_id,
+                Conversation.account_id == inbox.account_id,
+            )
+        )
+
+
+def agent_reply_event(conversation: Conversation, action: normalizer.SlackAction) -> MessageCreated:
+    """A human's thread reply in Slack, as an agent reply on the customer's channel (deterministic ids)."""
+    message_id = message_id_for(conversation.account_id, f"slack-reply:{action.channel}", action.ts)
+    return MessageCreated(
+        event_id=uuid.uuid5(MESSAGE_ID_NAMESPACE, f"message.created:{message_id}"),
+        tenant_id=conversation.account_id,
+        conversation_id=conversation.id,
+        payload=MessageCreatedPayload(
+            message_id=message_id,
+            inbox_id=conversation.inbox_id,
+            contact_id=conversation.contact_id,
+            channel=conversation.channel,  # type: ignore[arg-type]
+            direction="outbound",
+            sender_type="agent",
+            sender_id=None,
+            text=action.text,
+            external_id=f"slack:{action.external_id}",
+            created_at=utcnow(),
+        ),
+    )
+
+
+def customer_event(inbox: InboxRecord, team_id: str, action: normalizer.SlackAction) -> InboundMessageReceived:
+    return InboundMessageReceived(
+        tenant_id=inbox.account_id,
+        payload=InboundMessagePayload(
+            inbox_id=inbox.id,
+            channel="slack",
+            external_contact_id=contact_external_id(team_id, action.user),
+            external_message_id=action.external_id,
+            text=action.text,
+            kind=action.kind,
+            # Metadata only: the files are fetched with the bot token after the ack (slack_files).
+            attachments=[
+                Attachment(name=f.name, content_type=f.mimetype, size=f.size, url=f.url_private, external_id=f.id)
+                for f in action.files
+            ],
+            sent_at=datetime.now(UTC),
+        ),
+    )
+
+
+def _reject_signature(timer: AckTimer, problem: str) -> AppError:
+    metrics.SIGNATURE_FAILURES.labels("slack").inc()
+    # Never the body: it may hold a customer's words.
+    log.warning("webhook_signature_rejected", channel="slack", reason=problem)
+    timer.done(problem)
+    if problem == "invalid_signature":
+        return AppError(401, problem, "X-Slack-Signature does not match the request body")
+    return AppError(401, problem, "X-Slack-Request-Timestamp is missing or more than 5 minutes away")
+
+
+async def _events_for(res: Resources, inbox: InboxRecord, team_id: str, envelope: dict[str, Any]) -> list[Event]:
+    workspace: bool | None = None
+    events: list[Event] = []
+    for action in normalizer.normalize(
+        envelope, installed_channel=inbox.settings.get("channel_id"), bot_user_id=inbox.settings.get("bot_user_id")
+    ):
+        if action.is_thread_reply:
+            parent = await _thread_parent(res, inbox, action.channel, str(action.thread_ts))
+            if parent is not None:
+                # Agents' workspace: new replies are agent replies; their edits and deletions stay in Slack.
+                if action.kind == "message" and action.text:
+                    events.append(agent_reply_event(parent, action))
+                continue
+        if action.channel_type != "im":
+            if workspace is None:
+                workspace = await _is_workspace(res, inbox.id)
+            if workspace:
+                continue  # agents talking among themselves in their channel are not customers
+        events.append(customer_event(inbox, team_id, action))
+    return events
+
+
+@router.post("/webhooks/slack/events", summary="Slack Events API request URL")
+async def slack_events_webhook(request: Request) -> Any:
+    timer = AckTimer("slack")
+    res: Resources = request.app.state.resources
+    settings: ConnectorSettings = request.app.state.settings
+    body = await request.body()
+    if not settings.slack_signing_secret:
+        timer.done("not_configured")
+        raise AppError(503, "slack_not_configured", "SLACK_SIGNING_SECRET is not set")
+    problem = normalizer.verify(
+        settings.slack_signing_secret,
+        request.headers.get("X-Slack-Request-Timestamp"),
+        body,
+        request.headers.get("X-Slack-Signature"),
+    )
+    if problem is not None:
+        raise _reject_signature(timer, problem)
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        timer.done("malformed")
+        raise AppError(400, "malformed_json", "body is not valid JSON") from None
+    if not isinstance(envelope, dict):
+        timer.done("malformed")
+        raise AppError(400, "malformed_payload", "body is not a Slack event envelope (a JSON object)")
+    if envelope.get("type") == "url_verification":
+        challenge = envelope.get("challenge")
+        if not isinstance(challenge, str):
+            timer.done("malformed")
+            raise AppError(400, "malformed_payload", "url_verification without a challenge")
+        timer.done("url_verification")
+        return JSONResponse({"challenge": challenge})
+    if envelope.get("type") != "event_callback":
+        timer.done("ignored")  # app_rate_limited and other envelope types: nothing to store
+        return JSONResponse({"ok": True, "ignored": True})
+    team_id, event_id = envelope.get("team_id"), envelope.get("event_id")
+    if not isinstance(team_id, str) or not team_id or not isinstance(event_id, str) or not event_id:
+        timer.done("malformed")
+        raise AppError(400, "malformed_payload", "event_callback needs team_id and event_id")
+    directory: InboxDirectory = request.app.state.inboxes
+    event = envelope.get("event")
+    event_channel = event.get("channel") if isinstance(event, dict) else None
+    inbox = await directory.slack(team_id, event_channel if isinstance(event_channel, str) else None)
+    if inbox is None:
+        timer.done("unknown_team")
+        return JSONResponse({"ok": True, "ignored": "no inbox for this team"})
+    scope = f"slack:{inbox.id}"
+    if await seen(res, scope, [event_id]):
+        timer.done("duplicate")
+        return JSONResponse({"ok": True, "duplicate": True})
+    events = await _events_for(res, inbox, team_id, envelope)
+    try:
+        await publish_and_remember(res, scope, events, [event_id])
+    except Exception as exc:
+        timer.done("unavailable")
+        log.warning("slack_publish_failed", inbox_id=str(inbox.id), error=type(exc).__name__)
+        raise AppError(503, "unavailable", "not accepted; Slack will retry") from exc
+    timer.done("accepted" if events else "ignored")
+    return JSONResponse({"ok": True, "accepted": len(events)})

@@ -1,0 +1,423 @@
+"""The gateway's consumer: stores inbound messages and pushes each event to the sockets it concerns.
+
+Runs in the shared group ``gateway-timeline`` (one replica handles each event). Effects are idempotent:
+messages are inserted ``ON CONFLICT DO NOTHING`` and socket pushes go through ``push_once`` keyed by the
+event id, so a redelivery after a crash changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from sqlalchemy import select, text, update
+from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.contacts.models import Contact
+from switchboard_common.domain.conversations.models import Conversation, Message
+from switchboard_common.domain.events import (
+    AgentPresenceChanged,
+    ContactUpdated,
+    ConversationAssigned,
+    ConversationOffered,
+    ConversationQueued,
+    ConversationStatusChanged,
+    ConversationUnassigned,
+    Event,
+    MessageCreated,
+    MessageDeleted,
+    MessageDeliveryUpdated,
+    MessageUpdated,
+    utcnow,
+)
+from switchboard_common.infra.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.infra.db import transaction
+from switchboard_common.infra.runtime import Resources
+from switchboard_common.infra.tracing import current_trace_id
+
+from switchboard_gateway.conversations.service import conversation_out, message_out
+
+RECENT_MESSAGES_ON_ASSIGN = 50
+# Stores a message event (by id, once) and touches its conversation, returning who gets it live. Pass-through
+# inboxes: the content is delivered (frames) but never stored, only the routing metadata.
+STORE_MESSAGE = text(
+    """
+    WITH target AS (
+        SELECT c.id, c.timeline_assignee_id AS assignee,
+               coalesce(i.settings -> 'pass_through' = 'true'::jsonb, false) AS pass_through
+        FROM conversations c JOIN inboxes i ON i.id = c.inbox_id
+        WHERE c.id = :conversation_id AND c.account_id = :account_id
+    ), stored AS (
+        INSERT INTO messages (id, account_id, conversation_id, direction, sender_type, sender_id, text,
+                              attachments, external_id, delivery_status, created_at)
+        SELECT CAST(:id AS uuid), CAST(:account_id AS uuid), t.id, CAST(:direction AS varchar),
+               CAST(:sender_type AS varchar), CAST(:sender_id AS uuid),
+               CASE WHEN t.pass_through THEN NULL ELSE CAST(:text AS text) END,
+               CASE WHEN t.pass_through THEN '[]'::jsonb ELSE CAST(:attachments AS jsonb) END,
+               CAST(:external_id AS varchar), CAST(:delivery_status AS varchar), CAST(:created_at AS timestamptz)
+        FROM target t
+        ON CONFLICT (id) DO NOTHING
+    ), touched AS (
+        UPDATE conversations SET last_message_at = :created_at
+        WHERE id = (SELECT id FROM target) AND CAST(:inbound AS boolean)
+    )
+    SELECT assignee, pass_through FROM target
+    """
+)
+# Delivery statuses that come after each one: an update never replaces a later one (receipts can overtake).
+LATER_STATUSES: dict[str, tuple[str, ...]] = {
+    "sent": ("delivered", "read"),
+    "delivered": ("read",),
+    "failed": ("delivered", "read"),
+}
+# Pass-through content waiting for its first agent is dropped after this long.
+RELAY_TTL_SECONDS = 3600
+
+
+def message_frame(event: MessageCreated) -> dict[str, Any]:
+    p = event.payload
+    return {
+        "type": "message.created",
+        "event_id": str(event.event_id),
+        "conversation_id": str(event.conversation_id),
+        # The trace the first request started (W3C, via Kafka headers): lets ops follow one message end to end.
+        "trace_id": current_trace_id(),
+        "message": {
+            "id": str(p.message_id),
+            "direction": p.direction,
+            "sender_type": p.sender_type,
+            "sender_id": str(p.sender_id) if p.sender_id else None,
+            "text": p.text,
+            "attachments": [a.model_dump(mode="json") for a in p.attachments],
+            "created_at": p.created_at.isoformat(),
+        },
+    }
+
+
+class Timeline:
+    def __init__(self, resources: Resources) -> None:
+        self.res = resources
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(
+            self.res.settings,
+            group="gateway-timeline",
+            topics=[CONVERSATIONS_TOPIC, AGENTS_TOPIC],
+            handler=self.handle,
+            bus=self.res.bus,
+        )
+
+    async def handle(self, event: Event, _record: ConsumerRecord) -> None:
+        if isinstance(event, MessageCreated):
+            await self._on_message(event)
+        elif isinstance(event, AgentPresenceChanged):
+            await self._to_account(
+                event,
+                {
+                    "type": "agent.presence",
+                    "agent_id": str(event.payload.agent_id),
+                    "status": event.payload.status,
+                },
+            )
+        if isinstance(event, ConversationAssigned | ConversationUnassigned | ConversationStatusChanged):
+            await self._to_visitor(event)
+        if isinstance(
+            event, ConversationAssigned | ConversationUnassigned | ConversationStatusChanged | ConversationQueued
+        ):
+            await self._conversation_updated(event)
+        if isinstance(event, ConversationAssigned):
+            await self._on_assigned(event)
+        elif isinstance(event, ConversationOffered | ConversationUnassigned):
+            await self._on_routing_change(event)
+        elif isinstance(event, ConversationStatusChanged | ConversationQueued):
+            await self._push_to_assignee(
+                event.conversation_id,
+                event,
+                {
+                    "type": event.type,
+                    "event_id": str(event.event_id),
+                    "conversation_id": str(event.conversation_id),
+                    **event.payload.model_dump(mode="json"),
+                },
+            )
+        elif isinstance(event, MessageDeliveryUpdated):
+            await self._on_delivery(event)
+        elif isinstance(event, MessageUpdated | MessageDeleted):
+            await self._on_edit(event)
+        elif isinstance(event, ContactUpdated):
+            await self._on_contact_updated(event)
+
+    async def _to_account(self, event: Event, frame: dict[str, Any]) -> None:
+        """A frame for every agent of the account: screens showing this conversation or agent stay current."""
+        async with self.res.sessionmaker() as session:
+            agents = (
+                await session.scalars(
+                    select(User.id).where(User.account_id == event.tenant_id, User.deleted_at.is_(None))
+                )
+            ).all()
+        await self.res.streams.push_once_to_each(
+            [self.res.keys.agent_stream(agent) for agent in agents],
+            f"account:{event.event_id}",
+            {**frame, "event_id": str(event.event_id)},
+        )
+
+    async def _conversation_updated(
+        self, event: ConversationAssigned | ConversationUnassigned | ConversationStatusChanged | ConversationQueued
+    ) -> None:
+        """Assignee and status as they are now, for every agent's list and open conversation."""
+        async with self.res.sessionmaker() as session:
+            conversation = await session.get(Conversation, event.conversation_id)
+        if conversation is None:
+            return
+        await self._to_account(
+            event,
+            {
+                "type": "conversation.updated",
+                "conversation_id": str(event.conversation_id),
+                "cause": event.type,
+                "status": conversation.status,
+                "assignee_id": str(conversation.assignee_id) if conversation.assignee_id else None,
+                "team_id": str(conversation.team_id) if conversation.team_id else None,
+            },
+        )
+
+    async def _to_visitor(
+        self, event: ConversationAssigned | ConversationUnassigned | ConversationStatusChanged
+    ) -> None:
+        """The customer's widget learns that an agent took over (no more queue line) or that it was resolved."""
+        if isinstance(event, ConversationAssigned):
+            frame: dict[str, Any] = {"type": "conversation.assigned"}
+        elif isinstance(event, ConversationStatusChanged) and event.payload.status == "resolved":
+            frame = {"type": "conversation.resolved"}
+        else:
+            return
+        async with self.res.sessionmaker() as session:
+            row = (
+                await session.execute(
+                    select(Conversation.contact_id, Conversation.channel).where(
+                        Conversation.id == event.conversation_id
+                    )
+                )
+            ).first()
+        if row is None or row.channel != "web":
+            return
+        await self.res.streams.push_once(
+            self.res.keys.contact_stream(row.contact_id),
+            f"visitor:{event.event_id}",
+            {**frame, "conversation_id": str(event.conversation_id), "event_id": str(event.event_id)},
+        )
+
+    async def _on_contact_updated(self, event: ContactUpdated) -> None:
+        """A rectified contact: agents holding one of its open conversations replace the fields they show."""
+        p = event.payload
+        changes = {field: getattr(p, field) for field in p.fields}
+        if any(value is None for value in changes.values()):
+            return  # its key was destroyed since (an erasure followed): nothing left to show
+        async with self.res.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Conversation.id, Conversation.timeline_assignee_id).where(
+                        Conversation.account_id == event.tenant_id,
+                        Conversation.contact_id == p.contact_id,
+                        Conversation.timeline_assignee_id.is_not(None),
+                        Conversation.status != "resolved",
+                    )
+                )
+            ).all()
+        for conversation_id, assignee in rows:
+            await self.res.streams.push_once(
+                self.res.keys.agent_stream(assignee),
+                f"{event.event_id}:{conversation_id}",
+                {
+                    "type": "contact.updated",
+                    "event_id": str(event.event_id),
+                    "conversation_id": str(conversation_id),
+                    "contact_id": str(p.contact_id),
+                    "changes": changes,
+                },
+            )
+
+    async def _on_message(self, event: MessageCreated) -> None:
+        p = event.payload
+        # One statement, in autocommit (a statement is atomic): the hottest consumer path of the system pays
+        # one database round trip per message instead of five (BEGIN, read, insert, update, COMMIT).
+        async with self.res.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            row = (
+                await autocommit.execute(
+                    STORE_MESSAGE,
+                    {
+                        "id": p.message_id,
+                        "account_id": event.tenant_id,
+                        "conversation_id": event.conversation_id,
+                        "direction": p.direction,
+                        "sender_type": p.sender_type,
+                        "sender_id": p.sender_id,
+                        "text": p.text,
+                        "attachments": json.dumps([a.model_dump(mode="json") for a in p.attachments]),
+                        "external_id": p.external_id,
+                        "delivery_status": None if p.direction == "inbound" else "pending",
+                        "created_at": p.created_at,
+                        "inbound": p.direction == "inbound",
+                    },
+                )
+            ).first()
+        if row is None:
+            return  # the conversation was erased: nothing to store or show
+        assignee = row.assignee
+        stored = not row.pass_through
+        if not stored and assignee is None:
+            # Nobody to hand it to yet: hold the content briefly in Redis, only until an agent receives it.
+            key = self._relay_key(event.conversation_id)
+            await self.res.redis.rpush(key, json.dumps(message_frame(event)["message"]))
+            await self.res.redis.expire(key, RELAY_TTL_SECONDS)
+        # Agents see customer and bot turns live; an agent's own reply is already on their screen.
+        if assignee is not None and not (p.sender_type == "agent" and p.sender_id == assignee):
+            await self.res.streams.push_once(
+                self.res.keys.agent_stream(assignee), str(event.event_id), message_frame(event)
+            )
+
+    async def _on_assigned(self, event: ConversationAssigned) -> None:
+        async with transaction(self.res.sessionmaker) as session:
+            conversation = await session.get(Conversation, event.conversation_id, with_for_update=True)
+            if conversation is None:
+                return
+            # From here on (in event order) this agent gets the conversation's messages one by one; the ones
+            # stored before this point travel inside the assignment frame.
+            conversation.timeline_assignee_id = event.payload.agent_id
+            contact_name = await session.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
+            messages = (
+                await session.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == event.conversation_id)
+                    .order_by(Message.created_at.desc(), Message.id)
+                    .limit(RECENT_MESSAGES_ON_ASSIGN)
+                )
+            ).all()
+        held = {
+            m["id"]: m
+            for m in map(json.loads, await self.res.redis.lrange(self._relay_key(event.conversation_id), 0, -1))
+        }
+        frame = {
+            "type": "conversation.assigned",
+            "event_id": str(event.event_id),
+            "conversation_id": str(event.conversation_id),
+            "trace_id": current_trace_id(),
+            "agent_id": str(event.payload.agent_id),
+            "conversation": conversation_out(conversation).model_dump(mode="json"),
+            "messages": [
+                {**out, "text": held[out["id"]]["text"]} if out["id"] in held else out
+                for out in (message_out(m).model_dump(mode="json") for m in reversed(messages))
+            ],
+        }
+        # The event's agent, not the row's current assignee: a later reassignment has its own event.
+        frame["conversation"]["assignee_id"] = str(event.payload.agent_id)
+        # Who it is, for the agent's notification and list (the conversation list's own field).
+        frame["conversation"]["contact_name"] = contact_name
+        await self.res.streams.push_once(self.res.keys.agent_stream(event.payload.agent_id), str(event.event_id), frame)
+        if held:
+            await self.res.redis.delete(self._relay_key(event.conversation_id))
+        previous = event.payload.previous_agent_id
+        if previous is not None and previous != event.payload.agent_id:
+            await self.res.streams.push_once(
+                self.res.keys.agent_stream(previous),
+                str(event.event_id),
+                {
+                    "type": "conversation.unassigned",
+                    "event_id": str(event.event_id),
+                    "conversation_id": str(event.conversation_id),
+                    "agent_id": str(event.payload.agent_id),
+                },
+            )
+
+    async def _on_edit(self, event: MessageUpdated | MessageDeleted) -> None:
+        """A customer's edit updates the stored text; a deletion soft-deletes it (the text is removed)."""
+        p = event.payload
+        now = utcnow()
+        deleted = isinstance(event, MessageDeleted)
+        text = None if isinstance(event, MessageDeleted) else event.payload.text
+        values: dict[str, Any] = (
+            {"text": None, "attachments": [], "deleted_at": now} if deleted else {"text": text, "edited_at": now}
+        )
+        async with transaction(self.res.sessionmaker) as session:
+            await session.execute(
+                update(Message)
+                .where(Message.id == p.message_id, Message.account_id == event.tenant_id)
+                .values(**values)
+            )
+        await self._push_to_assignee(
+            event.conversation_id,
+            event,
+            {
+                "type": event.type,
+                "event_id": str(event.event_id),
+                "conversation_id": str(event.conversation_id),
+                "message_id": str(p.message_id),
+                "text": text,
+                "deleted": deleted,
+            },
+        )
+
+    def _relay_key(self, conversation_id: uuid.UUID) -> str:
+        return f"{self.res.keys.ns}:relay:{conversation_id}"
+
+    async def _on_routing_change(self, event: ConversationOffered | ConversationUnassigned) -> None:
+        """Offers go to the offered agent; an unassigned agent is told and stops getting the messages."""
+        agent_id = event.payload.agent_id
+        if isinstance(event, ConversationUnassigned):
+            async with transaction(self.res.sessionmaker) as session:
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == event.conversation_id, Conversation.timeline_assignee_id == agent_id)
+                    .values(timeline_assignee_id=None)
+                )
+        if agent_id is None:
+            return
+        await self.res.streams.push_once(
+            self.res.keys.agent_stream(agent_id),
+            str(event.event_id),
+            {
+                "type": event.type,
+                "event_id": str(event.event_id),
+                "conversation_id": str(event.conversation_id),
+                **event.payload.model_dump(mode="json"),
+            },
+        )
+
+    async def _on_delivery(self, event: MessageDeliveryUpdated) -> None:
+        p = event.payload
+        async with transaction(self.res.sessionmaker) as session:
+            await session.execute(
+                update(Message)
+                .where(Message.id == p.message_id, Message.account_id == event.tenant_id)
+                # Never step back: a late "sent" must not overwrite "delivered" or "read".
+                .where(
+                    Message.delivery_status.not_in(LATER_STATUSES.get(p.status, ())) | Message.delivery_status.is_(None)
+                )
+                .values(
+                    delivery_status=p.status,
+                    delivery_error=p.reason,
+                    **({"external_id": p.external_id} if p.external_id else {}),
+                )
+            )
+        await self._push_to_assignee(
+            event.conversation_id,
+            event,
+            {
+                "type": event.type,
+                "event_id": str(event.event_id),
+                "conversation_id": str(event.conversation_id),
+                "message_id": str(p.message_id),
+                "status": p.status,
+                "reason": p.reason,
+            },
+        )
+
+    async def _push_to_assignee(self, conversation_id: uuid.UUID, event: Event, frame: dict[str, Any]) -> None:
+        async with self.res.sessionmaker() as session:
+            assignee = await session.scalar(
+                select(Conversation.timeline_assignee_id).where(Conversation.id == conversation_id)
+            )
+        if assignee is not None:
+            await self.res.streams.push_once(self.res.keys.agent_stream(assignee), str(event.event_id), frame)

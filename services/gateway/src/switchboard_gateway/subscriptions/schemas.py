@@ -1,0 +1,53 @@
+"""Request and response bodies of the account webhooks API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+EventName = Literal[
+    "conversation.created", "message.created", "conversation.assigned", "conversation.queued", "conversation.resolved"
+]
+
+
+class SubscriptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl
+    events: list[EventName] = Field(min_length=1, max_length=10)
+
+
+class SubscriptionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl | None = None
+    events: list[EventName] | None = Field(default=None, min_length=1, max_length=10)
+    enabled: bool | None = None
+
+
+class SubscriptionOut(BaseModel):
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    consecutive_failures: int
+    created_at: datetime
+    secret: str | None = None  # shown once, at creation
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: uuid.UUID
+    event_type: str
+    conversation_id: uuid.UUID | None
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    next_attempt_at: datetime | None

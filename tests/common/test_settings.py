@@ -1,0 +1,81 @@
+"""Server URLs in the forms hosting providers and libpq give, and one clear line for anything else."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from switchboard_common.infra.settings import (
+    CommonSettings,
+    ConfigurationError,
+    normalize_database_url,
+    normalize_redis_url,
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:pw@db.example:5432/app", "postgresql+asyncpg://u:pw@db.example:5432/app"),
+        ("postgresql://u@db.example/app", "postgresql+asyncpg://u@db.example/app"),
+        ("postgresql+asyncpg://u@db.example/app", "postgresql+asyncpg://u@db.example/app"),
+        ("postgresql://u@db.example/app?sslmode=require", "postgresql+asyncpg://u@db.example/app?ssl=require"),
+        ("postgres://u@h/app?sslmode=verify-full", "postgresql+asyncpg://u@h/app?ssl=verify-full"),
+    ],
+)
+def test_database_url_forms(given: str, expected: str) -> None:
+    assert normalize_database_url(given) == expected
+    assert CommonSettings(database_url=given).database_url == expected
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["mysql://u:secret-pw@h/app", "h:5432/app", "postgresql://u@h/app?sslmode=sometimes", "postgres:///app"],
+)
+def test_other_database_urls_are_refused_without_echoing_them(given: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        normalize_database_url(given)
+    assert "DATABASE_URL" in str(refused.value)
+    assert "secret-pw" not in str(refused.value)
+
+
+def test_redis_url_forms() -> None:
+    assert normalize_redis_url("redis://h:6379/0") == "redis://h:6379/0"
+    assert normalize_redis_url("rediss://:pw@h:6380/1") == "rediss://:pw@h:6380/1"
+    with pytest.raises(ConfigurationError, match="REDIS_URL"):
+        normalize_redis_url("memcached://h:11211")
+
+
+def test_relative_data_dir_becomes_absolute() -> None:
+    assert CommonSettings(data_dir=".switchboard").data_dir.is_absolute()
+
+
+def test_a_service_refuses_a_bad_url_in_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "switchboard_router"],
+        env={"DATABASE_URL": "mysql://u:secret-pw@h/app", "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "switchboard: configuration error: DATABASE_URL must start with postgres://, postgresql:// or "
+        "postgresql+asyncpg:// (got mysql://)"
+    ]
+
+
+def test_make_run_hands_given_servers_on_in_the_form_services_read(tmp_path: Path) -> None:
+    from switchboard_devstack.servers import LocalStack
+
+    stack = LocalStack(
+        tmp_path,
+        env={"DATABASE_URL": "postgresql://u@db.example:5432/app?sslmode=require", "REDIS_URL": "redis://r:6379/0"},
+    )
+    assert stack.urls().database_url == "postgresql+asyncpg://u@db.example:5432/app?ssl=require"
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        LocalStack(tmp_path, env={"DATABASE_URL": "sqlite:///x.db"})

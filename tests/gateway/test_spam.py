@@ -1,0 +1,112 @@
+"""The per-account spam filter: learns from agents' verdicts, keeps spam out of routing, and forgets nothing
+about other accounts."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+from sqlalchemy.ext.asyncio import create_async_engine
+from switchboard_common.domain.spam import classifier
+from switchboard_common.infra.db import create_sessionmaker
+from switchboard_devstack.servers import StackUrls
+
+from tests.helpers.api import Socket, create_agent, create_web_inbox, signup, visitor_session
+from tests.helpers.live import LiveServer
+
+SPAM = [
+    "WIN FREE MONEY NOW click http://prize.example $1000 bonus",
+    "Cheap pills discount click www.pills.example",
+    "You won a lottery prize, send your bank details to claim $5000",
+    "FREE CRYPTO giveaway click http://x.example",
+]
+HAM = [
+    "My order 1234 has not arrived yet",
+    "Can I change the delivery address for my parcel?",
+    "The invoice shows the wrong amount, please check",
+    "How do I reset my password for the shop?",
+]
+
+
+def test_model_separates_what_it_learned() -> None:
+    counts = {"spam": {}, "ham": {}}
+    for label, texts in (("spam", SPAM), ("ham", HAM)):
+        for text in texts:
+            for token, n in classifier.tokenize(text).items():
+                counts[label][token] = counts[label].get(token, 0) + n
+    model = classifier.Model(
+        spam_docs=len(SPAM),
+        ham_docs=len(HAM),
+        spam_counts=counts["spam"],
+        ham_counts=counts["ham"],
+        spam_total=sum(counts["spam"].values()),
+        ham_total=sum(counts["ham"].values()),
+        vocabulary=len(set(counts["spam"]) | set(counts["ham"])),
+    )
+    assert model.trained
+    assert model.spam_probability(classifier.tokenize("click for FREE MONEY http://win.example")) > 0.9
+    assert model.spam_probability(classifier.tokenize("my parcel has not arrived")) < 0.5
+    assert classifier.tokenize("") == {}
+
+
+async def test_learned_spam_is_not_routed_and_can_be_released(
+    client: httpx.AsyncClient, server: LiveServer, stack_urls: StackUrls
+) -> None:
+    tenant = await signup(client)
+    other = await signup(client)
+    engine = create_async_engine(stack_urls.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session, session.begin():
+        for text in SPAM:
+            await classifier.learn(session, uuid.UUID(tenant.account_id), [text], spam=True)
+        for text in HAM:
+            await classifier.learn(session, uuid.UUID(tenant.account_id), [text], spam=False)
+    async with sessionmaker() as session:
+        assert await classifier.is_spam(session, uuid.UUID(tenant.account_id), "FREE MONEY click http://a.example $99")
+        # Another account's filter learned nothing.
+        assert not await classifier.is_spam(
+            session, uuid.UUID(other.account_id), "FREE MONEY click http://a.example $99"
+        )
+    await engine.dispose()
+
+    inbox = await create_web_inbox(client, tenant)
+    agent_id, agent_token = await create_agent(client, tenant)
+    agent = await Socket.open(f"{server.ws_url}/api/v1/ws?token={agent_token}")
+    await agent.wait_for(lambda f: f["type"] == "session.ready")
+    visitor = await visitor_session(client, inbox["widget_token"])
+    sent = await client.post(
+        "/api/v1/widget/messages",
+        json={"text": "FREE MONEY prize click http://win.example $500"},
+        headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+    )
+    conversation_id = sent.json()["conversation_id"]
+    conversation = (await client.get(f"/api/v1/conversations/{conversation_id}", headers=tenant.headers)).json()
+    assert conversation["status"] == "spam" and conversation.get("assignee_id") is None
+    spam_view = (await client.get("/api/v1/conversations", params={"status": "spam"}, headers=tenant.headers)).json()
+    assert [c["id"] for c in spam_view] == [conversation_id]
+
+    for _ in range(100):  # the message is stored by the timeline consumer
+        stored = await client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=tenant.headers)
+        if stored.json():
+            break
+        await asyncio.sleep(0.1)
+    released = await client.post(
+        f"/api/v1/conversations/{conversation_id}/not-spam", headers={"Authorization": f"Bearer {agent_token}"}
+    )
+    assert released.status_code == 200 and released.json()["status"] == "open"
+    assigned = await agent.wait_for(
+        lambda f: f["type"] == "conversation.assigned" and f["conversation_id"] == conversation_id
+    )
+    assert assigned["agent_id"] == agent_id
+    again = await client.post(
+        f"/api/v1/conversations/{conversation_id}/spam",
+        json={"spam": True},
+        headers={"Authorization": f"Bearer {agent_token}"},
+    )
+    assert again.json()["status"] == "spam"
+    foreign = await client.post(
+        f"/api/v1/conversations/{conversation_id}/spam", json={"spam": True}, headers=other.headers
+    )
+    assert foreign.status_code == 404
+    await agent.close()

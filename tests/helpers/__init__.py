@@ -1,0 +1,1 @@
+"""Helpers shared by test modules: API calls, live servers, browsers, fault clusters."""

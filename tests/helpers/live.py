@@ -1,0 +1,75 @@
+"""Every service in the test's process and event loop, on a free port, with its own Kafka and Redis
+namespaces (as `make run` runs them)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import uvicorn
+from switchboard_devstack import free_port
+from switchboard_devstack.servers import StackUrls
+
+
+def make_env(urls: StackUrls, **overrides: str) -> dict[str, str]:
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    env = {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": urls.database_url,
+        "REDIS_URL": urls.redis_url,
+        "KAFKA_BOOTSTRAP_SERVERS": urls.kafka_bootstrap_servers,
+        "KAFKA_NAMESPACE": namespace,
+        "REDIS_NAMESPACE": namespace,
+        "KAFKA_TOPIC_PARTITIONS": "4",
+        "DB_POOL_SIZE": "5",
+        "LOG_JSON": "true",
+    }
+    env.update(overrides)
+    return env
+
+
+class LiveServer:
+    """Every service in this process (as `make run` runs them) on a free port, in the test's event loop."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        from switchboard_common.infra.service import server_config
+        from switchboard_devstack.composite import ServiceDispatcher, build_apps
+
+        self.env = env
+        self.apps = build_apps(env)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        # The production server configuration (frame limits, log filters), without pings in tests.
+        config = server_config(ServiceDispatcher(self.apps), host="127.0.0.1", port=self.port, ws_ping_interval=None)
+        self.server = uvicorn.Server(config)
+        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.server.serve())
+        for _ in range(600):
+            if self.server.started:
+                return
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.05)
+        raise TimeoutError("server did not start")
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, 30)
+
+
+@contextlib.asynccontextmanager
+async def live_server(urls: StackUrls, **overrides: str) -> AsyncIterator[LiveServer]:
+    server = LiveServer(make_env(urls, **overrides))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

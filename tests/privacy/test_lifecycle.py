@@ -1,0 +1,132 @@
+"""Account lifecycle with a driven clock, and agent profile deletion."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from switchboard_common.infra.db.base import utcnow
+from switchboard_devstack.servers import StackUrls
+from switchboard_privacy.lifecycle.sweep import sweep
+from switchboard_privacy.settings import PrivacySettings
+
+from tests.helpers.api import create_agent, create_web_inbox, signup, visitor_session
+from tests.helpers.live import LiveServer, live_server
+
+
+@pytest.fixture(scope="module")
+async def system(stack_urls: StackUrls, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
+    async with live_server(
+        stack_urls, DATA_DIR=str(tmp_path_factory.mktemp("lifecycle")), SUBJECT_KEY_CACHE_SECONDS="0"
+    ) as live:
+        yield live
+
+
+def privacy_resources(system: LiveServer):  # type: ignore[no-untyped-def]
+    resources = system.apps["privacy"].state.resources  # type: ignore[attr-defined]
+    assert isinstance(resources.settings, PrivacySettings)
+    return resources
+
+
+async def test_trial_suspension_termination_and_purge(system: LiveServer) -> None:
+    resources = privacy_resources(system)
+    settings = resources.settings
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        account = uuid.UUID(tenant.account_id)
+        inbox = await create_web_inbox(client, tenant)
+        visitor = await visitor_session(client, inbox["widget_token"], name="Lifecycle Visitor")
+        sent = await client.post(
+            "/api/v1/widget/messages",
+            json={"text": "lifecycle words"},
+            headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+        )
+        assert sent.status_code == 202, sent.text
+        await resources.attachments.put(account, uuid.UUID(visitor["contact_id"]), b"file")
+        now = utcnow()
+
+        # Day 13: nothing happens; day 15: the trial has expired.
+        assert (await sweep(resources, settings, now + timedelta(days=13), only=[account]))["suspended"] == 0
+        assert (await sweep(resources, settings, now + timedelta(days=15), only=[account]))["suspended"] == 1
+        blocked = await client.get("/api/v1/conversations", headers=tenant.headers)
+        assert blocked.status_code == 403
+        assert blocked.json()["error"]["code"] == "account_suspended"
+        assert "trial_expired" in blocked.json()["error"]["message"]
+
+        # Suspended 60 days: terminated, configuration removed, data kept.
+        assert (await sweep(resources, settings, now + timedelta(days=76), only=[account]))["terminated"] == 1
+        async with resources.sessionmaker() as session:
+            token = await session.scalar(text("SELECT widget_token FROM inboxes WHERE account_id = :a"), {"a": account})
+            contacts = await session.scalar(text("SELECT count(*) FROM contacts WHERE account_id = :a"), {"a": account})
+        assert token is None and contacts == 1
+
+        # Terminated 30 days: every trace purged; only the audit trail (ids and counts) remains.
+        assert (await sweep(resources, settings, now + timedelta(days=107), only=[account]))["purged"] == 1
+        async with resources.sessionmaker() as session:
+            for table in ("accounts", "users", "contacts", "messages", "inboxes", "subject_keys"):
+                column = "id" if table == "accounts" else "account_id"
+                left = await session.scalar(
+                    text(f"SELECT count(*) FROM {table} WHERE {column} = :a"),  # noqa: S608
+                    {"a": account},
+                )
+                assert left == 0, table
+            actions = list(
+                await session.scalars(
+                    text("SELECT action FROM privacy_audit_log WHERE account_id = :a ORDER BY id"), {"a": account}
+                )
+            )
+        assert actions[-3:] == ["account.suspended", "account.terminated", "account.purged"]
+        assert not (Path(settings.data_dir) / "attachments" / str(account)).exists()
+        keys = [k async for k in resources.redis.scan_iter(match=f"{settings.redis_namespace}:*{account}*")]
+        assert keys == []
+
+
+async def test_billing_failure_suspends_after_grace(system: LiveServer) -> None:
+    resources = privacy_resources(system)
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        account = uuid.UUID(tenant.account_id)
+        now = utcnow()
+        async with resources.sessionmaker() as session, session.begin():
+            await session.execute(
+                text("UPDATE accounts SET plan = 'paid', billing_failing_since = :t WHERE id = :a"),
+                {"t": now, "a": account},
+            )
+        settings = resources.settings
+        assert (await sweep(resources, settings, now + timedelta(days=6), only=[account]))["suspended"] == 0
+        assert (await sweep(resources, settings, now + timedelta(days=8), only=[account]))["suspended"] == 1
+        refused = await client.post(
+            "/api/v1/auth/login", json={"email": tenant.email, "password": "correct horse battery"}
+        )
+        assert refused.status_code == 403, refused.text
+        assert "billing_failed" in refused.json()["error"]["message"]
+
+
+async def test_agent_deletion_keeps_conversations_with_a_placeholder(system: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        agent_id, agent_token = await create_agent(client, tenant, name="Agent Eraseme")
+        as_agent = await client.delete(
+            f"/api/v1/privacy/agents/{agent_id}", headers={"Authorization": f"Bearer {agent_token}"}
+        )
+        assert as_agent.status_code == 403
+        deleted = await client.delete(f"/api/v1/privacy/agents/{agent_id}", headers=tenant.headers)
+        assert deleted.status_code == 200, deleted.text
+        assert deleted.json()["name"] == "Deleted agent"
+        assert (
+            await client.get("/api/v1/conversations", headers={"Authorization": f"Bearer {agent_token}"})
+        ).status_code == 401
+        resources = privacy_resources(system)
+        async with resources.sessionmaker() as session:
+            row = (
+                await session.execute(text("SELECT name, email FROM users WHERE id = :u"), {"u": uuid.UUID(agent_id)})
+            ).one()
+        assert row.name == "Deleted agent" and "Eraseme" not in row.email
+        assert (
+            await client.delete(f"/api/v1/privacy/agents/{uuid.uuid4()}", headers=tenant.headers)
+        ).status_code == 404

@@ -1,0 +1,137 @@
+"""Crypto-shredding at the bus level: personal fields are sealed on publish, opened for consumers, and read
+back as erased once the subject's key is destroyed (real PostgreSQL, no mocks)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from switchboard_common.domain.encryption.shredding import ERASED, SubjectKeys, destroy_subject_keys, personal_fields
+from switchboard_common.domain.events import (
+    Attachment,
+    MessageCreated,
+    MessageCreatedPayload,
+    parse_event,
+    serialize_event,
+    utcnow,
+)
+from switchboard_common.infra.crypto import Keyring
+from switchboard_common.infra.db import create_sessionmaker
+from switchboard_devstack.servers import StackUrls
+
+
+@pytest.fixture(scope="module")
+async def engine(stack_urls: StackUrls) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(stack_urls.database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def new_account(engine: AsyncEngine) -> uuid.UUID:
+    account_id = uuid.uuid4()
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO accounts (id, name, status, default_max_conversations, settings, created_at) "
+                "VALUES (:id, 'shred', 'active', 5, '{}', now())"
+            ),
+            {"id": account_id},
+        )
+    return account_id
+
+
+def message(account_id: uuid.UUID, contact_id: uuid.UUID, body: str) -> MessageCreated:
+    return MessageCreated(
+        tenant_id=account_id,
+        conversation_id=uuid.uuid4(),
+        payload=MessageCreatedPayload(
+            message_id=uuid.uuid4(),
+            inbox_id=uuid.uuid4(),
+            contact_id=contact_id,
+            channel="web",
+            direction="inbound",
+            sender_type="contact",
+            text=body,
+            attachments=[Attachment(name=f"{body}.pdf", url="https://files.example/x")],
+            created_at=utcnow(),
+        ),
+    )
+
+
+def test_personal_fields_are_listed() -> None:
+    fields = personal_fields()
+    assert fields["message.created"] == ["payload.text", "payload.attachments[].name", "payload.attachments[].url"]
+    assert "payload.external_contact_id" in fields["inbound.message_received"]
+
+
+async def test_sealed_then_opened_then_shredded(engine: AsyncEngine) -> None:
+    account_id = await new_account(engine)
+    keyring = Keyring([("k1", b"k" * 32)])
+    keys = SubjectKeys(create_sessionmaker(engine), keyring, cache_seconds=0)
+    contact, other = uuid.uuid4(), uuid.uuid4()
+    event = message(account_id, contact, "my secret words")
+    kept = message(account_id, other, "other words")
+
+    sealed = await keys.seal(event)
+    assert b"my secret words" not in sealed and b"sbx1:" in sealed
+    assert parse_event(await keys.open(sealed)) == event
+    # A record without personal values needs no key (the hot path skips the lookup).
+    plain = message(account_id, contact, "x").model_copy(
+        update={"payload": event.payload.model_copy(update={"text": None, "attachments": []})}
+    )
+    assert await keys.seal(plain) == serialize_event(plain)
+
+    sealed_kept = await keys.seal(kept)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        assert await destroy_subject_keys(session, [f"contact:{contact}"]) == 1
+    keys.forget([f"contact:{contact}"])
+    erased = parse_event(await keys.open(sealed))
+    assert erased.payload.text is None  # type: ignore[attr-defined]
+    assert erased.payload.attachments[0].name == ERASED  # type: ignore[attr-defined]
+    assert erased.payload.attachments[0].url is None  # type: ignore[attr-defined]
+    assert parse_event(await keys.open(sealed_kept)) == kept
+    # Another process (fresh cache) cannot open it either.
+    fresh = SubjectKeys(create_sessionmaker(engine), keyring, cache_seconds=0)
+    assert parse_event(await fresh.open(sealed)).payload.text is None  # type: ignore[attr-defined]
+
+
+async def test_readers_missing_at_once_share_one_key_lookup(engine: AsyncEngine) -> None:
+    account_id = await new_account(engine)
+    keyring = Keyring([("k1", b"k" * 32)])
+    sealed = await SubjectKeys(create_sessionmaker(engine), keyring).seal(message(account_id, uuid.uuid4(), "hi"))
+    lookups: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM subject_keys" in statement:
+            lookups.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        # A process's consumer groups opening the same record at once, on a cold cache.
+        reader = SubjectKeys(create_sessionmaker(engine), keyring)
+        opened = await asyncio.gather(*(reader.open(sealed) for _ in range(5)))
+        assert len(lookups) == 1
+        assert {parse_event(raw).payload.text for raw in opened} == {"hi"}  # type: ignore[attr-defined]
+        await reader.open(sealed)  # cached now
+        assert len(lookups) == 1
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_audit_log_is_append_only(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO privacy_audit_log (actor, action, details, created_at) "
+                "VALUES ('system:test', 'test.append', '{}', now())"
+            )
+        )
+    for statement in ("UPDATE privacy_audit_log SET action = 'x'", "DELETE FROM privacy_audit_log"):
+        with pytest.raises(Exception, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(text(statement))
