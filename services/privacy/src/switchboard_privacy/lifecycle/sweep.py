@@ -148,7 +148,8 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
     subject_keys_of(resources.bus).forget_all()
     await asyncio.sleep(settings.subject_key_cache_seconds)
     counts["attachments"] = await resources.attachments.delete_account(account_id)
-    counts["redis_keys"] = await _purge_redis(resources, settings, account_id)
+    subjects = await _subject_ids(resources, account_id)
+    counts["redis_keys"] = await _purge_redis(resources, settings, subjects)
     async with resources.sessionmaker() as session, session.begin():
         conversations = [
             r
@@ -176,6 +177,9 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
             action="account.purged",
             details={"counts": counts},
         )
+    # Again, now that the rows are gone: a worker that read them before (the router's queue ticker pushing
+    # queue positions) may have written keys after the first pass; none can from here on.
+    await _purge_redis(resources, settings, subjects)
     log.info("account_purged", account_id=str(account_id))
     return counts
 
@@ -190,16 +194,21 @@ async def _tables_with_account_id(session: object) -> list[str]:
     return [r[0] for r in rows]
 
 
-async def _purge_redis(resources: Resources, settings: PrivacySettings, account_id: uuid.UUID) -> int:
-    """Keys named after the account, its users or its contacts (presence, streams, sockets)."""
+async def _subject_ids(resources: Resources, account_id: uuid.UUID) -> set[str]:
+    """The account's id and those of its users, contacts and conversations (Redis keys are named after them)."""
+    ids = {str(account_id)}
     async with resources.sessionmaker() as session:
-        ids = {str(account_id)}
         for sql in (
             "SELECT id FROM users WHERE account_id = :a",
             "SELECT id FROM contacts WHERE account_id = :a",
             "SELECT id FROM conversations WHERE account_id = :a",
         ):
             ids |= {str(r) for r in await session.scalars(text(sql), {"a": account_id})}
+    return ids
+
+
+async def _purge_redis(resources: Resources, settings: PrivacySettings, ids: set[str]) -> int:
+    """Keys named after the account, its users, contacts or conversations (presence, streams, sockets)."""
     deleted = 0
     async for key in resources.redis.scan_iter(match=f"{settings.redis_namespace}:*", count=1000):
         if any(i in key for i in ids):
