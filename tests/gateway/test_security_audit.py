@@ -134,7 +134,38 @@ async def test_tokens_allowlist_and_two_factor_changes_are_audited(client: httpx
     policies = [e["details"] for e in reversed(events) if e["kind"] == "2fa_policy_changed"]
     assert policies == [{"require_2fa": True}, {"require_2fa": False}]
     assert all(e["user_id"] == tenant.owner_id for e in events if e["kind"] != "login_succeeded")
-    assert all(e["ip_prefix"] == "127.0.0.0/24" for e in events)
+    # (the removed agent's own events lost their network: pseudonymized)
+    assert all(e["ip_prefix"] == "127.0.0.0/24" for e in events if e["user_id"] != agent_id)
     dumped = json.dumps(events)
     for secret_value in (token, secret, recovery, PASSWORD, tenant.email, "0.0.0.0/0"):
         assert secret_value not in dumped
+
+
+async def test_deleting_an_agent_keeps_their_security_history_pseudonymized(client: httpx.AsyncClient) -> None:
+    tenant = await signup(client)
+    email = unique_email("leaver")
+    made = await client.post(
+        "/api/v1/agents",
+        json={"email": email, "name": "Lea Ver", "password": "agent password 1", "role": "admin"},
+        headers=tenant.headers,
+    )
+    agent_id = made.json()["id"]
+    admin = {"Authorization": f"Bearer {await login(client, email, 'agent password 1')}"}
+    created = await client.post("/api/v1/api-tokens", json={"name": "theirs", "scopes": ["read"]}, headers=admin)
+    assert created.status_code == 201
+    theirs_before = [e for e in await _events(client, tenant.headers) if e["user_id"] == agent_id]
+    assert {e["kind"] for e in theirs_before} >= {"login_succeeded", "api_token_created"}
+    assert all(e["ip_prefix"] for e in theirs_before)
+
+    removed = await client.delete(f"/api/v1/privacy/agents/{agent_id}", headers=tenant.headers)
+    assert removed.status_code == 200, removed.text
+    events = await _events(client, tenant.headers)
+    theirs_after = [e for e in events if e["user_id"] == agent_id]
+    # Every event is still there, now about the placeholder, without the networks the person used.
+    assert [e["id"] for e in theirs_after] == [e["id"] for e in theirs_before]
+    assert all(e["ip_prefix"] is None for e in theirs_after)
+    assert any(e["kind"] == "agent_removed" and e["details"]["agent_id"] == agent_id for e in events)
+    agents = (await client.get("/api/v1/agents", headers=tenant.headers)).json()
+    assert agent_id not in [a["id"] for a in agents]
+    dumped = json.dumps(events)
+    assert email not in dumped and "Lea Ver" not in dumped

@@ -1,15 +1,16 @@
 """Agent profile deletion: the person goes (name, e-mail, password, sessions, presence, skills, teams);
-conversations and messages stay, their author shown as a placeholder."""
+conversations and messages stay, their author shown as a placeholder, and so does the security audit
+(pseudonymized: the agent's id names the placeholder, their networks are cleared)."""
 
 from __future__ import annotations
 
 import uuid
 
 from fastapi import APIRouter, Request
-from sqlalchemy import text
+from sqlalchemy import text, update
 from switchboard_common.domain.accounts import revocation, security_audit
 from switchboard_common.domain.accounts.auth import AdminAgent, ResourcesDep, SessionDep
-from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.accounts.models import SecurityEvent, User
 from switchboard_common.domain.accounts.owners import guard_owner_change
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
@@ -19,6 +20,8 @@ from switchboard_privacy.audit import log as audit
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
 PLACEHOLDER_NAME = "Deleted agent"
+# Tables with a user_id that deleting an agent keeps: the security audit is evidence, not profile data.
+KEPT_TABLES = ("security_events",)
 
 
 @router.delete("/agents/{agent_id}", status_code=200)
@@ -35,13 +38,21 @@ async def delete_agent(
     user.password_hash = "!"  # noqa: S105 - matches no password
     user.token_version += 1  # every token and session of the agent stops working
     user.deleted_at = user.deleted_at or utcnow()
-    # Rows about the agent as a person or worker (discovered: any table with a user_id column but users).
+    # Rows about the agent as a person or worker (discovered: any table with a user_id column but users and the
+    # security audit, which must outlive the agent).
     tables = await session.execute(
         text(
             "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND column_name = 'user_id' AND table_name <> 'users'"
-        )
+            "AND column_name = 'user_id' AND table_name <> 'users' AND table_name <> ALL(:kept)"
+        ),
+        {"kept": list(KEPT_TABLES)},
     )
+    # The security history stays (who did what, when), pseudonymized: its user id now names the placeholder
+    # above, and the networks the person worked from go.
+    result = await session.execute(
+        update(SecurityEvent).where(SecurityEvent.user_id == agent_id).values(ip_prefix=None)
+    )
+    counts["security_events_pseudonymized"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     for (table,) in tables.all():
         result = await session.execute(text(f'DELETE FROM "{table}" WHERE user_id = :u'), {"u": agent_id})  # noqa: S608
         if result.rowcount:  # type: ignore[attr-defined]
