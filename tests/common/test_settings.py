@@ -79,3 +79,21 @@ def test_make_run_hands_given_servers_on_in_the_form_services_read(tmp_path: Pat
     assert stack.urls().database_url == "postgresql+asyncpg://u@db.example:5432/app?ssl=require"
     with pytest.raises(ConfigurationError, match="DATABASE_URL"):
         LocalStack(tmp_path, env={"DATABASE_URL": "sqlite:///x.db"})
+
+
+def test_a_pseudonym_key_must_be_32_random_bytes_and_defaults_to_one_derived_from_the_secret_key() -> None:
+    import base64
+
+    from pydantic import ValidationError
+    from switchboard_common.infra.pseudonyms import pseudonym_key
+
+    for bad in ("not base64!", base64.b64encode(b"short").decode()):
+        with pytest.raises(ValidationError) as refused:
+            CommonSettings(pseudonym_key=bad)
+        # (what load_settings prints: the errors without their input)
+        message = str(refused.value.errors(include_input=False, include_url=False))
+        assert "PSEUDONYM_KEY" in message and bad not in message
+    good = base64.b64encode(b"k" * 32).decode()
+    assert pseudonym_key(CommonSettings(pseudonym_key=good)) == b"k" * 32
+    derived = pseudonym_key(CommonSettings(secret_key="a" * 40))
+    assert len(derived) == 32 and derived != pseudonym_key(CommonSettings(secret_key="b" * 40))

@@ -4,16 +4,24 @@ about other accounts."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 
 import httpx
+from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import create_async_engine
+from switchboard_common.domain.accounts.models import Account
 from switchboard_common.domain.spam import classifier
 from switchboard_common.infra.db import create_sessionmaker
+from switchboard_common.infra.pseudonyms import Pseudonyms
+from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack.servers import StackUrls
 
 from tests.helpers.api import Socket, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer
+
+# The live server's pseudonym key (derived from the test environment's SECRET_KEY).
+SERVER_PSEUDONYMS = Pseudonyms.from_settings(CommonSettings())
 
 SPAM = [
     "WIN FREE MONEY NOW click http://prize.example $1000 bonus",
@@ -59,15 +67,14 @@ async def test_learned_spam_is_not_routed_and_can_be_released(
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session, session.begin():
         for text in SPAM:
-            await classifier.learn(session, uuid.UUID(tenant.account_id), [text], spam=True)
+            await classifier.learn(session, uuid.UUID(tenant.account_id), [text], SERVER_PSEUDONYMS, spam=True)
         for text in HAM:
-            await classifier.learn(session, uuid.UUID(tenant.account_id), [text], spam=False)
+            await classifier.learn(session, uuid.UUID(tenant.account_id), [text], SERVER_PSEUDONYMS, spam=False)
     async with sessionmaker() as session:
-        assert await classifier.is_spam(session, uuid.UUID(tenant.account_id), "FREE MONEY click http://a.example $99")
+        probe = "FREE MONEY click http://a.example $99"
+        assert await classifier.is_spam(session, uuid.UUID(tenant.account_id), probe, SERVER_PSEUDONYMS)
         # Another account's filter learned nothing.
-        assert not await classifier.is_spam(
-            session, uuid.UUID(other.account_id), "FREE MONEY click http://a.example $99"
-        )
+        assert not await classifier.is_spam(session, uuid.UUID(other.account_id), probe, SERVER_PSEUDONYMS)
     await engine.dispose()
 
     inbox = await create_web_inbox(client, tenant)
@@ -110,3 +117,51 @@ async def test_learned_spam_is_not_routed_and_can_be_released(
     )
     assert foreign.status_code == 404
     await agent.close()
+
+
+def test_tokens_hold_no_numbers_addresses_or_links() -> None:
+    tokens = classifier.tokenize(
+        "Hi, I'm Dana Kowalczyk, call me on +44 20 7946 0958 or 07700900123, write to dana.k@example.org, "
+        "order A1234 at https://shop.example/orders/5551234"
+    )
+    assert {"__phone__", "__email__", "__url__"} <= set(tokens)
+    assert "kowalczyk" in tokens  # a word is a word (the stored form is its keyed pseudonym, below)
+    words = set(tokens) - {"__phone__", "__email__", "__url__"}
+    assert not any(any(c.isdigit() for c in w) for w in words), words
+    assert not {"example", "org", "shop", "orders", "dana.k"} & words
+
+
+async def test_stored_statistics_hold_no_personal_words(stack_urls: StackUrls) -> None:
+
+    account_id = uuid.uuid4()
+    engine = create_async_engine(stack_urls.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    message = "Dear team, Mrs Wojciechowska here, my number is +48 601 234 567, mail ewa.w@example.pl"
+    try:
+        async with sessionmaker() as session, session.begin():
+            session.add(Account(id=account_id, name="Spam privacy"))
+            await session.flush()
+            await classifier.learn(session, account_id, [message], SERVER_PSEUDONYMS, spam=False)
+        async with sessionmaker() as session:
+            stored = list(
+                await session.scalars(
+                    sql("SELECT token FROM spam_token_stats WHERE account_id = :a"), {"a": account_id}
+                )
+            )
+            # Learned, and readable back through the model...
+            model = await classifier.load_model(session, account_id, ["wojciechowska"], SERVER_PSEUDONYMS)
+            assert model.ham_counts["wojciechowska"] == 1
+        # Nothing but bookkeeping rows and 32-hex-digit keyed digests.
+        digests = [t for t in stored if t not in classifier.BOOKKEEPING]
+        assert digests and all(len(t) == 32 and set(t) <= set("0123456789abcdef") for t in digests), stored
+        for personal in ("wojciechowska", "601", "234", "567", "ewa", "example", "48"):
+            assert personal not in stored, personal
+            # ...and not as a plain hash of the word either: only the installation's key makes the digest.
+            assert hashlib.sha256(personal.encode()).hexdigest()[:32] not in stored
+        # Another installation (another key) stores another digest for the same word.
+        other = Pseudonyms(b"another installation's key 32 b!")
+        assert classifier.stored_names(other, account_id, ["team"]) != classifier.stored_names(
+            SERVER_PSEUDONYMS, account_id, ["team"]
+        )
+    finally:
+        await engine.dispose()

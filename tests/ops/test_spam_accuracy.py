@@ -11,9 +11,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_common.domain.accounts.models import Account
 from switchboard_common.domain.spam import classifier
 from switchboard_common.infra.db import create_sessionmaker
+from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_devstack.servers import StackUrls
 
 from bench import spam_accuracy
+
+PSEUDONYMS = Pseudonyms(b"spam accuracy test key, 32 bytes")
 
 
 def test_data_set_is_large_labeled_and_varied() -> None:
@@ -67,14 +70,14 @@ async def test_in_memory_learning_matches_the_database(stack_urls: StackUrls) ->
             session.add(Account(id=account_id, name="Spam bench"))
             await session.flush()
             for text, is_spam in items:
-                await classifier.learn(session, account_id, [text], spam=is_spam)
-            await classifier.learn(session, account_id, [items[0][0]], spam=items[0][1], weight=-1)
+                await classifier.learn(session, account_id, [text], PSEUDONYMS, spam=is_spam)
+            await classifier.learn(session, account_id, [items[0][0]], PSEUDONYMS, spam=items[0][1], weight=-1)
         every_token = set(memory.spam_counts) | set(memory.ham_counts)
         async with sessionmaker() as session:
-            stored = await classifier.load_model(session, account_id, every_token)
+            stored = await classifier.load_model(session, account_id, every_token, PSEUDONYMS)
             assert stored == memory
             for text, _ in spam_accuracy.load()[60:120]:
                 tokens = classifier.tokenize(text)
-                assert await classifier.is_spam(session, account_id, text) == memory.decide(tokens)
+                assert await classifier.is_spam(session, account_id, text, PSEUDONYMS) == memory.decide(tokens)
     finally:
         await engine.dispose()

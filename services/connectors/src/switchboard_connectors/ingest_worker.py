@@ -73,6 +73,7 @@ class IngestWorker:
                 inbox_id=inbox.id,
                 contact_id=contact_id,
                 channel=p.channel,
+                pseudonyms=self.res.pseudonyms,
                 text_body=p.text,
             )
         await self.res.bus.publish_many(

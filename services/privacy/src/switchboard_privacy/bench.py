@@ -94,7 +94,12 @@ async def _ingest_once(res: Resources, account_id: uuid.UUID, inbox_id: uuid.UUI
             session, account_id=account_id, channel="web", external_id=f"visitor:{uuid.uuid4()}"
         )
         conversation = await open_conversation(
-            session, account_id=account_id, inbox_id=inbox_id, contact_id=contact_id, channel="web"
+            session,
+            account_id=account_id,
+            inbox_id=inbox_id,
+            contact_id=contact_id,
+            channel="web",
+            pseudonyms=res.pseudonyms,
         )
         await session.execute(
             text(

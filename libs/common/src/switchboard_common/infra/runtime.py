@@ -16,6 +16,7 @@ from switchboard_common.infra.cache import Keys, create_redis
 from switchboard_common.infra.crypto import Keyring
 from switchboard_common.infra.db import create_engine, create_sessionmaker
 from switchboard_common.infra.http import ReadinessCheck
+from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.realtime import StreamPublisher
 from switchboard_common.infra.settings import CommonSettings
 
@@ -36,6 +37,8 @@ class Resources:
     keyring: Keyring
     # Where attachments and access exports live (ATTACHMENTS_BACKEND); every reader and writer uses it.
     attachments: AttachmentStore
+    # Keyed digests for ids derived from personal data (switchboard_common.infra.pseudonyms).
+    pseudonyms: Pseudonyms
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -65,6 +68,7 @@ class Resources:
             streams=StreamPublisher(redis, settings.redis_namespace),
             keyring=keyring,
             attachments=create_attachment_store(settings),
+            pseudonyms=Pseudonyms.from_settings(settings),
         )
 
     async def close(self) -> None:

@@ -98,6 +98,10 @@ class CommonSettings(BaseSettings):
     graph_api_url: str = "https://graph.facebook.com/v21.0"
 
     secret_key: str = DEV_SECRET_KEY
+    # Key of the keyed pseudonyms (switchboard_common.infra.pseudonyms): base64 of 32 random bytes. Unset, it is derived
+    # from SECRET_KEY; set it to keep pseudonyms (Kafka keys, identity key references, spam statistics) stable
+    # across a SECRET_KEY rotation (docs/privacy.md).
+    pseudonym_key: SecretStr | None = None
     # Comma separated "key_id:base64(32 bytes)" pairs; the first one encrypts, all of them decrypt.
     encryption_keys: str = ""
     access_token_ttl_seconds: int = 900
@@ -150,6 +154,19 @@ class CommonSettings(BaseSettings):
     def _redis_url(cls, value: str) -> str:
         return normalize_redis_url(value)
 
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _pseudonym_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            key = base64.b64decode(value.get_secret_value(), validate=True)
+        except ValueError:
+            key = b""
+        if len(key) < 32:
+            raise ConfigurationError("PSEUDONYM_KEY must be base64 of at least 32 random bytes")
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _data_dir(cls, value: Path) -> Path:
@@ -182,6 +199,11 @@ class CommonSettings(BaseSettings):
                 raise ValueError(f"encryption key {key_id!r} must be 32 bytes")
             ring.append((key_id, key))
         return ring
+
+    @cached_property
+    def pseudonym_key_bytes(self) -> bytes:
+        assert self.pseudonym_key is not None
+        return base64.b64decode(self.pseudonym_key.get_secret_value())
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_namespace}.{name}"

@@ -39,7 +39,7 @@ async def mark_spam(
                     )
                 )
             ).all()
-            await classifier.learn(session, agent.account_id, texts, spam=body.spam)
+            await classifier.learn(session, agent.account_id, texts, resources.pseudonyms, spam=body.spam)
             # Spam leaves the agent's load at once; "not spam" goes back to routing as a fresh conversation.
             conversation.status = "spam" if body.spam else "open"
             if not body.spam:

@@ -122,6 +122,7 @@ async def post_message(
             inbox_id=visitor.inbox_id,
             contact_id=visitor.contact_id,
             channel="web",
+            pseudonyms=resources.pseudonyms,
             text_body=body.text,
         )
     events = inbound_message_events(

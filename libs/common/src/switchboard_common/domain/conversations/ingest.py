@@ -25,6 +25,7 @@ from switchboard_common.domain.events import (
 )
 from switchboard_common.domain.inboxes.models import InboxBot
 from switchboard_common.domain.spam import classifier
+from switchboard_common.infra.pseudonyms import Pseudonyms
 
 # Namespace of deterministic message ids: the same platform message always gets the same id.
 MESSAGE_ID_NAMESPACE = uuid.UUID("5b1f2a4e-8d0c-4c57-9a37-2f1f0d6c9e11")
@@ -85,12 +86,21 @@ async def resolve_contact(
 
 
 async def initial_status(
-    session: AsyncSession, inbox_id: uuid.UUID, *, account_id: uuid.UUID | None = None, text: str | None = None
+    session: AsyncSession,
+    inbox_id: uuid.UUID,
+    *,
+    account_id: uuid.UUID | None = None,
+    text: str | None = None,
+    pseudonyms: Pseudonyms | None = None,
 ) -> str:
     """The status a new conversation of this inbox starts with: "spam" when the account's learned filter says
     so (never routed; shown in the spam view), "bot" while a working bot serves the inbox (it answers first
     and hands off to humans), else "open" (routed to agents at once)."""
-    if account_id is not None and await classifier.is_spam(session, account_id, text):
+    if (
+        account_id is not None
+        and pseudonyms is not None
+        and await classifier.is_spam(session, account_id, text, pseudonyms)
+    ):
         return "spam"
     bot = await session.scalar(
         select(InboxBot.inbox_id).where(
@@ -114,6 +124,7 @@ async def open_conversation(
     inbox_id: uuid.UUID,
     contact_id: uuid.UUID,
     channel: str,
+    pseudonyms: Pseudonyms,
     text_body: str | None = None,
 ) -> OpenConversation:
     """The contact's unresolved conversation in this inbox, or a new one (race-safe).
@@ -128,7 +139,7 @@ async def open_conversation(
     existing = (await session.execute(select(Conversation.id, Conversation.status).where(*unresolved))).first()
     if existing is not None:
         return OpenConversation(existing.id, False, existing.status)
-    status = await initial_status(session, inbox_id, account_id=account_id, text=text_body)
+    status = await initial_status(session, inbox_id, account_id=account_id, text=text_body, pseudonyms=pseudonyms)
     now = utcnow()
     # A contact writing again after a resolve gets a new conversation, linked to the one it follows.
     previous = (

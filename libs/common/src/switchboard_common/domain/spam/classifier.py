@@ -3,6 +3,11 @@
 Counts live in ``spam_token_stats`` (per account, per token: spam and ham occurrences; the row with token
 ``""`` counts learned documents). Agents teach it by marking conversations spam or not spam. It only
 decides once it has learned enough of both kinds, so a new account is never filtered by guesswork.
+
+The statistics hold no personal words: e-mail addresses, phone numbers and links become shape features
+(``__email__``, ``__phone__``, ``__url__``) and any word containing a digit is dropped before counting, and the
+stored tokens are keyed pseudonyms (``switchboard_common.infra.pseudonyms``, per account), so a surname a customer
+typed is not readable in the table, nor recoverable by hashing a list of names without the installation's key.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard_common.domain.spam.models import SpamTokenStat
+from switchboard_common.infra.pseudonyms import Pseudonyms
 
 DOCUMENTS = ""  # the row counting learned documents
 TOTAL = "__total__"  # the row counting learned tokens
@@ -27,16 +33,24 @@ MAX_TOKENS = 300
 MIN_DOCUMENTS_EACH = 3
 SPAM_THRESHOLD = 0.9
 _WORD = re.compile(r"[^\W_]{2,32}", re.UNICODE)
-_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)\S*", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
 
 def tokenize(text: str | None) -> Counter[str]:
-    """Lower-cased words, plus coarse shape features (links, shouting, money) that spam tends to have."""
+    """Lower-cased words, plus coarse shape features (links, e-mail addresses, phone numbers, shouting, money)
+    that spam tends to have. Addresses, numbers and links never become words: they are the personal part."""
     if not text:
         return Counter()
-    tokens: Counter[str] = Counter(w.lower() for w in _WORD.findall(text[:5000]))
-    if _URL.search(text):
-        tokens["__url__"] += 1
+    text = text[:5000]
+    tokens: Counter[str] = Counter()
+    for pattern, feature in ((_URL, "__url__"), (_EMAIL, "__email__"), (_PHONE, "__phone__")):
+        found = pattern.findall(text)
+        if found:
+            tokens[feature] += 1
+            text = pattern.sub(" ", text)
+    tokens.update(w.lower() for w in _WORD.findall(text) if not any(c.isdigit() for c in w))
     letters = [c for c in text if c.isalpha()]
     if len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
         tokens["__shouting__"] += 1
@@ -99,17 +113,30 @@ class Model:
         return math.exp(log_spam - top) / (math.exp(log_spam - top) + math.exp(log_ham - top))
 
 
-async def load_model(session: AsyncSession, account_id: uuid.UUID, tokens: Iterable[str]) -> Model:
+BOOKKEEPING = (DOCUMENTS, TOTAL, VOCABULARY)
+
+
+def stored_names(pseudonyms: Pseudonyms, account_id: uuid.UUID, tokens: Iterable[str]) -> dict[str, str]:
+    """Token -> the keyed pseudonym it is stored under (per account; bookkeeping rows keep their names)."""
+    return {
+        t: t if t in BOOKKEEPING else pseudonyms.digest("spam-token", str(account_id), t, hex_chars=32) for t in tokens
+    }
+
+
+async def load_model(
+    session: AsyncSession, account_id: uuid.UUID, tokens: Iterable[str], pseudonyms: Pseudonyms
+) -> Model:
     """Only the rows this message needs, plus the bookkeeping rows (documents, totals, vocabulary size)."""
-    wanted = [*set(tokens), DOCUMENTS, TOTAL, VOCABULARY]
+    names = stored_names(pseudonyms, account_id, [*set(tokens), *BOOKKEEPING])
+    token_of = {stored: token for token, stored in names.items()}
     rows = (
         await session.execute(
             select(SpamTokenStat.token, SpamTokenStat.spam, SpamTokenStat.ham).where(
-                SpamTokenStat.account_id == account_id, SpamTokenStat.token.in_(wanted)
+                SpamTokenStat.account_id == account_id, SpamTokenStat.token.in_(list(token_of))
             )
         )
     ).all()
-    counts = {row.token: (row.spam, row.ham) for row in rows}
+    counts = {token_of[row.token]: (row.spam, row.ham) for row in rows}
     docs, totals = counts.pop(DOCUMENTS, (0, 0)), counts.pop(TOTAL, (0, 0))
     vocabulary = counts.pop(VOCABULARY, (0, 0))[0]
     return Model(
@@ -123,11 +150,11 @@ async def load_model(session: AsyncSession, account_id: uuid.UUID, tokens: Itera
     )
 
 
-async def is_spam(session: AsyncSession, account_id: uuid.UUID, text: str | None) -> bool:
+async def is_spam(session: AsyncSession, account_id: uuid.UUID, text: str | None, pseudonyms: Pseudonyms) -> bool:
     tokens = tokenize(text)
     if not tokens:
         return False
-    return (await load_model(session, account_id, tokens)).decide(tokens)
+    return (await load_model(session, account_id, tokens, pseudonyms)).decide(tokens)
 
 
 def document_deltas(tokens: Counter[str], known: Iterable[str], weight: int) -> dict[str, int]:
@@ -142,14 +169,23 @@ def document_deltas(tokens: Counter[str], known: Iterable[str], weight: int) -> 
 
 
 async def learn(
-    session: AsyncSession, account_id: uuid.UUID, texts: Iterable[str | None], *, spam: bool, weight: int = 1
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    texts: Iterable[str | None],
+    pseudonyms: Pseudonyms,
+    *,
+    spam: bool,
+    weight: int = 1,
 ) -> None:
     """Adds (weight 1) or withdraws (weight -1) one document made of these texts."""
-    tokens: Counter[str] = Counter()
+    plain: Counter[str] = Counter()
     for text in texts:
-        tokens.update(tokenize(text))
-    if not tokens:
+        plain.update(tokenize(text))
+    if not plain:
         return
+    # Only the keyed pseudonyms of the tokens are stored (and looked up).
+    names = stored_names(pseudonyms, account_id, plain)
+    tokens = Counter({names[t]: c for t, c in plain.items()})
     known = set(
         (
             await session.scalars(
