@@ -11,7 +11,6 @@ HTTP_LATENCY = Histogram(
     ["service", "method", "route"],
     buckets=LATENCY_BUCKETS,
 )
-EVENTS_PUBLISHED = Counter("switchboard_events_published_total", "Events published", ["type"])
 EVENTS_HANDLED = Counter(
     "switchboard_events_handled_total", "Events handled by consumers", ["group", "type", "outcome"]
 )
@@ -35,13 +34,3 @@ QUEUE_WAIT_SECONDS = Histogram(
 )
 OUTBOUND_DELIVERIES = Counter("switchboard_outbound_deliveries_total", "Outbound deliveries", ["channel", "outcome"])
 WEBSOCKETS = Gauge("switchboard_websockets", "Open WebSocket connections", ["kind"])
-PRIVACY_REQUESTS = Gauge("switchboard_privacy_requests", "Data subject requests by state", ["state"])
-PRIVACY_REQUESTS_OVERDUE = Gauge(
-    "switchboard_privacy_requests_overdue", "Data subject requests past their legal deadline and not completed"
-)
-
-
-def observe_webhook(channel: str, outcome: str, seconds: float) -> None:
-    """One webhook answered: ``outcome`` is e.g. accepted, duplicate, rejected_signature, invalid, unavailable."""
-    WEBHOOKS.labels(channel, outcome).inc()
-    WEBHOOK_ACK_SECONDS.labels(channel).observe(seconds)

@@ -50,6 +50,7 @@ class RequestWorker:
         self.http = http
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._states_seen: set[str] = set()
 
     async def start(self) -> None:
         if self.http is None:
@@ -65,7 +66,8 @@ class RequestWorker:
             await self.http.aclose()
 
     async def export_due_metrics(self) -> dict[str, int]:
-        """Open requests past their deadline, and due within PRIVACY_NEAR_DUE_HOURS (gauge per state)."""
+        """Open requests past their deadline, and due within PRIVACY_NEAR_DUE_HOURS (gauge per state); every
+        request by state; the overdue count operators alert on (``switchboard_privacy_requests_overdue``)."""
         now = utcnow()
         async with self.resources.sessionmaker() as session:
             row = (
@@ -78,8 +80,19 @@ class RequestWorker:
                     {"now": now, "soon": now + timedelta(hours=self.settings.privacy_near_due_hours)},
                 )
             ).one()
+            by_state = {
+                str(state): int(count)
+                for state, count in await session.execute(
+                    text("SELECT status, count(*) FROM privacy_requests GROUP BY status")
+                )
+            }
         metrics.REQUESTS_DUE.labels("overdue").set(row.overdue)
         metrics.REQUESTS_DUE.labels("near_due").set(row.near_due)
+        metrics.REQUESTS_OVERDUE.set(row.overdue)
+        # A state no request is in any more reads 0, not its last count.
+        self._states_seen |= by_state.keys()
+        for state in self._states_seen:
+            metrics.REQUESTS_BY_STATE.labels(state).set(by_state.get(state, 0))
         return {"overdue": int(row.overdue), "near_due": int(row.near_due)}
 
     async def _run(self) -> None:
