@@ -71,12 +71,6 @@ def _exporter_from_env() -> SpanExporter | None:
     return None
 
 
-def shutdown_tracing() -> None:
-    """Flushes pending spans (called at process exit by the SDK too)."""
-    if _provider is not None:
-        _provider.force_flush(timeout_millis=2000)
-
-
 @functools.cache
 def tracer() -> trace.Tracer:
     # Looked up once: a fresh tracer per span is measurable on the consumer hot path. Before

@@ -7,7 +7,6 @@ domain's tables (``tables``), and infrastructure may not import the domain.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -27,8 +26,3 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url), revision)
-
-
-async def upgrade_async(database_url: str, revision: str = "heads") -> None:
-    # alembic's async env runs its own event loop, so keep it off ours.
-    await asyncio.to_thread(upgrade, database_url, revision)

@@ -6,9 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import Account, User
-from switchboard_common.infra import tokens
 from switchboard_common.infra.errors import AppError
-from switchboard_common.infra.settings import CommonSettings
 
 from switchboard_gateway.accounts.passwords import hash_password, verify_password
 
@@ -84,18 +82,6 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
         reason = f" ({account.suspension_reason})" if account is not None and account.suspension_reason else ""
         raise AppError(403, "account_suspended", f"account is {account.status if account else 'gone'}{reason}")
     return user
-
-
-def issue_access_token(settings: CommonSettings, user: User) -> str:
-    return tokens.issue(
-        settings.secret_key,
-        kind="agent",
-        subject=user.id,
-        account_id=user.account_id,
-        ttl_seconds=settings.access_token_ttl_seconds,
-        role=user.role,
-        version=user.token_version,
-    )
 
 
 async def get_agent(session: AsyncSession, account_id: uuid.UUID, agent_id: uuid.UUID) -> User:

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from switchboard_common.infra.schemas import Strict
 
 
 class LastMessageOut(BaseModel):
@@ -61,10 +62,6 @@ class ReplyCreate(BaseModel):
     text: str = Field(min_length=1, max_length=10000)
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 class AssignRequest(Strict):
     agent_id: uuid.UUID
     note: str | None = Field(default=None, max_length=2000)
@@ -84,7 +81,3 @@ class TransferRequest(Strict):
 
 class SnoozeRequest(Strict):
     until: AwareDatetime
-
-
-class NoteRequest(Strict):
-    note: str | None = Field(default=None, max_length=2000)

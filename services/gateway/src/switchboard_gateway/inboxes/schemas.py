@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 from switchboard_common.domain.conversations import business_hours
+from switchboard_common.infra.schemas import Strict
 
 from switchboard_gateway.widget.cors import normalize_origin
 
@@ -17,10 +18,6 @@ Skill = str
 ChannelName = Literal["web", "slack", "messenger", "api"]
 # "https://shop.example.com" (normalized as browsers send it in Origin); no paths or wildcards.
 Origin = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(normalize_origin)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ChannelSettings(Strict):

@@ -5,13 +5,10 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
+from switchboard_common.infra.schemas import Strict
 
 Scope = Literal["read", "write", "privacy"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class TotpEnrollment(BaseModel):

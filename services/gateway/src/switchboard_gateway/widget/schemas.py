@@ -5,11 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from pydantic import BaseModel, EmailStr, Field
+from switchboard_common.infra.schemas import Strict
 
 
 class ConsentGiven(Strict):

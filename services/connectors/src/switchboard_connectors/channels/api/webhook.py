@@ -14,21 +14,18 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from pydantic import AnyHttpUrl, EmailStr, Field, ValidationError, model_validator
 from switchboard_common.domain.conversations.ingest import message_id_for
 from switchboard_common.domain.events import Attachment, InboundMessagePayload, InboundMessageReceived
 from switchboard_common.infra import metrics, signing
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.runtime import Resources
+from switchboard_common.infra.schemas import Strict
 
 from switchboard_connectors.ingress import AckTimer, InboxDirectory, publish_and_remember, seen
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ApiContact(Strict):

@@ -9,25 +9,6 @@ import httpx
 
 from switchboard_connectors.retrying import PlatformClient, RetryLater, retry_after_seconds
 
-# Errors that retrying cannot fix: the reply fails and the agent is told why.
-PERMANENT_ERRORS = {
-    "channel_not_found",
-    "not_in_channel",
-    "invalid_auth",
-    "token_revoked",
-    "account_inactive",
-    "is_archived",
-    "msg_too_long",
-    "no_text",
-    "restricted_action",
-    "not_authed",
-    "missing_scope",
-    "message_not_found",
-    "cant_delete_message",
-    "invalid_code",
-    "bad_redirect_uri",
-    "user_not_found",
-}
 # ``ok: false`` errors that mean "try again later": retried like a 5xx. Every other error is final.
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 MAX_TEXT = 40_000
