@@ -211,13 +211,15 @@ class DeliveryWorker:
             values["completed_at"] = now
             # The log keeps what happened, not what was sent: the payload may hold message text.
             values["body"] = b""
-        disabled = False
+        disabled: WebhookSubscription | None = None
         async with transaction(self.res.sessionmaker) as session:
             await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == row.id).values(**values))
             if row.target_kind == "subscription" and status != "pending":
                 disabled = await self._count_subscription_outcome(session, row, succeeded=status == "succeeded")
-        if disabled:  # the connectors stop queueing deliveries for it at once
+        if disabled is not None:  # the connectors stop queueing deliveries for it at once
             await bump_revision(self.res.redis, self.res.keys, row.account_id)
+            # After the commit: an owner who reads the subscription on this frame sees it disabled.
+            await self._tell_owners(disabled)
         metrics.OUTBOUND_DELIVERIES.labels(row.target_kind, status).inc()
         if row.target_kind == "inbox_callback" and status != "pending" and row.message_id and row.conversation_id:
             result = (
@@ -229,30 +231,30 @@ class DeliveryWorker:
 
     async def _count_subscription_outcome(
         self, session: AsyncSession, row: WebhookDelivery, *, succeeded: bool
-    ) -> bool:
-        """Counts a finished delivery against its subscription; True when this disabled the subscription."""
+    ) -> WebhookSubscription | None:
+        """Counts a finished delivery against its subscription; the subscription when this disabled it."""
         subscription = await session.get(WebhookSubscription, row.target_id, with_for_update=True)
         if subscription is None:
-            return False
+            return None
         if succeeded:
             subscription.consecutive_failures = 0
-            return False
+            return None
         subscription.consecutive_failures += 1
         if subscription.enabled and subscription.consecutive_failures >= self.settings.webhook_disable_after_failures:
             subscription.enabled = False
             subscription.disabled_reason = f"{subscription.consecutive_failures} deliveries failed in a row"
-            await self._tell_owners(session, subscription)
-            return True
-        return False
+            return subscription
+        return None
 
-    async def _tell_owners(self, session: AsyncSession, subscription: WebhookSubscription) -> None:
-        owners = (
-            await session.scalars(
-                select(User.id).where(
-                    User.account_id == subscription.account_id, User.role == "owner", User.deleted_at.is_(None)
+    async def _tell_owners(self, subscription: WebhookSubscription) -> None:
+        async with self.res.sessionmaker() as session:
+            owners = (
+                await session.scalars(
+                    select(User.id).where(
+                        User.account_id == subscription.account_id, User.role == "owner", User.deleted_at.is_(None)
+                    )
                 )
-            )
-        ).all()
+            ).all()
         log.warning(
             "webhook_subscription_disabled",
             tenant_id=str(subscription.account_id),
