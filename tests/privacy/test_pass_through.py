@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
+
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from switchboard_common.domain.privacy.consent import is_pass_through, pass_through_sql
+from switchboard_devstack.servers import StackUrls
 
 from tests.helpers.api import Socket, create_agent, signup, visitor_session
 from tests.helpers.live import LiveServer
@@ -45,3 +52,19 @@ async def test_content_is_delivered_not_stored(client: httpx.AsyncClient, server
     assert len(stored) == 3 and all(m["text"] is None for m in stored)
     await agent.close()
     await visitor_socket.close()
+
+
+async def test_the_rule_reads_the_same_in_python_and_sql(stack_urls: StackUrls) -> None:
+    # The timeline decides in SQL (one statement per message), agent replies and account webhooks in Python:
+    # both come from switchboard_common.domain.privacy.consent and must agree on every stored form.
+    engine = create_async_engine(stack_urls.database_url)
+    try:
+        async with engine.connect() as conn:
+            for settings in ({}, {"pass_through": True}, {"pass_through": False}, {"pass_through": None}, {"x": 1}):
+                in_sql = await conn.scalar(
+                    text(f"SELECT {pass_through_sql('CAST(:settings AS jsonb)')}"),
+                    {"settings": json.dumps(settings)},
+                )
+                assert in_sql is is_pass_through(SimpleNamespace(settings=settings)), settings
+    finally:
+        await engine.dispose()

@@ -24,6 +24,7 @@ from switchboard_common.domain.events import (
     MessageCreated,
 )
 from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.domain.privacy.consent import is_pass_through, sharing_allowed
 from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
 from switchboard_common.domain.subscriptions.revisions import current_revision
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
@@ -132,14 +133,12 @@ class SubscriptionFanout:
         data: dict[str, Any] = {}
         inbox_id = getattr(event.payload, "inbox_id", None)
         inbox = await session.get(Inbox, inbox_id) if inbox_id else None
-        pass_through = bool(inbox is not None and (inbox.settings or {}).get("pass_through"))
+        pass_through = is_pass_through(inbox)
         if isinstance(event, ConversationCreated | MessageCreated):
-            contact = await session.get(Contact, event.payload.contact_id)
-            shareable = contact is not None and not contact.sharing_opt_out
+            shareable = await sharing_allowed(session, event.tenant_id, event.payload.contact_id)
+            contact = await session.get(Contact, event.payload.contact_id) if shareable else None
             data["contact"] = (
-                {"id": str(contact.id), "name": contact.name, "email": contact.email}
-                if shareable and contact is not None
-                else None
+                {"id": str(contact.id), "name": contact.name, "email": contact.email} if contact is not None else None
             )
             data["inbox_id"] = str(event.payload.inbox_id)
             data["channel"] = event.payload.channel

@@ -14,6 +14,7 @@ from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.events import Event, MessageCreated, MessageCreatedPayload, utcnow
 from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.domain.privacy.consent import is_pass_through
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.outbox import add_events
 
@@ -189,7 +190,7 @@ async def create_agent_reply(
     """
     now = utcnow()
     inbox = await session.get(Inbox, conversation.inbox_id)
-    store_content = not (inbox is not None and (inbox.settings or {}).get("pass_through"))
+    store_content = not is_pass_through(inbox)
     message = Message(
         id=uuid.uuid4(),
         account_id=conversation.account_id,

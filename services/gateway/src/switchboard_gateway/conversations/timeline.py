@@ -31,6 +31,7 @@ from switchboard_common.domain.events import (
     MessageUpdated,
     utcnow,
 )
+from switchboard_common.domain.privacy.consent import pass_through_sql
 from switchboard_common.infra.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer
 from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
@@ -42,10 +43,9 @@ RECENT_MESSAGES_ON_ASSIGN = 50
 # Stores a message event (by id, once) and touches its conversation, returning who gets it live. Pass-through
 # inboxes: the content is delivered (frames) but never stored, only the routing metadata.
 STORE_MESSAGE = text(
-    """
+    f"""
     WITH target AS (
-        SELECT c.id, c.timeline_assignee_id AS assignee,
-               coalesce(i.settings -> 'pass_through' = 'true'::jsonb, false) AS pass_through
+        SELECT c.id, c.timeline_assignee_id AS assignee, {pass_through_sql("i.settings")} AS pass_through
         FROM conversations c JOIN inboxes i ON i.id = c.inbox_id
         WHERE c.id = :conversation_id AND c.account_id = :account_id
     ), stored AS (
@@ -63,7 +63,7 @@ STORE_MESSAGE = text(
         WHERE id = (SELECT id FROM target) AND CAST(:inbound AS boolean)
     )
     SELECT assignee, pass_through FROM target
-    """
+    """  # noqa: S608 - the pass-through rule is a fixed expression, no input
 )
 # Delivery statuses that come after each one: an update never replaces a later one (receipts can overtake).
 LATER_STATUSES: dict[str, tuple[str, ...]] = {

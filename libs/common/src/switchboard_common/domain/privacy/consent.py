@@ -20,7 +20,17 @@ async def sharing_allowed(session: AsyncSession, account_id: uuid.UUID, contact_
     return opted_out is False
 
 
+# The inbox setting that makes an inbox pass-through (an InboxCreate/InboxUpdate boolean).
+PASS_THROUGH_SETTING = "pass_through"  # noqa: S105 - a settings key, not a secret
+
+
 def is_pass_through(inbox: Any) -> bool:
     """Pass-through inboxes deliver content but never store it (only routing metadata)."""
     settings = getattr(inbox, "settings", None) or {}
-    return bool(settings.get("pass_through"))
+    return bool(settings.get(PASS_THROUGH_SETTING))
+
+
+def pass_through_sql(settings_column: str) -> str:
+    """:func:`is_pass_through` as a SQL expression over an inbox's ``settings`` column, for statements that read
+    the inbox themselves (the timeline stores a message in one statement). A test keeps the two in step."""
+    return f"coalesce({settings_column} -> '{PASS_THROUGH_SETTING}' = 'true'::jsonb, false)"
