@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint format bench schema clean
+.PHONY: install run test lint format bench schema clean browser
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -36,7 +36,18 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: $(STAMP) lint
+# The browser tests drive Debian's chromium: installed here when missing and allowed (root with apt-get);
+# otherwise they skip and say why. The tests themselves never change the host.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium for the browser tests (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	    echo "chromium could not be installed: the browser tests will be skipped"; \
+	  else echo "no /usr/bin/chromium (needs root and apt-get to install): the browser tests will be skipped"; fi; }
+
+test: $(STAMP) lint browser
 	$(VENV)/bin/python -m tests.run
 
 bench: $(STAMP)

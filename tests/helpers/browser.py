@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +23,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 
 TIMEOUT_MS = 20_000
-
-
-def ensure_chromium() -> str | None:
-    """The browser's path, installing Debian's chromium when missing and allowed; None when impossible."""
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return None
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True, timeout=600)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env, capture_output=True, timeout=900
-    )
-    return CHROMIUM if Path(CHROMIUM).exists() else None
 
 
 async def new_page(browser: Any, *, locale: str = "en-US", token: str | None = None) -> Any:
