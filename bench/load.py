@@ -537,7 +537,45 @@ def parse_args(argv: list[str] | None) -> LoadConfig:
     )
 
 
+def sweep_main(argv: list[str]) -> int:
+    """``--sweep``: the fixed-rate mode (bench.knee) alone, for both layouts or the ones named."""
+    from bench import knee
+
+    parser = argparse.ArgumentParser(prog="python -m bench.load --sweep")
+    parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--layouts", default="make-run,processes", help="make-run, processes or both")
+    parser.add_argument("--rates", default="", help="messages/s, comma separated")
+    parser.add_argument("--step-seconds", type=float, default=20.0)
+    parser.add_argument("--reference-rate", type=float, default=200.0)
+    parser.add_argument("--sustain-seconds", type=float, default=60.0)
+    parser.add_argument("--wrk-seconds", type=float, default=10.0)
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args(argv)
+    config = knee.SweepConfig(
+        layouts=tuple(args.layouts.split(",")),
+        step_seconds=args.step_seconds,
+        reference_rate=args.reference_rate,
+        sustain_seconds=args.sustain_seconds,
+        wrk_seconds=args.wrk_seconds,
+        profile=not args.no_profile,
+    )
+    if args.rates:
+        config.rates = tuple(float(r) for r in args.rates.split(","))
+    results = asyncio.run(knee.run_sweep(config))
+    knee.plot(results)
+    text = knee.section(results, config)
+    RESULTS.write_text(knee.replace_section(RESULTS.read_text() if RESULTS.exists() else "", text))
+    (Path(__file__).parent / "profiles" / "sweep.json").write_text(
+        json.dumps([r.__dict__ for r in results], default=str, indent=1)
+    )
+    print(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if "--sweep" in args:
+        return sweep_main(args)
     config = parse_args(argv)
     with local_stack() as urls:
         result = asyncio.run(run_load(urls, config))

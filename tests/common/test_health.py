@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from switchboard_common.infra.http import check_readiness
 
@@ -9,8 +11,14 @@ from tests.helpers.live import LiveServer
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json()["status"] == "ok"
     ready = await client.get("/readyz")
+    for _ in range(150):  # the consumer groups join within seconds of start
+        if ready.status_code == 200:
+            break
+        assert ready.json()["dependencies"]["consumers"] == "failing", ready.text
+        await asyncio.sleep(0.2)
+        ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
-    assert ready.json()["dependencies"] == {"postgres": "ok", "redis": "ok", "kafka": "ok"}
+    assert ready.json()["dependencies"] == {"postgres": "ok", "redis": "ok", "kafka": "ok", "consumers": "ok"}
 
 
 async def test_readiness_names_the_failing_dependency() -> None:

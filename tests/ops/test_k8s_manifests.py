@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = {"dev": "switchboard-dev", "prod": "switchboard"}
 SERVICES = ("gateway", "connectors", "router", "privacy")
+# The connectors' background workers run apart from its webhooks: Deployment suffix -> `--workers` role.
+CONNECTOR_WORKERS = {"connectors-ingest": "ingest", "connectors-outbound": "outbound"}
 KUBERNETES_VERSION = "1.31"
 # What a pod needs after SIGTERM: uvicorn's graceful shutdown (10 s, service.serve), the consumers finishing
 # their record and committing (up to 20 s, EventConsumer.stop) and the outbox relay (10 s), after the
@@ -128,12 +130,13 @@ def test_each_service_has_a_deployment_service_autoscaler_and_disruption_budget(
     overlay: tuple[str, list[Resource]],
 ) -> None:
     _, resources = overlay
-    for service in SERVICES:
+    for service in (*SERVICES, *CONNECTOR_WORKERS):
         deployment = named(resources, "Deployment", f"switchboard-{service}")
         pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
-        svc = named(resources, "Service", f"switchboard-{service}")
-        assert svc["spec"]["selector"].items() <= pod_labels.items()
+        if service in SERVICES:  # worker Deployments take no traffic: no Service
+            svc = named(resources, "Service", f"switchboard-{service}")
+            assert svc["spec"]["selector"].items() <= pod_labels.items()
         hpa = named(resources, "HorizontalPodAutoscaler", f"switchboard-{service}")
         assert hpa["spec"]["scaleTargetRef"] == {
             "apiVersion": "apps/v1",
@@ -176,7 +179,7 @@ def _check_secret_refs(where: str, container: dict[str, Any]) -> None:
 def test_every_deployment_has_probes_limits_security_and_drain_time(overlay: tuple[str, list[Resource]]) -> None:
     name, resources = overlay
     deployments = of_kind(resources, "Deployment")
-    assert {d["metadata"]["name"] for d in deployments} == {f"switchboard-{s}" for s in SERVICES}
+    assert {d["metadata"]["name"] for d in deployments} == {f"switchboard-{s}" for s in (*SERVICES, *CONNECTOR_WORKERS)}
     for deployment in deployments:
         where = f"{name}/{deployment['metadata']['name']}"
         pod = pod_spec(deployment)
@@ -195,12 +198,36 @@ def test_every_deployment_has_probes_limits_security_and_drain_time(overlay: tup
         # Prometheus scrapes the metrics port, which no Service exposes (so no Ingress can route it).
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == str(metrics_port) != str(port), where
-        assert container["args"][1:] == ["--port", str(port)], where
+        role = CONNECTOR_WORKERS.get(deployment["metadata"]["name"].removeprefix("switchboard-"))
+        expected = ["--port", str(port)]
+        if role:
+            expected += ["--workers", role]
+        elif service == "connectors":
+            expected += ["--no-workers"]  # the webhooks' ack path only
+        assert container["args"][1:] == expected, where
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}, where
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}, where
         _check_resources(where, container)
         _check_container_security(where, container, pod)
         _check_secret_refs(where, container)
+
+
+def test_connectors_split_into_webhooks_scaled_on_requests_and_one_deployment_per_worker_role(
+    overlay: tuple[str, list[Resource]],
+) -> None:
+    from switchboard_connectors.app import WORKER_ROLES
+
+    _, resources = overlay
+    assert set(CONNECTOR_WORKERS.values()) == set(WORKER_ROLES)  # every worker runs somewhere, once
+    http = named(resources, "HorizontalPodAutoscaler", "switchboard-connectors")
+    pods = [m["pods"] for m in http["spec"]["metrics"] if m["type"] == "Pods"]
+    assert pods and pods[0]["metric"]["name"] == "switchboard_http_requests_per_second"
+    for suffix in CONNECTOR_WORKERS:
+        hpa = named(resources, "HorizontalPodAutoscaler", f"switchboard-{suffix}")
+        assert hpa["spec"]["scaleTargetRef"]["name"] == f"switchboard-{suffix}"
+        deployment = named(resources, "Deployment", f"switchboard-{suffix}")
+        (container,) = pod_spec(deployment)["containers"]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
 
 def test_images_are_pinned_per_overlay(overlay: tuple[str, list[Resource]]) -> None:

@@ -15,7 +15,10 @@ from pathlib import Path
 
 from switchboard_common.infra.settings import ConfigurationError
 
+from switchboard_devstack.processes import ServiceProcess
 from switchboard_devstack.servers import LocalStack
+
+WORKER_SERVICES = ("gateway", "connectors", "router", "privacy")
 
 
 def _print_table(rows: list[tuple[str, str]]) -> None:
@@ -67,21 +70,41 @@ def run(port: int, data_dir: Path) -> int:
         upgrade(settings.database_url)
         from switchboard_devstack.composite import ServiceDispatcher, build_apps
 
-        apps = build_apps()
-        dispatcher = ServiceDispatcher(apps)
+        # This process serves HTTP for every service on one port (the Ingress's path table); each service's
+        # consumers and periodic workers run in a process of their own, as their Deployments do.
+        apps = build_apps(run_workers=False)
+        del apps["router"]  # no path leads to it: its work is all in its worker process
+        workers = [ServiceProcess(name, {}, data_dir / "logs", name=f"{name}") for name in WORKER_SERVICES]
+        for worker in workers:
+            worker.start()
+        try:
+            for worker in workers:
+                worker.wait_ready()
+        except BaseException:
+            for worker in workers:
+                worker.kill9()
+            raise
+        dispatcher = ServiceDispatcher(apps, workers)
         print(f"switchboard: ready in {time.monotonic() - started:.1f}s", flush=True)
         _print_table(
             [
                 ("Console / API", f"http://127.0.0.1:{port}/"),
                 ("API docs", f"http://127.0.0.1:{port}/docs"),
                 ("Webhooks", f"http://127.0.0.1:{port}/webhooks/..."),
-                ("Services", "gateway, connectors, router, privacy (one process)"),
+                ("Services", "HTTP: this process; workers: " + ", ".join(f"{w.name} pid {w.pid}" for w in workers)),
                 *stack.describe(),
-                ("Logs", str(data_dir / "switchboard.log")),
+                ("Logs", f"{data_dir / 'switchboard.log'}, {data_dir / 'logs'}/<service>.log"),
             ]
         )
         print("switchboard: Ctrl-C stops everything", flush=True)
-        asyncio.run(serve([(dispatcher, "127.0.0.1", port)]))
+        try:
+            asyncio.run(serve([(dispatcher, "127.0.0.1", port)]))
+        finally:
+            for worker in workers:
+                with contextlib.suppress(Exception):
+                    if worker.running:
+                        worker.terminate(30)
+                worker.kill9()
     finally:
         print("switchboard: stopping ...", flush=True)
         stack.stop()

@@ -106,7 +106,7 @@ class ServiceProcess:
         log.close()
         self.starts += 1
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
+    def wait_ready(self, timeout: float = 300.0) -> None:
         """Until /readyz answers 200: the process has its database, cache and broker."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from fastapi import FastAPI
 from switchboard_common.domain.encryption.shredding import event_codec
 from switchboard_common.infra.runtime import Resources
@@ -64,23 +67,37 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
         token_url=settings.google_token_url,
         timeout=settings.dialogflow_timeout_seconds,
     )
+    # Roles (``python -m switchboard_connectors --workers ingest`` or ``outbound``; deploy/k8s runs each
+    # as a Deployment): "ingest" turns accepted webhooks into conversations and fetches what they refer
+    # to; "outbound" carries replies, copies, bot answers and account webhooks out. API clients are shared.
     return BackgroundWorkers(
         [
             slack,  # first started, last stopped
-            SlackOutbound(resources, slack).consumer(),
-            SlackMirror(resources, slack, directory).consumer(),
-            SlackFiles(resources, slack, _settings(resources)).consumer(),
+            _role("outbound", SlackOutbound(resources, slack).consumer()),
+            _role("outbound", SlackMirror(resources, slack, directory).consumer()),
+            _role("ingest", SlackFiles(resources, slack, _settings(resources)).consumer()),
             graph,
-            MessengerOutbound(resources, graph, directory, threads).consumer(),
-            MessengerWorker(resources, graph, directory, threads).consumer(),
+            _role("outbound", MessengerOutbound(resources, graph, directory, threads).consumer()),
+            _role("ingest", MessengerWorker(resources, graph, directory, threads).consumer()),
             dialogflow,
-            BotWorker(resources, dialogflow).consumer(),
-            IngestWorker(resources, directory).consumer(),
-            OutboundDispatcher(resources, channel_senders(resources)).consumer(),
-            SubscriptionFanout(resources).consumer(),
-            DeliveryWorker(resources),
+            _role("outbound", BotWorker(resources, dialogflow).consumer()),
+            _role("ingest", IngestWorker(resources, directory).consumer()),
+            _role("outbound", OutboundDispatcher(resources, channel_senders(resources)).consumer()),
+            _role("outbound", SubscriptionFanout(resources).consumer()),
+            _role("outbound", DeliveryWorker(resources)),
         ]
     )
+
+
+W = TypeVar("W")
+# The worker roles (``--workers``); deploy/k8s runs one Deployment per role.
+WORKER_ROLES = ("ingest", "outbound")
+
+
+def _role(role: str, worker: W) -> W:
+    assert role in WORKER_ROLES
+    worker.role = role  # type: ignore[attr-defined]
+    return worker
 
 
 async def _on_startup(app: FastAPI, resources: Resources) -> None:
@@ -94,7 +111,7 @@ async def _before_shutdown(app: FastAPI) -> None:
         await api.stop()
 
 
-def create_app(settings: ConnectorSettings | None = None, *, run_workers: bool = True) -> FastAPI:
+def create_app(settings: ConnectorSettings | None = None, *, run_workers: bool | Sequence[str] = True) -> FastAPI:
     app = create_service_app(
         event_codec=event_codec,
         service="connectors",

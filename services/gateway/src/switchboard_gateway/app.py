@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 from switchboard_common.domain.accounts.revocation import RevocationListener
 from switchboard_common.domain.encryption.shredding import event_codec
@@ -49,7 +51,7 @@ async def _before_shutdown(app: FastAPI) -> None:
     await app.state.sockets.close_all()
 
 
-def create_app(settings: GatewaySettings | None = None, *, run_workers: bool = True) -> FastAPI:
+def create_app(settings: GatewaySettings | None = None, *, run_workers: bool | Sequence[str] = True) -> FastAPI:
     settings = settings or GatewaySettings()
     app = create_service_app(
         event_codec=event_codec,

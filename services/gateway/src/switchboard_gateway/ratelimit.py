@@ -56,6 +56,23 @@ class RateLimiter:
         """Undoes one :meth:`hit` (a request counted up front that turned out not to count)."""
         await self.redis.eval(_GIVE_BACK, 1, self.keys.rate(scope, key))
 
+    async def hit_and_get(
+        self, scope: str, key: str, *, limit: int, window_seconds: int, get: str | None
+    ) -> tuple[Decision, str | None]:
+        """``hit``, and the value of the key ``get`` read in the same round trip (None without one)."""
+        name = self.keys.rate(scope, key)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, window_seconds, nx=True)
+            pipe.ttl(name)
+            if get is not None:
+                pipe.get(get)
+            count, _, ttl, *value = await pipe.execute()
+        found = value[0] if value else None
+        if int(count) > limit:
+            return Decision(False, max(int(ttl), 1), int(count)), found
+        return Decision(True, count=int(count)), found
+
     async def reset(self, scope: str, key: str) -> None:
         await self.redis.delete(self.keys.rate(scope, key))
 

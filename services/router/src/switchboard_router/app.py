@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 from switchboard_common.domain.encryption.shredding import event_codec
 from switchboard_common.infra.outbox import OutboxRelay
@@ -28,7 +30,7 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
     )
 
 
-def create_app(settings: RouterSettings | None = None, *, run_workers: bool = True) -> FastAPI:
+def create_app(settings: RouterSettings | None = None, *, run_workers: bool | Sequence[str] = True) -> FastAPI:
     return create_service_app(
         event_codec=event_codec,
         service="router",

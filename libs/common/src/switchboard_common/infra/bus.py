@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -231,6 +231,8 @@ class EventFilter:
 
 
 Handler = Callable[[Any, ConsumerRecord], Awaitable[None]]
+# Handles a run of consecutive records of one poll at once (one statement, one pipeline); see EventConsumer.
+BatchHandler = Callable[[list[tuple[Any, ConsumerRecord]]], Awaitable[None]]
 LAG_REPORT_SECONDS = 5.0
 PARTITION_MOVED_ERRORS = frozenset(
     {"IllegalGenerationError", "IllegalStateError", "CommitFailedError", "UnknownMemberIdError"}
@@ -253,6 +255,8 @@ class EventConsumer:
         broadcast: bool = False,
         accepts: EventFilter | None = None,
         background: bool = False,
+        batch_handler: BatchHandler | None = None,
+        batch_types: frozenset[str] = frozenset(),
     ) -> None:
         self.settings = settings
         # Broadcast consumers (every replica sees every event) have a group per process.
@@ -264,6 +268,10 @@ class EventConsumer:
         self.retry_base_seconds = retry_base_seconds
         self.broadcast = broadcast
         self.accepts = accepts
+        # Records of ``batch_types`` that follow each other in a poll go to ``batch_handler`` together; any
+        # other record is a barrier handled alone, so the order of a conversation's events is kept.
+        self.batch_handler = batch_handler
+        self.batch_types = batch_types
         # Background consumers (copies, downloads, fan-out) poll a quiet broker less often: no one waits on
         # them at a screen, and each poll of an idle partition set costs a round trip.
         self.fetch_max_wait_ms = (
@@ -276,22 +284,32 @@ class EventConsumer:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
+        # Joined the group, holds its partitions and has fetched since: what /readyz waits for.
+        self._assigned = False
+        self._fetched_since_assignment = False
+
+    @property
+    def ready(self) -> bool:
+        return self._assigned and self._fetched_since_assignment and not self._stopping.is_set()
 
     def _make_consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            *self.topics,
+        consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="latest" if self.broadcast else "earliest",
             isolation_level="read_committed",
-            max_poll_records=200,
+            max_poll_records=500,
             # Low fetch wait: events are small and latency to the agent matters more than fetch batching.
             fetch_max_wait_ms=self.fetch_max_wait_ms,
+            # A fetch asks each partition for at most this much: a long local log is never read whole.
+            max_partition_fetch_bytes=256 * 1024,
             session_timeout_ms=10000,
             heartbeat_interval_ms=1000,
             client_id=f"{self.settings.service_name}-{self.group}",
         )
+        consumer.subscribe(self.topics, listener=_ReadinessListener(self))
+        return consumer
 
     async def start(self) -> None:
         """Returns at once: joining the group (seconds) and reconnecting happen in the background task."""
@@ -332,6 +350,8 @@ class EventConsumer:
             try:
                 batches = await consumer.getmany(timeout_ms=200)
                 self.started.set()
+                if self._assigned:
+                    self._fetched_since_assignment = True
                 # Partitions are independent (order is per key, and a key lives in one partition): handle them
                 # side by side, so one slow conversation or a round trip to a store does not hold up the rest.
                 # One commit for the whole poll, after its records are handled (at-least-once). Handlers are
@@ -339,6 +359,8 @@ class EventConsumer:
                 # a commit per record would cost a broker round trip per event on the hot path.
                 handled: dict[TopicPartition, int] = {}
                 try:
+                    if self.batch_handler is not None and batches:
+                        batches = await self._handle_leading_runs(batches, handled)
                     outcomes = await asyncio.gather(
                         *(self._handle_partition(tp, rs, handled) for tp, rs in batches.items()),
                         return_exceptions=True,
@@ -362,11 +384,97 @@ class EventConsumer:
         self, tp: TopicPartition, records: list[ConsumerRecord], handled: dict[TopicPartition, int]
     ) -> None:
         """Handles records in order, noting in ``handled`` the offset to commit after each."""
+        if self.batch_handler is not None:
+            await self._handle_runs(tp, records, handled)
+            return
         for record in records:
             if self._stopping.is_set():
                 return  # hand back the rest: the next owner replays from our last commit
             await self._handle_record(record)
             handled[tp] = record.offset + 1
+
+    def _kind(self, record: ConsumerRecord) -> str:
+        """ "skip" (filtered out from its headers), "batch" (a batchable type) or "alone" (a barrier)."""
+        if self.accepts is not None and not self.accepts.wants(record.headers):
+            return "skip"
+        for name, value in record.headers or ():
+            if name == "event_type":
+                return "batch" if value.decode() in self.batch_types else "alone"
+        return "alone"
+
+    def _run_length(self, records: list[ConsumerRecord], start: int) -> int:
+        end = start
+        while end < len(records) and self._kind(records[end]) != "alone":
+            end += 1
+        return end - start
+
+    async def _handle_leading_runs(
+        self, batches: dict[TopicPartition, list[ConsumerRecord]], handled: dict[TopicPartition, int]
+    ) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """The leading run of every partition in one batch call (partitions hold different conversations, so
+        handling them together keeps each one's order); returns what is left of each partition."""
+        heads = {tp: self._run_length(records, 0) for tp, records in batches.items()}
+        run = [r for tp, records in batches.items() for r in records[: heads[tp]]]
+        if run and await self._run_batch(run):
+            for tp, records in batches.items():
+                if heads[tp]:
+                    handled[tp] = records[heads[tp] - 1].offset + 1
+        else:
+            for tp, records in batches.items():
+                for record in records[: heads[tp]]:
+                    if self._stopping.is_set():
+                        return {}
+                    await self._handle_record(record)
+                    handled[tp] = record.offset + 1
+        return {tp: records[heads[tp] :] for tp, records in batches.items() if records[heads[tp] :]}
+
+    async def _run_batch(self, run: list[ConsumerRecord]) -> bool:
+        """One call of the batch handler for ``run`` (filtered-out records dropped); False if it failed."""
+        assert self.batch_handler is not None
+        wanted = [r for r in run if self._kind(r) == "batch"]
+        if not wanted:
+            return True
+        try:
+            events = [(self.bus.codec.parse(await self._open(r.value)), r) for r in wanted]
+            started = time.perf_counter()
+            with tracing.consumer_span(wanted[0].headers, f"{self.group} batch"):
+                await self.batch_handler(events)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("event_batch_retry_one_by_one", group=self.group, error=type(exc).__name__)
+            return False
+        elapsed = (time.perf_counter() - started) / len(events)
+        for event, _r in events:
+            metrics.EVENTS_HANDLED.labels(self.group, event.type, "ok").inc()
+            metrics.EVENT_HANDLE_SECONDS.labels(self.group, event.type).observe(elapsed)
+        return True
+
+    async def _handle_runs(
+        self, tp: TopicPartition, records: list[ConsumerRecord], handled: dict[TopicPartition, int]
+    ) -> None:
+        """Runs of batchable records go to the batch handler in one call, others one by one, in order. A
+        batch that fails is handled again record by record, with the usual retries and dead-lettering
+        (handlers are idempotent, so what the failed batch already did is not done twice)."""
+        index = 0
+        while index < len(records):
+            if self._stopping.is_set():
+                return
+            length = self._run_length(records, index)
+            if length == 0:
+                await self._handle_record(records[index])
+                handled[tp] = records[index].offset + 1
+                index += 1
+                continue
+            run = records[index : index + length]
+            if not await self._run_batch(run):
+                for record in run:
+                    if self._stopping.is_set():
+                        return
+                    await self._handle_record(record)
+                    handled[tp] = record.offset + 1
+            handled[tp] = run[-1].offset + 1
+            index += length
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         while True:
@@ -471,3 +579,17 @@ class EventConsumer:
             with contextlib.suppress(Exception):
                 position = await consumer.position(tp)
                 metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(highwater - position, 0))
+
+
+class _ReadinessListener(ConsumerRebalanceListener):
+    """Tells the consumer when it holds its partitions (after a join) and when it gave them up."""
+
+    def __init__(self, consumer: EventConsumer) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.consumer._assigned = False
+        self.consumer._fetched_since_assignment = False
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.consumer._assigned = True

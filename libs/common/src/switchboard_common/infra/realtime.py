@@ -8,6 +8,7 @@ after a crash cannot show an agent the same message twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -52,6 +53,19 @@ class StreamPublisher:
                 await self._script(
                     keys=[stream, f"{self.namespace}:pushed:{stream}:{dedupe_id}"],
                     args=[data, STREAM_MAXLEN, DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS],
+                    client=pipe,
+                )
+            await pipe.execute()
+
+    async def push_many(self, pushes: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """``push_once`` for each (stream, dedupe id, message), in order, in one round trip (a pipeline)."""
+        if not pushes:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for stream, dedupe_id, message in pushes:
+                await self._script(
+                    keys=[stream, f"{self.namespace}:pushed:{stream}:{dedupe_id}"],
+                    args=[json.dumps(message, default=str), STREAM_MAXLEN, DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS],
                     client=pipe,
                 )
             await pipe.execute()

@@ -36,6 +36,23 @@ class BackgroundWorkers:
         self.workers = list(workers)
         self._started: list[Worker] = []
 
+    def not_ready(self) -> list[str]:
+        """Workers that have not yet joined their consumer group and taken their partitions (those with a
+        ``ready`` property: consumers); /readyz answers 503 until this is empty."""
+        return [
+            str(getattr(w, "group", type(w).__name__))
+            for w in self.workers
+            if not getattr(w, "ready", True) or w not in self._started
+        ]
+
+    def select(self, names: Sequence[str]) -> BackgroundWorkers:
+        """Only the workers of these roles (``role`` attribute; "all" keeps every one, and workers without a
+        role, such as API clients the consumers share, are always kept): a process per role, as
+        Kubernetes runs the connectors' ingest and outbound workers apart from its webhooks."""
+        if "all" in names:
+            return self
+        return BackgroundWorkers([w for w in self.workers if getattr(w, "role", "shared") in (*names, "shared")])
+
     async def start(self) -> None:
         for worker in self.workers:
             await worker.start()
@@ -109,7 +126,7 @@ def create_service_app(
     settings: CommonSettings,
     event_codec: EventCodecFactory,
     workers: Callable[[Resources], BackgroundWorkers],
-    run_workers: bool = True,
+    run_workers: bool | Sequence[str] = True,
     description: str = "",
     on_startup: Callable[[FastAPI, Resources], Awaitable[None]] | None = None,
     before_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
@@ -121,7 +138,13 @@ def create_service_app(
         configure_tracing(service)
         resources = await Resources.open(settings, event_codec)
         app.state.resources = resources
-        running = workers(resources) if run_workers else BackgroundWorkers([])
+        if run_workers is True:
+            running = workers(resources)
+        elif run_workers:
+            running = workers(resources).select(list(run_workers))
+        else:
+            running = BackgroundWorkers([])
+        app.state.workers = running
         try:
             if on_startup is not None:
                 await on_startup(app, resources)
@@ -149,10 +172,23 @@ def create_service_app(
         app,
         service=service,
         max_body_bytes=settings.max_body_bytes,
-        readiness=lambda: app.state.resources.readiness_checks(),
+        readiness=lambda: {**app.state.resources.readiness_checks(), "consumers": _consumers_check(app)},
         metrics_on_app_port=settings.metrics_port is None,
     )
     return app
+
+
+def _consumers_check(app: FastAPI) -> Callable[[], Awaitable[None]]:
+    async def consumers() -> None:
+        waiting = app.state.workers.not_ready()
+        if waiting:
+            raise ConsumersJoining(", ".join(waiting))
+
+    return consumers
+
+
+class ConsumersJoining(Exception):
+    """Consumer groups of this process still joining: the process is not ready for traffic."""
 
 
 def run_service(create_app: Callable[..., FastAPI], settings: CommonSettings, *, host: str, port: int) -> None:
@@ -165,9 +201,13 @@ def run_service(create_app: Callable[..., FastAPI], settings: CommonSettings, *,
     parser.add_argument("--host", default=host)
     parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--no-workers", action="store_true", help="serve HTTP only (scale consumers separately)")
+    parser.add_argument(
+        "--workers", default="all", help="background worker roles to run, comma separated (e.g. ingest,outbound)"
+    )
     args = parser.parse_args()
     configure_logging(settings.log_level, json_output=settings.log_json, service=settings.service_name)
-    app = create_app(settings, run_workers=not args.no_workers)
+    roles = [r.strip() for r in args.workers.split(",") if r.strip()]
+    app = create_app(settings, run_workers=False if args.no_workers else (True if roles == ["all"] else roles))
     servers: list[tuple[object, str, int]] = [(app, args.host, args.port)]
     if settings.metrics_port is not None:
         servers.append((metrics_app, args.host, settings.metrics_port))

@@ -32,7 +32,7 @@ from switchboard_common.domain.events import (
     utcnow,
 )
 from switchboard_common.domain.privacy.consent import pass_through_sql
-from switchboard_common.infra.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer
+from switchboard_common.infra.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.tracing import current_trace_id
@@ -40,6 +40,22 @@ from switchboard_common.infra.tracing import current_trace_id
 from switchboard_gateway.conversations.service import conversation_out, message_out
 
 RECENT_MESSAGES_ON_ASSIGN = 50
+# What the handler acts on; the rest of the topic is skipped from record headers, never decrypted or parsed.
+TIMELINE_EVENT_TYPES = frozenset(
+    {
+        "message.created",
+        "conversation.assigned",
+        "conversation.offered",
+        "conversation.unassigned",
+        "conversation.status_changed",
+        "conversation.queued",
+        "message.delivery_updated",
+        "message.updated",
+        "message.deleted",
+        "contact.updated",
+        "agent.presence_changed",
+    }
+)
 # Stores a message event (by id, once) and touches its conversation, returning who gets it live. Pass-through
 # inboxes: the content is delivered (frames) but never stored, only the routing metadata.
 STORE_MESSAGE = text(
@@ -71,6 +87,36 @@ LATER_STATUSES: dict[str, tuple[str, ...]] = {
     "delivered": ("read",),
     "failed": ("delivered", "read"),
 }
+# The same for a run of message events of one poll: one statement stores them all (``ord`` is each one's place).
+STORE_MESSAGES = text(
+    f"""
+    WITH input AS (
+        SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+            ord int, id uuid, account_id uuid, conversation_id uuid, direction varchar, sender_type varchar,
+            sender_id uuid, text text, attachments jsonb, external_id varchar, delivery_status varchar,
+            created_at timestamptz, inbound boolean)
+    ), target AS (
+        SELECT c.id, c.timeline_assignee_id AS assignee, {pass_through_sql("i.settings")} AS pass_through
+        FROM conversations c JOIN inboxes i ON i.id = c.inbox_id
+        WHERE (c.id, c.account_id) IN (SELECT conversation_id, account_id FROM input)
+    ), stored AS (
+        INSERT INTO messages (id, account_id, conversation_id, direction, sender_type, sender_id, text,
+                              attachments, external_id, delivery_status, created_at)
+        SELECT r.id, r.account_id, t.id, r.direction, r.sender_type, r.sender_id,
+               CASE WHEN t.pass_through THEN NULL ELSE r.text END,
+               CASE WHEN t.pass_through THEN '[]'::jsonb ELSE r.attachments END,
+               r.external_id, r.delivery_status, r.created_at
+        FROM input r JOIN target t ON t.id = r.conversation_id
+        ORDER BY r.ord
+        ON CONFLICT (id) DO NOTHING
+    ), touched AS (
+        UPDATE conversations c SET last_message_at = latest.at
+        FROM (SELECT conversation_id, max(created_at) AS at FROM input WHERE inbound GROUP BY conversation_id) latest
+        WHERE c.id = latest.conversation_id AND c.id IN (SELECT id FROM target)
+    )
+    SELECT r.ord, t.assignee, t.pass_through FROM input r JOIN target t ON t.id = r.conversation_id
+    """  # noqa: S608 - the pass-through rule is a fixed expression, no input
+)
 # Pass-through content waiting for its first agent is dropped after this long.
 RELAY_TTL_SECONDS = 3600
 
@@ -106,7 +152,55 @@ class Timeline:
             topics=[CONVERSATIONS_TOPIC, AGENTS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
+            accepts=EventFilter(types=TIMELINE_EVENT_TYPES),
+            # Messages, by far most of the topic, are stored and pushed a poll at a time.
+            batch_handler=self.handle_messages,
+            batch_types=frozenset({"message.created"}),
         )
+
+    async def handle_messages(self, batch: list[tuple[Event, ConsumerRecord]]) -> None:
+        """A run of ``message.created`` events: one statement stores them, one pipeline pushes their frames."""
+        events = [e for e, _r in batch if isinstance(e, MessageCreated)]
+        rows = [
+            {
+                "ord": n,
+                "id": str(e.payload.message_id),
+                "account_id": str(e.tenant_id),
+                "conversation_id": str(e.conversation_id),
+                "direction": e.payload.direction,
+                "sender_type": e.payload.sender_type,
+                "sender_id": str(e.payload.sender_id) if e.payload.sender_id else None,
+                "text": e.payload.text,
+                "attachments": [a.model_dump(mode="json") for a in e.payload.attachments],
+                "external_id": e.payload.external_id,
+                "delivery_status": None if e.payload.direction == "inbound" else "pending",
+                "created_at": e.payload.created_at.isoformat(),
+                "inbound": e.payload.direction == "inbound",
+            }
+            for n, e in enumerate(events)
+        ]
+        async with self.res.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            found = {
+                row.ord: row
+                for row in await autocommit.execute(STORE_MESSAGES, {"rows": json.dumps(rows, default=str)})
+            }
+        pushes: list[tuple[str, str, dict[str, Any]]] = []
+        held: list[MessageCreated] = []
+        for n, event in enumerate(events):
+            row = found.get(n)
+            if row is None:
+                continue  # the conversation was erased
+            p = event.payload
+            if row.pass_through and row.assignee is None:
+                held.append(event)
+            elif row.assignee is not None and not (p.sender_type == "agent" and p.sender_id == row.assignee):
+                pushes.append((self.res.keys.agent_stream(row.assignee), str(event.event_id), message_frame(event)))
+        for event in held:
+            key = self._relay_key(event.conversation_id)
+            await self.res.redis.rpush(key, json.dumps(message_frame(event)["message"]))
+            await self.res.redis.expire(key, RELAY_TTL_SECONDS)
+        await self.res.streams.push_many(pushes)
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         if isinstance(event, MessageCreated):

@@ -7,8 +7,9 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, WebSocket, status
-from sqlalchemy import select
+from sqlalchemy import select, text
 from switchboard_common.domain.conversations.ingest import (
+    OpenConversation,
     inbound_message_events,
     message_id_for,
     open_conversation,
@@ -88,43 +89,73 @@ async def create_session(
     return SessionOut(visitor_token=token, contact_id=contact_id)
 
 
+# The ack path's one database read: whether this client message id was already stored, and the visitor's
+# unresolved conversation in this inbox (most messages continue one).
+ACK_LOOKUP = text(
+    """
+    SELECT (SELECT m.conversation_id FROM messages m WHERE m.id = CAST(:message_id AS uuid)) AS stored,
+           c.id, c.status
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (
+        SELECT id, status FROM conversations
+        WHERE inbox_id = :inbox_id AND contact_id = :contact_id AND status <> 'resolved' LIMIT 1
+    ) AS c ON true
+    """
+)
+
+
 @router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=VisitorMessageAccepted)
 async def post_message(
     body: VisitorMessageCreate,
     visitor: WidgetVisitor,
-    session: SessionDep,
     resources: ResourcesDep,
     request: Request,
 ) -> VisitorMessageAccepted:
-    decision = await RateLimiter(resources.redis, resources.keys).hit(
+    if body.client_message_id:
+        message_id = message_id_for(visitor.account_id, f"web:{visitor.contact_id}", body.client_message_id)
+        dedupe_key: str | None = resources.keys.dedupe("web", str(message_id))
+    else:
+        message_id, dedupe_key = uuid.uuid4(), None
+    # One Redis round trip: the visitor's rate limit and whether this message id was already accepted.
+    decision, seen = await RateLimiter(resources.redis, resources.keys).hit_and_get(
         "widget-messages",
         str(visitor.contact_id),
         limit=request.app.state.settings.widget_messages_per_minute,
         window_seconds=60,
+        get=dedupe_key,
     )
     if not decision.allowed:
         raise too_many(decision, "too many messages, slow down")
-    if body.client_message_id:
-        message_id = message_id_for(visitor.account_id, f"web:{visitor.contact_id}", body.client_message_id)
-        dedupe_key = resources.keys.dedupe("web", str(message_id))
-        seen = await resources.redis.get(dedupe_key)
-        if seen:
-            return VisitorMessageAccepted(message_id=message_id, conversation_id=uuid.UUID(seen))
-        stored = await session.scalar(select(Message.conversation_id).where(Message.id == message_id))
-        if stored is not None:
-            return VisitorMessageAccepted(message_id=message_id, conversation_id=stored)
+    if seen:
+        return VisitorMessageAccepted(message_id=message_id, conversation_id=uuid.UUID(seen))
+    # One database round trip (autocommit, no transaction) for what is already stored and the open conversation.
+    async with resources.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        found = (
+            await autocommit.execute(
+                ACK_LOOKUP,
+                {
+                    "message_id": str(message_id) if dedupe_key else None,
+                    "inbox_id": visitor.inbox_id,
+                    "contact_id": visitor.contact_id,
+                },
+            )
+        ).one()
+    if found.stored is not None:
+        return VisitorMessageAccepted(message_id=message_id, conversation_id=found.stored)
+    if found.id is not None:
+        conversation = OpenConversation(found.id, False, found.status)
     else:
-        message_id, dedupe_key = uuid.uuid4(), None
-    async with atomic(session):
-        conversation = await open_conversation(
-            session,
-            account_id=visitor.account_id,
-            inbox_id=visitor.inbox_id,
-            contact_id=visitor.contact_id,
-            channel="web",
-            pseudonyms=resources.pseudonyms,
-            text_body=body.text,
-        )
+        async with resources.sessionmaker() as session, atomic(session):
+            conversation = await open_conversation(
+                session,
+                account_id=visitor.account_id,
+                inbox_id=visitor.inbox_id,
+                contact_id=visitor.contact_id,
+                channel="web",
+                pseudonyms=resources.pseudonyms,
+                text_body=body.text,
+            )
     events = inbound_message_events(
         account_id=visitor.account_id,
         inbox_id=visitor.inbox_id,

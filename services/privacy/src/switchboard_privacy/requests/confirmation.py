@@ -334,9 +334,11 @@ def codes_in(text: str | None) -> list[str]:
 async def check_reply(resources: Resources, conversation_id: uuid.UUID, text: str | None) -> bool | None:
     """A customer's message in a conversation with a pending prompt: True when it confirmed, False when it
     held a wrong code (an attempt), None when it held no code or nothing is pending."""
-    challenge = await ChallengeStore(resources).for_conversation(conversation_id)
     candidates = codes_in(text)
-    if challenge is None or not candidates:
+    if not candidates:
+        return None  # most messages hold nothing like a code: no lookup for them
+    challenge = await ChallengeStore(resources).for_conversation(conversation_id)
+    if challenge is None:
         return None
     settings = _settings(resources)
     for candidate in candidates[:3]:
@@ -369,6 +371,14 @@ class ConfirmationListener:
             bus=resources.bus,
             accepts=EventFilter(types=frozenset({"message.created"}), directions=frozenset({"inbound"})),
         )
+
+    @property
+    def group(self) -> str:
+        return self._consumer.group
+
+    @property
+    def ready(self) -> bool:
+        return self._consumer.ready
 
     async def start(self) -> None:
         await self._consumer.start()

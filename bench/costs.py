@@ -1,0 +1,138 @@
+"""Where the CPU goes: each process of a running stack (services, PostgreSQL, Valkey, tansu, the load
+client) found from /proc and sampled together, so a run can say how many CPU milliseconds each one spent per
+message; and py-spy flame graphs of the service processes while the load runs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from switchboard_devstack.processes import CLOCK_TICKS, child_pids, high_water_bytes
+
+PROFILES = Path(__file__).parent / "profiles"
+PY_SPY = Path(sys.executable).with_name("py-spy")
+
+
+def _stat(pid: int) -> list[str]:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return []
+
+
+def own_cpu_seconds(pid: int) -> float:
+    """utime + stime of the process, plus cutime + cstime: the children it already reaped (PostgreSQL's
+    backends, which come and go) still count."""
+    fields = _stat(pid)
+    if len(fields) < 15:
+        return 0.0
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLOCK_TICKS
+
+
+def comm(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    return ""
+
+
+def cmdline(pid: int) -> list[str]:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    return []
+
+
+@dataclass
+class Watched:
+    """Named process roots; each one's CPU covers its descendants that are not named themselves."""
+
+    roots: dict[str, int] = field(default_factory=dict)
+
+    def _tree(self, pid: int, named: set[int]) -> list[int]:
+        found, pending = [], [pid]
+        while pending:
+            current = pending.pop()
+            found.append(current)
+            pending.extend(c for c in child_pids(current) if c not in named)
+        return found
+
+    def cpu(self) -> dict[str, float]:
+        named = set(self.roots.values())
+        return {name: sum(own_cpu_seconds(p) for p in self._tree(pid, named)) for name, pid in self.roots.items()}
+
+    def peak_rss_mb(self) -> dict[str, float]:
+        return {name: high_water_bytes(pid) / 2**20 for name, pid in self.roots.items()}
+
+
+SERVER_NAMES = {"postgres": "PostgreSQL", "valkey-server": "Valkey", "tansu": "tansu"}
+
+
+def classify(root: int, root_name: str) -> dict[str, int]:
+    """A process tree as named roots: servers by program, our services by module
+    (``python -m switchboard_<service>``), the root under ``root_name``."""
+    roots = {root_name: root}
+    pending = list(child_pids(root))
+    while pending:
+        pid = pending.pop()
+        name = comm(pid)
+        if name in SERVER_NAMES:
+            roots[SERVER_NAMES[name]] = pid
+            continue  # its own children (PostgreSQL backends) are part of it
+        args = cmdline(pid)
+        module = next((a for a in args if a.startswith("switchboard_")), None)
+        if module is not None:
+            label = module.removeprefix("switchboard_")
+            role = _role(args)
+            roots[f"{label}{role}"] = pid
+        pending.extend(child_pids(pid))
+    return roots
+
+
+def _role(args: list[str]) -> str:
+    if "--workers" in args:
+        return f" ({args[args.index('--workers') + 1]})"
+    if "--no-workers" in args:
+        return " (http)"
+    return ""
+
+
+class Profiler:
+    """py-spy flame graphs (SVG) of the given processes for ``seconds``; sampling is non-blocking, so the
+    profiled process is not paused and its own CPU figures stay true."""
+
+    def __init__(self, prefix: str, pids: dict[str, int], seconds: float, rate: int = 67) -> None:
+        self.procs: list[subprocess.Popen[bytes]] = []
+        PROFILES.mkdir(exist_ok=True)
+        for name, pid in pids.items():
+            out = PROFILES / f"{prefix}-{_slug(name)}.svg"
+            self.procs.append(
+                subprocess.Popen(
+                    [str(PY_SPY), "record", "--nonblocking", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
+                     "--rate", str(rate), "--format", "flamegraph", "--output", str(out)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+
+    def wait(self) -> None:
+        for proc in self.procs:
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-").replace("--", "-")
+
+
+def python_services(roots: dict[str, int], skip: Callable[[str], bool]) -> dict[str, int]:
+    """The roots that are Python processes of ours (what py-spy can read)."""
+    return {
+        name: pid
+        for name, pid in roots.items()
+        if not skip(name) and comm(pid).startswith("python") and pid != os.getpid()
+    }
