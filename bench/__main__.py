@@ -12,7 +12,7 @@ from pathlib import Path
 
 from switchboard_devstack.servers import StackUrls
 
-from bench import spam_accuracy
+from bench import knee, spam_accuracy
 from bench.harness import local_stack, service_env, spawn_bare, spawn_deployment
 from bench.load import LoadConfig, report, run_load, section
 from bench.scenarios import (
@@ -172,14 +172,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decisions", type=int, default=1000, help="routing decisions to measure")
     parser.add_argument("--privacy-total", type=int, default=1_000_000, help="messages in the database")
     parser.add_argument("--privacy-subject", type=int, default=10_000, help="messages of the erased subject")
+    parser.add_argument("--step-seconds", type=float, default=20.0, help="seconds per rate of the fixed-rate sweep")
     parser.add_argument("--privacy-retention", type=int, default=200_000, help="rows the retention sweep removes")
     args = parser.parse_args(argv)
     started = time.monotonic()
+    # Fixed rate through both layouts (`make run` as users start it, and one process per service): latency
+    # against rate and the knee, CPU per message of every process, profiles, ack ratio under wrk, first
+    # message after start, peak memory. Each layout brings its own servers.
+    sweep_config = knee.SweepConfig(step_seconds=args.step_seconds)
+    sweep = asyncio.run(knee.run_sweep(sweep_config))
+    knee.plot(sweep)
+    sweep_section = knee.section(sweep, sweep_config)
     with local_stack() as urls:
         rows = asyncio.run(run(args, urls))
     with local_stack() as urls:  # servers of its own: the load run starts from empty topics and tables
         load_result = asyncio.run(run_load(urls, LoadConfig.from_env()))
-    print(write(rows, time.monotonic() - started, (section(load_result),)))
+    print(write(rows, time.monotonic() - started, (sweep_section, section(load_result))))
+    print(sweep_section)
     print(section(load_result))
     print(f"written to {RESULTS}")
     return report(load_result)

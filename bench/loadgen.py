@@ -427,6 +427,17 @@ def lost_context(plan: Plan, state: State, seq: int) -> dict[str, Any]:
     }
 
 
+def window_rates(arrivals: list[float], started: float, window: int = 10_000) -> tuple[float, float, int]:
+    """Messages per second over the first and over the last ``window`` arrivals (a tenth of the run when it
+    is shorter than ten windows)."""
+    window = min(window, max(1, len(arrivals) // 10))
+    if len(arrivals) < 2 * window or window < 2:
+        return math.nan, math.nan, window
+    first = window / (arrivals[window - 1] - started) if arrivals[window - 1] > started else math.nan
+    last = (window - 1) / (arrivals[-1] - arrivals[-window]) if arrivals[-1] > arrivals[-window] else math.nan
+    return first, last, window
+
+
 def _stats(values: list[float]) -> dict[str, float]:
     return {"p50": percentile(values, 50), "p99": percentile(values, 99), "max": max(values, default=math.nan)}
 
@@ -442,6 +453,7 @@ def summarize(plan: Plan, state: State, started: float, unsent: int, missing: in
             e2e[channel].append((state.first_arrival[seq] - state.sent_at[seq]) * 1000)
     arrived = [t for t in state.first_arrival if not math.isnan(t)]
     last = max(arrived, default=started)
+    first_rate, last_rate, window = window_rates(sorted(arrived), started)
     acks = [t for t in state.acked_at if not math.isnan(t)]
     return {
         "messages": plan.messages,
@@ -468,6 +480,10 @@ def summarize(plan: Plan, state: State, started: float, unsent: int, missing: in
         "seconds": last - started,
         "accept_seconds": max(acks, default=started) - started,
         "throughput": len(arrived) / (last - started) if last > started else 0.0,
+        # A long run must not slow down as the broker's logs grow: the first and the last `window` messages.
+        "first_window_rate": first_rate,
+        "last_window_rate": last_rate,
+        "window": window,
         "accept_rate": len(acks) / (max(acks) - started) if acks and max(acks) > started else 0.0,
         "e2e_ms": {"all": _stats([v for vs in e2e.values() for v in vs]), **{c: _stats(v) for c, v in e2e.items()}},
         "ack_ms": {"all": _stats([v for vs in ack.values() for v in vs]), **{c: _stats(v) for c, v in ack.items()}},

@@ -19,6 +19,7 @@ from switchboard_devstack.processes import ServiceProcess
 from switchboard_devstack.servers import LocalStack
 
 WORKER_SERVICES = ("gateway", "connectors", "router", "privacy")
+LOCAL_TOPIC_PARTITIONS = 32
 
 
 def _print_table(rows: list[tuple[str, str]]) -> None:
@@ -55,6 +56,9 @@ def run(port: int, data_dir: Path) -> int:
             "DATA_DIR": str(data_dir),
         }
         os.environ.update(env)
+        # The local broker's layout (see docs/operations.md, "The local broker"): more partitions keep each
+        # partition's log, which tansu lists on every fetch that finds new records, short in a long session.
+        os.environ.setdefault("KAFKA_TOPIC_PARTITIONS", str(LOCAL_TOPIC_PARTITIONS))
         from switchboard_common.infra.logging import configure_logging
         from switchboard_common.infra.service import serve
         from switchboard_common.infra.settings import CommonSettings, load_settings

@@ -67,7 +67,9 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool | S
     # CORS only for the widget API, per inbox (switchboard_gateway.widget.cors): the agent API answers none.
     app.state.widget_cors_fallback = parse_fallback(settings.widget_allowed_origins)
     app.add_middleware(WidgetCors, fallback=app.state.widget_cors_fallback)
+    # The widget API first: routes are matched in order, and a visitor's message is the hottest request.
     for router in (
+        widget_router,
         accounts_router,
         security_router,
         inboxes_router,
@@ -80,7 +82,6 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool | S
         slack_mirror_router,
         queue_router,
         realtime_router,
-        widget_router,
         subscriptions_router,
         contacts_router,
         widget_config_router,

@@ -20,7 +20,7 @@ from switchboard_common.domain.accounts.auth import (
 from switchboard_gateway.settings import GatewaySettings
 
 
-def get_settings(request: Request) -> GatewaySettings:
+async def get_settings(request: Request) -> GatewaySettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 

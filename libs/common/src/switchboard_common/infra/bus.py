@@ -279,6 +279,7 @@ class EventConsumer:
             if background
             else settings.kafka_fetch_max_wait_ms
         )
+        self.poll_interval = settings.kafka_background_poll_interval_ms / 1000 if background else 0.0
         self._next_lag_report = 0.0
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
@@ -348,6 +349,9 @@ class EventConsumer:
         consumer = await self._connect()
         while consumer is not None and not self._stopping.is_set():
             try:
+                if self.poll_interval:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
                 batches = await consumer.getmany(timeout_ms=200)
                 self.started.set()
                 if self._assigned:

@@ -84,11 +84,16 @@ class CommonSettings(BaseSettings):
     kafka_topic_partitions: int = 12
     kafka_enable_idempotence: bool = False
     # How long the broker may hold a fetch waiting for data (ms). Kafka answers as soon as data arrives, so
-    # production sets 500 (deploy/k8s) to keep idle consumers quiet; the local tansu broker does not wake a
-    # waiting fetch, so here it bounds each consumer hop's idle latency and stays low.
-    kafka_fetch_max_wait_ms: int = 20
+    # production sets 500 (deploy/k8s) to keep idle consumers quiet; the local tansu broker looks again after
+    # sleeping half the remaining wait (about the whole of it below 250 ms), so here it bounds each consumer
+    # hop's idle latency (about half the wait) against the idle fetches per second (1000 / wait).
+    kafka_fetch_max_wait_ms: int = 40
     # The same for background consumers (Slack copies and downloads, webhook fan-out, receipts).
     kafka_background_fetch_max_wait_ms: int = 250
+    # Background consumers take a poll's records at most this often (ms): under load they fetch a few times a
+    # second with larger batches instead of once per record, which costs every broker (tansu lists a
+    # partition's log on each fetch that finds new records there).
+    kafka_background_poll_interval_ms: int = 250
     # Redis key prefix, for the same reason.
     redis_namespace: str = "sb"
 

@@ -25,7 +25,8 @@ from switchboard_common.infra.runtime import Resources
 bearer = HTTPBearer(auto_error=False)
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop on every request.
     return request.app.state.resources  # type: ignore[no-any-return]
 
 
