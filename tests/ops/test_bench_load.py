@@ -10,7 +10,16 @@ import pytest
 from switchboard_devstack.servers import StackUrls
 
 from bench.load import SECTION, LoadConfig, replace_section, run_load, section
-from bench.loadgen import CHANNELS, channel_of, conversation_of, inbound_texts, marker, parse_marker, tally
+from bench.loadgen import (
+    CHANNELS,
+    channel_of,
+    conversation_of,
+    inbound_texts,
+    marker,
+    parse_marker,
+    tally,
+    window_rates,
+)
 
 
 def frames_for(run: str, shown: list[int]) -> list[dict[str, object]]:
@@ -64,6 +73,15 @@ def test_messages_cover_every_channel_and_conversation() -> None:
     per_channel = 5
     seen = {(channel_of(s), conversation_of(s, per_channel)) for s in range(len(CHANNELS) * per_channel)}
     assert seen == {(c, n) for c in CHANNELS for n in range(per_channel)}
+
+
+def test_first_and_last_window_rates_show_a_run_slowing_down() -> None:
+    steady = [float(n) for n in range(1, 101)]  # one message a second from t=1
+    first, last, window = window_rates(steady, 0.0, window=10)
+    assert window == 10 and first == pytest.approx(1.0) and last == pytest.approx(1.0)
+    slowing = [*range(1, 91), *(90 + 5 * n for n in range(1, 11))]  # the last ten come every 5 s
+    first, last, _ = window_rates([float(t) for t in slowing], 0.0, window=10)
+    assert last / first == pytest.approx(0.2)
 
 
 def test_the_load_section_is_replaced_in_place() -> None:

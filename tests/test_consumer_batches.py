@@ -1,0 +1,164 @@
+"""EventConsumer on a real broker: a poll's run of batchable records reaches the batch handler in one call,
+other records stay barriers handled alone and in order, a failing batch is handled again record by record,
+and a consumer is ready only once it joined its group and holds its partitions (what /readyz reports)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from switchboard_common.bus import EventBus, EventConsumer, ensure_topics
+from switchboard_common.events import (
+    ConversationAssigned,
+    ConversationAssignedPayload,
+    Event,
+    MessageCreated,
+    MessageCreatedPayload,
+    utcnow,
+)
+from switchboard_common.service import BackgroundWorkers
+from switchboard_common.settings import CommonSettings
+from switchboard_devstack.servers import StackUrls
+
+ACCOUNT = uuid.uuid4()
+
+
+def settings(urls: StackUrls) -> CommonSettings:
+    return CommonSettings(
+        environment="test",
+        database_url=urls.database_url,
+        redis_url=urls.redis_url,
+        kafka_bootstrap_servers=urls.kafka_bootstrap_servers,
+        kafka_namespace=f"cb{uuid.uuid4().hex[:8]}",
+        kafka_topic_partitions=1,
+    )
+
+
+def message(conversation: uuid.UUID, n: int) -> MessageCreated:
+    contact = uuid.uuid4()
+    return MessageCreated(
+        tenant_id=ACCOUNT,
+        conversation_id=conversation,
+        payload=MessageCreatedPayload(
+            message_id=uuid.uuid4(),
+            inbox_id=uuid.uuid4(),
+            contact_id=contact,
+            channel="web",
+            direction="inbound",
+            sender_type="contact",
+            sender_id=contact,
+            text=f"m{n}",
+            created_at=utcnow(),
+        ),
+    )
+
+
+def assigned(conversation: uuid.UUID) -> ConversationAssigned:
+    return ConversationAssigned(
+        tenant_id=ACCOUNT,
+        conversation_id=conversation,
+        payload=ConversationAssignedPayload(agent_id=uuid.uuid4(), inbox_id=uuid.uuid4(), strategy="manual"),
+    )
+
+
+async def consume(
+    urls: StackUrls, events: list[Event], *, fail_first_batch: bool = False
+) -> tuple[list[tuple[str, list[str]]], EventConsumer]:
+    """Publishes ``events`` first, then consumes them: (calls in order, the consumer)."""
+    config = settings(urls)
+    await ensure_topics(config)
+    bus = EventBus(config)
+    await bus.start()
+    calls: list[tuple[str, list[str]]] = []
+    failed = asyncio.Event()
+    done = asyncio.Event()
+    seen: set[uuid.UUID] = set()
+
+    def note(kind: str, batch: list[Event]) -> None:
+        calls.append((kind, [str(e.event_id) for e in batch]))
+        seen.update(e.event_id for e in batch)
+        if {e.event_id for e in events} <= seen:
+            done.set()
+
+    async def one(event: Event, _record: object) -> None:
+        note("one", [event])
+
+    async def batch(items: list[tuple[Event, object]]) -> None:
+        if fail_first_batch and not failed.is_set():
+            failed.set()
+            raise RuntimeError("the batch fails once")
+        note("batch", [e for e, _r in items])
+
+    try:
+        await bus.publish_many(events)
+        consumer = EventConsumer(
+            config,
+            group="batches",
+            topics=["conversations"],
+            handler=one,
+            bus=bus,
+            batch_handler=batch,
+            batch_types=frozenset({"message.created"}),
+        )
+        assert not consumer.ready
+        await consumer.start()
+        try:
+            await asyncio.wait_for(done.wait(), 60)
+            assert consumer.ready  # joined, holds its partition, has fetched
+        finally:
+            await consumer.stop()
+        assert not consumer.ready
+    finally:
+        await bus.stop()
+    return calls, consumer
+
+
+@pytest.mark.timeout(120)
+async def test_a_poll_is_handled_in_runs_with_barriers_in_order(stack_urls: StackUrls) -> None:
+    conversation = uuid.uuid4()
+    events: list[Event] = [message(conversation, 0), message(conversation, 1), assigned(conversation)]
+    events += [message(conversation, n) for n in range(2, 5)]
+    calls, _ = await consume(stack_urls, events)
+    ids = [str(e.event_id) for e in events]
+    assert [i for _kind, batch in calls for i in batch] == ids  # every record once, in order
+    assert ("one", [ids[2]]) in calls  # the assignment alone, between the runs around it
+    assert all(kind == "batch" for kind, batch in calls if ids[2] not in batch)
+    assert len(calls) < len(ids)  # records of one poll shared a call
+
+
+@pytest.mark.timeout(120)
+async def test_a_failing_batch_is_handled_again_one_by_one(stack_urls: StackUrls) -> None:
+    conversation = uuid.uuid4()
+    events: list[Event] = [message(conversation, n) for n in range(4)]
+    calls, _ = await consume(stack_urls, events, fail_first_batch=True)
+    ids = [str(e.event_id) for e in events]
+    assert [i for _kind, batch in calls for i in batch] == ids
+    assert calls[0][0] == "one"  # after the failure, the failed run went record by record
+
+
+class Worker:
+    def __init__(self, ready: bool, role: str = "shared") -> None:
+        self.ready = ready
+        self.role = role
+        self.group = f"group-{role}-{ready}"
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+async def test_workers_are_ready_when_every_consumer_is_and_roles_select_workers() -> None:
+    joining, joined = Worker(False, "ingest"), Worker(True, "outbound")
+    workers = BackgroundWorkers([joining, joined, Worker(True)])
+    assert len(workers.not_ready()) == 3  # not started yet
+    await workers.start()
+    assert workers.not_ready() == [joining.group]
+    joining.ready = True
+    assert workers.not_ready() == []
+    only_outbound = workers.select(["outbound"])
+    assert joining not in only_outbound.workers and joined in only_outbound.workers
+    assert len(only_outbound.workers) == 2  # the shared worker goes with every role
+    assert workers.select(["all"]) is workers
