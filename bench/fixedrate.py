@@ -104,7 +104,7 @@ async def drive(plan: dict[str, Any]) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=plan.get("connections", 512), limit_per_host=0, keepalive_timeout=3)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
         agent = AgentSocket(session, url, plan["agent_token"], f"fr {run} ")
-        await asyncio.wait_for(agent.ready.wait(), 30)
+        await asyncio.wait_for(agent.ready.wait(), 120)
         post_url = f"{url}/api/v1/widget/messages"
         results: dict[str, Any] = {}
         for step, rate in enumerate(plan["rates"]):

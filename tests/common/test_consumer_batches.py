@@ -8,20 +8,35 @@ import asyncio
 import uuid
 
 import pytest
-from switchboard_common.bus import EventBus, EventConsumer, ensure_topics
-from switchboard_common.events import (
+from switchboard_common.domain.events import (
     ConversationAssigned,
     ConversationAssignedPayload,
     Event,
     MessageCreated,
     MessageCreatedPayload,
+    parse_event,
+    serialize_event,
     utcnow,
 )
-from switchboard_common.service import BackgroundWorkers
-from switchboard_common.settings import CommonSettings
+from switchboard_common.infra.bus import EventBus, EventConsumer, ensure_topics
+from switchboard_common.infra.service import BackgroundWorkers
+from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack.servers import StackUrls
 
 ACCOUNT = uuid.uuid4()
+
+
+class PlainCodec:
+    """Events as their JSON, unsealed: what the consumer does with records is under test, not the sealing."""
+
+    def parse(self, raw: bytes) -> Event:
+        return parse_event(raw)
+
+    async def seal(self, event: Event) -> bytes:
+        return serialize_event(event)
+
+    async def open(self, raw: bytes) -> bytes:
+        return raw
 
 
 def settings(urls: StackUrls) -> CommonSettings:
@@ -68,7 +83,7 @@ async def consume(
     """Publishes ``events`` first, then consumes them: (calls in order, the consumer)."""
     config = settings(urls)
     await ensure_topics(config)
-    bus = EventBus(config)
+    bus = EventBus(config, PlainCodec())
     await bus.start()
     calls: list[tuple[str, list[str]]] = []
     failed = asyncio.Event()
