@@ -26,7 +26,7 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
-async def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+async def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -104,10 +105,14 @@ def run(port: int, data_dir: Path) -> int:
         try:
             asyncio.run(serve([(dispatcher, "127.0.0.1", port)]))
         finally:
+            # All at once: each drains and commits what it holds, side by side, then leaves its groups.
+            for worker in workers:
+                if worker.proc is not None and worker.running:
+                    worker.proc.send_signal(signal.SIGTERM)
             for worker in workers:
                 with contextlib.suppress(Exception):
-                    if worker.running:
-                        worker.terminate(30)
+                    if worker.proc is not None:
+                        worker.proc.wait(20)
                 worker.kill9()
     finally:
         print("switchboard: stopping ...", flush=True)
