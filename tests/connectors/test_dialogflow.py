@@ -19,6 +19,7 @@ from tests.fakes.graph import FakeGraph
 from tests.helpers.api import Socket, Tenant, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.messenger import APP_SECRET, messenger_inbox, new_page, post, text_event, webhook
+from tests.helpers.redis_keys import unregistered_keys
 
 WEBHOOK_USER, WEBHOOK_PASSWORD = "dialogflow", "fulfil-me-0123456789"
 PROJECT = "acme-support-bot"
@@ -302,3 +303,8 @@ async def test_fulfillment_webhook(bot_system: LiveServer) -> None:
             "/webhooks/dialogflow", json={**cx, "fulfillmentInfo": {"tag": "conversation_status"}}, headers=basic()
         )
         assert queued.json()["sessionInfo"]["parameters"] == {"status": "open", "queue_position": 1}
+
+
+async def test_every_key_left_in_redis_is_registered(bot_system: LiveServer, stack_urls: StackUrls) -> None:
+    """What this module's run wrote to Redis was named by the key registry (tests/helpers/redis_keys.py)."""
+    assert await unregistered_keys(stack_urls.redis_url, bot_system.env["REDIS_NAMESPACE"]) == []

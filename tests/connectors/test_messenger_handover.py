@@ -21,6 +21,7 @@ from tests.fakes.graph import FakeGraph
 from tests.helpers.api import Socket, Tenant, create_agent, signup
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.messenger import APP_SECRET, eventually, messenger_inbox, new_page, post, text_event, webhook
+from tests.helpers.redis_keys import unregistered_keys
 
 OUR_APP = "1234567890"
 
@@ -295,3 +296,8 @@ async def _waiting_conversation(client: httpx.AsyncClient, tenant: Tenant, exclu
         if conversation["id"] != exclude and conversation["status"] == "open" and not conversation.get("assignee_id"):
             return str(conversation["id"])
     return None
+
+
+async def test_every_key_left_in_redis_is_registered(system: LiveServer, stack_urls: StackUrls) -> None:
+    """What this module's run wrote to Redis was named by the key registry (tests/helpers/redis_keys.py)."""
+    assert await unregistered_keys(stack_urls.redis_url, system.env["REDIS_NAMESPACE"]) == []

@@ -21,6 +21,7 @@ from switchboard_devstack.servers import StackUrls
 from tests.fakes.slack import FakeSlack
 from tests.helpers.api import Socket, Tenant, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
+from tests.helpers.redis_keys import unregistered_keys
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -404,3 +405,8 @@ async def test_oauth_install_stores_only_what_it_needs(slack_system: LiveServer)
                 "avatar": "https://avatars.example/1.png",
             },
         }
+
+
+async def test_every_key_left_in_redis_is_registered(slack_system: LiveServer, stack_urls: StackUrls) -> None:
+    """What this module's run wrote to Redis was named by the key registry (tests/helpers/redis_keys.py)."""
+    assert await unregistered_keys(stack_urls.redis_url, slack_system.env["REDIS_NAMESPACE"]) == []

@@ -4,9 +4,11 @@ agent, the agent sees it live and replies, the visitor sees the reply."""
 from __future__ import annotations
 
 import httpx
+from switchboard_devstack.servers import StackUrls
 
 from tests.helpers.api import Socket, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer
+from tests.helpers.redis_keys import unregistered_keys
 
 
 async def test_visitor_to_agent_and_back(client: httpx.AsyncClient, server: LiveServer) -> None:
@@ -145,3 +147,8 @@ async def test_an_idle_agent_socket_stays_open(client: httpx.AsyncClient, server
     assert await agent_socket.texts_for(sent.json()["conversation_id"], 1) == ["still listening?"]
     assert [f["type"] for f in agent_socket.frames].count("session.ready") == 1
     await agent_socket.close()
+
+
+async def test_every_key_left_in_redis_is_registered(server: LiveServer, stack_urls: StackUrls) -> None:
+    """What this module's run wrote to Redis was named by the key registry (tests/helpers/redis_keys.py)."""
+    assert await unregistered_keys(stack_urls.redis_url, server.env["REDIS_NAMESPACE"]) == []

@@ -36,6 +36,7 @@ from tests.fakes.s3 import S3Server, readable
 from tests.fakes.slack import FakeSlack
 from tests.helpers.api import Socket, Tenant, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
+from tests.helpers.redis_keys import unregistered_keys
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -435,3 +436,8 @@ async def test_rectified_name_rewrites_the_slack_thread_header(system: LiveServe
             }
         ]
         await agent.close()
+
+
+async def test_every_key_left_in_redis_is_registered(system: LiveServer, stack_urls: StackUrls) -> None:
+    """What this module's run wrote to Redis was named by the key registry (tests/helpers/redis_keys.py)."""
+    assert await unregistered_keys(stack_urls.redis_url, system.env["REDIS_NAMESPACE"]) == []

@@ -90,22 +90,28 @@ class InboxDirectory:
                 del self._cache[key]
 
 
-async def seen(res: Resources, scope: str, ids: Sequence[str]) -> set[str]:
-    """Which of these platform ids were already accepted (durably on Kafka) for this scope."""
+async def seen(res: Resources, inbox_id: uuid.UUID, ids: Sequence[str]) -> set[str]:
+    """Which of these platform ids were already accepted (durably on Kafka) for this inbox. The ids live in
+    one sorted set per inbox, scored by when they may be forgotten (the key registry names it from the inbox)."""
     if not ids:
         return set()
-    values = await res.redis.mget([res.keys.dedupe(scope, i) for i in ids])
-    return {i for i, v in zip(ids, values, strict=True) if v is not None}
+    forget_at = await res.redis.zmscore(res.keys.seen(inbox_id), list(ids))
+    now = time.time()
+    return {i for i, at in zip(ids, forget_at, strict=True) if at is not None and at > now}
 
 
-async def publish_and_remember(res: Resources, scope: str, events: Sequence[Event], ids: Sequence[str]) -> None:
+async def publish_and_remember(
+    res: Resources, inbox_id: uuid.UUID, events: Sequence[Event], ids: Sequence[str]
+) -> None:
     """Publish (acks=all), then record the ids: a retry of a failed attempt must publish again."""
     if events:
         await res.bus.publish_many(events)
     if ids:
+        key, now = res.keys.seen(inbox_id), time.time()
         async with res.redis.pipeline(transaction=False) as pipe:
-            for i in ids:
-                pipe.set(res.keys.dedupe(scope, i), "1", ex=DEDUPE_TTL_SECONDS)
+            pipe.zadd(key, dict.fromkeys(ids, now + DEDUPE_TTL_SECONDS))
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.expire(key, DEDUPE_TTL_SECONDS)
             await pipe.execute()
 
 

@@ -110,7 +110,7 @@ class ChannelOutbound:
         if p.direction != "outbound" or p.channel != self.channel:
             return
         # A redelivery after a crash between sending and committing must not send twice.
-        sent_key = self.res.keys.dedupe(f"{self.channel}-sent", str(p.message_id))
+        sent_key = self.res.keys.outbound_sent(self.channel, p.message_id)
         previous = await self.res.redis.get(sent_key)
         if previous is not None:
             external_id = previous.decode() if isinstance(previous, bytes) else str(previous)

@@ -6,12 +6,13 @@ seconds so the caller can answer 429 with ``Retry-After``.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from switchboard_common.infra.cache import Keys
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.pseudonyms import Pseudonyms
+from switchboard_common.infra.runtime import Resources
 
 # Decrements only a counter that still exists: one whose window ended meanwhile must not come back as a
 # counter without expiry.
@@ -30,15 +31,19 @@ class Decision:
     count: int = 0
 
 
-def hashed(value: str) -> str:
-    """Keys never carry e-mails or addresses in clear."""
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
-
-
 class RateLimiter:
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: Redis, keys: Keys, pseudonyms: Pseudonyms) -> None:
         self.redis = redis
         self.keys = keys
+        self.pseudonyms = pseudonyms
+
+    @classmethod
+    def of(cls, resources: Resources) -> RateLimiter:
+        return cls(resources.redis, resources.keys, resources.pseudonyms)
+
+    def hashed(self, value: str) -> str:
+        """Keys never carry e-mails or addresses, not even as a plain hash anyone could recompute."""
+        return self.pseudonyms.digest("rate", value, hex_chars=32)
 
     async def hit(self, scope: str, key: str, *, limit: int, window_seconds: int) -> Decision:
         """Count one request; refuse it when the window already holds ``limit`` requests."""
@@ -137,10 +142,10 @@ class LoginThrottle:
 
     def _keys(self, email: str, address: str | None) -> list[str]:
         keys = self.limiter.keys
-        account = hashed(email.lower())
+        account = self.limiter.hashed(email.lower())
         names = [keys.rate("login-backoff", account), keys.rate("login-fail", account)]
         if address:
-            names.append(keys.rate("login-fail-addr", hashed(address)))
+            names.append(keys.rate("login-fail-addr", self.limiter.hashed(address)))
         return names
 
     async def begin(self, email: str, address: str | None) -> int:

@@ -53,7 +53,7 @@ async def publish_positions(res: Resources, account_id: uuid.UUID, *, now: datet
     if not rows:
         return 0
     pace = await seconds_per_place(res, account_id, now)
-    seen_key = f"{res.keys.ns}:queue:positions:{account_id}"
+    seen_key = res.keys.queue_positions(account_id)
     seen = await res.redis.hgetall(seen_key)
     pushed = 0
     for index, row in enumerate(rows):

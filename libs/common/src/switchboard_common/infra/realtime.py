@@ -8,10 +8,13 @@ after a crash cannot show an agent the same message twice.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
+
+from switchboard_common.infra.cache import Keys
 
 STREAM_MAXLEN = 1000
 STREAM_TTL_SECONDS = 7 * 24 * 3600
@@ -19,27 +22,34 @@ DEDUPE_TTL_SECONDS = 24 * 3600
 # A socket's blocking read: shorter than the Redis client's read timeout (switchboard_common.infra.cache).
 DEFAULT_BLOCK_MS = 10_000
 
+# KEYS: the stream, its set of pushed ids (scored by when each may be forgotten). ARGV: frame, maxlen, now,
+# dedupe ttl, stream ttl, dedupe id. The ids live in one sorted set per stream (not a key per id), so the key
+# registry names it from the stream alone and erasure finds it.
 _PUSH_ONCE = """
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then
-  local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'data', ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[4])
-  return id
-end
-return false
+local now = tonumber(ARGV[3])
+if redis.call('ZSCORE', KEYS[2], ARGV[6]) then return false end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'data', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return id
 """
 
 
 class StreamPublisher:
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
-        self.namespace = namespace
+        self.keys = keys
         self._script = redis.register_script(_PUSH_ONCE)
 
+    def _args(self, data: str, dedupe_id: str) -> list[object]:
+        return [data, STREAM_MAXLEN, int(time.time()), DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS, dedupe_id]
+
     async def push_once(self, stream: str, dedupe_id: str, message: dict[str, Any]) -> str | None:
-        dedupe_key = f"{self.namespace}:pushed:{stream}:{dedupe_id}"
         result = await self._script(
-            keys=[stream, dedupe_key],
-            args=[json.dumps(message, default=str), STREAM_MAXLEN, DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS],
+            keys=[stream, self.keys.delivered(stream)],
+            args=self._args(json.dumps(message, default=str), dedupe_id),
         )
         return str(result) if result else None
 
@@ -51,9 +61,7 @@ class StreamPublisher:
         async with self.redis.pipeline(transaction=False) as pipe:
             for stream in streams:
                 await self._script(
-                    keys=[stream, f"{self.namespace}:pushed:{stream}:{dedupe_id}"],
-                    args=[data, STREAM_MAXLEN, DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS],
-                    client=pipe,
+                    keys=[stream, self.keys.delivered(stream)], args=self._args(data, dedupe_id), client=pipe
                 )
             await pipe.execute()
 
@@ -64,8 +72,8 @@ class StreamPublisher:
         async with self.redis.pipeline(transaction=False) as pipe:
             for stream, dedupe_id, message in pushes:
                 await self._script(
-                    keys=[stream, f"{self.namespace}:pushed:{stream}:{dedupe_id}"],
-                    args=[json.dumps(message, default=str), STREAM_MAXLEN, DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS],
+                    keys=[stream, self.keys.delivered(stream)],
+                    args=self._args(json.dumps(message, default=str), dedupe_id),
                     client=pipe,
                 )
             await pipe.execute()

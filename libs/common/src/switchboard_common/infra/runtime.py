@@ -65,7 +65,7 @@ class Resources:
             redis=redis,
             bus=bus,
             keys=Keys(settings.redis_namespace),
-            streams=StreamPublisher(redis, settings.redis_namespace),
+            streams=StreamPublisher(redis, Keys(settings.redis_namespace)),
             keyring=keyring,
             attachments=create_attachment_store(settings),
             pseudonyms=Pseudonyms.from_settings(settings),

@@ -15,7 +15,7 @@ from switchboard_common.infra.errors import AppError
 from switchboard_gateway.accounts import login as login_flow
 from switchboard_gateway.accounts import schemas, service
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep, SettingsDep
-from switchboard_gateway.ratelimit import RateLimiter, hashed, too_many
+from switchboard_gateway.ratelimit import RateLimiter, too_many
 from switchboard_gateway.security import audit
 from switchboard_gateway.teams import service as team_service
 
@@ -27,8 +27,8 @@ async def signup(
     body: schemas.SignupRequest, request: Request, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
 ) -> schemas.SignupResponse:
     address = client_address(request, settings.trusted_proxies)
-    key = hashed(str(address) if address else "unknown")
-    limiter = RateLimiter(resources.redis, resources.keys)
+    limiter = RateLimiter.of(resources)
+    key = limiter.hashed(str(address) if address else "unknown")
     decision = await limiter.hit("signup", key, limit=settings.signup_per_address_per_hour, window_seconds=3600)
     if not decision.allowed:
         raise too_many(decision, "too many sign-ups from this address, retry later")

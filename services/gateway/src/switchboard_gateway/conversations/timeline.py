@@ -454,7 +454,7 @@ class Timeline:
         )
 
     def _relay_key(self, conversation_id: uuid.UUID) -> str:
-        return f"{self.res.keys.ns}:relay:{conversation_id}"
+        return self.res.keys.relay(conversation_id)
 
     async def _on_routing_change(self, event: ConversationOffered | ConversationUnassigned) -> None:
         """Offers go to the offered agent; an unassigned agent is told and stops getting the messages."""

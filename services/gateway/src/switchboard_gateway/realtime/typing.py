@@ -19,7 +19,7 @@ THROTTLE_SECONDS = 2
 
 
 async def _throttled(resources: Resources, sender: str, conversation_id: uuid.UUID) -> bool:
-    key = f"{resources.keys.ns}:typing:{sender}:{conversation_id}"
+    key = resources.keys.typing(conversation_id, sender)
     return not await resources.redis.set(key, "1", nx=True, ex=THROTTLE_SECONDS)
 
 

@@ -11,7 +11,7 @@ from switchboard_gateway.settings import GatewaySettings
 
 def password_throttle(resources: Resources, settings: GatewaySettings) -> LoginThrottle:
     return LoginThrottle(
-        RateLimiter(resources.redis, resources.keys),
+        RateLimiter.of(resources),
         window_seconds=settings.login_failure_window_seconds,
         free_failures=settings.login_free_failures,
         lockout_failures=settings.login_lockout_failures,

@@ -25,7 +25,7 @@ from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_gateway.deps import ResourcesDep, SessionDep, VisitorPrincipal, authenticate_visitor
-from switchboard_gateway.ratelimit import RateLimiter, hashed, too_many
+from switchboard_gateway.ratelimit import RateLimiter, too_many
 from switchboard_gateway.realtime.sockets import open_socket, serve_stream, stream_start_id
 from switchboard_gateway.realtime.typing import relay_visitor_typing
 from switchboard_gateway.widget.consent import check_prechat_consent, record_consent
@@ -49,8 +49,9 @@ async def create_session(
 ) -> SessionOut:
     settings = request.app.state.settings
     network = address_prefix(client_address(request, settings.trusted_proxies)) or "unknown"
-    decision = await RateLimiter(resources.redis, resources.keys).hit(
-        "widget-sessions", hashed(network), limit=settings.widget_sessions_per_10_minutes, window_seconds=600
+    limiter = RateLimiter.of(resources)
+    decision = await limiter.hit(
+        "widget-sessions", limiter.hashed(network), limit=settings.widget_sessions_per_10_minutes, window_seconds=600
     )
     if not decision.allowed:
         raise too_many(decision, "too many new chat sessions from this network, retry later")
@@ -113,11 +114,11 @@ async def post_message(
 ) -> VisitorMessageAccepted:
     if body.client_message_id:
         message_id = message_id_for(visitor.account_id, f"web:{visitor.contact_id}", body.client_message_id)
-        dedupe_key: str | None = resources.keys.dedupe("web", str(message_id))
+        dedupe_key: str | None = resources.keys.widget_message(message_id)
     else:
         message_id, dedupe_key = uuid.uuid4(), None
     # One Redis round trip: the visitor's rate limit and whether this message id was already accepted.
-    decision, seen = await RateLimiter(resources.redis, resources.keys).hit_and_get(
+    decision, seen = await RateLimiter.of(resources).hit_and_get(
         "widget-messages",
         str(visitor.contact_id),
         limit=request.app.state.settings.widget_messages_per_minute,

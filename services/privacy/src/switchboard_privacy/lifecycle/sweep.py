@@ -25,6 +25,7 @@ from switchboard_common.infra.runtime import Resources
 from switchboard_privacy import metrics
 from switchboard_privacy.audit import log as audit
 from switchboard_privacy.settings import PrivacySettings
+from switchboard_privacy.stores import redis_store
 
 log = structlog.get_logger(__name__)
 
@@ -148,8 +149,11 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
     subject_keys_of(resources.bus).forget_all()
     await asyncio.sleep(settings.subject_key_cache_seconds)
     counts["attachments"] = await resources.attachments.delete_account(account_id)
-    subjects = await _subject_ids(resources, account_id)
-    counts["redis_keys"] = await _purge_redis(resources, settings, subjects)
+    async with resources.sessionmaker() as session:
+        key_values = await redis_store.account_values(session, resources.pseudonyms, account_id)
+        counts["redis_keys"] = await redis_store.purge_account(
+            session, resources.redis, resources.keys, key_values, account_id
+        )
     async with resources.sessionmaker() as session, session.begin():
         conversations = [
             r
@@ -179,7 +183,8 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
         )
     # Again, now that the rows are gone: a worker that read them before (the router's queue ticker pushing
     # queue positions) may have written keys after the first pass; none can from here on.
-    await _purge_redis(resources, settings, subjects)
+    async with resources.sessionmaker() as session:
+        await redis_store.purge_account(session, resources.redis, resources.keys, key_values, account_id)
     log.info("account_purged", account_id=str(account_id))
     return counts
 
@@ -192,28 +197,6 @@ async def _tables_with_account_id(session: object) -> list[str]:
         )
     )
     return [r[0] for r in rows]
-
-
-async def _subject_ids(resources: Resources, account_id: uuid.UUID) -> set[str]:
-    """The account's id and those of its users, contacts and conversations (Redis keys are named after them)."""
-    ids = {str(account_id)}
-    async with resources.sessionmaker() as session:
-        for sql in (
-            "SELECT id FROM users WHERE account_id = :a",
-            "SELECT id FROM contacts WHERE account_id = :a",
-            "SELECT id FROM conversations WHERE account_id = :a",
-        ):
-            ids |= {str(r) for r in await session.scalars(text(sql), {"a": account_id})}
-    return ids
-
-
-async def _purge_redis(resources: Resources, settings: PrivacySettings, ids: set[str]) -> int:
-    """Keys named after the account, its users, contacts or conversations (presence, streams, sockets)."""
-    deleted = 0
-    async for key in resources.redis.scan_iter(match=f"{settings.redis_namespace}:*", count=1000):
-        if any(i in key for i in ids):
-            deleted += int(await resources.redis.delete(key))
-    return deleted
 
 
 class LifecycleWorker(PeriodicWorker):

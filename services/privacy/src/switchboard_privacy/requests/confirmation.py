@@ -74,16 +74,16 @@ class ChallengeStore:
 
     def __init__(self, resources: Resources) -> None:
         self.redis = resources.redis
-        self.ns = resources.settings.redis_namespace
+        self.keys = resources.keys
 
     def _challenge(self, request_id: uuid.UUID | str) -> str:
-        return f"{self.ns}:privacy:confirm:{request_id}"
+        return self.keys.privacy_confirmation(uuid.UUID(str(request_id)))
 
     def _by_conversation(self, conversation_id: uuid.UUID | str) -> str:
-        return f"{self.ns}:privacy:confirm:conversation:{conversation_id}"
+        return self.keys.privacy_confirmation_of(uuid.UUID(str(conversation_id)))
 
     def _by_token(self, token_hash: str) -> str:
-        return f"{self.ns}:privacy:confirm:token:{token_hash}"
+        return self.keys.privacy_confirmation_token(token_hash)
 
     async def save(self, challenge: Challenge, token_hash: str, ttl: int) -> None:
         old = await self.redis.hget(self._challenge(challenge.request_id), "token_hash")

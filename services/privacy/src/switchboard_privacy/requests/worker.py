@@ -200,7 +200,7 @@ class RequestWorker:
                 await asyncio.sleep(self.settings.subject_key_cache_seconds)
                 return counts
             if step == "redis":
-                return await redis_store.erase(res.redis, self.settings.redis_namespace, subject)
+                return await redis_store.erase(session, res.redis, res.keys, res.pseudonyms, subject)
             if step == "postgres" and request.type == "erasure":
                 async with session.begin():
                     return await postgres.erase(session, subject, request.id)

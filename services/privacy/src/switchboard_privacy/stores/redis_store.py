@@ -1,16 +1,37 @@
-"""Redis: every key of the namespace is scanned (presence, caches, widget sessions, queues, streams, dedupe
-markers), so new key kinds are covered without a list. A key named after the subject is deleted; inside
-shared keys (agent streams, hashes, sets) only the entries that mention the subject are removed."""
+"""Redis, from the key registry (``switchboard_common.infra.cache.KEY_KINDS``), never a keyspace scan.
+
+Every key kind says whose data it holds. Erasure derives, from the subject's contacts, conversations, messages
+and channel identities (read from PostgreSQL before that step erases them), the name of every key that can
+hold the subject's data and deletes them (streams, relays, dedupe markers, Messenger windows and thread
+owners keyed by the PSID's pseudonym, ...). In the keys shared by many people -- agents' streams, the
+account's queue positions -- only the entries that mention the subject go. The account purge does the same
+for everything the account's entities can name."""
 
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import get_args
 
 from redis.asyncio import Redis
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.contacts.pseudonyms import messenger_psid
+from switchboard_common.domain.conversations.models import Conversation, Message
+from switchboard_common.domain.events import Channel
+from switchboard_common.infra.cache import Keys
+from switchboard_common.infra.pseudonyms import Pseudonyms
 
 from switchboard_privacy.stores.subject import Subject
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CHANNELS: tuple[str, ...] = get_args(Channel)
+TYPING_SENDERS = ("visitor", "agent")
+# What a person's data can be keyed by.
+SUBJECT_OWNERS = {"contact", "conversation", "message", "identity"}
+BATCH = 500
 
 
 class _Matcher:
@@ -26,44 +47,121 @@ class _Matcher:
         return any(needle in value for needle in self.strings)
 
 
-async def erase(redis: Redis, namespace: str, subject: Subject) -> dict[str, int]:
+def psid_pseudonyms(pseudonyms: Pseudonyms, identities: Iterable[tuple[str, str]]) -> list[str]:
+    """Messenger identities are ``{page}:{psid}``; Redis keys carry the PSID's pseudonym."""
+    return [
+        messenger_psid(pseudonyms, ext.split(":", 1)[1]) for ch, ext in identities if ch == "messenger" and ":" in ext
+    ]
+
+
+async def _message_ids(session: AsyncSession, conversation_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    if not conversation_ids:
+        return []
+    return list(await session.scalars(select(Message.id).where(Message.conversation_id.in_(conversation_ids))))
+
+
+async def subject_values(session: AsyncSession, pseudonyms: Pseudonyms, subject: Subject) -> dict[str, list[object]]:
+    """Field -> values for every key name that can hold the subject's data."""
+    inboxes = []
+    if subject.conversation_ids:
+        inboxes = list(
+            await session.scalars(
+                select(Conversation.inbox_id).where(Conversation.id.in_(subject.conversation_ids)).distinct()
+            )
+        )
+    return {
+        "contact": list(subject.contact_ids),
+        "conversation": list(subject.conversation_ids),
+        "message": list(await _message_ids(session, subject.conversation_ids)),
+        "inbox": inboxes,
+        "psid": list(psid_pseudonyms(pseudonyms, subject.identities)),
+        "sender": list(TYPING_SENDERS),
+        "channel": list(CHANNELS),
+    }
+
+
+async def delete_keys(redis: Redis, names: Sequence[str]) -> int:
+    deleted = 0
+    for start in range(0, len(names), BATCH):
+        deleted += int(await redis.delete(*names[start : start + BATCH]))
+    return deleted
+
+
+async def _agents(session: AsyncSession, account_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(await session.scalars(select(User.id).where(User.account_id == account_id)))
+
+
+async def erase(
+    session: AsyncSession, redis: Redis, keys: Keys, pseudonyms: Pseudonyms, subject: Subject
+) -> dict[str, int]:
+    values = await subject_values(session, pseudonyms, subject)
+    agents = await _agents(session, subject.account_id)
+    await session.rollback()  # the reads end here; Redis work holds no transaction
+    counts = {"keys": await delete_keys(redis, keys.names_for(SUBJECT_OWNERS, values)), "entries": 0}
     hits = _Matcher(subject)
-    counts = {"keys": 0, "entries": 0}
-    async for key in redis.scan_iter(match=f"{namespace}:*", count=1000):
-        if hits(key):
-            counts["keys"] += int(await redis.delete(key))
-            continue
-        kind = await redis.type(key)
-        if kind == "string":
-            if hits(await redis.get(key)):
-                counts["keys"] += int(await redis.delete(key))
-        elif kind == "hash":
-            fields = [f for f, v in (await redis.hgetall(key)).items() if hits(f) or hits(v)]
-            if fields:
-                counts["entries"] += int(await redis.hdel(key, *fields))
-        elif kind == "stream":
-            ids = [
-                entry_id
-                for entry_id, entry in await redis.xrange(key)
-                if any(hits(k) or hits(v) for k, v in entry.items())
-            ]
-            if ids:
-                counts["entries"] += int(await redis.xdel(key, *ids))
-        elif kind == "set":
-            members = [m for m in await redis.smembers(key) if hits(m)]
-            if members:
-                counts["entries"] += int(await redis.srem(key, *members))
-        elif kind == "zset":
-            members = [m for m in await redis.zrange(key, 0, -1) if hits(m)]
-            if members:
-                counts["entries"] += int(await redis.zrem(key, *members))
-        elif kind == "list":
-            for item in {i for i in await redis.lrange(key, 0, -1) if hits(i)}:
-                counts["entries"] += int(await redis.lrem(key, 0, item))
+    # Shared keys: the subject's entries in the account's agents' streams and in its queue positions.
+    for agent_id in agents:
+        stream = keys.agent_stream(agent_id)
+        ids = [
+            entry_id
+            for entry_id, entry in await redis.xrange(stream)
+            if any(hits(k) or hits(v) for k, v in entry.items())
+        ]
+        if ids:
+            counts["entries"] += int(await redis.xdel(stream, *ids))
+    conversations = [str(c) for c in subject.conversation_ids]
+    if conversations:
+        counts["entries"] += int(await redis.hdel(keys.queue_positions(subject.account_id), *conversations))
     return counts
 
 
-async def export(redis: Redis, namespace: str, subject: Subject) -> list[str]:
-    """Names of keys about the subject (their content is in the PostgreSQL export: Redis holds copies)."""
-    hits = _Matcher(subject)
-    return [key async for key in redis.scan_iter(match=f"{namespace}:*", count=1000) if hits(key)]
+async def account_values(
+    session: AsyncSession, pseudonyms: Pseudonyms, account_id: uuid.UUID
+) -> dict[str, list[object]]:
+    """Field -> values for every key name the account's entities can have (messages are added in batches)."""
+
+    async def ids(sql: str) -> list[object]:
+        return list(await session.scalars(text(sql), {"a": account_id}))
+
+    identities = (
+        await session.execute(
+            text("SELECT channel, external_id FROM contact_identities WHERE account_id = :a"), {"a": account_id}
+        )
+    ).all()
+    requests = await ids("SELECT id FROM privacy_requests WHERE account_id = :a")
+    return {
+        "account": [account_id],
+        "agent": await ids("SELECT id FROM users WHERE account_id = :a"),
+        "inbox": await ids("SELECT id FROM inboxes WHERE account_id = :a"),
+        "contact": await ids("SELECT id FROM contacts WHERE account_id = :a"),
+        "conversation": await ids("SELECT id FROM conversations WHERE account_id = :a"),
+        "request": requests,
+        "psid": list(psid_pseudonyms(pseudonyms, [(row[0], row[1]) for row in identities])),
+        "sender": list(TYPING_SENDERS),
+        "channel": list(CHANNELS),
+    }
+
+
+async def purge_account(
+    session: AsyncSession, redis: Redis, keys: Keys, values: Mapping[str, list[object]], account_id: uuid.UUID
+) -> int:
+    """Every key the account's entities name, its agents' presence timers, and its message markers."""
+    owners = {"account", "agent", "inbox", "contact", "conversation", "identity", "request"}
+    names = keys.names_for(owners, values, shared=True)
+    # The link tokens of pending confirmations are named by their hash, kept in the request's challenge.
+    for request_id in values.get("request", []):
+        token = await redis.hget(keys.privacy_confirmation(uuid.UUID(str(request_id))), "token_hash")
+        if token:
+            names.append(keys.privacy_confirmation_token(str(token)))
+    deleted = await delete_keys(redis, names)
+    agents = [f"{account_id}:{agent}" for agent in values.get("agent", [])]
+    if agents:
+        deleted += int(await redis.zrem(keys.presence_grace(), *agents))
+    last: uuid.UUID | None = None
+    while True:  # message-keyed markers, a batch of the account's messages at a time
+        query = select(Message.id).where(Message.account_id == account_id).order_by(Message.id).limit(BATCH)
+        batch = list(await session.scalars(query.where(Message.id > last) if last else query))
+        if not batch:
+            return deleted
+        deleted += await delete_keys(redis, keys.names_for({"message"}, {"message": batch, "channel": CHANNELS}))
+        last = batch[-1]

@@ -112,7 +112,7 @@ return claimed
 
 
 def grace_key(keys: Keys) -> str:
-    return f"{keys.ns}:presence:grace"
+    return keys.presence_grace()
 
 
 async def schedule_offline(

@@ -15,7 +15,7 @@ from switchboard_common.infra.cache import Keys
 
 
 def revision_key(keys: Keys, account_id: uuid.UUID) -> str:
-    return f"{keys.ns}:webhooks:rev:{account_id}"
+    return keys.webhook_revision(account_id)
 
 
 async def bump_revision(redis: Redis, keys: Keys, account_id: uuid.UUID) -> None:

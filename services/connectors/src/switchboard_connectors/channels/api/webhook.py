@@ -100,7 +100,7 @@ async def receive_api_message(inbox_id: uuid.UUID, request: Request) -> JSONResp
         timer.done("invalid")
         raise AppError(422, "validation_error", "body is not a valid API channel message", details=details) from None
     message_id = message_id_for(inbox.account_id, f"api:{inbox.id}", parsed.message.id)
-    if await seen(res, f"api:{inbox.id}", [parsed.message.id]):
+    if await seen(res, inbox.id, [parsed.message.id]):
         timer.done("duplicate")
         return JSONResponse({"status": "duplicate", "message_id": str(message_id)}, status_code=200)
     event = InboundMessageReceived(
@@ -121,7 +121,7 @@ async def receive_api_message(inbox_id: uuid.UUID, request: Request) -> JSONResp
         ),
     )
     try:
-        await publish_and_remember(res, f"api:{inbox.id}", [event], [parsed.message.id])
+        await publish_and_remember(res, inbox.id, [event], [parsed.message.id])
     except Exception as exc:
         timer.done("unavailable")
         raise AppError(503, "unavailable", "not accepted; retry later") from exc

@@ -105,7 +105,7 @@ class BotWorker:
         )
 
     def _low_key(self, conversation_id: uuid.UUID) -> str:
-        return f"{self.res.keys.ns}:bot:low_confidence:{conversation_id}"
+        return self.res.keys.bot_low_confidence(conversation_id)
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         if not isinstance(event, MessageCreated) or event.payload.direction != "inbound":

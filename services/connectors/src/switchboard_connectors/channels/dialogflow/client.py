@@ -108,21 +108,23 @@ class DialogflowClient:
     async def stop(self) -> None:
         await self._client.aclose()
 
-    def _token_key(self, inbox_id: uuid.UUID, refresh_token: str) -> str:
-        # Keyed by the refresh token's hash too: new credentials never reuse an old access token.
-        digest = hashlib.sha256(refresh_token.encode()).hexdigest()[:16]
-        return f"{self.res.keys.ns}:dialogflow:token:{inbox_id}:{digest}"
+    @staticmethod
+    def _credential(refresh_token: str) -> str:
+        # Stored beside the cached token: new credentials never reuse an old access token.
+        return hashlib.sha256(refresh_token.encode()).hexdigest()[:16]
 
     def _aad(self, inbox_id: uuid.UUID) -> bytes:
         return f"bot-token:{inbox_id}".encode()
 
     async def access_token(self, inbox_id: uuid.UUID, credentials: dict[str, str]) -> str:
-        key = self._token_key(inbox_id, credentials["refresh_token"])
+        key = self.res.keys.dialogflow_token(inbox_id)
+        credential = self._credential(credentials["refresh_token"])
         cached = await self.res.redis.get(key)
         if cached is not None:
             try:
-                blob = base64.b64decode(cached)
-                return str(self.res.keyring.decrypt_json(blob, self._aad(inbox_id))["access_token"])
+                value = self.res.keyring.decrypt_json(base64.b64decode(cached), self._aad(inbox_id))
+                if value.get("credential") == credential:
+                    return str(value["access_token"])
             except (ValueError, binascii.Error, KeyError):
                 await self.res.redis.delete(key)
         try:
@@ -145,12 +147,14 @@ class DialogflowClient:
             raise BotFailure(f"token_http_{response.status_code}")
         ttl = int(expires_in) - TOKEN_MARGIN_SECONDS if isinstance(expires_in, int | float) else 0
         if ttl > 0:
-            blob = self.res.keyring.encrypt_json({"access_token": token, "at": time.time()}, self._aad(inbox_id))
+            blob = self.res.keyring.encrypt_json(
+                {"access_token": token, "at": time.time(), "credential": credential}, self._aad(inbox_id)
+            )
             await self.res.redis.set(key, base64.b64encode(blob).decode(), ex=ttl)
         return token
 
-    async def forget_token(self, inbox_id: uuid.UUID, refresh_token: str) -> None:
-        await self.res.redis.delete(self._token_key(inbox_id, refresh_token))
+    async def forget_token(self, inbox_id: uuid.UUID) -> None:
+        await self.res.redis.delete(self.res.keys.dialogflow_token(inbox_id))
 
     async def detect_intent(
         self,
@@ -174,7 +178,7 @@ class DialogflowClient:
                 raise BotFailure("unreachable") from exc
             if response.status_code == 401 and attempt == 0:
                 # Expired or revoked early: drop the cached token and try once with a fresh one.
-                await self.forget_token(inbox_id, credentials["refresh_token"])
+                await self.forget_token(inbox_id)
                 continue
             if not response.is_success:
                 raise BotFailure(f"http_{response.status_code}", permanent=response.status_code == 403)

@@ -22,6 +22,7 @@ import uuid
 import structlog
 from sqlalchemy import select
 from switchboard_common.domain.contacts.models import ContactIdentity
+from switchboard_common.domain.contacts.pseudonyms import messenger_psid
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.events import InboundHandoverReceived
 from switchboard_common.infra.runtime import Resources
@@ -53,7 +54,7 @@ class ThreadControl:
         self.app_id = app_id
 
     def _owner_key(self, inbox_id: uuid.UUID, psid: str) -> str:
-        return f"{self.res.keys.ns}:messenger:thread_owner:{inbox_id}:{psid}"
+        return self.res.keys.messenger_thread_owner(inbox_id, messenger_psid(self.res.pseudonyms, psid))
 
     async def other_owner(self, inbox_id: uuid.UUID, psid: str) -> str | None:
         """The app holding this thread when it is not Switchboard (``"unknown"`` when unnamed), else None."""

@@ -37,10 +37,6 @@ STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 
 
-def _sent_chunk_key(res: Resources, message_id: uuid.UUID, index: int) -> str:
-    return f"{res.keys.ns}:messenger:sent:{message_id}:{index}"
-
-
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Chunks of at most ``limit`` characters, preferring to cut at a line break or a space."""
     chunks: list[str] = []
@@ -122,8 +118,8 @@ class MessengerSender:
         first_mid: str | None = None
         for index, message in enumerate(messages):
             # A retried reply resumes after the chunks Graph already accepted.
-            done_key = _sent_chunk_key(self.res, p.message_id, index)
-            mid = await self.res.redis.get(done_key)
+            sent_key = self.res.keys.messenger_sent(p.message_id)  # a hash: chunk index -> Graph's mid
+            mid = await self.res.redis.hget(sent_key, str(index))
             if mid is None:
                 body = {"recipient": {"id": psid}, "message": message, **envelope}
                 try:
@@ -140,7 +136,10 @@ class MessengerSender:
                 except GraphError as exc:
                     return DeliveryResult(status="failed", reason=exc.reason)
                 mid = str(answer.get("message_id") or "")
-                await self.res.redis.set(done_key, mid, ex=LAST_INBOUND_TTL_SECONDS)
+                async with self.res.redis.pipeline(transaction=True) as pipe:
+                    pipe.hset(sent_key, str(index), mid)
+                    pipe.expire(sent_key, LAST_INBOUND_TTL_SECONDS)
+                    await pipe.execute()
             first_mid = first_mid or (mid.decode() if isinstance(mid, bytes) else mid) or None
         # The external id maps later delivery/read receipts (by mid or watermark) back to this message.
         return DeliveryResult(status="sent", external_id=first_mid)

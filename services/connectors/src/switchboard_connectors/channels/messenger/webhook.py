@@ -17,6 +17,7 @@ import uuid
 import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from switchboard_common.domain.contacts.pseudonyms import messenger_psid
 from switchboard_common.domain.events import (
     Attachment,
     Event,
@@ -48,7 +49,7 @@ def contact_external_id(page_id: str, psid: str) -> str:
 
 
 def last_inbound_key(res: Resources, inbox_id: uuid.UUID, psid: str) -> str:
-    return f"{res.keys.ns}:messenger:last_inbound:{inbox_id}:{psid}"
+    return res.keys.messenger_last_inbound(inbox_id, messenger_psid(res.pseudonyms, psid))
 
 
 def _content_type(kind: str) -> str | None:
@@ -147,7 +148,7 @@ async def messenger_webhook(request: Request) -> JSONResponse:
         raise AppError(400, "malformed_payload", 'body is not a Messenger "page" webhook')
     directory: InboxDirectory = request.app.state.inboxes
     events: list[Event] = []
-    remember: dict[str, list[str]] = {}
+    remember: dict[uuid.UUID, list[str]] = {}
     last_inbound: dict[str, float] = {}
     for item in normalizer.normalize(parsed):
         inbox = await directory.messenger_page(item.page_id)
@@ -155,7 +156,7 @@ async def messenger_webhook(request: Request) -> JSONResponse:
             continue  # a page of this app that no inbox serves: acknowledged, not stored
         if (item.standby or item.kind == "handover") and not uses_handover(inbox.settings):
             continue  # another app's thread on a page that does not share threads with us: not ours
-        scope = f"{CHANNEL}:{inbox.id}"
+        scope = inbox.id
         if item.kind in ("message", "handover"):
             assert item.mid is not None
             if item.mid in remember.get(scope, []) or await seen(res, scope, [item.mid]):

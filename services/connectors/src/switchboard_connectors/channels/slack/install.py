@@ -60,9 +60,12 @@ async def slack_install(
     # Single use: the callback consumes this record (and reads the admin's choices from it).
     pending = {"channel_id": channel_id or "", "name": name}
     state_id = tokens.decode(resources.settings.secret_key, state).token_id
-    await resources.redis.set(
-        resources.keys.dedupe("slack-install", state_id), json.dumps(pending), ex=STATE_TTL_SECONDS
-    )
+    # The account's pending installs (a hash: state id -> choices), so the account's purge finds them.
+    pending_key = resources.keys.slack_installs(admin.account_id)
+    async with resources.redis.pipeline(transaction=True) as pipe:
+        pipe.hset(pending_key, state_id, json.dumps(pending))
+        pipe.expire(pending_key, STATE_TTL_SECONDS)
+        await pipe.execute()
     query = urlencode(
         {
             "client_id": settings.slack_client_id,
@@ -91,7 +94,11 @@ async def slack_callback(
         claims = tokens.decode(res.settings.secret_key, state)
     except tokens.InvalidToken:
         raise AppError(400, "invalid_state", "install link expired or forged; start again") from None
-    pending_raw = await res.redis.getdel(res.keys.dedupe("slack-install", claims.token_id))
+    pending_key = res.keys.slack_installs(claims.account_id)
+    async with res.redis.pipeline(transaction=True) as pipe:
+        pipe.hget(pending_key, claims.token_id)
+        pipe.hdel(pending_key, claims.token_id)
+        pending_raw, _ = await pipe.execute()
     if not pending_raw or claims.kind != "oauth_state":
         raise AppError(400, "invalid_state", "install link already used or unknown")
     pending = json.loads(pending_raw)

@@ -207,7 +207,7 @@ async def slack_events_webhook(request: Request) -> Any:
     if inbox is None:
         timer.done("unknown_team")
         return JSONResponse({"ok": True, "ignored": "no inbox for this team"})
-    scope = f"slack:{inbox.id}"
+    scope = inbox.id
     if await seen(res, scope, [event_id]):
         timer.done("duplicate")
         return JSONResponse({"ok": True, "duplicate": True})
