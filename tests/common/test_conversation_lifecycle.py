@@ -12,8 +12,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from switchboard_common.domain.accounts.models import Account
 from switchboard_common.domain.conversations import lifecycle as lc
+from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.events import ConversationAssigned, ConversationOffered, ConversationUnassigned
+from switchboard_common.domain.inboxes.models import Inbox
 
 CHANNELS = ("web", "slack", "messenger", "api")
 START = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -373,3 +376,13 @@ def test_timer_kinds_are_an_extension_point() -> None:
         assert lc.fire(c, lc.Timer("unknown", START), lc.TimerContext(now=START, inbox={})).after == c
     finally:
         lc.TIMER_HANDLERS.pop("test_kind")
+
+
+def test_stored_nulls_mean_the_defaults() -> None:
+    """An API client may store null for a setting ("reset it"): the rules see the default, not None."""
+    account = Account(name="Nulls", settings={"routing": {"channel_weights": None, "grace_seconds": None}})
+    assert routing.account_routing(account)["channel_weights"] == {}
+    assert routing.account_routing(account)["grace_seconds"] == routing.ACCOUNT_DEFAULTS["grace_seconds"]
+    assert lc.channel_weight("web", routing.account_routing(account)["channel_weights"]) == 1.0
+    inbox = Inbox(routing={"strategy": None, "offer_timeout_seconds": None})
+    assert routing.inbox_routing(inbox)["strategy"] == "least_busy"

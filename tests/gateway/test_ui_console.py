@@ -275,6 +275,27 @@ async def test_transfer_note_is_shown_to_the_receiving_agent(
     await receiver.context.close()
 
 
+async def test_an_open_menu_survives_a_live_update(server: LiveServer, client: httpx.AsyncClient, browser: Any) -> None:
+    tenant = await signup(client, "Redraw")
+    inbox = await create_web_inbox(client, tenant)
+    receiver_id, _ = await create_agent(client, tenant, name="Ilir")
+    cid = (await visitor_writes(client, inbox, "Where is my parcel?", name="Besa"))["conversation_id"]
+    page = await console(browser, server, tenant.token, f"#/conversations/{cid}")
+    await page.locator("details.transfer-menu summary").click()
+    menu = page.locator("details.transfer-menu")
+    await menu.locator("select[name=agent_id]").select_option(receiver_id)
+    await menu.locator("textarea[name=note]").fill("Half typed")
+    # Meanwhile the conversation changes elsewhere: the live frame redraws the thread's header and actions.
+    pending = await client.post(f"/api/v1/conversations/{cid}/pending", headers=tenant.headers)
+    assert pending.status_code == 200, pending.text
+    await page.locator(".status-badge[data-status=pending]").wait_for()
+    assert await menu.evaluate("(details) => details.open")
+    assert await menu.locator("textarea[name=note]").input_value() == "Half typed"
+    assert await menu.locator("select[name=agent_id]").input_value() == receiver_id
+    no_js_errors(page)
+    await page.context.close()
+
+
 async def test_keyboard_only_agent(server: LiveServer, client: httpx.AsyncClient, browser: Any) -> None:
     tenant = await signup(client, "Keys")
     inbox = await create_web_inbox(client, tenant)

@@ -49,13 +49,18 @@ INBOX_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _set(stored: dict[str, Any]) -> dict[str, Any]:
+    # A stored null (an API client's "reset this") means the default, never a null the rules would trip on.
+    return {key: value for key, value in stored.items() if value is not None}
+
+
 def account_routing(account: Account | None) -> dict[str, Any]:
     stored = ((account.settings or {}) if account is not None else {}).get("routing") or {}
-    return {**ACCOUNT_DEFAULTS, **stored}
+    return {**ACCOUNT_DEFAULTS, **_set(stored)}
 
 
 def inbox_routing(inbox: Inbox | None) -> dict[str, Any]:
-    return {**INBOX_DEFAULTS, **((inbox.routing or {}) if inbox is not None else {})}
+    return {**INBOX_DEFAULTS, **_set((inbox.routing or {}) if inbox is not None else {})}
 
 
 @dataclass

@@ -232,7 +232,26 @@ export async function conversationsScreen(main, session, { spam }) {
         h("span", { class: "assignee" }, `${t("conv.assignee")}: `, h("strong", { "data-assignee-id": c.assignee_id || "" }, c.assignee_id ? agentName(c.assignee_id) : (state === "queued" ? t("conv.in_queue") : "—"))),
         waitingFrom ? h("span", { class: "wait" }, ` · ${t("conv.waiting", { time: since(waitingFrom) })}`) : null,
         c.previous_conversation_id ? h("span", {}, " · ", h("a", { href: `#/conversations/${c.previous_conversation_id}`, class: "previous-link" }, t("conv.follows_previous"))) : null));
-    thread.actions.replaceChildren(...actionsBar(c));
+    redrawKeepingMenu(thread.actions, () => thread.actions.replaceChildren(...actionsBar(c)));
+  }
+
+  function redrawKeepingMenu(box, draw) {
+    // Live frames redraw the actions: a menu the agent has open stays open, with what they chose and typed.
+    const open = box.querySelector("details.menu[open]");
+    const kind = open && [...open.classList].find((name) => name.endsWith("-menu"));
+    const values = open ? [...open.querySelectorAll("[name]")].map((field) => [field.name, field.value]) : [];
+    const focused = open && open.contains(document.activeElement) ? document.activeElement.getAttribute("name") : null;
+    draw();
+    const again = kind && box.querySelector(`details.${kind}`);
+    if (!again) return;
+    for (const [name, value] of values) {
+      const field = again.querySelector(`[name="${name}"]`);
+      if (field) field.value = value;
+    }
+    again.dataset.restored = "1";
+    again.open = true;
+    const refocus = focused && again.querySelector(`[name="${focused}"]`);
+    if (refocus) refocus.focus();
   }
 
   async function refreshOpen() {
@@ -262,6 +281,7 @@ export async function conversationsScreen(main, session, { spam }) {
     details.addEventListener("toggle", () => {
       if (!details.open) return;
       for (const other of document.querySelectorAll("details.menu[open]")) if (other !== details) other.open = false;
+      if (details.dataset.restored) { delete details.dataset.restored; return; }  // reopened by a redraw: focus stays put
       const first = details.querySelector("select, input, textarea");
       if (first) first.focus();
     });
