@@ -38,6 +38,9 @@ class PlainCodec:
     async def open(self, raw: bytes) -> bytes:
         return raw
 
+    def record_key(self, event: Event) -> bytes:
+        return event.partition_key()
+
 
 def settings(urls: StackUrls) -> CommonSettings:
     return CommonSettings(

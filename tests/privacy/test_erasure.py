@@ -28,6 +28,7 @@ from switchboard_common.domain.encryption.shredding import SubjectKeys
 from switchboard_common.infra.crypto import Keyring
 from switchboard_common.infra.db import create_sessionmaker
 from switchboard_common.infra.logging import configure_logging
+from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack import LocalStack
 from switchboard_devstack.servers import StackUrls
@@ -226,7 +227,12 @@ async def scan_kafka(system: LiveServer, database_url: str) -> str:
     topics = [t for t in await admin.list_topics() if t.startswith(settings.kafka_namespace + ".")]
     await admin.close()
     engine = create_async_engine(database_url)
-    keys = SubjectKeys(create_sessionmaker(engine), Keyring(settings.encryption_keyring), cache_seconds=0)
+    keys = SubjectKeys(
+        create_sessionmaker(engine),
+        Keyring(settings.encryption_keyring),
+        pseudonyms=Pseudonyms.from_settings(settings),
+        cache_seconds=0,
+    )
     consumer = AIOKafkaConsumer(
         *topics,
         bootstrap_servers=settings.kafka_bootstrap_servers,

@@ -400,7 +400,7 @@ async def read_topics(system: LiveServer) -> list[dict[str, Any]]:
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    reader = SubjectKeys(res.sessionmaker, res.keyring, cache_seconds=0)
+    reader = SubjectKeys(res.sessionmaker, res.keyring, pseudonyms=res.pseudonyms, cache_seconds=0)
     await consumer.start()
     records: list[dict[str, Any]] = []
     try:

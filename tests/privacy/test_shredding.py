@@ -22,7 +22,10 @@ from switchboard_common.domain.events import (
 )
 from switchboard_common.infra.crypto import Keyring
 from switchboard_common.infra.db import create_sessionmaker
+from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_devstack.servers import StackUrls
+
+PSEUDONYMS = Pseudonyms(b"shredding test pseudonym key 32b")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +75,7 @@ def test_personal_fields_are_listed() -> None:
 async def test_sealed_then_opened_then_shredded(engine: AsyncEngine) -> None:
     account_id = await new_account(engine)
     keyring = Keyring([("k1", b"k" * 32)])
-    keys = SubjectKeys(create_sessionmaker(engine), keyring, cache_seconds=0)
+    keys = SubjectKeys(create_sessionmaker(engine), keyring, pseudonyms=PSEUDONYMS, cache_seconds=0)
     contact, other = uuid.uuid4(), uuid.uuid4()
     event = message(account_id, contact, "my secret words")
     kept = message(account_id, other, "other words")
@@ -96,14 +99,16 @@ async def test_sealed_then_opened_then_shredded(engine: AsyncEngine) -> None:
     assert erased.payload.attachments[0].url is None  # type: ignore[attr-defined]
     assert parse_event(await keys.open(sealed_kept)) == kept
     # Another process (fresh cache) cannot open it either.
-    fresh = SubjectKeys(create_sessionmaker(engine), keyring, cache_seconds=0)
+    fresh = SubjectKeys(create_sessionmaker(engine), keyring, pseudonyms=PSEUDONYMS, cache_seconds=0)
     assert parse_event(await fresh.open(sealed)).payload.text is None  # type: ignore[attr-defined]
 
 
 async def test_readers_missing_at_once_share_one_key_lookup(engine: AsyncEngine) -> None:
     account_id = await new_account(engine)
     keyring = Keyring([("k1", b"k" * 32)])
-    sealed = await SubjectKeys(create_sessionmaker(engine), keyring).seal(message(account_id, uuid.uuid4(), "hi"))
+    sealed = await SubjectKeys(create_sessionmaker(engine), keyring, pseudonyms=PSEUDONYMS).seal(
+        message(account_id, uuid.uuid4(), "hi")
+    )
     lookups: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -113,7 +118,7 @@ async def test_readers_missing_at_once_share_one_key_lookup(engine: AsyncEngine)
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
         # A process's consumer groups opening the same record at once, on a cold cache.
-        reader = SubjectKeys(create_sessionmaker(engine), keyring)
+        reader = SubjectKeys(create_sessionmaker(engine), keyring, pseudonyms=PSEUDONYMS)
         opened = await asyncio.gather(*(reader.open(sealed) for _ in range(5)))
         assert len(lookups) == 1
         assert {parse_event(raw).payload.text for raw in opened} == {"hi"}  # type: ignore[attr-defined]

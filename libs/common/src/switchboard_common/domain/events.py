@@ -10,7 +10,6 @@ marked ``profile`` are a contact's own fields (name, e-mail, phone), which recti
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -29,10 +28,6 @@ Profile = {"personal": True, "profile": True}
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _hashed_key(value: str) -> bytes:
-    return hashlib.sha256(value.encode()).hexdigest().encode()
 
 
 def _without_nul(value: Any) -> Any:
@@ -73,6 +68,11 @@ class Event(BaseModel):
     def partition_key(self) -> bytes:
         key = self.conversation_id or self.tenant_id
         return str(key).encode()
+
+    def identity_partition(self) -> str | None:
+        """For records keyed by a channel identity (inbound events): what the codec turns into the record key,
+        a keyed pseudonym (``SubjectKeys.record_key``). None: ``partition_key`` is the record key."""
+        return None
 
 
 # --- payloads -----------------------------------------------------------------------------------------
@@ -315,9 +315,9 @@ class InboundMessageReceived(Event):
     type: Literal["inbound.message_received"] = "inbound.message_received"
     payload: InboundMessagePayload
 
-    def partition_key(self) -> bytes:
-        # Hashed: a record key cannot be crypto-shredded, and the customer's channel id is personal.
-        return _hashed_key(f"{self.payload.inbox_id}:{self.payload.external_contact_id}")
+    def identity_partition(self) -> str | None:
+        # Keyed per customer of the inbox (one customer's messages stay in order); pseudonymized by the codec.
+        return f"{self.payload.inbox_id}:{self.payload.external_contact_id}"
 
 
 class InboundReceiptReceived(Event):
@@ -325,9 +325,9 @@ class InboundReceiptReceived(Event):
     type: Literal["inbound.receipt_received"] = "inbound.receipt_received"
     payload: InboundReceiptPayload
 
-    def partition_key(self) -> bytes:
-        # Hashed: a record key cannot be crypto-shredded, and the customer's channel id is personal.
-        return _hashed_key(f"{self.payload.inbox_id}:{self.payload.external_contact_id}")
+    def identity_partition(self) -> str | None:
+        # Keyed per customer of the inbox (one customer's messages stay in order); pseudonymized by the codec.
+        return f"{self.payload.inbox_id}:{self.payload.external_contact_id}"
 
 
 class InboundHandoverReceived(Event):
@@ -335,9 +335,9 @@ class InboundHandoverReceived(Event):
     type: Literal["inbound.handover_received"] = "inbound.handover_received"
     payload: InboundHandoverPayload
 
-    def partition_key(self) -> bytes:
-        # With the customer's messages, in order; hashed like them (the channel id is personal).
-        return _hashed_key(f"{self.payload.inbox_id}:{self.payload.external_contact_id}")
+    def identity_partition(self) -> str | None:
+        # With the customer's messages, in order; pseudonymized like them (the channel id is personal).
+        return f"{self.payload.inbox_id}:{self.payload.external_contact_id}"
 
 
 class MessageUpdated(Event):

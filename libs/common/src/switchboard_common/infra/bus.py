@@ -88,6 +88,10 @@ class EventCodec(Protocol):
         """A record value back to plain JSON (may wait on a store: transient errors are retried)."""
         ...
 
+    def record_key(self, event: Any) -> bytes:
+        """The record's Kafka key (pseudonymous where the event's partition names a person)."""
+        ...
+
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, ConnectionError, asyncio.TimeoutError, KafkaError)
 
@@ -187,7 +191,7 @@ class EventBus:
                 await self.producer.send(
                     self.settings.topic(event.topic_name),
                     value=await self.codec.seal(event),
-                    key=event.partition_key(),
+                    key=self.codec.record_key(event),
                     headers=record_headers,
                 )
             )

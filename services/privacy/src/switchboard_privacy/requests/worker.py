@@ -192,10 +192,10 @@ class RequestWorker:
             if step == "kafka":
                 async with session.begin():
                     if request.type == "rectification":
-                        counts = await kafka.rotate_profile_keys(session, subject)
+                        counts = await kafka.rotate_profile_keys(session, res.pseudonyms, subject)
                     else:
-                        counts = await kafka.erase(session, subject)
-                subject_keys_of(res.bus).forget(kafka.subject_refs(subject))
+                        counts = await kafka.erase(session, res.pseudonyms, subject)
+                subject_keys_of(res.bus).forget(kafka.subject_refs(res.pseudonyms, subject))
                 # No process may still hold a destroyed key in its cache when we report Kafka shredded.
                 await asyncio.sleep(self.settings.subject_key_cache_seconds)
                 return counts

@@ -14,10 +14,16 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.domain.encryption.shredding import destroy_subject_keys
+from switchboard_common.domain.encryption.shredding import (
+    destroy_legacy_identity_keys,
+    destroy_subject_keys,
+    identity_refs,
+)
 from switchboard_common.domain.privacy.models import RetentionPolicy
+from switchboard_common.infra.bus import TOPIC_SPECS
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.periodic import PeriodicWorker
+from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy import metrics
@@ -70,7 +76,14 @@ async def _remove_conversations(session: AsyncSession, ids: list[uuid.UUID]) -> 
 
 
 async def sweep_batch(
-    session: AsyncSession, account_id: uuid.UUID, category: str, cutoff: datetime, batch: int, *, dry_run: bool
+    session: AsyncSession,
+    pseudonyms: Pseudonyms,
+    account_id: uuid.UUID,
+    category: str,
+    cutoff: datetime,
+    batch: int,
+    *,
+    dry_run: bool,
 ) -> int:
     """One batch of one category; with ``dry_run`` only counts (up to ``batch``)."""
     query = CANDIDATES.get(category)
@@ -95,9 +108,8 @@ async def sweep_batch(
         identities = await session.execute(
             text("SELECT channel, external_id FROM contact_identities WHERE contact_id = ANY(:ids)"), {"ids": ids}
         )
-        from switchboard_common.domain.encryption.shredding import identity_ref
-
-        refs = [f"contact:{c}" for c in ids] + [identity_ref(account_id, ch, ext) for ch, ext in identities.all()]
+        refs = [f"contact:{c}" for c in ids]
+        refs += [r for ch, ext in identities.all() for r in identity_refs(pseudonyms, account_id, ch, ext)]
         for table in (await linked_tables(session))["contact_id"]:
             await session.execute(text(f'DELETE FROM "{table}" WHERE contact_id = ANY(:ids)'), {"ids": ids})  # noqa: S608
         await session.execute(text("DELETE FROM contacts WHERE id = ANY(:ids)"), {"ids": ids})
@@ -118,6 +130,14 @@ async def sweep(
     started = time.perf_counter()
     now = now or utcnow()
     rows: dict[str, int] = {}
+    if not dry_run and account_id is None:
+        # Keys under the unsalted refs written before keyed pseudonyms: once no topic can hold a record
+        # sealed with them, they only keep a reversible hash of someone's channel id. They go.
+        oldest_record = now - timedelta(milliseconds=max(spec.retention_ms for spec in TOPIC_SPECS))
+        async with resources.sessionmaker() as session, session.begin():
+            legacy = await destroy_legacy_identity_keys(session, oldest_record)
+        if legacy:
+            rows["legacy_identity_keys"] = legacy
     async with resources.sessionmaker() as session:
         query = select(RetentionPolicy)
         if account_id is not None:
@@ -135,7 +155,13 @@ async def sweep(
         while max_batches is None or batches < max_batches:
             async with resources.sessionmaker() as session, session.begin():
                 count = await sweep_batch(
-                    session, policy.account_id, policy.category, cutoff, settings.retention_batch_size, dry_run=dry_run
+                    session,
+                    resources.pseudonyms,
+                    policy.account_id,
+                    policy.category,
+                    cutoff,
+                    settings.retention_batch_size,
+                    dry_run=dry_run,
                 )
             rows[policy.category] = rows.get(policy.category, 0) + count
             batches += 1

@@ -16,37 +16,41 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.encryption.shredding import (
     destroy_subject_keys,
-    identity_ref,
+    identity_refs,
+    person_refs,
     profile_ref,
-    with_profile_refs,
 )
 from switchboard_common.domain.events import ContactUpdated, ContactUpdatedPayload
+from switchboard_common.infra.pseudonyms import Pseudonyms
 
 from switchboard_privacy.stores.subject import Subject
 
 RECTIFIABLE = ("name", "email", "phone")
 
 
-def subject_refs(subject: Subject) -> list[str]:
-    refs = [f"contact:{c}" for c in subject.contact_ids]
-    refs += [f"conversation:{c}" for c in subject.conversation_ids]
-    refs += [identity_ref(subject.account_id, channel, ext) for channel, ext in subject.identities]
-    return with_profile_refs(refs)
+def subject_refs(pseudonyms: Pseudonyms, subject: Subject) -> list[str]:
+    return person_refs(
+        pseudonyms,
+        subject.account_id,
+        contact_ids=subject.contact_ids,
+        conversation_ids=subject.conversation_ids,
+        identities=subject.identities,
+    )
 
 
-def profile_refs(subject: Subject) -> list[str]:
+def profile_refs(pseudonyms: Pseudonyms, subject: Subject) -> list[str]:
     """The keys sealing copies of the contact's own fields: per contact and per channel identity."""
     refs = [f"contact:{c}" for c in subject.contact_ids]
-    refs += [identity_ref(subject.account_id, channel, ext) for channel, ext in subject.identities]
+    refs += [r for ch, ext in subject.identities for r in identity_refs(pseudonyms, subject.account_id, ch, ext)]
     return [profile_ref(r) for r in refs]
 
 
-async def erase(session: AsyncSession, subject: Subject) -> dict[str, int]:
-    return {"keys_destroyed": await destroy_subject_keys(session, subject_refs(subject))}
+async def erase(session: AsyncSession, pseudonyms: Pseudonyms, subject: Subject) -> dict[str, int]:
+    return {"keys_destroyed": await destroy_subject_keys(session, subject_refs(pseudonyms, subject))}
 
 
-async def rotate_profile_keys(session: AsyncSession, subject: Subject) -> dict[str, int]:
-    return {"profile_keys_destroyed": await destroy_subject_keys(session, profile_refs(subject))}
+async def rotate_profile_keys(session: AsyncSession, pseudonyms: Pseudonyms, subject: Subject) -> dict[str, int]:
+    return {"profile_keys_destroyed": await destroy_subject_keys(session, profile_refs(pseudonyms, subject))}
 
 
 def contact_updated_events(request_id: uuid.UUID, subject: Subject, changes: dict[str, Any]) -> list[ContactUpdated]:

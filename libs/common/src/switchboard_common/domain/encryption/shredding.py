@@ -9,7 +9,11 @@ Erasure deletes the subject's key row (:func:`destroy_subject_keys`); from then 
 Subjects (the key an event's personal fields use):
 
 * ``contact:{id}`` when the payload names a ``contact_id`` (messages, conversations);
-* ``identity:{sha256(account:channel:external_id)}`` for inbound channel messages not yet tied to a contact;
+* ``identity-k:{HMAC(pseudonym key, account, channel, external_id)}`` for inbound channel messages not yet tied
+  to a contact: a keyed pseudonym (``switchboard_common.infra.pseudonyms``), so the ref, which Kafka records
+  carry in clear, cannot be reversed by hashing candidate e-mails or phone numbers. (Before the upgrade refs
+  were ``identity:{sha256(...)}``; erasure and retention destroy those too, and the retention sweep deletes
+  the old keys once no topic can hold a record naming them: :func:`destroy_legacy_identity_keys`.)
 * ``conversation:{id}`` for other conversation events (assignment notes);
 * ``account:{id}`` otherwise.
 
@@ -36,6 +40,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, get_args
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -49,6 +54,7 @@ from switchboard_common.domain.encryption.models import SubjectKey
 from switchboard_common.domain.events import EVENT_CLASSES, Event, parse_event
 from switchboard_common.infra.bus import EventBus
 from switchboard_common.infra.crypto import DecryptionError, Keyring
+from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.settings import CommonSettings
 
 SEALED_PREFIX = "sbx1:"
@@ -139,9 +145,43 @@ def _leaves(value: Any, tree: PersonalTree) -> list[Any]:
     return found
 
 
-def identity_ref(account_id: uuid.UUID | str, channel: str, external_id: str) -> str:
+IDENTITY_PREFIX = "identity-k:"
+LEGACY_IDENTITY_PREFIX = "identity:"
+
+
+def identity_ref(pseudonyms: Pseudonyms, account_id: uuid.UUID | str, channel: str, external_id: str) -> str:
+    """The subject of events about a channel identity not yet tied to a contact: a keyed pseudonym."""
+    return IDENTITY_PREFIX + pseudonyms.digest("identity-ref", str(account_id), channel, external_id)
+
+
+def legacy_identity_ref(account_id: uuid.UUID | str, channel: str, external_id: str) -> str:
+    """The unsalted form written before keyed pseudonyms; only ever destroyed (erasure, retention)."""
     digest = hashlib.sha256(f"{account_id}:{channel}:{external_id}".encode()).hexdigest()
-    return f"identity:{digest}"
+    return f"{LEGACY_IDENTITY_PREFIX}{digest}"
+
+
+def identity_refs(pseudonyms: Pseudonyms, account_id: uuid.UUID | str, channel: str, external_id: str) -> list[str]:
+    """Every ref an identity's events may have been sealed under (current and pre-upgrade)."""
+    return [
+        identity_ref(pseudonyms, account_id, channel, external_id),
+        legacy_identity_ref(account_id, channel, external_id),
+    ]
+
+
+def person_refs(
+    pseudonyms: Pseudonyms,
+    account_id: uuid.UUID | str,
+    *,
+    contact_ids: Iterable[uuid.UUID | str] = (),
+    conversation_ids: Iterable[uuid.UUID | str] = (),
+    identities: Iterable[tuple[str, str]] = (),
+) -> list[str]:
+    """Every key sealing these contacts', conversations' and identities' personal fields, profile keys
+    included: what erasure destroys, and what retention destroys for the data it expires (the same rule)."""
+    refs = [f"contact:{c}" for c in contact_ids] + [f"conversation:{c}" for c in conversation_ids]
+    for channel, external in identities:
+        refs += identity_refs(pseudonyms, account_id, channel, external)
+    return with_profile_refs(refs)
 
 
 def profile_ref(ref: str) -> str:
@@ -157,14 +197,14 @@ def with_profile_refs(refs: Iterable[str]) -> list[str]:
     return out
 
 
-def subject_ref(event: Event) -> str:
+def subject_ref(event: Event, pseudonyms: Pseudonyms) -> str:
     payload = event.payload
     contact_id = getattr(payload, "contact_id", None)
     if contact_id is not None:
         return f"contact:{contact_id}"
     external = getattr(payload, "external_contact_id", None)
     if external is not None:
-        return identity_ref(event.tenant_id, str(getattr(payload, "channel", "")), external)
+        return identity_ref(pseudonyms, event.tenant_id, str(getattr(payload, "channel", "")), external)
     if event.conversation_id is not None:
         return f"conversation:{event.conversation_id}"
     return f"account:{event.tenant_id}"
@@ -181,11 +221,13 @@ class SubjectKeys:
         sessionmaker: async_sessionmaker[AsyncSession],
         keyring: Keyring,
         *,
+        pseudonyms: Pseudonyms,
         cache_seconds: float = 30.0,
         max_entries: int = 50_000,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.keyring = keyring
+        self.pseudonyms = pseudonyms
         self.cache_seconds = cache_seconds
         self.max_entries = max_entries
         # ref -> (expires at, key or None when the key is known to be gone)
@@ -291,13 +333,22 @@ class SubjectKeys:
     def parse(self, raw: bytes) -> Event:
         return parse_event(raw)
 
+    def record_key(self, event: Event) -> bytes:
+        """The Kafka record key. Records about a channel identity (inbound, before any contact exists) are
+        keyed by its keyed pseudonym: a record key cannot be shredded, so it must not be a plain hash of a
+        phone number or e-mail that anyone could recompute."""
+        identity = event.identity_partition()
+        if identity is None:
+            return event.partition_key()
+        return self.pseudonyms.digest("kafka-key", identity).encode()
+
     async def seal(self, event: Event) -> bytes:
         """The event as published: personal fields encrypted with the subject's key."""
         data = event.model_dump(mode="json")
         tree = PAYLOAD_TREES.get(event.type)
         if not tree or all(v is None for v in _leaves(data["payload"], tree)):
             return json.dumps(data, separators=(",", ":")).encode()
-        base = subject_ref(event)
+        base = subject_ref(event, self.pseudonyms)
         refs = {False: base, True: profile_ref(base)}
         needed: set[bool] = set()  # which keys the present values need (no profile key for absent fields)
 
@@ -359,7 +410,12 @@ def event_codec(
     sessionmaker: async_sessionmaker[AsyncSession], keyring: Keyring, settings: CommonSettings
 ) -> SubjectKeys:
     """The codec every service's bus uses (``Resources.open(settings, event_codec)``)."""
-    return SubjectKeys(sessionmaker, keyring, cache_seconds=settings.subject_key_cache_seconds)
+    return SubjectKeys(
+        sessionmaker,
+        keyring,
+        pseudonyms=Pseudonyms.from_settings(settings),
+        cache_seconds=settings.subject_key_cache_seconds,
+    )
 
 
 def subject_keys_of(bus: EventBus) -> SubjectKeys:
@@ -388,6 +444,18 @@ async def destroy_subject_keys(session: AsyncSession, refs: Iterable[str]) -> in
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def destroy_legacy_identity_keys(session: AsyncSession, created_before: datetime) -> int:
+    """Pre-upgrade identity keys (unsalted refs) of records no topic can still hold: gone, with their refs."""
+    result = await session.execute(
+        delete(SubjectKey).where(
+            SubjectKey.ref.startswith(LEGACY_IDENTITY_PREFIX)
+            | SubjectKey.ref.startswith(PROFILE_PREFIX + LEGACY_IDENTITY_PREFIX),
+            SubjectKey.created_at < created_before,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def destroy_account_keys(session: AsyncSession, account_id: uuid.UUID) -> int:
     result = await session.execute(
         text("DELETE FROM subject_keys WHERE account_id = :account_id"), {"account_id": account_id}
@@ -399,9 +467,13 @@ __all__ = [
     "ERASED",
     "SubjectKeys",
     "destroy_account_keys",
+    "destroy_legacy_identity_keys",
     "destroy_subject_keys",
     "event_codec",
     "identity_ref",
+    "identity_refs",
+    "legacy_identity_ref",
+    "person_refs",
     "personal_fields",
     "profile_ref",
     "subject_keys_of",
