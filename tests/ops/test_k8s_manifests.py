@@ -232,7 +232,8 @@ def test_connectors_split_into_webhooks_scaled_on_requests_and_one_deployment_pe
 
 def test_images_are_pinned_per_overlay(overlay: tuple[str, list[Resource]]) -> None:
     _, resources = overlay
-    images = {c["image"] for r in resources if r["kind"] in ("Deployment", "Job") for c in pod_spec(r)["containers"]}
+    workloads = [r for r in resources if r["kind"] in ("Deployment", "Job", "CronJob")]
+    images = {c["image"] for r in workloads for c in pod_spec(r)["containers"]}
     assert len(images) == 1, images  # one image, one entry point per service
     (image,) = images
     assert ":" in image and not image.endswith(":latest"), image
@@ -249,6 +250,30 @@ def test_the_migration_job_runs_the_migrations(overlay: tuple[str, list[Resource
     _check_resources("migrate", container)
     _check_container_security("migrate", container, pod)
     _check_secret_refs("migrate", container)
+
+
+def test_the_backup_cronjob_runs_the_backup_with_its_own_key(overlay: tuple[str, list[Resource]]) -> None:
+    _, resources = overlay
+    cronjob = named(resources, "CronJob", "switchboard-backup")
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = pod_spec(cronjob)
+    (container,) = pod["containers"]
+    assert container["args"] == ["switchboard_ops", "backup"]
+    assert importlib.util.find_spec("switchboard_ops.__main__") is not None
+    assert pod["restartPolicy"] == "Never"
+    _check_resources("backup", container)
+    _check_container_security("backup", container, pod)
+    backup_key = next(e for e in container["env"] if e["name"] == "BACKUP_KEY")
+    assert backup_key["valueFrom"]["secretKeyRef"] == {"name": "switchboard-backup", "key": "BACKUP_KEY"}
+    container = {**container, "env": [e for e in container["env"] if e["name"] != "BACKUP_KEY"]}
+    _check_secret_refs("backup", container)
+    config = named(resources, "ConfigMap", "switchboard-config")["data"]
+    assert config["BACKUP_TARGET"] and config["ERASURE_LEDGER_URL"] and int(config["BACKUP_RETENTION_DAYS"]) >= 1
+    assert config["BACKUP_TARGET"] != config["ERASURE_LEDGER_URL"], "the ledger lives outside the backups"
+    # Only the backup job holds the backup key.
+    for other in [*of_kind(resources, "Deployment"), *of_kind(resources, "Job")]:
+        names = {e["name"] for c in pod_spec(other)["containers"] for e in c.get("env", [])}
+        assert "BACKUP_KEY" not in names, other["metadata"]["name"]
 
 
 def test_the_ingress_routes_paths_like_the_topology(overlay: tuple[str, list[Resource]]) -> None:
@@ -334,8 +359,10 @@ def test_the_dev_overlay_brings_its_secret_and_prod_does_not(overlay: tuple[str,
     name, resources = overlay
     secrets = of_kind(resources, "Secret")
     if name == "dev":
-        (secret,) = secrets
-        assert set(secret["stringData"]) >= REQUIRED_SECRETS
+        by_name = {s["metadata"]["name"]: s for s in secrets}
+        assert set(by_name) == {"switchboard-secrets", "switchboard-backup"}
+        assert set(by_name["switchboard-secrets"]["stringData"]) >= REQUIRED_SECRETS
+        assert set(by_name["switchboard-backup"]["stringData"]) == {"BACKUP_KEY"}
     else:
         assert secrets == []  # production Secrets are created by the operator, never committed
 
@@ -348,6 +375,7 @@ def test_the_dockerfile_builds_a_locked_non_root_image_without_build_tools() -> 
     build_stage, final_stage = lines[stages[0] : stages[-1]], lines[stages[-1] :]
     build_text, final_text = "\n".join(build_stage), "\n".join(final_stage)
     assert "uv sync --frozen" in build_text
+    assert "--package switchboard-ops" in build_text and "pg_restore" in build_text  # backups run from the image
     assert "--no-dev" in build_text
     assert "COPY --from=" in final_text
     assert not re.search(r"\b(gcc|build-essential|apt-get install|uv sync|pip install)\b", final_text)

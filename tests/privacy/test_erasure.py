@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import re
 import uuid
 import zipfile
 from collections.abc import AsyncIterator, Iterator
@@ -19,25 +18,17 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from redis.asyncio import Redis
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from switchboard_common.domain.encryption.shredding import SubjectKeys
-from switchboard_common.infra.crypto import Keyring
-from switchboard_common.infra.db import create_sessionmaker
 from switchboard_common.infra.logging import configure_logging
-from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack import LocalStack
 from switchboard_devstack.servers import StackUrls
 
-from tests.fakes.s3 import S3Server, readable
+from tests.fakes.s3 import S3Server
 from tests.fakes.slack import FakeSlack
 from tests.helpers.api import Socket, Tenant, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.redis_keys import unregistered_keys
+from tests.helpers.scan import scan_directory, scan_kafka, scan_postgres, scan_redis
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -179,96 +170,6 @@ async def converse(
     assert reply.status_code == 201, reply.text
 
 
-async def scan_postgres(stack: LocalStack, database_url: str) -> str:
-    """The full SQL dump, plus every bytea value decoded (pg_dump prints them as hex)."""
-    if stack.postgres is not None:
-        dump = stack.postgres.pg_dump(stack.database)
-    else:  # an external database: SELECT every table
-        engine = create_async_engine(database_url)
-        parts = []
-        async with engine.connect() as conn:
-            tables = (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).all()
-            for (table,) in tables:
-                rows = await conn.execute(text(f'SELECT t::text FROM "{table}" t'))  # noqa: S608
-                parts += [r[0] for r in rows]
-        await engine.dispose()
-        dump = "\n".join(parts)
-    decoded = [bytes.fromhex(h).decode("utf-8", "replace") for h in re.findall(r"\\x([0-9a-f]+)", dump)]
-    return dump + "\n".join(decoded)
-
-
-async def scan_redis(redis_url: str) -> str:
-    redis = Redis.from_url(redis_url, decode_responses=True)
-    parts: list[str] = []
-    async for key in redis.scan_iter(count=1000):
-        parts.append(key)
-        kind = await redis.type(key)
-        if kind == "string":
-            parts.append(str(await redis.get(key)))
-        elif kind == "hash":
-            parts.append(json.dumps(await redis.hgetall(key)))
-        elif kind == "stream":
-            parts.append(json.dumps(await redis.xrange(key)))
-        elif kind == "set":
-            parts.append(json.dumps(sorted(await redis.smembers(key))))
-        elif kind == "zset":
-            parts.append(json.dumps(await redis.zrange(key, 0, -1)))
-        elif kind == "list":
-            parts.append(json.dumps(await redis.lrange(key, 0, -1)))
-    await redis.aclose()
-    return "\n".join(parts)
-
-
-async def scan_kafka(system: LiveServer, database_url: str) -> str:
-    """Every record of the system's topics, raw and opened with every key that survives in PostgreSQL."""
-    settings = CommonSettings(**{k.lower(): v for k, v in system.env.items()})
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    topics = [t for t in await admin.list_topics() if t.startswith(settings.kafka_namespace + ".")]
-    await admin.close()
-    engine = create_async_engine(database_url)
-    keys = SubjectKeys(
-        create_sessionmaker(engine),
-        Keyring(settings.encryption_keyring),
-        pseudonyms=Pseudonyms.from_settings(settings),
-        cache_seconds=0,
-    )
-    consumer = AIOKafkaConsumer(
-        *topics,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    parts: list[str] = []
-    try:
-        idle = 0
-        while idle < 3:
-            batch = await consumer.getmany(timeout_ms=500)
-            idle = 0 if batch else idle + 1
-            for records in batch.values():
-                for record in records:
-                    raw = record.value or b""
-                    parts.append((record.key or b"").decode("utf-8", "replace"))
-                    parts.append(raw.decode("utf-8", "replace"))
-                    parts.append((await keys.open(raw)).decode("utf-8", "replace"))
-                    parts += [v.decode("utf-8", "replace") for _, v in record.headers or []]
-    finally:
-        await consumer.stop()
-        await engine.dispose()
-    return "\n".join(parts)
-
-
-def scan_directory(root: Path) -> str:
-    parts = []
-    for path in root.rglob("*"):
-        parts.append(str(path))
-        if path.is_file():
-            parts.append(readable(path.read_bytes()))
-    return "\n".join(parts)
-
-
 async def scan_attachments(system: LiveServer, s3: S3Server) -> str:
     """The data directory, plus the bucket (every version) when attachments live in S3."""
     files = scan_directory(Path(system.env["DATA_DIR"]))
@@ -354,7 +255,7 @@ async def test_erasure_leaves_no_trace_in_any_store(
             return body if body["status"] == "completed" else None
 
         done = await wait_until(completed, timeout=60, describe=current)
-        assert set(done["progress"]) == {"slack", "attachments", "kafka", "redis", "postgres"}
+        assert set(done["progress"]) == {"ledger", "slack", "attachments", "kafka", "redis", "postgres"}
         assert done["progress"]["postgres"]["counts"]["messages"] == 3
         assert done["progress"]["slack"]["counts"]["deleted"] == 3
         assert done["progress"]["kafka"]["counts"]["keys_destroyed"] >= 1
@@ -372,7 +273,7 @@ async def test_erasure_leaves_no_trace_in_any_store(
     identifiers_with_id = [*identifiers, subject.contact_id]
     pg = await scan_postgres(stack, stack_urls.database_url)
     redis = await scan_redis(stack_urls.redis_url)
-    kafka = await scan_kafka(system, stack_urls.database_url)
+    kafka = await scan_kafka(CommonSettings(**{k.lower(): v for k, v in system.env.items()}), stack_urls.database_url)
     files = await scan_attachments(system, s3)
     logs = log_file.read_text(encoding="utf-8", errors="replace")
     assert "privacy_request_completed" in logs, "the services logged to the scanned file"

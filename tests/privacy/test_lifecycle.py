@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import text
 from switchboard_common.infra.db.base import utcnow
 from switchboard_devstack.servers import StackUrls
+from switchboard_privacy.ledger import ErasureLedger
 from switchboard_privacy.lifecycle.sweep import sweep
 from switchboard_privacy.settings import PrivacySettings
 
 from tests.helpers.api import create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
+from tests.helpers.scan import scan_directory
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +77,23 @@ async def test_trial_suspension_termination_and_purge(system: LiveServer) -> Non
                     {"a": account},
                 )
                 assert left == 0, table
-            actions = list(
-                await session.scalars(
-                    text("SELECT action FROM privacy_audit_log WHERE account_id = :a ORDER BY id"), {"a": account}
+            audit = (
+                await session.execute(
+                    text("SELECT action, details, created_at FROM privacy_audit_log WHERE account_id = :a ORDER BY id"),
+                    {"a": account},
                 )
-            )
-        assert actions[-3:] == ["account.suspended", "account.terminated", "account.purged"]
+            ).all()
+        assert [a.action for a in audit[-3:]] == ["account.suspended", "account.terminated", "account.purged"]
+        # The purge says when the last backup copy of the account expires (BACKUP_RETENTION_DAYS after it), and
+        # left an erasure-ledger entry (outside the backups) that a restore replays.
+        purged = audit[-1]
+        expires = datetime.fromisoformat(purged.details["backups_expire_by"])
+        assert abs(expires - purged.created_at - timedelta(days=30)) < timedelta(minutes=5)
+        ledger = ErasureLedger.from_settings(settings)
+        entries = [e for e in await ledger.entries() if ledger.digest(f"account:{account}") in e.subjects]
+        assert [(e.kind, e.request_id) for e in entries] == [("account_purge", None)]
+        stored = scan_directory(Path(settings.data_dir) / "erasure-ledger")
+        assert str(account) not in stored and "account_purge" in stored
         assert not (Path(settings.data_dir) / "attachments" / str(account)).exists()
         keys = [k async for k in resources.redis.scan_iter(match=f"{settings.redis_namespace}:*{account}*")]
         assert keys == []

@@ -29,7 +29,6 @@ class ConnectorSettings(CommonSettings):
     # This Meta app's id: tells handover notifications that name us from those naming another app.
     messenger_app_id: str = ""
 
-    dialogflow_api_url: str = "https://dialogflow.googleapis.com"
     google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
     dialogflow_timeout_seconds: float = 8.0
     # Fulfillment webhook basic auth (empty user: the webhook answers 503).

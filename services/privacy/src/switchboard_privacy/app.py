@@ -10,6 +10,7 @@ from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.service import BackgroundWorkers, create_service_app
 
 from switchboard_privacy.consent.views import router as consent_router
+from switchboard_privacy.ledger import ErasureLedger
 from switchboard_privacy.lifecycle.agents import router as agents_router
 from switchboard_privacy.lifecycle.sweep import LifecycleWorker
 from switchboard_privacy.requests.confirmation import ConfirmationListener
@@ -33,6 +34,16 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
     )
 
 
+async def _open_ledger(app: FastAPI, resources: Resources) -> None:
+    app.state.ledger = ErasureLedger.from_settings(resources.settings)
+
+
+async def _close_ledger(app: FastAPI) -> None:
+    ledger = getattr(app.state, "ledger", None)
+    if ledger is not None:
+        await ledger.close()
+
+
 def create_app(settings: PrivacySettings | None = None, *, run_workers: bool | Sequence[str] = True) -> FastAPI:
     app = create_service_app(
         event_codec=event_codec,
@@ -42,6 +53,8 @@ def create_app(settings: PrivacySettings | None = None, *, run_workers: bool | S
         workers=background_workers,
         run_workers=run_workers,
         description="Data-subject requests, consent, retention and account lifecycle.",
+        on_startup=_open_ledger,
+        before_shutdown=_close_ledger,
     )
     app.include_router(requests_router)
     app.include_router(consent_router)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from switchboard_common.infra.settings import CommonSettings
 
@@ -376,6 +377,36 @@ def create_attachment_store(settings: CommonSettings) -> AttachmentStore:
     return LocalAttachmentStore(Path(settings.data_dir) / "attachments")
 
 
+def store_at(location: str, settings: CommonSettings) -> AttachmentStore:
+    """An object store at ``location``: a directory, or ``s3://bucket/prefix`` reached with the ``S3_*``
+    endpoint and credentials (backups and the erasure ledger live apart from the attachments)."""
+    parts = urlsplit(location)
+    if parts.scheme == "s3":
+        if not parts.netloc:
+            raise ValueError("an s3:// location needs a bucket")
+        secret = settings.s3_secret_access_key
+        return S3AttachmentStore(
+            bucket=parts.netloc,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret is not None else None,
+            key_prefix=parts.path.strip("/"),
+            addressing_style=settings.s3_addressing_style,
+        )
+    if parts.scheme not in ("", "file"):
+        raise ValueError(f"unsupported location scheme {parts.scheme!r} (a directory or s3://bucket/prefix)")
+    return LocalAttachmentStore(Path(parts.path if parts.scheme == "file" else location).absolute())
+
+
+def describe_location(store: AttachmentStore, key: str) -> str:
+    """Where an object of ``store`` is, as a user names it: a file path or an s3:// URL."""
+    if isinstance(store, S3AttachmentStore):
+        return f"s3://{store.bucket}/{store.key_prefix}{key}"
+    assert isinstance(store, LocalAttachmentStore)
+    return str(store.root / key)
+
+
 __all__ = [
     "AttachmentStore",
     "AttachmentStoreError",
@@ -385,5 +416,7 @@ __all__ = [
     "check_key",
     "contact_prefix",
     "create_attachment_store",
+    "describe_location",
     "export_key",
+    "store_at",
 ]

@@ -14,7 +14,7 @@ from switchboard_common.infra.attachments import AttachmentStore, create_attachm
 from switchboard_common.infra.bus import EventBus, EventCodec, ensure_topics
 from switchboard_common.infra.cache import Keys, create_redis
 from switchboard_common.infra.crypto import Keyring
-from switchboard_common.infra.db import create_engine, create_sessionmaker
+from switchboard_common.infra.db import RESTORE_GATE_TABLE, create_engine, create_sessionmaker
 from switchboard_common.infra.http import ReadinessCheck
 from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.realtime import StreamPublisher
@@ -86,7 +86,9 @@ class Resources:
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         async def postgres() -> None:
             async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+                restoring = await conn.scalar(text(f"SELECT to_regclass('{RESTORE_GATE_TABLE}') IS NOT NULL"))
+            if restoring:
+                raise ConnectionError("a restore is replaying the erasure ledger")
 
         async def redis() -> None:
             await self.redis.ping()

@@ -7,6 +7,7 @@ outside development and test, as the FastAPI full-stack template does.
 from __future__ import annotations
 
 import base64
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -18,6 +19,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET_KEY = "switchboard-development-secret-change-me"  # noqa: S105 - refused outside development
 
 Environment = Literal["development", "test", "production"]
+
+
+REGION_NAME = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
 
 
 class ConfigurationError(ValueError):
@@ -76,6 +80,17 @@ class CommonSettings(BaseSettings):
     environment: Environment = "development"
     service_name: str = "switchboard"
 
+    # Regions (cells; docs/operations.md, "Regions"): every region of the installation, comma separated, the
+    # first the default, and the region this process serves (default: the first). Unset: one region, as ever.
+    regions: str = ""
+    region: str = ""
+    # Where each region's services are reached, to forward requests that reached the wrong region:
+    # "eu=https://eu.example.com,us=https://us.example.com".
+    region_urls: str = ""
+    # The global directory (what must be found before the region is known -> region) and its shared token.
+    directory_url: str = ""
+    directory_token: SecretStr | None = None
+
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/switchboard"
     redis_url: str = "redis://127.0.0.1:6379/0"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
@@ -101,6 +116,9 @@ class CommonSettings(BaseSettings):
     # (a page token must belong to its page, a bot token to its workspace), the privacy service erases copies.
     slack_api_url: str = "https://slack.com/api"
     graph_api_url: str = "https://graph.facebook.com/v21.0"
+    # Dialogflow's API (a regional endpoint, e.g. https://europe-west1-dialogflow.googleapis.com, keeps bot
+    # turns in that Google Cloud region; the sub-processor list says which).
+    dialogflow_api_url: str = "https://dialogflow.googleapis.com"
 
     secret_key: str = DEV_SECRET_KEY
     # Key of the keyed pseudonyms (switchboard_common.infra.pseudonyms): base64 of 32 random bytes. Unset, it is derived
@@ -149,6 +167,15 @@ class CommonSettings(BaseSettings):
     # Finished deliveries stay in the delivery log this long (their payload is dropped when they finish).
     webhook_delivery_log_days: int = Field(default=30, ge=1)
 
+    # Backups (python -m switchboard_ops backup) expire after this many days; erasure certificates and account
+    # purges state when the last backup copy of the data expires.
+    backup_retention_days: int = Field(default=30, ge=1, le=3650)
+    # Where backups go (`switchboard_ops backup`'s default --target; the sub-processor list names its provider).
+    backup_target: str = ""
+    # Where the erasure ledger lives (keyed hashes of erased subjects and destroyed key ids, replayed on
+    # restore): a directory or s3://bucket/prefix, never inside the backups. Empty: DATA_DIR/erasure-ledger.
+    erasure_ledger_url: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -177,6 +204,37 @@ class CommonSettings(BaseSettings):
     def _data_dir(cls, value: Path) -> Path:
         # Absolute once, so a later change of working directory cannot move the data.
         return value.absolute()
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: str) -> str:
+        names = [n.strip().lower() for n in value.split(",") if n.strip()]
+        for name in names:
+            if not REGION_NAME.match(name):
+                raise ConfigurationError(f"REGIONS: {name!r} is not a region name (a-z, 0-9 and -, 2 to 20 long)")
+        if len(set(names)) != len(names):
+            raise ConfigurationError("REGIONS names a region twice")
+        return ",".join(names)
+
+    @field_validator("erasure_ledger_url")
+    @classmethod
+    def _erasure_ledger_url(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith("s3://") and not urlsplit(value).hostname:
+            raise ConfigurationError("ERASURE_LEDGER_URL must name a bucket (s3://bucket/prefix)")
+        return value
+
+    @model_validator(mode="after")
+    def _region_fits(self) -> CommonSettings:
+        names = self.region_names
+        if self.region and names and self.region not in names:
+            raise ConfigurationError(f"REGION {self.region!r} is not one of REGIONS ({', '.join(names)})")
+        if names and not self.region:
+            object.__setattr__(self, "region", names[0])
+        for name in self.region_url_map:
+            if name not in names:
+                raise ConfigurationError(f"REGION_URLS names {name!r}, which is not one of REGIONS")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> CommonSettings:
@@ -209,6 +267,27 @@ class CommonSettings(BaseSettings):
     def pseudonym_key_bytes(self) -> bytes:
         assert self.pseudonym_key is not None
         return base64.b64decode(self.pseudonym_key.get_secret_value())
+
+    @property
+    def region_names(self) -> list[str]:
+        """Every region, the default first; empty for a single-region installation."""
+        return [n for n in self.regions.split(",") if n]
+
+    @property
+    def multi_region(self) -> bool:
+        return len(self.region_names) > 1
+
+    @cached_property
+    def region_url_map(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for item in self.region_urls.split(","):
+            name, sep, url = item.strip().partition("=")
+            if not sep:
+                continue
+            if not url.strip().startswith(("http://", "https://")):
+                raise ConfigurationError(f"REGION_URLS: the URL of {name.strip()!r} must start with http(s)://")
+            found[name.strip().lower()] = url.strip().rstrip("/")
+        return found
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_namespace}.{name}"

@@ -8,6 +8,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts import revocation, security_audit
 from switchboard_common.domain.accounts.auth import AdminAgent, ResourcesDep, SessionDep
 from switchboard_common.domain.accounts.models import SecurityEvent, User
@@ -16,6 +17,7 @@ from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
 
 from switchboard_privacy.audit import log as audit
+from switchboard_privacy.ledger import ErasureLedger
 
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
@@ -24,14 +26,12 @@ PLACEHOLDER_NAME = "Deleted agent"
 KEPT_TABLES = ("security_events",)
 
 
-@router.delete("/agents/{agent_id}", status_code=200)
-async def delete_agent(
-    agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep, request: Request
-) -> dict[str, object]:
+async def erase_agent_rows(session: AsyncSession, agent_id: uuid.UUID) -> dict[str, int]:
+    """The agent's profile becomes a placeholder and every row about them as a person or worker goes (any
+    table with a ``user_id`` column but ``users`` and the kept security audit, which is pseudonymized); also
+    replayed from the erasure ledger after a restore."""
     user = await session.get(User, agent_id, with_for_update=True)
-    if user is None or user.account_id != admin.account_id:
-        raise AppError(404, "not_found", "agent not found")
-    await guard_owner_change(session, admin, user, removing=True)
+    assert user is not None
     counts: dict[str, int] = {}
     user.name = PLACEHOLDER_NAME
     user.email = f"deleted-{user.id}@deleted.invalid"
@@ -57,6 +57,22 @@ async def delete_agent(
         result = await session.execute(text(f'DELETE FROM "{table}" WHERE user_id = :u'), {"u": agent_id})  # noqa: S608
         if result.rowcount:  # type: ignore[attr-defined]
             counts[table] = int(result.rowcount)  # type: ignore[attr-defined]
+    await session.flush()
+    return counts
+
+
+@router.delete("/agents/{agent_id}", status_code=200)
+async def delete_agent(
+    agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep, request: Request
+) -> dict[str, object]:
+    user = await session.get(User, agent_id, with_for_update=True)
+    if user is None or user.account_id != admin.account_id:
+        raise AppError(404, "not_found", "agent not found")
+    await guard_owner_change(session, admin, user, removing=True)
+    counts = await erase_agent_rows(session, agent_id)
+    # Written ahead of the commit: a restore of an older backup must not bring the profile back.
+    ledger: ErasureLedger = request.app.state.ledger
+    await ledger.record("agent_deletion", subjects=[f"user:{agent_id}"])
     await audit.record(
         session,
         account_id=admin.account_id,

@@ -15,15 +15,18 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import false, select, text, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts import revocation
 from switchboard_common.domain.accounts.models import Account
 from switchboard_common.domain.encryption.shredding import destroy_account_keys, subject_keys_of
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.periodic import PeriodicWorker
 from switchboard_common.infra.runtime import Resources
+from switchboard_common.infra.settings import CommonSettings
 
 from switchboard_privacy import metrics
 from switchboard_privacy.audit import log as audit
+from switchboard_privacy.ledger import ErasureLedger
 from switchboard_privacy.settings import PrivacySettings
 from switchboard_privacy.stores import redis_store
 
@@ -144,6 +147,13 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
     """Every trace of the account: event keys (Kafka is shredded), Redis keys, attachments, then the rows
     (every tenant table cascades from ``accounts``). Only the audit trail (ids and counts) remains."""
     counts: dict[str, int] = {}
+    # First, outside the backups: restoring one taken before this purge must not bring the account back.
+    ledger = ErasureLedger.from_settings(settings)
+    try:
+        ref = f"account:{account_id}"
+        await ledger.record("account_purge", subjects=[ref], once_per=ref)
+    finally:
+        await ledger.close()
     async with resources.sessionmaker() as session, session.begin():
         counts["subject_keys"] = await destroy_account_keys(session, account_id)
     subject_keys_of(resources.bus).forget_all()
@@ -155,31 +165,20 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
             session, resources.redis, resources.keys, key_values, account_id
         )
     async with resources.sessionmaker() as session, session.begin():
-        conversations = [
-            r
-            for r in await session.scalars(
-                text("SELECT id FROM conversations WHERE account_id = :a"), {"a": account_id}
-            )
-        ]
-        if conversations:
-            # Tables keyed by conversation without a foreign key (e.g. webhook deliveries, Slack mirrors).
-            from switchboard_privacy.stores.postgres import linked_tables
-
-            for table in (await linked_tables(session))["conversation_id"]:
-                await session.execute(
-                    text(f'DELETE FROM "{table}" WHERE conversation_id = ANY(:ids)'),  # noqa: S608
-                    {"ids": conversations},
-                )
-        for table in await _tables_with_account_id(session):
-            await session.execute(text(f'DELETE FROM "{table}" WHERE account_id = :a'), {"a": account_id})  # noqa: S608
-        result = await session.execute(text("DELETE FROM accounts WHERE id = :a"), {"a": account_id})
-        counts["accounts"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        counts.update(await delete_account_rows(session, account_id))
+        purged_at = utcnow()
+        details: dict[str, object] = {
+            "counts": counts,
+            # Backups taken before now may still hold the account; the last of them expires by then (and a
+            # restore before that replays the ledger entry written above).
+            "backups_expire_by": backups_expire_by(settings, purged_at).isoformat(),
+        }
         await audit.record(
             session,
             account_id=account_id,
             actor="system:lifecycle",
             action="account.purged",
-            details={"counts": counts},
+            details=details,
         )
     # Again, now that the rows are gone: a worker that read them before (the router's queue ticker pushing
     # queue positions) may have written keys after the first pass; none can from here on.
@@ -187,6 +186,35 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
         await redis_store.purge_account(session, resources.redis, resources.keys, key_values, account_id)
     log.info("account_purged", account_id=str(account_id))
     return counts
+
+
+async def delete_account_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, int]:
+    """Every row of the account: tables keyed by its conversations, every table with an ``account_id``, then
+    the account (the audit trail stays). Also replayed from the erasure ledger after a restore."""
+    counts: dict[str, int] = {}
+    conversations = list(
+        await session.scalars(text("SELECT id FROM conversations WHERE account_id = :a"), {"a": account_id})
+    )
+    if conversations:
+        # Tables keyed by conversation without a foreign key (e.g. webhook deliveries, Slack mirrors).
+        from switchboard_privacy.stores.postgres import linked_tables
+
+        for table in (await linked_tables(session))["conversation_id"]:
+            await session.execute(
+                text(f'DELETE FROM "{table}" WHERE conversation_id = ANY(:ids)'),  # noqa: S608
+                {"ids": conversations},
+            )
+    for table in await _tables_with_account_id(session):
+        await session.execute(text(f'DELETE FROM "{table}" WHERE account_id = :a'), {"a": account_id})  # noqa: S608
+    result = await session.execute(text("DELETE FROM accounts WHERE id = :a"), {"a": account_id})
+    counts["accounts"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return counts
+
+
+def backups_expire_by(settings: CommonSettings, erased_at: datetime) -> datetime:
+    """When the last backup that can still hold data erased at ``erased_at`` expires: every such backup was
+    taken before then, and each is deleted ``BACKUP_RETENTION_DAYS`` after it was taken."""
+    return erased_at + timedelta(days=settings.backup_retention_days)
 
 
 async def _tables_with_account_id(session: object) -> list[str]:

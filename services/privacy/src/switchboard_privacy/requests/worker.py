@@ -24,6 +24,8 @@ from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy import metrics
 from switchboard_privacy.audit import log as audit
+from switchboard_privacy.ledger import ErasureLedger
+from switchboard_privacy.lifecycle.sweep import backups_expire_by
 from switchboard_privacy.requests import exports
 from switchboard_privacy.settings import PrivacySettings
 from switchboard_privacy.stores import kafka, postgres, redis_store, slack
@@ -31,9 +33,10 @@ from switchboard_privacy.stores.subject import load_subject
 
 log = structlog.get_logger(__name__)
 
-# Order matters: third parties and copies first, PostgreSQL (the record of what to find) last.
+# Order matters: the erasure ledger first (outside the backups, so a restore cannot bring the person back),
+# then third parties and copies, PostgreSQL (the record of what to find) last.
 STEPS: dict[str, tuple[str, ...]] = {
-    "erasure": ("slack", "attachments", "kafka", "redis", "postgres"),
+    "erasure": ("ledger", "slack", "attachments", "kafka", "redis", "postgres"),
     "access": ("export",),
     # The record first; then old Kafka copies of the contact fields become unreadable (profile keys rotated);
     # then the corrected fields go out as contact.updated to consumers holding copies.
@@ -48,6 +51,7 @@ class RequestWorker:
         self.settings = settings
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.http = http
+        self.ledger = ErasureLedger.from_settings(settings)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._states_seen: set[str] = set()
@@ -64,6 +68,7 @@ class RequestWorker:
                 await asyncio.wait_for(self._task, 15)
         if self.http is not None:
             await self.http.aclose()
+        await self.ledger.close()
 
     async def export_due_metrics(self) -> dict[str, int]:
         """Open requests past their deadline, and due within PRIVACY_NEAR_DUE_HOURS (gauge per state); every
@@ -173,6 +178,14 @@ class RequestWorker:
         async with res.sessionmaker() as session:
             subject = await load_subject(session, request.account_id, contact_ids)
             await session.rollback()  # end the read; steps open their own transactions
+            if step == "ledger":
+                entry = await self.ledger.record(
+                    "erasure",
+                    subjects=[f"contact:{c}" for c in subject.contact_ids],
+                    keys=kafka.subject_refs(res.pseudonyms, subject),
+                    request_id=request.id,
+                )
+                return {"subjects": len(entry.subjects), "keys": len(entry.keys)}
             if step == "slack":
                 assert self.http is not None
                 counts, failures = await slack.erase(
@@ -271,6 +284,14 @@ class RequestWorker:
             "stores": stores,
             "not_deleted": len(request.report.get("not_deleted", [])),
         }
+        if request.type == "erasure":
+            # Backups are not rewritten: copies taken before now expire by then, and a restore before that
+            # erases the person again from the ledger.
+            certificate["backups"] = {
+                "retention_days": self.settings.backup_retention_days,
+                "last_copy_expires_by": backups_expire_by(self.settings, now).isoformat(),
+                "erasure_ledger": "a restore replays this erasure before the region serves traffic",
+            }
         request.status = "completed"
         request.completed_at = now
         request.lease_owner = None

@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from switchboard_common.infra.settings import CommonSettings
 
+# Exists only while `python -m switchboard_ops restore` brings a database back and replays the erasure ledger:
+# services report not ready until it is gone, so a restored region serves no traffic before the replay.
+RESTORE_GATE_TABLE = "switchboard_restore_gate"
+
 
 def create_engine(settings: CommonSettings) -> AsyncEngine:
     return create_async_engine(
