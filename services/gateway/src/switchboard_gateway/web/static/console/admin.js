@@ -319,6 +319,35 @@ export async function privacyScreen(main) {
   main.append(detail);
   window.addEventListener("switchboard:privacy-changed", loadList, { once: true });
   await loadList();
+  await processorsSection(main);
+}
+
+// Who else receives the account's data (GET /api/v1/account/subprocessors) and the Art. 30 record as a file.
+async function processorsSection(main) {
+  await section(main, t("processing.subprocessors"), async (box) => {
+    const data = await api("GET", "/api/v1/account/subprocessors");
+    const uses = (p) => (p.used_by || []).map((u) => u.name || u.id).join(", ") || "—";
+    box.append(
+      h("p", { class: "muted" }, data.region ? t("processing.region", { region: data.region }) : t("processing.hint")),
+      table(data.subprocessors || [], [
+        { label: t("processing.name"), render: (p) => h("span", { class: "processor", "data-processor": p.id }, p.name) },
+        { label: t("processing.service"), render: (p) => p.service },
+        { label: t("processing.purpose"), render: (p) => p.purpose },
+        { label: t("processing.location"), render: (p) => p.location },
+        { label: t("processing.safeguard"), render: (p) => p.safeguard || "—" },
+        { label: t("processing.used_by"), render: uses },
+      ]),
+      h("button", { type: "button", class: "secondary processing-record", onclick: async () => {
+        try {
+          const record = await api("GET", "/api/v1/account/processing-record");
+          const link = h("a", { href: URL.createObjectURL(new Blob([JSON.stringify(record, null, 2)], { type: "application/json" })), download: "processing-record.json" });
+          link.click();
+          URL.revokeObjectURL(link.href);
+          toast(t("processing.downloaded"));
+        } catch (error) { box.append(errorBox(error)); }
+      } }, t("processing.download_record")),
+    );
+  });
 }
 
 let pollTimer = null;
