@@ -19,6 +19,7 @@ from switchboard_common.domain.conversations.ingest import (
     resolve_contact,
 )
 from switchboard_common.domain.conversations.models import Message
+from switchboard_common.domain.encryption.shredding import ERASED
 from switchboard_common.domain.events import (
     Event,
     InboundMessagePayload,
@@ -35,6 +36,14 @@ from switchboard_common.infra.runtime import Resources
 from switchboard_connectors.ingress import InboxDirectory, InboxRecord
 
 EDIT_LOOKUP_ATTEMPTS = 10
+
+
+def _about_an_erased_person(event: InboundMessageReceived) -> bool:
+    """The customer's id reads back erased: the record was published while (or before) their erasure ran. There
+    is nobody to route to, and a contact made from it would hold what reached us after the person was erased."""
+    return event.payload.external_contact_id == ERASED
+
+
 # For a poll's messages at once: the contact of each channel identity and its unresolved conversation in the
 # inbox, where both exist (``ord`` is the message's place in the poll).
 KNOWN_CONVERSATIONS = text(
@@ -79,7 +88,7 @@ class IngestWorker:
         messages, edits) take the one-by-one path, in order."""
         items: list[tuple[InboundMessageReceived, InboxRecord]] = []
         for event, _record in batch:
-            if not isinstance(event, InboundMessageReceived):
+            if not isinstance(event, InboundMessageReceived) or _about_an_erased_person(event):
                 continue
             inbox = await self.directory.by_id(event.payload.inbox_id, event.payload.channel)
             if inbox is not None:
@@ -139,6 +148,8 @@ class IngestWorker:
 
     async def ingest_message(self, event: InboundMessageReceived) -> None:
         p = event.payload
+        if _about_an_erased_person(event):
+            return
         inbox = await self.directory.by_id(p.inbox_id, p.channel)
         if inbox is None:
             return  # the inbox was deleted since the webhook was accepted

@@ -17,7 +17,7 @@ import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.orm.attributes import flag_modified
-from switchboard_common.domain.encryption.shredding import subject_keys_of
+from switchboard_common.domain.encryption.shredding import lift_fences, subject_keys_of
 from switchboard_common.domain.privacy.models import PrivacyRequest
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.runtime import Resources
@@ -29,7 +29,7 @@ from switchboard_privacy.lifecycle.sweep import backups_expire_by
 from switchboard_privacy.requests import exports
 from switchboard_privacy.settings import PrivacySettings
 from switchboard_privacy.stores import kafka, postgres, redis_store, slack
-from switchboard_privacy.stores.subject import load_subject
+from switchboard_privacy.stores.subject import Subject, load_subject
 
 log = structlog.get_logger(__name__)
 
@@ -215,8 +215,7 @@ class RequestWorker:
             if step == "redis":
                 return await redis_store.erase(session, res.redis, res.keys, res.pseudonyms, subject)
             if step == "postgres" and request.type == "erasure":
-                async with session.begin():
-                    return await postgres.erase(session, subject, request.id)
+                return await self._final_erasure_step(request, subject, contact_ids)
             if step == "postgres" and request.type == "rectification":
                 async with session.begin():
                     return await postgres.rectify(session, subject, request.changes)
@@ -242,6 +241,31 @@ class RequestWorker:
             if step == "export":
                 return await exports.build(res, self.settings, request, subject)
         raise ValueError(f"unknown step {step}")
+
+    async def _final_erasure_step(
+        self, request: PrivacyRequest, subject: Subject, contact_ids: list[uuid.UUID]
+    ) -> dict[str, Any]:
+        """The rows go, inside the fence the Kafka step raised: what arrived for the subject since the earlier
+        steps (a message of a new conversation, an attachment, a Redis marker) is caught here. Keys of the subject
+        as it is now are fenced again in the rows' transaction (a conversation opened meanwhile has a key the
+        Kafka step never saw), Redis and attachments are swept again, and only then are the fences lifted."""
+        res = self.resources
+        async with res.sessionmaker() as session:
+            await redis_store.erase(session, res.redis, res.keys, res.pseudonyms, subject)
+        async with res.sessionmaker() as session, session.begin():
+            late_keys = await kafka.erase(session, res.pseudonyms, subject)
+            counts = await postgres.erase(session, subject, request.id)
+        subject_keys_of(res.bus).forget(kafka.subject_refs(res.pseudonyms, subject))
+        if late_keys["keys_destroyed"]:
+            counts["late_keys"] = late_keys["keys_destroyed"]
+        late_files = sum([await res.attachments.delete_contact(subject.account_id, c) for c in contact_ids])
+        if late_files:
+            counts["late_files"] = late_files
+        # The fences go with the rest (they name the erased contact's ids): what was sealed under them stays
+        # unreadable, and the same customer writing again later is a new contact with new keys.
+        async with res.sessionmaker() as session, session.begin():
+            await lift_fences(session, kafka.subject_refs(res.pseudonyms, subject))
+        return counts
 
     async def _report(self, request_id: uuid.UUID, key: str, items: list[dict[str, Any]]) -> None:
         async with self.resources.sessionmaker() as session, session.begin():

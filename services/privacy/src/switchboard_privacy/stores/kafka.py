@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.encryption.shredding import (
     destroy_subject_keys,
+    fence_subject_keys,
     identity_refs,
     person_refs,
     profile_ref,
@@ -46,7 +47,10 @@ def profile_refs(pseudonyms: Pseudonyms, subject: Subject) -> list[str]:
 
 
 async def erase(session: AsyncSession, pseudonyms: Pseudonyms, subject: Subject) -> dict[str, int]:
-    return {"keys_destroyed": await destroy_subject_keys(session, subject_refs(pseudonyms, subject))}
+    """Destroys the subject's keys and fences their refs until the request's final step (no key can be created
+    for the subject meanwhile: what is published for them in between reads as erased)."""
+    refs = subject_refs(pseudonyms, subject)
+    return {"keys_destroyed": await fence_subject_keys(session, subject.account_id, refs)}
 
 
 async def rotate_profile_keys(session: AsyncSession, pseudonyms: Pseudonyms, subject: Subject) -> dict[str, int]:

@@ -23,6 +23,7 @@ class SubjectKey(Base):
 
     ref: Mapped[str] = mapped_column(String(100), primary_key=True)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    # Wrapped with the keyring, bound to ``ref``.
-    key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    # Wrapped with the keyring, bound to ``ref``. NULL is an erasure fence: the key was destroyed and none may be
+    # created under this ref again (records sealed meanwhile get a throwaway key), see shredding.fence_subject_keys.
+    key_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

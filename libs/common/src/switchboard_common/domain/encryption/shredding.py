@@ -45,7 +45,7 @@ from typing import Any, get_args
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -262,8 +262,9 @@ class SubjectKeys:
     def _unwrap(self, ref: str, wrapped: bytes) -> bytes:
         return self.keyring.decrypt(wrapped, SUBJECT_KEYS.aad(ref))
 
-    async def ensure(self, session: AsyncSession, account_id: uuid.UUID, ref: str) -> bytes:
-        """The subject's key, created in the caller's transaction if missing (race-safe)."""
+    async def ensure(self, session: AsyncSession, account_id: uuid.UUID, ref: str) -> bytes | None:
+        """The subject's key, created in the caller's transaction if missing (race-safe); None while the ref is
+        fenced by an erasure (:func:`fence_subject_keys`): no key may be created for it."""
         hit, key = self._cached(ref)
         if hit and key is not None:
             return key
@@ -274,7 +275,8 @@ class SubjectKeys:
             .on_conflict_do_nothing(index_elements=["ref"])
         )
         wrapped = await session.scalar(select(SubjectKey.key_encrypted).where(SubjectKey.ref == ref))
-        assert wrapped is not None
+        if wrapped is None:
+            return None
         key = self._unwrap(ref, wrapped)
         self._remember(ref, key)
         return key
@@ -286,12 +288,17 @@ class SubjectKeys:
         if hit is not None and hit[0] >= time.monotonic():
             return hit[1]
         async with self.sessionmaker() as session:
-            wrapped = await session.scalar(select(SubjectKey.key_encrypted).where(SubjectKey.ref == ref))
-        if wrapped is not None:
-            key = self._unwrap(ref, wrapped)
+            row = (await session.execute(select(SubjectKey.key_encrypted).where(SubjectKey.ref == ref))).one_or_none()
+        if row is not None:
+            key = None if row.key_encrypted is None else self._unwrap(ref, row.key_encrypted)
         else:
             async with self.sessionmaker() as session, session.begin():
                 key = await self.ensure(session, account_id, ref)
+        if key is None:
+            # Fenced: the subject's erasure is running. Sealed with a key nobody keeps, the record reads as
+            # erased everywhere, exactly like the subject's older records. Not cached: a lifted fence (a
+            # channel identity writing again after its erasure) gets a real key on the next publish.
+            return os.urandom(32)
         self._publish_cache[ref] = (time.monotonic() + max(self.cache_seconds, 600.0), key)
         self._publish_cache.move_to_end(ref)
         while len(self._publish_cache) > self.max_entries:
@@ -456,6 +463,29 @@ async def destroy_legacy_identity_keys(session: AsyncSession, created_before: da
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def fence_subject_keys(session: AsyncSession, account_id: uuid.UUID, refs: Iterable[str]) -> int:
+    """Destroys the keys under ``refs`` and fences them: each ref keeps a row with no key, so a message published
+    for the subject while its erasure runs (a replica creating the key afresh) cannot get a readable key
+    (:meth:`SubjectKeys.ensure` returns None). Returns the number of keys destroyed."""
+    refs = sorted(set(refs))
+    if not refs:
+        return 0
+    destroyed = await session.scalar(
+        select(func.count()).where(SubjectKey.ref.in_(refs), SubjectKey.key_encrypted.is_not(None))
+    )
+    statement = insert(SubjectKey).values([{"ref": r, "account_id": account_id, "key_encrypted": None} for r in refs])
+    await session.execute(statement.on_conflict_do_update(index_elements=["ref"], set_={"key_encrypted": None}))
+    return int(destroyed or 0)
+
+
+async def lift_fences(session: AsyncSession, refs: Iterable[str]) -> int:
+    """Removes the fences (keyless rows) of ``refs``: the next event under one gets a new key."""
+    result = await session.execute(
+        delete(SubjectKey).where(SubjectKey.ref.in_(list(refs)), SubjectKey.key_encrypted.is_(None))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def destroy_account_keys(session: AsyncSession, account_id: uuid.UUID) -> int:
     result = await session.execute(
         text("DELETE FROM subject_keys WHERE account_id = :account_id"), {"account_id": account_id}
@@ -470,9 +500,11 @@ __all__ = [
     "destroy_legacy_identity_keys",
     "destroy_subject_keys",
     "event_codec",
+    "fence_subject_keys",
     "identity_ref",
     "identity_refs",
     "legacy_identity_ref",
+    "lift_fences",
     "person_refs",
     "personal_fields",
     "profile_ref",

@@ -1,0 +1,129 @@
+"""Erasure against the subject's own late messages: a message published for the subject after the Kafka step
+destroyed their keys (by a replica whose key cache is cold, so it asks the database for the key) must not get a
+fresh readable key, and an attachment stored after the attachments step must still go. The forensic scan after
+the request finds none of it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from switchboard_common.domain.encryption.shredding import subject_keys_of
+from switchboard_devstack.servers import StackUrls
+
+from tests.helpers.api import Socket, create_agent, create_web_inbox, signup, visitor_session
+from tests.helpers.live import LiveServer, live_server
+from tests.privacy.test_erasure import scan_directory, scan_kafka
+
+# The Kafka step waits this long after destroying keys (no reader may still cache one): the window the late
+# message is sent in.
+KEY_CACHE_SECONDS = "3"
+
+
+@pytest.fixture(scope="module")
+async def system(stack_urls: StackUrls, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
+    async with live_server(
+        stack_urls,
+        DATA_DIR=str(tmp_path_factory.mktemp("race-data")),
+        SUBJECT_KEY_CACHE_SECONDS=KEY_CACHE_SECONDS,
+        PRIVACY_WORKER_INTERVAL_SECONDS="0.2",
+        PRIVACY_RETRY_BASE_SECONDS="0.2",
+    ) as live:
+        yield live
+
+
+def resources(system: LiveServer, service: str) -> Any:
+    return system.apps[service].state.resources  # type: ignore[attr-defined]
+
+
+async def eventually(check: Any, timeout: float = 60.0, interval: float = 0.1) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (result := await check()) is None or result is False:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(interval)
+    return result
+
+
+async def test_messages_and_files_arriving_during_the_erasure_leave_no_trace(system: LiveServer) -> None:
+    tag = uuid.uuid4().hex[:12]
+    late_text, late_reply = f"late secret {tag}", f"late agent reply {tag}"
+    late_file = f"LATE ATTACHMENT {tag}".encode()
+    privacy = resources(system, "privacy")
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        inbox = await create_web_inbox(client, tenant)
+        _, agent_token = await create_agent(client, tenant)
+        agent = await Socket.open(f"{system.ws_url}/api/v1/ws?token={agent_token}")
+        visitor = await visitor_session(
+            client, inbox["widget_token"], name=f"Late{tag}", email=f"late{tag}@example.org"
+        )
+        contact_id = visitor["contact_id"]
+        visitor_headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
+        first = await client.post("/api/v1/widget/messages", json={"text": f"first {tag}"}, headers=visitor_headers)
+        assert first.status_code == 202, first.text
+        assigned = await agent.wait_for(
+            lambda f: f["type"] == "conversation.assigned" and f["conversation"]["contact_id"] == contact_id
+        )
+        conversation_id = assigned["conversation"]["id"]
+
+        created = await client.post(
+            "/api/v1/privacy/requests",
+            json={"type": "erasure", "subject": {"contact_id": contact_id}},
+            headers=tenant.headers,
+        )
+        assert created.status_code == 202, created.text
+        request_id = created.json()["id"]
+        approved = await client.post(f"/api/v1/privacy/requests/{request_id}/approve", headers=tenant.headers)
+        assert approved.status_code == 200, approved.text
+
+        async def contact_key_destroyed() -> bool:
+            async with privacy.sessionmaker() as session:
+                live_keys = await session.scalar(
+                    text("SELECT count(*) FROM subject_keys WHERE ref = :r AND key_encrypted IS NOT NULL"),
+                    {"r": f"contact:{contact_id}"},
+                )
+            return live_keys == 0
+
+        await eventually(contact_key_destroyed, interval=0.05)
+        # The Kafka step is done; the final step has not run. Replicas that never held the subject's key (fresh
+        # caches) publish for them now, and a file for them is stored after the attachments step.
+        for app in system.apps.values():
+            res = getattr(app.state, "resources", None)
+            if res is not None and getattr(res, "bus", None) is not None:
+                subject_keys_of(res.bus).forget_all()
+        late = await client.post("/api/v1/widget/messages", json={"text": late_text}, headers=visitor_headers)
+        assert late.status_code == 202, late.text
+        reply = await client.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"text": late_reply},
+            headers={"Authorization": f"Bearer {agent_token}"},
+        )
+        assert reply.status_code == 201, reply.text
+        await privacy.attachments.put(uuid.UUID(tenant.account_id), uuid.UUID(contact_id), late_file)
+
+        async def completed() -> dict[str, Any] | None:
+            body = (await client.get(f"/api/v1/privacy/requests/{request_id}", headers=tenant.headers)).json()
+            assert body["status"] not in ("failed",), body
+            return body if body["status"] == "completed" else None
+
+        done = await eventually(completed)
+        await agent.close()
+
+    kafka = await scan_kafka(system, system.env["DATABASE_URL"])
+    assert f"first {tag}" not in kafka
+    assert late_text not in kafka and late_reply not in kafka, "a message published during the erasure is readable"
+    files = scan_directory(Path(system.env["DATA_DIR"]))
+    assert late_file.decode() not in files and contact_id not in files
+    assert done["progress"]["postgres"]["counts"]["late_files"] == 1
+    async with privacy.sessionmaker() as session:
+        left = await session.scalar(
+            text("SELECT count(*) FROM subject_keys WHERE position(:c in ref) > 0"), {"c": contact_id}
+        )
+    assert left == 0, "the fences go with the request (they name the erased contact)"
