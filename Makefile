@@ -8,6 +8,10 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Bytecode is cached in the project's own .venv and source tree (both git-ignored). Some environments set
+# this variable; with it, each of `make run`'s processes (and every test's servers) compiles every module it
+# imports again at each start, which made a cold start several times slower.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install run test lint format bench schema clean browser
 
