@@ -15,11 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 from switchboard_common.domain.encryption.shredding import subject_keys_of
+from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack.servers import StackUrls
 
 from tests.helpers.api import Socket, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
-from tests.privacy.test_erasure import scan_directory, scan_kafka
+from tests.helpers.scan import scan_directory, scan_kafka
 
 # The Kafka step waits this long after destroying keys (no reader may still cache one): the window the late
 # message is sent in.
@@ -36,6 +37,10 @@ async def system(stack_urls: StackUrls, tmp_path_factory: pytest.TempPathFactory
         PRIVACY_RETRY_BASE_SECONDS="0.2",
     ) as live:
         yield live
+
+
+def system_settings(system: LiveServer) -> CommonSettings:
+    return CommonSettings(**{k.lower(): v for k, v in system.env.items()})
 
 
 def resources(system: LiveServer, service: str) -> Any:
@@ -116,7 +121,7 @@ async def test_messages_and_files_arriving_during_the_erasure_leave_no_trace(sys
         done = await eventually(completed)
         await agent.close()
 
-    kafka = await scan_kafka(system, system.env["DATABASE_URL"])
+    kafka = await scan_kafka(system_settings(system), system.env["DATABASE_URL"])
     assert f"first {tag}" not in kafka
     assert late_text not in kafka and late_reply not in kafka, "a message published during the erasure is readable"
     files = scan_directory(Path(system.env["DATA_DIR"]))
