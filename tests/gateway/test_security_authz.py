@@ -173,3 +173,41 @@ async def test_visitor_operations_refuse_agent_tokens(
         for headers in ({}, world.owner.headers):
             response = await client.request(op.method, _url(op.path, world.ids), headers=headers, json={})
             assert response.status_code in (401, 403), (op, response.status_code)
+
+
+async def test_agents_under_assigned_visibility_get_404_for_others_conversations(
+    server: LiveServer, client: httpx.AsyncClient, world: World
+) -> None:
+    """A principal of the same account who may not see the conversation (``agents_see: assigned``, the
+    conversation waits in an automatically routed queue): every operation naming it or its contact answers
+    404, exactly like an id of another account; never a 2xx."""
+    spec = (await client.get("/openapi.json")).json()
+    ops = [
+        op
+        for op in operations(server.apps["gateway"], spec)  # type: ignore[arg-type]
+        if op.agent_auth and ("{conversation_id}" in op.path or "{contact_id}" in op.path)
+    ]
+    assert len(ops) >= 15, "conversation and contact operations should be discovered from /openapi.json"
+    agent = {"Authorization": f"Bearer {world.agent_token}"}
+    conversation = f"/api/v1/conversations/{world.ids['conversation_id']}"
+    assert (await client.get(conversation, headers=agent)).status_code == 200  # visible under "all"
+    switched = await client.put(
+        "/api/v1/account/visibility", json={"agents_see": "assigned"}, headers=world.owner.headers
+    )
+    assert switched.status_code == 200, switched.text
+    failures: list[str] = []
+    try:
+        for op in ops:
+            response = await client.request(op.method, _url(op.path, world.ids), headers=agent, json={})
+            code = response.json().get("error", {}).get("code") if response.content else None
+            allowed = response.status_code == 404 or (
+                response.status_code == 422 and code == "validation_error"  # the body is refused first
+            )
+            if op.roles is not None and "agent" not in op.roles:
+                allowed = allowed or response.status_code == 403
+            if not allowed:
+                failures.append(f"{op.method} {op.path}: {response.status_code} {response.text[:120]}")
+        assert (await client.get(conversation, headers=world.owner.headers)).status_code == 200  # owners see all
+    finally:
+        await client.put("/api/v1/account/visibility", json={"agents_see": "all"}, headers=world.owner.headers)
+    assert not failures, "\n".join(failures)

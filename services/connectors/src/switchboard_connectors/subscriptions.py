@@ -22,6 +22,7 @@ from switchboard_common.domain.events import (
     ConversationStatusChanged,
     Event,
     MessageCreated,
+    NoteCreated,
 )
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.privacy.consent import is_pass_through, sharing_allowed
@@ -37,6 +38,9 @@ SUBSCRIBABLE_EVENTS = (
     "conversation.assigned",
     "conversation.queued",
     "conversation.resolved",
+    # Agents' private notes: only for a subscription that asks for them by this name (``message.created``
+    # never carries a note: notes have an event type of their own).
+    "note.created",
 )
 # The internal events behind them (``conversation.resolved`` is a status change): the consumer skips the rest
 # from their headers.
@@ -47,6 +51,7 @@ SUBSCRIBED_EVENT_TYPES = frozenset(
         "conversation.assigned",
         "conversation.queued",
         "conversation.status_changed",
+        "note.created",
     }
 )
 # A backstop only: changes take effect at once through the account's revision
@@ -58,7 +63,9 @@ def public_name(event: Event) -> str | None:
     """The name subscribers use for an internal event, or None if it is not offered."""
     if isinstance(event, ConversationStatusChanged):
         return "conversation.resolved" if event.payload.status == "resolved" else None
-    if isinstance(event, MessageCreated | ConversationCreated | ConversationAssigned | ConversationQueued):
+    if isinstance(
+        event, MessageCreated | ConversationCreated | ConversationAssigned | ConversationQueued | NoteCreated
+    ):
         return event.type
     return None
 
@@ -153,6 +160,22 @@ class SubscriptionFanout:
                     "content_withheld": withheld,
                     "created_at": p.created_at.isoformat(),
                 }
+        elif isinstance(event, NoteCreated):
+            p = event.payload
+            contact = await session.get(Contact, p.contact_id)
+            withheld = pass_through or contact is None or contact.sharing_opt_out
+            data = {
+                "inbox_id": str(p.inbox_id),
+                "channel": p.channel,
+                "note": {
+                    "id": str(p.message_id),
+                    "author_id": str(p.author_id),
+                    "text": None if withheld else p.text,
+                    "content_withheld": withheld,
+                    "mentions": [str(m) for m in p.mentions],
+                    "created_at": p.created_at.isoformat(),
+                },
+            }
         elif isinstance(event, ConversationAssigned):
             data = {
                 "agent_id": str(event.payload.agent_id),

@@ -12,6 +12,8 @@ from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.service import BackgroundWorkers, create_service_app
 
 from switchboard_gateway.accounts.views import router as accounts_router
+from switchboard_gateway.accounts.visibility_views import router as visibility_router
+from switchboard_gateway.canned_responses.views import router as canned_responses_router
 from switchboard_gateway.contacts.views import router as contacts_router
 from switchboard_gateway.conversations.actions import router as conversation_actions_router
 from switchboard_gateway.conversations.timeline import Timeline
@@ -21,9 +23,11 @@ from switchboard_gateway.inboxes.routing_views import router as routing_settings
 from switchboard_gateway.inboxes.slack_mirror_views import router as slack_mirror_router
 from switchboard_gateway.inboxes.views import router as inboxes_router
 from switchboard_gateway.processing.views import router as processing_router
+from switchboard_gateway.labels.views import router as labels_router
 from switchboard_gateway.queue.views import router as queue_router
 from switchboard_gateway.realtime.sockets import SocketRegistry
 from switchboard_gateway.realtime.views import router as realtime_router
+from switchboard_gateway.search.views import router as search_router
 from switchboard_gateway.security.views import router as security_router
 from switchboard_gateway.settings import GatewaySettings
 from switchboard_gateway.spam.views import router as spam_router
@@ -86,6 +90,10 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool | S
         subscriptions_router,
         contacts_router,
         processing_router,
+        labels_router,
+        canned_responses_router,
+        search_router,
+        visibility_router,
         widget_config_router,
         web_router,
     ):

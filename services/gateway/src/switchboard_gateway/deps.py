@@ -16,6 +16,7 @@ from switchboard_common.domain.accounts.auth import (
     authenticate_agent,
     authenticate_visitor,
 )
+from switchboard_common.domain.conversations.visibility import Viewer, load_viewer
 
 from switchboard_gateway.settings import GatewaySettings
 
@@ -26,6 +27,14 @@ async def get_settings(request: Request) -> GatewaySettings:
 
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 
+
+async def current_viewer(agent: CurrentAgent, session: SessionDep) -> Viewer:
+    """The caller as a reader of conversations, under the account's visibility setting."""
+    return await load_viewer(session, agent)
+
+
+ViewerDep = Annotated[Viewer, Depends(current_viewer)]
+
 __all__ = [
     "AdminAgent",
     "AgentPrincipal",
@@ -34,6 +43,7 @@ __all__ = [
     "ResourcesDep",
     "SessionDep",
     "SettingsDep",
+    "ViewerDep",
     "VisitorPrincipal",
     "authenticate_agent",
     "authenticate_visitor",

@@ -115,6 +115,20 @@ class MessageCreatedPayload(Payload):
     conversation_status: str | None = None
 
 
+class NoteCreatedPayload(Payload):
+    """A private note: for the account's agents only. A type of its own, so no channel sender (they take
+    ``message.created``) can ever deliver it to a customer."""
+
+    message_id: uuid.UUID
+    inbox_id: uuid.UUID
+    contact_id: uuid.UUID
+    channel: Channel
+    author_id: uuid.UUID
+    text: str | None = Field(default=None, json_schema_extra=Personal)
+    mentions: list[uuid.UUID] = Field(default_factory=list)
+    created_at: datetime
+
+
 class MessageDeliveryPayload(Payload):
     message_id: uuid.UUID
     status: Literal["sent", "delivered", "read", "failed"]
@@ -257,6 +271,12 @@ class MessageCreated(Event):
     payload: MessageCreatedPayload
 
 
+class NoteCreated(Event):
+    type: Literal["note.created"] = "note.created"
+    conversation_id: uuid.UUID
+    payload: NoteCreatedPayload
+
+
 class MessageDeliveryUpdated(Event):
     type: Literal["message.delivery_updated"] = "message.delivery_updated"
     conversation_id: uuid.UUID
@@ -376,6 +396,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     MessageDeleted,
     InboundHandoverReceived,
     ContactUpdated,
+    NoteCreated,
 )
 EVENT_CLASSES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in EVENT_TYPES}
 
@@ -395,7 +416,8 @@ AnyEvent = Annotated[
     | MessageUpdated
     | MessageDeleted
     | InboundHandoverReceived
-    | ContactUpdated,
+    | ContactUpdated
+    | NoteCreated,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(AnyEvent)

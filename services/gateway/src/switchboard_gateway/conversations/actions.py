@@ -16,8 +16,8 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import Account, Team, User
-from switchboard_common.domain.conversations import lifecycle, routing
-from switchboard_common.domain.conversations.models import Conversation, Message
+from switchboard_common.domain.conversations import lifecycle, routing, visibility
+from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
@@ -37,8 +37,10 @@ def _is_admin(agent: AgentPrincipal) -> bool:
 
 
 async def _locked(session: AsyncSession, agent: AgentPrincipal, conversation_id: uuid.UUID) -> Conversation:
+    # What the agent may not see does not exist for them (visibility): no action on it either.
+    viewer = await visibility.load_viewer(session, agent)
     await routing.lock_account(session, agent.account_id)
-    return await service.get_conversation(session, agent.account_id, conversation_id, for_update=True)
+    return await service.get_conversation(session, viewer, conversation_id, for_update=True)
 
 
 async def _out(session: AsyncSession, agent: AgentPrincipal, conversation: Conversation) -> schemas.ConversationOut:
@@ -97,8 +99,13 @@ async def _act(
         if not outcome.changed:
             return await _out(session, agent, conversation)
         events = await routing.apply_outcome(session, conversation, outcome)
-        _store_note(session, conversation, agent, note)
         add_events(session, events)
+        if note:
+            # A note written on assign or transfer stays in the timeline as a private note for the next agent.
+            _message, note_event = await service.create_note(
+                session, conversation=conversation, author_id=agent.user_id, text=note, mentions=[]
+            )
+            events.append(note_event)
         await session.commit()
     await publish_staged(resources.sessionmaker, resources.bus, events)
     return await _out(session, agent, conversation)
@@ -117,26 +124,6 @@ async def _give_to(
         reason=reason,
         note=note,
         first_response_seconds=await context.first_response_seconds(),
-    )
-
-
-def _store_note(session: AsyncSession, conversation: Conversation, author: AgentPrincipal, note: str | None) -> None:
-    """A note written on assign or transfer stays in the timeline as a private message for the next agent."""
-    if not note:
-        return
-    session.add(
-        Message(
-            id=uuid.uuid4(),
-            account_id=conversation.account_id,
-            conversation_id=conversation.id,
-            direction="outbound",
-            sender_type="agent",
-            sender_id=author.user_id,
-            text=note,
-            attachments=[],
-            private=True,
-            created_at=utcnow(),
-        )
     )
 
 

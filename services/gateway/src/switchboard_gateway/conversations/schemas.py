@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from switchboard_common.infra.schemas import Strict
 
 
@@ -39,6 +39,8 @@ class ConversationOut(BaseModel):
     last_message: LastMessageOut | None = None
     waiting_since: datetime | None = None
     unread_count: int | None = None
+    # Names of the labels it carries (``PUT /api/v1/conversations/{id}/labels``), sorted.
+    labels: list[str] = Field(default_factory=list)
 
 
 class MessageOut(BaseModel):
@@ -52,14 +54,28 @@ class MessageOut(BaseModel):
     delivery_status: str | None
     delivery_error: str | None
     created_at: datetime
-    # A note for the account's agents (a transfer note): never shown or sent to the customer.
+    # A note for the account's agents: never shown or sent to the customer. ``sender_id`` is its author.
     private: bool = False
+    # Agents a note mentions (``@name``): each was told on their socket.
+    mentions: list[uuid.UUID] = Field(default_factory=list)
 
 
 class ReplyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     text: str = Field(min_length=1, max_length=10000)
+    # A private note: stored for the account's agents, never sent to the customer.
+    private: bool = False
+    # Agents to notify, besides those named ``@name`` in the text (notes only).
+    mentions: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+
+
+class LabelsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
+    ] = Field(max_length=50)
 
 
 class AssignRequest(Strict):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,12 +10,22 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from switchboard_common.domain.accounts.models import User
 from switchboard_common.domain.contacts.models import Contact
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import Conversation, Message
-from switchboard_common.domain.events import Event, MessageCreated, MessageCreatedPayload, utcnow
+from switchboard_common.domain.conversations.visibility import Viewer, visible
+from switchboard_common.domain.events import (
+    Event,
+    MessageCreated,
+    MessageCreatedPayload,
+    NoteCreated,
+    NoteCreatedPayload,
+    utcnow,
+)
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.privacy.consent import is_pass_through
+from switchboard_common.domain.search.languages import guess_language
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.outbox import add_events
 
@@ -108,9 +119,10 @@ async def summaries(session: AsyncSession, conversations: Sequence[Conversation]
 
 
 async def get_conversation(
-    session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, viewer: Viewer, conversation_id: uuid.UUID, *, for_update: bool = False
 ) -> Conversation:
-    query = select(Conversation).where(Conversation.id == conversation_id, Conversation.account_id == account_id)
+    """The conversation if ``viewer`` may see it (account and visibility rule), else a 404."""
+    query = select(Conversation).where(Conversation.id == conversation_id, visible(viewer))
     if for_update:
         query = query.with_for_update()
     conversation = await session.scalar(query)
@@ -134,10 +146,11 @@ def conversation_out(
     explain: bool = False,
     queue_position: int | None = None,
     summary: Summary | None = None,
+    labels: list[str] | None = None,
 ) -> ConversationOut:
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"labels": labels or []}
     if summary is not None:
-        extra = {
+        extra |= {
             "contact_name": summary.contact_name,
             "last_message": summary.last_message,
             "waiting_since": summary.waiting_since,
@@ -178,6 +191,7 @@ def message_out(message: Message) -> MessageOut:
         delivery_error=message.delivery_error,
         created_at=message.created_at,
         private=message.private,
+        mentions=[uuid.UUID(str(m)) for m in (message.mentions or [])],
     )
 
 
@@ -202,6 +216,7 @@ async def create_agent_reply(
         attachments=[],
         delivery_status="pending",
         created_at=now,
+        language=guess_language(text, (inbox.settings or {}).get("language") if inbox is not None else None),
     )
     session.add(message)
     conversation.last_message_at = now
@@ -217,6 +232,96 @@ async def create_agent_reply(
             sender_type="agent",
             sender_id=agent_id,
             text=text,
+            created_at=now,
+        ),
+    )
+    add_events(session, [event])
+    await session.flush()
+    return message, event
+
+
+MENTION_BOUNDARY = re.compile(r"[\w@.-]")
+
+
+async def resolve_mentions(
+    session: AsyncSession, account_id: uuid.UUID, text: str, explicit: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    """The account's agents a note mentions: ``@Display Name`` or ``@email-local-part`` in the text (longest
+    name wins, case-insensitive), plus ids given explicitly. Unknown ids are an error, never ignored."""
+    agents = (
+        await session.execute(
+            select(User.id, User.name, User.email).where(User.account_id == account_id, User.deleted_at.is_(None))
+        )
+    ).all()
+    known = {a.id for a in agents}
+    unknown = [str(i) for i in explicit if i not in known]
+    if unknown:
+        raise AppError(422, "unknown_agent", "mentions name agents of another account or nobody", details=unknown)
+    found: list[uuid.UUID] = list(dict.fromkeys(explicit))
+    lowered = text.lower()
+    handles = sorted(
+        (
+            (handle, a.id)
+            for a in agents
+            for handle in {a.name.lower().strip(), a.email.split("@")[0].lower()}
+            if handle
+        ),
+        key=lambda pair: -len(pair[0]),
+    )
+    for at in (
+        i for i, ch in enumerate(lowered) if ch == "@" and (i == 0 or not MENTION_BOUNDARY.match(lowered[i - 1]))
+    ):
+        rest = lowered[at + 1 :]
+        for handle, agent_id in handles:
+            end = len(handle)
+            if rest.startswith(handle) and (len(rest) == end or not re.match(r"\w", rest[end])):
+                if agent_id not in found:
+                    found.append(agent_id)
+                break
+    return found
+
+
+async def create_note(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    author_id: uuid.UUID,
+    text: str,
+    mentions: list[uuid.UUID],
+) -> tuple[Message, NoteCreated]:
+    """A private note in the timeline, with its event staged in the same transaction (outbox).
+
+    The event has its own type (``note.created``), which no channel sender takes: a note cannot reach the
+    customer by any path. In a pass-through inbox its text travels in the event only (live to agents)."""
+    now = utcnow()
+    inbox = await session.get(Inbox, conversation.inbox_id)
+    settings = (inbox.settings or {}) if inbox is not None else {}
+    message = Message(
+        id=uuid.uuid4(),
+        account_id=conversation.account_id,
+        conversation_id=conversation.id,
+        direction="outbound",
+        sender_type="agent",
+        sender_id=author_id,
+        text=None if is_pass_through(inbox) else text,
+        attachments=[],
+        private=True,
+        mentions=[str(m) for m in mentions],
+        created_at=now,
+        language=guess_language(text, settings.get("language")),
+    )
+    session.add(message)
+    event = NoteCreated(
+        tenant_id=conversation.account_id,
+        conversation_id=conversation.id,
+        payload=NoteCreatedPayload(
+            message_id=message.id,
+            inbox_id=conversation.inbox_id,
+            contact_id=conversation.contact_id,
+            channel=conversation.channel,  # type: ignore[arg-type]
+            author_id=author_id,
+            text=text,
+            mentions=mentions,
             created_at=now,
         ),
     )

@@ -15,6 +15,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import select, text, update
 from switchboard_common.domain.accounts.models import User
 from switchboard_common.domain.contacts.models import Contact
+from switchboard_common.domain.conversations import visibility
 from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.events import (
     AgentPresenceChanged,
@@ -29,9 +30,12 @@ from switchboard_common.domain.events import (
     MessageDeleted,
     MessageDeliveryUpdated,
     MessageUpdated,
+    NoteCreated,
     utcnow,
 )
+from switchboard_common.domain.labels.queries import labels_of
 from switchboard_common.domain.privacy.consent import pass_through_sql
+from switchboard_common.domain.search.languages import guess_language
 from switchboard_common.infra.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
@@ -44,6 +48,7 @@ RECENT_MESSAGES_ON_ASSIGN = 50
 TIMELINE_EVENT_TYPES = frozenset(
     {
         "message.created",
+        "note.created",
         "conversation.assigned",
         "conversation.offered",
         "conversation.unassigned",
@@ -61,17 +66,19 @@ TIMELINE_EVENT_TYPES = frozenset(
 STORE_MESSAGE = text(
     f"""
     WITH target AS (
-        SELECT c.id, c.timeline_assignee_id AS assignee, {pass_through_sql("i.settings")} AS pass_through
+        SELECT c.id, c.timeline_assignee_id AS assignee, {pass_through_sql("i.settings")} AS pass_through,
+               nullif(left(lower(split_part(i.settings ->> 'language', '-', 1)), 8), '') AS inbox_language
         FROM conversations c JOIN inboxes i ON i.id = c.inbox_id
         WHERE c.id = :conversation_id AND c.account_id = :account_id
     ), stored AS (
         INSERT INTO messages (id, account_id, conversation_id, direction, sender_type, sender_id, text,
-                              attachments, external_id, delivery_status, created_at)
+                              attachments, external_id, delivery_status, created_at, language)
         SELECT CAST(:id AS uuid), CAST(:account_id AS uuid), t.id, CAST(:direction AS varchar),
                CAST(:sender_type AS varchar), CAST(:sender_id AS uuid),
                CASE WHEN t.pass_through THEN NULL ELSE CAST(:text AS text) END,
                CASE WHEN t.pass_through THEN '[]'::jsonb ELSE CAST(:attachments AS jsonb) END,
-               CAST(:external_id AS varchar), CAST(:delivery_status AS varchar), CAST(:created_at AS timestamptz)
+               CAST(:external_id AS varchar), CAST(:delivery_status AS varchar), CAST(:created_at AS timestamptz),
+               coalesce(CAST(:language AS varchar), t.inbox_language)
         FROM target t
         ON CONFLICT (id) DO NOTHING
     ), touched AS (
@@ -205,6 +212,8 @@ class Timeline:
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         if isinstance(event, MessageCreated):
             await self._on_message(event)
+        elif isinstance(event, NoteCreated):
+            await self._on_note(event)
         elif isinstance(event, AgentPresenceChanged):
             await self._to_account(
                 event,
@@ -256,6 +265,54 @@ class Timeline:
             {**frame, "event_id": str(event.event_id)},
         )
 
+    async def _to_seers(
+        self, event: Event, frame: dict[str, Any], *, also: tuple[uuid.UUID | None, ...] = ()
+    ) -> list[uuid.UUID]:
+        """A frame for the agents who may see the conversation (account visibility setting), plus ``also``
+        (the agent who just lost it learns that it went). Returns who got it."""
+        assert event.conversation_id is not None
+        async with self.res.sessionmaker() as session:
+            agents = await visibility.seers(session, event.tenant_id, event.conversation_id)
+        recipients = list(dict.fromkeys([*agents, *(a for a in also if a is not None)]))
+        await self.res.streams.push_once_to_each(
+            [self.res.keys.agent_stream(agent) for agent in recipients],
+            f"account:{event.event_id}",
+            {**frame, "event_id": str(event.event_id)},
+        )
+        return recipients
+
+    async def _on_note(self, event: NoteCreated) -> None:
+        """A private note reaches the agents who may see its conversation (never a customer's stream); the
+        agents it mentions get a ``note.mention`` frame too."""
+        p = event.payload
+        message = {
+            "id": str(p.message_id),
+            "direction": "outbound",
+            "sender_type": "agent",
+            "sender_id": str(p.author_id),
+            "text": p.text,
+            "attachments": [],
+            "private": True,
+            "mentions": [str(m) for m in p.mentions],
+            "created_at": p.created_at.isoformat(),
+        }
+        seers = await self._to_seers(
+            event, {"type": "note.created", "conversation_id": str(event.conversation_id), "message": message}
+        )
+        mentioned = [agent for agent in p.mentions if agent in seers and agent != p.author_id]
+        if mentioned:
+            await self.res.streams.push_once_to_each(
+                [self.res.keys.agent_stream(agent) for agent in mentioned],
+                f"mention:{event.event_id}",
+                {
+                    "type": "note.mention",
+                    "event_id": str(event.event_id),
+                    "conversation_id": str(event.conversation_id),
+                    "author_id": str(p.author_id),
+                    "message": message,
+                },
+            )
+
     async def _conversation_updated(
         self, event: ConversationAssigned | ConversationUnassigned | ConversationStatusChanged | ConversationQueued
     ) -> None:
@@ -264,7 +321,13 @@ class Timeline:
             conversation = await session.get(Conversation, event.conversation_id)
         if conversation is None:
             return
-        await self._to_account(
+        # Who may see it now, and the agent it was taken from (their list drops it).
+        previous: uuid.UUID | None = None
+        if isinstance(event, ConversationAssigned):
+            previous = event.payload.previous_agent_id
+        elif isinstance(event, ConversationUnassigned):
+            previous = event.payload.agent_id
+        await self._to_seers(
             event,
             {
                 "type": "conversation.updated",
@@ -274,6 +337,7 @@ class Timeline:
                 "assignee_id": str(conversation.assignee_id) if conversation.assignee_id else None,
                 "team_id": str(conversation.team_id) if conversation.team_id else None,
             },
+            also=(previous,),
         )
 
     async def _to_visitor(
@@ -354,6 +418,8 @@ class Timeline:
                         "delivery_status": None if p.direction == "inbound" else "pending",
                         "created_at": p.created_at,
                         "inbound": p.direction == "inbound",
+                        # From the letters when they tell (Greek, Hungarian, Albanian), else the inbox's language.
+                        "language": guess_language(p.text),
                     },
                 )
             ).first()
@@ -381,6 +447,7 @@ class Timeline:
             # stored before this point travel inside the assignment frame.
             conversation.timeline_assignee_id = event.payload.agent_id
             contact_name = await session.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
+            names = await labels_of(session, conversation.id)
             messages = (
                 await session.scalars(
                     select(Message)
@@ -399,7 +466,7 @@ class Timeline:
             "conversation_id": str(event.conversation_id),
             "trace_id": current_trace_id(),
             "agent_id": str(event.payload.agent_id),
-            "conversation": conversation_out(conversation).model_dump(mode="json"),
+            "conversation": conversation_out(conversation, labels=names).model_dump(mode="json"),
             "messages": [
                 {**out, "text": held[out["id"]]["text"]} if out["id"] in held else out
                 for out in (message_out(m).model_dump(mode="json") for m in reversed(messages))

@@ -6,12 +6,15 @@ from typing import Literal
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import case, func, select, update
 from switchboard_common.domain.conversations.models import Conversation, Message
+from switchboard_common.domain.conversations.visibility import visible
+from switchboard_common.domain.labels import queries as labels
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.outbox import publish_staged
 
 from switchboard_gateway.conversations import schemas, service
-from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep
+from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep, ViewerDep
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
@@ -26,6 +29,7 @@ async def list_conversations(
     assignee: Literal["me", "unassigned", "any"] | None = None,
     inbox_id: uuid.UUID | None = None,
     contact_id: uuid.UUID | None = None,
+    label: str | None = Query(default=None, max_length=50, description="only conversations carrying this label"),
     sort: Literal["newest", "needs_answer"] = Query(
         default="newest",
         description="newest: newest first (pages with `before`); needs_answer: waiting in the queue first (longest"
@@ -34,8 +38,11 @@ async def list_conversations(
     ),
     limit: int = Query(default=50, ge=1, le=500),
     before: uuid.UUID | None = Query(default=None, description="cursor: id of the last conversation seen"),
+    *,
+    viewer: ViewerDep,
 ) -> list[schemas.ConversationOut]:
-    query = select(Conversation).where(Conversation.account_id == agent.account_id)
+    # Only what the caller may see (account visibility setting; owners and admins see all).
+    query = select(Conversation).where(visible(viewer))
     if status_filter == "queued":
         query = query.where(Conversation.status == "open", Conversation.assignee_id.is_(None))
     elif status_filter and status_filter != "all":
@@ -48,6 +55,8 @@ async def list_conversations(
         query = query.where(Conversation.inbox_id == inbox_id)
     if contact_id is not None:
         query = query.where(Conversation.contact_id == contact_id)
+    if label:
+        query = query.where(labels.has_label(label))
     if sort == "needs_answer":
         queued = (Conversation.status == "open") & Conversation.assignee_id.is_(None)
         waiting = case((Conversation.status == "open", service.waiting_since_of()), else_=None)
@@ -71,18 +80,25 @@ async def list_conversations(
     rows = (await session.scalars(query.limit(limit))).all()
     positions = await service.queue_positions_for(session, agent.account_id, rows)
     summaries = await service.summaries(session, rows)
+    names = await labels.labels_by_conversation(session, [c.id for c in rows])
     explain = agent.role in ("owner", "admin")
     return [
-        service.conversation_out(c, explain=explain, queue_position=positions.get(c.id), summary=summaries.get(c.id))
+        service.conversation_out(
+            c,
+            explain=explain,
+            queue_position=positions.get(c.id),
+            summary=summaries.get(c.id),
+            labels=names.get(c.id),
+        )
         for c in rows
     ]
 
 
 @router.get("/{conversation_id}", response_model=schemas.ConversationOut, response_model_exclude_none=True)
 async def get_conversation(
-    conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep
+    conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, viewer: ViewerDep
 ) -> schemas.ConversationOut:
-    conversation = await service.get_conversation(session, agent.account_id, conversation_id)
+    conversation = await service.get_conversation(session, viewer, conversation_id)
     positions = await service.queue_positions_for(session, agent.account_id, [conversation])
     summaries = await service.summaries(session, [conversation])
     return service.conversation_out(
@@ -90,14 +106,33 @@ async def get_conversation(
         explain=agent.role in ("owner", "admin"),
         queue_position=positions.get(conversation.id),
         summary=summaries.get(conversation.id),
+        labels=await labels.labels_of(session, conversation.id),
     )
 
 
+@router.put("/{conversation_id}/labels", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+async def put_labels(
+    conversation_id: uuid.UUID, body: schemas.LabelsUpdate, session: SessionDep, viewer: ViewerDep
+) -> schemas.ConversationOut:
+    """The conversation carries exactly these labels (names of the account's labels; an unknown one is a 422)."""
+    async with atomic(session):
+        conversation = await service.get_conversation(session, viewer, conversation_id, for_update=True)
+        found = await labels.label_ids(session, viewer.account_id, body.labels)
+        unknown = sorted(set(body.labels) - set(found))
+        if unknown:
+            raise AppError(422, "unknown_label", "create these labels first", details={"labels": unknown})
+        await labels.replace_labels(session, viewer.account_id, conversation.id, found.values())
+        current = await labels.labels_of(session, conversation.id)
+    return service.conversation_out(conversation, explain=viewer.role in ("owner", "admin"), labels=current)
+
+
 @router.post("/{conversation_id}/read", status_code=status.HTTP_204_NO_CONTENT)
-async def mark_read(conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> Response:
+async def mark_read(
+    conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, viewer: ViewerDep
+) -> Response:
     """An agent read the conversation: its unread count starts again from zero."""
     async with atomic(session):
-        await service.get_conversation(session, agent.account_id, conversation_id)
+        await service.get_conversation(session, viewer, conversation_id)
         await session.execute(
             update(Conversation)
             .where(Conversation.id == conversation_id, Conversation.account_id == agent.account_id)
@@ -108,9 +143,14 @@ async def mark_read(conversation_id: uuid.UUID, agent: CurrentAgent, session: Se
 
 @router.get("/{conversation_id}/messages", response_model=list[schemas.MessageOut])
 async def list_messages(
-    conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, limit: int = Query(default=200, ge=1, le=1000)
+    conversation_id: uuid.UUID,
+    agent: CurrentAgent,
+    session: SessionDep,
+    viewer: ViewerDep,
+    limit: int = Query(default=200, ge=1, le=1000),
 ) -> list[schemas.MessageOut]:
-    await service.get_conversation(session, agent.account_id, conversation_id)
+    """The whole timeline: customer, bot and agent messages and the agents' private notes (``private``)."""
+    await service.get_conversation(session, viewer, conversation_id)
     rows = (
         await session.scalars(
             select(Message)
@@ -129,12 +169,25 @@ async def reply(
     agent: CurrentAgent,
     session: SessionDep,
     resources: ResourcesDep,
+    viewer: ViewerDep,
 ) -> schemas.MessageOut:
+    """A reply to the customer, or with ``private: true`` a note for the account's agents only (``@name``
+    mentions notify those agents on their socket)."""
+    if body.mentions and not body.private:
+        raise AppError(422, "mentions_need_note", "only a private note can mention agents")
     async with atomic(session):
-        conversation = await service.get_conversation(session, agent.account_id, conversation_id)
-        message, event = await service.create_agent_reply(
-            session, conversation=conversation, agent_id=agent.user_id, text=body.text
-        )
+        conversation = await service.get_conversation(session, viewer, conversation_id)
+        if body.private:
+            mentions = await service.resolve_mentions(session, agent.account_id, body.text, body.mentions)
+            message, event = await service.create_note(
+                session, conversation=conversation, author_id=agent.user_id, text=body.text, mentions=mentions
+            )
+        else:
+            message, event = await service.create_agent_reply(
+                session, conversation=conversation, agent_id=agent.user_id, text=body.text
+            )
     # Committed with its event in the outbox: if Kafka is down now, the relay delivers it later.
     await publish_staged(resources.sessionmaker, resources.bus, [event])
-    return service.message_out(message)
+    out = service.message_out(message)
+    # A pass-through note keeps no text in the row; its author still sees what they wrote.
+    return out.model_copy(update={"text": body.text}) if body.private else out

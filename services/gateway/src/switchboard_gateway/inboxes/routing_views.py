@@ -10,6 +10,7 @@ from sqlalchemy import select
 from switchboard_common.domain.accounts.models import Account, Team
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.domain.labels.queries import label_ids
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
 
@@ -48,6 +49,12 @@ async def put_inbox_routing(
             )
             if team is None:
                 raise AppError(404, "not_found", "team not found")
+        if changes.get("labels"):
+            known = await label_ids(session, admin.account_id, changes["labels"])
+            unknown = sorted(set(changes["labels"]) - set(known))
+            if unknown:
+                raise AppError(422, "unknown_label", "create these labels first", details={"labels": unknown})
+            changes["labels"] = sorted(set(changes["labels"]))
         inbox.routing = {**(inbox.routing or {}), **changes}
         return _inbox_out(inbox)
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from switchboard_common.domain.conversations import business_hours
 from switchboard_common.infra.schemas import Strict
 
@@ -106,6 +106,9 @@ class InboxOut(BaseModel):
     secret: str | None = None
 
 
+LabelName = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
+
+
 class InboxRouting(BaseModel):
     """Every field optional on update; missing fields keep their value (see docs/routing.md for defaults)."""
 
@@ -122,6 +125,8 @@ class InboxRouting(BaseModel):
     sticky_window_seconds: float | None = Field(default=None, ge=0, le=365 * 86400)
     business_hours: dict[str, Any] | None = None
     out_of_hours_message: str | None = Field(default=None, min_length=1, max_length=2000)
+    # Labels every new conversation of the inbox gets (names of the account's labels).
+    labels: list[LabelName] | None = Field(default=None, max_length=20)
 
     @field_validator("business_hours")
     @classmethod

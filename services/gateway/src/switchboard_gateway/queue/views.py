@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.conversations.visibility import visible
 
-from switchboard_gateway.deps import CurrentAgent, SessionDep
+from switchboard_gateway.deps import CurrentAgent, SessionDep, ViewerDep
 from switchboard_gateway.queue.schemas import QueueEntry
 
 router = APIRouter(prefix="/api/v1/queue", tags=["queue"])
@@ -21,15 +22,27 @@ async def list_queue(
     session: SessionDep,
     inbox_id: uuid.UUID | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
+    *,
+    viewer: ViewerDep,
 ) -> list[QueueEntry]:
     rows = (
         await session.scalars(
             select(Conversation).where(*routing.queued_filter(agent.account_id)).order_by(*routing.QUEUE_ORDER)
         )
     ).all()
+    # Positions count the whole queue; the caller is shown only the entries they may see.
+    shown = None
+    if not viewer.sees_all:
+        shown = set(
+            await session.scalars(
+                select(Conversation.id).where(*routing.queued_filter(agent.account_id), visible(viewer))
+            )
+        )
     entries = []
     for index, c in enumerate(rows):
         if inbox_id is not None and c.inbox_id != inbox_id:
+            continue
+        if shown is not None and c.id not in shown:
             continue
         entries.append(
             QueueEntry(

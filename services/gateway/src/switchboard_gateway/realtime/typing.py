@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.conversations.visibility import load_viewer, visible
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_gateway.deps import AgentPrincipal, VisitorPrincipal
@@ -50,10 +51,10 @@ async def relay_agent_typing(resources: Resources, agent: AgentPrincipal, messag
     except ValueError:
         return
     async with resources.sessionmaker() as session:
+        # Only for a conversation the agent may see (visibility): typing must not probe the others.
+        viewer = await load_viewer(session, agent)
         contact_id = await session.scalar(
-            select(Conversation.contact_id).where(
-                Conversation.id == conversation_id, Conversation.account_id == agent.account_id
-            )
+            select(Conversation.contact_id).where(Conversation.id == conversation_id, visible(viewer))
         )
     if contact_id is None or await _throttled(resources, "agent", conversation_id):
         return

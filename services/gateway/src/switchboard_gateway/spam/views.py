@@ -15,7 +15,7 @@ from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.outbox import add_events, publish_staged
 
 from switchboard_gateway.conversations import schemas, service
-from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep
+from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep, ViewerDep
 from switchboard_gateway.spam.schemas import SpamVerdict
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["spam"])
@@ -23,11 +23,16 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["spam"])
 
 @router.post("/{conversation_id}/spam", response_model=schemas.ConversationOut, response_model_exclude_none=True)
 async def mark_spam(
-    conversation_id: uuid.UUID, body: SpamVerdict, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
+    conversation_id: uuid.UUID,
+    body: SpamVerdict,
+    agent: CurrentAgent,
+    session: SessionDep,
+    resources: ResourcesDep,
+    viewer: ViewerDep,
 ) -> schemas.ConversationOut:
     events = []
     async with atomic(session):
-        conversation = await service.get_conversation(session, agent.account_id, conversation_id, for_update=True)
+        conversation = await service.get_conversation(session, viewer, conversation_id, for_update=True)
         was_spam = conversation.status == "spam"
         if body.spam != was_spam:
             texts = (
@@ -63,6 +68,6 @@ async def mark_spam(
 
 @router.post("/{conversation_id}/not-spam", response_model=schemas.ConversationOut, response_model_exclude_none=True)
 async def mark_not_spam(
-    conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
+    conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep, viewer: ViewerDep
 ) -> schemas.ConversationOut:
-    return await mark_spam(conversation_id, SpamVerdict(spam=False), agent, session, resources)
+    return await mark_spam(conversation_id, SpamVerdict(spam=False), agent, session, resources, viewer)

@@ -8,8 +8,14 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
+# ``note.created`` (agents' private notes) only reaches a subscription that names it.
 EventName = Literal[
-    "conversation.created", "message.created", "conversation.assigned", "conversation.queued", "conversation.resolved"
+    "conversation.created",
+    "message.created",
+    "conversation.assigned",
+    "conversation.queued",
+    "conversation.resolved",
+    "note.created",
 ]
 
 

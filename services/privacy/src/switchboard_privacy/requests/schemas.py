@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 RequestType = Literal["erasure", "access", "rectification"]
 RequestStatus = Literal["received", "verified", "in_progress", "completed", "failed"]
@@ -30,11 +30,23 @@ class SubjectIn(BaseModel):
         return self
 
 
+AttributeValue = Annotated[str, StringConstraints(max_length=500)] | int | float | bool | None
+
+
 class ChangesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
+    # Custom attributes to correct (a value) or remove (null); others keep theirs.
+    custom_attributes: (
+        dict[Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w.-]+$")], AttributeValue]
+        | None
+    ) = Field(default=None, max_length=50)
+    # Agents' notes about the person to correct (note id -> new text) or remove (null).
+    contact_notes: dict[uuid.UUID, Annotated[str, StringConstraints(min_length=1, max_length=5000)] | None] | None = (
+        Field(default=None, max_length=100)
+    )
 
 
 class RequestIn(BaseModel):

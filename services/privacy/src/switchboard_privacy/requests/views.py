@@ -71,7 +71,7 @@ async def create_request(
         type=body.type,
         status="received",
         subject=body.subject.model_dump(mode="json", exclude_none=True),
-        changes=body.changes.model_dump(exclude_none=True) if body.changes else {},
+        changes=body.changes.model_dump(mode="json", exclude_none=True) if body.changes else {},
         contact_ids=[],
         requested_by=agent.user_id,
         created_at=now,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -124,11 +125,13 @@ async def export(session: AsyncSession, subject: Subject) -> dict[str, list[dict
 
     async def rows(table: str, sql: str, params: dict[str, Any]) -> None:
         result = await session.execute(text(sql), params)
-        found = [{k: _jsonable(v) for k, v in row._mapping.items()} for row in result]
+        found = [{k: _jsonable(v) for k, v in row._mapping.items() if k not in SKIPPED_COLUMNS} for row in result]
         if found:
             out.setdefault(table, []).extend(found)
 
     ids = {"contacts": subject.contact_ids, "conversations": subject.conversation_ids}
+    # Custom attributes travel with the contact row, agents' notes about the person in ``contact_notes``
+    # (found through its ``contact_id``), private notes of their conversations with the messages.
     await rows("contacts", "SELECT * FROM contacts WHERE id = ANY(:contacts)", ids)
     await rows("conversations", "SELECT * FROM conversations WHERE id = ANY(:conversations)", ids)
     await rows(
@@ -146,6 +149,8 @@ async def export(session: AsyncSession, subject: Subject) -> dict[str, list[dict
 
 # Columns never exported: secrets and internal bodies (they would expose other people's data or keys).
 SKIPPED_TYPES = (bytes, memoryview)
+# Derived columns: the full-text index repeats the text already exported beside it.
+SKIPPED_COLUMNS = frozenset({"search_vector"})
 
 
 def _jsonable(value: Any) -> Any:
@@ -158,14 +163,35 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+NOTE_WHERE = "WHERE id = CAST(:id AS uuid) AND account_id = :account AND contact_id = ANY(:ids)"
+REMOVE_NOTE = text("DELETE FROM contact_notes " + NOTE_WHERE)  # noqa: S608 - constants only
+CORRECT_NOTE = text("UPDATE contact_notes SET text = :text " + NOTE_WHERE)  # noqa: S608 - constants only
+
+
 async def rectify(session: AsyncSession, subject: Subject, changes: dict[str, Any]) -> dict[str, int]:
-    """Contact fields are the only copy in PostgreSQL (messages refer to the contact by id)."""
+    """Contact fields are the only copy in PostgreSQL (messages refer to the contact by id); custom attributes
+    are corrected or removed key by key, and agents' notes about the person corrected or removed by id."""
+    counts: dict[str, int] = {}
     allowed = {k: v for k, v in changes.items() if k in {"name", "email", "phone"}}
-    if not allowed:
-        return {}
-    assignments = ", ".join(f"{k} = :{k}" for k in allowed)
-    result = await session.execute(
-        text(f"UPDATE contacts SET {assignments} WHERE account_id = :account AND id = ANY(:ids)"),  # noqa: S608
-        {**allowed, "account": subject.account_id, "ids": subject.contact_ids},
-    )
-    return {"contacts": int(result.rowcount or 0)}  # type: ignore[attr-defined]
+    if allowed:
+        assignments = ", ".join(f"{k} = :{k}" for k in allowed)
+        result = await session.execute(
+            text(f"UPDATE contacts SET {assignments} WHERE account_id = :account AND id = ANY(:ids)"),  # noqa: S608
+            {**allowed, "account": subject.account_id, "ids": subject.contact_ids},
+        )
+        counts["contacts"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    attributes = changes.get("custom_attributes") or {}
+    if attributes:
+        result = await session.execute(
+            text(
+                "UPDATE contacts SET custom_attributes = jsonb_strip_nulls(custom_attributes || CAST(:set AS jsonb)) "
+                "WHERE account_id = :account AND id = ANY(:ids)"
+            ),
+            {"set": json.dumps(attributes), "account": subject.account_id, "ids": subject.contact_ids},
+        )
+        counts["contact_attributes"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    for note_id, new_text in (changes.get("contact_notes") or {}).items():
+        params = {"id": str(note_id), "account": subject.account_id, "ids": subject.contact_ids, "text": new_text}
+        result = await session.execute(REMOVE_NOTE if new_text is None else CORRECT_NOTE, params)
+        counts["contact_notes"] = counts.get("contact_notes", 0) + int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return counts

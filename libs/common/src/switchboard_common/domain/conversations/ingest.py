@@ -23,7 +23,8 @@ from switchboard_common.domain.events import (
     MessageCreatedPayload,
     utcnow,
 )
-from switchboard_common.domain.inboxes.models import InboxBot
+from switchboard_common.domain.inboxes.models import Inbox, InboxBot
+from switchboard_common.domain.labels.queries import apply_inbox_labels
 from switchboard_common.domain.spam import classifier
 from switchboard_common.infra.pseudonyms import Pseudonyms
 
@@ -173,6 +174,10 @@ async def open_conversation(
         .returning(Conversation.id)
     )
     if created_id is not None:
+        # The inbox's routing rules may label its conversations (inbox -> label), from the first message on.
+        labels = await session.scalar(select(Inbox.routing["labels"]).where(Inbox.id == inbox_id))
+        if isinstance(labels, list) and labels:
+            await apply_inbox_labels(session, account_id, created_id, [str(name) for name in labels])
         return OpenConversation(created_id, True, status)
     # A concurrent first message of the same contact created it a moment ago.
     winner = (await session.execute(select(Conversation.id, Conversation.status).where(*unresolved))).one()

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Computed,
     ForeignKey,
     Index,
     Integer,
@@ -16,9 +17,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from switchboard_common.domain.search.languages import config_case_sql
 from switchboard_common.infra.db.base import Base, Timestamps, UUIDPk, utcnow
 
 
@@ -72,6 +74,7 @@ class Message(Timestamps, Base):
     __table_args__ = (
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         Index("ix_messages_external", "account_id", "external_id"),
+        Index("ix_messages_search", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -87,8 +90,18 @@ class Message(Timestamps, Base):
     delivery_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     edited_at: Mapped[datetime | None] = mapped_column(nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    # Private: for the account's agents only (transfer notes); never delivered or shown to the customer.
+    # Private: a note for the account's agents only; never delivered or shown to the customer.
     private: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # The agents a note mentions (``@name``), told on their socket.
+    mentions: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    # Language code of the text (switchboard_common.domain.search.languages): picks its search dictionary.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # The full-text index of the text, kept by PostgreSQL itself: a text erased or deleted leaves nothing here.
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR,
+        Computed(f"to_tsvector({config_case_sql('language')}, coalesce(text, ''))", persisted=True),
+        nullable=True,
+    )
 
 
 class AgentSkill(Base):

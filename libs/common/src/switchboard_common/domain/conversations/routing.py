@@ -46,6 +46,7 @@ INBOX_DEFAULTS: dict[str, Any] = {
     "sticky_window_seconds": 7 * 24 * 3600,
     "business_hours": None,  # {"timezone": "Europe/Paris", "weekly": {"mon": [["09:00", "17:00"]], ...}}
     "out_of_hours_message": "We are closed right now; we will answer as soon as we are back.",
+    "labels": [],  # label names every new conversation of the inbox gets
 }
 
 

@@ -237,10 +237,11 @@ export async function routingScreen(main) {
           { name: "team_id", label: t("routing.team"), type: "select", value: routing.team_id || "", options: [["", "—"], ...teams.map((tm) => [tm.id, tm.name])] },
           { name: "required_skills", label: t("routing.skills"), value: (routing.required_skills || []).join(", ") },
           { name: "offer_timeout_seconds", label: t("routing.offer_timeout"), type: "number", min: "0", value: routing.offer_timeout_seconds },
+          { name: "labels", label: t("routing.labels"), value: (routing.labels || []).join(", "), hint: t("routing.labels_hint") },
         ],
         inline: true, submitLabel: t("common.save"),
         submit: async (v) => {
-          await api("PUT", `/api/v1/inboxes/${inbox.id}/routing`, { ...v, team_id: v.team_id || null, required_skills: csv(v.required_skills) });
+          await api("PUT", `/api/v1/inboxes/${inbox.id}/routing`, { ...v, team_id: v.team_id || null, required_skills: csv(v.required_skills), labels: csv(v.labels) });
           toast(t("common.saved"));
         },
       }));

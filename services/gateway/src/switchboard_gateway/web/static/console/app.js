@@ -5,6 +5,7 @@ import { apiForm, errorBox, errorText, h, toast } from "./dom.js";
 import { alerts } from "./notify.js";
 import { lang, languages, loadLanguage, setLanguage, t } from "./i18n.js";
 import { conversationsScreen } from "./conversations.js";
+import { workspaceScreen } from "./workspace.js";
 import { agentsScreen, inboxesScreen, privacyScreen, retentionScreen, routingScreen, securityScreen, teamsScreen } from "./admin.js";
 
 export const session = { me: null, socket: null, listeners: new Set(), lastEventId: null, focusHeading: false };
@@ -13,6 +14,7 @@ const SCREENS = {
   conversations: { label: "nav.conversations", render: (main) => conversationsScreen(main, session, {}) },
   spam: { label: "nav.spam", render: (main) => conversationsScreen(main, session, { spam: true }) },
   inboxes: { label: "nav.inboxes", render: (main) => inboxesScreen(main, session), admin: true },
+  workspace: { label: "nav.workspace", render: (main) => workspaceScreen(main, session) },
   agents: { label: "nav.agents", render: (main) => agentsScreen(main, session) },
   teams: { label: "nav.teams", render: (main) => teamsScreen(main, session), admin: true },
   routing: { label: "nav.routing", render: (main) => routingScreen(main, session), admin: true },

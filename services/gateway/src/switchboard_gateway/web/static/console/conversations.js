@@ -6,6 +6,7 @@ import { sendFrame } from "./app.js";
 import { apiForm, errorBox, fieldMessage, h, setFieldError, since, toast } from "./dom.js";
 import { formatDate, formatTime, t } from "./i18n.js";
 import { alerts } from "./notify.js";
+import { contactExtras, labelChips, labelsForm, renderSearch, suggestions } from "./workspace.js";
 
 const STATUSES = ["open", "queued", "pending", "snoozed", "bot", "resolved", "all"];
 // The API's limit for one message (conversations/schemas.py ReplyCreate): checked here before sending, so
@@ -38,12 +39,13 @@ const shownStatus = (c) => (isQueued(c) ? "queued" : c.status);
 
 export async function conversationsScreen(main, session, { spam }) {
   main.className = "fill";
-  const filters = { status: spam ? "spam" : "open", assignee: "any", inbox_id: "" };
+  const filters = { status: spam ? "spam" : "open", assignee: "any", inbox_id: "", label: "" };
   let selectedId = null;
   let rows = [];
   let agents = [];
   let inboxes = [];
   let teams = [];
+  let labels = [];
   const listBox = h("ul", { class: "conv-list", "aria-label": t("conv.list") });
   const listStatus = h("div", { "aria-live": "polite" });
   const announcer = h("div", { class: "sr", role: "status", "aria-live": "polite" });
@@ -55,10 +57,11 @@ export async function conversationsScreen(main, session, { spam }) {
   const early = [];
   session.listeners.add((frame) => (onFrame ? onFrame(frame) : early.push(frame)));
 
-  [agents, inboxes, teams] = await Promise.all([
+  [agents, inboxes, teams, labels] = await Promise.all([
     api("GET", "/api/v1/agents").catch(() => []),
     api("GET", "/api/v1/inboxes").catch(() => []),
     api("GET", "/api/v1/teams").catch(() => []),
+    api("GET", "/api/v1/labels").catch(() => []),
   ]);
   const agentName = (id) => (agents.find((a) => a.id === id) || {}).name || (id ? t("conv.someone") : "—");
   const inboxName = (id) => (inboxes.find((i) => i.id === id) || {}).name || "";
@@ -76,6 +79,7 @@ export async function conversationsScreen(main, session, { spam }) {
     const params = new URLSearchParams({ status: filters.status, limit: "200", sort: "needs_answer" });
     if (filters.assignee !== "any") params.set("assignee", filters.assignee);
     if (filters.inbox_id) params.set("inbox_id", filters.inbox_id);
+    if (filters.label) params.set("label", filters.label);
     try {
       rows = await api("GET", `/api/v1/conversations?${params}`);
       listStatus.replaceChildren();
@@ -106,6 +110,7 @@ export async function conversationsScreen(main, session, { spam }) {
     const labelParts = [contactName(c), t(`channel.${c.channel}`), t(`status.${state}`)];
     if (waitingFrom) labelParts.push(t("conv.waiting", { time: since(waitingFrom) }));
     if (unread) labelParts.push(t("conv.unread", { count: unread }));
+    if (c.labels && c.labels.length) labelParts.push(t("labels.on", { labels: c.labels.join(", ") }));
     if (preview) labelParts.push(preview);
     const button = h("button", {
       type: "button", "aria-current": c.id === selectedId ? "true" : null, class: unread ? "unread" : null,
@@ -117,6 +122,7 @@ export async function conversationsScreen(main, session, { spam }) {
       unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null,
       h("span", { class: `badge ${state}` }, t(`status.${state}`))),
     h("span", { class: "preview" }, preview || "\u00a0"),
+    labelChips(c.labels, labels),
     h("span", { class: "row3 muted" },
       waitingFrom ? h("span", { class: "wait" }, t("conv.waiting", { time: since(waitingFrom) })) : null,
       h("span", {}, [isQueued(c) ? (c.queue_position ? t("conv.queue_position", { position: c.queue_position }) : "") : agentName(c.assignee_id), inboxName(c.inbox_id)].filter(Boolean).join(" · "))));
@@ -172,16 +178,36 @@ export async function conversationsScreen(main, session, { spam }) {
     const counter = h("span", { class: "counter muted", "aria-live": "polite" });
     const replyStatus = h("div", { "aria-live": "polite" });
     const send = h("button", { type: "submit" }, t("conv.send"));
-    const reply = h("form", { class: "reply", novalidate: true }, h("label", { class: "grow" }, input), h("div", { class: "send" }, send, counter));
+    // Reply to the customer, or a private note for colleagues (never sent to the customer; "@name" mentions).
+    let noteMode = false;
+    const modeButtons = ["reply", "note"].map((mode) => h("button", {
+      type: "button", class: `mode mode-${mode}`, "aria-pressed": mode === "reply" ? "true" : "false",
+      onclick: () => setMode(mode === "note"),
+    }, t(`conv.mode_${mode}`)));
+    const modes = h("div", { class: "reply-modes", role: "group", "aria-label": t("conv.mode_label") }, modeButtons);
+    const suggest = suggestions(input, { conversationId: id, agents, noteMode: () => noteMode });
+    const reply = h("form", { class: "reply", novalidate: true }, modes, h("label", { class: "grow" }, input, suggest.box), h("div", { class: "send" }, send, counter));
+    function setMode(note) {
+      noteMode = note;
+      reply.classList.toggle("note-mode", note);
+      modeButtons[0].setAttribute("aria-pressed", note ? "false" : "true");
+      modeButtons[1].setAttribute("aria-pressed", note ? "true" : "false");
+      input.placeholder = note ? t("conv.note_placeholder") : t("conv.reply_placeholder");
+      input.setAttribute("aria-label", note ? t("conv.note_label") : t("conv.reply_label"));
+      send.textContent = note ? t("conv.add_note") : t("conv.send");
+      input.focus();
+    }
     let lastTyping = 0;
     input.addEventListener("input", () => {
       const length = input.value.length;
       counter.textContent = length > MAX_REPLY * 0.9 ? `${length.toLocaleString()} / ${MAX_REPLY.toLocaleString()}` : "";
       counter.classList.toggle("over", length > MAX_REPLY);
       if (length <= MAX_REPLY) setFieldError(input, null);
-      if (Date.now() - lastTyping > 2000) { lastTyping = Date.now(); sendFrame({ type: "typing", conversation_id: id }); }
+      if (!noteMode && Date.now() - lastTyping > 2000) { lastTyping = Date.now(); sendFrame({ type: "typing", conversation_id: id }); }
+      suggest.refresh();
     });
     input.addEventListener("keydown", (event) => {
+      if (suggest.handleKey(event)) return;
       if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); reply.requestSubmit(); }
       if (event.key === "Escape") { event.preventDefault(); focusListItem(id); }
     });
@@ -197,7 +223,7 @@ export async function conversationsScreen(main, session, { spam }) {
       }
       send.disabled = true;
       try {
-        const message = await api("POST", `/api/v1/conversations/${id}/messages`, { text });
+        const message = await api("POST", `/api/v1/conversations/${id}/messages`, noteMode ? { text, private: true } : { text });
         input.value = "";
         counter.textContent = "";
         appendMessage(message);
@@ -231,7 +257,8 @@ export async function conversationsScreen(main, session, { spam }) {
         " · ",
         h("span", { class: "assignee" }, `${t("conv.assignee")}: `, h("strong", { "data-assignee-id": c.assignee_id || "" }, c.assignee_id ? agentName(c.assignee_id) : (state === "queued" ? t("conv.in_queue") : "—"))),
         waitingFrom ? h("span", { class: "wait" }, ` · ${t("conv.waiting", { time: since(waitingFrom) })}`) : null,
-        c.previous_conversation_id ? h("span", {}, " · ", h("a", { href: `#/conversations/${c.previous_conversation_id}`, class: "previous-link" }, t("conv.follows_previous"))) : null));
+        c.previous_conversation_id ? h("span", {}, " · ", h("a", { href: `#/conversations/${c.previous_conversation_id}`, class: "previous-link" }, t("conv.follows_previous"))) : null),
+      h("p", { class: "head-labels" }, labelChips(c.labels, labels) || h("span", { class: "muted" }, t("labels.no_labels"))));
     redrawKeepingMenu(thread.actions, () => thread.actions.replaceChildren(...actionsBar(c)));
   }
 
@@ -323,6 +350,10 @@ export async function conversationsScreen(main, session, { spam }) {
           return act("transfer", body)();
         },
       }), "transfer-menu"),
+      menu(t("labels.menu"), labelsForm(c, labels, (names) => {
+        if (thread && thread.id === c.id) { thread.conversation = { ...thread.conversation, labels: names }; renderHead(); }
+        loadList();
+      }), "labels-menu"),
       menu(t("conv.snooze"), apiForm({ fields: [{ name: "until", label: t("conv.snooze_until"), type: "datetime-local", required: true }], inline: true,
         submitLabel: t("conv.snooze"), submit: (v) => act("snooze", { until: new Date(v.until).toISOString() })() }), "snooze-menu"),
       c.status === "resolved" ? simple(t("conv.reopen"), "reopen", "reopen") : simple(t("conv.resolve"), "resolve", "resolve"),
@@ -356,6 +387,7 @@ export async function conversationsScreen(main, session, { spam }) {
             " ", h("span", { class: `badge ${shownStatus(c)}` }, t(`status.${shownStatus(c)}`)),
             c.last_message && c.last_message.text ? h("small", { class: "muted preview" }, c.last_message.text) : null)))
           : h("p", { class: "muted" }, t("contact.no_previous")),
+        contactExtras(contact, { agentName, me: session.me }),
       );
     } catch (error) { contactBox.append(errorBox(error)); }
   }
@@ -381,6 +413,15 @@ export async function conversationsScreen(main, session, { spam }) {
       clearTimeout(thread.typingTimer);
       thread.typingTimer = setTimeout(() => { if (thread) thread.typing.textContent = ""; }, 4000);
       return;
+    }
+    if (frame.type === "note.created" && open) {
+      appendMessage({ ...frame.message, conversation_id: frame.conversation_id });
+    }
+    if (frame.type === "note.mention") {
+      const row = rows.find((r) => r.id === frame.conversation_id);
+      const text = t("notify.mentioned", { name: agentName(frame.author_id), contact: row ? contactName(row) : t("contact.visitor") });
+      toast(text);
+      announcer.textContent = text;
     }
     if (frame.type === "message.created" && open) {
       appendMessage({ ...frame.message, conversation_id: frame.conversation_id });
@@ -429,19 +470,30 @@ export async function conversationsScreen(main, session, { spam }) {
       case "a": open("details.assign-menu"); break;
       case "t": open("details.transfer-menu"); break;
       case "?": help.open = !help.open; break;
+      case "/": searchInput.focus(); break;
       default: return;
     }
     event.preventDefault();
   };
   document.addEventListener("keydown", onKey);
   const help = h("details", { class: "shortcuts" }, h("summary", {}, t("keys.title")),
-    h("ul", {}, ["next", "previous", "reply", "resolve", "assign", "transfer", "back"].map((k) => h("li", {}, t(`keys.${k}`)))));
+    h("ul", {}, ["next", "previous", "reply", "resolve", "assign", "transfer", "search", "back"].map((k) => h("li", {}, t(`keys.${k}`)))));
 
   session.onRoute = (id) => { if (id && id !== selectedId) openConversation(id, { focusReply: true }); };
   window.addEventListener("focus", () => { if (thread && document.body.contains(threadBox)) markRead(thread.id); });
   // Waiting times move on.
   const ticker = setInterval(() => { if (!document.body.contains(listBox)) { clearInterval(ticker); return; } renderList(); if (thread) renderHead(); }, 60000);
 
+  // Search over messages and contacts: results take the thread's place; a hit opens its conversation.
+  const searchInput = h("input", { type: "search", name: "q", maxlength: 200, "aria-label": t("search.label"), placeholder: t("search.placeholder") });
+  const searchForm = h("form", { class: "inline search", role: "search", onsubmit: (event) => {
+    event.preventDefault();
+    const query = searchInput.value.trim();
+    if (!query) return;
+    thread = null;
+    selectedId = null;
+    renderSearch(threadBox, query, { filters: { inbox_id: filters.inbox_id, label: filters.label }, agentName, onOpen: (cid) => openConversation(cid, { focusReply: true }) });
+  } }, searchInput, h("button", { type: "submit", class: "secondary" }, t("search.submit")));
   const statusOptions = spam ? [["spam", t("status.spam")]] : STATUSES.map((s) => [s, t(`status.${s}`)]);
   main.replaceChildren(
     h("div", { class: "screen-head" },
@@ -449,7 +501,9 @@ export async function conversationsScreen(main, session, { spam }) {
       h("form", { class: "inline filters", onsubmit: (e) => e.preventDefault() },
         filterSelect("status", statusOptions, t("conv.filter_status")),
         filterSelect("assignee", [["any", t("conv.assignee_any")], ["me", t("conv.assignee_me")], ["unassigned", t("conv.assignee_none")]], t("conv.filter_assignee")),
-        filterSelect("inbox_id", [["", t("conv.all_inboxes")], ...inboxes.map((i) => [i.id, i.name])], t("conv.filter_inbox"))),
+        filterSelect("inbox_id", [["", t("conv.all_inboxes")], ...inboxes.map((i) => [i.id, i.name])], t("conv.filter_inbox")),
+        filterSelect("label", [["", t("labels.all")], ...labels.map((l) => [l.name, l.name])], t("labels.filter"))),
+      searchForm,
       help),
     listStatus, announcer,
     h("div", { class: "workspace" }, listBox, threadBox, contactBox),

@@ -1,0 +1,1 @@
+"""Canned responses: saved replies an agent inserts by short code (``/refund``)."""

@@ -1,0 +1,1 @@
+"""Labels: account-defined tags on conversations (set by agents, or by an inbox's routing rules)."""
