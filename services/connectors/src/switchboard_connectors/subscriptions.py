@@ -162,8 +162,7 @@ class SubscriptionFanout:
                 }
         elif isinstance(event, NoteCreated):
             p = event.payload
-            contact = await session.get(Contact, p.contact_id)
-            withheld = pass_through or contact is None or contact.sharing_opt_out
+            withheld = pass_through or not await sharing_allowed(session, event.tenant_id, p.contact_id)
             data = {
                 "inbox_id": str(p.inbox_id),
                 "channel": p.channel,

@@ -1,8 +1,8 @@
 """workspace: private notes with mentions, labels on conversations, canned responses, contact notes and custom
 attributes, and the full-text search index of messages (per language) and contacts
 
-Revision ID: 0011_workspace
-Revises: 0010_channel_claims
+Revision ID: 0012_workspace
+Revises: 0011_spam_pseudonyms
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0011_workspace"
-down_revision: str | Sequence[str] | None = "0010_channel_claims"
+revision: str = "0012_workspace"
+down_revision: str | Sequence[str] | None = "0011_spam_pseudonyms"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
