@@ -101,18 +101,19 @@ STORE_MESSAGES = text(
         SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
             ord int, id uuid, account_id uuid, conversation_id uuid, direction varchar, sender_type varchar,
             sender_id uuid, text text, attachments jsonb, external_id varchar, delivery_status varchar,
-            created_at timestamptz, inbound boolean)
+            created_at timestamptz, inbound boolean, language varchar)
     ), target AS (
-        SELECT c.id, c.timeline_assignee_id AS assignee, {pass_through_sql("i.settings")} AS pass_through
+        SELECT c.id, c.timeline_assignee_id AS assignee, {pass_through_sql("i.settings")} AS pass_through,
+               nullif(left(lower(split_part(i.settings ->> 'language', '-', 1)), 8), '') AS inbox_language
         FROM conversations c JOIN inboxes i ON i.id = c.inbox_id
         WHERE (c.id, c.account_id) IN (SELECT conversation_id, account_id FROM input)
     ), stored AS (
         INSERT INTO messages (id, account_id, conversation_id, direction, sender_type, sender_id, text,
-                              attachments, external_id, delivery_status, created_at)
+                              attachments, external_id, delivery_status, created_at, language)
         SELECT r.id, r.account_id, t.id, r.direction, r.sender_type, r.sender_id,
                CASE WHEN t.pass_through THEN NULL ELSE r.text END,
                CASE WHEN t.pass_through THEN '[]'::jsonb ELSE r.attachments END,
-               r.external_id, r.delivery_status, r.created_at
+               r.external_id, r.delivery_status, r.created_at, coalesce(r.language, t.inbox_language)
         FROM input r JOIN target t ON t.id = r.conversation_id
         ORDER BY r.ord
         ON CONFLICT (id) DO NOTHING
@@ -183,6 +184,8 @@ class Timeline:
                 "delivery_status": None if e.payload.direction == "inbound" else "pending",
                 "created_at": e.payload.created_at.isoformat(),
                 "inbound": e.payload.direction == "inbound",
+                # As in STORE_MESSAGE: the language its letters tell, else the inbox's (search dictionaries).
+                "language": guess_language(e.payload.text),
             }
             for n, e in enumerate(events)
         ]
