@@ -22,8 +22,8 @@ from switchboard_gateway.inboxes.bot_views import router as inbox_bot_router
 from switchboard_gateway.inboxes.routing_views import router as routing_settings_router
 from switchboard_gateway.inboxes.slack_mirror_views import router as slack_mirror_router
 from switchboard_gateway.inboxes.views import router as inboxes_router
-from switchboard_gateway.processing.views import router as processing_router
 from switchboard_gateway.labels.views import router as labels_router
+from switchboard_gateway.processing.views import router as processing_router
 from switchboard_gateway.queue.views import router as queue_router
 from switchboard_gateway.realtime.sockets import SocketRegistry
 from switchboard_gateway.realtime.views import router as realtime_router

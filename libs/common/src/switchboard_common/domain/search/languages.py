@@ -3,7 +3,7 @@
 A message's language is what its text shows (Greek script; letters only Hungarian or Albanian use), else its
 inbox's language (``settings.language``), else none. The configuration is PostgreSQL's built-in stemmer for the
 language; Albanian has none, so it and every unknown language use ``simple`` (words as written, lower-cased).
-The mapping lives in SQL too (the ``messages.search_vector`` generated column, migration 0011): keep both equal.
+The mapping lives in SQL too (the ``messages.search_vector`` generated column, migration 0013): keep both equal.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """workspace: private notes with mentions, labels on conversations, canned responses, contact notes and custom
 attributes, and the full-text search index of messages (per language) and contacts
 
-Revision ID: 0012_workspace
-Revises: 0011_spam_pseudonyms
+Revision ID: 0013_workspace
+Revises: 0012_erasure_fence
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0012_workspace"
-down_revision: str | Sequence[str] | None = "0011_spam_pseudonyms"
+revision: str = "0013_workspace"
+down_revision: str | Sequence[str] | None = "0012_erasure_fence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
