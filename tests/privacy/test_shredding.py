@@ -91,8 +91,9 @@ async def test_sealed_then_opened_then_shredded(engine: AsyncEngine) -> None:
 
     sealed_kept = await keys.seal(kept)
     async with create_sessionmaker(engine)() as session, session.begin():
-        assert await destroy_subject_keys(session, [f"contact:{contact}"]) == 1
-    keys.forget([f"contact:{contact}"])
+        # A conversation's texts go with the conversation's key (retention of closed conversations, erasure).
+        assert await destroy_subject_keys(session, [f"conversation:{event.conversation_id}"]) == 1
+    keys.forget([f"conversation:{event.conversation_id}"])
     erased = parse_event(await keys.open(sealed))
     assert erased.payload.text is None  # type: ignore[attr-defined]
     assert erased.payload.attachments[0].name == ERASED  # type: ignore[attr-defined]

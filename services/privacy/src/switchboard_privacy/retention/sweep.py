@@ -1,7 +1,9 @@
 """Retention sweeps: each pass removes at most ``RETENTION_BATCH_SIZE`` rows per account and category in
 its own short transaction, so ingest never waits behind a long delete. Counts go to the aggregate table
-first (statistics survive), and the event keys of removed conversations and contacts are destroyed
-(crypto-shredding their Kafka copies)."""
+first (statistics survive). What expires leaves exactly what erasure would leave for it: the event keys of
+removed conversations (which seal their texts) and contacts (profile and channel-identity keys included) are
+destroyed, crypto-shredding their Kafka copies, and their Redis keys and entries in shared keys (agents' and the
+contact's streams) go after the batch commits; the messages policy trims agents' streams to its cutoff."""
 
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common.domain.accounts.models import User
 from switchboard_common.domain.encryption.shredding import (
     destroy_legacy_identity_keys,
     destroy_subject_keys,
-    identity_refs,
+    person_refs,
+    with_profile_refs,
 )
 from switchboard_common.domain.privacy.models import RetentionPolicy
 from switchboard_common.infra.bus import TOPIC_SPECS
@@ -28,7 +32,10 @@ from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy import metrics
 from switchboard_privacy.settings import PrivacySettings
+from switchboard_privacy.stores import redis_store
 from switchboard_privacy.stores.postgres import linked_tables
+from switchboard_privacy.stores.redis_store import RedisFindings
+from switchboard_privacy.stores.subject import Subject, load_subject
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +79,19 @@ async def _remove_conversations(session: AsyncSession, ids: list[uuid.UUID]) -> 
         await session.execute(text(f'DELETE FROM "{table}" WHERE conversation_id = ANY(:ids)'), {"ids": ids})  # noqa: S608
     await session.execute(text("DELETE FROM messages WHERE conversation_id = ANY(:ids)"), {"ids": ids})
     await session.execute(text("DELETE FROM conversations WHERE id = ANY(:ids)"), {"ids": ids})
-    await destroy_subject_keys(session, [f"conversation:{c}" for c in ids])
+    # The conversation's key seals its texts, attachments and notes in every Kafka record.
+    await destroy_subject_keys(session, with_profile_refs(f"conversation:{c}" for c in ids))
+
+
+@dataclass
+class Batch:
+    """One batch: rows removed, and what the same rows leave in Redis (cleared once the rows' transaction
+    committed: what erasure would clear for them)."""
+
+    count: int
+    redis: RedisFindings | None = None
+    # Messages older than this are gone: agents' stream entries older than it go too.
+    messages_before: datetime | None = None
 
 
 async def sweep_batch(
@@ -84,37 +103,55 @@ async def sweep_batch(
     batch: int,
     *,
     dry_run: bool,
-) -> int:
+) -> Batch:
     """One batch of one category; with ``dry_run`` only counts (up to ``batch``)."""
     query = CANDIDATES.get(category)
     if query is None:
-        return 0
+        return Batch(0)
     ids = list(await session.scalars(text(query), {"a": account_id, "cutoff": cutoff, "n": batch}))
     if dry_run or not ids:
-        return len(ids)
+        return Batch(len(ids))
     if category == "messages":
         await _stats(session, account_id, "messages", "messages", ids)
         await session.execute(text("DELETE FROM messages WHERE id = ANY(:ids)"), {"ids": ids})
-    elif category == "closed_conversations":
+        return Batch(len(ids), messages_before=cutoff)
+    if category == "closed_conversations":
+        contacts = list(
+            await session.scalars(
+                text("SELECT DISTINCT contact_id FROM conversations WHERE id = ANY(:ids) AND contact_id IS NOT NULL"),
+                {"ids": ids},
+            )
+        )
+        found = await redis_store.find(session, pseudonyms, Subject(account_id, [], conversation_ids=ids))
+        found.contacts_kept = contacts
+        found.frames_of_conversations_only = True
         await _stats(session, account_id, "conversations", "conversations", ids)
         await _remove_conversations(session, ids)
-    elif category == "inactive_contacts":
-        conversations = list(
-            await session.scalars(text("SELECT id FROM conversations WHERE contact_id = ANY(:ids)"), {"ids": ids})
-        )
-        if conversations:
-            await _stats(session, account_id, "conversations", "conversations", conversations)
-            await _remove_conversations(session, conversations)
-        identities = await session.execute(
-            text("SELECT channel, external_id FROM contact_identities WHERE contact_id = ANY(:ids)"), {"ids": ids}
-        )
-        refs = [f"contact:{c}" for c in ids]
-        refs += [r for ch, ext in identities.all() for r in identity_refs(pseudonyms, account_id, ch, ext)]
-        for table in (await linked_tables(session))["contact_id"]:
-            await session.execute(text(f'DELETE FROM "{table}" WHERE contact_id = ANY(:ids)'), {"ids": ids})  # noqa: S608
-        await session.execute(text("DELETE FROM contacts WHERE id = ANY(:ids)"), {"ids": ids})
-        await destroy_subject_keys(session, refs)
-    return len(ids)
+        return Batch(len(ids), found)
+    # inactive_contacts: the contacts as erasure sees them (identities, every conversation), then the same keys.
+    subject = await load_subject(session, account_id, ids)
+    found = await redis_store.find(session, pseudonyms, subject)
+    if subject.conversation_ids:
+        await _stats(session, account_id, "conversations", "conversations", subject.conversation_ids)
+        await _remove_conversations(session, subject.conversation_ids)
+    refs = person_refs(pseudonyms, account_id, contact_ids=ids, identities=subject.identities)
+    for table in (await linked_tables(session))["contact_id"]:
+        await session.execute(text(f'DELETE FROM "{table}" WHERE contact_id = ANY(:ids)'), {"ids": ids})  # noqa: S608
+    await session.execute(text("DELETE FROM contacts WHERE id = ANY(:ids)"), {"ids": ids})
+    await destroy_subject_keys(session, refs)
+    return Batch(len(ids), found)
+
+
+async def _clear_redis(resources: Resources, account_id: uuid.UUID, batch: Batch) -> None:
+    if batch.redis is not None:
+        await redis_store.erase_found(resources.redis, resources.keys, batch.redis)
+    if batch.messages_before is not None:
+        # Stream ids are milliseconds since the epoch: every entry older than the cutoff goes.
+        min_id = int(batch.messages_before.timestamp() * 1000)
+        async with resources.sessionmaker() as session:
+            agents = list(await session.scalars(select(User.id).where(User.account_id == account_id)))
+        for agent_id in agents:
+            await resources.redis.xtrim(resources.keys.agent_stream(agent_id), minid=min_id)
 
 
 async def sweep(
@@ -154,7 +191,7 @@ async def sweep(
         batches = 0
         while max_batches is None or batches < max_batches:
             async with resources.sessionmaker() as session, session.begin():
-                count = await sweep_batch(
+                done = await sweep_batch(
                     session,
                     resources.pseudonyms,
                     policy.account_id,
@@ -163,6 +200,9 @@ async def sweep(
                     settings.retention_batch_size,
                     dry_run=dry_run,
                 )
+            count = done.count
+            if count and not dry_run:
+                await _clear_redis(resources, policy.account_id, done)
             rows[policy.category] = rows.get(policy.category, 0) + count
             batches += 1
             if not dry_run and count:

@@ -9,9 +9,11 @@ for everything the account's entities can name."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import get_args
 
 from redis.asyncio import Redis
@@ -45,6 +47,22 @@ class _Matcher:
         if self.uuids and not self.uuids.isdisjoint(UUID_RE.findall(value)):
             return True
         return any(needle in value for needle in self.strings)
+
+
+class _ConversationFrames:
+    """Stream entries of the subject's conversations: frames whose ``conversation_id`` is one of them."""
+
+    def __init__(self, subject: Subject) -> None:
+        self.ids = {str(c) for c in subject.conversation_ids}
+
+    def __call__(self, value: str | None) -> bool:
+        if not value or not value.startswith("{"):
+            return False
+        try:
+            frame = json.loads(value)
+        except ValueError:
+            return False
+        return isinstance(frame, dict) and str(frame.get("conversation_id")) in self.ids
 
 
 def psid_pseudonyms(pseudonyms: Pseudonyms, identities: Iterable[tuple[str, str]]) -> list[str]:
@@ -91,17 +109,44 @@ async def _agents(session: AsyncSession, account_id: uuid.UUID) -> list[uuid.UUI
     return list(await session.scalars(select(User.id).where(User.account_id == account_id)))
 
 
+@dataclass
+class RedisFindings:
+    """What to delete for a subject, read from PostgreSQL before its rows go (retention deletes them in the
+    same transaction that reads them)."""
+
+    subject: Subject
+    values: dict[str, list[object]]
+    agents: list[uuid.UUID]
+    # Contacts who stay while some of their conversations go (retention): their streams are shared with what
+    # stays, so only the entries about the conversations going are removed.
+    contacts_kept: list[uuid.UUID] = field(default_factory=list)
+    # Retention of conversations: only frames *of* them go (a later conversation's frame names its predecessor
+    # in ``previous_conversation_id`` and stays); erasure removes every frame that mentions the subject.
+    frames_of_conversations_only: bool = False
+
+
+async def find(session: AsyncSession, pseudonyms: Pseudonyms, subject: Subject) -> RedisFindings:
+    values = await subject_values(session, pseudonyms, subject)
+    return RedisFindings(subject, values, await _agents(session, subject.account_id))
+
+
 async def erase(
     session: AsyncSession, redis: Redis, keys: Keys, pseudonyms: Pseudonyms, subject: Subject
 ) -> dict[str, int]:
-    values = await subject_values(session, pseudonyms, subject)
-    agents = await _agents(session, subject.account_id)
+    found = await find(session, pseudonyms, subject)
     await session.rollback()  # the reads end here; Redis work holds no transaction
+    return await erase_found(redis, keys, found)
+
+
+async def erase_found(redis: Redis, keys: Keys, found: RedisFindings) -> dict[str, int]:
+    """Every key the registry derives from the subject, and their entries in keys shared with others (what
+    erasure removes, and retention for the contacts and conversations it expires)."""
+    subject, values, agents = found.subject, found.values, found.agents
     counts = {"keys": await delete_keys(redis, keys.names_for(SUBJECT_OWNERS, values)), "entries": 0}
-    hits = _Matcher(subject)
+    hits = _ConversationFrames(subject) if found.frames_of_conversations_only else _Matcher(subject)
     # Shared keys: the subject's entries in the account's agents' streams and in its queue positions.
-    for agent_id in agents:
-        stream = keys.agent_stream(agent_id)
+    shared = [keys.agent_stream(a) for a in agents] + [keys.contact_stream(c) for c in found.contacts_kept]
+    for stream in shared:
         ids = [
             entry_id
             for entry_id, entry in await redis.xrange(stream)

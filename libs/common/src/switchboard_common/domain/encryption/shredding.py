@@ -8,17 +8,21 @@ Erasure deletes the subject's key row (:func:`destroy_subject_keys`); from then 
 
 Subjects (the key an event's personal fields use):
 
-* ``contact:{id}`` when the payload names a ``contact_id`` (messages, conversations);
+* ``conversation:{id}`` for events of a conversation (message texts, attachments, assignment notes): what a
+  conversation's messages say goes with the conversation, so retention of closed conversations shreds their
+  Kafka copies by destroying one key per conversation, while the contact (and their other conversations) stay;
+* ``contact:{id}`` when the payload names a ``contact_id`` outside a conversation;
 * ``identity-k:{HMAC(pseudonym key, account, channel, external_id)}`` for inbound channel messages not yet tied
   to a contact: a keyed pseudonym (``switchboard_common.infra.pseudonyms``), so the ref, which Kafka records
   carry in clear, cannot be reversed by hashing candidate e-mails or phone numbers. (Before the upgrade refs
   were ``identity:{sha256(...)}``; erasure and retention destroy those too, and the retention sweep deletes
   the old keys once no topic can hold a record naming them: :func:`destroy_legacy_identity_keys`.)
-* ``conversation:{id}`` for other conversation events (assignment notes);
 * ``account:{id}`` otherwise.
 
-Contact fields (name, e-mail, phone: marked ``{"profile": True}`` as well) use a key of their own,
-``profile:{subject}``: rectification destroys it (old copies of the fields become unreadable) and publishes
+Contact fields (name, e-mail, phone: marked ``{"profile": True}`` as well) use a key of their own, of the
+person rather than the conversation: ``profile:contact:{id}`` (``profile:identity-k:...`` before a contact
+exists, :func:`profile_subject_ref`). Rectification destroys it (old copies of the fields become unreadable)
+and publishes
 ``contact.updated`` with the corrected values under a fresh one, while the same subject's message texts stay
 readable. Erasure destroys both.
 
@@ -197,7 +201,7 @@ def with_profile_refs(refs: Iterable[str]) -> list[str]:
     return out
 
 
-def subject_ref(event: Event, pseudonyms: Pseudonyms) -> str:
+def _person_ref(event: Event, pseudonyms: Pseudonyms) -> str | None:
     payload = event.payload
     contact_id = getattr(payload, "contact_id", None)
     if contact_id is not None:
@@ -205,9 +209,19 @@ def subject_ref(event: Event, pseudonyms: Pseudonyms) -> str:
     external = getattr(payload, "external_contact_id", None)
     if external is not None:
         return identity_ref(pseudonyms, event.tenant_id, str(getattr(payload, "channel", "")), external)
+    return None
+
+
+def subject_ref(event: Event, pseudonyms: Pseudonyms) -> str:
+    """The key of an event's personal fields other than contact fields."""
     if event.conversation_id is not None:
         return f"conversation:{event.conversation_id}"
-    return f"account:{event.tenant_id}"
+    return _person_ref(event, pseudonyms) or f"account:{event.tenant_id}"
+
+
+def profile_subject_ref(event: Event, pseudonyms: Pseudonyms) -> str:
+    """The key of an event's contact fields: the person's, whatever conversation the event belongs to."""
+    return profile_ref(_person_ref(event, pseudonyms) or subject_ref(event, pseudonyms))
 
 
 class SubjectKeys:
@@ -355,8 +369,7 @@ class SubjectKeys:
         tree = PAYLOAD_TREES.get(event.type)
         if not tree or all(v is None for v in _leaves(data["payload"], tree)):
             return json.dumps(data, separators=(",", ":")).encode()
-        base = subject_ref(event, self.pseudonyms)
-        refs = {False: base, True: profile_ref(base)}
+        refs = {False: subject_ref(event, self.pseudonyms), True: profile_subject_ref(event, self.pseudonyms)}
         needed: set[bool] = set()  # which keys the present values need (no profile key for absent fields)
 
         def note(value: Any, leaf: _Leaf) -> Any:
@@ -508,6 +521,7 @@ __all__ = [
     "person_refs",
     "personal_fields",
     "profile_ref",
+    "profile_subject_ref",
     "subject_keys_of",
     "subject_ref",
     "with_profile_refs",
