@@ -109,7 +109,14 @@ async def test_list_shows_who_waits_first_with_preview_and_unread(
         await client.put("/api/v1/presence", json={"status": "away"}, headers={"Authorization": f"Bearer {token}"})
         waiting = await visitor_writes(client, inbox, "x" * 300, name="Wanda")
         await eventually(lambda: _queued(client, tenant, waiting["conversation_id"]))
-        rows = await get(client, tenant, "/api/v1/conversations?status=open&sort=needs_answer")
+
+        async def listed_with_previews() -> list[dict[str, Any]] | None:
+            # The router queues a conversation and the timeline stores its message independently (two
+            # consumers): the list shows both once each is done.
+            rows = await get(client, tenant, "/api/v1/conversations?status=open&sort=needs_answer")
+            return rows if all(r.get("last_message") for r in rows) else None
+
+        rows = await eventually(listed_with_previews)
         by_id = {r["id"]: r for r in rows}
         first = by_id[queued["conversation_id"]]
         assert first["contact_name"] == "Quinn" and first["assignee_id"] == agent_id

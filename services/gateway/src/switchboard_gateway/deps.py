@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from switchboard_common.domain.accounts.auth import (
     AdminAgent,
     AgentPrincipal,
@@ -16,6 +17,7 @@ from switchboard_common.domain.accounts.auth import (
     authenticate_agent,
     authenticate_visitor,
 )
+from switchboard_common.domain.conversations import commands
 from switchboard_common.domain.conversations.visibility import Viewer, load_viewer
 
 from switchboard_gateway.settings import GatewaySettings
@@ -35,12 +37,28 @@ async def current_viewer(agent: CurrentAgent, session: SessionDep) -> Viewer:
 
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
 
+
+class RoutingSettingsChanged:
+    """Tells the account's routing writer to read its settings, teams, skills and capacities again — after
+    the request's transaction committed (a background task runs once the response is out)."""
+
+    def __init__(self, resources: ResourcesDep, background: BackgroundTasks) -> None:
+        self.resources = resources
+        self.background = background
+
+    def __call__(self, account_id: uuid.UUID) -> None:
+        self.background.add_task(commands.notify, self.resources, account_id, "refresh")
+
+
+RoutingRefresh = Annotated[RoutingSettingsChanged, Depends(RoutingSettingsChanged)]
+
 __all__ = [
     "AdminAgent",
     "AgentPrincipal",
     "CurrentAgent",
     "CurrentVisitor",
     "ResourcesDep",
+    "RoutingRefresh",
     "SessionDep",
     "SettingsDep",
     "ViewerDep",

@@ -10,22 +10,24 @@ from switchboard_common.infra.outbox import OutboxRelay
 from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.service import BackgroundWorkers, create_service_app
 
-from switchboard_router.consumer import RouterConsumer
-from switchboard_router.queue import QueueTicker
+from switchboard_router.feed import RoutingFeed
 from switchboard_router.settings import RouterSettings
-from switchboard_router.timers import TimerWorker
+from switchboard_router.timers import PresenceWorker
+from switchboard_router.writer import RoutingWriter
 
 
 def background_workers(resources: Resources) -> BackgroundWorkers:
     settings = resources.settings
-    timer_interval = getattr(settings, "router_timer_interval_seconds", 0.5)
-    queue_interval = getattr(settings, "router_queue_interval_seconds", 1.0)
     return BackgroundWorkers(
         [
-            RouterConsumer(resources).consumer(),
+            RoutingWriter(
+                resources,
+                tick_seconds=getattr(settings, "router_queue_interval_seconds", 1.0),
+                batch_limit=getattr(settings, "router_batch_limit", 500),
+            ),
+            RoutingFeed(resources),
             OutboxRelay(resources.sessionmaker, resources.bus),
-            TimerWorker(resources, interval=timer_interval),
-            QueueTicker(resources, interval=queue_interval),
+            PresenceWorker(resources, interval=getattr(settings, "router_timer_interval_seconds", 0.5)),
         ]
     )
 

@@ -1,34 +1,24 @@
-"""Routing decisions per second for one replica, against real servers (``make bench`` calls :func:`measure`).
-
-``python -m switchboard_router.bench --decisions 2000`` uses DATABASE_URL / REDIS_URL / KAFKA_BOOTSTRAP_SERVERS
-(a migrated database). It seeds a throwaway account with online agents and open conversations, then times
-``route_conversation`` (lock, candidates from Redis and Postgres, decision, state + outbox commit, publish
-with acks=all) one after another, as one replica's consumer does. The seeding helpers are shared with tests.
-"""
+"""Seeding for the routing benchmarks (bench/routing.py, run by ``make bench``) and the router's tests: accounts
+with agents, conversations created in bulk, agents coming online, conversations announced as ingest does."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from switchboard_common.domain.accounts import presence
 from switchboard_common.domain.accounts.models import Account, User
 from switchboard_common.domain.contacts.models import Contact
+from switchboard_common.domain.conversations import commands
 from switchboard_common.domain.conversations.models import Conversation
-from switchboard_common.domain.encryption.shredding import event_codec
-from switchboard_common.domain.events import AgentPresenceChanged, AgentPresencePayload
+from switchboard_common.domain.events import ConversationCreated, ConversationCreatedPayload
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.runtime import Resources
-
-from switchboard_router.assignment import route_conversation
-from switchboard_router.settings import RouterSettings
 
 
 @dataclass
@@ -121,41 +111,32 @@ async def set_online(res: Resources, account_id: uuid.UUID, agent_id: uuid.UUID,
     else:
         await presence.set_status(res.redis, res.keys, account_id, agent_id, "offline")
         await presence.remove_connection(res.redis, res.keys, agent_id, connection)
-    await res.bus.publish(
-        AgentPresenceChanged(
-            tenant_id=account_id,
-            payload=AgentPresencePayload(agent_id=agent_id, status="online" if online else "offline"),
+    await commands.announce_presence(res, account_id, agent_id, "online" if online else "offline")
+
+
+async def bring_online(res: Resources, seed: Seed, agent_ids: Sequence[uuid.UUID], *, chunk: int = 200) -> None:
+    """Many agents come online (as their sockets connect), a chunk at a time side by side."""
+    for start in range(0, len(agent_ids), chunk):
+        await asyncio.gather(*(set_online(res, seed.account_id, a, True) for a in agent_ids[start : start + chunk]))
+
+
+async def publish_created(res: Resources, seed: Seed, conversation_ids: Sequence[uuid.UUID]) -> None:
+    """What ingest announces for new conversations (the router's feed forwards them to the account's writer)."""
+    async with res.sessionmaker() as session:
+        contacts = dict(
+            (
+                await session.execute(
+                    select(Conversation.id, Conversation.contact_id).where(Conversation.id.in_(list(conversation_ids)))
+                )
+            ).all()
         )
+    await res.bus.publish_many(
+        [
+            ConversationCreated(
+                tenant_id=seed.account_id,
+                conversation_id=c,
+                payload=ConversationCreatedPayload(inbox_id=seed.inbox_id, contact_id=contacts[c], channel="web"),
+            )
+            for c in conversation_ids
+        ]
     )
-
-
-async def measure(settings: RouterSettings, decisions: int = 1000, agents: int = 20) -> float:
-    """Routing decisions per second of one replica (sequential, as its consumer handles one partition)."""
-    res = await Resources.open(settings, event_codec)
-    try:
-        seed = await seed_account(res, capacities=[decisions] * agents)
-        for agent_id in seed.agent_ids:
-            await set_online(res, seed.account_id, agent_id, True)
-        conversations = await create_conversations(res, seed, decisions)
-        started = time.perf_counter()
-        for conversation_id in conversations:
-            await route_conversation(res, seed.account_id, conversation_id)
-        elapsed = time.perf_counter() - started
-        for agent_id in seed.agent_ids:
-            await set_online(res, seed.account_id, agent_id, False)
-        return decisions / elapsed
-    finally:
-        await res.close()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m switchboard_router.bench")
-    parser.add_argument("--decisions", type=int, default=1000)
-    parser.add_argument("--agents", type=int, default=20)
-    args = parser.parse_args()
-    rate = asyncio.run(measure(RouterSettings(), args.decisions, args.agents))
-    print(f"routing decisions per second (one replica): {rate:.0f}")
-
-
-if __name__ == "__main__":
-    main()

@@ -5,7 +5,10 @@ class RouterSettings(CommonSettings):
     service_name: str = "router"
     host: str = "0.0.0.0"
     port: int = 8002
-    # How often due timers (offers, snooze, no-reply, auto-resolve, escalation) and grace periods are checked.
+    # How often grace periods (an agent's dropped socket) are checked.
     router_timer_interval_seconds: float = 0.5
-    # How often every queue is drained (safety net) and visitors' queue positions pushed.
+    # How often each writer re-drains its queues (safety net: business hours opening, raised limits) and
+    # pushes visitors' queue positions.
     router_queue_interval_seconds: float = 1.0
+    # Most records a writer applies per round (and decisions per committed batch).
+    router_batch_limit: int = 500

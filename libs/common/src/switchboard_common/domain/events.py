@@ -320,11 +320,63 @@ class ConversationStatusChanged(Event):
 
 
 class AgentPresenceChanged(Event):
-    """Published on the agents topic, keyed by tenant so one account's presence changes stay in order."""
+    """Published on the agents topic, keyed by tenant so one account's presence changes stay in order (with a
+    ``presence`` routing command beside it: switchboard_common.domain.conversations.commands)."""
 
     topic_name: ClassVar[str] = "agents"
     type: Literal["agent.presence_changed"] = "agent.presence_changed"
     payload: AgentPresencePayload
+
+
+RoutingAction = Literal[
+    "assign",
+    "claim",
+    "accept",
+    "reject",
+    "transfer",
+    "unassign",
+    "resolve",
+    "pending",
+    "snooze",
+    "reopen",
+    "spam",
+    "not_spam",
+    "refresh",
+    "fire_timers",
+    "presence",
+]
+
+
+class RoutingCommandPayload(Payload):
+    """An instruction to the account's routing writer (the router replica owning the account's partition).
+
+    ``reply_to`` names a Redis list the writer pushes the outcome to once it is committed; a command still
+    unhandled at ``deadline`` is dropped (its caller has answered 503 meanwhile)."""
+
+    command_id: uuid.UUID
+    action: RoutingAction
+    actor_id: uuid.UUID | None = None
+    actor_admin: bool = False
+    agent_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    note: str | None = Field(default=None, json_schema_extra=Personal)
+    until: datetime | None = None
+    status: PresenceStatus | None = None
+    # The clock of a "fire_timers" command (tests and operators drive time).
+    now: datetime | None = None
+    reply_to: str | None = None
+    deadline: datetime | None = None
+
+
+class RoutingCommand(Event):
+    """Keyed by tenant on the routing topic, like presence: one writer per account applies them in order."""
+
+    topic_name: ClassVar[str] = "routing"
+    type: Literal["routing.command"] = "routing.command"
+    payload: RoutingCommandPayload
+
+    def partition_key(self) -> bytes:
+        return str(self.tenant_id).encode()
 
 
 class InboundMessageReceived(Event):
@@ -397,6 +449,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     InboundHandoverReceived,
     ContactUpdated,
     NoteCreated,
+    RoutingCommand,
 )
 EVENT_CLASSES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in EVENT_TYPES}
 
@@ -417,7 +470,8 @@ AnyEvent = Annotated[
     | MessageDeleted
     | InboundHandoverReceived
     | ContactUpdated
-    | NoteCreated,
+    | NoteCreated
+    | RoutingCommand,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(AnyEvent)

@@ -30,6 +30,7 @@ log = structlog.get_logger(__name__)
 # Logical topic names; the physical name is "{KAFKA_NAMESPACE}.{name}" (see CommonSettings.topic).
 CONVERSATIONS_TOPIC = "conversations"
 AGENTS_TOPIC = "agents"
+ROUTING_TOPIC = "routing"
 INBOUND_TOPIC = "inbound"
 DEAD_LETTER_TOPIC = "dead-letter"
 
@@ -45,6 +46,11 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     TopicSpec(CONVERSATIONS_TOPIC, 7 * 24 * 3600 * 1000, "every conversation-scoped event, key = conversation id"),
     TopicSpec(INBOUND_TOPIC, 7 * 24 * 3600 * 1000, "channel messages as received, key = inbox and customer"),
     TopicSpec(AGENTS_TOPIC, 24 * 3600 * 1000, "agent presence and capacity changes, key = tenant id"),
+    TopicSpec(
+        ROUTING_TOPIC,
+        24 * 3600 * 1000,
+        "routing commands, agent presence and forwarded conversation events, key = tenant id (one writer each)",
+    ),
     TopicSpec(DEAD_LETTER_TOPIC, 30 * 24 * 3600 * 1000, "events that failed repeatedly, with the error in headers"),
 )
 

@@ -71,10 +71,11 @@ KEY_KINDS: tuple[KeyKind, ...] = (
     KeyKind("signups_from", "rate:signup:{address}", "installation"),
     KeyKind("signups_taken_from", "rate:signup-taken:{address}", "installation"),
     KeyKind("widget_sessions_from", "rate:widget-sessions:{network}", "installation"),
+    # A routing command's outcome for its one caller (ids and a status, no personal data); expires in a minute.
+    KeyKind("routing_reply", "routing:reply:{command}", "installation"),
     KeyKind("presence", "presence:{account}", "account", shared=True),
     KeyKind("presence_choice", "presence-choice:{account}", "account", shared=True),
     KeyKind("webhook_revision", "webhooks:rev:{account}", "account"),
-    KeyKind("queue_positions", "queue:positions:{account}", "account", shared=True),
     KeyKind("slack_installs", "slack-installs:{account}", "account"),
     KeyKind("agent_connections", "conns:{agent}", "agent"),
     KeyKind("agent_stream", "stream:agent:{agent}", "agent", shared=True),
@@ -160,6 +161,11 @@ class Keys:
         kind = KINDS[RATE_SCOPES[scope]]
         return self.build(kind.name, **{kind.fields[0]: key})
 
+    def routing_reply(self, command_id: uuid.UUID) -> str:
+        """A list the account's routing writer pushes a command's outcome to
+        (``switchboard_common.domain.conversations.commands``)."""
+        return self.build("routing_reply", command=command_id)
+
     def presence(self, tenant_id: uuid.UUID) -> str:
         return self.build("presence", account=tenant_id)
 
@@ -168,9 +174,6 @@ class Keys:
 
     def webhook_revision(self, account_id: uuid.UUID) -> str:
         return self.build("webhook_revision", account=account_id)
-
-    def queue_positions(self, account_id: uuid.UUID) -> str:
-        return self.build("queue_positions", account=account_id)
 
     def slack_installs(self, account_id: uuid.UUID) -> str:
         return self.build("slack_installs", account=account_id)

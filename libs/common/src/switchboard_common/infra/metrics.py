@@ -27,6 +27,17 @@ WEBHOOK_ACK_SECONDS = Histogram(
 SIGNATURE_FAILURES = Counter("switchboard_signature_failures_total", "Rejected webhook signatures", ["channel"])
 ASSIGNMENTS = Counter("switchboard_assignments_total", "Routing decisions", ["strategy", "outcome"])
 QUEUE_LENGTH = Gauge("switchboard_queue_length", "Conversations waiting for an agent", ["tenant"])
+ROUTING_ACCOUNTS = Gauge("switchboard_routing_accounts", "Accounts whose routing state this process holds")
+ROUTING_TAKEOVERS = Counter("switchboard_routing_takeovers_total", "Accounts a routing writer took over")
+ROUTING_FENCED = Counter(
+    "switchboard_routing_fenced_total", "Routing batches refused because a newer writer owns the account"
+)
+ROUTING_BATCH_SECONDS = Histogram(
+    "switchboard_routing_batch_seconds", "Time to commit one account's batch of decisions", buckets=LATENCY_BUCKETS
+)
+ROUTING_COMMANDS_EXPIRED = Counter(
+    "switchboard_routing_commands_expired_total", "Routing commands dropped after their caller's deadline"
+)
 QUEUE_WAIT_SECONDS = Histogram(
     "switchboard_queue_wait_seconds",
     "Time from queued to assigned",

@@ -14,7 +14,7 @@ from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.accounts import login as login_flow
 from switchboard_gateway.accounts import schemas, service
-from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep, SettingsDep
+from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, RoutingRefresh, SessionDep, SettingsDep
 from switchboard_gateway.ratelimit import RateLimiter, too_many
 from switchboard_gateway.security import audit
 from switchboard_gateway.teams import service as team_service
@@ -100,8 +100,14 @@ async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) 
 
 @router.post("/agents", status_code=status.HTTP_201_CREATED, response_model=schemas.AgentOut)
 async def create_agent(
-    body: schemas.AgentCreate, admin: AdminAgent, request: Request, session: SessionDep, settings: SettingsDep
+    body: schemas.AgentCreate,
+    admin: AdminAgent,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    refresh: RoutingRefresh,
 ) -> schemas.AgentOut:
+    refresh(admin.account_id)
     refuse_api_token(admin, "create agents")
     if body.role == "owner" and admin.role != "owner":
         raise AppError(403, "forbidden", "only an owner can create another owner")
@@ -150,7 +156,9 @@ async def update_agent(
     session: SessionDep,
     settings: SettingsDep,
     resources: ResourcesDep,
+    refresh: RoutingRefresh,
 ) -> schemas.AgentOut:
+    refresh(admin.account_id)
     role_changed = False
     async with atomic(session):
         user = await service.get_agent(session, admin.account_id, agent_id)

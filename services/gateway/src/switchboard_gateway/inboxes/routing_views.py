@@ -14,7 +14,7 @@ from switchboard_common.domain.labels.queries import label_ids
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
 
-from switchboard_gateway.deps import AdminAgent, CurrentAgent, SessionDep
+from switchboard_gateway.deps import AdminAgent, CurrentAgent, RoutingRefresh, SessionDep
 from switchboard_gateway.inboxes.schemas import AccountRouting, InboxRouting
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
@@ -38,8 +38,9 @@ async def get_inbox_routing(inbox_id: uuid.UUID, agent: CurrentAgent, session: S
 
 @router.put("/inboxes/{inbox_id}/routing")
 async def put_inbox_routing(
-    inbox_id: uuid.UUID, body: InboxRouting, admin: AdminAgent, session: SessionDep
+    inbox_id: uuid.UUID, body: InboxRouting, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh
 ) -> dict[str, Any]:
+    refresh(admin.account_id)
     async with atomic(session):
         inbox = await _inbox(session, admin.account_id, inbox_id)
         changes = body.model_dump(mode="json", exclude_unset=True)
@@ -72,7 +73,10 @@ async def get_account_routing(agent: CurrentAgent, session: SessionDep) -> dict[
 
 
 @router.put("/routing/settings")
-async def put_account_routing(body: AccountRouting, admin: AdminAgent, session: SessionDep) -> dict[str, Any]:
+async def put_account_routing(
+    body: AccountRouting, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh
+) -> dict[str, Any]:
+    refresh(admin.account_id)
     async with atomic(session):
         account = await session.get(Account, admin.account_id, with_for_update=True)
         if account is None:

@@ -9,8 +9,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from switchboard_common.domain.accounts import presence
 from switchboard_common.domain.accounts.models import Account
-from switchboard_common.domain.conversations import routing
-from switchboard_common.domain.events import AgentPresenceChanged, AgentPresencePayload
+from switchboard_common.domain.conversations import commands, routing
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.runtime import Resources
 
@@ -34,13 +33,15 @@ async def change_presence(resources: Resources, agent: AgentPrincipal, status: s
     await _announce(resources, agent, previous, status)
 
 
-async def _announce(resources: Resources, agent: AgentPrincipal, previous: str | None, status: str) -> None:
+async def _announce(
+    resources: Resources, agent: AgentPrincipal, previous: str | None, status: str, *, connected: bool = False
+) -> None:
+    """A change of status is announced (consoles, and the account's routing writer); a new connection also
+    tells the writer, so an agent whose earlier socket went silent is routable again at once."""
     if previous != status:
-        await resources.bus.publish(
-            AgentPresenceChanged(
-                tenant_id=agent.account_id, payload=AgentPresencePayload(agent_id=agent.user_id, status=status)
-            )
-        )  # type: ignore[arg-type]
+        await commands.announce_presence(resources, agent.account_id, agent.user_id, status)
+    elif connected:
+        await commands.notify(resources, agent.account_id, "presence", agent_id=agent.user_id, status=status)
 
 
 async def _grace_seconds(resources: Resources, account_id: uuid.UUID) -> float:
@@ -82,7 +83,7 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
         previous, status = await presence.restore_choice(
             resources.redis, resources.keys, agent.account_id, agent.user_id
         )
-        await _announce(resources, agent, previous, status)
+        await _announce(resources, agent, previous, status, connected=True)
         await websocket.send_text(
             json.dumps(
                 {"type": "session.ready", "agent_id": str(agent.user_id), "last_event_id": start, "status": status}

@@ -7,12 +7,11 @@ import uuid
 
 from fastapi import APIRouter
 from sqlalchemy import select
-from switchboard_common.domain.conversations.models import Message
-from switchboard_common.domain.events import ConversationStatusChanged, ConversationStatusPayload
+from switchboard_common.domain.conversations import commands
+from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.spam import classifier
 from switchboard_common.infra.db import atomic
-from switchboard_common.infra.db.base import utcnow
-from switchboard_common.infra.outbox import add_events, publish_staged
+from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.conversations import schemas, service
 from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep, ViewerDep
@@ -30,39 +29,41 @@ async def mark_spam(
     resources: ResourcesDep,
     viewer: ViewerDep,
 ) -> schemas.ConversationOut:
-    events = []
-    async with atomic(session):
-        conversation = await service.get_conversation(session, viewer, conversation_id, for_update=True)
-        was_spam = conversation.status == "spam"
-        if body.spam != was_spam:
+    # Spam leaves the agent's load at once; "not spam" goes back to routing as a fresh conversation: a status
+    # change of the lifecycle, made by the account's routing writer like every change of who holds what.
+    await service.get_conversation(session, viewer, conversation_id)  # 404 for what the caller may not see
+    await session.rollback()
+    try:
+        result = await commands.send(
+            resources,
+            agent.account_id,
+            "spam" if body.spam else "not_spam",
+            conversation_id=conversation_id,
+            actor_id=agent.user_id,
+            actor_admin=agent.role in ("owner", "admin"),
+        )
+    except commands.RoutingUnavailable:
+        raise AppError(503, "routing_unavailable", "routing did not answer in time; try again") from None
+    if not result.ok:
+        raise AppError(result.status, result.code or "refused", result.message or "refused", details=result.details)
+    if (result.data.get("previous_status") == "spam") != body.spam:
+        async with atomic(session):
             texts = (
                 await session.scalars(
                     select(Message.text).where(
-                        Message.conversation_id == conversation.id,
+                        Message.conversation_id == conversation_id,
                         Message.account_id == agent.account_id,
                         Message.direction == "inbound",
                     )
                 )
             ).all()
             await classifier.learn(session, agent.account_id, texts, resources.pseudonyms, spam=body.spam)
-            # Spam leaves the agent's load at once; "not spam" goes back to routing as a fresh conversation.
-            conversation.status = "spam" if body.spam else "open"
-            if not body.spam:
-                conversation.assignee_id = None
-            conversation.updated_at = utcnow()
-            events.append(
-                ConversationStatusChanged(
-                    tenant_id=conversation.account_id,
-                    conversation_id=conversation.id,
-                    payload=ConversationStatusPayload(
-                        inbox_id=conversation.inbox_id,
-                        status=conversation.status,  # type: ignore[arg-type]
-                        actor_id=agent.user_id,
-                    ),
-                )
-            )
-            add_events(session, events)
-    await publish_staged(resources.sessionmaker, resources.bus, events)
+    # Read as committed, by id (the caller saw it above; the verdict may move it out of their view).
+    conversation = await session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id, Conversation.account_id == agent.account_id)
+    )
+    if conversation is None:
+        raise AppError(404, "not_found", "conversation not found")  # erased meanwhile
     return service.conversation_out(conversation)
 
 

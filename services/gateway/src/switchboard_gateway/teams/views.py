@@ -12,7 +12,7 @@ from switchboard_common.domain.accounts.models import Team, TeamMember, User
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
 
-from switchboard_gateway.deps import AdminAgent, CurrentAgent, SessionDep
+from switchboard_gateway.deps import AdminAgent, CurrentAgent, RoutingRefresh, SessionDep
 from switchboard_gateway.teams import service
 from switchboard_gateway.teams.schemas import TeamCreate, TeamOut, TeamUpdate
 
@@ -40,7 +40,8 @@ async def _check_agents(session: SessionDep, account_id: uuid.UUID, agent_ids: l
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TeamOut)
-async def create_team(body: TeamCreate, admin: AdminAgent, session: SessionDep) -> TeamOut:
+async def create_team(body: TeamCreate, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh) -> TeamOut:
+    refresh(admin.account_id)
     async with atomic(session):
         await _check_agents(session, admin.account_id, body.members)
         team = Team(id=uuid.uuid4(), account_id=admin.account_id, name=body.name, strategy=body.strategy)
@@ -67,7 +68,10 @@ async def get_team(team_id: uuid.UUID, agent: CurrentAgent, session: SessionDep)
 
 
 @router.patch("/{team_id}", response_model=TeamOut)
-async def update_team(team_id: uuid.UUID, body: TeamUpdate, admin: AdminAgent, session: SessionDep) -> TeamOut:
+async def update_team(
+    team_id: uuid.UUID, body: TeamUpdate, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh
+) -> TeamOut:
+    refresh(admin.account_id)
     async with atomic(session):
         team = await service.get_team(session, admin.account_id, team_id)
         for field, value in body.model_dump(exclude_unset=True).items():
@@ -82,14 +86,18 @@ async def update_team(team_id: uuid.UUID, body: TeamUpdate, admin: AdminAgent, s
 
 
 @router.delete("/{team_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_team(team_id: uuid.UUID, admin: AdminAgent, session: SessionDep) -> Response:
+async def delete_team(team_id: uuid.UUID, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh) -> Response:
+    refresh(admin.account_id)
     async with atomic(session):
         await session.delete(await service.get_team(session, admin.account_id, team_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/{team_id}/members/{agent_id}", response_model=TeamOut)
-async def add_member(team_id: uuid.UUID, agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep) -> TeamOut:
+async def add_member(
+    team_id: uuid.UUID, agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh
+) -> TeamOut:
+    refresh(admin.account_id)
     async with atomic(session):
         team = await service.get_team(session, admin.account_id, team_id)
         await _check_agents(session, admin.account_id, [agent_id])
@@ -102,7 +110,10 @@ async def add_member(team_id: uuid.UUID, agent_id: uuid.UUID, admin: AdminAgent,
 
 
 @router.delete("/{team_id}/members/{agent_id}", response_model=TeamOut)
-async def remove_member(team_id: uuid.UUID, agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep) -> TeamOut:
+async def remove_member(
+    team_id: uuid.UUID, agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh
+) -> TeamOut:
+    refresh(admin.account_id)
     async with atomic(session):
         team = await service.get_team(session, admin.account_id, team_id)
         await session.execute(delete(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == agent_id))

@@ -144,7 +144,7 @@ async def erase_found(redis: Redis, keys: Keys, found: RedisFindings) -> dict[st
     subject, values, agents = found.subject, found.values, found.agents
     counts = {"keys": await delete_keys(redis, keys.names_for(SUBJECT_OWNERS, values)), "entries": 0}
     hits = _ConversationFrames(subject) if found.frames_of_conversations_only else _Matcher(subject)
-    # Shared keys: the subject's entries in the account's agents' streams and in its queue positions.
+    # Shared keys: the subject's entries in the account's agents' streams (and kept contacts' streams).
     shared = [keys.agent_stream(a) for a in agents] + [keys.contact_stream(c) for c in found.contacts_kept]
     for stream in shared:
         ids = [
@@ -154,9 +154,6 @@ async def erase_found(redis: Redis, keys: Keys, found: RedisFindings) -> dict[st
         ]
         if ids:
             counts["entries"] += int(await redis.xdel(stream, *ids))
-    conversations = [str(c) for c in subject.conversation_ids]
-    if conversations:
-        counts["entries"] += int(await redis.hdel(keys.queue_positions(subject.account_id), *conversations))
     return counts
 
 

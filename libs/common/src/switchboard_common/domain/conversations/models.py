@@ -123,9 +123,9 @@ class AgentRoutingState(Base):
 
 
 class RoutingTimer(Base):
-    """A due-time row (offer expiry, snooze wake-up, no-reply, auto-resolve, escalation, business hours).
-
-    One per conversation and kind; router replicas claim due rows with ``FOR UPDATE SKIP LOCKED``.
+    """A due-time row (offer expiry, snooze wake-up, no-reply, auto-resolve, escalation, business hours; the
+    lifecycle's timers). One per conversation and kind; the account's routing writer holds them in memory and
+    fires them, and reads them back when it takes the account over.
     """
 
     __tablename__ = "routing_timers"
@@ -142,6 +142,24 @@ class RoutingTimer(Base):
     agent_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     # The conversation's assignment_version when scheduled: a timer outlived by a reassignment does nothing.
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RoutingWriter(Base):
+    """The account's routing writer: the router replica that owns its partition of the routing topic.
+
+    ``epoch`` rises on every takeover; each write of the writer checks it in the same transaction (fencing,
+    docs/routing.md), so a replica that lost the account can no longer write. ``applied_offset`` is the last
+    routing command (in ``applied_partition``) whose effects are committed: a replay skips it.
+    """
+
+    __tablename__ = "routing_writers"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    owner: Mapped[str] = mapped_column(String(200))
+    taken_over_at: Mapped[datetime] = mapped_column()
+    applied_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    applied_offset: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class RoutingHistory(Base):

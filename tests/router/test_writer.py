@@ -1,0 +1,206 @@
+"""The single writer per account under failure, against the real servers: a writer frozen (SIGSTOP) past its
+session timeout and then resumed writes nothing (its batch is fenced), and a rebalance in the middle of a
+queue drain loses nothing and assigns nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+from switchboard_common.domain.conversations import commands
+from switchboard_common.domain.conversations.models import RoutingHistory, RoutingTimer, RoutingWriter
+from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.runtime import Resources
+from switchboard_devstack.processes import ServiceProcess
+from switchboard_devstack.servers import StackUrls
+from switchboard_router.app import background_workers
+from switchboard_router.bench import create_conversations, seed_account, set_online
+from switchboard_router.feed import RoutingFeed
+from switchboard_router.writer import RoutingWriter as Writer
+
+from tests.helpers.live import make_env
+from tests.helpers.router import Replica, placement, publish_created, replicas, router_settings, wait_until
+from tests.router.test_concurrency import LOAD_SQL, CapacityMonitor, check_exactly_once
+
+FENCED = re.compile(r"^switchboard_routing_fenced_total ([0-9.e+]+)$", re.MULTILINE)
+
+
+def fenced_count(process: ServiceProcess) -> float:
+    found = FENCED.search(httpx.get(f"{process.url}/metrics", timeout=5).text)
+    return float(found.group(1)) if found else 0.0
+
+
+async def history(res: Resources, account_id: uuid.UUID) -> dict[uuid.UUID, list[tuple[str, uuid.UUID | None]]]:
+    async with res.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(RoutingHistory.conversation_id, RoutingHistory.action, RoutingHistory.agent_id)
+                .where(RoutingHistory.account_id == account_id)
+                .order_by(RoutingHistory.id)
+            )
+        ).all()
+    found: dict[uuid.UUID, list[tuple[str, uuid.UUID | None]]] = defaultdict(list)
+    for conversation_id, action, agent_id in rows:
+        found[conversation_id].append((action, agent_id))
+    return found
+
+
+def consistent(actions: list[tuple[str, uuid.UUID | None]]) -> bool:
+    """Every missed offer is the offer standing at that moment (a stale writer would repeat an old one)."""
+    offered_to = None
+    for action, agent_id in actions:
+        if action == "offered":
+            offered_to = agent_id
+        elif action == "offer_missed":
+            if agent_id != offered_to:
+                return False
+            offered_to = None
+        elif action == "assigned":
+            offered_to = None
+    return True
+
+
+@pytest.mark.timeout(240)
+async def test_a_writer_paused_past_its_session_writes_nothing_when_resumed(stack_urls: StackUrls) -> None:
+    env = make_env(stack_urls, KAFKA_TOPIC_PARTITIONS="2", LOG_JSON="false")
+    settings = router_settings(stack_urls, env["KAFKA_NAMESPACE"]).model_copy(update={"kafka_topic_partitions": 2})
+    res = await Resources.open(settings, event_codec)
+    log_dir = Path(tempfile.mkdtemp(prefix="router-fencing-"))
+    routers = [ServiceProcess("router", env, log_dir, name=f"router-{i}") for i in range(2)]
+    try:
+        for router in routers:
+            router.start()
+        for router in routers:
+            await asyncio.to_thread(router.wait_ready)
+        # Offers that expire while their writer is frozen: it holds their timers in memory.
+        seed = await seed_account(res, capacities=[3] * 4, inbox_routing={"offer_timeout_seconds": 4})
+        for agent_id in seed.agent_ids:
+            await set_online(res, seed.account_id, agent_id, True)
+        conversations = await create_conversations(res, seed, 8)
+        await publish_created(res, seed, conversations)
+
+        async def all_offered() -> bool:
+            async with res.sessionmaker() as session:
+                offers = await session.scalar(
+                    select(func.count()).where(RoutingTimer.kind == "offer", RoutingTimer.account_id == seed.account_id)
+                )
+            return offers == len(conversations)
+
+        await wait_until(all_offered, timeout=60)
+        async with res.sessionmaker() as session:
+            owner = await session.scalar(select(RoutingWriter.owner).where(RoutingWriter.account_id == seed.account_id))
+        assert owner is not None
+        frozen = next(r for r in routers if r.pid == int(owner.split(":")[1]))
+        survivor = next(r for r in routers if r is not frozen)
+        assert fenced_count(frozen) == 0
+
+        os.kill(frozen.pid, signal.SIGSTOP)  # type: ignore[arg-type]
+        try:
+            # The group evicts it after its session timeout; the survivor takes the account over (epoch raised),
+            # fires the expired offers and offers again.
+            async def taken_over() -> bool:
+                async with res.sessionmaker() as session:
+                    now_owner = await session.scalar(
+                        select(RoutingWriter.owner).where(RoutingWriter.account_id == seed.account_id)
+                    )
+                missed = sum(
+                    a == "offer_missed"
+                    for actions in (await history(res, seed.account_id)).values()
+                    for a, _ in actions
+                )
+                return now_owner is not None and int(now_owner.split(":")[1]) == survivor.pid and missed >= 8
+
+            await wait_until(taken_over, timeout=90, interval=0.5)
+        finally:
+            os.kill(frozen.pid, signal.SIGCONT)  # type: ignore[arg-type]
+
+        # Resumed, the frozen writer fires the same expired offers from memory: its batch is refused.
+        deadline = time.monotonic() + 30
+        while fenced_count(frozen) < 1:
+            assert time.monotonic() < deadline, "the resumed writer never tried to write"
+            await asyncio.sleep(0.2)
+        for conversation_id, actions in (await history(res, seed.account_id)).items():
+            assert consistent(actions), f"a stale write in {conversation_id}: {actions}"
+
+        # From here on offers are taken at once: everything ends assigned once, nobody over capacity.
+        async with res.sessionmaker() as session, session.begin():
+            await session.execute(update(Inbox).where(Inbox.id == seed.inbox_id).values(routing={}))
+        await commands.notify(res, seed.account_id, "refresh")
+
+        async def all_assigned() -> bool:
+            return (await placement(res, seed.account_id))["assigned"] == len(conversations)
+
+        await wait_until(all_assigned, timeout=60)
+        async with res.sessionmaker() as session:
+            for _, capacity, held in (await session.execute(LOAD_SQL, {"account": seed.account_id})).all():
+                assert held <= capacity
+        await check_exactly_once(res, seed, conversations)
+        for conversation_id, actions in (await history(res, seed.account_id)).items():
+            assert consistent(actions), f"a stale write in {conversation_id}: {actions}"
+    finally:
+        for router in routers:
+            if router.running:
+                router.kill9()
+        await res.close()
+
+
+@pytest.mark.timeout(240)
+async def test_a_rebalance_in_the_middle_of_a_drain_loses_and_doubles_nothing(stack_urls: StackUrls) -> None:
+    async with replicas(stack_urls, count=1) as running:
+        # The test's own connections: the replicas come and go.
+        res = await Resources.open(router_settings(stack_urls, running[0].res.settings.kafka_namespace), event_codec)
+        try:
+            seed = await seed_account(res, capacities=[20] * 30, routing_settings={"give_back_on_offline": False})
+            conversations = await create_conversations(res, seed, 600)
+            await publish_created(res, seed, conversations)
+
+            async def all_queued() -> bool:
+                return (await placement(res, seed.account_id))["queued"] == len(conversations)
+
+            await wait_until(all_queued, timeout=60)
+            monitor = CapacityMonitor(res, seed.account_id)
+            # Everybody comes online at once: the drain starts on the only replica...
+            await asyncio.gather(*(set_online(res, seed.account_id, a, True) for a in seed.agent_ids))
+            # ...and two more replicas join while it runs (the partitions move), then the first one leaves.
+            for _ in range(2):
+                joined = await Resources.open(router_settings(stack_urls, res.settings.kafka_namespace), event_codec)
+                workers = background_workers(joined)
+                await workers.start()
+                running.append(Replica(joined, workers))
+            await asyncio.sleep(0.5)
+            await running.pop(0).stop()
+
+            async def all_assigned() -> bool:
+                return (await placement(res, seed.account_id))["assigned"] == len(conversations)
+
+            await wait_until(all_assigned, timeout=120)
+            await monitor.stop()
+            assert monitor.violations == [], f"over capacity: {monitor.violations[:5]}"
+            await check_exactly_once(res, seed, conversations)
+        finally:
+            await res.close()
+
+
+@pytest.mark.timeout(120)
+async def test_readiness_waits_for_the_writer_and_the_feed_to_join_their_groups(stack_urls: StackUrls) -> None:
+    async with replicas(stack_urls, count=1) as running:
+        workers = running[0].workers
+        writer, feed = (next(w for w in workers.workers if isinstance(w, kind)) for kind in (Writer, RoutingFeed))
+        # Just started: neither holds partitions yet, so /readyz must not say ready.
+        assert {writer.group, feed.group} <= set(workers.not_ready())
+
+        async def joined() -> bool:
+            return workers.not_ready() == []
+
+        await wait_until(joined, timeout=60)
