@@ -97,3 +97,55 @@ def test_a_pseudonym_key_must_be_32_random_bytes_and_defaults_to_one_derived_fro
     assert pseudonym_key(CommonSettings(pseudonym_key=good)) == b"k" * 32
     derived = pseudonym_key(CommonSettings(secret_key="a" * 40))
     assert len(derived) == 32 and derived != pseudonym_key(CommonSettings(secret_key="b" * 40))
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"kafka_security_protocol": "SASL_SSL"}, "KAFKA_SASL_USERNAME"),
+        (
+            {
+                "kafka_security_protocol": "SASL_PLAINTEXT",
+                "kafka_sasl_mechanism": "PLAIN",
+                "kafka_sasl_username": "u",
+                "kafka_sasl_password": "p",
+            },
+            "in clear",
+        ),
+        ({"kafka_ssl_cafile": "/ca.crt"}, "has no TLS"),
+        ({"kafka_security_protocol": "SSL", "kafka_ssl_certfile": "/c.pem"}, "KAFKA_SSL_KEYFILE"),
+    ],
+)
+def test_kafka_transport_security_that_cannot_work_is_refused(given: dict[str, str], named: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=named):
+        CommonSettings(**given)  # type: ignore[arg-type]
+
+
+def test_kafka_clients_get_tls_and_scram_from_the_settings() -> None:
+    from switchboard_common.infra.bus import kafka_connection
+
+    plain = kafka_connection(CommonSettings())
+    assert plain["security_protocol"] == "PLAINTEXT" and "sasl_mechanism" not in plain
+    secured = kafka_connection(
+        CommonSettings(
+            kafka_security_protocol="SASL_SSL", kafka_sasl_username="switchboard", kafka_sasl_password="s3cret"
+        )
+    )
+    assert secured["security_protocol"] == "SASL_SSL" and secured["ssl_context"] is not None
+    assert (secured["sasl_mechanism"], secured["sasl_plain_username"]) == ("SCRAM-SHA-512", "switchboard")
+    assert secured["sasl_plain_password"] == "s3cret"
+
+
+def test_every_kafka_client_takes_the_transport_security_of_the_settings() -> None:
+    """Clients built with only the bootstrap servers would connect without TLS or SASL: ours go through
+    switchboard_common.infra.bus.kafka_connection."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("libs/common/src", "services")
+        for path in (root / folder).rglob("*.py")
+        if "bootstrap_servers=" in path.read_text(encoding="utf-8") and path.name != "bus.py"
+    ]
+    assert offenders == []

@@ -13,7 +13,8 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import pytest
-from switchboard_common.infra.bus import TOPIC_SPECS
+from switchboard_common.infra.bus import TOPIC_SPECS, kafka_connection
+from switchboard_common.infra.settings import CommonSettings
 from switchboard_common.infra.topology import (
     PATH_PREFIXES,
     PUBLIC_EXACT_PATHS,
@@ -79,6 +80,74 @@ KAFKA_TOPIC_SCHEMA: dict[str, Any] = {
 }
 
 
+KAFKA_USER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "kafka.strimzi.io/v1beta2"},
+        "kind": {"const": "KafkaUser"},
+        "metadata": KAFKA_TOPIC_SCHEMA["properties"]["metadata"],
+        "spec": {
+            "type": "object",
+            "required": ["authentication", "authorization"],
+            "additionalProperties": False,
+            "properties": {
+                "authentication": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"enum": ["scram-sha-512", "tls", "tls-external"]}},
+                },
+                "authorization": {
+                    "type": "object",
+                    "required": ["type", "acls"],
+                    "properties": {
+                        "type": {"const": "simple"},
+                        "acls": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["resource", "operations"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "resource": {
+                                        "type": "object",
+                                        "required": ["type", "name", "patternType"],
+                                        "additionalProperties": False,
+                                        "properties": {
+                                            "type": {"enum": ["topic", "group", "cluster", "transactionalId"]},
+                                            "name": {"type": "string"},
+                                            "patternType": {"enum": ["literal", "prefix"]},
+                                        },
+                                    },
+                                    "operations": {
+                                        "type": "array",
+                                        "items": {
+                                            "enum": [
+                                                "Read",
+                                                "Write",
+                                                "Create",
+                                                "Delete",
+                                                "Alter",
+                                                "Describe",
+                                                "ClusterAction",
+                                                "AlterConfigs",
+                                                "DescribeConfigs",
+                                                "IdempotentWrite",
+                                                "All",
+                                            ]
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
 @pytest.fixture(scope="module", params=sorted(OVERLAYS))
 def overlay(request: pytest.FixtureRequest) -> tuple[str, list[Resource]]:
     return request.param, build(K8S / "overlays" / request.param)
@@ -99,6 +168,8 @@ def test_every_object_validates_against_its_schema(overlay: tuple[str, list[Reso
     for resource in resources:
         if resource["kind"] == "KafkaTopic":
             jsonschema.validate(resource, KAFKA_TOPIC_SCHEMA)
+        elif resource["kind"] == "KafkaUser":
+            jsonschema.validate(resource, KAFKA_USER_SCHEMA)
         else:
             kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
 
@@ -172,7 +243,12 @@ def _check_secret_refs(where: str, container: dict[str, Any]) -> None:
         e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})
     }
     assert set(refs) >= REQUIRED_SECRETS, where
-    assert all(ref["name"] == "switchboard-secrets" and ref["key"] == env for env, ref in refs.items()), where
+    # Ours from switchboard-secrets; production's Kafka password from the Secret Strimzi writes for the KafkaUser.
+    kafka_user = ("KAFKA_SASL_PASSWORD", "switchboard-kafka-user", "password")
+    assert all(
+        (ref["name"] == "switchboard-secrets" and ref["key"] == env) or (env, ref["name"], ref["key"]) == kafka_user
+        for env, ref in refs.items()
+    ), where
     assert {"configMapRef": {"name": "switchboard-config"}} in container["envFrom"], where
 
 
@@ -385,3 +461,29 @@ def test_the_dockerfile_builds_a_locked_non_root_image_without_build_tools() -> 
     assert '"python", "-m"' in entry
     ignored = (ROOT / ".dockerignore").read_text()
     assert "**" in ignored.splitlines()  # the context is an allow list: no .venv, data or secrets
+
+
+def test_prod_reaches_kafka_over_tls_with_scram_as_a_user_limited_to_its_topics() -> None:
+    """Production's services authenticate to Kafka (SASL SCRAM over TLS) as a Strimzi KafkaUser whose ACLs cover
+    only the installation's topics and groups; the settings accept exactly what the overlay sets."""
+    resources = build(K8S / "overlays" / "prod")
+    [user] = of_kind(resources, "KafkaUser")
+    assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+    for acl in user["spec"]["authorization"]["acls"]:
+        assert acl["resource"]["patternType"] == "prefix" and acl["resource"]["name"].startswith("switchboard")
+    config = named(resources, "ConfigMap", "switchboard-config")["data"]
+    assert config["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and config["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert config["KAFKA_SASL_USERNAME"] == user["metadata"]["name"]
+    for deployment in of_kind(resources, "Deployment"):
+        spec = pod_spec(deployment)
+        env = {e["name"]: e for e in spec["containers"][0]["env"]}
+        assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == user["metadata"]["name"]
+        mounts = {m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+        assert str(Path(config["KAFKA_SSL_CAFILE"]).parent) in mounts
+    settings = CommonSettings(
+        **{k.lower(): v for k, v in config.items() if k.startswith("KAFKA_") and k != "KAFKA_SSL_CAFILE"},
+        kafka_sasl_password="from-the-secret",
+    )
+    options = kafka_connection(settings)
+    assert options["security_protocol"] == "SASL_SSL" and options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert options["ssl_context"] is not None and options["sasl_plain_username"] == user["metadata"]["name"]

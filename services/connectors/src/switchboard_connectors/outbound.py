@@ -17,6 +17,8 @@ from typing import Protocol
 
 import structlog
 from aiokafka import ConsumerRecord
+from sqlalchemy import select
+from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.events import Event, MessageCreated, MessageDeliveryPayload, MessageDeliveryUpdated
 from switchboard_common.infra import metrics
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
@@ -65,6 +67,23 @@ class WebWidgetSender:
         return DeliveryResult(status="sent")
 
 
+async def conversation_matches(res: Resources, event: MessageCreated) -> bool:
+    """Whether the conversation row the reply is for belongs to the event's tenant and inbox. A record's tenant
+    id is only what its producer wrote: one forged on the broker (tenant A, B's conversation and inbox) must not
+    send through B's channel credentials. Such records are dropped and counted, never delivered."""
+    async with res.sessionmaker() as session:
+        inbox_id = await session.scalar(
+            select(Conversation.inbox_id).where(
+                Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
+            )
+        )
+    if inbox_id is not None and inbox_id == event.payload.inbox_id:
+        return True
+    metrics.FOREIGN_EVENTS.labels("message.created").inc()
+    log.warning("event_tenant_mismatch", event_type=event.type, event_id=str(event.event_id))
+    return False
+
+
 class QueuedHandover:
     """The shared dispatcher's sender for a channel with its own group: that group delivers and reports."""
 
@@ -109,6 +128,8 @@ class ChannelOutbound:
         p = event.payload
         if p.direction != "outbound" or p.channel != self.channel:
             return
+        if not await conversation_matches(self.res, event):
+            return
         # A redelivery after a crash between sending and committing must not send twice.
         sent_key = self.res.keys.outbound_sent(self.channel, p.message_id)
         previous = await self.res.redis.get(sent_key)
@@ -142,6 +163,8 @@ class OutboundDispatcher:
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         if not isinstance(event, MessageCreated) or event.payload.direction != "outbound":
+            return
+        if not await conversation_matches(self.res, event):
             return
         sender = self.senders.get(event.payload.channel)
         if sender is None:

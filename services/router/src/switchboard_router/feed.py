@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, ROUTING_TOPIC
+from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, ROUTING_TOPIC, kafka_connection
 from switchboard_common.infra.errors import error_location
 from switchboard_common.infra.runtime import Resources
 
@@ -98,7 +98,7 @@ class RoutingFeed:
     async def _connect(self) -> AIOKafkaConsumer | None:
         while not self._stopping.is_set():
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                **kafka_connection(self.settings),
                 group_id=self.group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",

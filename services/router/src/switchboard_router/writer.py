@@ -47,7 +47,7 @@ from switchboard_common.domain.events import (
     parse_event,
 )
 from switchboard_common.infra import metrics
-from switchboard_common.infra.bus import ROUTING_TOPIC, UnknownEventType
+from switchboard_common.infra.bus import ROUTING_TOPIC, UnknownEventType, kafka_connection
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import error_location
 from switchboard_common.infra.outbox import OutboxEvent
@@ -186,7 +186,7 @@ class RoutingWriter:
     async def _connect(self) -> AIOKafkaConsumer | None:
         while not self._stopping.is_set():
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                **kafka_connection(self.settings),
                 group_id=self.group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",

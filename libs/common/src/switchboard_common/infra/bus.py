@@ -20,6 +20,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from switchboard_common.infra import metrics, tracing
 from switchboard_common.infra.errors import error_location
@@ -132,9 +133,32 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def kafka_connection(settings: CommonSettings) -> dict[str, Any]:
+    """How every client of ours (producer, consumers, admin) reaches the brokers: the bootstrap servers and the
+    transport security of the settings (TLS with an optional CA and client certificate; SASL SCRAM or PLAIN)."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol.endswith("SSL"):
+        options["ssl_context"] = create_ssl_context(
+            cafile=settings.kafka_ssl_cafile or None,
+            certfile=settings.kafka_ssl_certfile or None,
+            keyfile=settings.kafka_ssl_keyfile or None,
+        )
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        assert settings.kafka_sasl_password is not None  # the settings refuse SASL without it
+        options |= {
+            "sasl_mechanism": settings.kafka_sasl_mechanism,
+            "sasl_plain_username": settings.kafka_sasl_username,
+            "sasl_plain_password": settings.kafka_sasl_password.get_secret_value(),
+        }
+    return options
+
+
 async def ensure_topics(settings: CommonSettings, extra: Iterable[str] = ()) -> None:
     """Create the topics if missing (local and test brokers; production declares them as KafkaTopic)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka_connection(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -163,7 +187,7 @@ class EventBus:
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            **kafka_connection(self.settings),
             acks="all",
             enable_idempotence=self.settings.kafka_enable_idempotence,
             linger_ms=0,
@@ -305,7 +329,7 @@ class EventConsumer:
 
     def _make_consumer(self) -> AIOKafkaConsumer:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            **kafka_connection(self.settings),
             group_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="latest" if self.broadcast else "earliest",

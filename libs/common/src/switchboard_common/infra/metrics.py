@@ -44,4 +44,9 @@ QUEUE_WAIT_SECONDS = Histogram(
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
 )
 OUTBOUND_DELIVERIES = Counter("switchboard_outbound_deliveries_total", "Outbound deliveries", ["channel", "outcome"])
+FOREIGN_EVENTS = Counter(
+    "switchboard_foreign_events_total",
+    "Events dropped because their tenant id does not own the database row they name (forged on the broker)",
+    ["type"],
+)
 WEBSOCKETS = Gauge("switchboard_websockets", "Open WebSocket connections", ["kind"])

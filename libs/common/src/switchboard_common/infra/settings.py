@@ -98,6 +98,17 @@ class CommonSettings(BaseSettings):
     kafka_namespace: str = "switchboard"
     kafka_topic_partitions: int = 12
     kafka_enable_idempotence: bool = False
+    # How services reach the brokers. Production: SASL_SSL with SCRAM (deploy/k8s/overlays/prod declares a Strimzi
+    # KafkaUser with ACLs on the installation's topics and groups): without it anyone who reaches a broker can
+    # read sealed traffic's metadata and forge events for any tenant.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr | None = None
+    # The brokers' CA (PEM; the system store when empty) and, for mutual TLS, the client certificate and key.
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
     # How long the broker may hold a fetch waiting for data (ms). Kafka answers as soon as data arrives, so
     # production sets 500 (deploy/k8s) to keep idle consumers quiet; the local tansu broker looks again after
     # sleeping half the remaining wait (about the whole of it below 250 ms), so here it bounds each consumer
@@ -234,6 +245,24 @@ class CommonSettings(BaseSettings):
         for name in self.region_url_map:
             if name not in names:
                 raise ConfigurationError(f"REGION_URLS names {name!r}, which is not one of REGIONS")
+        return self
+
+    @model_validator(mode="after")
+    def _kafka_security_fits(self) -> CommonSettings:
+        protocol = self.kafka_security_protocol
+        if protocol.startswith("SASL_"):
+            if not self.kafka_sasl_username or self.kafka_sasl_password is None:
+                raise ConfigurationError(
+                    f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+                )
+            if protocol == "SASL_PLAINTEXT" and self.kafka_sasl_mechanism == "PLAIN":
+                raise ConfigurationError(
+                    "KAFKA_SASL_MECHANISM=PLAIN sends the password in clear: use SASL_SSL or SCRAM"
+                )
+        if not protocol.endswith("SSL") and (self.kafka_ssl_cafile or self.kafka_ssl_certfile):
+            raise ConfigurationError(f"KAFKA_SSL_* files are set but KAFKA_SECURITY_PROTOCOL={protocol} has no TLS")
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ConfigurationError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together (mutual TLS)")
         return self
 
     @model_validator(mode="after")
