@@ -305,6 +305,45 @@ async def test_fulfillment_webhook(bot_system: LiveServer) -> None:
         assert queued.json()["sessionInfo"]["parameters"] == {"status": "open", "queue_position": 1}
 
 
+async def test_fulfillment_is_bound_to_the_inbox_that_owns_the_session(bot_system: LiveServer) -> None:
+    """Project ids are declared by tenants, and the installation's webhook credentials are shared by all of them:
+    neither may let one tenant's Dialogflow agent read or hand off another tenant's conversation."""
+    async with httpx.AsyncClient(base_url=bot_system.url, timeout=30) as client:
+        victim, attacker = await signup(client), await signup(client)
+        victim_inbox, attacker_inbox = await create_web_inbox(client, victim), await create_web_inbox(client, attacker)
+        own_password = "victim fulfillment password 1"
+        configured = await put_bot(client, victim, victim_inbox["id"], fulfillment_password=own_password)
+        assert configured["fulfillment_url"] == f"/webhooks/dialogflow/{victim_inbox['id']}"
+        assert own_password not in json.dumps(configured)
+        await put_bot(client, attacker, attacker_inbox["id"])  # the same self-declared project id
+        visitor = await visitor_session(client, victim_inbox["widget_token"])
+        headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
+        sent = await client.post("/api/v1/widget/messages", json={"text": "status please"}, headers=headers)
+        session = f"projects/{PROJECT}/agent/sessions/{sent.json()['conversation_id']}"
+        status = {"session": session, "queryResult": {"action": "conversation_status"}}
+        handoff = {"session": session, "queryResult": {"action": "handoff"}}
+
+        # The shared URL with the installation's credentials: the victim's inbox has its own password, so nothing.
+        for body in (status, handoff):
+            assert (await client.post("/webhooks/dialogflow", json=body, headers=basic())).json() == {}
+        # The attacker's own inbox URL: bound to that inbox, the victim's session is not found.
+        attacker_url = f"/webhooks/dialogflow/{attacker_inbox['id']}"
+        for body in (status, handoff):
+            assert (await client.post(attacker_url, json=body, headers=basic())).json() == {}
+        # The victim's URL: only with the victim's own password.
+        victim_url = f"/webhooks/dialogflow/{victim_inbox['id']}"
+        for auth in (basic(), basic(user=victim_inbox["id"], password="not the password at all")):
+            assert (await client.post(victim_url, json=status, headers=auth)).status_code == 401
+        answered = await client.post(
+            victim_url, json=status, headers=basic(user=victim_inbox["id"], password=own_password)
+        )
+        assert answered.status_code == 200 and answered.json()["payload"]["switchboard"]["status"] == "bot"
+        conversation = await client.get(
+            f"/api/v1/conversations/{sent.json()['conversation_id']}", headers=victim.headers
+        )
+        assert conversation.json()["status"] == "bot", "no call but the victim's own handed the conversation off"
+
+
 async def test_every_key_left_in_redis_is_registered(bot_system: LiveServer, stack_urls: StackUrls) -> None:
     """What this module's run wrote to Redis was named by the key registry (tests/helpers/redis_keys.py)."""
     assert await unregistered_keys(stack_urls.redis_url, bot_system.env["REDIS_NAMESPACE"]) == []

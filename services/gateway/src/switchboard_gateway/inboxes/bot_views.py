@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
 from switchboard_common.domain.events import utcnow
-from switchboard_common.domain.inboxes.bot_config import BotConfigIn, BotSettings, encrypt_credentials
+from switchboard_common.domain.inboxes.bot_config import SECRET_FIELDS, BotConfigIn, BotSettings, encrypt_credentials
 from switchboard_common.domain.inboxes.models import Inbox, InboxBot
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
@@ -37,6 +37,9 @@ def _out(bot: InboxBot) -> dict[str, Any]:
         "enabled": bot.enabled,
         "broken_reason": bot.broken_reason,
         "credentials_stored": True,
+        # Where Dialogflow's fulfillment webhook calls for this inbox (basic auth: the inbox id and its own
+        # fulfillment password when set, else the installation's DIALOGFLOW_WEBHOOK_USER/PASSWORD).
+        "fulfillment_url": f"/webhooks/dialogflow/{bot.inbox_id}",
         "updated_at": bot.updated_at.isoformat(),
     }
 
@@ -47,7 +50,12 @@ async def put_inbox_bot(
 ) -> dict[str, Any]:
     async with atomic(session):
         await _inbox(session, admin.account_id, inbox_id)
-        settings = BotSettings.model_validate(body.model_dump(exclude={"client_id", "client_secret", "refresh_token"}))
+        settings = BotSettings.model_validate(
+            {
+                **body.model_dump(exclude=set(SECRET_FIELDS)),
+                "fulfillment_credentials": body.fulfillment_password is not None,
+            }
+        )
         blob = encrypt_credentials(resources.keyring, inbox_id, body)
         bot = await session.get(InboxBot, inbox_id, with_for_update=True)
         now = utcnow()

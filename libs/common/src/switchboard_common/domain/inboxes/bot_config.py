@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from switchboard_common.domain.encryption.columns import INBOX_BOT_CREDENTIALS
 from switchboard_common.infra.crypto import Keyring
 
-SECRET_FIELDS = ("client_id", "client_secret", "refresh_token")
+SECRET_FIELDS = ("client_id", "client_secret", "refresh_token", "fulfillment_password")
 
 
 class BotSettings(BaseModel):
@@ -36,12 +36,18 @@ class BotSettings(BaseModel):
     status_tag: str = Field(default="conversation_status", min_length=1, max_length=64)
     # Routing hints passed to the router on handoff ({"skills": [...], "language": "fr", ...}).
     handoff_routing: dict[str, Any] = Field(default_factory=dict)
+    # Set by the gateway, never by the client: the inbox has its own fulfillment password, so fulfillment calls
+    # for its conversations are accepted only at /webhooks/dialogflow/{inbox_id} with it.
+    fulfillment_credentials: bool = False
 
 
 class BotConfigIn(BotSettings):
     client_id: str = Field(min_length=1, max_length=255)
     client_secret: str = Field(min_length=1, max_length=255)
     refresh_token: str = Field(min_length=1, max_length=1024)
+    # Basic-auth password Dialogflow sends to /webhooks/dialogflow/{inbox_id} (user: the inbox id). Unset, that
+    # URL takes the installation's DIALOGFLOW_WEBHOOK_USER/PASSWORD and the shared URL serves the inbox too.
+    fulfillment_password: str | None = Field(default=None, min_length=16, max_length=255)
 
 
 def associated_data(inbox_id: uuid.UUID) -> bytes:
@@ -49,7 +55,8 @@ def associated_data(inbox_id: uuid.UUID) -> bytes:
 
 
 def encrypt_credentials(keyring: Keyring, inbox_id: uuid.UUID, config: BotConfigIn) -> bytes:
-    return keyring.encrypt_json({k: getattr(config, k) for k in SECRET_FIELDS}, associated_data(inbox_id))
+    secrets = {k: getattr(config, k) for k in SECRET_FIELDS if getattr(config, k) is not None}
+    return keyring.encrypt_json(secrets, associated_data(inbox_id))
 
 
 def decrypt_credentials(keyring: Keyring, inbox_id: uuid.UUID, blob: bytes) -> dict[str, str]:

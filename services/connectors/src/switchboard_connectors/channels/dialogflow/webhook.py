@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from switchboard_common.domain.conversations.models import Conversation
-from switchboard_common.domain.inboxes.bot_config import BotSettings
+from switchboard_common.domain.inboxes.bot_config import BotSettings, decrypt_credentials
 from switchboard_common.domain.inboxes.models import InboxBot
 from switchboard_common.infra import metrics
 from switchboard_common.infra.errors import AppError
@@ -107,23 +107,28 @@ def authorized(header: str | None, user: str, password: str) -> bool:
     return user_ok and password_ok
 
 
-async def _answer(res: Resources, request: FulfillmentRequest) -> dict[str, Any]:
+async def _answer(res: Resources, request: FulfillmentRequest, inbox_id: uuid.UUID | None) -> dict[str, Any]:
+    """``inbox_id``: the inbox the call was authenticated for (its own URL); None for the shared URL."""
     try:
         conversation_id = uuid.UUID(request.session_id)
     except ValueError:
         return {}
     async with res.sessionmaker() as session:
-        row = (
-            await session.execute(
-                select(Conversation, InboxBot)
-                .join(InboxBot, InboxBot.inbox_id == Conversation.inbox_id)
-                .where(Conversation.id == conversation_id)
-            )
-        ).first()
+        query = (
+            select(Conversation, InboxBot)
+            .join(InboxBot, InboxBot.inbox_id == Conversation.inbox_id)
+            .where(Conversation.id == conversation_id)
+        )
+        if inbox_id is not None:
+            # Bound to the inbox that owns the session: another inbox's credentials reach none of its conversations.
+            query = query.where(Conversation.inbox_id == inbox_id)
+        row = (await session.execute(query)).first()
         if row is None:
             return {}
         conversation, bot = row
         settings = BotSettings.model_validate(bot.settings)
+        if inbox_id is None and settings.fulfillment_credentials:
+            return {}  # an inbox with its own fulfillment password is served only at its own URL, with it
         if settings.project_id != request.project_id:
             return {}  # another tenant's project cannot reach this conversation
         if request.tag == settings.status_tag:
@@ -161,25 +166,19 @@ async def _answer(res: Resources, request: FulfillmentRequest) -> dict[str, Any]
     return {}
 
 
-@router.post("/webhooks/dialogflow", summary="Dialogflow fulfillment webhook (ES v2 and CX)")
-async def dialogflow_fulfillment(request: Request) -> JSONResponse:
-    timer = AckTimer("dialogflow")
-    settings = request.app.state.settings
+def _unauthorized(timer: AckTimer) -> JSONResponse:
+    metrics.SIGNATURE_FAILURES.labels("dialogflow").inc()
+    log.warning("webhook_auth_rejected", channel="dialogflow")
+    timer.done("unauthorized")
+    return JSONResponse(
+        {"error": {"code": "unauthorized", "message": "basic credentials do not match"}},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Basic realm="dialogflow"'},
+    )
+
+
+async def _fulfill(request: Request, timer: AckTimer, inbox_id: uuid.UUID | None) -> JSONResponse:
     res: Resources = request.app.state.resources
-    if not settings.dialogflow_webhook_user or not settings.dialogflow_webhook_password:
-        timer.done("not_configured")
-        raise AppError(503, "dialogflow_not_configured", "DIALOGFLOW_WEBHOOK_USER/PASSWORD are not set")
-    if not authorized(
-        request.headers.get("Authorization"), settings.dialogflow_webhook_user, settings.dialogflow_webhook_password
-    ):
-        metrics.SIGNATURE_FAILURES.labels("dialogflow").inc()
-        log.warning("webhook_auth_rejected", channel="dialogflow")
-        timer.done("unauthorized")
-        return JSONResponse(
-            {"error": {"code": "unauthorized", "message": "basic credentials do not match"}},
-            status_code=401,
-            headers={"WWW-Authenticate": 'Basic realm="dialogflow"'},
-        )
     try:
         body = json.loads(await request.body())
     except ValueError:
@@ -190,9 +189,47 @@ async def dialogflow_fulfillment(request: Request) -> JSONResponse:
         timer.done("malformed")
         raise AppError(400, "malformed_payload", "body is not a Dialogflow WebhookRequest")
     try:
-        answer = await asyncio.wait_for(_answer(res, parsed), ANSWER_BUDGET_SECONDS)
+        answer = await asyncio.wait_for(_answer(res, parsed, inbox_id), ANSWER_BUDGET_SECONDS)
     except TimeoutError:
         log.warning("dialogflow_fulfillment_slow")
         answer = {}
     timer.done("answered")
     return JSONResponse(answer)
+
+
+def _installation_credentials(request: Request, timer: AckTimer) -> tuple[str, str]:
+    settings = request.app.state.settings
+    if not settings.dialogflow_webhook_user or not settings.dialogflow_webhook_password:
+        timer.done("not_configured")
+        raise AppError(503, "dialogflow_not_configured", "DIALOGFLOW_WEBHOOK_USER/PASSWORD are not set")
+    return settings.dialogflow_webhook_user, settings.dialogflow_webhook_password
+
+
+@router.post("/webhooks/dialogflow", summary="Dialogflow fulfillment webhook (ES v2 and CX), shared URL")
+async def dialogflow_fulfillment(request: Request) -> JSONResponse:
+    """The installation's credentials; serves inboxes without a fulfillment password of their own."""
+    timer = AckTimer("dialogflow")
+    user, password = _installation_credentials(request, timer)
+    if not authorized(request.headers.get("Authorization"), user, password):
+        return _unauthorized(timer)
+    return await _fulfill(request, timer, None)
+
+
+@router.post("/webhooks/dialogflow/{inbox_id}", summary="Dialogflow fulfillment webhook of one inbox")
+async def dialogflow_inbox_fulfillment(inbox_id: uuid.UUID, request: Request) -> JSONResponse:
+    """Bound to the inbox: only sessions of its conversations are answered. Basic auth with the inbox id and the
+    inbox's own fulfillment password when it has one, else the installation's credentials."""
+    timer = AckTimer("dialogflow")
+    res: Resources = request.app.state.resources
+    async with res.sessionmaker() as session:
+        bot = await session.get(InboxBot, inbox_id)
+    own = bot is not None and BotSettings.model_validate(bot.settings).fulfillment_credentials
+    if bot is not None and own:
+        secrets = decrypt_credentials(res.keyring, inbox_id, bot.secrets_encrypted)
+        user, password = str(inbox_id), secrets["fulfillment_password"]
+    else:
+        user, password = _installation_credentials(request, timer)
+    # An inbox without a bot is answered like a wrong password (the URL does not confirm which inboxes exist).
+    if bot is None or not password or not authorized(request.headers.get("Authorization"), user, password):
+        return _unauthorized(timer)
+    return await _fulfill(request, timer, inbox_id)
