@@ -12,7 +12,7 @@ from pathlib import Path
 
 from switchboard_devstack.servers import StackUrls
 
-from bench import knee, spam_accuracy
+from bench import knee, routing, spam_accuracy
 from bench.harness import local_stack, service_env, spawn_bare, spawn_deployment
 from bench.load import LoadConfig, report, run_load, section
 from bench.scenarios import (
@@ -101,8 +101,6 @@ async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Names
     """Benchmarks the router and privacy services ship, run against this run's servers."""
     from switchboard_privacy import bench as privacy_bench
     from switchboard_privacy.settings import PrivacySettings
-    from switchboard_router import bench as router_bench
-    from switchboard_router.settings import RouterSettings
 
     common = {
         "database_url": urls.database_url,
@@ -112,16 +110,7 @@ async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Names
         "kafka_namespace": env["KAFKA_NAMESPACE"],
         "redis_namespace": env["REDIS_NAMESPACE"],
     }
-    rows = []
-    rate = await router_bench.measure(RouterSettings(**common), decisions=args.decisions)
-    rows.append(
-        Row(
-            f"routing decisions, one router replica ({args.decisions} conversations, 20 agents)",
-            f"{rate:.0f} decisions/s",
-            "-",
-            "-",
-        )
-    )
+    rows = [Row(*values) for values in routing.rows(await routing.measure(urls, decisions=args.decisions))]
     result = await privacy_bench.measure(
         PrivacySettings(**common), args.privacy_total, args.privacy_subject, args.privacy_retention
     )
@@ -169,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per latency scenario")
     parser.add_argument("--requests", type=int, default=3000, help="requests per throughput scenario")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight for throughput")
-    parser.add_argument("--decisions", type=int, default=1000, help="routing decisions to measure")
+    parser.add_argument(
+        "--decisions", type=int, default=6000, help="routing decisions measured per account size (one replica)"
+    )
     parser.add_argument("--privacy-total", type=int, default=1_000_000, help="messages in the database")
     parser.add_argument("--privacy-subject", type=int, default=10_000, help="messages of the erased subject")
     parser.add_argument("--step-seconds", type=float, default=20.0, help="seconds per rate of the fixed-rate sweep")
