@@ -18,7 +18,9 @@ from switchboard_common.domain.contacts.models import Contact
 from switchboard_common.domain.events import (
     ConversationAssigned,
     ConversationCreated,
+    ConversationCsatAnswered,
     ConversationQueued,
+    ConversationSlaBreached,
     ConversationStatusChanged,
     Event,
     MessageCreated,
@@ -41,6 +43,8 @@ SUBSCRIBABLE_EVENTS = (
     # Agents' private notes: only for a subscription that asks for them by this name (``message.created``
     # never carries a note: notes have an event type of their own).
     "note.created",
+    "conversation.sla_breached",
+    "conversation.csat_answered",
 )
 # The internal events behind them (``conversation.resolved`` is a status change): the consumer skips the rest
 # from their headers.
@@ -52,6 +56,8 @@ SUBSCRIBED_EVENT_TYPES = frozenset(
         "conversation.queued",
         "conversation.status_changed",
         "note.created",
+        "conversation.sla_breached",
+        "conversation.csat_answered",
     }
 )
 # A backstop only: changes take effect at once through the account's revision
@@ -64,7 +70,14 @@ def public_name(event: Event) -> str | None:
     if isinstance(event, ConversationStatusChanged):
         return "conversation.resolved" if event.payload.status == "resolved" else None
     if isinstance(
-        event, MessageCreated | ConversationCreated | ConversationAssigned | ConversationQueued | NoteCreated
+        event,
+        MessageCreated
+        | ConversationCreated
+        | ConversationAssigned
+        | ConversationQueued
+        | ConversationSlaBreached
+        | ConversationCsatAnswered
+        | NoteCreated,
     ):
         return event.type
     return None
@@ -183,6 +196,27 @@ class SubscriptionFanout:
             }
         elif isinstance(event, ConversationQueued | ConversationStatusChanged):
             data = {"inbox_id": str(event.payload.inbox_id)}
+        elif isinstance(event, ConversationSlaBreached):
+            p = event.payload
+            data = {
+                "inbox_id": str(p.inbox_id),
+                "policy_id": str(p.policy_id),
+                "target": p.target,
+                "due_at": p.due_at.isoformat(),
+                "agent_id": str(p.agent_id) if p.agent_id else None,
+                "team_id": str(p.team_id) if p.team_id else None,
+            }
+        elif isinstance(event, ConversationCsatAnswered):
+            contact = await session.get(Contact, event.payload.contact_id)
+            shareable = contact is not None and not contact.sharing_opt_out and not pass_through
+            data = {
+                "inbox_id": str(event.payload.inbox_id),
+                "channel": event.payload.channel,
+                "rating": event.payload.rating,
+                "comment": event.payload.comment if shareable else None,
+                "answered_at": event.payload.answered_at.isoformat(),
+                "agent_id": str(event.payload.agent_id) if event.payload.agent_id else None,
+            }
         return {
             "event": name,
             "event_id": str(event.event_id),

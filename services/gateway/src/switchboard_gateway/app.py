@@ -30,6 +30,7 @@ from switchboard_gateway.realtime.views import router as realtime_router
 from switchboard_gateway.search.views import router as search_router
 from switchboard_gateway.security.views import router as security_router
 from switchboard_gateway.settings import GatewaySettings
+from switchboard_gateway.sla.views import router as sla_router
 from switchboard_gateway.spam.views import router as spam_router
 from switchboard_gateway.subscriptions.views import router as subscriptions_router
 from switchboard_gateway.teams.views import router as teams_router
@@ -88,6 +89,7 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool | S
         queue_router,
         realtime_router,
         subscriptions_router,
+        sla_router,
         contacts_router,
         processing_router,
         labels_router,

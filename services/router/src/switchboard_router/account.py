@@ -457,6 +457,13 @@ class AccountRouting:
         seconds = float(self.inbox(c).get("auto_resolve_seconds") or 0)
         self.apply(lc.message(c, now=now, auto_resolve_seconds=seconds, **fields))
 
+    def prioritise(self, conversation_id: uuid.UUID, at_least: int, now: datetime) -> None:
+        """An SLA breach asks for at least this priority (docs/reports.md): a waiting conversation moves up the
+        queue; "at least" makes a redelivered breach change nothing."""
+        c = self.conversations.get(conversation_id)
+        if c is not None:
+            self.apply(lc.prioritise(c, at_least, now=now))
+
     def status_changed(self, conversation_id: uuid.UUID, status: str, handoff: dict[str, Any] | None) -> None:
         """Another service changed the conversation's status (the bot handing over, say)."""
         c = self.conversations.get(conversation_id)

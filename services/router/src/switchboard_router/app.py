@@ -12,6 +12,7 @@ from switchboard_common.infra.service import BackgroundWorkers, create_service_a
 
 from switchboard_router.feed import RoutingFeed
 from switchboard_router.settings import RouterSettings
+from switchboard_router.sla import SlaConsumer, SlaTimerWorker
 from switchboard_router.timers import PresenceWorker
 from switchboard_router.writer import RoutingWriter
 
@@ -28,6 +29,8 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
             RoutingFeed(resources),
             OutboxRelay(resources.sessionmaker, resources.bus),
             PresenceWorker(resources, interval=getattr(settings, "router_timer_interval_seconds", 0.5)),
+            SlaConsumer(resources).consumer(),
+            SlaTimerWorker(resources, interval=getattr(settings, "router_timer_interval_seconds", 0.5)),
         ]
     )
 

@@ -3,7 +3,8 @@
 Conversation events are keyed by conversation (one conversation's events stay in order), but an account's
 routing must be decided in one place: the feed (consumer group ``router``) forwards the ones the writer acts
 on — a conversation created, a message (wakes a snoozed conversation, stops the no-reply timer, restarts the
-inactivity timer), a status changed by another service (the bot handing over) — unchanged onto the routing
+inactivity timer), a status changed by another service (the bot handing over), an SLA breach asking for a
+higher priority — unchanged onto the routing
 topic, keyed by account. Records the router published itself are not sent back. Offsets are committed after
 the forwarded records are acknowledged (at least once; the writer's handling is idempotent).
 """
@@ -25,7 +26,10 @@ from switchboard_common.infra.runtime import Resources
 from switchboard_router.writer import ORIGIN_HEADER
 
 log = structlog.get_logger(__name__)
-FORWARDED_TYPES = frozenset({b"conversation.created", b"message.created", b"conversation.status_changed"})
+# An SLA breach too: the priority it asks for is a routing decision, so the writer applies it.
+FORWARDED_TYPES = frozenset(
+    {b"conversation.created", b"message.created", b"conversation.status_changed", b"conversation.sla_breached"}
+)
 
 
 def routing_key(record: ConsumerRecord) -> bytes | None:

@@ -40,6 +40,7 @@ from switchboard_common.domain.conversations.models import RoutingWriter as Rout
 from switchboard_common.domain.events import (
     AgentPresenceChanged,
     ConversationCreated,
+    ConversationSlaBreached,
     ConversationStatusChanged,
     Event,
     MessageCreated,
@@ -65,6 +66,7 @@ WANTED_TYPES = frozenset(
         "conversation.created",
         "message.created",
         "conversation.status_changed",
+        "conversation.sla_breached",
     }
 )
 MANUAL_ACTIONS = frozenset(
@@ -475,6 +477,8 @@ class RoutingWriter:
                 account.status_changed(event.conversation_id, event.payload.status, event.payload.handoff)
             elif isinstance(event, ConversationCreated):
                 pass  # adopted above: the drain places it
+            elif isinstance(event, ConversationSlaBreached) and event.payload.priority is not None:
+                account.prioritise(event.conversation_id, event.payload.priority, now)
         if fresh:
             account.applied_offset = fresh[-1].offset
 

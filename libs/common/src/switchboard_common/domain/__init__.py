@@ -10,9 +10,11 @@ from switchboard_common.domain.accounts import models as accounts_models  # noqa
 from switchboard_common.domain.canned_responses import models as canned_responses_models  # noqa: F401
 from switchboard_common.domain.contacts import models as contacts_models  # noqa: F401
 from switchboard_common.domain.conversations import models as conversations_models  # noqa: F401
+from switchboard_common.domain.csat import models as csat_models  # noqa: F401
 from switchboard_common.domain.encryption import models as encryption_models  # noqa: F401
 from switchboard_common.domain.inboxes import models as inboxes_models  # noqa: F401
 from switchboard_common.domain.labels import models as labels_models  # noqa: F401
 from switchboard_common.domain.privacy import models as privacy_models  # noqa: F401
+from switchboard_common.domain.sla import models as sla_models  # noqa: F401
 from switchboard_common.domain.spam import models as spam_models  # noqa: F401
 from switchboard_common.domain.subscriptions import models as subscriptions_models  # noqa: F401

@@ -251,6 +251,70 @@ class ContactUpdatedPayload(Payload):
     reason: Literal["rectification"] = "rectification"
 
 
+class ConversationSlaBreachedPayload(Payload):
+    """A service-level clock passed its due time unanswered (docs/reports.md). ``priority``: the queue priority
+    the conversation should have at least now (the policy raises it), or null."""
+
+    inbox_id: uuid.UUID
+    policy_id: uuid.UUID
+    target: Literal["first_response", "next_response", "resolution"]
+    due_at: datetime
+    cycle: int = 0
+    agent_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    priority: int | None = None
+
+
+class ConversationSlaUpdatedPayload(Payload):
+    """The conversation's ``sla`` object changed (policy, due times, pause): consoles redraw its countdown."""
+
+    inbox_id: uuid.UUID
+    policy_id: uuid.UUID | None = None
+    sla: dict[str, Any]
+
+
+class ConversationLabelsChangedPayload(Payload):
+    """The conversation's labels now (all of them): label SLA policies and the label reports follow them."""
+
+    inbox_id: uuid.UUID
+    labels: list[str]
+
+
+class ConversationCsatRequestedPayload(Payload):
+    """The customer was asked to rate the conversation (1-5) in their channel."""
+
+    inbox_id: uuid.UUID
+    contact_id: uuid.UUID
+    channel: Channel
+    question: str
+    agent_id: uuid.UUID | None = None
+
+
+class ConversationCsatAnsweredPayload(Payload):
+    """The customer's rating (the last answer within a day wins: ``revision`` counts the answers)."""
+
+    inbox_id: uuid.UUID
+    contact_id: uuid.UUID
+    channel: Channel
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, json_schema_extra=Personal)
+    answered_at: datetime
+    revision: int = 1
+    agent_id: uuid.UUID | None = None
+
+
+class InboundCsatPayload(Payload):
+    """A rating a customer gave on their channel (a Messenger quick reply, a Slack button, the API channel)."""
+
+    inbox_id: uuid.UUID
+    channel: Channel
+    external_contact_id: str = Field(json_schema_extra=Personal)
+    conversation_id: uuid.UUID
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, json_schema_extra=Personal)
+    answered_at: datetime
+
+
 class AgentPresencePayload(Payload):
     agent_id: uuid.UUID
     status: PresenceStatus
@@ -431,6 +495,46 @@ class ContactUpdated(Event):
     payload: ContactUpdatedPayload
 
 
+class ConversationSlaBreached(Event):
+    type: Literal["conversation.sla_breached"] = "conversation.sla_breached"
+    conversation_id: uuid.UUID
+    payload: ConversationSlaBreachedPayload
+
+
+class ConversationSlaUpdated(Event):
+    type: Literal["conversation.sla_updated"] = "conversation.sla_updated"
+    conversation_id: uuid.UUID
+    payload: ConversationSlaUpdatedPayload
+
+
+class ConversationLabelsChanged(Event):
+    type: Literal["conversation.labels_changed"] = "conversation.labels_changed"
+    conversation_id: uuid.UUID
+    payload: ConversationLabelsChangedPayload
+
+
+class ConversationCsatRequested(Event):
+    type: Literal["conversation.csat_requested"] = "conversation.csat_requested"
+    conversation_id: uuid.UUID
+    payload: ConversationCsatRequestedPayload
+
+
+class ConversationCsatAnswered(Event):
+    type: Literal["conversation.csat_answered"] = "conversation.csat_answered"
+    conversation_id: uuid.UUID
+    payload: ConversationCsatAnsweredPayload
+
+
+class InboundCsatReceived(Event):
+    topic_name: ClassVar[str] = "inbound"
+    type: Literal["inbound.csat_received"] = "inbound.csat_received"
+    payload: InboundCsatPayload
+
+    def partition_key(self) -> bytes:
+        # With the customer's messages, in order; hashed like them (the channel id is personal).
+        return _hashed_key(f"{self.payload.inbox_id}:{self.payload.external_contact_id}")
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     ConversationCreated,
     MessageCreated,
@@ -450,6 +554,12 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ContactUpdated,
     NoteCreated,
     RoutingCommand,
+    ConversationSlaBreached,
+    ConversationSlaUpdated,
+    ConversationLabelsChanged,
+    ConversationCsatRequested,
+    ConversationCsatAnswered,
+    InboundCsatReceived,
 )
 EVENT_CLASSES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in EVENT_TYPES}
 
@@ -471,7 +581,13 @@ AnyEvent = Annotated[
     | InboundHandoverReceived
     | ContactUpdated
     | NoteCreated
-    | RoutingCommand,
+    | RoutingCommand
+    | ConversationSlaBreached
+    | ConversationSlaUpdated
+    | ConversationLabelsChanged
+    | ConversationCsatRequested
+    | ConversationCsatAnswered
+    | InboundCsatReceived,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(AnyEvent)

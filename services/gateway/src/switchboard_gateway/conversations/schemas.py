@@ -41,6 +41,11 @@ class ConversationOut(BaseModel):
     unread_count: int | None = None
     # Names of the labels it carries (``PUT /api/v1/conversations/{id}/labels``), sorted.
     labels: list[str] = Field(default_factory=list)
+    # Service level (docs/reports.md): {policy_id, first_response_due_at, next_response_due_at,
+    # resolution_due_at, paused, breached: [{target, due_at, cycle}]}; due times null when met or paused.
+    sla: dict[str, Any] | None = None
+    # The customer's rating once answered: {rating, comment, answered_at}.
+    csat: dict[str, Any] | None = None
 
 
 class MessageOut(BaseModel):

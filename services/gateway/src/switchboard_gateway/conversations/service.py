@@ -15,6 +15,7 @@ from switchboard_common.domain.contacts.models import Contact
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.conversations.visibility import Viewer, visible
+from switchboard_common.domain.csat.models import CsatSurvey
 from switchboard_common.domain.events import (
     Event,
     MessageCreated,
@@ -26,6 +27,7 @@ from switchboard_common.domain.events import (
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.privacy.consent import is_pass_through
 from switchboard_common.domain.search.languages import guess_language
+from switchboard_common.domain.sla.models import ConversationSla
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.outbox import add_events
 
@@ -57,12 +59,53 @@ def waiting_since_of(conversation: Any = Conversation) -> ColumnElement[datetime
     return first_unanswered
 
 
+EMPTY_SLA: dict[str, Any] = {
+    "policy_id": None,
+    "first_response_due_at": None,
+    "next_response_due_at": None,
+    "resolution_due_at": None,
+    "paused": False,
+    "breached": [],
+}
+
+
 @dataclass(frozen=True)
 class Summary:
     contact_name: str | None
     last_message: LastMessageOut | None
     waiting_since: datetime | None
     unread_count: int
+    sla: dict[str, Any] | None = None
+    csat: dict[str, Any] | None = None
+
+
+async def service_levels(
+    session: AsyncSession, conversations: Sequence[Conversation]
+) -> dict[uuid.UUID, tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each conversation's ``sla`` (as the router's SLA worker last computed it) and ``csat`` (once answered)."""
+    if not conversations:
+        return {}
+    ids = [c.id for c in conversations]
+    slas = dict(
+        (
+            await session.execute(
+                select(ConversationSla.conversation_id, ConversationSla.summary).where(
+                    ConversationSla.conversation_id.in_(ids)
+                )
+            )
+        ).all()
+    )
+    ratings = {
+        row.conversation_id: {"rating": row.rating, "comment": row.comment, "answered_at": row.answered_at}
+        for row in (
+            await session.execute(
+                select(CsatSurvey.conversation_id, CsatSurvey.rating, CsatSurvey.comment, CsatSurvey.answered_at).where(
+                    CsatSurvey.conversation_id.in_(ids), CsatSurvey.rating.is_not(None)
+                )
+            )
+        ).all()
+    }
+    return {c.id: ({**EMPTY_SLA, **(slas.get(c.id) or {})}, ratings.get(c.id)) for c in conversations}
 
 
 async def summaries(session: AsyncSession, conversations: Sequence[Conversation]) -> dict[uuid.UUID, Summary]:
@@ -86,6 +129,7 @@ async def summaries(session: AsyncSession, conversations: Sequence[Conversation]
         )
         .scalar_subquery()
     )
+    levels = await service_levels(session, conversations)
     rows = await session.execute(
         select(
             Conversation.id,
@@ -114,6 +158,8 @@ async def summaries(session: AsyncSession, conversations: Sequence[Conversation]
             last_message=last_message,
             waiting_since=row.waiting_since if row.status == "open" else None,
             unread_count=int(row.unread or 0),
+            sla=levels[row.id][0],
+            csat=levels[row.id][1],
         )
     return result
 
@@ -155,6 +201,8 @@ def conversation_out(
             "last_message": summary.last_message,
             "waiting_since": summary.waiting_since,
             "unread_count": summary.unread_count,
+            "sla": summary.sla,
+            "csat": summary.csat,
         }
     return ConversationOut(
         **extra,

@@ -23,6 +23,8 @@ from switchboard_common.domain.events import (
     ConversationAssigned,
     ConversationOffered,
     ConversationQueued,
+    ConversationSlaBreached,
+    ConversationSlaUpdated,
     ConversationStatusChanged,
     ConversationUnassigned,
     Event,
@@ -253,6 +255,44 @@ class Timeline:
             await self._on_edit(event)
         elif isinstance(event, ContactUpdated):
             await self._on_contact_updated(event)
+        elif isinstance(event, ConversationSlaBreached):
+            await self._on_sla_breached(event)
+        elif isinstance(event, ConversationSlaUpdated):
+            await self._to_account(
+                event,
+                {
+                    "type": "conversation.sla",
+                    "conversation_id": str(event.conversation_id),
+                    "sla": event.payload.sla,
+                },
+            )
+
+    async def _on_sla_breached(self, event: ConversationSlaBreached) -> None:
+        """A breach reaches the conversation's assignee and every owner and admin of the account."""
+        async with self.res.sessionmaker() as session:
+            admins = (
+                await session.scalars(
+                    select(User.id).where(
+                        User.account_id == event.tenant_id,
+                        User.deleted_at.is_(None),
+                        User.role.in_(("owner", "admin")),
+                    )
+                )
+            ).all()
+            assignee = await session.scalar(
+                select(Conversation.assignee_id).where(Conversation.id == event.conversation_id)
+            )
+        recipients = {*admins, *([assignee] if assignee else []), *([p] if (p := event.payload.agent_id) else [])}
+        await self.res.streams.push_once_to_each(
+            [self.res.keys.agent_stream(agent) for agent in recipients],
+            str(event.event_id),
+            {
+                "type": "conversation.sla_breached",
+                "event_id": str(event.event_id),
+                "conversation_id": str(event.conversation_id),
+                **event.payload.model_dump(mode="json"),
+            },
+        )
 
     async def _to_account(self, event: Event, frame: dict[str, Any]) -> None:
         """A frame for every agent of the account: screens showing this conversation or agent stay current."""

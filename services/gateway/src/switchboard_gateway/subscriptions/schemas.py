@@ -16,6 +16,8 @@ EventName = Literal[
     "conversation.queued",
     "conversation.resolved",
     "note.created",
+    "conversation.sla_breached",
+    "conversation.csat_answered",
 ]
 
 

@@ -587,6 +587,28 @@ def escalate(c: Conversation, *, now: datetime, escalation_seconds: float) -> Ou
     )
 
 
+def prioritise(c: Conversation, at_least: int, *, now: datetime) -> Outcome:
+    """An SLA breach raises an unresolved conversation's priority to ``at_least`` (never lowers it, so a
+    redelivered breach changes nothing twice); announced like an escalation."""
+    if c.status in ("resolved", "spam") or c.priority >= at_least:
+        return unchanged(c)
+    after = replace(c, priority=at_least)
+    return Outcome(
+        before=c,
+        after=after,
+        events=[
+            ConversationEscalated(
+                event_id=uuid.uuid5(DECISION_NAMESPACE, f"{c.id}:escalated:{after.priority}"),
+                tenant_id=c.account_id,
+                conversation_id=c.id,
+                occurred_at=now,
+                payload=ConversationEscalatedPayload(inbox_id=c.inbox_id, priority=after.priority),
+            )
+        ],
+        history=[HistoryEntry("escalated", None, {"priority": after.priority, "reason": "sla_breached"}, now)],
+    )
+
+
 def no_reply(c: Conversation, agent_id: uuid.UUID | None, version: int, *, now: datetime) -> Outcome:
     """The assignee did not answer in time: back to routing (they are passed over for an hour)."""
     if c.status != "open" or c.assignee_id is None or c.assignee_id != agent_id or c.version != version:

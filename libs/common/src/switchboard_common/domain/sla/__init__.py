@@ -1,0 +1,1 @@
+"""Service levels: policies (targets per inbox, team or label) and each open conversation's clocks."""

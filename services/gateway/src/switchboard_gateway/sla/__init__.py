@@ -1,0 +1,1 @@
+"""Service-level policies: ``/api/v1/sla-policies``."""

@@ -1,0 +1,217 @@
+"""SLA policies end to end: a 2-second first response breaches, once, on the assignee's and the admins'
+sockets and through an account webhook; timers fire exactly once with several workers racing; the API."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from switchboard_common.domain.sla.models import ConversationSla
+from switchboard_common.domain.subscriptions.models import WebhookDelivery
+from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.runtime import Resources
+from switchboard_devstack.servers import StackUrls
+from switchboard_router.sla import SlaClocks, run_due_sla
+
+from tests.fakes.receivers import Receiver
+from tests.helpers.api import Socket, create_web_inbox, eventually, online_agent, signup, visitor_session
+from tests.helpers.live import LiveServer, live_server
+
+
+@pytest.fixture(scope="module")
+async def system(stack_urls: StackUrls) -> AsyncIterator[LiveServer]:
+    async with live_server(stack_urls, OUTBOUND_ALLOW_PRIVATE="true") as live:
+        yield live
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = Receiver()
+    await r.start()
+    yield r
+    await r.stop()
+
+
+def router_resources(system: LiveServer) -> Resources:
+    return system.apps["router"].state.resources  # type: ignore[attr-defined, no-any-return]
+
+
+async def _visitor_writes(client: httpx.AsyncClient, inbox: dict, text: str = "hello") -> str:
+    visitor = await visitor_session(client, inbox["widget_token"])
+    sent = await client.post(
+        "/api/v1/widget/messages", json={"text": text}, headers={"Authorization": f"Bearer {visitor['visitor_token']}"}
+    )
+    assert sent.status_code == 202, sent.text
+    return str(sent.json()["conversation_id"])
+
+
+async def test_two_second_first_response_breaches_on_sockets_and_webhook(
+    system: LiveServer, receiver: Receiver
+) -> None:
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        owner = await Socket.open(f"{system.ws_url}/api/v1/ws?token={tenant.token}")
+        await owner.wait_for(lambda f: f["type"] == "session.ready")
+        hook = await client.post(
+            "/api/v1/webhooks",
+            headers=tenant.headers,
+            json={"url": receiver.url + "/sla", "events": ["conversation.sla_breached"]},
+        )
+        assert hook.status_code == 201, hook.text
+        inbox = await create_web_inbox(client, tenant)
+        created = await client.post(
+            "/api/v1/sla-policies",
+            headers=tenant.headers,
+            json={
+                "name": "Chat",
+                "first_response_seconds": 2,
+                "next_response_seconds": None,
+                "resolution_seconds": None,
+                "business_hours_only": False,
+                "inbox_ids": [inbox["id"]],
+                "raise_priority": 1,
+            },
+        )
+        assert created.status_code == 201, created.text
+        policy = created.json()
+        assert policy["inbox_ids"] == [inbox["id"]] and policy["pause_statuses"] == ["pending", "snoozed"]
+        agent_id, agent_token, agent = await online_agent(client, system, tenant)
+
+        conversation_id = await _visitor_writes(client, inbox)
+        await agent.wait_for(lambda f: f["type"] == "conversation.assigned" and f["conversation_id"] == conversation_id)
+
+        def breached(frame: dict) -> bool:
+            return frame["type"] == "conversation.sla_breached" and frame["conversation_id"] == conversation_id
+
+        seen = await agent.wait_for(breached, timeout=30)
+        assert seen["target"] == "first_response" and seen["policy_id"] == policy["id"]
+        assert (await owner.wait_for(breached, timeout=30))["event_id"] == seen["event_id"]
+        call = (await receiver.wait_for(1, "/sla"))[0].json()
+        assert call["event"] == "conversation.sla_breached" and call["conversation_id"] == conversation_id
+        assert call["data"]["target"] == "first_response" and call["data"]["agent_id"] == agent_id
+
+        headers = {"Authorization": f"Bearer {agent_token}"}
+
+        async def raised() -> dict | None:
+            body = (await client.get(f"/api/v1/conversations/{conversation_id}", headers=headers)).json()
+            return body if body["priority"] == 1 else None
+
+        body = await eventually(raised)
+        assert body["sla"]["policy_id"] == policy["id"]
+        assert [b["target"] for b in body["sla"]["breached"]] == ["first_response"]
+        assert body["sla"]["first_response_due_at"] is not None
+
+        # Once: replying now (late) or the timers running again adds nothing.
+        reply = await client.post(
+            f"/api/v1/conversations/{conversation_id}/messages", json={"text": "hi"}, headers=headers
+        )
+        assert reply.status_code == 201
+        await run_due_sla(router_resources(system), utcnow() + timedelta(days=30))
+
+        async def answered() -> dict | None:
+            body = (await client.get(f"/api/v1/conversations/{conversation_id}", headers=headers)).json()
+            return body if body["sla"]["first_response_due_at"] is None else None
+
+        body = await eventually(answered)
+        assert len(body["sla"]["breached"]) == 1
+        assert len([f for f in agent.frames if breached(f)]) == 1
+        async with router_resources(system).sessionmaker() as session:
+            deliveries = await session.scalar(
+                select(func.count())
+                .select_from(WebhookDelivery)
+                .where(WebhookDelivery.conversation_id == uuid.UUID(conversation_id))
+            )
+        assert deliveries == 1
+        for socket in (owner, agent):
+            await socket.close()
+
+
+async def test_racing_timer_workers_breach_exactly_once(system: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        inbox = await create_web_inbox(client, tenant)
+        created = await client.post(
+            "/api/v1/sla-policies",
+            headers=tenant.headers,
+            json={
+                "name": "Slow",
+                "first_response_seconds": 3600,
+                "resolution_seconds": 7200,
+                "inbox_ids": [inbox["id"]],
+            },
+        )
+        assert created.status_code == 201
+        conversation_id = uuid.UUID(await _visitor_writes(client, inbox))
+        res = router_resources(system)
+
+        async def clock_started() -> bool:
+            async with res.sessionmaker() as session:
+                row = await session.get(ConversationSla, conversation_id)
+                return row is not None and row.check_at is not None
+
+        await eventually(clock_started)
+        later = utcnow() + timedelta(hours=3)
+        # Three replicas' workers at once, each with its own caches: every breach is recorded once.
+        await asyncio.gather(*(run_due_sla(res, later, clocks=SlaClocks(res)) for _ in range(3)))
+        await asyncio.gather(*(run_due_sla(res, later, clocks=SlaClocks(res)) for _ in range(3)))
+        async with res.sessionmaker() as session:
+            row = await session.get(ConversationSla, conversation_id)
+        assert row is not None
+        assert sorted(b["target"] for b in row.breached) == ["first_response", "resolution"]
+        assert row.check_at is None
+
+        body = (await client.get(f"/api/v1/conversations/{conversation_id}", headers=tenant.headers)).json()
+        assert len(body["sla"]["breached"]) == 2
+
+
+async def test_policy_api_validates_and_keeps_one_policy_per_target(system: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        inbox = await create_web_inbox(client, tenant)
+        base = {"name": "A", "first_response_seconds": 60, "inbox_ids": [inbox["id"]], "labels": ["vip"]}
+        first = await client.post("/api/v1/sla-policies", headers=tenant.headers, json=base)
+        assert first.status_code == 201, first.text
+        taken = await client.post("/api/v1/sla-policies", headers=tenant.headers, json={**base, "name": "B"})
+        assert taken.status_code == 409 and taken.json()["error"]["code"] == "sla_target_taken"
+        same_name = await client.post(
+            "/api/v1/sla-policies", headers=tenant.headers, json={"name": "A", "first_response_seconds": 5}
+        )
+        assert same_name.status_code == 409 and same_name.json()["error"]["code"] == "name_taken"
+        no_target = await client.post("/api/v1/sla-policies", headers=tenant.headers, json={"name": "C"})
+        assert no_target.status_code == 422 and "error" in no_target.json()
+        negative = await client.post(
+            "/api/v1/sla-policies", headers=tenant.headers, json={"name": "D", "first_response_seconds": -1}
+        )
+        assert negative.status_code == 422
+        foreign = await client.post(
+            "/api/v1/sla-policies",
+            headers=tenant.headers,
+            json={"name": "E", "first_response_seconds": 5, "inbox_ids": [str(uuid.uuid4())]},
+        )
+        assert foreign.status_code == 422 and foreign.json()["error"]["code"] == "unknown_inbox"
+
+        policy_id = first.json()["id"]
+        updated = await client.patch(
+            f"/api/v1/sla-policies/{policy_id}", headers=tenant.headers, json={"resolution_seconds": 600, "labels": []}
+        )
+        assert updated.status_code == 200 and updated.json()["resolution_seconds"] == 600
+        assert updated.json()["labels"] == [] and updated.json()["first_response_seconds"] == 60
+        put = await client.put(f"/api/v1/sla-policies/{policy_id}", headers=tenant.headers, json={"name": "A2"})
+        assert put.status_code == 200 and put.json()["name"] == "A2"
+        listed = await client.get("/api/v1/sla-policies", headers=tenant.headers)
+        assert [p["id"] for p in listed.json()] == [policy_id]
+        other = await signup(client)
+        assert (await client.get(f"/api/v1/sla-policies/{policy_id}", headers=other.headers)).status_code == 404
+        _agent_id, agent_token, agent = await online_agent(client, system, tenant)
+        forbidden = await client.delete(
+            f"/api/v1/sla-policies/{policy_id}", headers={"Authorization": f"Bearer {agent_token}"}
+        )
+        assert forbidden.status_code == 403
+        assert (await client.delete(f"/api/v1/sla-policies/{policy_id}", headers=tenant.headers)).status_code == 204
+        assert (await client.get(f"/api/v1/sla-policies/{policy_id}", headers=tenant.headers)).status_code == 404
+        await agent.close()
