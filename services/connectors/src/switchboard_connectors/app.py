@@ -26,6 +26,7 @@ from switchboard_connectors.channels.slack.install import install_router as slac
 from switchboard_connectors.channels.slack.mirror import SlackMirror
 from switchboard_connectors.channels.slack.outbound import SlackOutbound
 from switchboard_connectors.channels.slack.webhook import router as slack_router
+from switchboard_connectors.csat import CsatScheduler, CsatWorker
 from switchboard_connectors.deliveries import DeliveryWorker
 from switchboard_connectors.ingest_worker import IngestWorker
 from switchboard_connectors.ingress import InboxDirectory
@@ -85,6 +86,8 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
             _role("outbound", OutboundDispatcher(resources, channel_senders(resources)).consumer()),
             _role("outbound", SubscriptionFanout(resources).consumer()),
             _role("outbound", DeliveryWorker(resources)),
+            _role("outbound", CsatScheduler(resources).consumer()),
+            _role("outbound", CsatWorker(resources, slack, graph)),
         ]
     )
 

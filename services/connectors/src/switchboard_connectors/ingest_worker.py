@@ -22,6 +22,7 @@ from switchboard_common.domain.conversations.models import Message
 from switchboard_common.domain.encryption.shredding import ERASED
 from switchboard_common.domain.events import (
     Event,
+    InboundCsatReceived,
     InboundMessagePayload,
     InboundMessageReceived,
     MessageDeleted,
@@ -33,6 +34,7 @@ from switchboard_common.infra.bus import INBOUND_TOPIC, EventConsumer, EventFilt
 from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
 
+from switchboard_connectors.csat import record_inbound_answer
 from switchboard_connectors.ingress import InboxDirectory, InboxRecord
 
 EDIT_LOOKUP_ATTEMPTS = 10
@@ -73,7 +75,7 @@ class IngestWorker:
             topics=[INBOUND_TOPIC],
             handler=self.handle,
             bus=self.res.bus,
-            accepts=EventFilter(types=frozenset({"inbound.message_received"})),
+            accepts=EventFilter(types=frozenset({"inbound.message_received", "inbound.csat_received"})),
             batch_handler=self.handle_batch,
             batch_types=frozenset({"inbound.message_received"}),
         )
@@ -81,6 +83,8 @@ class IngestWorker:
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         if isinstance(event, InboundMessageReceived):
             await self.ingest_message(event)
+        elif isinstance(event, InboundCsatReceived):
+            await record_inbound_answer(self.res, event)
 
     async def handle_batch(self, batch: list[tuple[Event, ConsumerRecord]]) -> None:
         """A poll's messages: one statement finds the contacts and open conversations that already exist

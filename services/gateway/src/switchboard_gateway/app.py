@@ -18,6 +18,7 @@ from switchboard_gateway.contacts.views import router as contacts_router
 from switchboard_gateway.conversations.actions import router as conversation_actions_router
 from switchboard_gateway.conversations.timeline import Timeline
 from switchboard_gateway.conversations.views import router as conversations_router
+from switchboard_gateway.csat.views import router as csat_router
 from switchboard_gateway.inboxes.bot_views import router as inbox_bot_router
 from switchboard_gateway.inboxes.routing_views import router as routing_settings_router
 from switchboard_gateway.inboxes.slack_mirror_views import router as slack_mirror_router
@@ -27,6 +28,9 @@ from switchboard_gateway.processing.views import router as processing_router
 from switchboard_gateway.queue.views import router as queue_router
 from switchboard_gateway.realtime.sockets import SocketRegistry
 from switchboard_gateway.realtime.views import router as realtime_router
+from switchboard_gateway.reports.consumer import ReportHousekeeping, RollupConsumer
+from switchboard_gateway.reports.live import LiveFloorPublisher
+from switchboard_gateway.reports.views import router as reports_router
 from switchboard_gateway.search.views import router as search_router
 from switchboard_gateway.security.views import router as security_router
 from switchboard_gateway.settings import GatewaySettings
@@ -41,7 +45,15 @@ from switchboard_gateway.widget.views import router as widget_router
 
 
 def background_workers(resources: Resources) -> BackgroundWorkers:
-    return BackgroundWorkers([Timeline(resources).consumer(), OutboxRelay(resources.sessionmaker, resources.bus)])
+    return BackgroundWorkers(
+        [
+            Timeline(resources).consumer(),
+            OutboxRelay(resources.sessionmaker, resources.bus),
+            RollupConsumer(resources).consumer(),
+            ReportHousekeeping(resources),
+            LiveFloorPublisher(resources),
+        ]
+    )
 
 
 async def _on_startup(app: FastAPI, resources: Resources) -> None:
@@ -90,6 +102,8 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool | S
         realtime_router,
         subscriptions_router,
         sla_router,
+        csat_router,
+        reports_router,
         contacts_router,
         processing_router,
         labels_router,

@@ -15,6 +15,7 @@ from switchboard_common.domain.encryption import models as encryption_models  # 
 from switchboard_common.domain.inboxes import models as inboxes_models  # noqa: F401
 from switchboard_common.domain.labels import models as labels_models  # noqa: F401
 from switchboard_common.domain.privacy import models as privacy_models  # noqa: F401
+from switchboard_common.domain.reports import models as reports_models  # noqa: F401
 from switchboard_common.domain.sla import models as sla_models  # noqa: F401
 from switchboard_common.domain.spam import models as spam_models  # noqa: F401
 from switchboard_common.domain.subscriptions import models as subscriptions_models  # noqa: F401

@@ -530,9 +530,9 @@ class InboundCsatReceived(Event):
     type: Literal["inbound.csat_received"] = "inbound.csat_received"
     payload: InboundCsatPayload
 
-    def partition_key(self) -> bytes:
-        # With the customer's messages, in order; hashed like them (the channel id is personal).
-        return _hashed_key(f"{self.payload.inbox_id}:{self.payload.external_contact_id}")
+    def identity_partition(self) -> str | None:
+        # With the customer's messages, in order; pseudonymized like them (the channel id is personal).
+        return f"{self.payload.inbox_id}:{self.payload.external_contact_id}"
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (

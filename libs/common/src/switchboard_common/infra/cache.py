@@ -65,6 +65,7 @@ class KeyKind:
 KEY_KINDS: tuple[KeyKind, ...] = (
     KeyKind("revocations", "revocations", "installation"),
     KeyKind("presence_grace", "presence:grace", "installation", shared=True),
+    KeyKind("live_floor_changed", "live-floor:changed", "installation", shared=True),
     KeyKind("login_failures", "rate:login-fail:{login}", "installation"),
     KeyKind("login_backoff", "rate:login-backoff:{login}", "installation"),
     KeyKind("login_failures_from", "rate:login-fail-addr:{address}", "installation"),
@@ -77,6 +78,7 @@ KEY_KINDS: tuple[KeyKind, ...] = (
     KeyKind("presence_choice", "presence-choice:{account}", "account", shared=True),
     KeyKind("webhook_revision", "webhooks:rev:{account}", "account"),
     KeyKind("slack_installs", "slack-installs:{account}", "account"),
+    KeyKind("live_floor_digest", "live-floor:digest:{account}", "account"),
     KeyKind("agent_connections", "conns:{agent}", "agent"),
     KeyKind("agent_stream", "stream:agent:{agent}", "agent", shared=True),
     KeyKind("agent_stream_delivered", "pushed:stream:agent:{agent}", "agent"),
@@ -234,3 +236,12 @@ class Keys:
 
     def privacy_confirmation_token(self, token_hash: str) -> str:
         return self.build("privacy_confirmation_token", token=token_hash)
+
+    def live_floor_changed(self) -> str:
+        """Set of accounts whose live floor (queues, agents' load) may have changed since it was last pushed
+        (``switchboard_gateway.reports.live``)."""
+        return self.build("live_floor_changed")
+
+    def live_floor_digest(self, tenant_id: uuid.UUID) -> str:
+        """Digest of the live floor last pushed to the account's admins (a push only when it differs)."""
+        return self.build("live_floor_digest", account=tenant_id)

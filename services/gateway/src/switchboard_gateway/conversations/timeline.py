@@ -44,6 +44,7 @@ from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.tracing import current_trace_id
 
 from switchboard_gateway.conversations.service import conversation_out, message_out
+from switchboard_gateway.reports import live
 
 RECENT_MESSAGES_ON_ASSIGN = 50
 # What the handler acts on; the rest of the topic is skipped from record headers, never decrypted or parsed.
@@ -220,6 +221,7 @@ class Timeline:
         elif isinstance(event, NoteCreated):
             await self._on_note(event)
         elif isinstance(event, AgentPresenceChanged):
+            await live.mark_changed(self.res, [event.tenant_id])
             await self._to_account(
                 event,
                 {

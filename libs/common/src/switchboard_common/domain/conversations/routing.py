@@ -15,6 +15,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.conversations import lifecycle
 from switchboard_common.domain.conversations.models import Conversation, RoutingTimer
 from switchboard_common.domain.inboxes.models import Inbox
 
@@ -94,3 +95,61 @@ async def queue_positions(session: AsyncSession, account_id: uuid.UUID) -> dict[
         await session.scalars(select(Conversation.id).where(*queued_filter(account_id)).order_by(*QUEUE_ORDER))
     ).all()
     return {conversation_id: index + 1 for index, conversation_id in enumerate(ids)}
+
+
+# Reads for reports and SLA clocks (the routing writer keeps its own state in memory; these read what it
+# committed).
+
+
+def routed_team_id(conversation: Conversation, inbox: Inbox | None) -> uuid.UUID | None:
+    """The team a conversation is routed to: its own, else its inbox's routing team."""
+    return conversation.team_id or routed_team_id_of_inbox(inbox)
+
+
+def routed_team_id_of_inbox(inbox: Inbox | None) -> uuid.UUID | None:
+    """The team an inbox routes to (conversations without a team of their own)."""
+    return uuid_or_none(inbox_routing(inbox).get("team_id"))
+
+
+async def agent_loads(
+    session: AsyncSession, account_id: uuid.UUID, agent_ids: list[uuid.UUID], weights: dict[str, Any]
+) -> dict[uuid.UUID, tuple[float, int]]:
+    """(weighted load, number of conversations) per agent as committed: what they hold
+    (:func:`lifecycle.holder`), their unresolved conversations plus pending offers."""
+    if not agent_ids:
+        return {}
+    held = (
+        await session.execute(
+            select(Conversation.assignee_id, Conversation.channel, func.count())
+            .where(
+                Conversation.account_id == account_id,
+                Conversation.status.in_(lifecycle.LOADED_STATUSES),
+                Conversation.assignee_id.in_(agent_ids),
+            )
+            .group_by(Conversation.assignee_id, Conversation.channel)
+        )
+    ).all()
+    offered = (
+        await session.execute(
+            select(RoutingTimer.agent_id, Conversation.channel, func.count())
+            .join(Conversation, Conversation.id == RoutingTimer.conversation_id)
+            .where(
+                RoutingTimer.account_id == account_id,
+                RoutingTimer.kind == "offer",
+                RoutingTimer.agent_id.in_(agent_ids),
+            )
+            .group_by(RoutingTimer.agent_id, Conversation.channel)
+        )
+    ).all()
+    loads: dict[uuid.UUID, tuple[float, int]] = {}
+    for agent_id, channel, count in [*held, *offered]:
+        load, number = loads.get(agent_id, (0.0, 0))
+        loads[agent_id] = (load + lifecycle.channel_weight(channel, weights) * count, number + count)
+    return loads
+
+
+def capacity_of(user_max: int | None, account: Account | None) -> int:
+    """An agent's capacity: their own, else the account's default."""
+    if user_max is not None:
+        return user_max
+    return account.default_max_conversations if account is not None else 0

@@ -16,7 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import AnyHttpUrl, EmailStr, Field, ValidationError, model_validator
 from switchboard_common.domain.conversations.ingest import message_id_for
-from switchboard_common.domain.events import Attachment, InboundMessagePayload, InboundMessageReceived
+from switchboard_common.domain.events import (
+    Attachment,
+    InboundCsatPayload,
+    InboundCsatReceived,
+    InboundMessagePayload,
+    InboundMessageReceived,
+)
 from switchboard_common.infra import metrics, signing
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.runtime import Resources
@@ -53,9 +59,24 @@ class ApiMessage(Strict):
         return self
 
 
+class ApiCsat(Strict):
+    """The customer's answer to a ``csat.requested`` callback."""
+
+    conversation_id: uuid.UUID
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
 class ApiInbound(Strict):
     contact: ApiContact
-    message: ApiMessage
+    message: ApiMessage | None = None
+    csat: ApiCsat | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ApiInbound:
+        if (self.message is None) == (self.csat is None):
+            raise ValueError("give exactly one of message or csat")
+        return self
 
 
 def current_secrets(inbox_secrets: dict[str, Any], now: datetime | None = None) -> list[str]:
@@ -99,6 +120,9 @@ async def receive_api_message(inbox_id: uuid.UUID, request: Request) -> JSONResp
             raise _reject(timer, 400, "malformed_json", "body is not valid JSON") from None
         timer.done("invalid")
         raise AppError(422, "validation_error", "body is not a valid API channel message", details=details) from None
+    if parsed.csat is not None:
+        return await _accept_csat(res, timer, inbox.account_id, inbox.id, parsed.contact.external_id, parsed.csat)
+    assert parsed.message is not None
     message_id = message_id_for(inbox.account_id, f"api:{inbox.id}", parsed.message.id)
     if await seen(res, inbox.id, [parsed.message.id]):
         timer.done("duplicate")
@@ -127,3 +151,28 @@ async def receive_api_message(inbox_id: uuid.UUID, request: Request) -> JSONResp
         raise AppError(503, "unavailable", "not accepted; retry later") from exc
     timer.done("accepted")
     return JSONResponse({"status": "accepted", "message_id": str(message_id)}, status_code=202)
+
+
+async def _accept_csat(
+    res: Resources, timer: AckTimer, account_id: uuid.UUID, inbox_id: uuid.UUID, external_id: str, csat: ApiCsat
+) -> JSONResponse:
+    """A rating for a conversation of this contact: published, then recorded by the ingest worker."""
+    event = InboundCsatReceived(
+        tenant_id=account_id,
+        payload=InboundCsatPayload(
+            inbox_id=inbox_id,
+            channel="api",
+            external_contact_id=external_id,
+            conversation_id=csat.conversation_id,
+            rating=csat.rating,
+            comment=csat.comment,
+            answered_at=datetime.now(UTC),
+        ),
+    )
+    try:
+        await res.bus.publish(event)
+    except Exception as exc:
+        timer.done("unavailable")
+        raise AppError(503, "unavailable", "not accepted; retry later") from exc
+    timer.done("accepted")
+    return JSONResponse({"status": "accepted", "conversation_id": str(csat.conversation_id)}, status_code=202)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from switchboard_common.domain.csat.surveys import parse_choice
 from switchboard_common.infra.signing import digests_equal
 
 SIGNATURE_PREFIX = "sha256="
@@ -65,6 +67,8 @@ class MessengerItem:
     action: HandoverAction | None = None
     app_id: str | None = None
     previous_app_id: str | None = None
+    # A satisfaction answer (a tapped quick reply of our survey): the conversation and the rating.
+    csat: tuple[uuid.UUID, int] | None = None
 
 
 def _id(value: Any) -> str | None:
@@ -126,7 +130,9 @@ def _event(page_id: str, event: Any) -> MessengerItem | None:
         attachments = _attachments(message.get("attachments"))
         if mid is None or (text is None and not attachments):
             return None
-        return MessengerItem("message", page_id, psid, sent_at, mid=mid, text=text, attachments=attachments)
+        quick_reply = message.get("quick_reply") if isinstance(message.get("quick_reply"), dict) else {}
+        csat = parse_choice(quick_reply.get("payload") if isinstance(quick_reply.get("payload"), str) else None)
+        return MessengerItem("message", page_id, psid, sent_at, mid=mid, text=text, attachments=attachments, csat=csat)
     postback = event.get("postback")
     if isinstance(postback, dict):
         # Button taps and Get Started: the button's title is what the customer "said".

@@ -21,6 +21,8 @@ from switchboard_common.domain.contacts.pseudonyms import messenger_psid
 from switchboard_common.domain.events import (
     Attachment,
     Event,
+    InboundCsatPayload,
+    InboundCsatReceived,
     InboundHandoverPayload,
     InboundHandoverReceived,
     InboundMessagePayload,
@@ -72,6 +74,21 @@ def _event_for(inbox: InboxRecord, item: normalizer.MessengerItem) -> Event:
                 action=item.action,
                 app_id=item.app_id,
                 previous_app_id=item.previous_app_id,
+            ),
+        )
+    if item.kind == "message" and item.csat is not None:
+        # A tapped rating of our survey: an answer, not a message (it must not open a new conversation).
+        return InboundCsatReceived(
+            event_id=uuid.uuid5(HANDOVER_EVENT_NAMESPACE, f"{inbox.id}:csat:{item.mid}"),
+            occurred_at=item.sent_at,
+            tenant_id=inbox.account_id,
+            payload=InboundCsatPayload(
+                inbox_id=inbox.id,
+                channel=CHANNEL,
+                external_contact_id=external_contact,
+                conversation_id=item.csat[0],
+                rating=item.csat[1],
+                answered_at=item.sent_at,
             ),
         )
     if item.kind == "message":

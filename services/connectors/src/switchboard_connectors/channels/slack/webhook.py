@@ -18,6 +18,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 import structlog
 from fastapi import APIRouter, Request
@@ -25,9 +26,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from switchboard_common.domain.conversations.ingest import MESSAGE_ID_NAMESPACE, message_id_for
 from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.csat.surveys import CSAT_NAMESPACE, parse_choice
 from switchboard_common.domain.events import (
     Attachment,
     Event,
+    InboundCsatPayload,
+    InboundCsatReceived,
     InboundMessagePayload,
     InboundMessageReceived,
     MessageCreated,
@@ -218,5 +222,87 @@ async def slack_events_webhook(request: Request) -> Any:
         timer.done("unavailable")
         log.warning("slack_publish_failed", inbox_id=str(inbox.id), error=type(exc).__name__)
         raise AppError(503, "unavailable", "not accepted; Slack will retry") from exc
+    timer.done("accepted" if events else "ignored")
+    return JSONResponse({"ok": True, "accepted": len(events)})
+
+
+def csat_events(inbox: InboxRecord, team_id: str, interaction: dict[str, Any]) -> list[Event]:
+    """Our survey's buttons tapped (a ``block_actions`` interaction): one answer per rating button."""
+    user = interaction.get("user") if isinstance(interaction.get("user"), dict) else {}
+    user_id = user.get("id")
+    actions = interaction.get("actions")
+    if interaction.get("type") != "block_actions" or not isinstance(user_id, str) or not isinstance(actions, list):
+        return []
+    events: list[Event] = []
+    for action in actions:
+        if not isinstance(action, dict):
+            continue
+        chosen = parse_choice(action.get("value") if isinstance(action.get("value"), str) else None)
+        if chosen is None:
+            continue
+        stamp = str(action.get("action_ts") or interaction.get("trigger_id") or "")
+        events.append(
+            InboundCsatReceived(
+                # A retried interaction is the same answer.
+                event_id=uuid.uuid5(CSAT_NAMESPACE, f"slack:{inbox.id}:{user_id}:{stamp}:{chosen[1]}"),
+                tenant_id=inbox.account_id,
+                payload=InboundCsatPayload(
+                    inbox_id=inbox.id,
+                    channel="slack",
+                    external_contact_id=contact_external_id(team_id, user_id),
+                    conversation_id=chosen[0],
+                    rating=chosen[1],
+                    answered_at=utcnow(),
+                ),
+            )
+        )
+    return events
+
+
+@router.post("/webhooks/slack/interactivity", summary="Slack interactivity request URL (survey buttons)")
+async def slack_interactivity_webhook(request: Request) -> Any:
+    """Slack posts ``payload=<JSON>`` form-encoded, signed like events; answered 200 within 3 seconds."""
+    timer = AckTimer("slack")
+    res: Resources = request.app.state.resources
+    settings: ConnectorSettings = request.app.state.settings
+    body = await request.body()
+    if not settings.slack_signing_secret:
+        timer.done("not_configured")
+        raise AppError(503, "slack_not_configured", "SLACK_SIGNING_SECRET is not set")
+    problem = normalizer.verify(
+        settings.slack_signing_secret,
+        request.headers.get("X-Slack-Request-Timestamp"),
+        body,
+        request.headers.get("X-Slack-Signature"),
+    )
+    if problem is not None:
+        raise _reject_signature(timer, problem)
+    try:
+        raw = parse_qs(body.decode(), strict_parsing=True).get("payload", [""])[0]
+        interaction = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        timer.done("malformed")
+        raise AppError(400, "malformed_payload", "body is not a form with a JSON payload field") from None
+    if not isinstance(interaction, dict):
+        timer.done("malformed")
+        raise AppError(400, "malformed_payload", "payload is not a JSON object")
+    team = interaction.get("team") if isinstance(interaction.get("team"), dict) else {}
+    channel = interaction.get("channel") if isinstance(interaction.get("channel"), dict) else {}
+    team_id, channel_id = team.get("id"), channel.get("id")
+    if not isinstance(team_id, str) or not team_id:
+        timer.done("malformed")
+        raise AppError(400, "malformed_payload", "the interaction names no team")
+    directory: InboxDirectory = request.app.state.inboxes
+    inbox = await directory.slack(team_id, channel_id if isinstance(channel_id, str) else None)
+    if inbox is None:
+        timer.done("unknown_team")
+        return JSONResponse({"ok": True, "ignored": "no inbox for this team"})
+    events = csat_events(inbox, team_id, interaction)
+    try:
+        if events:
+            await res.bus.publish_many(events)
+    except Exception as exc:
+        timer.done("unavailable")
+        raise AppError(503, "unavailable", "not accepted; try again") from exc
     timer.done("accepted" if events else "ignored")
     return JSONResponse({"ok": True, "accepted": len(events)})

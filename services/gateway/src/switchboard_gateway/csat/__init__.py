@@ -1,0 +1,1 @@
+"""Satisfaction surveys: per-inbox settings and the widget's answer."""

@@ -1,0 +1,1 @@
+"""Reports: rollups built from the event stream, the summary and live floor endpoints."""

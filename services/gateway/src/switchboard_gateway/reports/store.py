@@ -1,0 +1,202 @@
+"""Writes a batch of events into the rollups, each event once.
+
+One transaction per batch: the batch's event ids go into ``report_seen_events`` (``ON CONFLICT DO NOTHING
+RETURNING``: ids already there were counted before, by this or another replica, and are skipped); the
+conversations' facts are read ``FOR UPDATE``, the pure reducer (switchboard_common.domain.reports.rollups) runs
+over the new events in order, and the deltas are added to the rollup and histogram rows with
+``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``, in key order (replicas never deadlock).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common.domain.events import ConversationCreated, Event
+from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.domain.reports import histogram, rollups
+from switchboard_common.domain.reports.models import (
+    COUNTERS,
+    NONE_ID,
+    ReportConversation,
+    ReportDimension,
+    ReportHistogram,
+    ReportRollup,
+    ReportSeenEvent,
+)
+from switchboard_common.infra.db.base import utcnow
+
+# Redeliveries come within the topics' retention (7 days); ids are kept twice that.
+SEEN_RETENTION = timedelta(days=14)
+DimensionKey = tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID, str, str]
+
+
+class DimensionIds:
+    """Dimension rows are never changed once made: their ids are cached for the process's life."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._ids: dict[DimensionKey, int] = {}
+        self._limit = limit
+
+    async def ids(self, session: AsyncSession, keys: set[DimensionKey]) -> dict[DimensionKey, int]:
+        missing = [k for k in keys if k not in self._ids]
+        if missing:
+            if len(self._ids) + len(missing) > self._limit:
+                self._ids.clear()
+            rows = [
+                {"account_id": a, "agent_id": ag, "team_id": t, "inbox_id": i, "channel": c, "label": label}
+                for a, ag, t, i, c, label in sorted(missing, key=str)
+            ]
+            await session.execute(insert(ReportDimension).values(rows).on_conflict_do_nothing())
+            found = await session.execute(
+                select(
+                    ReportDimension.id,
+                    ReportDimension.account_id,
+                    ReportDimension.agent_id,
+                    ReportDimension.team_id,
+                    ReportDimension.inbox_id,
+                    ReportDimension.channel,
+                    ReportDimension.label,
+                )
+                .where(ReportDimension.account_id.in_({k[0] for k in missing}))
+                .where(ReportDimension.inbox_id.in_({k[3] for k in missing}))
+            )
+            for row in found:
+                self._ids[(row.account_id, row.agent_id, row.team_id, row.inbox_id, row.channel, row.label)] = row.id
+        return {k: self._ids[k] for k in keys}
+
+
+def _keys(account_id: uuid.UUID, delta: rollups.Delta) -> list[DimensionKey]:
+    d = delta.dims
+    base = (account_id, d.agent_id or NONE_ID, d.team_id or NONE_ID, d.inbox_id or NONE_ID, d.channel)
+    return [(*base, ""), *((*base, label) for label in delta.labels)]
+
+
+async def _inbox_teams(session: AsyncSession, events: Sequence[Event]) -> dict[uuid.UUID, uuid.UUID | None]:
+    inbox_ids = {e.payload.inbox_id for e in events if isinstance(e, ConversationCreated)}
+    if not inbox_ids:
+        return {}
+    rows = await session.execute(select(Inbox.id, Inbox.routing).where(Inbox.id.in_(inbox_ids)))
+    teams: dict[uuid.UUID, uuid.UUID | None] = {}
+    for inbox_id, routing in rows:
+        team = (routing or {}).get("team_id")
+        try:
+            teams[inbox_id] = uuid.UUID(str(team)) if team else None
+        except ValueError:
+            teams[inbox_id] = None
+    return teams
+
+
+async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions: DimensionIds) -> int:
+    """Counts the events of ``events`` not counted before; returns how many were new (call in a transaction)."""
+    wanted = [e for e in events if e.type in rollups.REPORTED_TYPES and e.conversation_id is not None]
+    unique = list({e.event_id: e for e in wanted}.values())
+    if not unique:
+        return 0
+    fresh = set(
+        (
+            await session.scalars(
+                insert(ReportSeenEvent)
+                .values([{"event_id": e.event_id, "seen_at": utcnow()} for e in unique])
+                .on_conflict_do_nothing()
+                .returning(ReportSeenEvent.event_id)
+            )
+        ).all()
+    )
+    new = [e for e in unique if e.event_id in fresh]
+    if not new:
+        return 0
+    conversation_ids = sorted({e.conversation_id for e in new if e.conversation_id is not None}, key=str)
+    stored = {
+        row.conversation_id: rollups.Facts.from_json(row.facts)
+        for row in (
+            await session.scalars(
+                select(ReportConversation)
+                .where(ReportConversation.conversation_id.in_(conversation_ids))
+                .order_by(ReportConversation.conversation_id)
+                .with_for_update()
+            )
+        ).all()
+    }
+    teams = await _inbox_teams(session, new)
+    facts: dict[uuid.UUID, rollups.Facts | None] = dict(stored)
+    changed: dict[uuid.UUID, uuid.UUID] = {}
+    counters: dict[tuple[DimensionKey, Any], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    bins: dict[tuple[DimensionKey, Any, int, int], int] = defaultdict(int)
+    for event in new:
+        assert event.conversation_id is not None
+        team = teams.get(event.payload.inbox_id) if isinstance(event, ConversationCreated) else None
+        before = facts.get(event.conversation_id)
+        after, deltas = rollups.apply(before, event, inbox_team=team)
+        if after is not before:
+            facts[event.conversation_id] = after
+            changed[event.conversation_id] = event.tenant_id
+        for delta in deltas:
+            for key in _keys(event.tenant_id, delta):
+                if delta.counter is not None:
+                    counters[(key, delta.hour)][delta.counter] += delta.amount
+                elif delta.metric is not None:
+                    bins[(key, delta.hour, delta.metric, histogram.bin_of(delta.seconds))] += delta.amount
+    if changed:
+        rows = [
+            {"conversation_id": cid, "account_id": account, "facts": facts[cid].to_json(), "updated_at": utcnow()}  # type: ignore[union-attr]
+            for cid, account in sorted(changed.items(), key=lambda item: str(item[0]))
+            if facts.get(cid) is not None
+        ]
+        if rows:
+            statement = insert(ReportConversation).values(rows)
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["conversation_id"],
+                    set_={"facts": statement.excluded.facts, "updated_at": statement.excluded.updated_at},
+                )
+            )
+    keys = {k for k, _h in counters} | {k for k, _h, _m, _b in bins}
+    ids = await dimensions.ids(session, keys) if keys else {}
+    if counters:
+        rows = [
+            {
+                "dimension_id": ids[key],
+                "hour": hour,
+                "account_id": key[0],
+                **{name: values.get(name, 0) for name in COUNTERS},
+            }
+            for (key, hour), values in sorted(counters.items(), key=lambda item: (ids[item[0][0]], item[0][1]))
+        ]
+        statement = insert(ReportRollup).values(rows)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["dimension_id", "hour"],
+                set_={name: getattr(ReportRollup, name) + getattr(statement.excluded, name) for name in COUNTERS},
+            )
+        )
+    if bins:
+        rows = [
+            {"dimension_id": ids[key], "hour": hour, "metric": metric, "bin": bin_, "account_id": key[0], "count": n}
+            for (key, hour, metric, bin_), n in sorted(
+                bins.items(), key=lambda item: (ids[item[0][0]], item[0][1], item[0][2], item[0][3])
+            )
+        ]
+        statement = insert(ReportHistogram).values(rows)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["dimension_id", "hour", "metric", "bin"],
+                set_={"count": ReportHistogram.count + statement.excluded.count},
+            )
+        )
+    return len(new)
+
+
+async def forget_seen(session: AsyncSession) -> None:
+    """Drops event ids older than any redelivery (and facts of conversations long resolved)."""
+    await session.execute(delete(ReportSeenEvent).where(ReportSeenEvent.seen_at < utcnow() - SEEN_RETENTION))
+    await session.execute(
+        text("DELETE FROM report_conversations WHERE updated_at < :cutoff AND facts->>'status' = 'resolved'"),
+        {"cutoff": utcnow() - timedelta(days=30)},
+    )

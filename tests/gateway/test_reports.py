@@ -1,0 +1,427 @@
+"""Reports: a scripted day of conversations gives exact figures per agent, inbox, team, channel and label in
+the account's time zone; redelivered events count once; CSV matches JSON; the live floor; and the real path
+(widget -> Kafka -> rollup consumer) end to end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import delete, inspect
+from switchboard_common.domain.events import (
+    ConversationAssigned,
+    ConversationAssignedPayload,
+    ConversationCreated,
+    ConversationCreatedPayload,
+    ConversationCsatAnswered,
+    ConversationCsatAnsweredPayload,
+    ConversationCsatRequested,
+    ConversationCsatRequestedPayload,
+    ConversationLabelsChanged,
+    ConversationLabelsChangedPayload,
+    ConversationSlaBreached,
+    ConversationSlaBreachedPayload,
+    ConversationSlaUpdated,
+    ConversationSlaUpdatedPayload,
+    ConversationStatusChanged,
+    ConversationStatusPayload,
+    Event,
+    MessageCreated,
+    MessageCreatedPayload,
+)
+from switchboard_common.domain.reports.models import ReportConversation
+from switchboard_devstack.servers import StackUrls
+from switchboard_gateway.reports.consumer import RollupWriter
+
+from tests.helpers.api import (
+    Socket,
+    Tenant,
+    create_agent,
+    create_web_inbox,
+    eventually,
+    online_agent,
+    signup,
+    visitor_session,
+)
+from tests.helpers.live import LiveServer, live_server
+
+DAY = datetime(2026, 3, 2, tzinfo=UTC)  # 07:00Z is 09:00 in Athens (UTC+2 in March)
+
+
+@pytest.fixture(scope="module")
+async def system(stack_urls: StackUrls) -> AsyncIterator[LiveServer]:
+    async with live_server(stack_urls) as live:
+        yield live
+
+
+class Script:
+    def __init__(self, account: uuid.UUID) -> None:
+        self.account = account
+        self.events: list[Event] = []
+        self.contact = uuid.uuid4()
+
+    def at(self, hhmmss: str, day: datetime = DAY) -> datetime:
+        h, m, s = (int(x) for x in hhmmss.split(":"))
+        return day + timedelta(hours=h, minutes=m, seconds=s)
+
+    def created(self, c: uuid.UUID, inbox: str, channel: str, when: datetime) -> None:
+        self.events.append(
+            ConversationCreated(
+                tenant_id=self.account,
+                conversation_id=c,
+                occurred_at=when,
+                payload=ConversationCreatedPayload(
+                    inbox_id=uuid.UUID(inbox),
+                    contact_id=self.contact,
+                    channel=channel,  # type: ignore[arg-type]
+                ),
+            )
+        )
+
+    def message(self, c: uuid.UUID, inbox: str, channel: str, when: datetime, agent: str | None = None) -> None:
+        self.events.append(
+            MessageCreated(
+                tenant_id=self.account,
+                conversation_id=c,
+                occurred_at=when,
+                payload=MessageCreatedPayload(
+                    message_id=uuid.uuid4(),
+                    inbox_id=uuid.UUID(inbox),
+                    contact_id=self.contact,
+                    channel=channel,  # type: ignore[arg-type]
+                    direction="outbound" if agent else "inbound",
+                    sender_type="agent" if agent else "contact",
+                    sender_id=uuid.UUID(agent) if agent else None,
+                    text="hello",
+                    created_at=when,
+                ),
+            )
+        )
+
+    def assigned(self, c: uuid.UUID, inbox: str, agent: str, when: datetime) -> None:
+        self.events.append(
+            ConversationAssigned(
+                tenant_id=self.account,
+                conversation_id=c,
+                occurred_at=when,
+                payload=ConversationAssignedPayload(
+                    agent_id=uuid.UUID(agent), inbox_id=uuid.UUID(inbox), strategy="least_busy"
+                ),
+            )
+        )
+
+    def status(self, c: uuid.UUID, inbox: str, status: str, when: datetime) -> None:
+        self.events.append(
+            ConversationStatusChanged(
+                tenant_id=self.account,
+                conversation_id=c,
+                occurred_at=when,
+                payload=ConversationStatusPayload(inbox_id=uuid.UUID(inbox), status=status),  # type: ignore[arg-type]
+            )
+        )
+
+    def sla(self, c: uuid.UUID, inbox: str, when: datetime, *, breached: bool = False) -> None:
+        policy = uuid.uuid4()
+        self.events.append(
+            ConversationSlaUpdated(
+                tenant_id=self.account,
+                conversation_id=c,
+                occurred_at=when,
+                payload=ConversationSlaUpdatedPayload(inbox_id=uuid.UUID(inbox), policy_id=policy, sla={}),
+            )
+        )
+        if breached:
+            self.events.append(
+                ConversationSlaBreached(
+                    tenant_id=self.account,
+                    conversation_id=c,
+                    occurred_at=when,
+                    payload=ConversationSlaBreachedPayload(
+                        inbox_id=uuid.UUID(inbox), policy_id=policy, target="first_response", due_at=when
+                    ),
+                )
+            )
+
+    def csat(self, c: uuid.UUID, inbox: str, rating: int, when: datetime, revision: int = 1) -> None:
+        if revision == 1:
+            self.events.append(
+                ConversationCsatRequested(
+                    tenant_id=self.account,
+                    conversation_id=c,
+                    occurred_at=when,
+                    payload=ConversationCsatRequestedPayload(
+                        inbox_id=uuid.UUID(inbox), contact_id=self.contact, channel="web", question="?"
+                    ),
+                )
+            )
+        self.events.append(
+            ConversationCsatAnswered(
+                tenant_id=self.account,
+                conversation_id=c,
+                occurred_at=when,
+                payload=ConversationCsatAnsweredPayload(
+                    inbox_id=uuid.UUID(inbox),
+                    contact_id=self.contact,
+                    channel="web",
+                    rating=rating,
+                    answered_at=when,
+                    revision=revision,
+                ),
+            )
+        )
+
+    def labels(self, c: uuid.UUID, inbox: str, labels: list[str], when: datetime) -> None:
+        self.events.append(
+            ConversationLabelsChanged(
+                tenant_id=self.account,
+                conversation_id=c,
+                occurred_at=when,
+                payload=ConversationLabelsChangedPayload(inbox_id=uuid.UUID(inbox), labels=labels),
+            )
+        )
+
+
+async def _summary(client: httpx.AsyncClient, tenant: Tenant, group_by: str, **params: str) -> dict[str, Any]:
+    response = await client.get(
+        "/api/v1/reports/summary",
+        params={"from": "2026-03-02", "to": "2026-03-02", "group_by": group_by, **params},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _by_key(body: dict[str, Any]) -> dict[str | None, dict[str, Any]]:
+    return {g["key"]: g for g in body["groups"]}
+
+
+async def test_scripted_day(system: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        assert (
+            await client.put("/api/v1/account/timezone", headers=tenant.headers, json={"timezone": "Europe/Athens"})
+        ).json() == {"timezone": "Europe/Athens"}
+        bad_zone = await client.put("/api/v1/account/timezone", headers=tenant.headers, json={"timezone": "Mars/Base"})
+        assert bad_zone.status_code == 422
+        web = await create_web_inbox(client, tenant)
+        team = (await client.post("/api/v1/teams", headers=tenant.headers, json={"name": "Billing"})).json()
+        api = (
+            await client.post(
+                "/api/v1/inboxes", headers=tenant.headers, json={"name": "Shop", "channel": "api", "settings": {}}
+            )
+        ).json()
+        routed = await client.put(
+            f"/api/v1/inboxes/{api['id']}/routing", headers=tenant.headers, json={"team_id": team["id"]}
+        )
+        assert routed.status_code == 200, routed.text
+        a, _ = await create_agent(client, tenant, name="Ana")
+        b, _ = await create_agent(client, tenant, name="Bo")
+
+        s = Script(uuid.UUID(tenant.account_id))
+        c0, c1, c2, c3 = (uuid.uuid4() for _ in range(4))
+        s.created(c0, web["id"], "web", s.at("21:30:00", DAY - timedelta(days=1)))  # 23:30 the day before, in Athens
+        s.message(c0, web["id"], "web", s.at("21:30:00", DAY - timedelta(days=1)))
+        s.created(c1, web["id"], "web", s.at("07:00:00"))
+        s.message(c1, web["id"], "web", s.at("07:00:00"))
+        s.sla(c1, web["id"], s.at("07:00:01"))
+        s.assigned(c1, web["id"], a, s.at("07:01:00"))
+        s.message(c1, web["id"], "web", s.at("07:02:00"), agent=a)
+        s.status(c1, web["id"], "resolved", s.at("07:10:00"))
+        s.csat(c1, web["id"], 4, s.at("07:15:00"))
+        s.csat(c1, web["id"], 5, s.at("07:20:00"), revision=2)
+        s.created(c2, web["id"], "web", s.at("08:00:00"))
+        s.message(c2, web["id"], "web", s.at("08:00:00"))
+        s.sla(c2, web["id"], s.at("08:00:01"), breached=True)
+        s.assigned(c2, web["id"], b, s.at("08:00:30"))
+        s.message(c2, web["id"], "web", s.at("08:05:00"), agent=b)
+        s.status(c2, web["id"], "resolved", s.at("09:00:00"))
+        s.csat(c2, web["id"], 3, s.at("09:01:00"))
+        s.created(c3, api["id"], "api", s.at("09:00:00"))
+        s.message(c3, api["id"], "api", s.at("09:00:00"))
+        s.assigned(c3, api["id"], a, s.at("09:01:30"))
+        s.labels(c3, api["id"], ["billing"], s.at("09:01:40"))
+        s.message(c3, api["id"], "api", s.at("09:01:50"))
+        s.message(c3, api["id"], "api", s.at("09:02:00"), agent=a)
+
+        writer = RollupWriter(system.apps["gateway"].state.resources)  # type: ignore[attr-defined]
+        # Out of order across conversations, in order within each (as partitions deliver them), in batches.
+        order = sorted(range(len(s.events)), key=lambda i: (str(s.events[i].conversation_id), i))
+        assert await writer.write([s.events[i] for i in order[:9]]) == 9
+        assert await writer.write([s.events[i] for i in order[9:]]) == len(s.events) - 9
+
+        agents = await _summary(client, tenant, "agent")
+        assert agents["group_by"] == "agent"
+        assert agents["from"].startswith("2026-03-02T00:00:00+02:00") and agents["to"].startswith(
+            "2026-03-03T00:00:00+02:00"
+        )
+        groups = _by_key(agents)
+        assert set(groups) == {None, a, b}
+        none = groups[None]
+        assert (none["label"], none["conversations_opened"], none["messages_in"], none["messages_out"]) == (
+            "Unassigned",
+            3,
+            3,
+            0,
+        )
+        ana = groups[a]
+        assert ana["label"] == "Ana"
+        assert (
+            ana["conversations_opened"],
+            ana["conversations_resolved"],
+            ana["messages_in"],
+            ana["messages_out"],
+        ) == (0, 1, 1, 2)
+        assert ana["first_response_seconds"] == {"median": 120.0, "p90": 120.0}
+        assert ana["resolution_seconds"] == {"median": 600.0, "p90": 600.0}
+        assert ana["queue_wait_seconds"] == {"median": 75.0, "p90": 87.0}
+        assert (ana["sla_attainment"], ana["csat_average"], ana["csat_responses"]) == (100.0, 5.0, 1)
+        bo = groups[b]
+        assert (bo["conversations_resolved"], bo["messages_out"], bo["sla_attainment"], bo["csat_average"]) == (
+            1,
+            1,
+            0.0,
+            3.0,
+        )
+        assert bo["first_response_seconds"]["median"] == 300.0 and bo["queue_wait_seconds"]["median"] == 30.0
+        assert bo["resolution_seconds"]["median"] == pytest.approx(3600, rel=0.01)
+        assert none["first_response_seconds"] == {"median": None, "p90": None} and none["sla_attainment"] is None
+
+        inboxes = _by_key(await _summary(client, tenant, "inbox"))
+        assert inboxes[web["id"]]["label"] == "Website"
+        assert [
+            inboxes[web["id"]][k]
+            for k in ("conversations_opened", "conversations_resolved", "messages_in", "messages_out")
+        ] == [2, 2, 2, 2]
+        assert inboxes[web["id"]]["sla_attainment"] == 50.0 and inboxes[web["id"]]["csat_average"] == 4.0
+        assert [inboxes[api["id"]][k] for k in ("conversations_opened", "messages_in", "messages_out")] == [1, 2, 1]
+        teams = _by_key(await _summary(client, tenant, "team"))
+        assert teams[team["id"]]["label"] == "Billing" and teams[team["id"]]["conversations_opened"] == 1
+        assert teams[None]["conversations_opened"] == 2
+        channels = _by_key(await _summary(client, tenant, "channel"))
+        assert channels["web"]["conversations_opened"] == 2 and channels["api"]["messages_in"] == 2
+        labels = _by_key(await _summary(client, tenant, "label"))
+        assert set(labels) == {"billing"}
+        assert (labels["billing"]["messages_in"], labels["billing"]["messages_out"]) == (1, 1)
+        assert labels["billing"]["first_response_seconds"]["median"] == 120.0
+        day_before = _by_key(await _summary(client, tenant, "agent", **{"from": "2026-03-01", "to": "2026-03-01"}))
+        assert day_before[None]["conversations_opened"] == 1
+
+        # Redelivered and late events change nothing; what erasure deletes (the consumer's memory) neither.
+        assert await writer.write(list(reversed(s.events))) == 0
+        res = system.apps["gateway"].state.resources  # type: ignore[attr-defined]
+        async with res.sessionmaker() as session, session.begin():
+            await session.execute(
+                delete(ReportConversation).where(ReportConversation.conversation_id.in_([c0, c1, c2, c3]))
+            )
+        assert await _summary(client, tenant, "agent") == agents
+
+        exported = await client.get(
+            "/api/v1/reports/summary",
+            params={"from": "2026-03-02", "to": "2026-03-02", "group_by": "agent", "format": "csv"},
+            headers=tenant.headers,
+        )
+        assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(exported.text)))
+        assert len(rows) == 3
+        ana_row = next(r for r in rows if r["key"] == a)
+        assert (
+            ana_row["label"] == "Ana"
+            and ana_row["queue_wait_seconds_p90"] == "87.0"
+            and ana_row["csat_average"] == "5.0"
+        )
+
+        for params, code in (
+            ({"from": "yesterday"}, "invalid_time"),
+            ({"from": "2026-03-05", "to": "2026-03-01"}, "invalid_range"),
+            ({"from": "2020-01-01", "to": "2026-03-01"}, "range_too_long"),
+        ):
+            refused = await client.get("/api/v1/reports/summary", params=params, headers=tenant.headers)
+            assert refused.status_code == 422 and refused.json()["error"]["code"] == code
+        assert (
+            await client.get("/api/v1/reports/summary", params={"group_by": "contact"}, headers=tenant.headers)
+        ).status_code == 422
+        other = await signup(client)
+        assert _by_key(await _summary(client, other, "agent")) == {}
+
+
+def test_rollups_hold_no_person() -> None:
+    from switchboard_common.domain.reports.models import ReportDimension, ReportHistogram, ReportRollup
+
+    for model in (ReportRollup, ReportHistogram, ReportDimension):
+        columns = {c.key for c in inspect(model).columns}
+        assert not columns & {"contact_id", "conversation_id", "message_id", "text", "email", "name"}
+
+
+async def test_live_floor_and_the_real_path(system: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        # The owner watches the floor without taking conversations.
+        capped = await client.patch(
+            f"/api/v1/agents/{tenant.owner_id}", headers=tenant.headers, json={"max_conversations": 0}
+        )
+        assert capped.status_code == 200, capped.text
+        owner = await Socket.open(f"{system.ws_url}/api/v1/ws?token={tenant.token}")
+        await owner.wait_for(lambda f: f["type"] == "session.ready")
+        inbox = await create_web_inbox(client, tenant)
+        visitor = await visitor_session(client, inbox["widget_token"])
+        headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
+        sent = await client.post("/api/v1/widget/messages", json={"text": "anyone?"}, headers=headers)
+        conversation_id = sent.json()["conversation_id"]
+
+        async def queued() -> dict[str, Any] | None:
+            body = (await client.get("/api/v1/reports/live", headers=tenant.headers)).json()
+            return body if body["queue"]["length"] == 1 else None
+
+        floor = await eventually(queued)
+        web = next(i for i in floor["inboxes"] if i["inbox_id"] == inbox["id"])
+        assert web["queued"] == 1 and web["longest_wait_seconds"] >= 0 and floor["agents_online"] == 1
+        pushed = await owner.wait_for(lambda f: f["type"] == "reports.live" and f["queue"]["length"] == 1)
+        assert pushed["inboxes"][0]["queued"] == 1
+
+        agent_id, agent_token, agent = await online_agent(client, system, tenant, name="Ina")
+        await agent.wait_for(lambda f: f["type"] == "conversation.assigned" and f["conversation_id"] == conversation_id)
+        moved = await owner.wait_for(
+            lambda f: f["type"] == "reports.live" and f["queue"]["length"] == 0 and f["agents_online"] == 2
+        )
+        assert next(a for a in moved["agents"] if a["agent_id"] == agent_id)["conversations"] == 1
+        _, plain_token = await create_agent(client, tenant)
+        assert (
+            await client.get("/api/v1/reports/live", headers={"Authorization": f"Bearer {plain_token}"})
+        ).status_code == 403
+
+        await client.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"text": "here"},
+            headers={"Authorization": f"Bearer {agent_token}"},
+        )
+        await client.post(
+            f"/api/v1/conversations/{conversation_id}/resolve", headers={"Authorization": f"Bearer {agent_token}"}
+        )
+        today = datetime.now(UTC).date().isoformat()
+
+        async def counted() -> dict[str, Any] | None:
+            response = await client.get(
+                "/api/v1/reports/summary",
+                params={"from": today, "to": today, "group_by": "inbox"},
+                headers=tenant.headers,
+            )
+            groups = response.json()["groups"]
+            return (
+                groups[0]
+                if groups and groups[0]["conversations_resolved"] == 1 and groups[0]["messages_out"] == 1
+                else None
+            )
+
+        group = await eventually(counted, timeout=60)
+        assert (group["conversations_opened"], group["messages_in"]) == (1, 1)
+        assert (
+            group["first_response_seconds"]["median"] is not None and group["queue_wait_seconds"]["median"] is not None
+        )
+        for socket in (owner, agent):
+            await socket.close()
