@@ -55,6 +55,11 @@ async def test_two_second_first_response_breaches_on_sockets_and_webhook(
 ) -> None:
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
+        # The owner watches (online, on a socket) without taking conversations.
+        capped = await client.patch(
+            f"/api/v1/agents/{tenant.owner_id}", headers=tenant.headers, json={"max_conversations": 0}
+        )
+        assert capped.status_code == 200, capped.text
         owner = await Socket.open(f"{system.ws_url}/api/v1/ws?token={tenant.token}")
         await owner.wait_for(lambda f: f["type"] == "session.ready")
         hook = await client.post(

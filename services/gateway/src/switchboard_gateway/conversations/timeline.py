@@ -62,6 +62,8 @@ TIMELINE_EVENT_TYPES = frozenset(
         "message.deleted",
         "contact.updated",
         "agent.presence_changed",
+        "conversation.sla_breached",
+        "conversation.sla_updated",
     }
 )
 # Stores a message event (by id, once) and touches its conversation, returning who gets it live. Pass-through
