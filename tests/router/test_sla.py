@@ -220,3 +220,46 @@ async def test_policy_api_validates_and_keeps_one_policy_per_target(system: Live
         assert (await client.delete(f"/api/v1/sla-policies/{policy_id}", headers=tenant.headers)).status_code == 204
         assert (await client.get(f"/api/v1/sla-policies/{policy_id}", headers=tenant.headers)).status_code == 404
         await agent.close()
+
+
+async def test_labels_set_through_the_api_and_the_inbox_rule_choose_label_policies(system: LiveServer) -> None:
+    """The workspace's labels reach the SLA clocks: the inbox's routing rule labels a new conversation, an agent
+    changes its labels, an admin deletes a label; each time the conversation's policy follows."""
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        inbox = await create_web_inbox(client, tenant)
+        for name in ("vip", "billing"):
+            made = await client.post("/api/v1/labels", headers=tenant.headers, json={"name": name, "color": "#aa0000"})
+            assert made.status_code == 201, made.text
+        rule = await client.put(
+            f"/api/v1/inboxes/{inbox['id']}/routing", headers=tenant.headers, json={"labels": ["billing"]}
+        )
+        assert rule.status_code == 200, rule.text
+        policies = {}
+        for name, label, seconds in (("Inbox", None, 3600), ("Billing", "billing", 1800), ("VIP", "vip", 600)):
+            target = {"labels": [label]} if label else {"inbox_ids": [inbox["id"]]}
+            made = await client.post(
+                "/api/v1/sla-policies",
+                headers=tenant.headers,
+                json={"name": name, "first_response_seconds": seconds, "business_hours_only": False, **target},
+            )
+            assert made.status_code == 201, made.text
+            policies[name] = made.json()["id"]
+        conversation_id = await _visitor_writes(client, inbox)
+
+        async def policy_is(name: str) -> dict | None:
+            body = (await client.get(f"/api/v1/conversations/{conversation_id}", headers=tenant.headers)).json()
+            return body if (body.get("sla") or {}).get("policy_id") == policies[name] else None
+
+        assert (await eventually(lambda: policy_is("Billing")))["labels"] == ["billing"]
+        put = await client.put(
+            f"/api/v1/conversations/{conversation_id}/labels", headers=tenant.headers, json={"labels": ["vip"]}
+        )
+        assert put.status_code == 200 and put.json()["labels"] == ["vip"]
+        await eventually(lambda: policy_is("VIP"))
+        labels = {
+            label["name"]: label["id"] for label in (await client.get("/api/v1/labels", headers=tenant.headers)).json()
+        }
+        deleted = await client.delete(f"/api/v1/labels/{labels['vip']}", headers=tenant.headers)
+        assert deleted.status_code == 204
+        await eventually(lambda: policy_is("Inbox"))

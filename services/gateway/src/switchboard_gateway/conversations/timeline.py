@@ -262,7 +262,8 @@ class Timeline:
         elif isinstance(event, ConversationSlaBreached):
             await self._on_sla_breached(event)
         elif isinstance(event, ConversationSlaUpdated):
-            await self._to_account(
+            # Only agents who may see the conversation (the account's visibility rule) learn its clocks.
+            await self._to_seers(
                 event,
                 {
                     "type": "conversation.sla",

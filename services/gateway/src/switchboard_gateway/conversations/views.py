@@ -5,13 +5,15 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import case, func, select, update
+from switchboard_common.domain.conversations.ingest import labels_changed_event
 from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.conversations.visibility import visible
+from switchboard_common.domain.events import ConversationLabelsChanged
 from switchboard_common.domain.labels import queries as labels
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
-from switchboard_common.infra.outbox import publish_staged
+from switchboard_common.infra.outbox import add_events, publish_staged
 
 from switchboard_gateway.conversations import schemas, service
 from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep, ViewerDep
@@ -112,17 +114,32 @@ async def get_conversation(
 
 @router.put("/{conversation_id}/labels", response_model=schemas.ConversationOut, response_model_exclude_none=True)
 async def put_labels(
-    conversation_id: uuid.UUID, body: schemas.LabelsUpdate, session: SessionDep, viewer: ViewerDep
+    conversation_id: uuid.UUID,
+    body: schemas.LabelsUpdate,
+    session: SessionDep,
+    viewer: ViewerDep,
+    resources: ResourcesDep,
 ) -> schemas.ConversationOut:
-    """The conversation carries exactly these labels (names of the account's labels; an unknown one is a 422)."""
+    """The conversation carries exactly these labels (names of the account's labels; an unknown one is a 422).
+    A change publishes ``conversation.labels_changed`` (label SLA policies and label reports follow it)."""
+    events: list[ConversationLabelsChanged] = []
     async with atomic(session):
         conversation = await service.get_conversation(session, viewer, conversation_id, for_update=True)
         found = await labels.label_ids(session, viewer.account_id, body.labels)
         unknown = sorted(set(body.labels) - set(found))
         if unknown:
             raise AppError(422, "unknown_label", "create these labels first", details={"labels": unknown})
+        before = await labels.labels_of(session, conversation.id)
         await labels.replace_labels(session, viewer.account_id, conversation.id, found.values())
         current = await labels.labels_of(session, conversation.id)
+        if current != before:
+            events.append(
+                labels_changed_event(
+                    viewer.account_id, conversation.id, conversation.inbox_id, current, cause=str(uuid.uuid4())
+                )
+            )
+            add_events(session, events)
+    await publish_staged(resources.sessionmaker, resources.bus, events)
     return service.conversation_out(conversation, explain=viewer.role in ("owner", "admin"), labels=current)
 
 

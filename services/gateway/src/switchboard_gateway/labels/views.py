@@ -8,12 +8,16 @@ import uuid
 from fastapi import APIRouter, Response, status
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from switchboard_common.domain.conversations.ingest import labels_changed_event
+from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.labels.models import ConversationLabel, Label
+from switchboard_common.domain.labels.queries import labels_by_conversation
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.outbox import add_events, publish_staged
 
-from switchboard_gateway.deps import AdminAgent, CurrentAgent, SessionDep
+from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
 from switchboard_gateway.labels.schemas import LabelCreate, LabelOut, LabelUpdate
 
 router = APIRouter(prefix="/api/v1/labels", tags=["labels"])
@@ -92,8 +96,27 @@ async def update_label(label_id: uuid.UUID, body: LabelUpdate, admin: AdminAgent
 
 
 @router.delete("/{label_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_label(label_id: uuid.UUID, admin: AdminAgent, session: SessionDep) -> Response:
-    """Removes the label from every conversation too."""
+async def delete_label(
+    label_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
+) -> Response:
+    """Removes the label from every conversation too; the unresolved ones announce their labels now
+    (``conversation.labels_changed``: a label SLA policy stops applying to them)."""
     async with atomic(session):
-        await session.delete(await _label(session, admin.account_id, label_id))
+        label = await _label(session, admin.account_id, label_id)
+        carrying = (
+            await session.execute(
+                select(Conversation.id, Conversation.inbox_id)
+                .join(ConversationLabel, ConversationLabel.conversation_id == Conversation.id)
+                .where(ConversationLabel.label_id == label.id, Conversation.status != "resolved")
+            )
+        ).all()
+        await session.delete(label)
+        await session.flush()
+        now = await labels_by_conversation(session, [row.id for row in carrying])
+        events = [
+            labels_changed_event(admin.account_id, row.id, row.inbox_id, now.get(row.id, []), cause=str(uuid.uuid4()))
+            for row in carrying
+        ]
+        add_events(session, events)
+    await publish_staged(resources.sessionmaker, resources.bus, events)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

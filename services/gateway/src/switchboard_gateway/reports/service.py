@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import Account, Team, TeamMember, User
+from switchboard_common.domain.conversations.visibility import SEE_ALL_ROLES, agents_see
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.reports import histogram
 from switchboard_common.domain.reports.models import NONE_ID, ReportDimension, ReportHistogram, ReportRollup
@@ -75,10 +76,10 @@ def time_range(start: str | None, end: str | None, zone: ZoneInfo, now: datetime
 
 def visibility_filter(account: Account | None, role: str, agent_id: uuid.UUID, team_ids: list[uuid.UUID]) -> Any:
     """Agents see what the account's visibility rule lets them see (owners and admins everything):
-    ``assigned``, their own work; ``team``, their teams' (``settings.visibility.agents_see``, issue 18)."""
-    if role in ("owner", "admin"):
+    ``assigned``, their own work; ``team``, their teams' (``conversations.visibility.agents_see``)."""
+    if role in SEE_ALL_ROLES:
         return None
-    rule = (((account.settings or {}) if account is not None else {}).get("visibility") or {}).get("agents_see", "all")
+    rule = agents_see(account)
     if rule == "assigned":
         return ReportDimension.agent_id == agent_id
     if rule == "team":

@@ -18,6 +18,8 @@ from switchboard_common.domain.events import (
     Attachment,
     ConversationCreated,
     ConversationCreatedPayload,
+    ConversationLabelsChanged,
+    ConversationLabelsChangedPayload,
     Event,
     MessageCreated,
     MessageCreatedPayload,
@@ -116,6 +118,8 @@ class OpenConversation:
     id: uuid.UUID
     created: bool
     status: str
+    # Labels the inbox's routing rule put on a new conversation (announced with it).
+    labels: tuple[str, ...] = ()
 
 
 async def open_conversation(
@@ -176,9 +180,10 @@ async def open_conversation(
     if created_id is not None:
         # The inbox's routing rules may label its conversations (inbox -> label), from the first message on.
         labels = await session.scalar(select(Inbox.routing["labels"]).where(Inbox.id == inbox_id))
+        applied: tuple[str, ...] = ()
         if isinstance(labels, list) and labels:
-            await apply_inbox_labels(session, account_id, created_id, [str(name) for name in labels])
-        return OpenConversation(created_id, True, status)
+            applied = await apply_inbox_labels(session, account_id, created_id, [str(name) for name in labels])
+        return OpenConversation(created_id, True, status, applied)
     # A concurrent first message of the same contact created it a moment ago.
     winner = (await session.execute(select(Conversation.id, Conversation.status).where(*unresolved))).one()
     return OpenConversation(winner.id, False, winner.status)
@@ -212,6 +217,11 @@ def inbound_message_events(
                 ),
             )
         )
+        if conversation.labels:
+            # Label SLA policies and label reports learn the labels from this event (see labels_changed_event).
+            events.append(
+                labels_changed_event(account_id, conversation_id, inbox_id, conversation.labels, cause="created")
+            )
     events.append(
         MessageCreated(
             # Deterministic: a retried ingest republishes the same event, which consumers recognise.
@@ -235,3 +245,17 @@ def inbound_message_events(
         )
     )
     return events
+
+
+def labels_changed_event(
+    account_id: uuid.UUID, conversation_id: uuid.UUID, inbox_id: uuid.UUID, labels: Sequence[str], *, cause: str
+) -> ConversationLabelsChanged:
+    """``conversation.labels_changed``: all of the conversation's labels now. The id is derived from what
+    caused it (``created`` for the inbox's rule at creation, a change id otherwise), so a retried ingest
+    republishes the same event."""
+    return ConversationLabelsChanged(
+        event_id=uuid.uuid5(MESSAGE_ID_NAMESPACE, f"conversation.labels_changed:{conversation_id}:{cause}"),
+        tenant_id=account_id,
+        conversation_id=conversation_id,
+        payload=ConversationLabelsChangedPayload(inbox_id=inbox_id, labels=sorted(labels)),
+    )

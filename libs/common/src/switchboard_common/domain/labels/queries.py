@@ -100,7 +100,9 @@ async def add_labels(
 
 async def apply_inbox_labels(
     session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID, names: Iterable[str]
-) -> None:
-    """A new conversation gets its inbox's routing labels (``routing.labels``: inbox -> label)."""
+) -> tuple[str, ...]:
+    """A new conversation gets its inbox's routing labels (``routing.labels``: inbox -> label); returns the
+    names it now carries (labels deleted since the rule was set are skipped)."""
     found = await label_ids(session, account_id, names)
     await add_labels(session, account_id, conversation_id, found.values())
+    return tuple(sorted(found))
