@@ -6,6 +6,7 @@ import { alerts } from "./notify.js";
 import { lang, languages, loadLanguage, setLanguage, t } from "./i18n.js";
 import { conversationsScreen } from "./conversations.js";
 import { workspaceScreen } from "./workspace.js";
+import { reportsScreen } from "./reports.js";
 import { agentsScreen, inboxesScreen, privacyScreen, retentionScreen, routingScreen, securityScreen, teamsScreen } from "./admin.js";
 
 export const session = { me: null, socket: null, listeners: new Set(), lastEventId: null, focusHeading: false };
@@ -15,6 +16,7 @@ const SCREENS = {
   spam: { label: "nav.spam", render: (main) => conversationsScreen(main, session, { spam: true }) },
   inboxes: { label: "nav.inboxes", render: (main) => inboxesScreen(main, session), admin: true },
   workspace: { label: "nav.workspace", render: (main) => workspaceScreen(main, session) },
+  reports: { label: "nav.reports", render: (main) => reportsScreen(main, session), admin: true },
   agents: { label: "nav.agents", render: (main) => agentsScreen(main, session) },
   teams: { label: "nav.teams", render: (main) => teamsScreen(main, session), admin: true },
   routing: { label: "nav.routing", render: (main) => routingScreen(main, session), admin: true },

@@ -6,6 +6,7 @@ import { sendFrame } from "./app.js";
 import { apiForm, errorBox, fieldMessage, h, setFieldError, since, toast } from "./dom.js";
 import { formatDate, formatTime, t } from "./i18n.js";
 import { alerts } from "./notify.js";
+import { slaBadge } from "./reports.js";
 import { contactExtras, labelChips, labelsForm, renderSearch, suggestions } from "./workspace.js";
 
 const STATUSES = ["open", "queued", "pending", "snoozed", "bot", "resolved", "all"];
@@ -111,6 +112,8 @@ export async function conversationsScreen(main, session, { spam }) {
     if (waitingFrom) labelParts.push(t("conv.waiting", { time: since(waitingFrom) }));
     if (unread) labelParts.push(t("conv.unread", { count: unread }));
     if (c.labels && c.labels.length) labelParts.push(t("labels.on", { labels: c.labels.join(", ") }));
+    const breached = c.sla && c.sla.breached && c.sla.breached.length ? [...new Set(c.sla.breached.map((b) => t(`sla.target_${b.target}`)))] : [];
+    if (breached.length) labelParts.push(t("sla.breached", { targets: breached.join(", ") }));
     if (preview) labelParts.push(preview);
     const button = h("button", {
       type: "button", "aria-current": c.id === selectedId ? "true" : null, class: unread ? "unread" : null,
@@ -120,7 +123,8 @@ export async function conversationsScreen(main, session, { spam }) {
       channelIcon(c.channel),
       h("span", { class: "name" }, contactName(c)),
       unread ? h("span", { class: "count", "aria-hidden": "true" }, String(unread)) : null,
-      h("span", { class: `badge ${state}` }, t(`status.${state}`))),
+      h("span", { class: `badge ${state}` }, t(`status.${state}`)),
+      breached.length ? h("span", { class: "badge sla breached", title: t("sla.breached", { targets: breached.join(", ") }) }, "SLA") : null),
     h("span", { class: "preview" }, preview || "\u00a0"),
     labelChips(c.labels, labels),
     h("span", { class: "row3 muted" },
@@ -251,7 +255,8 @@ export async function conversationsScreen(main, session, { spam }) {
     const waitingFrom = state === "queued" ? c.queued_at || c.created_at : null;
     thread.header.replaceChildren(
       h("h2", {}, channelIcon(c.channel), " ", h("span", { class: "contact-name" }, contactName(c)),
-        h("span", { class: `badge ${state} status-badge`, "data-status": state }, t(`status.${state}`))),
+        h("span", { class: `badge ${state} status-badge`, "data-status": state }, t(`status.${state}`)),
+        state === "resolved" ? null : slaBadge(c.sla)),
       h("p", { class: "muted head-meta" },
         h("span", {}, `${t(`channel.${c.channel}`)} · ${inboxName(c.inbox_id)}`),
         " · ",
@@ -416,6 +421,18 @@ export async function conversationsScreen(main, session, { spam }) {
     }
     if (frame.type === "note.created" && open) {
       appendMessage({ ...frame.message, conversation_id: frame.conversation_id });
+    }
+    if (frame.type === "conversation.sla") {
+      const row = rows.find((r) => r.id === frame.conversation_id);
+      if (row) row.sla = frame.sla;
+      if (open) { thread.conversation = { ...thread.conversation, sla: frame.sla }; renderHead(); }
+    }
+    if (frame.type === "conversation.sla_breached") {
+      const row = rows.find((r) => r.id === frame.conversation_id) || (open ? thread.conversation : null);
+      const text = t("sla.breach_toast", { contact: row ? contactName(row) : t("contact.visitor") });
+      toast(text);
+      announcer.textContent = text;
+      if (open) refreshOpen();
     }
     if (frame.type === "note.mention") {
       const row = rows.find((r) => r.id === frame.conversation_id);

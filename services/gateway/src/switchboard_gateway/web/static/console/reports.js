@@ -1,0 +1,235 @@
+// Reports (owners and admins): the summary of the hourly rollups as a table and bar charts, the same figures
+// over time (per day, or per hour for one day), the live floor redrawn from `reports.live` frames, and the SLA
+// badge with its countdown that the conversation screen shows.
+import { api, auth } from "./api.js";
+import { errorBox, h, table, toast } from "./dom.js";
+import { formatTime, lang, t } from "./i18n.js";
+
+const GROUPS = ["agent", "team", "inbox", "channel", "label"];
+// The most buckets the over-time charts ask for (one summary call each, all from the rollups).
+const MAX_DAYS = 31;
+
+/** Seconds as h:mm:ss (or m:ss): the same in every language. */
+export function duration(value) {
+  if (value === null || value === undefined) return "—";
+  const total = Math.max(0, Math.round(value));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+const number = (value, digits = 0) => (value === null || value === undefined ? "—"
+  : new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(value));
+const percent = (value) => (value === null || value === undefined ? "—" : `${number(value, 1)} %`);
+
+function localDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+function groupName(group, groupBy) {
+  if (group.key === null || group.key === undefined) return t(`reports.none_${groupBy}`);
+  if (groupBy === "channel") return t(`channel.${group.key}`);
+  return group.label || String(group.key);
+}
+
+/** Horizontal bars, one per row: readable as a list (label and value) by screen readers. */
+function barChart(title, rows, format) {
+  const values = rows.map((r) => r.value).filter((v) => v !== null && v !== undefined);
+  const max = Math.max(...values, 0);
+  return h("figure", { class: "chart", "data-chart": title },
+    h("figcaption", {}, title),
+    rows.length && values.length ? h("ul", { class: "bars" }, rows.map((r) => {
+      const width = max > 0 && r.value ? Math.max(1, (100 * r.value) / max) : 0;
+      return h("li", {},
+        h("span", { class: "bar-label" }, r.label),
+        h("span", { class: "bar-track", "aria-hidden": "true" },
+          h("span", { class: `bar${r.series ? ` series-${r.series}` : ""}`, style: `width: ${width.toFixed(1)}%` })),
+        h("span", { class: "bar-value" }, format(r.value)));
+    })) : h("p", { class: "muted" }, t("reports.no_data")));
+}
+
+/** Stacked bars per bucket (e.g. conversations per day, split by channel). */
+function stackedChart(title, buckets, series) {
+  const totals = buckets.map((b) => series.reduce((sum, s) => sum + (b.values[s] || 0), 0));
+  const max = Math.max(...totals, 0);
+  return h("figure", { class: "chart stacked", "data-chart": title },
+    h("figcaption", {}, title),
+    max > 0 ? h("ul", { class: "bars" }, buckets.map((b, i) => h("li", {},
+      h("span", { class: "bar-label" }, b.label),
+      h("span", { class: "bar-track", "aria-hidden": "true" }, series.filter((s) => b.values[s]).map((s) =>
+        h("span", { class: `bar series-${s}`, title: `${t(`channel.${s}`)}: ${b.values[s]}`, style: `width: ${((100 * b.values[s]) / max).toFixed(1)}%` }))),
+      h("span", { class: "bar-value" }, series.filter((s) => b.values[s]).map((s) => `${t(`channel.${s}`)} ${b.values[s]}`).join(", ") || "0"),
+      h("span", { class: "sr-only" }, String(totals[i]))))) : h("p", { class: "muted" }, t("reports.no_data")),
+    max > 0 ? h("p", { class: "legend" }, series.map((s) => h("span", { class: `legend-item series-${s}` }, t(`channel.${s}`)))) : null);
+}
+
+function summaryTable(groups, groupBy) {
+  return table(groups, [
+    { label: t(`reports.group_${groupBy}`), render: (g) => groupName(g, groupBy) },
+    { label: t("reports.opened"), render: (g) => number(g.conversations_opened) },
+    { label: t("reports.resolved"), render: (g) => number(g.conversations_resolved) },
+    { label: t("reports.messages_in"), render: (g) => number(g.messages_in) },
+    { label: t("reports.messages_out"), render: (g) => number(g.messages_out) },
+    { label: t("reports.first_response"), render: (g) => `${duration(g.first_response_seconds.median)} / ${duration(g.first_response_seconds.p90)}` },
+    { label: t("reports.resolution"), render: (g) => `${duration(g.resolution_seconds.median)} / ${duration(g.resolution_seconds.p90)}` },
+    { label: t("reports.queue_wait"), render: (g) => `${duration(g.queue_wait_seconds.median)} / ${duration(g.queue_wait_seconds.p90)}` },
+    { label: t("reports.sla"), render: (g) => percent(g.sla_attainment) },
+    { label: t("reports.csat"), render: (g) => (g.csat_responses ? `${number(g.csat_average, 2)} (${g.csat_responses})` : "—") },
+  ]);
+}
+
+/** The buckets of the over-time charts: each day of the range, or each hour when it is one day. */
+function buckets(from, to) {
+  const out = [];
+  if (from === to) {
+    for (let hour = 0; hour < 24; hour += 1) {
+      const pad = (n) => String(n).padStart(2, "0");
+      const end = hour === 23 ? `${localDay(new Date(new Date(`${from}T12:00`).getTime() + 86400000))}T00:00` : `${from}T${pad(hour + 1)}:00`;
+      out.push({ label: `${pad(hour)}:00`, from: `${from}T${pad(hour)}:00`, to: end });
+    }
+    return { unit: "hour", list: out };
+  }
+  const start = new Date(`${from}T12:00`);
+  const end = new Date(`${to}T12:00`);
+  for (let day = new Date(end); day >= start && out.length < MAX_DAYS; day = new Date(day.getTime() - 86400000)) {
+    const name = localDay(day);
+    out.unshift({ label: name, from: name, to: name });
+  }
+  return { unit: "day", list: out };
+}
+
+async function downloadCsv(query) {
+  // The report needs the bearer token, so it is fetched and handed to the browser as a file.
+  const response = await fetch(`/api/v1/reports/summary?${query}&format=csv`, { headers: { authorization: `Bearer ${auth.token}` } });
+  if (!response.ok) { toast(t("reports.csv_failed")); return; }
+  const link = h("a", { href: URL.createObjectURL(await response.blob()), download: `report-${new URLSearchParams(query).get("group_by")}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+export async function reportsScreen(main, session) {
+  main.append(h("h1", {}, t("nav.reports")));
+  const today = new Date();
+  const fromInput = h("input", { type: "date", name: "from", required: true, value: localDay(new Date(today.getTime() - 6 * 86400000)) });
+  const toInput = h("input", { type: "date", name: "to", required: true, value: localDay(today) });
+  const groupSelect = h("select", { name: "group_by" }, GROUPS.map((g) => h("option", { value: g }, t(`reports.group_${g}`))));
+  const status = h("p", { class: "muted", "aria-live": "polite" });
+  const summaryBox = h("div", { class: "report-summary" });
+  const chartsBox = h("div", { class: "report-charts" });
+  const trendBox = h("div", { class: "report-charts" });
+  const query = () => new URLSearchParams({ from: fromInput.value, to: toInput.value, group_by: groupSelect.value }).toString();
+
+  async function load() {
+    status.textContent = t("common.loading");
+    const groupBy = groupSelect.value;
+    try {
+      const report = await api("GET", `/api/v1/reports/summary?${query()}`);
+      summaryBox.replaceChildren(summaryTable(report.groups, groupBy));
+      const rows = (pick) => report.groups.map((g) => ({ label: groupName(g, groupBy), value: pick(g) }));
+      chartsBox.replaceChildren(
+        barChart(t("reports.chart_volume"), rows((g) => g.conversations_opened), number),
+        barChart(t("reports.chart_first_response"), rows((g) => g.first_response_seconds.median), duration),
+        barChart(t("reports.chart_resolution"), rows((g) => g.resolution_seconds.median), duration),
+        barChart(t("reports.sla"), rows((g) => g.sla_attainment), percent),
+        barChart(t("reports.chart_csat"), rows((g) => (g.csat_responses ? g.csat_average : null)), (v) => number(v, 2)));
+      await loadTrend();
+      status.textContent = t("reports.updated", { time: formatTime(new Date()) });
+    } catch (error) {
+      status.textContent = "";
+      summaryBox.replaceChildren(errorBox(error));
+      chartsBox.replaceChildren();
+      trendBox.replaceChildren();
+    }
+  }
+
+  async function loadTrend() {
+    const { unit, list } = buckets(fromInput.value, toInput.value);
+    const reports = await Promise.all(list.map((b) =>
+      api("GET", `/api/v1/reports/summary?${new URLSearchParams({ from: b.from, to: b.to, group_by: "channel" })}`)));
+    const channels = [...new Set(reports.flatMap((r) => r.groups.map((g) => g.key)))].sort();
+    const per = (pick) => list.map((b, i) => ({ label: b.label, values: Object.fromEntries(reports[i].groups.map((g) => [g.key, pick(g)])) }));
+    const times = (title, pick) => barChart(title, list.flatMap((b, i) => reports[i].groups
+      .filter((g) => pick(g) !== null)
+      .map((g) => ({ label: `${b.label} · ${t(`channel.${g.key}`)}`, value: pick(g), series: g.key }))), duration);
+    trendBox.replaceChildren(
+      stackedChart(t(`reports.trend_volume_${unit}`), per((g) => g.conversations_opened), channels),
+      times(t("reports.trend_first_response"), (g) => g.first_response_seconds.median),
+      times(t("reports.trend_resolution"), (g) => g.resolution_seconds.median));
+  }
+
+  const form = h("form", { class: "inline report-filter", "aria-label": t("reports.filter"), onsubmit: (event) => { event.preventDefault(); load(); } },
+    h("label", {}, t("reports.from"), " ", fromInput),
+    h("label", {}, t("reports.to"), " ", toInput),
+    h("label", {}, t("reports.group_by"), " ", groupSelect),
+    h("button", { type: "submit" }, t("reports.show")),
+    h("button", { type: "button", class: "secondary", onclick: () => downloadCsv(query()) }, t("reports.csv")));
+  const live = h("div", { class: "live-floor" });
+  main.append(
+    h("section", { class: "card", "aria-label": t("reports.summary") }, h("h2", {}, t("reports.summary")), form, status, summaryBox),
+    h("section", { class: "card", "aria-label": t("reports.charts") }, h("h2", {}, t("reports.charts")), chartsBox),
+    h("section", { class: "card", "aria-label": t("reports.trend") }, h("h2", {}, t("reports.trend")), trendBox),
+    h("section", { class: "card", "aria-label": t("reports.live") }, h("h2", {}, t("reports.live")), live));
+  groupSelect.addEventListener("change", load);
+
+  // The live floor: the current state now, then every `reports.live` frame the gateway pushes when it changes.
+  const drawLive = (floor) => {
+    const wait = (row) => (row.oldest_waiting_since ? duration((Date.now() - new Date(row.oldest_waiting_since).getTime()) / 1000) : "—");
+    live.replaceChildren(
+      h("p", { class: "queue-summary" }, t("reports.queue_length", { count: floor.queue.length, wait: duration(floor.queue.longest_wait_seconds) })),
+      table(floor.inboxes, [
+        { label: t("reports.group_inbox"), render: (r) => r.name },
+        { label: t("reports.queued"), render: (r) => String(r.queued) },
+        { label: t("reports.longest_wait"), render: wait },
+      ]),
+      table(floor.teams.filter((r) => r.team_id || r.queued), [
+        { label: t("reports.group_team"), render: (r) => r.name || t("reports.none_team") },
+        { label: t("reports.queued"), render: (r) => String(r.queued) },
+        { label: t("reports.longest_wait"), render: wait },
+      ]),
+      table(floor.agents, [
+        { label: t("reports.group_agent"), render: (r) => r.name },
+        { label: t("reports.status"), render: (r) => h("span", { class: `presence-dot ${r.status}` }, t(`presence.${r.status}`)) },
+        { label: t("reports.load"), render: (r) => number(r.load, 2) },
+        { label: t("reports.held"), render: (r) => `${r.conversations} / ${r.capacity ?? "—"}` },
+      ]),
+      h("p", { class: "muted" }, t("reports.updated", { time: formatTime(floor.generated_at) })));
+  };
+  try { drawLive(await api("GET", "/api/v1/reports/live")); } catch (error) { live.replaceChildren(errorBox(error)); }
+  session.listeners.add((frame) => { if (frame.type === "reports.live" && document.body.contains(live)) drawLive(frame); });
+  await load();
+}
+
+// ---- the SLA badge on a conversation ----
+const TARGETS = ["first_response", "next_response", "resolution"];
+
+/** The conversation's SLA state: the next due clock counting down (red when overdue), breaches, or paused. */
+export function slaBadge(sla) {
+  if (!sla || !sla.policy_id) return null;
+  const breached = [...new Set((sla.breached || []).map((b) => t(`sla.target_${b.target}`)))];
+  const due = TARGETS.filter((target) => sla[`${target}_due_at`])
+    .map((target) => ({ target, at: new Date(sla[`${target}_due_at`]).getTime() }))
+    .sort((a, b) => a.at - b.at)[0];
+  const parts = [];
+  if (sla.paused) parts.push(h("span", { class: "badge sla paused" }, t("sla.paused")));
+  else if (due) parts.push(h("span", { class: "badge sla countdown", "data-due": String(due.at), "data-target": due.target }, countdownText(due.target, due.at)));
+  if (breached.length) parts.push(h("span", { class: "badge sla breached", role: "status" }, t("sla.breached", { targets: breached.join(", ") })));
+  return parts.length ? h("span", { class: "sla-badges" }, parts) : null;
+}
+
+function countdownText(target, at) {
+  const left = (at - Date.now()) / 1000;
+  const name = t(`sla.target_${target}`);
+  return left >= 0 ? t("sla.due_in", { target: name, time: duration(left) }) : t("sla.overdue", { target: name, time: duration(-left) });
+}
+
+// One ticker for every countdown on the page.
+setInterval(() => {
+  for (const badge of document.querySelectorAll(".badge.sla.countdown[data-due]")) {
+    const at = Number(badge.dataset.due);
+    badge.textContent = countdownText(badge.dataset.target, at);
+    badge.classList.toggle("overdue", at < Date.now());
+  }
+}, 1000);

@@ -1,0 +1,101 @@
+"""Reports and SLA in the console, in Chromium: the SLA badge counting down on a conversation, the reports
+screen (summary table, charts, figures over time, the live floor following `reports.live` frames) and the
+same screen in Greek."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.helpers.api import create_web_inbox, eventually, signup, visitor_session
+from tests.helpers.browser import new_page, no_js_errors
+from tests.helpers.live import LiveServer
+
+
+async def console(browser: Any, server: LiveServer, token: str, path: str, **kwargs: Any) -> Any:
+    page = await new_page(browser, token=token, **kwargs)
+    await page.goto(f"{server.url}/{path}")
+    await page.wait_for_function("() => document.body.dataset.socket === 'open'")
+    return page
+
+
+async def test_sla_countdown_reports_screen_and_live_floor(
+    server: LiveServer, client: httpx.AsyncClient, browser: Any
+) -> None:
+    tenant = await signup(client, "Floor")
+    inbox = await create_web_inbox(client, tenant)
+    policy = await client.post(
+        "/api/v1/sla-policies",
+        headers=tenant.headers,
+        json={"name": "Chat", "first_response_seconds": 3600, "business_hours_only": False, "inbox_ids": [inbox["id"]]},
+    )
+    assert policy.status_code == 201, policy.text
+    # Nobody online: the customer waits in the queue (the live floor counts it).
+    await client.put("/api/v1/presence", json={"status": "away"}, headers=tenant.headers)
+    visitor = await visitor_session(client, inbox["widget_token"], name="Maria")
+    sent = await client.post(
+        "/api/v1/widget/messages",
+        json={"text": "Where is my parcel?"},
+        headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+    )
+    cid = sent.json()["conversation_id"]
+
+    async def clocked() -> bool:
+        body = (await client.get(f"/api/v1/conversations/{cid}", headers=tenant.headers)).json()
+        return bool((body.get("sla") or {}).get("first_response_due_at"))
+
+    await eventually(clocked)
+    page = await console(browser, server, tenant.token, f"#/conversations/{cid}")
+    badge = page.locator(".thread .badge.sla.countdown")
+    await badge.wait_for()
+    first = await badge.inner_text()
+    assert first.startswith("First response due in 59:") or first.startswith("First response due in 1:00:"), first
+    # It counts down each second.
+    await page.wait_for_function(
+        "(first) => document.querySelector('.thread .badge.sla.countdown').textContent !== first", arg=first
+    )
+
+    # The conversation is answered and resolved, so the rollups have something to show.
+    assert (await client.post(f"/api/v1/conversations/{cid}/claim", headers=tenant.headers)).status_code in (
+        200,
+        201,
+    ), "claim"
+    reply = await client.post(
+        f"/api/v1/conversations/{cid}/messages", json={"text": "On its way"}, headers=tenant.headers
+    )
+    assert reply.status_code == 201, reply.text
+    resolved = await client.post(f"/api/v1/conversations/{cid}/resolve", headers=tenant.headers)
+    assert resolved.status_code == 200, resolved.text
+
+    async def counted() -> bool:
+        report = (await client.get("/api/v1/reports/summary?group_by=channel", headers=tenant.headers)).json()
+        return any(g["conversations_resolved"] == 1 and g["messages_out"] == 1 for g in report["groups"])
+
+    await eventually(counted)
+    await page.goto(f"{server.url}/#/reports")
+    await page.get_by_role("heading", name="Reports", level=1).wait_for()
+    await page.get_by_label("Group by").select_option("channel")
+    row = page.locator(".report-summary tbody tr", has_text="Website widget")
+    await row.wait_for()
+    cells = await row.locator("td").all_inner_texts()
+    assert cells[1:5] == ["1", "1", "1", "1"], cells  # opened, resolved, messages in, messages out
+    assert cells[8] == "100 %", cells  # the first response came within the hour
+    chart = page.locator("figure.chart", has_text="First response, median")
+    assert await chart.locator(".bars li").count() == 1
+    await page.locator("figure.chart.stacked li", has_text="Website widget 1").first.wait_for()
+
+    # The live floor: the owner going online is pushed to the screen as a reports.live frame.
+    floor = page.locator(".live-floor")
+    await floor.locator("tr", has_text="Away").wait_for()
+    await client.put("/api/v1/presence", json={"status": "online"}, headers=tenant.headers)
+    await floor.locator("tr", has_text="Online").wait_for()
+    no_js_errors(page)
+    await page.context.close()
+
+    greek = await console(browser, server, tenant.token, "#/reports", locale="el-GR")
+    await greek.get_by_role("heading", name="Αναφορές", level=1).wait_for()
+    await greek.get_by_role("heading", name="Ζωντανή εικόνα").wait_for()
+    await greek.locator(".report-summary tbody tr").first.wait_for()
+    no_js_errors(greek)
+    await greek.context.close()
