@@ -1,8 +1,8 @@
 """reports: hourly rollups and mergeable duration histograms per dimension (agent, team, inbox, channel,
 label), the rollup consumer's per-conversation facts, and the event ids it has counted
 
-Revision ID: 0015_reports
-Revises: 0014_sla
+Revision ID: 0016_reports
+Revises: 0015_sla
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0015_reports"
-down_revision: str | Sequence[str] | None = "0014_sla"
+revision: str = "0016_reports"
+down_revision: str | Sequence[str] | None = "0015_sla"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """service levels and satisfaction: SLA policies, what they apply to (inbox, team, label), each
 conversation's SLA clocks, and its satisfaction survey
 
-Revision ID: 0014_sla
-Revises: 0013_workspace
+Revision ID: 0015_sla
+Revises: 0014_routing_writers
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0014_sla"
-down_revision: str | Sequence[str] | None = "0013_workspace"
+revision: str = "0015_sla"
+down_revision: str | Sequence[str] | None = "0014_routing_writers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
