@@ -191,3 +191,17 @@ def test_breaches_happen_once_per_clock_and_never_before_due(steps: list[tuple[s
             c = state.clock(name)
             assert c.consumed >= 0
             assert not (c.met_at is not None and c.running)
+
+
+def test_a_policy_without_targets_is_the_accounts_default() -> None:
+    rows = [
+        SlaPolicy(id=_uuid(1), name="inbox", first_response_seconds=600, pause_statuses=[]),
+        SlaPolicy(id=_uuid(5), name="default", first_response_seconds=3600, pause_statuses=[]),
+        SlaPolicy(id=_uuid(6), name="stricter default", first_response_seconds=1800, pause_statuses=[]),
+    ]
+    inbox = _uuid(10)
+    account = build(rows, [("inbox", str(inbox), _uuid(1))])
+    assert account.resolve(inbox, None, []).id == str(_uuid(1))  # type: ignore[union-attr]
+    # Anything no inbox, team or label policy covers gets the most demanding default.
+    assert account.resolve(_uuid(99), None, ["other"]).id == str(_uuid(6))  # type: ignore[union-attr]
+    assert build(rows[:1], [("inbox", str(inbox), _uuid(1))]).resolve(_uuid(99), None, []) is None

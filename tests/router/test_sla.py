@@ -263,3 +263,33 @@ async def test_labels_set_through_the_api_and_the_inbox_rule_choose_label_polici
         deleted = await client.delete(f"/api/v1/labels/{labels['vip']}", headers=tenant.headers)
         assert deleted.status_code == 204
         await eventually(lambda: policy_is("Inbox"))
+
+
+async def test_a_policy_without_targets_applies_to_every_conversation(system: LiveServer) -> None:
+    """The bare POST of the contract: no inbox, team or label named, the policy is the account's default."""
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        inbox = await create_web_inbox(client, tenant)
+        created = await client.post(
+            "/api/v1/sla-policies",
+            headers=tenant.headers,
+            json={
+                "name": "Everyone",
+                "first_response_seconds": 2,
+                "next_response_seconds": None,
+                "resolution_seconds": None,
+                "business_hours_only": False,
+            },
+        )
+        assert created.status_code == 201, created.text
+        owner = await Socket.open(f"{system.ws_url}/api/v1/ws?token={tenant.token}")
+        try:
+            await owner.wait_for(lambda f: f["type"] == "session.ready")
+            conversation_id = await _visitor_writes(client, inbox)
+            seen = await owner.wait_for(
+                lambda f: f["type"] == "conversation.sla_breached" and f["conversation_id"] == conversation_id,
+                timeout=30,
+            )
+            assert seen["policy_id"] == created.json()["id"] and seen["target"] == "first_response"
+        finally:
+            await owner.close()

@@ -1,4 +1,6 @@
-"""Which SLA policy applies to a conversation: the most specific target wins (label, then team, then inbox).
+"""Which SLA policy applies to a conversation: the most specific target wins (label, then team, then inbox,
+then the account's default: a policy created without targets applies to every conversation nothing more
+specific covers).
 
 Among several labels with a policy, the most demanding policy wins (the shortest first-response target, then
 the shortest resolution target, then the name), so adding a label never loosens a promise.
@@ -28,6 +30,8 @@ class AccountPolicies:
     names: Mapping[str, str]
     # (kind, ref) -> policy id
     targets: Mapping[tuple[str, str], str]
+    # Policies without targets: the account's default (the most demanding of them when there are several).
+    defaults: tuple[str, ...] = ()
 
     def resolve(self, inbox_id: uuid.UUID | None, team_id: uuid.UUID | None, labels: Iterable[str]) -> Policy | None:
         labelled = [self.targets.get(("label", label)) for label in sorted(set(labels))]
@@ -37,7 +41,8 @@ class AccountPolicies:
         for kind, ref in (("team", team_id), ("inbox", inbox_id)):
             if ref is not None and (policy_id := self.targets.get((kind, str(ref)))) in self.policies:
                 return self.policies[policy_id]
-        return None
+        fallback = [self.policies[p] for p in self.defaults if p in self.policies]
+        return min(fallback, key=self._demand) if fallback else None
 
     def _demand(self, policy: Policy) -> tuple[int, int, str]:
         return (
@@ -60,10 +65,12 @@ def policy_of(row: SlaPolicy) -> Policy:
 
 
 def build(rows: Sequence[SlaPolicy], targets: Sequence[tuple[str, str, uuid.UUID]]) -> AccountPolicies:
+    targeted = {str(policy_id) for _, _, policy_id in targets}
     return AccountPolicies(
         policies={str(row.id): policy_of(row) for row in rows},
         names={str(row.id): row.name for row in rows},
         targets={(kind, ref): str(policy_id) for kind, ref, policy_id in targets},
+        defaults=tuple(sorted(str(row.id) for row in rows if str(row.id) not in targeted)),
     )
 
 
