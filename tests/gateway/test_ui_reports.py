@@ -99,3 +99,44 @@ async def test_sla_countdown_reports_screen_and_live_floor(
     await greek.locator(".report-summary tbody tr").first.wait_for()
     no_js_errors(greek)
     await greek.context.close()
+
+
+async def test_service_levels_screen_sets_policies_and_surveys(
+    server: LiveServer, client: httpx.AsyncClient, browser: Any
+) -> None:
+    tenant = await signup(client, "Levels")
+    inbox = await create_web_inbox(client, tenant)
+    page = await console(browser, server, tenant.token, "#/sla")
+    await page.get_by_role("heading", name="Service levels", level=1).wait_for()
+    form = page.locator("section", has_text="SLA policies").locator("form")
+    await form.get_by_label("Name").fill("Chat")
+    await form.get_by_label("First response (minutes)").fill("30")
+    await form.get_by_label("Resolution (minutes)").fill("1440")
+    await form.locator("fieldset", has_text="Inbox").get_by_label(inbox["name"]).check()
+    await form.get_by_role("button", name="Add a policy").click()
+    row = page.locator(".sla-policies tbody tr", has_text="Chat")
+    await row.wait_for()
+    assert "30:00" in await row.inner_text() and "24:00:00" in await row.inner_text()
+    policies = (await client.get("/api/v1/sla-policies", headers=tenant.headers)).json()
+    assert [(p["name"], p["first_response_seconds"], p["resolution_seconds"], p["inbox_ids"]) for p in policies] == [
+        ("Chat", 1800, 86400, [inbox["id"]])
+    ]
+
+    surveys = page.locator("section", has_text="Satisfaction surveys")
+    await surveys.get_by_label("Ask customers to rate resolved conversations").check()
+    await surveys.get_by_label("Language of the question").select_option("el")
+    await surveys.get_by_label("Ask after (minutes)").fill("5")
+    await surveys.get_by_role("button", name="Save").click()
+
+    async def saved() -> dict | None:
+        body = (await client.get(f"/api/v1/inboxes/{inbox['id']}/csat", headers=tenant.headers)).json()
+        return body if body["enabled"] else None
+
+    body = await eventually(saved)
+    assert (body["language"], body["delay_minutes"], body["question"]) == ("el", 5, None)
+
+    await row.get_by_role("button", name="Delete Chat").click()
+    await row.wait_for(state="detached")
+    assert (await client.get("/api/v1/sla-policies", headers=tenant.headers)).json() == []
+    no_js_errors(page)
+    await page.context.close()

@@ -6,7 +6,7 @@ import { alerts } from "./notify.js";
 import { lang, languages, loadLanguage, setLanguage, t } from "./i18n.js";
 import { conversationsScreen } from "./conversations.js";
 import { workspaceScreen } from "./workspace.js";
-import { reportsScreen } from "./reports.js";
+import { reportsScreen, serviceLevelsScreen } from "./reports.js";
 import { agentsScreen, inboxesScreen, privacyScreen, retentionScreen, routingScreen, securityScreen, teamsScreen } from "./admin.js";
 
 export const session = { me: null, socket: null, listeners: new Set(), lastEventId: null, focusHeading: false };
@@ -17,6 +17,7 @@ const SCREENS = {
   inboxes: { label: "nav.inboxes", render: (main) => inboxesScreen(main, session), admin: true },
   workspace: { label: "nav.workspace", render: (main) => workspaceScreen(main, session) },
   reports: { label: "nav.reports", render: (main) => reportsScreen(main, session), admin: true },
+  sla: { label: "nav.service_levels", render: (main) => serviceLevelsScreen(main), admin: true },
   agents: { label: "nav.agents", render: (main) => agentsScreen(main, session) },
   teams: { label: "nav.teams", render: (main) => teamsScreen(main, session), admin: true },
   routing: { label: "nav.routing", render: (main) => routingScreen(main, session), admin: true },

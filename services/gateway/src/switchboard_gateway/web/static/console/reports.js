@@ -2,7 +2,7 @@
 // over time (per day, or per hour for one day), the live floor redrawn from `reports.live` frames, and the SLA
 // badge with its countdown that the conversation screen shows.
 import { api, auth } from "./api.js";
-import { errorBox, h, table, toast } from "./dom.js";
+import { apiForm, errorBox, errorText, h, table, toast } from "./dom.js";
 import { formatTime, lang, t } from "./i18n.js";
 
 const GROUPS = ["agent", "team", "inbox", "channel", "label"];
@@ -233,3 +233,92 @@ setInterval(() => {
     badge.classList.toggle("overdue", at < Date.now());
   }
 }, 1000);
+
+// ---- service levels: SLA policies and satisfaction surveys (owners and admins) ----
+const minutes = (seconds) => (seconds ? String(Math.round(seconds / 60)) : "");
+const toSeconds = (value) => (value === undefined || value === null || value === "" ? null : Math.round(Number(value) * 60));
+
+export async function serviceLevelsScreen(main) {
+  main.append(h("h1", {}, t("nav.service_levels")));
+  const [inboxes, teams, labels] = await Promise.all([
+    api("GET", "/api/v1/inboxes"), api("GET", "/api/v1/teams"), api("GET", "/api/v1/labels")]);
+  const inboxName = (id) => (inboxes.find((i) => i.id === id) || {}).name || id;
+  const teamName = (id) => (teams.find((x) => x.id === id) || {}).name || id;
+  const list = h("div", { class: "sla-policies" });
+
+  async function drawPolicies() {
+    const policies = await api("GET", "/api/v1/sla-policies");
+    list.replaceChildren(table(policies, [
+      { label: t("sla.name"), render: (p) => p.name },
+      { label: t("sla.target_first_response"), render: (p) => duration(p.first_response_seconds) },
+      { label: t("sla.target_next_response"), render: (p) => duration(p.next_response_seconds) },
+      { label: t("sla.target_resolution"), render: (p) => duration(p.resolution_seconds) },
+      { label: t("sla.business_hours_only"), render: (p) => (p.business_hours_only ? t("common.yes") : t("common.no")) },
+      { label: t("sla.applies_to"), render: (p) => [...p.inbox_ids.map(inboxName), ...p.team_ids.map(teamName), ...p.labels].join(", ") || t("sla.everything") },
+      { label: "", render: (p) => h("button", { type: "button", class: "secondary", "aria-label": t("sla.delete", { name: p.name }), onclick: async () => {
+        try { await api("DELETE", `/api/v1/sla-policies/${p.id}`); toast(t("common.saved")); await drawPolicies(); } catch (error) { toast(errorText(error)); }
+      } }, t("common.delete")) },
+    ]));
+  }
+
+  const create = apiForm({
+    fields: [
+      { name: "name", label: t("sla.name"), required: true, maxlength: 200 },
+      { name: "first_response", label: t("sla.first_response_minutes"), type: "number", min: "1" },
+      { name: "next_response", label: t("sla.next_response_minutes"), type: "number", min: "1" },
+      { name: "resolution", label: t("sla.resolution_minutes"), type: "number", min: "1" },
+      { name: "business_hours_only", label: t("sla.business_hours_only"), type: "checkbox" },
+      { name: "raise_priority", label: t("sla.raise_priority"), type: "number", min: "0", max: "100", value: "1" },
+      { name: "inbox_ids", label: t("reports.group_inbox"), type: "checkboxes", options: inboxes.map((i) => [i.id, i.name]) },
+      { name: "team_ids", label: t("reports.group_team"), type: "checkboxes", options: teams.map((x) => [x.id, x.name]) },
+      { name: "labels", label: t("reports.group_label"), type: "checkboxes", options: labels.map((l) => [l.name, l.name]), empty: t("labels.none_defined") },
+    ],
+    submitLabel: t("sla.create"),
+    submit: async (v, form) => {
+      await api("POST", "/api/v1/sla-policies", {
+        name: v.name,
+        first_response_seconds: toSeconds(v.first_response),
+        next_response_seconds: toSeconds(v.next_response),
+        resolution_seconds: toSeconds(v.resolution),
+        business_hours_only: Boolean(v.business_hours_only),
+        raise_priority: v.raise_priority ?? 0,
+        inbox_ids: v.inbox_ids || [],
+        team_ids: v.team_ids || [],
+        labels: v.labels || [],
+      });
+      toast(t("common.saved"));
+      form.reset();
+      await drawPolicies();
+    },
+  });
+  main.append(h("section", { class: "card", "aria-label": t("sla.policies") }, h("h2", {}, t("sla.policies")),
+    h("p", { class: "muted" }, t("sla.hint")), list, h("h3", {}, t("sla.create")), create));
+  await drawPolicies();
+
+  // One survey setting per inbox.
+  const csatBox = h("div", {});
+  const pick = h("select", { name: "inbox", "aria-label": t("reports.group_inbox") }, inboxes.map((i) => h("option", { value: i.id }, i.name)));
+  async function drawCsat() {
+    if (!pick.value) { csatBox.replaceChildren(h("p", { class: "muted" }, t("common.empty"))); return; }
+    const current = await api("GET", `/api/v1/inboxes/${pick.value}/csat`);
+    csatBox.replaceChildren(apiForm({
+      fields: [
+        { name: "enabled", label: t("csat.enabled"), type: "checkbox", value: current.enabled },
+        { name: "language", label: t("csat.language"), type: "select", value: current.language, options: ["en", "el", "hu", "sq"].map((code) => [code, t(`lang.${code}`)]) },
+        { name: "question", label: t("csat.question"), type: "textarea", value: current.question || "", placeholder: current.effective_question, maxlength: 500 },
+        { name: "delay_minutes", label: t("csat.delay_minutes"), type: "number", min: "0", value: String(current.delay_minutes) },
+      ],
+      submitLabel: t("common.save"),
+      submit: async (v) => {
+        await api("PUT", `/api/v1/inboxes/${pick.value}/csat`, {
+          enabled: Boolean(v.enabled), language: v.language, question: v.question ?? null, delay_minutes: v.delay_minutes ?? 0,
+        });
+        toast(t("common.saved"));
+      },
+    }));
+  }
+  pick.addEventListener("change", drawCsat);
+  main.append(h("section", { class: "card", "aria-label": t("csat.title") }, h("h2", {}, t("csat.title")),
+    h("label", {}, h("span", {}, t("reports.group_inbox")), " ", pick), csatBox));
+  await drawCsat();
+}
