@@ -18,10 +18,12 @@ from bench.load import LoadConfig, report, run_load, section
 from bench.scenarios import (
     MESSENGER_BATCH,
     Row,
+    agent_socket_with_logins,
     api_channel_throughput,
     bare_latency,
     bare_throughput,
     latency_row,
+    login_interference_row,
     messenger_throughput,
     slack_throughput,
     throughput_row,
@@ -50,6 +52,9 @@ async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
         MESSENGER_APP_SECRET=MESSENGER_SECRET,
         SLACK_API_URL=fake_slack.url,
         GRAPH_API_URL=fake_graph.url,
+        # Every bench client logs in from 127.0.0.1: the per-address login throttle (which counts attempts in
+        # flight) must not turn the 20 logins/s of the socket-interference row into refusals.
+        LOGIN_ADDRESS_FAILURES="1000000",
     )
     bare = await spawn_bare(env)
     system = await spawn_deployment(env)
@@ -57,6 +62,15 @@ async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
         base = await bare_latency(bare, args.rate, args.duration)
         ours = await visitor_to_agent_latency(system, args.rate, args.duration)
         rows.append(latency_row("visitor message -> agent socket (vs bare POST round trip)", ours, base, args.rate))
+        # Side by side in one run: the same socket path alone and under a login flood (issue 15).
+        try:
+            # Bounded: a machine too slow for the login load reports a failed row instead of stalling the bench.
+            quiet, loaded, logins = await asyncio.wait_for(
+                agent_socket_with_logins(system, args.rate, args.duration), timeout=4 * args.duration + 240
+            )
+            rows.append(login_interference_row(quiet, loaded, logins, args.rate))
+        except (RuntimeError, OSError, TimeoutError) as exc:  # reported, never aborting the other rows
+            rows.append(Row("agent-socket p99 with 20 logins/s (vs without)", "failed", "-", "-", type(exc).__name__))
         n, c = args.requests, args.concurrency
         bare_rps = await bare_throughput(bare, n, c)
         rows.append(

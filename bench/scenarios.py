@@ -327,3 +327,93 @@ def throughput_row(scenario: str, ours: Throughput, base: Throughput, concurrenc
         ratio=f"{ratio:.2f} of bare",
         note="goal >= 0.5",
     )
+
+
+async def login_load(
+    system: Deployment,
+    rate: float,
+    ready: asyncio.Event,
+    stop: asyncio.Event,
+    accounts: int = 20,
+    max_in_flight: int = 8,
+) -> RateResult:
+    """Correct-password logins at a fixed rate (argon2 verifies cost the same either way; right passwords keep
+    the failure throttle out of it) over ``accounts`` agents, until ``stop`` is set. At most ``max_in_flight``
+    wait at once: a tick finding them all busy is skipped and counted as an error (the row reports the rate
+    achieved), so a slow machine shows a lower login rate rather than a queue that starves everything else."""
+    result = RateResult()
+    async with aiohttp.ClientSession() as session:
+        api = Api(session, system.api_url)
+        owner, _ = await api.tenant()
+        emails = []
+        for _ in range(accounts):
+            email = f"login-{uuid.uuid4().hex[:10]}@example.com"
+            await api.post(
+                "/api/v1/agents", {"email": email, "name": "Agent", "password": PASSWORD, "role": "agent"}, owner
+            )
+            emails.append(email)
+
+        in_flight = asyncio.Semaphore(max_in_flight)
+
+        async def fire(i: int) -> None:
+            if in_flight.locked():  # the gateway is behind: a tick skipped, not an ever-growing backlog
+                result.errors += 1
+                return
+            started = time.perf_counter()
+            try:
+                async with in_flight:
+                    await api.post("/api/v1/auth/login", {"email": emails[i % accounts], "password": PASSWORD})
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+            except (RuntimeError, aiohttp.ClientError):
+                result.errors += 1
+            result.sent += 1
+
+        interval, i, started = 1.0 / rate, 0, time.perf_counter()
+        tasks: list[asyncio.Task[None]] = []
+        ready.set()
+        while not stop.is_set():
+            tasks.append(asyncio.create_task(fire(i)))
+            i += 1
+            await asyncio.sleep(max(0.0, started + i * interval - time.perf_counter()))
+        await asyncio.gather(*tasks)
+        result.duration_s = time.perf_counter() - started
+    return result
+
+
+async def agent_socket_with_logins(
+    system: Deployment, rate: float, duration: float, login_rate: float = 20.0
+) -> tuple[RateResult, RateResult, RateResult]:
+    """Visitor message -> agent socket at ``rate``, once alone and once while ``login_rate`` logins/s run against
+    the same gateway (password hashing in a bounded worker pool must leave the sockets' p99 where it was).
+    Returns (without logins, with logins, the logins)."""
+    quiet = await visitor_to_agent_latency(system, rate, duration)
+    ready, stop = asyncio.Event(), asyncio.Event()
+    logins = asyncio.create_task(login_load(system, login_rate, ready, stop))
+    try:
+        # The login load's accounts exist and it runs at its rate before the measured run starts.
+        await asyncio.wait_for(ready.wait(), 120)
+        await asyncio.sleep(1.0)
+        loaded = await visitor_to_agent_latency(system, rate, duration)
+    except BaseException:
+        logins.cancel()  # timed out or failed: the login load must not outlive the row
+        raise
+    finally:
+        stop.set()
+    return quiet, loaded, await logins
+
+
+def login_interference_row(
+    quiet: RateResult, loaded: RateResult, logins: RateResult, rate: float, login_rate: float = 20.0
+) -> Row:
+    q99, l99 = percentile(quiet.latencies_ms, 99), percentile(loaded.latencies_ms, 99)
+    achieved = logins.sent / logins.duration_s if logins.duration_s else 0.0
+    return Row(
+        scenario=f"agent-socket p99 with {login_rate:g} logins/s (vs without) @ {rate:g} msg/s",
+        ours=f"p99 {l99:.1f} ms ({len(loaded.latencies_ms)}/{loaded.sent} delivered)",
+        baseline=f"p99 {q99:.1f} ms ({len(quiet.latencies_ms)}/{quiet.sent} delivered)",
+        ratio=f"{l99 / q99:.2f}x" if q99 else "-",
+        note=(
+            f"{achieved:.1f} logins/s achieved, login p99 {percentile(logins.latencies_ms, 99):.0f} ms, "
+            f"{logins.errors} skipped or failed; argon2 runs in a bounded worker pool, not on the event loop"
+        ),
+    )
