@@ -7,16 +7,15 @@ erasure first writes a ledger entry -- keyed hashes (HMAC-SHA256) of the erased 
 ``python -m switchboard_ops restore`` replays the ledger (:func:`replay`) before the restored region serves
 traffic: whatever the restored database holds that hashes to a ledger entry is erased again.
 
-The ledger holds no personal data: hashes under the installation's key (derived from ``SECRET_KEY``), the
-kind of erasure, its request id and time. Without the key a hash cannot be tested against a guessed id, and
-once the rows are gone a hash points at nothing. Each entry names the fingerprint of its key, so a replay
-under another key is refused instead of silently matching nothing.
+The ledger holds no personal data: keyed pseudonyms (``switchboard_common.infra.pseudonyms``, under the
+installation's ``PSEUDONYM_KEY``, else one derived from ``SECRET_KEY``), the kind of erasure, its request id
+and time. Without the key a hash cannot be tested against a guessed id, and once the rows are gone a hash
+points at nothing. Each entry names the fingerprint of its key, so a replay under another key is refused
+instead of silently matching nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 from collections import defaultdict
@@ -32,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from switchboard_common.domain.encryption.shredding import destroy_subject_keys
 from switchboard_common.infra.attachments import AttachmentStore, store_at
 from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
@@ -39,17 +39,11 @@ log = structlog.get_logger(__name__)
 LEDGER_FORMAT = "switchboard.erasure-ledger"
 LEDGER_VERSION = 1
 EntryKind = Literal["erasure", "agent_deletion", "account_purge"]
-_KEY_LABEL = b"switchboard erasure ledger v1"
+PURPOSE = "erasure-ledger"
 
 
 class LedgerKeyMismatch(RuntimeError):
     """Ledger entries written under another key: replaying them would match nothing."""
-
-
-def ledger_key(settings: CommonSettings) -> bytes:
-    """The ledger's HMAC key, derived from ``SECRET_KEY`` (domain-separated): the same in every process of
-    the installation, never stored with the data."""
-    return hmac.new(settings.secret_key.encode(), _KEY_LABEL, hashlib.sha256).digest()
 
 
 def ledger_location(settings: CommonSettings) -> str:
@@ -98,17 +92,17 @@ class LedgerEntry:
 class ErasureLedger:
     """Append-only entries, one object each (``{kind}/{request or random id}.json``)."""
 
-    def __init__(self, store: AttachmentStore, key: bytes) -> None:
+    def __init__(self, store: AttachmentStore, pseudonyms: Pseudonyms) -> None:
         self.store = store
-        self._key = key
-        self.key_fingerprint = hmac.new(key, b"fingerprint", hashlib.sha256).hexdigest()[:16]
+        self._pseudonyms = pseudonyms
+        self.key_fingerprint = pseudonyms.digest(PURPOSE, "key fingerprint", hex_chars=16)
 
     @classmethod
     def from_settings(cls, settings: CommonSettings) -> ErasureLedger:
-        return cls(store_at(ledger_location(settings), settings), ledger_key(settings))
+        return cls(store_at(ledger_location(settings), settings), Pseudonyms.from_settings(settings))
 
     def digest(self, ref: str) -> str:
-        return hmac.new(self._key, ref.encode(), hashlib.sha256).hexdigest()
+        return self._pseudonyms.digest(PURPOSE, ref)
 
     async def record(
         self,
@@ -175,7 +169,8 @@ async def replay(
     foreign = {e.key_fingerprint for e in entries} - {ledger.key_fingerprint}
     if foreign:
         raise LedgerKeyMismatch(
-            f"{len(foreign)} ledger key(s) differ from this installation's (SECRET_KEY changed?); nothing replayed"
+            f"{len(foreign)} ledger key(s) differ from this installation's (PSEUDONYM_KEY or SECRET_KEY changed?); "
+            "nothing replayed"
         )
     subjects = set().union(*(e.subjects for e in entries)) if entries else set()
     keys = set().union(*(e.keys for e in entries)) if entries else set()
