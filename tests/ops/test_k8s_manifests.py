@@ -28,7 +28,12 @@ from tests.helpers.kustomize import Resource, build, pod_spec, resource_id, stra
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
-OVERLAYS = {"dev": "switchboard-dev", "prod": "switchboard"}
+OVERLAYS = {
+    "dev": "switchboard-dev",
+    "prod": "switchboard",
+    "region-eu": "switchboard-eu",
+    "region-us": "switchboard-us",
+}
 SERVICES = ("gateway", "connectors", "router", "privacy")
 # The connectors' background workers run apart from its webhooks: Deployment suffix -> `--workers` role.
 CONNECTOR_WORKERS = {"connectors-ingest": "ingest", "connectors-outbound": "outbound"}
@@ -487,3 +492,55 @@ def test_prod_reaches_kafka_over_tls_with_scram_as_a_user_limited_to_its_topics(
     options = kafka_connection(settings)
     assert options["security_protocol"] == "SASL_SSL" and options["sasl_mechanism"] == "SCRAM-SHA-512"
     assert options["ssl_context"] is not None and options["sasl_plain_username"] == user["metadata"]["name"]
+
+
+def test_each_region_overlay_serves_its_region_with_its_own_stores() -> None:
+    configs = {}
+    for region in ("eu", "us"):
+        resources = build(K8S / "overlays" / f"region-{region}")
+        config = named(resources, "ConfigMap", "switchboard-config")["data"]
+        configs[region] = config
+        assert (config["REGIONS"], config["REGION"]) == ("eu,us", region)
+        assert set(config["REGION_URLS"].split(",")) == {
+            "eu=https://eu.switchboard.example.com",
+            "us=https://us.switchboard.example.com",
+        }
+        assert (
+            named(resources, "Ingress", "switchboard")["spec"]["rules"][0]["host"]
+            == f"{region}.switchboard.example.com"
+        )
+        assert (
+            named(resources, "Namespace", f"switchboard-{region}")["metadata"]["labels"]["switchboard.dev/region"]
+            == region
+        )
+        # Settings refuse to start a multi-region process without the directory's token: every workload has it.
+        for workload in [r for r in resources if r["kind"] in ("Deployment", "Job", "CronJob")]:
+            (container,) = pod_spec(workload)["containers"]
+            refs = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef") for e in container["env"]}
+            assert refs["DIRECTORY_TOKEN"] == {"name": "switchboard-secrets", "key": "DIRECTORY_TOKEN"}, resource_id(
+                workload
+            )
+    stores = ("KAFKA_BOOTSTRAP_SERVERS", "S3_BUCKET", "BACKUP_TARGET", "ERASURE_LEDGER_URL")
+    for name in stores:
+        assert configs["eu"][name] != configs["us"][name], name  # no store shared between regions
+
+
+def test_the_directory_renders_and_runs_the_directory_server() -> None:
+    resources = build(K8S / "directory")
+    for resource in resources:
+        kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
+        if resource["kind"] != "Namespace":
+            assert resource["metadata"]["namespace"] == "switchboard-directory"
+    deployment = named(resources, "Deployment", "switchboard-directory")
+    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"]["type"] == "Recreate"
+    pod = pod_spec(deployment)
+    (container,) = pod["containers"]
+    assert container["args"][:2] == ["switchboard_ops", "directory"]
+    _check_resources("directory", container)
+    _check_container_security("directory", container, pod)
+    config = named(resources, "ConfigMap", "switchboard-directory-config")["data"]
+    assert container["volumeMounts"][0]["mountPath"] == config["DIRECTORY_DATA_DIR"]
+    policy = named(resources, "NetworkPolicy", "switchboard-directory")["spec"]
+    assert policy["ingress"][0]["from"] == [
+        {"namespaceSelector": {"matchExpressions": [{"key": "switchboard.dev/region", "operator": "Exists"}]}}
+    ]

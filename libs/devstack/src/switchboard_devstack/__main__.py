@@ -129,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DATA_DIR", ".switchboard")))
     args = parser.parse_args(argv)
     if args.command == "run":
+        regions = [r.strip().lower() for r in os.environ.get("REGIONS", "").split(",") if r.strip()]
+        if len(regions) > 1 and not os.environ.get("REGION"):
+            # REGIONS=eu,us make run: every region (each a `make run` of its own), the directory, one port.
+            from switchboard_devstack.regions import run_regions
+
+            return run_regions(args.port, args.data_dir.absolute(), regions)
         return run(args.port, args.data_dir)
     return 2
 

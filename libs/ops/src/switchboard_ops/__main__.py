@@ -1,6 +1,7 @@
 """python -m switchboard_ops backup --target DIR_OR_S3_URL
 python -m switchboard_ops restore --from ARCHIVE
 python -m switchboard_ops expire --target DIR_OR_S3_URL
+python -m switchboard_ops directory [--host 0.0.0.0] [--port 8004]   (the global directory of several regions)
 
 Settings come from the environment, as for the services (``DATABASE_URL``, ``ENCRYPTION_KEYS``, ``BACKUP_KEY``,
 ``BACKUP_RETENTION_DAYS``, ``ERASURE_LEDGER_URL``, ``DATA_DIR``, ``ATTACHMENTS_BACKEND``, ``S3_*``). ``backup``
@@ -28,9 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     restore_parser.add_argument("--from", dest="source", required=True, help="archive path or s3:// URL")
     expire_parser = sub.add_parser("expire", help="delete archives older than BACKUP_RETENTION_DAYS")
     expire_parser.add_argument("--target", help="directory or s3://bucket/prefix (default BACKUP_TARGET)")
+    directory_parser = sub.add_parser("directory", help="serve the global region directory (REGIONS, DIRECTORY_*)")
+    directory_parser.add_argument("--host", default="0.0.0.0")
+    directory_parser.add_argument("--port", type=int, default=8004)
     args = parser.parse_args(argv)
 
     settings = load_settings(OpsSettings)
+    if args.command == "directory":
+        return _directory(settings, args.host, args.port)
     configure_logging(settings.log_level, json_output=settings.log_json, service="ops")
     try:
         if args.command == "backup":
@@ -83,6 +89,15 @@ async def _expire(settings: OpsSettings, target: str) -> int:
     for name in expired:
         print(f"expired {name}", flush=True)
     print(f"{len(expired)} expired", flush=True)
+    return 0
+
+
+def _directory(settings: OpsSettings, host: str, port: int) -> int:
+    from switchboard_common.infra.directory_server import create_directory_app
+    from switchboard_common.infra.service import serve
+
+    configure_logging(settings.log_level, json_output=settings.log_json, service="directory")
+    asyncio.run(serve([(create_directory_app(settings), host, port)]))
     return 0
 
 

@@ -15,6 +15,7 @@ from switchboard_common.infra.bus import EventBus, EventCodec, ensure_topics
 from switchboard_common.infra.cache import Keys, create_redis
 from switchboard_common.infra.crypto import Keyring
 from switchboard_common.infra.db import RESTORE_GATE_TABLE, create_engine, create_sessionmaker
+from switchboard_common.infra.directory import Directory
 from switchboard_common.infra.http import ReadinessCheck
 from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.realtime import StreamPublisher
@@ -39,11 +40,18 @@ class Resources:
     attachments: AttachmentStore
     # Keyed digests for ids derived from personal data (switchboard_common.infra.pseudonyms).
     pseudonyms: Pseudonyms
+    # The global directory of a multi-region installation (a no-op with one region).
+    directory: Directory
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
     async def open(
-        cls, settings: CommonSettings, event_codec: EventCodecFactory, *, create_topics: bool = True
+        cls,
+        settings: CommonSettings,
+        event_codec: EventCodecFactory,
+        *,
+        create_topics: bool = True,
+        directory: Directory | None = None,
     ) -> Resources:
         engine = create_engine(settings)
         redis = create_redis(settings)
@@ -69,6 +77,7 @@ class Resources:
             keyring=keyring,
             attachments=create_attachment_store(settings),
             pseudonyms=Pseudonyms.from_settings(settings),
+            directory=directory or Directory(settings),
         )
 
     async def close(self) -> None:
@@ -81,6 +90,8 @@ class Resources:
             await self.redis.aclose()
         with contextlib.suppress(Exception):
             await self.attachments.close()
+        with contextlib.suppress(Exception):
+            await self.directory.close()
         await self.engine.dispose()
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:

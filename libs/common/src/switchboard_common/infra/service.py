@@ -13,8 +13,10 @@ import structlog
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
+from switchboard_common.infra.directory import Directory
 from switchboard_common.infra.http import install_common, metrics_app
 from switchboard_common.infra.logging import hide_query_strings
+from switchboard_common.infra.regions import RegionForwarding, RegionForwardingMiddleware
 from switchboard_common.infra.runtime import EventCodecFactory, Resources
 from switchboard_common.infra.settings import CommonSettings
 from switchboard_common.infra.tracing import configure_tracing
@@ -133,10 +135,15 @@ def create_service_app(
 ) -> FastAPI:
     """A service's FastAPI app whose lifespan owns its resources and background workers (polar-style)."""
 
+    directory = Directory(settings)
+    # Several regions: a request for another region's account is relayed there before any of its data is read
+    # or written here (switchboard_common.infra.regions).
+    forwarding = RegionForwarding.from_settings(settings, directory) if settings.multi_region else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_tracing(service)
-        resources = await Resources.open(settings, event_codec)
+        resources = await Resources.open(settings, event_codec, directory=directory)
         app.state.resources = resources
         if run_workers is True:
             running = workers(resources)
@@ -155,6 +162,8 @@ def create_service_app(
             if before_shutdown is not None:
                 await before_shutdown(app)
             await running.stop()
+            if forwarding is not None:
+                await forwarding.aclose()
             await resources.close()
 
     app = FastAPI(
@@ -175,6 +184,8 @@ def create_service_app(
         readiness=lambda: {**app.state.resources.readiness_checks(), "consumers": _consumers_check(app)},
         metrics_on_app_port=settings.metrics_port is None,
     )
+    if forwarding is not None:
+        app.add_middleware(RegionForwardingMiddleware, forwarding=forwarding)
     return app
 
 

@@ -90,6 +90,9 @@ class CommonSettings(BaseSettings):
     # The global directory (what must be found before the region is known -> region) and its shared token.
     directory_url: str = ""
     directory_token: SecretStr | None = None
+    # Where the directory process (python -m switchboard_ops directory) keeps its entries; empty:
+    # DATA_DIR/directory.
+    directory_data_dir: str = ""
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/switchboard"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -274,6 +277,12 @@ class CommonSettings(BaseSettings):
                 raise ValueError("SECRET_KEY must be set to a random value of at least 32 characters")
             if not self.encryption_keys:
                 raise ValueError("ENCRYPTION_KEYS must be set in production")
+            if self.multi_region:
+                token = self.directory_token.get_secret_value() if self.directory_token else ""
+                if len(token) < 32:
+                    raise ValueError("DIRECTORY_TOKEN must be set to a random value of at least 32 characters")
+                if not self.directory_url:
+                    raise ValueError("DIRECTORY_URL must be set when REGIONS names more than one region")
         return self
 
     @cached_property

@@ -15,11 +15,14 @@ class SignupRequest(Strict):
     email: EmailStr
     password: str = Field(min_length=8, max_length=256)
     name: str | None = Field(default=None, max_length=200)
+    # Where the account's data lives for good (REGIONS; none: the default region). docs/operations.md, "Regions".
+    region: str | None = Field(default=None, max_length=20)
 
 
 class SignupResponse(BaseModel):
     account_id: uuid.UUID
     user_id: uuid.UUID
+    region: str | None = None
 
 
 class LoginRequest(Strict):

@@ -13,7 +13,7 @@ from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.accounts import login as login_flow
-from switchboard_gateway.accounts import schemas, service
+from switchboard_gateway.accounts import regional, schemas, service
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, RoutingRefresh, SessionDep, SettingsDep
 from switchboard_gateway.ratelimit import RateLimiter, too_many
 from switchboard_gateway.security import audit
@@ -22,10 +22,24 @@ from switchboard_gateway.teams import service as team_service
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=schemas.SignupResponse)
+@router.post(
+    "/signup",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.SignupResponse,
+    response_model_exclude_none=True,  # "region" only where there are regions
+)
 async def signup(
     body: schemas.SignupRequest, request: Request, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
 ) -> schemas.SignupResponse:
+    if body.region is not None and body.region.strip().lower() != (settings.region or None):
+        # With several regions the request was already relayed to the region it names; here it names none of
+        # this installation's.
+        raise AppError(
+            400,
+            "unknown_region",
+            f"no region {body.region.strip().lower()!r} in this installation",
+            {"regions": settings.region_names},
+        )
     address = client_address(request, settings.trusted_proxies)
     limiter = RateLimiter.of(resources)
     key = limiter.hashed(str(address) if address else "unknown")
@@ -41,16 +55,13 @@ async def signup(
     if not decision.allowed:
         raise too_many(decision, "too many sign-up attempts from this address, retry later")
     try:
-        async with atomic(session):
-            account, user = await service.create_account(
-                session, account_name=body.account_name, email=body.email, password=body.password, name=body.name
-            )
+        account, user = await regional.create_account(session, resources.directory, body)
     except AppError as exc:
         if exc.code != "email_taken":
             await limiter.give_back("signup-taken", key)
         raise
     await limiter.give_back("signup-taken", key)
-    return schemas.SignupResponse(account_id=account.id, user_id=user.id)
+    return schemas.SignupResponse(account_id=account.id, user_id=user.id, region=settings.region or None)
 
 
 @router.post("/auth/login", response_model=schemas.TokenResponse)
@@ -104,6 +115,7 @@ async def create_agent(
     admin: AdminAgent,
     request: Request,
     session: SessionDep,
+    resources: ResourcesDep,
     settings: SettingsDep,
     refresh: RoutingRefresh,
 ) -> schemas.AgentOut:
@@ -111,7 +123,7 @@ async def create_agent(
     refuse_api_token(admin, "create agents")
     if body.role == "owner" and admin.role != "owner":
         raise AppError(403, "forbidden", "only an owner can create another owner")
-    async with atomic(session):
+    async with regional.login_claimed(resources.directory, str(body.email)), atomic(session):
         user = await service.create_agent(
             session,
             account_id=admin.account_id,

@@ -12,6 +12,7 @@ from switchboard_common.domain.inboxes import channel_claims
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.inboxes.secrets import decrypt_secrets, encrypt_secrets
 from switchboard_common.infra.crypto import Keyring
+from switchboard_common.infra.directory import Directory
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.settings import CommonSettings
 
@@ -48,7 +49,14 @@ async def check_mirror_target(session: AsyncSession, account_id: uuid.UUID, publ
 
 
 async def create_inbox(
-    session: AsyncSession, keyring: Keyring, *, account_id: uuid.UUID, name: str, channel: str, settings: dict[str, Any]
+    session: AsyncSession,
+    keyring: Keyring,
+    *,
+    account_id: uuid.UUID,
+    name: str,
+    channel: str,
+    settings: dict[str, Any],
+    directory: Directory | None = None,
 ) -> tuple[Inbox, str | None]:
     public, secret_values = split_settings(channel, settings)
     await check_mirror_target(session, account_id, public)
@@ -64,13 +72,19 @@ async def create_inbox(
         channel=channel,
         settings=public,
         routing={},
-        widget_token=secrets.token_urlsafe(24) if channel == "web" else None,
+        # With several regions the widget token names its region ("eu.…"), so a visitor reaching another
+        # region is relayed to this one without a directory lookup.
+        widget_token=tag_token(directory, secrets.token_urlsafe(24)) if channel == "web" else None,
         secrets_encrypted=encrypt_secrets(keyring, inbox_id, secret_values),
     )
     session.add(inbox)
     await session.flush()
-    await channel_claims.sync(session, inbox)
+    await channel_claims.sync(session, inbox, directory)
     return inbox, shown_secret
+
+
+def tag_token(directory: Directory | None, token: str) -> str:
+    return f"{directory.region}.{token}" if directory is not None and directory.enabled else token
 
 
 async def get_inbox(session: AsyncSession, account_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:
@@ -124,7 +138,13 @@ async def check_channel(
 
 
 async def update_inbox(
-    session: AsyncSession, keyring: Keyring, inbox: Inbox, *, name: str | None, settings: dict[str, Any] | None
+    session: AsyncSession,
+    keyring: Keyring,
+    inbox: Inbox,
+    *,
+    name: str | None,
+    settings: dict[str, Any] | None,
+    directory: Directory | None = None,
 ) -> None:
     if name is not None:
         inbox.name = name
@@ -138,7 +158,7 @@ async def update_inbox(
     kept = {k: v for k, v in stored_secrets.items() if k not in secret_names}
     inbox.secrets_encrypted = encrypt_secrets(keyring, inbox.id, {**kept, **new_secrets})
     await session.flush()
-    await channel_claims.sync(session, inbox)
+    await channel_claims.sync(session, inbox, directory)
 
 
 def rotate_signing_secret(keyring: Keyring, inbox: Inbox, now: datetime) -> tuple[str, datetime]:

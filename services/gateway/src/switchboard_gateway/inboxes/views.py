@@ -52,6 +52,7 @@ async def create_inbox(
             name=body.name,
             channel=body.channel,
             settings=body.settings,
+            directory=resources.directory,
         )
     return inbox_out(inbox, secret)
 
@@ -96,7 +97,9 @@ async def update_inbox(
         await session.rollback()
     async with atomic(session):
         inbox = await service.get_inbox(session, admin.account_id, inbox_id)
-        await service.update_inbox(session, resources.keyring, inbox, name=body.name, settings=body.settings)
+        await service.update_inbox(
+            session, resources.keyring, inbox, name=body.name, settings=body.settings, directory=resources.directory
+        )
     return inbox_out(inbox)
 
 

@@ -17,6 +17,7 @@ from switchboard_common.domain.accounts.models import AuthSession, SpentRefreshT
 from switchboard_common.infra import tokens
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.regions import tag
 from switchboard_common.infra.settings import CommonSettings
 
 REFRESH_PREFIX = "sbr_"
@@ -26,8 +27,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_refresh_token() -> str:
-    return REFRESH_PREFIX + secrets.token_urlsafe(32)
+def _new_refresh_token(settings: CommonSettings) -> str:
+    # With several regions the token names its region (sbr_eu.…): a refresh reaching another region is relayed.
+    return tag(settings, secrets.token_urlsafe(32), REFRESH_PREFIX)
 
 
 def access_token(settings: CommonSettings, user: User, session_id: uuid.UUID) -> str:
@@ -45,7 +47,7 @@ def access_token(settings: CommonSettings, user: User, session_id: uuid.UUID) ->
 
 async def start(session: AsyncSession, settings: CommonSettings, user: User) -> tuple[str, str]:
     """A new login: returns (access token, refresh token)."""
-    refresh = _new_refresh_token()
+    refresh = _new_refresh_token(settings)
     login = AuthSession(
         id=uuid.uuid4(),
         user_id=user.id,
@@ -95,7 +97,7 @@ async def rotate(session: AsyncSession, settings: CommonSettings, refresh: str) 
     user = await session.get(User, login.user_id)
     if user is None or user.deleted_at is not None:
         raise AppError(401, "invalid_refresh_token", "refresh token is invalid, expired or revoked")
-    new_refresh = _new_refresh_token()
+    new_refresh = _new_refresh_token(settings)
     # Remembered, so that a copy presented later is recognized as reuse rather than as an unknown token.
     session.add(SpentRefreshToken(refresh_hash=login.refresh_hash, session_id=login.id, account_id=login.account_id))
     login.refresh_hash = _hash(new_refresh)

@@ -25,6 +25,7 @@ from switchboard_common.infra.clientip import client_address
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.regions import tag
 
 from switchboard_gateway.accounts import schemas as account_schemas
 from switchboard_gateway.accounts.passwords import hash_password, verify_password
@@ -288,7 +289,7 @@ async def change_password(
 async def create_api_token(
     body: schemas.ApiTokenCreate, admin: AdminAgent, request: Request, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ApiTokenCreated:
-    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = tag(resources.settings, secrets.token_urlsafe(32), API_TOKEN_PREFIX)  # sbt_eu.… with regions
     scopes = sorted(set(body.scopes))
     row = ApiToken(
         id=uuid.uuid4(),

@@ -43,6 +43,7 @@ async def sweep(
     """One pass over every account (or ``only`` these). ``LIFECYCLE_TRIAL_DAYS=0`` turns trial expiry off."""
     now = now or utcnow()
     done = {"suspended": 0, "terminated": 0, "purged": 0}
+    released: list[tuple[str, str]] = []
     scope = Account.id.in_(list(only)) if only is not None else true()
     async with resources.sessionmaker() as session, session.begin():
         trial_cutoff = now - timedelta(days=settings.lifecycle_trial_days)
@@ -92,6 +93,7 @@ async def sweep(
             )
         )
         for account_id in to_terminate:
+            released += await directory_entries(session, resources, account_id, channels_only=True)
             counts = await _remove_configuration(session, account_id)
             await session.execute(
                 update(Account).where(Account.id == account_id).values(status="terminated", terminated_at=now)
@@ -113,6 +115,9 @@ async def sweep(
                 )
             )
         )
+    # Committed: the pages and workspaces are free in the directory too (another region may connect them).
+    for kind, key in released:
+        await resources.directory.release_quietly(kind, key)  # type: ignore[arg-type]
     for account_id, _reason in suspended:
         # Open agent sockets of a suspended account close now, not at their next heartbeat.
         await revocation.announce(resources.redis, resources.keys, revocation.Revocation(account_id))
@@ -165,6 +170,7 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
             session, resources.redis, resources.keys, key_values, account_id
         )
     async with resources.sessionmaker() as session, session.begin():
+        entries = await directory_entries(session, resources, account_id)
         counts.update(await delete_account_rows(session, account_id))
         purged_at = utcnow()
         details: dict[str, object] = {
@@ -184,8 +190,40 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
     # queue positions) may have written keys after the first pass; none can from here on.
     async with resources.sessionmaker() as session:
         await redis_store.purge_account(session, resources.redis, resources.keys, key_values, account_id)
+    # The directory forgets the account, its inboxes, logins, pages and workspaces (several regions only).
+    for kind, key in entries:
+        await resources.directory.release_quietly(kind, key)  # type: ignore[arg-type]
     log.info("account_purged", account_id=str(account_id))
     return counts
+
+
+async def directory_entries(
+    session: AsyncSession, resources: Resources, account_id: uuid.UUID, *, channels_only: bool = False
+) -> list[tuple[str, str]]:
+    """What the global directory holds for the account (switchboard_common.infra.directory), read before its
+    rows go; nothing with a single region."""
+    if not resources.directory.enabled:
+        return []
+    entries: list[tuple[str, str]] = []
+    for (claim,) in (
+        await session.execute(text("SELECT claim FROM channel_claims WHERE account_id = :a"), {"a": account_id})
+    ).all():
+        kind, _, rest = str(claim).partition(":")[2].partition(":")
+        if kind in ("page", "team"):
+            entries.append(("messenger_page" if kind == "page" else "slack_team", rest))
+    if channels_only:
+        return entries
+    entries.append(("account", str(account_id)))
+    for (inbox_id,) in (
+        await session.execute(text("SELECT id FROM inboxes WHERE account_id = :a"), {"a": account_id})
+    ).all():
+        entries.append(("inbox", str(inbox_id)))
+    for (email,) in (
+        await session.execute(text("SELECT email FROM users WHERE account_id = :a"), {"a": account_id})
+    ).all():
+        if email:
+            entries.append(("email", resources.directory.email_key(str(email))))
+    return entries
 
 
 async def delete_account_rows(session: AsyncSession, account_id: uuid.UUID) -> dict[str, int]:

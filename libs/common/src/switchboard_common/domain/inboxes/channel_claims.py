@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard_common.domain.inboxes.models import ChannelClaim, Inbox
+from switchboard_common.infra.directory import Directory, DirectoryUnavailable, TakenElsewhere
 from switchboard_common.infra.errors import AppError
 
 
@@ -87,9 +88,13 @@ async def check_free(
             raise already_connected(claim.name)
 
 
-async def sync(session: AsyncSession, inbox: Inbox) -> None:
+async def sync(session: AsyncSession, inbox: Inbox, directory: Directory | None = None) -> None:
     """Makes the inbox's claims match its settings, inside the caller's transaction (flush the inbox first).
-    Raises 409 when another inbox or account holds one; the caller's rollback then undoes everything."""
+    Raises 409 when another inbox or account holds one; the caller's rollback then undoes everything.
+
+    With several regions the inbox, its page or its workspace is also entered in the global ``directory``
+    (before the caller commits), so webhooks reaching another region are relayed here; a page or workspace
+    another region holds is connected elsewhere (409 as well)."""
     wanted = claims_for(inbox.channel, dict(inbox.settings or {}))
     names = [c.name for c in wanted]
     # Identities this inbox no longer names are released.
@@ -107,6 +112,25 @@ async def sync(session: AsyncSession, inbox: Inbox) -> None:
         if _held_elsewhere(row, claim, inbox.account_id, inbox.id):
             raise already_connected(claim.name)
     await release_unused_workspaces(session, inbox.account_id)
+    if directory is not None and directory.enabled:
+        await enter_in_directory(directory, inbox, wanted)
+
+
+async def enter_in_directory(directory: Directory, inbox: Inbox, wanted: list[Claim]) -> None:
+    entries: list[tuple[str, str]] = [("inbox", str(inbox.id))]
+    for claim in wanted:
+        kind, _, rest = claim.name.partition(":")[2].partition(":")
+        if kind == "page":
+            entries.append(("messenger_page", rest))
+        elif kind == "team":
+            entries.append(("slack_team", rest))
+    for kind, key in entries:
+        try:
+            await directory.claim(kind, key)  # type: ignore[arg-type]
+        except TakenElsewhere:
+            raise already_connected(f"x:{'page' if kind == 'messenger_page' else 'team'}") from None
+        except DirectoryUnavailable:
+            raise AppError(503, "directory_unavailable", "the region directory is unavailable, retry shortly") from None
 
 
 async def release_unused_workspaces(session: AsyncSession, account_id: uuid.UUID) -> None:

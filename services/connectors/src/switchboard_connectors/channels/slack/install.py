@@ -162,7 +162,7 @@ async def slack_callback(
         await session.flush()
         # Slack named the team, which proves the install; but a workspace or channel another account (or
         # inbox) already connected stays theirs: 409 channel_already_connected, and nothing is written.
-        await channel_claims.sync(session, inbox)
+        await channel_claims.sync(session, inbox, res.directory)
         inbox_id = inbox.id
     request.app.state.inboxes.forget(inbox_id)
     return InstalledInbox(inbox_id=inbox_id, team_id=team_id, channel_id=channel_id, installer=profile)
