@@ -128,3 +128,6 @@ async def test_resolver_finds_the_region_of_each_kind_of_request(app, tmp_path: 
     assert await region(_scope("POST", "/api/v1/auth/refresh"), {"refresh_token": "sbr_us.secret"}) == ["us"]
     assert await region(_scope("POST", "/api/v1/widget/sessions"), {"widget_token": "us.abc"}) == ["us"]
     assert await region(_scope("GET", "/api/v1/widget/config", query="widget_token=us.abc")) == ["us"]
+    assert await region(_scope("POST", "/api/v1/privacy/confirm/us.abc")) == ["us"]
+    assert await region(_scope("GET", "/api/v1/integrations/slack/callback", query="region=us")) == ["us"]
+    assert await region(_scope("GET", "/")) == []  # names none: the default region serves it

@@ -36,6 +36,7 @@ from switchboard_common.domain.privacy.models import PrivacyRequest
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.regions import tag
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_privacy.audit import log as audit
@@ -192,7 +193,8 @@ async def send_prompt(
             409, "no_reachable_channel", "the subject has no conversation on a channel we can reach to confirm"
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
-    token = secrets.token_urlsafe(32)
+    # With several regions the link names its region ("eu.…"): opened through any region, it reaches this one.
+    token = tag(settings, secrets.token_urlsafe(32))
     ttl = settings.privacy_confirmation_ttl_seconds
     link = (
         f"{settings.privacy_public_url.rstrip('/')}/api/v1/privacy/confirm/{token}"
