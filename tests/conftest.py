@@ -16,6 +16,7 @@ from switchboard_devstack import LocalStack
 from switchboard_devstack.servers import StackUrls
 
 from tests.helpers.live import LiveServer, live_server
+from tests.helpers.tenancy import unscoped_statements
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +51,13 @@ async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ.setdefault("ENVIRONMENT", "test")
+
+
+@pytest.fixture(autouse=True)
+def every_query_is_scoped_to_an_account() -> Iterator[None]:
+    """Fails the test during which any statement read or changed a tenant table without an account filter
+    (a scoped session adds it; raw SQL writes it; a cross-tenant sweep says so): see tests/helpers/tenancy.py."""
+    seen = len(unscoped_statements)
+    yield
+    found = unscoped_statements[seen:]
+    assert not found, "statements on tenant tables without an account filter:\n" + "\n---\n".join(found[:5])

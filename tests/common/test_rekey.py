@@ -23,6 +23,7 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption import rekey
 from switchboard_common.domain.encryption.columns import INBOX_SECRETS, REGISTRY
 from switchboard_common.domain.inboxes.bot_config import decrypt_credentials
@@ -78,7 +79,7 @@ def _counts(output: str) -> dict[str, list[int]]:
 async def _values(urls: StackUrls) -> dict[str, list[tuple[Any, bytes]]]:
     engine = create_async_engine(urls.database_url)
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with cross_tenant_session(create_sessionmaker(engine)) as session:
             return {
                 c.name: [
                     (k, bytes(v)) for k, v in (await session.execute(select(c.key, c.column))).all() if v is not None
@@ -229,7 +230,7 @@ async def test_rotate_rekey_and_drop_the_old_key(stack_urls: StackUrls, fake_sla
         )
         assert renamed.status_code == 200, renamed.text
     engine = create_async_engine(stack_urls.database_url)
-    async with create_sessionmaker(engine)() as session:
+    async with cross_tenant_session(create_sessionmaker(engine)) as session:
         inbox = await session.get(Inbox, uuid.UUID(written["slack_id"]))
         assert inbox is not None
         assert decrypt_secrets(only_new, inbox.id, inbox.secrets_encrypted)["bot_token"] == "xoxb-rotate-me-1"
@@ -254,11 +255,11 @@ async def test_values_no_key_opens_are_counted_and_left_alone(stack_urls: StackU
             Keyring([("lost", os.urandom(32))]).encrypt(b"{}", INBOX_SECRETS.aad(inbox_id)),
             older_ring.encrypt(b"{}", INBOX_SECRETS.aad(uuid.uuid4())),
         ):
-            async with sessionmaker() as session, session.begin():
+            async with cross_tenant_session(sessionmaker) as session, session.begin():
                 await session.execute(update(Inbox).where(Inbox.id == inbox_id).values(secrets_encrypted=blob))
             report = (await rekey.rekey(sessionmaker, ring, columns=[INBOX_SECRETS]))[0]
             assert report.failed >= 1
-            async with sessionmaker() as session:
+            async with cross_tenant_session(sessionmaker) as session:
                 assert await session.scalar(select(Inbox.secrets_encrypted).where(Inbox.id == inbox_id)) == blob
             cli = _run_cli(stack_urls, f"{current},{older}", "--column", INBOX_SECRETS.name)
             assert cli.returncode == 1 and _counts(cli.stdout)[INBOX_SECRETS.name][3] >= 1, cli.stdout

@@ -1,32 +1,106 @@
-"""The tenancy helpers scope queries by account and hide other accounts' rows as 404."""
+"""Tenant scoping by the session: a scoped session reads and changes one account's rows only, whatever the
+statement forgets; the test hook flags a statement on a tenant table without an account condition."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import select
-from switchboard_common.domain.accounts.models import SecurityEvent
-from switchboard_common.domain.accounts.tenancy import scoped
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session, tenant_session
 from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_devstack.servers import StackUrls
+
+from tests.helpers import tenancy as guard
 
 
-@dataclass
-class Principal:
-    account_id: uuid.UUID
+@pytest.fixture(scope="module")
+async def sessionmaker(stack_urls: StackUrls) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_async_engine(stack_urls.database_url)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
 
 
-def test_scoped_adds_the_account_condition() -> None:
-    account = uuid.uuid4()
-    statement = scoped(select(Inbox).where(Inbox.name == "x"), Principal(account))
-    sql = str(statement.compile(compile_kwargs={"literal_binds": False}))
-    assert "inboxes.account_id = " in sql and "inboxes.name = " in sql
-    assert "security_events.account_id" in str(scoped(select(SecurityEvent), Principal(account)))
+async def two_accounts(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """Two accounts with an inbox each; returns (first account, second account, second account's inbox)."""
+    ids = [uuid.uuid4(), uuid.uuid4()]
+    inboxes = [uuid.uuid4(), uuid.uuid4()]
+    async with sessionmaker() as session, session.begin():
+        for account_id, inbox_id in zip(ids, inboxes, strict=True):
+            session.add(Account(id=account_id, name="A", status="active", default_max_conversations=5, settings={}))
+            await session.flush()
+            session.add(Inbox(id=inbox_id, account_id=account_id, name="Site", channel="web", settings={}))
+    return ids[0], ids[1], inboxes[1]
 
 
-def test_scoped_refuses_tables_without_an_account() -> None:
-    from switchboard_common.domain.accounts.models import Account
+async def test_a_scoped_session_sees_and_changes_its_account_only(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    mine, theirs, their_inbox = await two_accounts(sessionmaker)
+    async with tenant_session(sessionmaker, mine) as session:
+        # No account condition written anywhere below: the session adds it.
+        names = {i.account_id for i in (await session.scalars(select(Inbox))).all()}
+        assert names == {mine}
+        assert await session.get(Inbox, their_inbox) is None
+        renamed = await session.execute(update(Inbox).where(Inbox.id == their_inbox).values(name="taken"))
+        removed = await session.execute(delete(Inbox).where(Inbox.id == their_inbox))
+        assert renamed.rowcount == 0 and removed.rowcount == 0  # type: ignore[attr-defined]
+        await session.commit()
+        # A statement marked cross-tenant (a sweep, the lookup that finds the account) sees every account.
+        seen = set((await session.scalars(cross_tenant(select(Inbox.account_id)))).all())
+        assert {mine, theirs} <= seen
+    async with tenant_session(sessionmaker, theirs) as session:
+        inbox = await session.get(Inbox, their_inbox)
+        assert inbox is not None and inbox.name == "Site"
 
-    with pytest.raises(TypeError):
-        scoped(select(Account), Principal(uuid.uuid4()))
+
+async def test_the_account_condition_reaches_joins_subqueries_and_counts(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    mine, _theirs, their_inbox = await two_accounts(sessionmaker)
+    async with tenant_session(sessionmaker, mine) as session:
+        assert await session.scalar(select(func.count()).select_from(Inbox).where(Inbox.id == their_inbox)) == 0
+        in_subquery = select(Account.id).where(Account.id.in_(select(Inbox.account_id).where(Inbox.id == their_inbox)))
+        assert (await session.scalars(in_subquery)).all() == []
+        joined = select(Account.id).join(Inbox, Inbox.account_id == Account.id).where(Inbox.id == their_inbox)
+        assert (await session.scalars(joined)).all() == []
+
+
+async def test_a_row_found_across_accounts_is_not_served_once_the_session_is_scoped(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The lookup that finds the account (a token, a channel claim) may load other rows first: scoping the
+    session drops them from its identity map, where ``session.get`` would otherwise find them unasked."""
+    mine, theirs, their_inbox = await two_accounts(sessionmaker)
+    async with sessionmaker() as session:
+        assert await session.scalar(cross_tenant(select(Inbox).where(Inbox.id == their_inbox))) is not None
+        scope_session(session, mine)
+        assert await session.get(Inbox, their_inbox) is None
+        own = await session.scalar(select(Inbox).where(Inbox.account_id == mine))
+        assert own is not None
+        await session.refresh(own)  # a refresh is scoped too (the guard would flag it otherwise)
+        with pytest.raises(RuntimeError):
+            scope_session(session, theirs)
+
+
+async def test_the_guard_flags_a_statement_without_an_account_condition(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    assert guard.unscoped_tables("SELECT inboxes.id FROM inboxes WHERE inboxes.id = $1") == {"inboxes"}
+    assert guard.unscoped_tables("SELECT inboxes.id FROM inboxes WHERE inboxes.account_id = $1") == set()
+    assert guard.unscoped_tables('UPDATE "messages" SET text = NULL WHERE id = ANY($1)') == {"messages"}
+    assert guard.unscoped_tables("SELECT id FROM accounts WHERE id = $1") == set()  # not tenant-owned
+    assert guard.unscoped_tables("INSERT INTO inboxes (id) VALUES ($1)") == set()
+    seen = len(guard.unscoped_statements)
+    async with sessionmaker() as session:
+        await session.execute(text("SELECT count(*) FROM contacts"))
+        await session.execute(cross_tenant(text("SELECT count(*) FROM contacts")))
+        await session.execute(select(Inbox.id).where(Inbox.account_id == uuid.uuid4()))  # its own condition
+    async with tenant_session(sessionmaker, uuid.uuid4()) as session:
+        await session.execute(select(Inbox.id))  # the session's condition
+    found = guard.unscoped_statements[seen:]
+    del guard.unscoped_statements[seen:]  # recorded on purpose: not this test's failure
+    assert found == ["SELECT count(*) FROM contacts"]

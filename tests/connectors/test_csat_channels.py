@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.csat.models import CsatSurvey
 from switchboard_common.infra import signing
 from switchboard_devstack.servers import StackUrls
@@ -218,7 +219,7 @@ async def test_slack_buttons(system: LiveServer, fakes: tuple[FakeGraph, FakeSla
         assert accepted.status_code == 200 and accepted.json()["accepted"] == 1
         await _rated(client, tenant, conversation_id, 3)
         res = system.apps["connectors"].state.resources  # type: ignore[attr-defined]
-        async with res.sessionmaker() as session:
+        async with cross_tenant_session(res.sessionmaker) as session:
             stored = await session.get(CsatSurvey, uuid.UUID(conversation_id))
         assert stored is not None and stored.revision == 1  # the intruder's tap was not recorded
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import update
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.csat.models import CsatSurvey
 from switchboard_devstack.servers import StackUrls
 
@@ -103,7 +104,7 @@ async def test_widget_survey_after_resolve(system: LiveServer) -> None:
 
         # A day after the question the answer stands.
         res = system.apps["gateway"].state.resources  # type: ignore[attr-defined]
-        async with res.sessionmaker() as session, session.begin():
+        async with cross_tenant_session(res.sessionmaker) as session, session.begin():
             await session.execute(
                 update(CsatSurvey)
                 .where(CsatSurvey.conversation_id == uuid.UUID(conversation_id))
@@ -140,7 +141,7 @@ async def test_no_survey_when_off_or_delayed(system: LiveServer) -> None:
         res = system.apps["connectors"].state.resources  # type: ignore[attr-defined]
 
         async def scheduled() -> CsatSurvey | None:
-            async with res.sessionmaker() as session:
+            async with cross_tenant_session(res.sessionmaker) as session:
                 return await session.get(CsatSurvey, conversation_id)
 
         survey = await eventually(scheduled)

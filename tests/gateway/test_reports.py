@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import delete, inspect
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.events import (
     ConversationAssigned,
     ConversationAssignedPayload,
@@ -315,7 +316,7 @@ async def test_scripted_day(system: LiveServer) -> None:
         # Redelivered and late events change nothing; what erasure deletes (the consumer's memory) neither.
         assert await writer.write(list(reversed(s.events))) == 0
         res = system.apps["gateway"].state.resources  # type: ignore[attr-defined]
-        async with res.sessionmaker() as session, session.begin():
+        async with cross_tenant_session(res.sessionmaker) as session, session.begin():
             await session.execute(
                 delete(ReportConversation).where(ReportConversation.conversation_id.in_([c0, c1, c2, c3]))
             )

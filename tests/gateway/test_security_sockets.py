@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.infra.logging import configure_logging
 from switchboard_common.infra.service import WS_MAX_FRAME_BYTES
 from switchboard_devstack.servers import StackUrls
@@ -184,7 +185,7 @@ async def test_every_heartbeat_rechecks_the_credentials(stack_urls: StackUrls) -
         engine = create_async_engine(stack_urls.database_url)
         async with engine.begin() as connection:
             await connection.execute(
-                text("UPDATE auth_sessions SET revoked_at = now() WHERE user_id = :u"),
+                cross_tenant(text("UPDATE auth_sessions SET revoked_at = now() WHERE user_id = :u")),
                 {"u": uuid.UUID(tenant.owner_id)},
             )
         await engine.dispose()

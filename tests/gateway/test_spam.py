@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.spam import classifier
 from switchboard_common.infra.db import create_sessionmaker
 from switchboard_common.infra.pseudonyms import Pseudonyms
@@ -65,12 +66,12 @@ async def test_learned_spam_is_not_routed_and_can_be_released(
     other = await signup(client)
     engine = create_async_engine(stack_urls.database_url)
     sessionmaker = create_sessionmaker(engine)
-    async with sessionmaker() as session, session.begin():
+    async with cross_tenant_session(sessionmaker) as session, session.begin():
         for text in SPAM:
             await classifier.learn(session, uuid.UUID(tenant.account_id), [text], SERVER_PSEUDONYMS, spam=True)
         for text in HAM:
             await classifier.learn(session, uuid.UUID(tenant.account_id), [text], SERVER_PSEUDONYMS, spam=False)
-    async with sessionmaker() as session:
+    async with cross_tenant_session(sessionmaker) as session:
         probe = "FREE MONEY click http://a.example $99"
         assert await classifier.is_spam(session, uuid.UUID(tenant.account_id), probe, SERVER_PSEUDONYMS)
         # Another account's filter learned nothing.
@@ -138,11 +139,11 @@ async def test_stored_statistics_hold_no_personal_words(stack_urls: StackUrls) -
     sessionmaker = create_sessionmaker(engine)
     message = "Dear team, Mrs Wojciechowska here, my number is +48 601 234 567, mail ewa.w@example.pl"
     try:
-        async with sessionmaker() as session, session.begin():
+        async with cross_tenant_session(sessionmaker) as session, session.begin():
             session.add(Account(id=account_id, name="Spam privacy"))
             await session.flush()
             await classifier.learn(session, account_id, [message], SERVER_PSEUDONYMS, spam=False)
-        async with sessionmaker() as session:
+        async with cross_tenant_session(sessionmaker) as session:
             stored = list(
                 await session.scalars(
                     sql("SELECT token FROM spam_token_stats WHERE account_id = :a"), {"a": account_id}

@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import Select, func, select, update
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
 from switchboard_common.infra import signing
 from switchboard_common.infra.db.base import utcnow
@@ -160,7 +161,7 @@ async def test_finished_deliveries_drop_their_payload_and_expire(hooks_system: L
 
     resources = hooks_system.apps["connectors"].state.resources
     account_id = uuid.UUID(tenant.account_id)
-    async with resources.sessionmaker() as session:
+    async with cross_tenant_session(resources.sessionmaker) as session:
         [body] = (
             await session.scalars(select(WebhookDelivery.body).where(WebhookDelivery.account_id == account_id))
         ).all()
@@ -169,7 +170,7 @@ async def test_finished_deliveries_drop_their_payload_and_expire(hooks_system: L
     worker = DeliveryWorker(resources)
     try:
         await worker.purge_finished()  # a fresh entry is kept
-        async with resources.sessionmaker() as session:
+        async with cross_tenant_session(resources.sessionmaker) as session:
             assert await session.scalar(_count_for(account_id)) == 1
             await session.execute(
                 update(WebhookDelivery)
@@ -178,7 +179,7 @@ async def test_finished_deliveries_drop_their_payload_and_expire(hooks_system: L
             )
             await session.commit()
         await worker.purge_finished()
-        async with resources.sessionmaker() as session:
+        async with cross_tenant_session(resources.sessionmaker) as session:
             assert await session.scalar(_count_for(account_id)) == 0
     finally:
         await worker.http.aclose()
@@ -201,7 +202,7 @@ async def test_an_undecryptable_secret_fails_the_delivery_instead_of_blocking(
             )
         ).json()
         resources = hooks_system.apps["connectors"].state.resources
-        async with resources.sessionmaker() as session:
+        async with cross_tenant_session(resources.sessionmaker) as session:
             # As after an encryption key was dropped from ENCRYPTION_KEYS too early.
             await session.execute(
                 update(WebhookSubscription)

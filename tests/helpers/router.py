@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 from sqlalchemy import func, select
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.encryption.shredding import event_codec
 from switchboard_common.domain.events import (
@@ -79,7 +80,7 @@ async def replicas(urls: StackUrls, count: int = 3) -> AsyncIterator[list[Replic
 
 
 async def publish_created(res: Resources, seed: Seed, conversation_ids: list[uuid.UUID]) -> None:
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         contacts = dict(
             (
                 await session.execute(
@@ -108,7 +109,7 @@ async def wait_until(predicate, timeout: float, interval: float = 0.2) -> None: 
 
 
 async def placement(res: Resources, account_id: uuid.UUID) -> Counter[str]:
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         rows = (
             await session.execute(
                 select(Conversation.assignee_id.is_not(None), Conversation.queued_at.is_not(None), func.count())

@@ -12,6 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.encryption.shredding import SubjectKeys
 from switchboard_common.infra.crypto import Keyring
 from switchboard_common.infra.db import create_sessionmaker
@@ -33,7 +34,7 @@ async def scan_postgres(stack: LocalStack, database_url: str, database: str | No
         async with engine.connect() as conn:
             tables = (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).all()
             for (table,) in tables:
-                rows = await conn.execute(text(f'SELECT t::text FROM "{table}" t'))  # noqa: S608
+                rows = await conn.execute(cross_tenant(text(f'SELECT t::text FROM "{table}" t')))  # noqa: S608
                 parts += [r[0] for r in rows]
         await engine.dispose()
         dump = "\n".join(parts)

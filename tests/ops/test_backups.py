@@ -21,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.infra.attachments import LocalAttachmentStore
 from switchboard_common.infra.db import RESTORE_GATE_TABLE
 from switchboard_common.infra.settings import CommonSettings
@@ -157,7 +158,9 @@ async def test_backup_is_sealed_and_a_restore_replays_later_erasures(
         async with engine.connect() as conn:
             for _ in range(150):
                 stored = await conn.scalar(
-                    text("SELECT count(*) FROM messages WHERE conversation_id = ANY(CAST(:ids AS uuid[]))"),
+                    cross_tenant(
+                        text("SELECT count(*) FROM messages WHERE conversation_id = ANY(CAST(:ids AS uuid[]))")
+                    ),
                     {"ids": [subject.conversation_id, control.conversation_id]},
                 )
                 if stored == 4:
@@ -227,7 +230,9 @@ async def test_backup_is_sealed_and_a_restore_replays_later_erasures(
     async with engine.connect() as conn:
         refs = set(await conn.scalars(text("SELECT ref FROM subject_keys")))
         gate = await conn.scalar(text(f"SELECT to_regclass('{RESTORE_GATE_TABLE}')"))
-        name_now = await conn.scalar(text("SELECT name FROM users WHERE id = :id"), {"id": uuid.UUID(agent_id)})
+        name_now = await conn.scalar(
+            cross_tenant(text("SELECT name FROM users WHERE id = :id")), {"id": uuid.UUID(agent_id)}
+        )
     await engine.dispose()
     assert f"contact:{subject.contact_id}" not in refs and f"contact:{control.contact_id}" in refs
     assert gate is None, "the restore gate is dropped once the ledger is replayed"

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption.shredding import subject_keys_of
 from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack.servers import StackUrls
@@ -80,7 +81,7 @@ async def test_messages_and_files_arriving_during_the_erasure_leave_no_trace(sys
         conversation_key = f"conversation:{conversation_id}"  # what seals the conversation's texts
 
         async def live_key() -> bool:
-            async with privacy.sessionmaker() as session:
+            async with cross_tenant_session(privacy.sessionmaker) as session:
                 count = await session.scalar(
                     text("SELECT count(*) FROM subject_keys WHERE ref = :r AND key_encrypted IS NOT NULL"),
                     {"r": conversation_key},
@@ -133,7 +134,7 @@ async def test_messages_and_files_arriving_during_the_erasure_leave_no_trace(sys
     files = scan_directory(Path(system.env["DATA_DIR"]))
     assert late_file.decode() not in files and contact_id not in files
     assert done["progress"]["postgres"]["counts"]["late_files"] == 1
-    async with privacy.sessionmaker() as session:
+    async with cross_tenant_session(privacy.sessionmaker) as session:
         left = await session.scalar(
             text("SELECT count(*) FROM subject_keys WHERE position(:c in ref) > 0 OR position(:v in ref) > 0"),
             {"c": contact_id, "v": conversation_id},

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.infra.db.base import utcnow
 from switchboard_devstack.servers import StackUrls
 from switchboard_privacy.ledger import ErasureLedger
@@ -62,14 +63,14 @@ async def test_trial_suspension_termination_and_purge(system: LiveServer) -> Non
 
         # Suspended 60 days: terminated, configuration removed, data kept.
         assert (await sweep(resources, settings, now + timedelta(days=76), only=[account]))["terminated"] == 1
-        async with resources.sessionmaker() as session:
+        async with cross_tenant_session(resources.sessionmaker) as session:
             token = await session.scalar(text("SELECT widget_token FROM inboxes WHERE account_id = :a"), {"a": account})
             contacts = await session.scalar(text("SELECT count(*) FROM contacts WHERE account_id = :a"), {"a": account})
         assert token is None and contacts == 1
 
         # Terminated 30 days: every trace purged; only the audit trail (ids and counts) remains.
         assert (await sweep(resources, settings, now + timedelta(days=107), only=[account]))["purged"] == 1
-        async with resources.sessionmaker() as session:
+        async with cross_tenant_session(resources.sessionmaker) as session:
             for table in ("accounts", "users", "contacts", "messages", "inboxes", "subject_keys"):
                 column = "id" if table == "accounts" else "account_id"
                 left = await session.scalar(
@@ -105,7 +106,7 @@ async def test_billing_failure_suspends_after_grace(system: LiveServer) -> None:
         tenant = await signup(client)
         account = uuid.UUID(tenant.account_id)
         now = utcnow()
-        async with resources.sessionmaker() as session, session.begin():
+        async with cross_tenant_session(resources.sessionmaker) as session, session.begin():
             await session.execute(
                 text("UPDATE accounts SET plan = 'paid', billing_failing_since = :t WHERE id = :a"),
                 {"t": now, "a": account},
@@ -135,7 +136,7 @@ async def test_agent_deletion_keeps_conversations_with_a_placeholder(system: Liv
             await client.get("/api/v1/conversations", headers={"Authorization": f"Bearer {agent_token}"})
         ).status_code == 401
         resources = privacy_resources(system)
-        async with resources.sessionmaker() as session:
+        async with cross_tenant_session(resources.sessionmaker) as session:
             row = (
                 await session.execute(text("SELECT name, email FROM users WHERE id = :u"), {"u": uuid.UUID(agent_id)})
             ).one()

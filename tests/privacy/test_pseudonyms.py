@@ -17,6 +17,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption.shredding import (
     identity_ref,
     legacy_identity_ref,
@@ -104,7 +105,7 @@ async def test_kafka_keys_and_refs_carry_no_plain_hash_of_the_customer(
     assert sealed.startswith("sbx1:identity-k:") and external not in json.dumps(value)
     legacy = legacy_identity_ref(tenant.account_id, "api", external)
     assert legacy.removeprefix("identity:") not in json.dumps(value)
-    async with resources(system).sessionmaker() as session:
+    async with cross_tenant_session(resources(system).sessionmaker) as session:
         refs = list(
             await session.scalars(
                 text("SELECT ref FROM subject_keys WHERE account_id = :a"), {"a": uuid.UUID(tenant.account_id)}
@@ -131,11 +132,11 @@ async def test_erasure_destroys_pre_upgrade_identity_keys_and_retention_expires_
     # A key written before the upgrade, under the unsalted ref (and an unrelated old one, of nobody erased).
     codec = res.bus.codec
     stale = legacy_identity_ref(account, "api", "someone-else")
-    async with res.sessionmaker() as session, session.begin():
+    async with cross_tenant_session(res.sessionmaker) as session, session.begin():
         for ref in (legacy_identity_ref(account, "api", external), stale):
             await codec.ensure(session, account, ref)
     for _ in range(100):  # the ingest worker creates the contact
-        async with res.sessionmaker() as session:
+        async with cross_tenant_session(res.sessionmaker) as session:
             if await session.scalar(
                 text("SELECT 1 FROM contact_identities WHERE account_id = :a AND external_id = :e"),
                 {"a": account, "e": external},
@@ -152,14 +153,14 @@ async def test_erasure_destroys_pre_upgrade_identity_keys_and_retention_expires_
     approved = await client.post(f"/api/v1/privacy/requests/{request_id}/approve", headers=tenant.headers)
     assert approved.status_code == 200, approved.text
     await wait_status(client, tenant, request_id, "completed")
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         left = set(await session.scalars(text("SELECT ref FROM subject_keys WHERE account_id = :a"), {"a": account}))
     assert legacy_identity_ref(account, "api", external) not in left and stale in left
 
     # Once no topic can hold a record sealed under it, the retention sweep deletes the old form too.
     later = utcnow() + timedelta(days=31)
     await retention_sweep(res, res.settings, now=later)
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         assert await session.scalar(text("SELECT count(*) FROM subject_keys WHERE ref = :r"), {"r": stale}) == 0
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption.shredding import SubjectKeys
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.signing import signed_headers
@@ -79,7 +80,7 @@ async def customer(client: httpx.AsyncClient, tenant: Tenant, texts: list[str], 
 async def stored_messages(system: LiveServer, contact_id: str, count: int) -> list[uuid.UUID]:
     """Waits until the timeline stored the contact's messages; returns their conversation ids."""
     for _ in range(150):
-        async with resources(system).sessionmaker() as session:
+        async with cross_tenant_session(resources(system).sessionmaker) as session:
             rows = (
                 await session.execute(
                     text(
@@ -140,7 +141,7 @@ async def test_rectification_and_validation(client: httpx.AsyncClient, system: L
         },
     )
     assert done["progress"]["postgres"]["counts"] == {"contacts": 1}
-    async with resources(system).sessionmaker() as session:
+    async with cross_tenant_session(resources(system).sessionmaker) as session:
         row = (
             await session.execute(
                 text("SELECT name, email FROM contacts WHERE id = :c"), {"c": uuid.UUID(visitor["contact_id"])}
@@ -174,7 +175,7 @@ async def test_rectification_and_validation(client: httpx.AsyncClient, system: L
 
 async def test_deadlines_are_capped_and_overdue_requests_listed(client: httpx.AsyncClient, system: LiveServer) -> None:
     tenant = await signup(client)
-    async with resources(system).sessionmaker() as session, session.begin():
+    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
         await session.execute(
             text('UPDATE accounts SET settings = \'{"privacy": {"deadline_days": 90}}\' WHERE id = :a'),
             {"a": uuid.UUID(tenant.account_id)},
@@ -191,7 +192,7 @@ async def test_deadlines_are_capped_and_overdue_requests_listed(client: httpx.As
         - __import__("datetime").datetime.fromisoformat(body["created_at"])
     ).days
     assert days == 30  # GDPR's month, not the 90 days asked for
-    async with resources(system).sessionmaker() as session, session.begin():
+    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
         await session.execute(
             text("UPDATE privacy_requests SET due_at = now() - interval '1 hour' WHERE id = :r"),
             {"r": uuid.UUID(created.json()["id"])},
@@ -242,7 +243,7 @@ async def test_a_store_outage_is_retried_and_refusals_are_reported(
     assert slack.status_code == 201, slack.text
     visitor = await customer(client, tenant, ["mirrored words"], email="outage@example.org")
     conversation_id = (await stored_messages(system, visitor["contact_id"], 1))[0]
-    async with resources(system).sessionmaker() as session, session.begin():
+    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
         for ts in ("1800000000.000001", "1800000000.000002"):
             await session.execute(
                 text(
@@ -286,7 +287,7 @@ async def test_a_crashed_workers_request_is_resumed(client: httpx.AsyncClient, s
     request_id = uuid.uuid4()
     now = utcnow()
     # A worker claimed it, finished two steps and died: its lease has expired.
-    async with resources(system).sessionmaker() as session, session.begin():
+    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
         await session.execute(
             text(
                 "INSERT INTO privacy_requests (id, account_id, type, status, subject, changes, contact_ids, due_at, "
@@ -307,7 +308,7 @@ async def test_a_crashed_workers_request_is_resumed(client: httpx.AsyncClient, s
     done = await wait_status(client, tenant, str(request_id), "completed")
     assert done["progress"]["slack"]["counts"] == {"deleted": 0}  # not redone
     assert done["progress"]["postgres"]["counts"]["messages"] == 1
-    async with resources(system).sessionmaker() as session:
+    async with cross_tenant_session(resources(system).sessionmaker) as session:
         left = await session.scalar(
             text("SELECT count(*) FROM contacts WHERE id = :c"), {"c": uuid.UUID(visitor["contact_id"])}
         )
@@ -319,7 +320,7 @@ async def test_retention_sweeps_in_batches_with_a_dry_run(client: httpx.AsyncCli
     account = uuid.UUID(tenant.account_id)
     visitor = await customer(client, tenant, ["old one", "old two", "old three", "new one"])
     await stored_messages(system, visitor["contact_id"], 4)
-    async with resources(system).sessionmaker() as session, session.begin():
+    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
         await session.execute(
             text(
                 "UPDATE messages SET created_at = now() - interval '40 days' WHERE account_id = :a AND text LIKE 'old%'"
@@ -333,7 +334,7 @@ async def test_retention_sweeps_in_batches_with_a_dry_run(client: httpx.AsyncCli
     res = resources(system)
     result = await retention_sweep(res, res.settings, account_id=account)
     assert result.rows == {"messages": 3}  # two batches: 2 + 1
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         texts = list(await session.scalars(text("SELECT text FROM messages WHERE account_id = :a"), {"a": account}))
         kept = await session.scalar(
             text("SELECT sum(count) FROM erased_statistics WHERE account_id = :a AND kind = 'messages'"), {"a": account}
@@ -366,13 +367,13 @@ async def test_pre_chat_consent_and_sharing_opt_out(client: httpx.AsyncClient, s
 
     contact = uuid.UUID(visitor["contact_id"])
     account = uuid.UUID(tenant.account_id)
-    async with resources(system).sessionmaker() as session:
+    async with cross_tenant_session(resources(system).sessionmaker) as session:
         assert await sharing_allowed(session, account, contact)
     opted = await client.put(
         f"/api/v1/privacy/contacts/{contact}/sharing", json={"opt_out": True}, headers=tenant.headers
     )
     assert opted.status_code == 200 and opted.json()["sharing_opt_out"] is True
-    async with resources(system).sessionmaker() as session:
+    async with cross_tenant_session(resources(system).sessionmaker) as session:
         assert not await sharing_allowed(session, account, contact)
         assert not await sharing_allowed(session, uuid.uuid4(), contact)  # another account never sees it
     other = await signup(client)

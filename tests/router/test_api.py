@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.runtime import Resources
 from switchboard_router.timers import run_due_presence, run_due_timers
@@ -335,7 +336,7 @@ async def _current_offer(res: Resources, cid: str) -> Any:
     from sqlalchemy import select
     from switchboard_common.domain.conversations.models import RoutingTimer
 
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         return await session.scalar(
             select(RoutingTimer.agent_id).where(
                 RoutingTimer.conversation_id == uuid.UUID(cid), RoutingTimer.kind == "offer"
@@ -353,7 +354,7 @@ async def _history(res: Resources, cid: str) -> list[str]:
     from sqlalchemy import select
     from switchboard_common.domain.conversations.models import RoutingHistory
 
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         rows = await session.scalars(
             select(RoutingHistory.action)
             .where(RoutingHistory.conversation_id == uuid.UUID(cid))
@@ -416,7 +417,7 @@ async def _has_timer(res: Resources, cid: str, kind: str) -> bool:
     from sqlalchemy import select
     from switchboard_common.domain.conversations.models import RoutingTimer
 
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         found = await session.scalar(
             select(RoutingTimer.id).where(RoutingTimer.conversation_id == uuid.UUID(cid), RoutingTimer.kind == kind)
         )

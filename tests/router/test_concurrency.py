@@ -19,6 +19,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import select, text, update
 from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.conversations.models import RoutingHistory
 from switchboard_common.domain.events import (
     ConversationAssigned,
@@ -55,7 +56,7 @@ class CapacityMonitor:
 
     async def _run(self) -> None:
         while True:
-            async with self.res.sessionmaker() as session:
+            async with cross_tenant_session(self.res.sessionmaker) as session:
                 for agent_id, capacity, held in (await session.execute(LOAD_SQL, {"account": self.account_id})).all():
                     if held > capacity:
                         self.violations.append((agent_id, held, capacity))
@@ -93,7 +94,7 @@ async def assigned_events(settings: RouterSettings, account_id: uuid.UUID, expec
 
 
 async def check_exactly_once(res: Resources, seed: Seed, conversations: list[uuid.UUID]) -> None:
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         per_conversation = Counter(
             (
                 await session.scalars(
@@ -112,7 +113,7 @@ async def check_exactly_once(res: Resources, seed: Seed, conversations: list[uui
 
 async def drain_with_capacity(res: Resources, seed: Seed) -> None:
     """Capacity appears (everyone online, higher limits): the queue must empty."""
-    async with res.sessionmaker() as session, session.begin():
+    async with cross_tenant_session(res.sessionmaker) as session, session.begin():
         await session.execute(update(User).where(User.account_id == seed.account_id).values(max_conversations=500))
     for agent_id in seed.agent_ids:
         await set_online(res, seed.account_id, agent_id, True)

@@ -11,6 +11,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import func, select
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.sla.models import ConversationSla
 from switchboard_common.domain.subscriptions.models import WebhookDelivery
 from switchboard_common.infra.db.base import utcnow
@@ -125,7 +126,7 @@ async def test_two_second_first_response_breaches_on_sockets_and_webhook(
         body = await eventually(answered)
         assert len(body["sla"]["breached"]) == 1
         assert len([f for f in agent.frames if breached(f)]) == 1
-        async with router_resources(system).sessionmaker() as session:
+        async with cross_tenant_session(router_resources(system).sessionmaker) as session:
             deliveries = await session.scalar(
                 select(func.count())
                 .select_from(WebhookDelivery)
@@ -155,7 +156,7 @@ async def test_racing_timer_workers_breach_exactly_once(system: LiveServer) -> N
         res = router_resources(system)
 
         async def clock_started() -> bool:
-            async with res.sessionmaker() as session:
+            async with cross_tenant_session(res.sessionmaker) as session:
                 row = await session.get(ConversationSla, conversation_id)
                 return row is not None and row.check_at is not None
 
@@ -164,7 +165,7 @@ async def test_racing_timer_workers_breach_exactly_once(system: LiveServer) -> N
         # Three replicas' workers at once, each with its own caches: every breach is recorded once.
         await asyncio.gather(*(run_due_sla(res, later, clocks=SlaClocks(res)) for _ in range(3)))
         await asyncio.gather(*(run_due_sla(res, later, clocks=SlaClocks(res)) for _ in range(3)))
-        async with res.sessionmaker() as session:
+        async with cross_tenant_session(res.sessionmaker) as session:
             row = await session.get(ConversationSla, conversation_id)
         assert row is not None
         assert sorted(b["target"] for b in row.breached) == ["first_response", "resolution"]

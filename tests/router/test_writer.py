@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select, update
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.conversations import commands
 from switchboard_common.domain.conversations.models import RoutingHistory, RoutingTimer, RoutingWriter
 from switchboard_common.domain.encryption.shredding import event_codec
@@ -42,7 +43,7 @@ def fenced_count(process: ServiceProcess) -> float:
 
 
 async def history(res: Resources, account_id: uuid.UUID) -> dict[uuid.UUID, list[tuple[str, uuid.UUID | None]]]:
-    async with res.sessionmaker() as session:
+    async with cross_tenant_session(res.sessionmaker) as session:
         rows = (
             await session.execute(
                 select(RoutingHistory.conversation_id, RoutingHistory.action, RoutingHistory.agent_id)
@@ -91,14 +92,14 @@ async def test_a_writer_paused_past_its_session_writes_nothing_when_resumed(stac
         await publish_created(res, seed, conversations)
 
         async def all_offered() -> bool:
-            async with res.sessionmaker() as session:
+            async with cross_tenant_session(res.sessionmaker) as session:
                 offers = await session.scalar(
                     select(func.count()).where(RoutingTimer.kind == "offer", RoutingTimer.account_id == seed.account_id)
                 )
             return offers == len(conversations)
 
         await wait_until(all_offered, timeout=60)
-        async with res.sessionmaker() as session:
+        async with cross_tenant_session(res.sessionmaker) as session:
             owner = await session.scalar(select(RoutingWriter.owner).where(RoutingWriter.account_id == seed.account_id))
         assert owner is not None
         frozen = next(r for r in routers if r.pid == int(owner.split(":")[1]))
@@ -110,7 +111,7 @@ async def test_a_writer_paused_past_its_session_writes_nothing_when_resumed(stac
             # The group evicts it after its session timeout; the survivor takes the account over (epoch raised),
             # fires the expired offers and offers again.
             async def taken_over() -> bool:
-                async with res.sessionmaker() as session:
+                async with cross_tenant_session(res.sessionmaker) as session:
                     now_owner = await session.scalar(
                         select(RoutingWriter.owner).where(RoutingWriter.account_id == seed.account_id)
                     )
@@ -134,7 +135,7 @@ async def test_a_writer_paused_past_its_session_writes_nothing_when_resumed(stac
             assert consistent(actions), f"a stale write in {conversation_id}: {actions}"
 
         # From here on offers are taken at once: everything ends assigned once, nobody over capacity.
-        async with res.sessionmaker() as session, session.begin():
+        async with cross_tenant_session(res.sessionmaker) as session, session.begin():
             await session.execute(update(Inbox).where(Inbox.id == seed.inbox_id).values(routing={}))
         await commands.notify(res, seed.account_id, "refresh")
 
@@ -142,7 +143,7 @@ async def test_a_writer_paused_past_its_session_writes_nothing_when_resumed(stac
             return (await placement(res, seed.account_id))["assigned"] == len(conversations)
 
         await wait_until(all_assigned, timeout=60)
-        async with res.sessionmaker() as session:
+        async with cross_tenant_session(res.sessionmaker) as session:
             for _, capacity, held in (await session.execute(LOAD_SQL, {"account": seed.account_id})).all():
                 assert held <= capacity
         await check_exactly_once(res, seed, conversations)

@@ -24,6 +24,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session, tenant_session
 from switchboard_common.domain.contacts.models import ContactIdentity
 from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.csat import surveys
@@ -39,7 +40,6 @@ from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.inboxes.secrets import decrypt_secrets
 from switchboard_common.domain.subscriptions.models import WebhookDelivery
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.outbox import add_events, publish_staged
@@ -79,7 +79,7 @@ class CsatScheduler:
     async def handle(self, event: Event, _record: ConsumerRecord | None = None) -> None:
         if not isinstance(event, ConversationStatusChanged) or event.payload.status != "resolved":
             return
-        async with transaction(self.res.sessionmaker) as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
             row = (
                 await session.execute(
                     select(Conversation, Inbox)
@@ -130,7 +130,8 @@ class CsatWorker(PeriodicWorker):
     async def send_due(self, now: datetime | None = None, *, limit: int = 50) -> int:
         now = now or utcnow()
         events: list[Event] = []
-        async with transaction(self.res.sessionmaker) as session:
+        # Due surveys of every account, each sent with its own row's ids.
+        async with cross_tenant_session(self.res.sessionmaker) as session, session.begin():
             due = (
                 await session.scalars(
                     select(CsatSurvey)
@@ -313,7 +314,7 @@ async def record_inbound_answer(res: Resources, event: InboundCsatReceived) -> N
     """A rating from a channel: recorded when the customer who gave it is the conversation's contact."""
     p = event.payload
     events: list[Event] = []
-    async with transaction(res.sessionmaker) as session:
+    async with tenant_session(res.sessionmaker, event.tenant_id, begin=True) as session:
         conversation = await session.scalar(
             select(Conversation).where(
                 Conversation.id == p.conversation_id,

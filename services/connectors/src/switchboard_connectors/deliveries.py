@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.accounts.tenancy import CROSS_TENANT_OPTION, cross_tenant, tenant_session
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.inboxes.secrets import decrypt_secrets
 from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
@@ -118,7 +119,7 @@ class DeliveryWorker:
         deleted = 0
         while True:
             async with transaction(self.res.sessionmaker) as session:
-                result = await session.execute(_PURGE, {"cutoff": cutoff, "batch": PURGE_BATCH})
+                result = await session.execute(cross_tenant(_PURGE), {"cutoff": cutoff, "batch": PURGE_BATCH})
             deleted += result.rowcount or 0
             if (result.rowcount or 0) < PURGE_BATCH or self._stopping.is_set():
                 return deleted
@@ -127,7 +128,12 @@ class DeliveryWorker:
         now = self.clock()
         async with transaction(self.res.sessionmaker) as session:
             ids = (
-                (await session.execute(_CLAIM, {"now": now, "lease_until": now + LEASE, "batch": self.batch}))
+                # Due rows of every account: one worker pool serves them all.
+                (
+                    await session.execute(
+                        cross_tenant(_CLAIM), {"now": now, "lease_until": now + LEASE, "batch": self.batch}
+                    )
+                )
                 .scalars()
                 .all()
             )
@@ -136,7 +142,7 @@ class DeliveryWorker:
 
     async def _target(self, row: WebhookDelivery) -> tuple[str | None, list[str], str | None]:
         """(url, signing secrets, reason it cannot be sent)."""
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, row.account_id) as session:
             if row.target_kind == "inbox_callback":
                 inbox = await session.get(Inbox, row.target_id)
                 if inbox is None:
@@ -155,7 +161,8 @@ class DeliveryWorker:
 
     async def _attempt(self, delivery_id: int) -> None:
         async with self.res.sessionmaker() as session:
-            row = await session.get(WebhookDelivery, delivery_id)
+            # A row this worker just claimed, of any account: the rest of the attempt is scoped to its account.
+            row = await session.get(WebhookDelivery, delivery_id, execution_options={CROSS_TENANT_OPTION: True})
         if row is None:
             return
         try:
@@ -212,7 +219,7 @@ class DeliveryWorker:
             # The log keeps what happened, not what was sent: the payload may hold message text.
             values["body"] = b""
         disabled: WebhookSubscription | None = None
-        async with transaction(self.res.sessionmaker) as session:
+        async with tenant_session(self.res.sessionmaker, row.account_id, begin=True) as session:
             await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == row.id).values(**values))
             if row.target_kind == "subscription" and status != "pending":
                 disabled = await self._count_subscription_outcome(session, row, succeeded=status == "succeeded")
@@ -247,13 +254,9 @@ class DeliveryWorker:
         return None
 
     async def _tell_owners(self, subscription: WebhookSubscription) -> None:
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, subscription.account_id) as session:
             owners = (
-                await session.scalars(
-                    select(User.id).where(
-                        User.account_id == subscription.account_id, User.role == "owner", User.deleted_at.is_(None)
-                    )
-                )
+                await session.scalars(select(User.id).where(User.role == "owner", User.deleted_at.is_(None)))
             ).all()
         log.warning(
             "webhook_subscription_disabled",

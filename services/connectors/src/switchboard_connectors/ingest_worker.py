@@ -10,6 +10,7 @@ import uuid
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import select, text
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.conversations.ingest import (
     MESSAGE_ID_NAMESPACE,
     OpenConversation,
@@ -31,7 +32,6 @@ from switchboard_common.domain.events import (
     MessageUpdatedPayload,
 )
 from switchboard_common.infra.bus import INBOUND_TOPIC, EventConsumer, EventFilter
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.csat import record_inbound_answer
@@ -57,7 +57,8 @@ KNOWN_CONVERSATIONS = text(
       ON ci.account_id = r.account_id AND ci.channel = r.channel AND ci.external_id = r.external_id
     JOIN LATERAL (
         SELECT id, status FROM conversations
-        WHERE inbox_id = r.inbox_id AND contact_id = ci.contact_id AND status <> 'resolved' LIMIT 1
+        WHERE account_id = r.account_id AND inbox_id = r.inbox_id AND contact_id = ci.contact_id
+          AND status <> 'resolved' LIMIT 1
     ) AS c ON true
     """
 )
@@ -161,7 +162,7 @@ class IngestWorker:
         if p.kind != "message":
             await self._edit(inbox.account_id, message_id, p, deleted=p.kind == "delete")
             return
-        async with transaction(self.res.sessionmaker) as session:
+        async with tenant_session(self.res.sessionmaker, inbox.account_id, begin=True) as session:
             contact_id = await resolve_contact(
                 session,
                 account_id=inbox.account_id,
@@ -187,10 +188,8 @@ class IngestWorker:
         conversation_id = None
         # The gateway stores the original from the conversations topic: an edit right after it may be early.
         for attempt in range(EDIT_LOOKUP_ATTEMPTS):
-            async with self.res.sessionmaker() as session:
-                conversation_id = await session.scalar(
-                    select(Message.conversation_id).where(Message.id == message_id, Message.account_id == account_id)
-                )
+            async with tenant_session(self.res.sessionmaker, account_id) as session:
+                conversation_id = await session.scalar(select(Message.conversation_id).where(Message.id == message_id))
             if conversation_id is not None or attempt == EDIT_LOOKUP_ATTEMPTS - 1:
                 break
             await asyncio.sleep(0.3)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.events import Event
 from switchboard_common.domain.inboxes import channel_claims
 from switchboard_common.domain.inboxes.models import Inbox
@@ -56,7 +57,8 @@ class InboxDirectory:
         if hit is not None and hit[0] > now:
             return hit[1]
         async with self.res.sessionmaker() as session:
-            inbox = await session.scalar(query())
+            # The lookup that finds the account: by what a webhook names (inbox, page, workspace).
+            inbox = await session.scalar(cross_tenant(query()))
             record = self._record(inbox) if inbox is not None else None
         if len(self._cache) > 10_000:
             self._cache.clear()

@@ -14,6 +14,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.contacts.models import Contact
 from switchboard_common.domain.events import (
     ConversationAssigned,
@@ -31,7 +32,6 @@ from switchboard_common.domain.privacy.consent import is_pass_through, sharing_a
 from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
 from switchboard_common.domain.subscriptions.revisions import current_revision
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
 
 SUBSCRIBABLE_EVENTS = (
@@ -105,11 +105,11 @@ class SubscriptionFanout:
         hit = self._cache.get(tenant_id)
         if hit and hit[0] > time.monotonic() and hit[1] == revision:
             return hit[2]
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, tenant_id) as session:
             rows = (
                 await session.execute(
                     select(WebhookSubscription.id, WebhookSubscription.events).where(
-                        WebhookSubscription.account_id == tenant_id, WebhookSubscription.enabled.is_(True)
+                        WebhookSubscription.enabled.is_(True)
                     )
                 )
             ).all()
@@ -126,7 +126,7 @@ class SubscriptionFanout:
         targets = [sid for sid, events in await self._subscriptions(event.tenant_id) if name in events]
         if not targets:
             return
-        async with transaction(self.res.sessionmaker) as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
             body = json.dumps(await self._payload(session, event, name), separators=(",", ":"), default=str).encode()
             now = datetime.now(UTC)
             for target in targets:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption.shredding import destroy_subject_keys
 from switchboard_common.infra.attachments import AttachmentStore, store_at
 from switchboard_common.infra.db.base import utcnow
@@ -174,7 +175,8 @@ async def replay(
         )
     subjects = set().union(*(e.subjects for e in entries)) if entries else set()
     keys = set().union(*(e.keys for e in entries)) if entries else set()
-    async with sessionmaker() as session:
+    # Every account's rows: the replay is a sweep over the whole restored installation.
+    async with cross_tenant_session(sessionmaker) as session:
         accounts = await session.scalars(text("SELECT id FROM accounts"))
         purged_accounts = [a for a in accounts if ledger.digest(f"account:{a}") in subjects]
         erased_contacts = [
@@ -188,7 +190,7 @@ async def replay(
     # Access exports about them first: they are found through the requests the row erasure clears.
     for account_id, contact_ids in by_account.items():
         report.counts["exports"] += await exports.delete_exports_of(attachments, sessionmaker, account_id, contact_ids)
-    async with sessionmaker() as session, session.begin():
+    async with cross_tenant_session(sessionmaker) as session, session.begin():
         for account_id in purged_accounts:
             for table, count in (await delete_account_rows(session, account_id)).items():
                 report.counts[f"account_{table}"] += count

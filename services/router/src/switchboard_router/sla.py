@@ -23,6 +23,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session, tenant_session
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.events import (
@@ -42,7 +43,6 @@ from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.sla import clock, policies
 from switchboard_common.domain.sla.models import ConversationSla
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.outbox import add_events, publish_staged
 from switchboard_common.infra.periodic import PeriodicWorker
@@ -196,7 +196,7 @@ class SlaConsumer:
     async def handle(self, event: Event, _record: ConsumerRecord | None = None) -> None:
         if event.conversation_id is None or event.type not in SLA_EVENT_TYPES:
             return
-        async with transaction(self.res.sessionmaker) as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
             row = await self._row(session, event)
             if row is None:
                 return
@@ -289,7 +289,8 @@ async def run_due_sla(
     now = now or utcnow()
     clocks = clocks or SlaClocks(res)
     events: list[Event] = []
-    async with transaction(res.sessionmaker) as session:
+    # Due clocks of every account, each settled with its own row's ids.
+    async with cross_tenant_session(res.sessionmaker) as session, session.begin():
         rows = (
             await session.scalars(
                 select(ConversationSla)

@@ -96,7 +96,7 @@ INSERT_HISTORY = text(
       FROM unnest(CAST(:conversations AS uuid[]), CAST(:actions AS text[]), CAST(:agents AS uuid[]),
                   CAST(:details AS text[]), CAST(:ats AS timestamptz[])) WITH ORDINALITY
            AS h(conversation_id, action, agent_id, details, created_at, n)
-     WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = h.conversation_id)
+     WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = h.conversation_id AND c.account_id = :account)
      ORDER BY h.n
     """
 )
@@ -105,7 +105,7 @@ DELETE_TIMERS = text(
     """
     DELETE FROM routing_timers AS t
      USING unnest(CAST(:conversations AS uuid[]), CAST(:kinds AS text[])) AS d(conversation_id, kind)
-     WHERE t.conversation_id = d.conversation_id AND t.kind = d.kind
+     WHERE t.account_id = :account AND t.conversation_id = d.conversation_id AND t.kind = d.kind
     """
 )
 
@@ -116,7 +116,7 @@ UPSERT_TIMERS = text(
       FROM unnest(CAST(:conversations AS uuid[]), CAST(:kinds AS text[]), CAST(:dues AS timestamptz[]),
                   CAST(:agents AS uuid[]), CAST(:versions AS int[]))
            AS t(conversation_id, kind, due_at, agent_id, version)
-     WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = t.conversation_id)
+     WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = t.conversation_id AND c.account_id = :account)
     ON CONFLICT ON CONSTRAINT uq_routing_timers_conversation_kind DO UPDATE
        SET due_at = excluded.due_at, agent_id = excluded.agent_id, version = excluded.version
     """
@@ -127,7 +127,7 @@ UPSERT_LAST_ASSIGNED = text(
     INSERT INTO agent_routing_state (user_id, account_id, last_assigned_at)
     SELECT a.user_id, :account, a.at
       FROM unnest(CAST(:users AS uuid[]), CAST(:ats AS timestamptz[])) AS a(user_id, at)
-     WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = a.user_id)
+     WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = a.user_id AND u.account_id = :account)
     ON CONFLICT (user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at
     """
 )
@@ -418,7 +418,12 @@ async def flush(session: AsyncSession, account: AccountRouting, batch: Batch, pa
     deleted = [key for key, timer in batch.timers.items() if timer is None]
     if deleted:
         await session.execute(
-            DELETE_TIMERS, {"conversations": [key[0] for key in deleted], "kinds": [key[1] for key in deleted]}
+            DELETE_TIMERS,
+            {
+                "account": account_id,
+                "conversations": [key[0] for key in deleted],
+                "kinds": [key[1] for key in deleted],
+            },
         )
     scheduled = [(key[0], timer) for key, timer in batch.timers.items() if timer is not None]
     if scheduled:

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from switchboard_common.domain.accounts import presence
 from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.conversations import commands, routing
 from switchboard_common.domain.conversations.models import RoutingTimer
 from switchboard_common.infra.db.base import utcnow
@@ -29,7 +30,10 @@ async def run_due_timers(res: Resources, now: datetime | None = None, *, timeout
     now = now or utcnow()
     async with res.sessionmaker() as session:
         accounts = (
-            await session.scalars(select(RoutingTimer.account_id).where(RoutingTimer.due_at <= now).distinct())
+            # Due timers of every account: each goes to its account's writer.
+            await session.scalars(
+                cross_tenant(select(RoutingTimer.account_id).where(RoutingTimer.due_at <= now).distinct())
+            )
         ).all()
     results = await asyncio.gather(
         *(commands.send(res, account_id, "fire_timers", now=now, timeout=timeout) for account_id in accounts)

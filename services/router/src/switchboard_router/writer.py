@@ -34,6 +34,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from sqlalchemy import delete, select, text
 from switchboard_common.domain.accounts import presence
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.conversations import commands
 from switchboard_common.domain.conversations import lifecycle as lc
 from switchboard_common.domain.conversations.models import RoutingWriter as RoutingWriterRow
@@ -305,8 +306,9 @@ class RoutingWriter:
         with work: an older writer is fenced at once, and waiting conversations and timers go on."""
         count = self._partition_count(consumer)
         async with self.res.sessionmaker() as session:
-            work = set((await session.execute(ACCOUNTS_WITH_WORK)).scalars().all())
-            writers = set((await session.scalars(select(RoutingWriterRow.account_id))).all())
+            # Every account's: which of them have work to pick up is the question.
+            work = set((await session.execute(cross_tenant(ACCOUNTS_WITH_WORK))).scalars().all())
+            writers = set((await session.scalars(cross_tenant(select(RoutingWriterRow.account_id)))).all())
         mine = [a for a in work | writers if partition_of(a, count) in partitions and a not in self.accounts]
         if not mine:
             return

@@ -3,10 +3,11 @@
 Imports infrastructure, never a service. Importing any domain module registers every domain's tables with
 the one metadata (below): foreign keys cross domains (a conversation names its inbox, contact, assignee and
 team), and SQLAlchemy resolves them only when the referenced table is registered, in every process,
-whichever tables that process itself uses.
+whichever tables that process itself uses; and it installs the tenant scoping of sessions (``accounts.tenancy``).
 """
 
 from switchboard_common.domain.accounts import models as accounts_models  # noqa: F401
+from switchboard_common.domain.accounts import tenancy  # noqa: F401 - the sessions' tenant scoping hook
 from switchboard_common.domain.canned_responses import models as canned_responses_models  # noqa: F401
 from switchboard_common.domain.contacts import models as contacts_models  # noqa: F401
 from switchboard_common.domain.conversations import models as conversations_models  # noqa: F401

@@ -9,6 +9,7 @@ from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import SecurityEvent, User, UserTotp
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.infra.clientip import client_address
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
@@ -56,7 +57,9 @@ async def login(
         if exc.code != "invalid_credentials":
             await guard.not_a_failure(email, address_key)  # the password was right (e.g. a suspended account)
             raise
-        known = (await session.execute(select(User.account_id, User.id).where(func.lower(User.email) == email))).first()
+        known = (
+            await session.execute(cross_tenant(select(User.account_id, User.id).where(func.lower(User.email) == email)))
+        ).first()
         await session.rollback()
         raise await fail(exc, "login_failed", (known[0], known[1]) if known else None) from None
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import Account, User
+from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session
 from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.accounts.passwords import hash_password, verify_password
@@ -65,15 +66,21 @@ async def create_agent(
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    # The lookup that finds the account (by e-mail, across accounts); then the session reads that account only.
     found = (
         await session.execute(
-            select(User.id, User.password_hash, User.deleted_at).where(func.lower(User.email) == normalize_email(email))
+            cross_tenant(
+                select(User.id, User.account_id, User.password_hash, User.deleted_at).where(
+                    func.lower(User.email) == normalize_email(email)
+                )
+            )
         )
     ).first()
     # The read ends before the slow hash: a login flood must not hold database connections while it waits.
     await session.rollback()
     if not await verify_password(found.password_hash if found else None, password) or found is None or found.deleted_at:
         raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
+    scope_session(session, found.account_id)
     user = await session.get(User, found.id)
     if user is None or user.deleted_at is not None:
         raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
@@ -84,11 +91,9 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     return user
 
 
-async def get_agent(session: AsyncSession, account_id: uuid.UUID, agent_id: uuid.UUID) -> User:
-    # Scoped by account: another account's id is a 404, never data.
-    user = await session.scalar(
-        select(User).where(User.id == agent_id, User.account_id == account_id, User.deleted_at.is_(None))
-    )
+async def get_agent(session: AsyncSession, agent_id: uuid.UUID) -> User:
+    # The session is the caller's account's: another account's id is a 404, never data.
+    user = await session.scalar(select(User).where(User.id == agent_id, User.deleted_at.is_(None)))
     if user is None:
         raise AppError(404, "not_found", "agent not found")
     return user

@@ -103,7 +103,7 @@ async def _agents_out(session: SessionDep, resources: ResourcesDep, users: list[
 
 @router.get("/me", response_model=schemas.MeOut)
 async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) -> schemas.MeOut:
-    user = await service.get_agent(session, agent.account_id, agent.user_id)
+    user = await service.get_agent(session, agent.user_id)
     account = await session.get(Account, agent.account_id)
     (out,) = await _agents_out(session, resources, [user])
     return schemas.MeOut(**out.model_dump(), account_name=account.name if account else "")
@@ -142,11 +142,7 @@ async def create_agent(
 
 @router.get("/agents", response_model=list[schemas.AgentOut])
 async def list_agents(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) -> list[schemas.AgentOut]:
-    users = (
-        await session.scalars(
-            select(User).where(User.account_id == agent.account_id, User.deleted_at.is_(None)).order_by(User.created_at)
-        )
-    ).all()
+    users = (await session.scalars(select(User).where(User.deleted_at.is_(None)).order_by(User.created_at))).all()
     return await _agents_out(session, resources, list(users))
 
 
@@ -154,7 +150,7 @@ async def list_agents(agent: CurrentAgent, session: SessionDep, resources: Resou
 async def get_agent(
     agent_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.AgentOut:
-    user = await service.get_agent(session, agent.account_id, agent_id)
+    user = await service.get_agent(session, agent_id)
     (out,) = await _agents_out(session, resources, [user])
     return out
 
@@ -173,7 +169,7 @@ async def update_agent(
     refresh(admin.account_id)
     role_changed = False
     async with atomic(session):
-        user = await service.get_agent(session, admin.account_id, agent_id)
+        user = await service.get_agent(session, agent_id)
         changes = body.model_dump(exclude_unset=True)
         if changes.get("role") is not None:
             refuse_api_token(admin, "change roles")

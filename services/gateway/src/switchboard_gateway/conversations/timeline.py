@@ -14,6 +14,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from sqlalchemy import select, text, update
 from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.contacts.models import Contact
 from switchboard_common.domain.conversations import visibility
 from switchboard_common.domain.conversations.models import Conversation, Message
@@ -39,7 +40,6 @@ from switchboard_common.domain.labels.queries import labels_of
 from switchboard_common.domain.privacy.consent import pass_through_sql
 from switchboard_common.domain.search.languages import guess_language
 from switchboard_common.infra.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.tracing import current_trace_id
 
@@ -274,7 +274,7 @@ class Timeline:
 
     async def _on_sla_breached(self, event: ConversationSlaBreached) -> None:
         """A breach reaches the conversation's assignee and every owner and admin of the account."""
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             admins = (
                 await session.scalars(
                     select(User.id).where(
@@ -301,12 +301,8 @@ class Timeline:
 
     async def _to_account(self, event: Event, frame: dict[str, Any]) -> None:
         """A frame for every agent of the account: screens showing this conversation or agent stay current."""
-        async with self.res.sessionmaker() as session:
-            agents = (
-                await session.scalars(
-                    select(User.id).where(User.account_id == event.tenant_id, User.deleted_at.is_(None))
-                )
-            ).all()
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
+            agents = (await session.scalars(select(User.id).where(User.deleted_at.is_(None)))).all()
         await self.res.streams.push_once_to_each(
             [self.res.keys.agent_stream(agent) for agent in agents],
             f"account:{event.event_id}",
@@ -319,7 +315,7 @@ class Timeline:
         """A frame for the agents who may see the conversation (account visibility setting), plus ``also``
         (the agent who just lost it learns that it went). Returns who got it."""
         assert event.conversation_id is not None
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             agents = await visibility.seers(session, event.tenant_id, event.conversation_id)
         recipients = list(dict.fromkeys([*agents, *(a for a in also if a is not None)]))
         await self.res.streams.push_once_to_each(
@@ -365,7 +361,7 @@ class Timeline:
         self, event: ConversationAssigned | ConversationUnassigned | ConversationStatusChanged | ConversationQueued
     ) -> None:
         """Assignee and status as they are now, for every agent's list and open conversation."""
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             conversation = await session.get(Conversation, event.conversation_id)
         if conversation is None:
             return
@@ -398,7 +394,7 @@ class Timeline:
             frame = {"type": "conversation.resolved"}
         else:
             return
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             row = (
                 await session.execute(
                     select(Conversation.contact_id, Conversation.channel).where(
@@ -420,11 +416,10 @@ class Timeline:
         changes = {field: getattr(p, field) for field in p.fields}
         if any(value is None for value in changes.values()):
             return  # its key was destroyed since (an erasure followed): nothing left to show
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             rows = (
                 await session.execute(
                     select(Conversation.id, Conversation.timeline_assignee_id).where(
-                        Conversation.account_id == event.tenant_id,
                         Conversation.contact_id == p.contact_id,
                         Conversation.timeline_assignee_id.is_not(None),
                         Conversation.status != "resolved",
@@ -487,7 +482,7 @@ class Timeline:
             )
 
     async def _on_assigned(self, event: ConversationAssigned) -> None:
-        async with transaction(self.res.sessionmaker) as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
             conversation = await session.get(Conversation, event.conversation_id, with_for_update=True)
             if conversation is None:
                 return
@@ -549,12 +544,8 @@ class Timeline:
         values: dict[str, Any] = (
             {"text": None, "attachments": [], "deleted_at": now} if deleted else {"text": text, "edited_at": now}
         )
-        async with transaction(self.res.sessionmaker) as session:
-            await session.execute(
-                update(Message)
-                .where(Message.id == p.message_id, Message.account_id == event.tenant_id)
-                .values(**values)
-            )
+        async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
+            await session.execute(update(Message).where(Message.id == p.message_id).values(**values))
         await self._push_to_assignee(
             event.conversation_id,
             event,
@@ -575,7 +566,7 @@ class Timeline:
         """Offers go to the offered agent; an unassigned agent is told and stops getting the messages."""
         agent_id = event.payload.agent_id
         if isinstance(event, ConversationUnassigned):
-            async with transaction(self.res.sessionmaker) as session:
+            async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
                 await session.execute(
                     update(Conversation)
                     .where(Conversation.id == event.conversation_id, Conversation.timeline_assignee_id == agent_id)
@@ -596,10 +587,10 @@ class Timeline:
 
     async def _on_delivery(self, event: MessageDeliveryUpdated) -> None:
         p = event.payload
-        async with transaction(self.res.sessionmaker) as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
             await session.execute(
                 update(Message)
-                .where(Message.id == p.message_id, Message.account_id == event.tenant_id)
+                .where(Message.id == p.message_id)
                 # Never step back: a late "sent" must not overwrite "delivered" or "read".
                 .where(
                     Message.delivery_status.not_in(LATER_STATUSES.get(p.status, ())) | Message.delivery_status.is_(None)
@@ -624,7 +615,7 @@ class Timeline:
         )
 
     async def _push_to_assignee(self, conversation_id: uuid.UUID, event: Event, frame: dict[str, Any]) -> None:
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             assignee = await session.scalar(
                 select(Conversation.timeline_assignee_id).where(Conversation.id == conversation_id)
             )

@@ -70,11 +70,7 @@ async def list_conversations(
             Conversation.id,
         )
     elif before is not None:
-        cursor = await session.scalar(
-            select(Conversation.created_at).where(
-                Conversation.id == before, Conversation.account_id == agent.account_id
-            )
-        )
+        cursor = await session.scalar(select(Conversation.created_at).where(Conversation.id == before))
         if cursor is not None:
             query = query.where(Conversation.created_at < cursor)
     if sort == "newest":
@@ -151,9 +147,7 @@ async def mark_read(
     async with atomic(session):
         await service.get_conversation(session, viewer, conversation_id)
         await session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.account_id == agent.account_id)
-            .values(agent_last_seen_at=utcnow())
+            update(Conversation).where(Conversation.id == conversation_id).values(agent_last_seen_at=utcnow())
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -171,7 +165,7 @@ async def list_messages(
     rows = (
         await session.scalars(
             select(Message)
-            .where(Message.conversation_id == conversation_id, Message.account_id == agent.account_id)
+            .where(Message.conversation_id == conversation_id)
             .order_by(Message.created_at, Message.id)
             .limit(limit)
         )

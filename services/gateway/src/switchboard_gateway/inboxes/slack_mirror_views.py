@@ -23,12 +23,12 @@ async def set_slack_mirror(
     inbox_id: uuid.UUID, body: SlackMirrorIn, admin: AdminAgent, session: SessionDep
 ) -> schemas.InboxOut:
     async with atomic(session):
-        inbox = await service.get_inbox(session, admin.account_id, inbox_id)
+        inbox = await service.get_inbox(session, inbox_id)
         if inbox.channel not in MIRRORABLE_CHANNELS:
             raise AppError(409, "not_mirrorable", "only web and Messenger inboxes can be mirrored into Slack")
         settings = {k: v for k, v in (inbox.settings or {}).items() if k != "slack_mirror_inbox_id"}
         if body.slack_inbox_id is not None:
             settings["slack_mirror_inbox_id"] = str(body.slack_inbox_id)
-            await service.check_mirror_target(session, admin.account_id, settings)
+            await service.check_mirror_target(session, settings)
         inbox.settings = settings
     return inbox_out(inbox)

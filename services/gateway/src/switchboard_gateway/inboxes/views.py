@@ -59,15 +59,13 @@ async def create_inbox(
 
 @router.get("", response_model=list[schemas.InboxOut], response_model_exclude_none=True)
 async def list_inboxes(agent: CurrentAgent, session: SessionDep) -> list[schemas.InboxOut]:
-    rows = (
-        await session.scalars(select(Inbox).where(Inbox.account_id == agent.account_id).order_by(Inbox.created_at))
-    ).all()
+    rows = (await session.scalars(select(Inbox).order_by(Inbox.created_at))).all()
     return [inbox_out(i) for i in rows]
 
 
 @router.get("/{inbox_id}", response_model=schemas.InboxOut, response_model_exclude_none=True)
 async def get_inbox(inbox_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> schemas.InboxOut:
-    return inbox_out(await service.get_inbox(session, agent.account_id, inbox_id))
+    return inbox_out(await service.get_inbox(session, inbox_id))
 
 
 async def _check_callback(settings: dict[str, object] | None, resources: ResourcesDep) -> None:
@@ -82,7 +80,7 @@ async def update_inbox(
 ) -> schemas.InboxOut:
     await _check_callback(body.settings, resources)
     if body.settings is not None:
-        current = await service.get_inbox(session, admin.account_id, inbox_id)
+        current = await service.get_inbox(session, inbox_id)
         public, secret_values = service.merged_settings(resources.keyring, current, body.settings)
         await service.check_channel(
             session,
@@ -96,7 +94,7 @@ async def update_inbox(
         )
         await session.rollback()
     async with atomic(session):
-        inbox = await service.get_inbox(session, admin.account_id, inbox_id)
+        inbox = await service.get_inbox(session, inbox_id)
         await service.update_inbox(
             session, resources.keyring, inbox, name=body.name, settings=body.settings, directory=resources.directory
         )
@@ -109,7 +107,7 @@ async def rotate_secret(
 ) -> schemas.SecretOut:
     """API inboxes: a new signing secret, shown once; the previous one verifies for 24 more hours."""
     async with atomic(session):
-        inbox = await service.get_inbox(session, admin.account_id, inbox_id)
+        inbox = await service.get_inbox(session, inbox_id)
         if inbox.channel != "api":
             raise AppError(409, "not_an_api_inbox", "only API inboxes have a signing secret")
         secret, until = service.rotate_signing_secret(resources.keyring, inbox, utcnow())

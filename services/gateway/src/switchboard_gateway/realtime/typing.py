@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.conversations.visibility import load_viewer, visible
 from switchboard_common.infra.runtime import Resources
@@ -25,12 +26,11 @@ async def _throttled(resources: Resources, sender: str, conversation_id: uuid.UU
 
 
 async def relay_visitor_typing(resources: Resources, visitor: VisitorPrincipal) -> None:
-    async with resources.sessionmaker() as session:
+    async with tenant_session(resources.sessionmaker, visitor.account_id) as session:
         row = (
             await session.execute(
                 select(Conversation.id, Conversation.assignee_id)
                 .where(
-                    Conversation.account_id == visitor.account_id,
                     Conversation.contact_id == visitor.contact_id,
                     Conversation.inbox_id == visitor.inbox_id,
                     Conversation.status != "resolved",
@@ -50,7 +50,7 @@ async def relay_agent_typing(resources: Resources, agent: AgentPrincipal, messag
         conversation_id = uuid.UUID(str(message.get("conversation_id")))
     except ValueError:
         return
-    async with resources.sessionmaker() as session:
+    async with tenant_session(resources.sessionmaker, agent.account_id) as session:
         # Only for a conversation the agent may see (visibility): typing must not probe the others.
         viewer = await load_viewer(session, agent)
         contact_id = await session.scalar(

@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 
 from aiokafka import ConsumerRecord
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.events import Event
 from switchboard_common.domain.reports.rollups import REPORTED_TYPES
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.periodic import PeriodicWorker
 from switchboard_common.infra.runtime import Resources
 
@@ -33,7 +33,8 @@ class RollupWriter:
     async def write(self, events: list[Event]) -> int:
         started = time.process_time()
         try:
-            async with transaction(self.res.sessionmaker) as session:
+            # A batch holds events of many accounts; each row it writes carries its event's account.
+            async with cross_tenant_session(self.res.sessionmaker) as session, session.begin():
                 counted = await store.apply_batch(session, events, self.dimensions)
         except Exception:
             self.dimensions = store.DimensionIds()  # ids made in the failed transaction do not exist
@@ -80,5 +81,5 @@ class ReportHousekeeping(PeriodicWorker):
         self.res = res
 
     async def tick(self) -> None:
-        async with transaction(self.res.sessionmaker) as session:
+        async with cross_tenant_session(self.res.sessionmaker) as session, session.begin():
             await store.forget_seen(session)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts import presence
 from switchboard_common.domain.accounts.models import Account, Team, User
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.inboxes.models import Inbox
@@ -146,7 +147,7 @@ def digest(snap: dict[str, Any]) -> str:
 
 async def publish(res: Resources, account_id: uuid.UUID) -> bool:
     """Pushes the account's live floor to its owners and admins if it changed; returns whether it did."""
-    async with res.sessionmaker() as session:
+    async with tenant_session(res.sessionmaker, account_id) as session:
         snap = await snapshot(res, session, account_id)
         admins = (
             await session.scalars(

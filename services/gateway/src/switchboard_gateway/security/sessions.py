@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import AuthSession, SpentRefreshToken, User
+from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session
 from switchboard_common.infra import tokens
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
@@ -80,12 +81,18 @@ class Reused:
 
 async def rotate(session: AsyncSession, settings: CommonSettings, refresh: str) -> Rotated | Reused:
     presented = _hash(refresh)
-    login = await session.scalar(select(AuthSession).where(AuthSession.refresh_hash == presented).with_for_update())
+    # The lookups that find the account (by the token's hash, across accounts); then the session is its account's.
+    login = await session.scalar(
+        cross_tenant(select(AuthSession).where(AuthSession.refresh_hash == presented).with_for_update())
+    )
     now = utcnow()
     if login is None:
-        spent = await session.scalar(select(SpentRefreshToken).where(SpentRefreshToken.refresh_hash == presented))
+        spent = await session.scalar(
+            cross_tenant(select(SpentRefreshToken).where(SpentRefreshToken.refresh_hash == presented))
+        )
         if spent is None:
             raise AppError(401, "invalid_refresh_token", "refresh token is invalid, expired or revoked")
+        scope_session(session, spent.account_id)
         stolen = await session.get(AuthSession, spent.session_id, with_for_update=True)
         assert stolen is not None  # spent tokens go with their session (ON DELETE CASCADE)
         newly = stolen.revoked_at is None
@@ -94,6 +101,7 @@ async def rotate(session: AsyncSession, settings: CommonSettings, refresh: str) 
         return Reused(user_id=stolen.user_id, account_id=stolen.account_id, session_id=stolen.id, newly_revoked=newly)
     if login.revoked_at is not None or login.expires_at <= now:
         raise AppError(401, "invalid_refresh_token", "refresh token is invalid, expired or revoked")
+    scope_session(session, login.account_id)
     user = await session.get(User, login.user_id)
     if user is None or user.deleted_at is not None:
         raise AppError(401, "invalid_refresh_token", "refresh token is invalid, expired or revoked")

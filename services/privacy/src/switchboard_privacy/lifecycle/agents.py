@@ -40,10 +40,13 @@ async def erase_agent_rows(session: AsyncSession, agent_id: uuid.UUID) -> dict[s
     user.deleted_at = user.deleted_at or utcnow()
     # Rows about the agent as a person or worker (discovered: any table with a user_id column but users and the
     # security audit, which must outlive the agent).
+    # With whether each has an account_id: raw SQL states the account itself (the tenancy rule).
     tables = await session.execute(
         text(
-            "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND column_name = 'user_id' AND table_name <> 'users' AND table_name <> ALL(:kept)"
+            "SELECT c.table_name, EXISTS (SELECT 1 FROM information_schema.columns a "
+            "WHERE a.table_schema = c.table_schema AND a.table_name = c.table_name AND a.column_name = 'account_id') "
+            "FROM information_schema.columns c WHERE c.table_schema = current_schema() "
+            "AND c.column_name = 'user_id' AND c.table_name <> 'users' AND c.table_name <> ALL(:kept)"
         ),
         {"kept": list(KEPT_TABLES)},
     )
@@ -53,8 +56,12 @@ async def erase_agent_rows(session: AsyncSession, agent_id: uuid.UUID) -> dict[s
         update(SecurityEvent).where(SecurityEvent.user_id == agent_id).values(ip_prefix=None)
     )
     counts["security_events_pseudonymized"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
-    for (table,) in tables.all():
-        result = await session.execute(text(f'DELETE FROM "{table}" WHERE user_id = :u'), {"u": agent_id})  # noqa: S608
+    for table, has_account in tables.all():
+        condition = "user_id = :u AND account_id = :a" if has_account else "user_id = :u"
+        result = await session.execute(
+            text(f'DELETE FROM "{table}" WHERE {condition}'),  # noqa: S608
+            {"u": agent_id, "a": user.account_id},
+        )
         if result.rowcount:  # type: ignore[attr-defined]
             counts[table] = int(result.rowcount)  # type: ignore[attr-defined]
     await session.flush()

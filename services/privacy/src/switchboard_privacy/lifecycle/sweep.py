@@ -18,6 +18,7 @@ from sqlalchemy import false, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts import revocation
 from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption.shredding import destroy_account_keys, subject_keys_of
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.periodic import PeriodicWorker
@@ -45,7 +46,7 @@ async def sweep(
     done = {"suspended": 0, "terminated": 0, "purged": 0}
     released: list[tuple[str, str]] = []
     scope = Account.id.in_(list(only)) if only is not None else true()
-    async with resources.sessionmaker() as session, session.begin():
+    async with cross_tenant_session(resources.sessionmaker) as session, session.begin():
         trial_cutoff = now - timedelta(days=settings.lifecycle_trial_days)
         rows = await session.execute(
             update(Account)
@@ -159,17 +160,17 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
         await ledger.record("account_purge", subjects=[ref], once_per=ref)
     finally:
         await ledger.close()
-    async with resources.sessionmaker() as session, session.begin():
+    async with cross_tenant_session(resources.sessionmaker) as session, session.begin():
         counts["subject_keys"] = await destroy_account_keys(session, account_id)
     subject_keys_of(resources.bus).forget_all()
     await asyncio.sleep(settings.subject_key_cache_seconds)
     counts["attachments"] = await resources.attachments.delete_account(account_id)
-    async with resources.sessionmaker() as session:
+    async with cross_tenant_session(resources.sessionmaker) as session:
         key_values = await redis_store.account_values(session, resources.pseudonyms, account_id)
         counts["redis_keys"] = await redis_store.purge_account(
             session, resources.redis, resources.keys, key_values, account_id
         )
-    async with resources.sessionmaker() as session, session.begin():
+    async with cross_tenant_session(resources.sessionmaker) as session, session.begin():
         entries = await directory_entries(session, resources, account_id)
         counts.update(await delete_account_rows(session, account_id))
         purged_at = utcnow()
@@ -188,7 +189,7 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
         )
     # Again, now that the rows are gone: a worker that read them before (the router's queue ticker pushing
     # queue positions) may have written keys after the first pass; none can from here on.
-    async with resources.sessionmaker() as session:
+    async with cross_tenant_session(resources.sessionmaker) as session:
         await redis_store.purge_account(session, resources.redis, resources.keys, key_values, account_id)
     # The directory forgets the account, its inboxes, logins, pages and workspaces (several regions only).
     for kind, key in entries:

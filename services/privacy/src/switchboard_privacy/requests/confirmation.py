@@ -30,6 +30,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.events import Event, MessageCreated, MessageCreatedPayload
 from switchboard_common.domain.privacy.models import PrivacyRequest
@@ -284,7 +285,7 @@ def _set_state(request: PrivacyRequest, state: str, **extra: Any) -> None:
 
 async def confirm(resources: Resources, challenge: Challenge, *, via: str) -> bool:
     """Consumes the challenge; True when this call verified the request."""
-    async with resources.sessionmaker() as session:
+    async with cross_tenant_session(resources.sessionmaker) as session:
         request = await session.get(PrivacyRequest, challenge.request_id, with_for_update=True)
         verified = False
         if request is not None and request.account_id == challenge.account_id and request.status == "received":
@@ -312,7 +313,7 @@ async def _fail(resources: Resources, challenge: Challenge) -> None:
     locked = attempts >= settings.privacy_confirmation_max_attempts
     if locked:
         await store.withdraw(challenge)
-    async with resources.sessionmaker() as session:
+    async with cross_tenant_session(resources.sessionmaker) as session:
         request = await session.get(PrivacyRequest, challenge.request_id, with_for_update=True)
         if request is None:
             return

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.privacy.models import PrivacyRequest
 from switchboard_common.infra import signing
 from switchboard_common.infra.attachments import AttachmentStore, StoredObject, export_key
@@ -57,7 +58,7 @@ def _write_zip(path: Path, document: dict[str, Any], files: list[tuple[str, byte
 async def build(
     resources: Resources, settings: PrivacySettings, request: PrivacyRequest, subject: Subject
 ) -> dict[str, int]:
-    async with resources.sessionmaker() as session:
+    async with cross_tenant_session(resources.sessionmaker) as session:
         tables = await postgres.export(session, subject)
     store = resources.attachments
     objects: list[tuple[uuid.UUID, StoredObject]] = [
@@ -88,7 +89,7 @@ async def delete_exports_of(
 ) -> int:
     """Erasure: access exports made earlier for any of these contacts are copies of them too."""
     wanted = [str(c) for c in contact_ids]
-    async with sessionmaker() as session:
+    async with cross_tenant_session(sessionmaker) as session:
         requests = list(
             await session.scalars(
                 text(

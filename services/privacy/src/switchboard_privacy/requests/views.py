@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from switchboard_common.domain.accounts.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
 from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.accounts.tenancy import CROSS_TENANT_OPTION
 from switchboard_common.domain.privacy.models import PrivacyRequest
 from switchboard_common.infra.attachments import export_key
 from switchboard_common.infra.db.base import utcnow
@@ -232,7 +233,8 @@ async def download_export(
     settings = _settings(resources)
     if not exports.verify(settings, request_id, expires, signature):
         raise AppError(403, "link_invalid", "the link is invalid or has expired")
-    request = await session.get(PrivacyRequest, request_id)
+    # The signed link is the credential and names the request: the lookup that finds the account.
+    request = await session.get(PrivacyRequest, request_id, execution_options={CROSS_TENANT_OPTION: True})
     if request is None or request.type != "access" or request.status != "completed":
         raise AppError(404, "not_found", "export not found")
     chunks = resources.attachments.stream(export_key(request.account_id, request.id))

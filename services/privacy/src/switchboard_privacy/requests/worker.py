@@ -17,6 +17,7 @@ import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.orm.attributes import flag_modified
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption.shredding import lift_fences, subject_keys_of
 from switchboard_common.domain.privacy.models import PrivacyRequest
 from switchboard_common.infra.db.base import utcnow
@@ -74,7 +75,7 @@ class RequestWorker:
         """Open requests past their deadline, and due within PRIVACY_NEAR_DUE_HOURS (gauge per state); every
         request by state; the overdue count operators alert on (``switchboard_privacy_requests_overdue``)."""
         now = utcnow()
-        async with self.resources.sessionmaker() as session:
+        async with cross_tenant_session(self.resources.sessionmaker) as session:
             row = (
                 await session.execute(
                     text(
@@ -114,7 +115,7 @@ class RequestWorker:
                 await asyncio.wait_for(self._stopping.wait(), self.settings.privacy_worker_interval_seconds)
 
     async def claim(self) -> uuid.UUID | None:
-        async with self.resources.sessionmaker() as session, session.begin():
+        async with cross_tenant_session(self.resources.sessionmaker) as session, session.begin():
             return await session.scalar(
                 text(
                     "UPDATE privacy_requests SET lease_owner = :owner, lease_expires_at = :until, "
@@ -142,7 +143,7 @@ class RequestWorker:
 
     async def process(self, request_id: uuid.UUID) -> None:
         sm = self.resources.sessionmaker
-        async with sm() as session:
+        async with cross_tenant_session(sm) as session:
             request = await session.get(PrivacyRequest, request_id)
             assert request is not None
             steps = STEPS[request.type]
@@ -175,7 +176,7 @@ class RequestWorker:
     async def run_step(self, request: PrivacyRequest, step: str) -> dict[str, Any]:
         res = self.resources
         contact_ids = [uuid.UUID(c) for c in request.contact_ids]
-        async with res.sessionmaker() as session:
+        async with cross_tenant_session(res.sessionmaker) as session:
             subject = await load_subject(session, request.account_id, contact_ids)
             await session.rollback()  # end the read; steps open their own transactions
             if step == "ledger":
@@ -250,9 +251,9 @@ class RequestWorker:
         as it is now are fenced again in the rows' transaction (a conversation opened meanwhile has a key the
         Kafka step never saw), Redis and attachments are swept again, and only then are the fences lifted."""
         res = self.resources
-        async with res.sessionmaker() as session:
+        async with cross_tenant_session(res.sessionmaker) as session:
             await redis_store.erase(session, res.redis, res.keys, res.pseudonyms, subject)
-        async with res.sessionmaker() as session, session.begin():
+        async with cross_tenant_session(res.sessionmaker) as session, session.begin():
             late_keys = await kafka.erase(session, res.pseudonyms, subject)
             counts = await postgres.erase(session, subject, request.id)
         subject_keys_of(res.bus).forget(kafka.subject_refs(res.pseudonyms, subject))
@@ -263,12 +264,12 @@ class RequestWorker:
             counts["late_files"] = late_files
         # The fences go with the rest (they name the erased contact's ids): what was sealed under them stays
         # unreadable, and the same customer writing again later is a new contact with new keys.
-        async with res.sessionmaker() as session, session.begin():
+        async with cross_tenant_session(res.sessionmaker) as session, session.begin():
             await lift_fences(session, kafka.subject_refs(res.pseudonyms, subject))
         return counts
 
     async def _report(self, request_id: uuid.UUID, key: str, items: list[dict[str, Any]]) -> None:
-        async with self.resources.sessionmaker() as session, session.begin():
+        async with cross_tenant_session(self.resources.sessionmaker) as session, session.begin():
             request = await session.get(PrivacyRequest, request_id, with_for_update=True)
             assert request is not None
             request.report = {**request.report, key: [*request.report.get(key, []), *items]}

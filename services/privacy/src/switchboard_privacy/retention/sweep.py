@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session, tenant_session
 from switchboard_common.domain.encryption.shredding import (
     destroy_legacy_identity_keys,
     destroy_subject_keys,
@@ -148,8 +149,8 @@ async def _clear_redis(resources: Resources, account_id: uuid.UUID, batch: Batch
     if batch.messages_before is not None:
         # Stream ids are milliseconds since the epoch: every entry older than the cutoff goes.
         min_id = int(batch.messages_before.timestamp() * 1000)
-        async with resources.sessionmaker() as session:
-            agents = list(await session.scalars(select(User.id).where(User.account_id == account_id)))
+        async with tenant_session(resources.sessionmaker, account_id) as session:
+            agents = list(await session.scalars(select(User.id)))
         for agent_id in agents:
             await resources.redis.xtrim(resources.keys.agent_stream(agent_id), minid=min_id)
 
@@ -171,11 +172,11 @@ async def sweep(
         # Keys under the unsalted refs written before keyed pseudonyms: once no topic can hold a record
         # sealed with them, they only keep a reversible hash of someone's channel id. They go.
         oldest_record = now - timedelta(milliseconds=max(spec.retention_ms for spec in TOPIC_SPECS))
-        async with resources.sessionmaker() as session, session.begin():
+        async with cross_tenant_session(resources.sessionmaker) as session, session.begin():
             legacy = await destroy_legacy_identity_keys(session, oldest_record)
         if legacy:
             rows["legacy_identity_keys"] = legacy
-    async with resources.sessionmaker() as session:
+    async with cross_tenant_session(resources.sessionmaker) as session:
         query = select(RetentionPolicy)
         if account_id is not None:
             query = query.where(RetentionPolicy.account_id == account_id)
@@ -190,7 +191,7 @@ async def sweep(
             continue
         batches = 0
         while max_batches is None or batches < max_batches:
-            async with resources.sessionmaker() as session, session.begin():
+            async with cross_tenant_session(resources.sessionmaker) as session, session.begin():
                 done = await sweep_batch(
                     session,
                     resources.pseudonyms,

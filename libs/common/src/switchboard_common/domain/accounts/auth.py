@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from switchboard_common.domain.accounts.models import Account, ApiToken, AuthSession, User, UserTotp
+from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session
 from switchboard_common.infra import tokens
 from switchboard_common.infra.clientip import client_address, in_networks, parse_networks
 from switchboard_common.infra.db.base import utcnow
@@ -95,9 +96,11 @@ def required_scope(method: str, path: str) -> str:
 async def _authenticate_api_token(
     token: str, session: AsyncSession, connection: HTTPConnection | None
 ) -> tuple[AgentPrincipal, Account]:
-    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
+    # The lookup that finds the account: by the token's hash, across accounts; the rest is scoped to it.
+    row = await session.scalar(cross_tenant(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token))))
     if row is None or row.revoked_at is not None or row.created_by is None:
         raise unauthorized()
+    scope_session(session, row.account_id)
     user = await session.get(User, row.created_by)
     if user is None or user.deleted_at is not None or user.account_id != row.account_id:
         raise AppError(401, "token_revoked", "token was revoked")
@@ -166,6 +169,8 @@ async def authenticate_agent(
         raise unauthorized() from None
     if claims.kind != "agent":
         raise AppError(403, "forbidden", "this token cannot open the agent API")
+    # Everything from here reads the token's account only: a user of another account reads as missing.
+    scope_session(session, claims.account_id)
     user = await session.get(User, claims.subject)
     if user is None or user.deleted_at is not None or user.account_id != claims.account_id:
         raise unauthorized()
@@ -239,9 +244,13 @@ def authenticate_visitor(token: str | None, resources: Resources) -> VisitorPrin
 
 async def current_visitor(
     resources: ResourcesDep,
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> VisitorPrincipal:
-    return authenticate_visitor(credentials.credentials if credentials else None, resources)
+    visitor = authenticate_visitor(credentials.credentials if credentials else None, resources)
+    # The request's session (the same one its handler gets) reads the visitor's account only.
+    scope_session(session, visitor.account_id)
+    return visitor
 
 
 CurrentVisitor = Annotated[VisitorPrincipal, Depends(current_visitor)]

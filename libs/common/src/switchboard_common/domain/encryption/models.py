@@ -20,6 +20,9 @@ class SubjectKey(Base):
     switchboard_common.domain.encryption.shredding)."""
 
     __tablename__ = "subject_keys"
+    # Read by subject ref by the event codec of every service, for events of every account; never served to an
+    # account's users (tenancy: not scoped; account_id is there for the account purge).
+    __tenant_scoped__ = False
 
     ref: Mapped[str] = mapped_column(String(100), primary_key=True)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption.columns import REGISTRY, EncryptedColumn
 from switchboard_common.infra.crypto import DecryptionError, Keyring
 from switchboard_common.infra.db import create_engine, create_sessionmaker
@@ -93,11 +94,12 @@ async def rekey_column(
     batch_size: int = DEFAULT_BATCH,
 ) -> ColumnReport:
     report = ColumnReport(column.name)
-    async with sessionmaker() as session:
+    # Every account's values: the sweep rotates the whole installation.
+    async with cross_tenant_session(sessionmaker) as session:
         report.total = int(await session.scalar(select(func.count()).where(column.column.is_not(None))) or 0)
     after = None
     while True:
-        async with sessionmaker() as session, session.begin():
+        async with cross_tenant_session(sessionmaker) as session, session.begin():
             after, seen, rotated, failed = await _batch(session, column, keyring, after, batch_size, dry_run=dry_run)
         report.outdated += seen
         report.rotated += rotated

@@ -18,6 +18,7 @@ from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.inboxes.models import ChannelClaim, Inbox
 from switchboard_common.infra.directory import Directory, DirectoryUnavailable, TakenElsewhere
 from switchboard_common.infra.errors import AppError
@@ -147,13 +148,16 @@ async def release_unused_workspaces(session: AsyncSession, account_id: uuid.UUID
 
 
 def inbox_by_claim(claim: str) -> Any:
-    """The query for the inbox holding an inbox-level claim."""
-    return select(Inbox).join(ChannelClaim, ChannelClaim.inbox_id == Inbox.id).where(ChannelClaim.claim == claim)
+    """The query for the inbox holding an inbox-level claim: the lookup that finds the account, so cross-tenant
+    (a session scoped to some account must not hide the holder)."""
+    return cross_tenant(
+        select(Inbox).join(ChannelClaim, ChannelClaim.inbox_id == Inbox.id).where(ChannelClaim.claim == claim)
+    )
 
 
 def slack_inbox_query(team_id: str, channel_id: str | None) -> Any:
     """The inbox a Slack event belongs to: the one holding the event's channel, else (direct messages,
-    threads elsewhere) the oldest inbox of the account holding the workspace."""
+    threads elsewhere) the oldest inbox of the account holding the workspace. Cross-tenant: it finds the account."""
     channel_claim = ChannelClaim.claim == slack_channel(team_id, channel_id) if channel_id else None
     workspace = select(ChannelClaim.account_id).where(ChannelClaim.claim == slack_team(team_id)).scalar_subquery()
     by_channel = exists().where(ChannelClaim.inbox_id == Inbox.id, channel_claim) if channel_claim is not None else None
@@ -161,7 +165,7 @@ def slack_inbox_query(team_id: str, channel_id: str | None) -> Any:
     order = [Inbox.created_at]
     if by_channel is not None:
         order.insert(0, by_channel.desc())
-    return select(Inbox).where(*conditions).order_by(*order).limit(1)
+    return cross_tenant(select(Inbox).where(*conditions).order_by(*order).limit(1))
 
 
 __all__ = [

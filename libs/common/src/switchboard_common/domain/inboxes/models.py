@@ -83,6 +83,8 @@ class ChannelClaim(Base):
     rows, never by a setting any inbox may name (``switchboard_common.domain.inboxes.channel_claims``)."""
 
     __tablename__ = "channel_claims"
+    # Every account's claims are read to refuse a second claim and to route webhooks (tenancy: not scoped).
+    __tenant_scoped__ = False
 
     claim: Mapped[str] = mapped_column(String(200), primary_key=True)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.contacts.models import ContactIdentity
 from switchboard_common.domain.events import MessageCreated
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.subscriptions.models import WebhookDelivery
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.outbound import DeliveryResult
@@ -25,7 +25,7 @@ class ApiCallbackSender:
 
     async def deliver(self, event: MessageCreated) -> DeliveryResult:
         p = event.payload
-        async with transaction(self.res.sessionmaker) as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
             inbox = await session.get(Inbox, p.inbox_id)
             if inbox is None or not (inbox.settings or {}).get("callback_url"):
                 return DeliveryResult(status="failed", reason="no_callback_url")

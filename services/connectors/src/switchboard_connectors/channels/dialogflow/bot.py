@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from aiokafka import ConsumerRecord
 from sqlalchemy import select, update
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.conversations.ingest import MESSAGE_ID_NAMESPACE
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.events import (
@@ -29,7 +30,6 @@ from switchboard_common.domain.events import (
 from switchboard_common.domain.inboxes.bot_config import BotSettings, decrypt_credentials
 from switchboard_common.domain.inboxes.models import InboxBot
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.dialogflow.client import BotFailure, BotTurn, DialogflowClient, interpret
@@ -42,14 +42,10 @@ async def hand_off(
     res: Resources, tenant_id: uuid.UUID, conversation_id: uuid.UUID, reason: str, params: dict[str, Any]
 ) -> bool:
     """Bot -> humans, once: status "bot" -> "open", then ``conversation.status_changed`` for the router."""
-    async with transaction(res.sessionmaker) as session:
+    async with tenant_session(res.sessionmaker, tenant_id, begin=True) as session:
         inbox_id = await session.scalar(
             update(Conversation)
-            .where(
-                Conversation.id == conversation_id,
-                Conversation.account_id == tenant_id,
-                Conversation.status == "bot",
-            )
+            .where(Conversation.id == conversation_id, Conversation.status == "bot")
             .values(status="open", updated_at=utcnow())
             .returning(Conversation.inbox_id)
         )
@@ -112,12 +108,12 @@ class BotWorker:
             return
         if event.payload.conversation_status not in (None, "bot"):
             return  # with humans already (a conversation never goes back to the bot): no read needed
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             row = (
                 await session.execute(
                     select(Conversation.status, InboxBot)
                     .outerjoin(InboxBot, InboxBot.inbox_id == Conversation.inbox_id)
-                    .where(Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id)
+                    .where(Conversation.id == event.conversation_id)
                 )
             ).first()
         if row is None or row[0] != "bot":
@@ -142,7 +138,7 @@ class BotWorker:
             )
         except BotFailure as exc:
             if exc.permanent:
-                await self._mark_broken(bot.inbox_id, exc.reason)
+                await self._mark_broken(bot.account_id, bot.inbox_id, exc.reason)
             log.warning("bot_failed", conversation_id=str(event.conversation_id), reason=exc.reason)
             await hand_off(self.res, event.tenant_id, event.conversation_id, f"bot_failed:{exc.reason}", {})
             return
@@ -170,8 +166,8 @@ class BotWorker:
         await self.res.redis.expire(key, LOW_CONFIDENCE_TTL_SECONDS)
         return "low_confidence" if count >= settings.low_confidence_turns else None
 
-    async def _mark_broken(self, inbox_id: uuid.UUID, reason: str) -> None:
-        async with transaction(self.res.sessionmaker) as session:
+    async def _mark_broken(self, account_id: uuid.UUID, inbox_id: uuid.UUID, reason: str) -> None:
+        async with tenant_session(self.res.sessionmaker, account_id, begin=True) as session:
             await session.execute(
                 update(InboxBot).where(InboxBot.inbox_id == inbox_id).values(broken_reason=reason[:60])
             )

@@ -24,6 +24,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
+from switchboard_common.domain.accounts.tenancy import CROSS_TENANT_OPTION, cross_tenant, scope_session
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.inboxes.bot_config import BotSettings, decrypt_credentials
 from switchboard_common.domain.inboxes.models import InboxBot
@@ -114,7 +115,8 @@ async def _answer(res: Resources, request: FulfillmentRequest, inbox_id: uuid.UU
     except ValueError:
         return {}
     async with res.sessionmaker() as session:
-        query = (
+        # The lookup that finds the account: by the session Dialogflow names (the project is checked next).
+        query = cross_tenant(
             select(Conversation, InboxBot)
             .join(InboxBot, InboxBot.inbox_id == Conversation.inbox_id)
             .where(Conversation.id == conversation_id)
@@ -126,6 +128,7 @@ async def _answer(res: Resources, request: FulfillmentRequest, inbox_id: uuid.UU
         if row is None:
             return {}
         conversation, bot = row
+        scope_session(session, conversation.account_id)
         settings = BotSettings.model_validate(bot.settings)
         if inbox_id is None and settings.fulfillment_credentials:
             return {}  # an inbox with its own fulfillment password is served only at its own URL, with it
@@ -139,7 +142,6 @@ async def _answer(res: Resources, request: FulfillmentRequest, inbox_id: uuid.UU
                         select(func.count())
                         .select_from(Conversation)
                         .where(
-                            Conversation.account_id == conversation.account_id,
                             Conversation.status == "open",
                             Conversation.assignee_id.is_(None),
                             Conversation.created_at < conversation.created_at,
@@ -222,7 +224,8 @@ async def dialogflow_inbox_fulfillment(inbox_id: uuid.UUID, request: Request) ->
     timer = AckTimer("dialogflow")
     res: Resources = request.app.state.resources
     async with res.sessionmaker() as session:
-        bot = await session.get(InboxBot, inbox_id)
+        # The lookup that finds the account: by the inbox the URL names, before any credential is checked.
+        bot = await session.get(InboxBot, inbox_id, execution_options={CROSS_TENANT_OPTION: True})
     own = bot is not None and BotSettings.model_validate(bot.settings).fulfillment_credentials
     if bot is not None and own:
         secrets = decrypt_credentials(res.keyring, inbox_id, bot.secrets_encrypted)

@@ -21,6 +21,7 @@ import uuid
 
 import structlog
 from sqlalchemy import select
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.contacts.models import ContactIdentity
 from switchboard_common.domain.contacts.pseudonyms import messenger_psid
 from switchboard_common.domain.conversations.models import Conversation
@@ -95,8 +96,8 @@ class ThreadControl:
         await self.mark_ours(inbox_id, psid)
         return True
 
-    async def psid_of(self, conversation_id: uuid.UUID, page_id: str) -> str | None:
-        async with self.res.sessionmaker() as session:
+    async def psid_of(self, account_id: uuid.UUID, conversation_id: uuid.UUID, page_id: str) -> str | None:
+        async with tenant_session(self.res.sessionmaker, account_id) as session:
             identity = await session.scalar(
                 select(ContactIdentity.external_id)
                 .join(Conversation, Conversation.contact_id == ContactIdentity.contact_id)
@@ -109,12 +110,11 @@ class ThreadControl:
     async def _agent_handles(self, event: InboundHandoverReceived) -> bool:
         """Whether a Switchboard agent is assigned to this customer's unresolved conversation in the inbox."""
         p = event.payload
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             assignee = await session.scalar(
                 select(Conversation.assignee_id)
                 .join(ContactIdentity, ContactIdentity.contact_id == Conversation.contact_id)
                 .where(
-                    ContactIdentity.account_id == event.tenant_id,
                     ContactIdentity.channel == CHANNEL,
                     ContactIdentity.external_id == p.external_contact_id,
                     Conversation.inbox_id == p.inbox_id,

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import func, select
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.contacts.models import ContactIdentity
 from switchboard_common.domain.conversations.models import Message
 from switchboard_common.domain.events import (
@@ -67,11 +68,14 @@ class MessengerSender:
         self.api = api
         self.threads = threads
 
-    async def _last_inbound(self, inbox_id: uuid.UUID, psid: str, conversation_id: uuid.UUID) -> datetime | None:
+    async def _last_inbound(
+        self, account_id: uuid.UUID, inbox_id: uuid.UUID, psid: str, conversation_id: uuid.UUID
+    ) -> datetime | None:
         cached = await self.res.redis.get(last_inbound_key(self.res, inbox_id, psid))
         if cached is not None:
             return datetime.fromtimestamp(float(cached), UTC)
-        async with self.res.sessionmaker() as session:  # Redis lost it: the stored history knows
+        # Redis lost it: the stored history knows.
+        async with tenant_session(self.res.sessionmaker, account_id) as session:
             return await session.scalar(
                 select(func.max(Message.created_at)).where(
                     Message.conversation_id == conversation_id, Message.direction == "inbound"
@@ -80,7 +84,7 @@ class MessengerSender:
 
     async def deliver(self, event: MessageCreated) -> DeliveryResult:
         p = event.payload
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             inbox = await session.get(Inbox, p.inbox_id)
             identity = await session.scalar(
                 select(ContactIdentity.external_id).where(
@@ -94,7 +98,7 @@ class MessengerSender:
         if not token or not identity or not identity.startswith(f"{page_id}:"):
             return DeliveryResult(status="failed", reason="no_messenger_recipient")
         psid = identity.split(":", 1)[1]
-        last = await self._last_inbound(inbox.id, psid, event.conversation_id)
+        last = await self._last_inbound(event.tenant_id, inbox.id, psid, event.conversation_id)
         age = datetime.now(UTC) - last if last is not None else None
         if age is not None and age <= STANDARD_WINDOW:
             envelope: dict[str, Any] = {"messaging_type": "RESPONSE"}
@@ -182,7 +186,7 @@ class MessengerOutbound(ChannelOutbound):
         if inbox is None or conversation_id is None or not uses_handover(inbox.settings):
             return
         token = inbox.secrets.get("page_access_token")
-        psid = await self.threads.psid_of(conversation_id, str(inbox.settings.get("page_id", "")))
+        psid = await self.threads.psid_of(inbox.account_id, conversation_id, str(inbox.settings.get("page_id", "")))
         if not token or psid is None:
             return
         if not take:

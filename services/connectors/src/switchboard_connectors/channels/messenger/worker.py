@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from aiokafka import ConsumerRecord
 from sqlalchemy import or_, select, update
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.contacts.models import ContactIdentity
 from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.events import (
@@ -19,7 +20,6 @@ from switchboard_common.domain.events import (
     MessageCreated,
 )
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, INBOUND_TOPIC, EventConsumer, EventFilter
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.messenger.client import GraphApi, GraphError
@@ -79,10 +79,9 @@ class MessengerWorker:
     async def apply_receipt(self, event: InboundReceiptReceived) -> None:
         """Marks the page's outbound messages delivered/read: those named by mid, and all up to the watermark."""
         p = event.payload
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             contact_id = await session.scalar(
                 select(ContactIdentity.contact_id).where(
-                    ContactIdentity.account_id == event.tenant_id,
                     ContactIdentity.channel == CHANNEL,
                     ContactIdentity.external_id == p.external_contact_id,
                 )
@@ -93,7 +92,6 @@ class MessengerWorker:
                 select(Message.id, Message.conversation_id, Message.external_id)
                 .join(Conversation, Conversation.id == Message.conversation_id)
                 .where(
-                    Conversation.account_id == event.tenant_id,
                     Conversation.inbox_id == p.inbox_id,
                     Conversation.contact_id == contact_id,
                     Message.direction == "outbound",
@@ -134,11 +132,9 @@ class MessengerWorker:
             stored.append(entry)
         deadline = time.monotonic() + STORED_MESSAGE_PATIENCE_SECONDS
         while True:
-            async with transaction(self.res.sessionmaker) as session:
+            async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
                 result = await session.execute(
-                    update(Message)
-                    .where(Message.id == p.message_id, Message.account_id == event.tenant_id)
-                    .values(attachments=stored)
+                    update(Message).where(Message.id == p.message_id).values(attachments=stored)
                 )
             if result.rowcount or time.monotonic() > deadline:  # type: ignore[attr-defined]
                 if not result.rowcount:  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import structlog
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.events import Event, MessageCreated
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.inboxes.secrets import decrypt_secrets
@@ -68,7 +69,7 @@ class SlackFiles:
         ]
         if not wanted:
             return
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             inbox = await session.scalar(select(Inbox).where(Inbox.id == p.inbox_id, Inbox.channel == "slack"))
         if inbox is None:
             return

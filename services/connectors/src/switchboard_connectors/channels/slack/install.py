@@ -18,11 +18,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from switchboard_common.domain.accounts.auth import AdminAgent, ResourcesDep
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.inboxes import channel_claims
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.inboxes.secrets import decrypt_secrets, encrypt_secrets
 from switchboard_common.infra import tokens
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.runtime import Resources
 
@@ -139,10 +139,9 @@ async def slack_callback(
         "bot_user_id": bot_user_id if isinstance(bot_user_id, str) else None,
         "installer": profile,
     }
-    async with transaction(res.sessionmaker) as session:
+    async with tenant_session(res.sessionmaker, claims.account_id, begin=True) as session:
         inbox = await session.scalar(
             select(Inbox).where(
-                Inbox.account_id == claims.account_id,
                 Inbox.channel == "slack",
                 Inbox.settings["team_id"].astext == team_id,
             )

@@ -14,13 +14,13 @@ import structlog
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.contacts.models import Contact
 from switchboard_common.domain.events import Event, MessageCreated
 from switchboard_common.domain.inboxes.models import Inbox, SlackMirrorMessage
 from switchboard_common.domain.inboxes.secrets import decrypt_secrets
 from switchboard_common.domain.inboxes.slack_threads import thread_header
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
-from switchboard_common.infra.db import transaction
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.slack.client import SlackApi, SlackError
@@ -60,18 +60,15 @@ class SlackMirror:
         mirror_id = source.settings.get("slack_mirror_inbox_id") if source is not None else None
         if not mirror_id:
             return
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             mirror = await session.scalar(
-                select(Inbox).where(
-                    Inbox.id == uuid.UUID(str(mirror_id)), Inbox.account_id == event.tenant_id, Inbox.channel == "slack"
-                )
+                select(Inbox).where(Inbox.id == uuid.UUID(str(mirror_id)), Inbox.channel == "slack")
             )
             if mirror is None:
                 return
             rows = (
                 await session.scalars(
                     select(SlackMirrorMessage).where(
-                        SlackMirrorMessage.account_id == event.tenant_id,
                         SlackMirrorMessage.conversation_id == event.conversation_id,
                         SlackMirrorMessage.inbox_id == mirror.id,
                     )
@@ -101,7 +98,7 @@ class SlackMirror:
     async def _record(
         self, event: MessageCreated, inbox_id: uuid.UUID, channel: str, posted: list[str], message_id: uuid.UUID | None
     ) -> None:
-        async with transaction(self.res.sessionmaker) as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
             for ts in posted:
                 await session.execute(
                     insert(SlackMirrorMessage)

@@ -14,6 +14,7 @@ reaches the agent as ``message.delivery_updated``.
 from __future__ import annotations
 
 from sqlalchemy import select
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.conversations.models import Message
 from switchboard_common.domain.events import MessageCreated
 from switchboard_common.domain.inboxes.models import Inbox
@@ -33,7 +34,7 @@ class SlackSender:
         self.api = api
 
     async def deliver(self, event: MessageCreated) -> DeliveryResult:
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             inbox = await session.get(Inbox, event.payload.inbox_id)
             first = await session.scalar(
                 select(Message.external_id)

@@ -24,6 +24,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.conversations.ingest import MESSAGE_ID_NAMESPACE, message_id_for
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.csat.surveys import CSAT_NAMESPACE, parse_choice
@@ -59,13 +60,13 @@ def contact_external_id(team_id: str, user: str) -> str:
     return f"{team_id}:{user}"
 
 
-async def _is_workspace(res: Resources, slack_inbox_id: uuid.UUID) -> bool:
+async def _is_workspace(res: Resources, account_id: uuid.UUID, slack_inbox_id: uuid.UUID) -> bool:
     """Whether another inbox mirrors into this Slack inbox: then its channel is the agents' room, not customers'."""
     now = time.monotonic()
     hit = _workspace_cache.get(slack_inbox_id)
     if hit is not None and hit[0] > now:
         return hit[1]
-    async with res.sessionmaker() as session:
+    async with tenant_session(res.sessionmaker, account_id) as session:
         found = await session.scalar(
             select(Inbox.id).where(Inbox.settings["slack_mirror_inbox_id"].astext == str(slack_inbox_id)).limit(1)
         )
@@ -77,7 +78,7 @@ async def _is_workspace(res: Resources, slack_inbox_id: uuid.UUID) -> bool:
 
 async def _thread_parent(res: Resources, inbox: InboxRecord, channel: str, thread_ts: str) -> Conversation | None:
     """The mirrored conversation whose parent message is this thread, if any (same account only)."""
-    async with res.sessionmaker() as session:
+    async with tenant_session(res.sessionmaker, inbox.account_id) as session:
         return await session.scalar(
             select(Conversation)
             .join(SlackMirrorMessage, SlackMirrorMessage.conversation_id == Conversation.id)
@@ -85,8 +86,6 @@ async def _thread_parent(res: Resources, inbox: InboxRecord, channel: str, threa
                 SlackMirrorMessage.slack_channel_id == channel,
                 SlackMirrorMessage.slack_ts == thread_ts,
                 SlackMirrorMessage.message_id.is_(None),
-                SlackMirrorMessage.account_id == inbox.account_id,
-                Conversation.account_id == inbox.account_id,
             )
         )
 
@@ -158,7 +157,7 @@ async def _events_for(res: Resources, inbox: InboxRecord, team_id: str, envelope
                 continue
         if action.channel_type != "im":
             if workspace is None:
-                workspace = await _is_workspace(res, inbox.id)
+                workspace = await _is_workspace(res, inbox.account_id, inbox.id)
             if workspace:
                 continue  # agents talking among themselves in their channel are not customers
         events.append(customer_event(inbox, team_id, action))
