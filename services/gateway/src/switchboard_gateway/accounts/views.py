@@ -38,7 +38,7 @@ async def signup(
             400,
             "unknown_region",
             f"no region {body.region.strip().lower()!r} in this installation",
-            {"regions": settings.region_names},
+            details={"regions": settings.region_names},
         )
     address = client_address(request, settings.trusted_proxies)
     limiter = RateLimiter.of(resources)
