@@ -234,7 +234,10 @@ async def test_backup_is_sealed_and_a_restore_replays_later_erasures(
             cross_tenant(text("SELECT name FROM users WHERE id = :id")), {"id": uuid.UUID(agent_id)}
         )
     await engine.dispose()
-    assert f"contact:{subject.contact_id}" not in refs and f"contact:{control.contact_id}" in refs
+    # Texts are sealed under their conversation's key (contact fields under the person's profile key): the
+    # subject's keys stay destroyed, the control's conversation key came back with its rows.
+    assert not {f"contact:{subject.contact_id}", f"conversation:{subject.conversation_id}"} & refs
+    assert f"conversation:{control.conversation_id}" in refs
     assert gate is None, "the restore gate is dropped once the ledger is replayed"
     assert name_now == "Deleted agent"
     # Kafka's copies, opened with the keys the restored database holds: the subject stays shredded.

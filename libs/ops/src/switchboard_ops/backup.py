@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import structlog
 from sqlalchemy import text
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.encryption.columns import REGISTRY
 from switchboard_common.infra.attachments import (
     AttachmentStore,
@@ -76,10 +77,13 @@ async def _manifest(settings: OpsSettings, created: datetime) -> dict[str, Any]:
             key_ids: set[str] = set()
             for column in REGISTRY:
                 table, name = column.name.split(".")
+                # Every account's rows: the manifest lists the key ids the whole dump needs.
                 found = await conn.scalars(
-                    text(
-                        f"SELECT DISTINCT substring({name} FROM 1 FOR position('\\x00'::bytea IN {name}) - 1) "  # noqa: S608 - registry names
-                        f"FROM {table} WHERE {name} IS NOT NULL"
+                    cross_tenant(
+                        text(
+                            f"SELECT DISTINCT substring({name} FROM 1 FOR position('\\x00'::bytea IN {name}) - 1) "  # noqa: S608 - registry names
+                            f"FROM {table} WHERE {name} IS NOT NULL"
+                        )
                     )
                 )
                 key_ids |= {bytes(k).decode(errors="replace") for k in found if k}

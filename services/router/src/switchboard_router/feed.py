@@ -19,7 +19,8 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, ROUTING_TOPIC, kafka_connection
+from switchboard_common.infra import metrics
+from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, ROUTING_TOPIC, LagReporter, kafka_connection
 from switchboard_common.infra.errors import error_location
 from switchboard_common.infra.runtime import Resources
 
@@ -71,6 +72,7 @@ class RoutingFeed:
         self.target = self.settings.topic(ROUTING_TOPIC)
         self.batch_limit = batch_limit
         self._consumer: AIOKafkaConsumer | None = None
+        self._lag = LagReporter(self.group)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()
@@ -134,6 +136,7 @@ class RoutingFeed:
                 self._polled_since_assignment = self._assigned
                 if batches:
                     await self._forward(consumer, batches)
+                await self._lag.report(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # keep forwarding: the broker may be restarting (nothing was committed)
@@ -143,6 +146,7 @@ class RoutingFeed:
     async def _forward(self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         producer = self.res.bus.producer
         sent = []
+        forwarded: list[str] = []
         for records in batches.values():
             for record in records:
                 key = routing_key(record)
@@ -150,6 +154,7 @@ class RoutingFeed:
                     sent.append(
                         await producer.send(self.target, value=record.value, key=key, headers=list(record.headers))
                     )
+                    forwarded.append((dict(record.headers or ()).get("event_type") or b"unknown").decode())
         try:
             for future in sent:
                 await future
@@ -160,3 +165,6 @@ class RoutingFeed:
             raise
         with contextlib.suppress(KafkaError):
             await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
+        # The feed's handling is forwarding: counted like every consumer's handled events, which operators watch.
+        for event_type in forwarded:
+            metrics.EVENTS_HANDLED.labels(self.group, event_type, "ok").inc()

@@ -314,7 +314,7 @@ class EventConsumer:
             else settings.kafka_fetch_max_wait_ms
         )
         self.poll_interval = settings.kafka_background_poll_interval_ms / 1000 if background else 0.0
-        self._next_lag_report = 0.0
+        self._lag = LagReporter(self.group)
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -409,7 +409,7 @@ class EventConsumer:
                 for outcome in outcomes:
                     if isinstance(outcome, BaseException):
                         raise outcome  # after every partition settled and what they handled is committed
-                await self._report_lag(consumer)
+                await self._lag.report(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # keep consuming: the broker may be restarting
@@ -603,13 +603,22 @@ class EventConsumer:
         ]
         await self.bus.publish_raw(self.settings.topic(DEAD_LETTER_TOPIC), record.value, record.key, headers)
 
-    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+
+class LagReporter:
+    """Sets ``switchboard_kafka_consumer_lag`` for the partitions a consumer holds, the series operators alert
+    on; for every consumer of ours, the shared one and the router's own (feed, writer)."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self._next_report = 0.0
+
+    async def report(self, consumer: AIOKafkaConsumer) -> None:
         # Every few seconds, not every poll: a gauge scraped every 15 s does not need more, and the polling
         # loop runs many times a second per consumer.
         now = time.monotonic()
-        if now < self._next_lag_report:
+        if now < self._next_report:
             return
-        self._next_lag_report = now + LAG_REPORT_SECONDS
+        self._next_report = now + LAG_REPORT_SECONDS
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is None:
