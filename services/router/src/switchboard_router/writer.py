@@ -49,7 +49,7 @@ from switchboard_common.domain.events import (
     parse_event,
 )
 from switchboard_common.infra import metrics
-from switchboard_common.infra.bus import ROUTING_TOPIC, LagReporter, UnknownEventType, kafka_connection
+from switchboard_common.infra.bus import ROUTING_TOPIC, UnknownEventType, kafka_connection
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import error_location
 from switchboard_common.infra.outbox import OutboxEvent
@@ -155,7 +155,6 @@ class RoutingWriter:
         self._seen: dict[uuid.UUID, deque[uuid.UUID]] = {}
         self._revoked: set[int] = set()
         self._consumer: AIOKafkaConsumer | None = None
-        self._lag = LagReporter(self.group)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()
@@ -224,7 +223,6 @@ class RoutingWriter:
                 if records:
                     await self._commit(consumer, await self._handle(consumer, records))
                 await self._housekeeping(consumer)
-                await self._lag.report(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # keep going: the broker or the database may be restarting

@@ -623,8 +623,10 @@ class LagReporter:
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
+            # Bounded: a partition whose position must first be reset (or is paused) would otherwise hold up
+            # the consumer's loop; its lag is reported on a later round.
             with contextlib.suppress(Exception):
-                position = await consumer.position(tp)
+                position = await asyncio.wait_for(consumer.position(tp), timeout=0.2)
                 metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(highwater - position, 0))
 
 
