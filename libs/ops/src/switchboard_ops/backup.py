@@ -49,7 +49,7 @@ LEDGER_MARGIN = timedelta(days=2)
 
 
 class BackupFailed(RuntimeError):
-    pass
+    """A backup could not be taken or sealed; the message says which step (never a secret)."""
 
 
 def region_label(settings: OpsSettings) -> str:

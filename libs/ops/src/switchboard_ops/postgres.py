@@ -17,7 +17,7 @@ from switchboard_common.infra.settings import normalize_database_url
 
 
 class ToolMissing(RuntimeError):
-    pass
+    """pg_dump or pg_restore is not on PATH (the image ships them; locally, install PostgreSQL's client tools)."""
 
 
 def binary(name: str) -> str:

@@ -36,7 +36,7 @@ log = structlog.get_logger(__name__)
 
 
 class RestoreRefused(RuntimeError):
-    pass
+    """A restore will not start or continue: wrong key, a tampered archive, or a database already in use."""
 
 
 @dataclass

@@ -500,14 +500,13 @@ class RegionForwarding:
                     await upstream.send(incoming["text"] if incoming.get("text") is not None else incoming["bytes"])
 
         async def upstream_to_downstream() -> None:
-            try:
+            # The region's side closing ends the loop; ours then closes with its code.
+            with contextlib.suppress(ConnectionClosed):
                 async for frame in upstream:
                     if isinstance(frame, str):
                         await send({"type": "websocket.send", "text": frame})
                     else:
                         await send({"type": "websocket.send", "bytes": frame})
-            except ConnectionClosed:
-                pass
             code = upstream.close_code or 1000
             with contextlib.suppress(Exception):
                 await send({"type": "websocket.close", "code": code, "reason": upstream.close_reason or ""})
