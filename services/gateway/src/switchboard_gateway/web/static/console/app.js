@@ -9,7 +9,7 @@ import { workspaceScreen } from "./workspace.js";
 import { reportsScreen, serviceLevelsScreen } from "./reports.js";
 import { agentsScreen, inboxesScreen, privacyScreen, retentionScreen, routingScreen, securityScreen, teamsScreen } from "./admin.js";
 
-export const session = { me: null, socket: null, listeners: new Set(), lastEventId: null, focusHeading: false };
+export const session = { me: null, presence: null, socket: null, listeners: new Set(), lastEventId: null, focusHeading: false };
 
 const SCREENS = {
   conversations: { label: "nav.conversations", render: (main) => conversationsScreen(main, session, {}) },
@@ -57,11 +57,12 @@ function topBar() {
   const isAdmin = ["owner", "admin"].includes(session.me.role);
   const active = currentScreen();
   const presence = h("select", { "aria-label": t("presence.label"), class: "presence" },
-    ["online", "away", "offline"].map((s) => h("option", { value: s, selected: s === session.me.status }, t(`presence.${s}`))));
+    ["online", "away", "offline"].map((s) => h("option", { value: s, selected: s === (session.presence || session.me.status) }, t(`presence.${s}`))));
   presence.addEventListener("change", async () => {
     try {
       await api("PUT", "/api/v1/presence", { status: presence.value });
       session.me.status = presence.value;
+      session.presence = presence.value;
       toast(t("presence.changed", { status: t(`presence.${presence.value}`) }));
     } catch (error) { toast(errorText(error)); }
   });
@@ -80,6 +81,7 @@ function topBar() {
 function signOut() {
   auth.token = null;
   session.me = null;
+  session.presence = null;
   if (session.socket) { session.socket.onclose = null; session.socket.close(); session.socket = null; }
   location.hash = "#/login";
   render();
@@ -101,11 +103,14 @@ function connectSocket() {
       if (!session.lastEventId) session.lastEventId = frame.last_event_id;
       // The server restores the presence the agent chose (Away stays Away across reloads); show it.
       const status = frame.status || "online";
+      // Kept apart from session.me: a /me answer fetched before this frame must not draw the old status.
+      session.presence = status;
       if (session.me) session.me.status = status;
       const presence = document.querySelector("select.presence");
       if (presence) presence.value = status;
     }
     if (frame.type === "agent.presence" && session.me && frame.agent_id === session.me.id) {
+      session.presence = frame.status;
       session.me.status = frame.status;
       const presence = document.querySelector("select.presence");
       if (presence) presence.value = frame.status;
