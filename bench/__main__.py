@@ -8,12 +8,14 @@ import os
 import platform
 import sys
 import time
-from pathlib import Path
+import traceback
+from collections.abc import Callable
 
 from switchboard_devstack.servers import StackUrls
 
 from bench import knee, routing, spam_accuracy
-from bench.harness import local_stack, service_env, spawn_bare, spawn_deployment
+from bench.harness import RESULTS, local_stack, save_section, service_env, spawn_bare, spawn_deployment
+from bench.load import SECTION as load_section_heading
 from bench.load import LoadConfig, report, run_load, section
 from bench.scenarios import (
     MESSENGER_BATCH,
@@ -33,10 +35,20 @@ from bench.scenarios import (
 SLACK_SECRET = "bench-slack-signing-secret"
 MESSENGER_SECRET = "bench-messenger-app-secret"
 
-RESULTS = Path(__file__).parent / "results.md"
+
+async def run(
+    args: argparse.Namespace, urls: StackUrls, phases: set[str], measured: Callable[[list[Row]], None]
+) -> None:
+    """The side-by-side scenarios and the domain benchmarks; ``measured`` gets each group of rows as it ends."""
+    env = service_env(urls)
+    if "scenarios" in phases:
+        env = await scenarios(args, urls, measured)
+    if "domain" in phases:
+        measured(await domain_rows(urls, env, args))
+        measured([Row(*spam_accuracy.row_values(spam_accuracy.cross_validate(spam_accuracy.load())), "-", "-")])
 
 
-async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
+async def scenarios(args: argparse.Namespace, urls: StackUrls, measured: Callable[[list[Row]], None]) -> dict[str, str]:
     from tests.fakes.graph import FakeGraph
     from tests.fakes.slack import FakeSlack
 
@@ -98,8 +110,6 @@ async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
         bare.stop()
         await fake_slack.stop()
         await fake_graph.stop()
-    rows.extend(await domain_rows(urls, env, args))
-    rows.append(Row(*spam_accuracy.row_values(spam_accuracy.cross_validate(spam_accuracy.load())), "-", "-"))
     rows.append(
         Row(
             "peak memory per service process (" + ", ".join(peaks) + ")",
@@ -108,7 +118,8 @@ async def run(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
             f"x{max(peaks.values()) / bare.peak_rss_mb:.1f} (largest)",
         )
     )
-    return rows
+    measured(rows)
+    return env
 
 
 async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Namespace) -> list[Row]:
@@ -124,7 +135,12 @@ async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Names
         "kafka_namespace": env["KAFKA_NAMESPACE"],
         "redis_namespace": env["REDIS_NAMESPACE"],
     }
-    rows = [Row(*values) for values in routing.rows(await routing.measure(urls, decisions=args.decisions))]
+    rows: list[Row] = []
+    try:  # a failed benchmark is a row saying so; it never takes the privacy rows with it
+        rows.extend(Row(*values) for values in routing.rows(await routing.measure(urls, decisions=args.decisions)))
+    except Exception as exc:
+        traceback.print_exc()
+        rows.append(Row("routing benchmarks", "failed", "-", "-", type(exc).__name__))
     result = await privacy_bench.measure(
         PrivacySettings(**common), args.privacy_total, args.privacy_subject, args.privacy_retention
     )
@@ -149,21 +165,27 @@ async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Names
     return rows
 
 
-def write(rows: list[Row], seconds: float, sections: tuple[str, ...] = ()) -> str:
+TABLE_SECTION = "## Side by side"
+
+
+def table_section(rows: list[Row], seconds: float) -> str:
+    """The scenario table: Switchboard and a bare FastAPI endpoint in one run, then the domain benchmarks."""
     lines = [
+        f"{TABLE_SECTION}: the scenarios against a bare endpoint, routing, privacy",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, {os.cpu_count()} "
+        f"cores, Python {platform.python_version()}; {seconds:.0f} s. Servers: each service its own process (one "
+        "uvicorn worker), as Kubernetes runs them; load from aiohttp in a separate process.",
+        "",
         "| scenario | Switchboard | bare FastAPI (same run) | ratio |",
         "| --- | --- | --- | --- |",
         *[f"| {r.scenario} | {r.ours} | {r.baseline} | {r.ratio} |" for r in rows],
+        "",
     ]
-    table = "\n".join(lines)
-    header = (
-        f"# Benchmark results\n\nRun {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; {seconds:.0f} s.\n"
-        "Servers: each service its own process (one uvicorn worker), as Kubernetes runs them; load from aiohttp in a "
-        "separate process.\n\n"
-    )
-    RESULTS.write_text(header + table + "\n" + "".join("\n" + s for s in sections))
-    return table
+    return "\n".join(lines)
+
+
+PHASES = ("sweep", "scenarios", "domain", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,24 +201,66 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--privacy-subject", type=int, default=10_000, help="messages of the erased subject")
     parser.add_argument("--step-seconds", type=float, default=20.0, help="seconds per rate of the fixed-rate sweep")
     parser.add_argument("--privacy-retention", type=int, default=200_000, help="rows the retention sweep removes")
+    parser.add_argument(
+        "--only", default=",".join(PHASES), help=f"phases to run, comma separated ({', '.join(PHASES)})"
+    )
     args = parser.parse_args(argv)
+    phases = set(args.only.split(","))
+    if unknown := phases - set(PHASES):
+        parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
     started = time.monotonic()
-    # Fixed rate through both layouts (`make run` as users start it, and one process per service): latency
-    # against rate and the knee, CPU per message of every process, profiles, ack ratio under wrk, first
-    # message after start, peak memory. Each layout brings its own servers.
-    sweep_config = knee.SweepConfig(step_seconds=args.step_seconds)
-    sweep = asyncio.run(knee.run_sweep(sweep_config))
-    knee.plot(sweep)
-    sweep_section = knee.section(sweep, sweep_config)
-    with local_stack() as urls:
-        rows = asyncio.run(run(args, urls))
-    with local_stack() as urls:  # servers of its own: the load run starts from empty topics and tables
-        load_result = asyncio.run(run_load(urls, LoadConfig.from_env()))
-    print(write(rows, time.monotonic() - started, (sweep_section, section(load_result))))
-    print(sweep_section)
-    print(section(load_result))
-    print(f"written to {RESULTS}")
-    return report(load_result)
+    failed: list[str] = []
+    exit_code = 0
+
+    def attempt(name: str, phase: Callable[[], None]) -> None:
+        # Each phase writes its part of bench/results.md when it ends; one failing keeps the others' numbers.
+        try:
+            phase()
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
+
+    def sweep_phase() -> None:
+        # Fixed rate through both layouts (`make run` as users start it, and one process per service): latency
+        # against rate and the knee, CPU per message of every process, profiles, ack ratio under wrk, first
+        # message after start, peak memory. Each layout brings its own servers.
+        config = knee.SweepConfig(step_seconds=args.step_seconds)
+        sweep = asyncio.run(knee.run_sweep(config))
+        knee.plot(sweep)
+        text = knee.section(sweep, config)
+        save_section(knee.SECTION, text)
+        print(text)
+
+    def table_phase() -> None:
+        rows: list[Row] = []
+
+        def measured(new_rows: list[Row]) -> None:
+            rows.extend(new_rows)
+            save_section(TABLE_SECTION, table_section(rows, time.monotonic() - started))
+
+        with local_stack() as urls:
+            asyncio.run(run(args, urls, phases, measured))
+        print(table_section(rows, time.monotonic() - started))
+
+    def load_phase() -> None:
+        nonlocal exit_code
+        with local_stack() as urls:  # servers of its own: the load run starts from empty topics and tables
+            load_result = asyncio.run(run_load(urls, LoadConfig.from_env()))
+        save_section(load_section_heading, section(load_result))
+        print(section(load_result))
+        exit_code = report(load_result)
+
+    if "sweep" in phases:
+        attempt("sweep", sweep_phase)
+    if phases & {"scenarios", "domain"}:
+        attempt("scenarios/domain", table_phase)
+    if "load" in phases:
+        attempt("load", load_phase)
+    print(f"written to {RESULTS} in {time.monotonic() - started:.0f} s")
+    if failed:
+        print(f"bench: phases that failed: {', '.join(failed)} (their sections keep the previous run)", file=sys.stderr)
+        return 1
+    return exit_code
 
 
 if __name__ == "__main__":

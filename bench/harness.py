@@ -25,6 +25,23 @@ from switchboard_devstack.processes import ServiceProcess, high_water_bytes
 from switchboard_devstack.servers import StackUrls
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).parent / "results.md"
+RESULTS_TITLE = "# Benchmark results\n"
+
+
+def replace_section(document: str, heading: str, new_section: str) -> str:
+    """``document`` with the section starting at ``heading`` replaced by ``new_section`` (appended if absent)."""
+    head, found, rest = document.partition(heading)
+    if not found:
+        return document.rstrip("\n") + "\n\n" + new_section
+    _, next_heading, tail = rest.partition("\n## ")
+    return head + new_section + (("\n## " + tail) if next_heading else "")
+
+
+def save_section(heading: str, new_section: str, results: Path = RESULTS) -> None:
+    """Writes one part of bench/results.md as soon as it is measured: a later part failing loses nothing."""
+    document = results.read_text() if results.exists() else RESULTS_TITLE
+    results.write_text(replace_section(document, heading, new_section))
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -539,11 +539,3 @@ def _process_order(name: str) -> tuple[int, str]:
 
 def _cpu(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
-
-
-def replace_section(document: str, new_section: str) -> str:
-    head, found, rest = document.partition(SECTION)
-    if not found:
-        return document.rstrip("\n") + "\n\n" + new_section
-    _, next_heading, tail = rest.partition("\n## ")
-    return head + new_section + (("\n## " + tail) if next_heading else "")

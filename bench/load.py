@@ -37,7 +37,7 @@ from switchboard_devstack.processes import (
 )
 from switchboard_devstack.servers import StackUrls
 
-from bench.harness import ROOT, local_stack, service_env
+from bench.harness import RESULTS, ROOT, local_stack, save_section, service_env
 from bench.loadgen import CHANNELS, marker, parse_marker
 from bench.scenarios import PASSWORD, Api
 
@@ -46,7 +46,6 @@ SLACK_SECRET = "bench-load-slack-signing-secret"
 MESSENGER_SECRET = "bench-load-messenger-app-secret"
 SECTION = "## Load run"
 CLIENT = "load client (not a service)"
-RESULTS = Path(__file__).parent / "results.md"
 
 
 def _env_number(name: str, default: float) -> float:
@@ -484,15 +483,6 @@ def section(result: LoadResult) -> str:
     return "\n".join(lines)
 
 
-def replace_section(document: str, new_section: str) -> str:
-    """``document`` with its load section replaced by ``new_section`` (appended when it had none)."""
-    head, found, rest = document.partition(SECTION)
-    if not found:
-        return document.rstrip("\n") + "\n\n" + new_section
-    _, next_heading, tail = rest.partition("\n## ")
-    return head + new_section + (("\n## " + tail) if next_heading else "")
-
-
 def report(result: LoadResult) -> int:
     """Prints what went wrong, if anything; the exit code for `make bench`."""
     c = result.client
@@ -568,7 +558,7 @@ def sweep_main(argv: list[str]) -> int:
     results = asyncio.run(knee.run_sweep(config))
     knee.plot(results)
     text = knee.section(results, config)
-    RESULTS.write_text(knee.replace_section(RESULTS.read_text() if RESULTS.exists() else "", text))
+    save_section(knee.SECTION, text)
     (Path(__file__).parent / "profiles" / "sweep.json").write_text(
         json.dumps([r.__dict__ for r in results], default=str, indent=1)
     )
@@ -583,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     with local_stack() as urls:
         result = asyncio.run(run_load(urls, config))
-    RESULTS.write_text(replace_section(RESULTS.read_text() if RESULTS.exists() else "", section(result)))
+    save_section(SECTION, section(result))
     print(section(result))
     code = report(result)
     print(f"written to {RESULTS}")

@@ -9,7 +9,8 @@ import collections
 import pytest
 from switchboard_devstack.servers import StackUrls
 
-from bench.load import SECTION, LoadConfig, replace_section, run_load, section
+from bench.harness import replace_section
+from bench.load import SECTION, LoadConfig, run_load, section
 from bench.loadgen import (
     CHANNELS,
     channel_of,
@@ -86,9 +87,10 @@ def test_first_and_last_window_rates_show_a_run_slowing_down() -> None:
 
 def test_the_load_section_is_replaced_in_place() -> None:
     document = f"# Benchmark results\n\n| a | b |\n\n{SECTION}: old\n\nold table\n\n## Later\n\nkept\n"
-    updated = replace_section(document, f"{SECTION}: new\n\nnew table\n")
+    updated = replace_section(document, SECTION, f"{SECTION}: new\n\nnew table\n")
     assert updated == f"# Benchmark results\n\n| a | b |\n\n{SECTION}: new\n\nnew table\n\n## Later\n\nkept\n"
-    assert replace_section("# Benchmark results\n", f"{SECTION}: new\n") == f"# Benchmark results\n\n{SECTION}: new\n"
+    appended = replace_section("# Benchmark results\n", SECTION, f"{SECTION}: new\n")
+    assert appended == f"# Benchmark results\n\n{SECTION}: new\n"
 
 
 @pytest.mark.timeout(300)
