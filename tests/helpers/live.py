@@ -58,6 +58,27 @@ class LiveServer:
             await asyncio.sleep(0.05)
         raise TimeoutError("server did not start")
 
+    def not_ready(self) -> list[str]:
+        """The background workers (of every service) still joining their consumer groups: what each service's
+        /readyz waits for."""
+        waiting = []
+        for name, app in self.apps.items():
+            workers = getattr(getattr(app, "state", None), "workers", None)
+            if workers is not None:
+                waiting += [f"{name}:{worker}" for worker in workers.not_ready()]
+        return waiting
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        """Waits until every service would answer /readyz with 200, as `make run` and Kubernetes do before sending
+        traffic. A consumer group's first join takes seconds (the broker's initial rebalance delay): a test whose
+        timing matters (a 2-second SLA) must not start before the router's writer owns its partitions, or the
+        conversation waits unrouted past its due time."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while waiting := self.not_ready():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"not ready after {timeout} s: {', '.join(waiting)}")
+            await asyncio.sleep(0.05)
+
     async def stop(self) -> None:
         self.server.should_exit = True
         if self._task is not None:
@@ -66,9 +87,17 @@ class LiveServer:
 
 
 @contextlib.asynccontextmanager
-async def live_server(urls: StackUrls, **overrides: str) -> AsyncIterator[LiveServer]:
+async def live_server(urls: StackUrls, *, ready: bool = False, **overrides: str) -> AsyncIterator[LiveServer]:
+    """Every service on a free port; with ``ready``, only once every consumer has joined (see
+    :meth:`LiveServer.wait_ready`)."""
     server = LiveServer(make_env(urls, **overrides))
     await server.start()
+    if ready:
+        try:
+            await server.wait_ready()
+        except BaseException:
+            await server.stop()
+            raise
     try:
         yield server
     finally:

@@ -26,7 +26,9 @@ from tests.helpers.live import LiveServer, live_server
 
 @pytest.fixture(scope="module")
 async def system(stack_urls: StackUrls) -> AsyncIterator[LiveServer]:
-    async with live_server(stack_urls, OUTBOUND_ALLOW_PRIVATE="true") as live:
+    # Ready: a 2-second clock must not start before the router's writer owns its partitions (its first group join
+    # takes seconds), or the conversation is still unassigned when it breaches and the assignee is not told.
+    async with live_server(stack_urls, ready=True, OUTBOUND_ALLOW_PRIVATE="true") as live:
         yield live
 
 
@@ -51,12 +53,6 @@ async def _visitor_writes(client: httpx.AsyncClient, inbox: dict, text: str = "h
     return str(sent.json()["conversation_id"])
 
 
-@pytest.mark.xfail(
-    reason="open bug (issue 19 note): since the single routing writer, the breach is evaluated while the "
-    "conversation row reads unassigned and has no routing history, so the frame reaches admins and the webhook "
-    "but not the assignee; the webhook and admin paths are checked by the other tests of this module",
-    strict=False,
-)
 async def test_two_second_first_response_breaches_on_sockets_and_webhook(
     system: LiveServer, receiver: Receiver
 ) -> None:
