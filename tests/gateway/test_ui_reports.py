@@ -140,3 +140,99 @@ async def test_service_levels_screen_sets_policies_and_surveys(
     assert (await client.get("/api/v1/sla-policies", headers=tenant.headers)).json() == []
     no_js_errors(page)
     await page.context.close()
+
+
+async def test_service_levels_screen_edits_policies_and_shows_errors(
+    server: LiveServer, client: httpx.AsyncClient, browser: Any
+) -> None:
+    tenant = await signup(client, "Editing")
+    website = await create_web_inbox(client, tenant)
+    made = await client.post("/api/v1/inboxes", json={"name": "Shop", "channel": "web"}, headers=tenant.headers)
+    assert made.status_code == 201, made.text
+    shop = made.json()
+    made = await client.post("/api/v1/teams", json={"name": "Billing"}, headers=tenant.headers)
+    assert made.status_code == 201, made.text
+    team = made.json()
+    made = await client.post("/api/v1/labels", json={"name": "vip", "color": "#aa0000"}, headers=tenant.headers)
+    assert made.status_code == 201, made.text
+    for body in (
+        {"name": "Chat", "first_response_seconds": 120, "inbox_ids": [website["id"]]},
+        {"name": "VIP", "first_response_seconds": 60, "labels": ["vip"]},
+    ):
+        made = await client.post("/api/v1/sla-policies", headers=tenant.headers, json=body)
+        assert made.status_code == 201, made.text
+    listed = (await client.get("/api/v1/sla-policies", headers=tenant.headers)).json()
+    chat_id = next(p["id"] for p in listed if p["name"] == "Chat")
+
+    async def stored() -> dict:
+        return dict((await client.get(f"/api/v1/sla-policies/{chat_id}", headers=tenant.headers)).json())
+
+    page = await console(browser, server, tenant.token, "#/sla")
+    await page.get_by_role("button", name="Edit Chat").click()
+    editor = page.get_by_role("region", name="Edit the policy Chat")
+    await editor.wait_for()
+    # The stored policy fills the form.
+    assert await editor.get_by_label("First response (minutes)").input_value() == "2"
+    assert await editor.get_by_label("Resolution (minutes)").input_value() == ""
+    assert await editor.get_by_label("Raise queue priority on breach by").input_value() == "0"
+    assert await editor.locator("fieldset", has_text="Inbox").get_by_label("Website").is_checked()
+    assert not await editor.locator("fieldset", has_text="Inbox").get_by_label("Shop").is_checked()
+    pauses = editor.locator("fieldset", has_text="Clocks pause while")
+    assert await pauses.get_by_label("Pending").is_checked() and await pauses.get_by_label("Snoozed").is_checked()
+
+    # Targets, the business-hours pause, the statuses that pause, the priority raise and what it applies to.
+    await editor.get_by_label("Name").fill("Chat 2")
+    await editor.get_by_label("First response (minutes)").fill("5")
+    await editor.get_by_label("Resolution (minutes)").fill("60")
+    await editor.get_by_label("Business hours only").check()
+    await pauses.get_by_label("Snoozed").uncheck()
+    await editor.get_by_label("Raise queue priority on breach by").fill("3")
+    await editor.locator("fieldset", has_text="Inbox").get_by_label("Website").uncheck()
+    await editor.locator("fieldset", has_text="Inbox").get_by_label("Shop").check()
+    await editor.locator("fieldset", has_text="Team").get_by_label("Billing").check()
+    await editor.get_by_role("button", name="Save").click()
+    await editor.wait_for(state="detached")
+    row = page.locator(".sla-policies tbody tr", has_text="Chat 2")
+    await row.wait_for()
+    assert "Shop, Billing" in await row.inner_text()
+    policy = await stored()
+    assert (
+        policy["name"],
+        policy["first_response_seconds"],
+        policy["next_response_seconds"],
+        policy["resolution_seconds"],
+        policy["business_hours_only"],
+        policy["pause_statuses"],
+        policy["raise_priority"],
+        policy["inbox_ids"],
+        policy["team_ids"],
+        policy["labels"],
+    ) == ("Chat 2", 300, None, 3600, True, ["pending"], 3, [shop["id"]], [team["id"]], [])
+
+    # Errors are shown, and nothing is stored: no time at all, a number out of range, a label another policy has.
+    await row.get_by_role("button", name="Edit Chat 2").click()
+    editor = page.get_by_role("region", name="Edit the policy Chat 2")
+    for name in ("First response (minutes)", "Resolution (minutes)"):
+        await editor.get_by_label(name).fill("")
+    await editor.get_by_role("button", name="Save").click()
+    await editor.get_by_role("alert").filter(has_text="Set at least one time").wait_for()
+    await editor.get_by_label("First response (minutes)").fill("5")
+    await editor.get_by_label("Raise queue priority on breach by").fill("500")
+    await editor.get_by_role("button", name="Save").click()
+    priority = editor.get_by_label("Raise queue priority on breach by")
+    assert await priority.get_attribute("aria-invalid") == "true"
+    await priority.fill("3")
+    await editor.locator("fieldset", has_text="Label").get_by_label("vip").check()
+    await editor.get_by_role("button", name="Save").click()
+    await editor.get_by_role("alert").filter(has_text="already has an SLA policy").wait_for()
+    assert (await stored()) == policy
+    await editor.get_by_role("button", name="Cancel").click()
+    await editor.wait_for(state="detached")
+    no_js_errors(page)
+    await page.context.close()
+
+    greek = await console(browser, server, tenant.token, "#/sla", locale="el-GR")
+    await greek.get_by_role("button", name="Επεξεργασία Chat 2").click()
+    await greek.get_by_role("region", name="Επεξεργασία της πολιτικής Chat 2").wait_for()
+    no_js_errors(greek)
+    await greek.context.close()

@@ -235,8 +235,10 @@ setInterval(() => {
 }, 1000);
 
 // ---- service levels: SLA policies and satisfaction surveys (owners and admins) ----
-const minutes = (seconds) => (seconds ? String(Math.round(seconds / 60)) : "");
+// Targets are edited in minutes (decimals allowed, so a policy of a few seconds survives an edit unchanged).
+const minutes = (seconds) => (seconds ? String(Number((seconds / 60).toFixed(2))) : "");
 const toSeconds = (value) => (value === undefined || value === null || value === "" ? null : Math.round(Number(value) * 60));
+const PAUSE_STATUSES = ["pending", "snoozed"];
 
 export async function serviceLevelsScreen(main) {
   main.append(h("h1", {}, t("nav.service_levels")));
@@ -245,6 +247,59 @@ export async function serviceLevelsScreen(main) {
   const inboxName = (id) => (inboxes.find((i) => i.id === id) || {}).name || id;
   const teamName = (id) => (teams.find((x) => x.id === id) || {}).name || id;
   const list = h("div", { class: "sla-policies" });
+  const editor = h("div", { class: "sla-editor" });
+
+  /** The policy's fields, filled with `p` (a stored policy when editing, defaults when adding). */
+  const policyFields = (p) => [
+    { name: "name", label: t("sla.name"), required: true, maxlength: 200, value: p.name },
+    { name: "first_response", label: t("sla.first_response_minutes"), type: "number", min: "0.01", step: "any", value: minutes(p.first_response_seconds) },
+    { name: "next_response", label: t("sla.next_response_minutes"), type: "number", min: "0.01", step: "any", value: minutes(p.next_response_seconds) },
+    { name: "resolution", label: t("sla.resolution_minutes"), type: "number", min: "0.01", step: "any", value: minutes(p.resolution_seconds) },
+    { name: "business_hours_only", label: t("sla.business_hours_only"), type: "checkbox", value: Boolean(p.business_hours_only) },
+    { name: "pause_statuses", label: t("sla.pause_statuses"), type: "checkboxes", value: p.pause_statuses ?? PAUSE_STATUSES, options: PAUSE_STATUSES.map((s) => [s, t(`status.${s}`)]) },
+    { name: "raise_priority", label: t("sla.raise_priority"), type: "number", min: "0", max: "100", value: String(p.raise_priority ?? 1) },
+    { name: "inbox_ids", label: t("reports.group_inbox"), type: "checkboxes", value: p.inbox_ids, options: inboxes.map((i) => [i.id, i.name]) },
+    { name: "team_ids", label: t("reports.group_team"), type: "checkboxes", value: p.team_ids, options: teams.map((x) => [x.id, x.name]) },
+    { name: "labels", label: t("reports.group_label"), type: "checkboxes", value: p.labels, options: labels.map((l) => [l.name, l.name]), empty: t("labels.none_defined") },
+  ];
+
+  /** The API body from the form (every field: an emptied time clears that target). */
+  function policyBody(v) {
+    const body = {
+      name: v.name,
+      first_response_seconds: toSeconds(v.first_response),
+      next_response_seconds: toSeconds(v.next_response),
+      resolution_seconds: toSeconds(v.resolution),
+      business_hours_only: Boolean(v.business_hours_only),
+      pause_statuses: v.pause_statuses || [],
+      raise_priority: v.raise_priority ?? 0,
+      inbox_ids: v.inbox_ids || [],
+      team_ids: v.team_ids || [],
+      labels: v.labels || [],
+    };
+    if (!(body.first_response_seconds || body.next_response_seconds || body.resolution_seconds)) {
+      throw { code: "no_target", message: t("errcode.no_target") };
+    }
+    return body;
+  }
+
+  function edit(p) {
+    const form = apiForm({
+      fields: policyFields(p),
+      submitLabel: t("common.save"),
+      submit: async (v) => {
+        await api("PATCH", `/api/v1/sla-policies/${p.id}`, policyBody(v));
+        toast(t("common.saved"));
+        editor.replaceChildren();
+        await drawPolicies();
+      },
+    });
+    const cancel = h("button", { type: "button", class: "secondary", onclick: () => editor.replaceChildren() }, t("common.cancel"));
+    form.querySelector("button[type=submit]").after(" ", cancel);
+    editor.replaceChildren(h("section", { class: "card", "aria-label": t("sla.editing", { name: p.name }) },
+      h("h3", {}, t("sla.editing", { name: p.name })), form));
+    form.querySelector("input[name=name]").focus();
+  }
 
   async function drawPolicies() {
     const policies = await api("GET", "/api/v1/sla-policies");
@@ -254,45 +309,33 @@ export async function serviceLevelsScreen(main) {
       { label: t("sla.target_next_response"), render: (p) => duration(p.next_response_seconds) },
       { label: t("sla.target_resolution"), render: (p) => duration(p.resolution_seconds) },
       { label: t("sla.business_hours_only"), render: (p) => (p.business_hours_only ? t("common.yes") : t("common.no")) },
+      { label: t("sla.pause_statuses"), render: (p) => p.pause_statuses.map((s) => t(`status.${s}`)).join(", ") || "—" },
+      { label: t("sla.raise_priority"), render: (p) => String(p.raise_priority) },
       { label: t("sla.applies_to"), render: (p) => [...p.inbox_ids.map(inboxName), ...p.team_ids.map(teamName), ...p.labels].join(", ") || t("sla.everything") },
-      { label: "", render: (p) => h("button", { type: "button", class: "secondary", "aria-label": t("sla.delete", { name: p.name }), onclick: async () => {
-        try { await api("DELETE", `/api/v1/sla-policies/${p.id}`); toast(t("common.saved")); await drawPolicies(); } catch (error) { toast(errorText(error)); }
-      } }, t("common.delete")) },
+      { label: "", render: (p) => h("span", { class: "row-actions" },
+        h("button", { type: "button", class: "secondary", "aria-label": t("sla.edit", { name: p.name }), onclick: () => edit(p) }, t("common.edit")),
+        " ",
+        h("button", { type: "button", class: "secondary", "aria-label": t("sla.delete", { name: p.name }), onclick: async () => {
+          try { await api("DELETE", `/api/v1/sla-policies/${p.id}`); toast(t("common.saved")); editor.replaceChildren(); await drawPolicies(); } catch (error) { toast(errorText(error)); }
+        } }, t("common.delete"))) },
     ]));
   }
 
-  const create = apiForm({
-    fields: [
-      { name: "name", label: t("sla.name"), required: true, maxlength: 200 },
-      { name: "first_response", label: t("sla.first_response_minutes"), type: "number", min: "1" },
-      { name: "next_response", label: t("sla.next_response_minutes"), type: "number", min: "1" },
-      { name: "resolution", label: t("sla.resolution_minutes"), type: "number", min: "1" },
-      { name: "business_hours_only", label: t("sla.business_hours_only"), type: "checkbox" },
-      { name: "raise_priority", label: t("sla.raise_priority"), type: "number", min: "0", max: "100", value: "1" },
-      { name: "inbox_ids", label: t("reports.group_inbox"), type: "checkboxes", options: inboxes.map((i) => [i.id, i.name]) },
-      { name: "team_ids", label: t("reports.group_team"), type: "checkboxes", options: teams.map((x) => [x.id, x.name]) },
-      { name: "labels", label: t("reports.group_label"), type: "checkboxes", options: labels.map((l) => [l.name, l.name]), empty: t("labels.none_defined") },
-    ],
+  // Built anew after each policy added (a form's reset would not restore the defaults set as properties).
+  const create = h("div", {});
+  const drawCreate = () => create.replaceChildren(apiForm({
+    fields: policyFields({}),
     submitLabel: t("sla.create"),
-    submit: async (v, form) => {
-      await api("POST", "/api/v1/sla-policies", {
-        name: v.name,
-        first_response_seconds: toSeconds(v.first_response),
-        next_response_seconds: toSeconds(v.next_response),
-        resolution_seconds: toSeconds(v.resolution),
-        business_hours_only: Boolean(v.business_hours_only),
-        raise_priority: v.raise_priority ?? 0,
-        inbox_ids: v.inbox_ids || [],
-        team_ids: v.team_ids || [],
-        labels: v.labels || [],
-      });
+    submit: async (v) => {
+      await api("POST", "/api/v1/sla-policies", policyBody(v));
       toast(t("common.saved"));
-      form.reset();
+      drawCreate();
       await drawPolicies();
     },
-  });
+  }));
+  drawCreate();
   main.append(h("section", { class: "card", "aria-label": t("sla.policies") }, h("h2", {}, t("sla.policies")),
-    h("p", { class: "muted" }, t("sla.hint")), list, h("h3", {}, t("sla.create")), create));
+    h("p", { class: "muted" }, t("sla.hint")), list, editor, h("h3", {}, t("sla.create")), create));
   await drawPolicies();
 
   // One survey setting per inbox.
