@@ -10,14 +10,18 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
+from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.events import MessageCreated, MessageCreatedPayload
+from switchboard_common.domain.sla import clock
 from switchboard_common.domain.sla.models import ConversationSla
 from switchboard_common.domain.subscriptions.models import WebhookDelivery
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.runtime import Resources
 from switchboard_devstack.servers import StackUrls
-from switchboard_router.sla import SlaClocks, run_due_sla
+from switchboard_router.sla import SlaClocks, SlaConsumer, run_due_sla
 
 from tests.fakes.receivers import Receiver
 from tests.helpers.api import Socket, create_web_inbox, eventually, online_agent, signup, visitor_session
@@ -296,3 +300,83 @@ async def test_a_policy_without_targets_applies_to_every_conversation(system: Li
             assert seen["policy_id"] == created.json()["id"] and seen["target"] == "first_response"
         finally:
             await owner.close()
+
+
+def _message(conversation: Conversation, *, agent: bool) -> MessageCreated:
+    return MessageCreated(
+        tenant_id=conversation.account_id,
+        conversation_id=conversation.id,
+        payload=MessageCreatedPayload(
+            message_id=uuid.uuid4(),
+            inbox_id=conversation.inbox_id,
+            contact_id=conversation.contact_id,
+            channel="web",
+            direction="outbound" if agent else "inbound",
+            sender_type="agent" if agent else "contact",
+            sender_id=None if agent else conversation.contact_id,
+            text="reply" if agent else "again",
+            created_at=utcnow(),
+        ),
+    )
+
+
+async def test_a_poll_of_messages_is_settled_in_one_locking_read(system: LiveServer) -> None:
+    """The consumer's batch path: one transaction locks every named row once, applies each event in order (a
+    reply meets the first response, the customer's next message starts a next-response cycle), and an id
+    without a row (another account's, or unknown) is left to the one-by-one path, which creates nothing."""
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        inbox = await create_web_inbox(client, tenant)
+        created = await client.post(
+            "/api/v1/sla-policies",
+            headers=tenant.headers,
+            json={"name": "Batch", "first_response_seconds": 3600, "next_response_seconds": 3600},
+        )
+        assert created.status_code == 201, created.text
+        ids = [uuid.UUID(await _visitor_writes(client, inbox, f"hi {n}")) for n in range(2)]
+    res = router_resources(system)
+    consumer = SlaConsumer(res)
+    assert consumer.consumer().batch_handler is not None
+
+    async def rows_started() -> bool:
+        async with cross_tenant_session(res.sessionmaker) as session:
+            rows = [await session.get(ConversationSla, i) for i in ids]
+            return all(r is not None and r.check_at is not None for r in rows)
+
+    await eventually(rows_started)
+    async with cross_tenant_session(res.sessionmaker) as session:
+        first, second = [await session.get(Conversation, i) for i in ids]
+    assert first is not None and second is not None
+    stranger = Conversation(
+        id=uuid.uuid4(), account_id=uuid.uuid4(), inbox_id=first.inbox_id, contact_id=first.contact_id
+    )
+    batch = [
+        _message(first, agent=True),
+        _message(second, agent=True),
+        _message(stranger, agent=False),
+        _message(first, agent=False),
+    ]
+    locking: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
+        if "FROM conversation_sla" in statement and "FOR UPDATE" in statement:
+            locking.append(repr(parameters))
+
+    # The engine is shared with the live router's own consumer: only the reads naming this test's ids count.
+    sqlalchemy_event.listen(res.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await consumer.handle_messages([(e, None) for e in batch])  # type: ignore[misc]
+    finally:
+        sqlalchemy_event.remove(res.engine.sync_engine, "before_cursor_execute", count)
+    # One for the whole poll, one for the stranger's one-by-one look (not one per message).
+    every = [p for p in locking if all(repr(i) in p or str(i) in p for i in (*ids, stranger.id))]
+    assert len(every) == 1, locking
+    assert len([p for p in locking if repr(stranger.id) in p or str(stranger.id) in p]) == 2, locking
+    async with cross_tenant_session(res.sessionmaker) as session:
+        one, two = [await session.get(ConversationSla, i) for i in ids]
+        assert await session.get(ConversationSla, stranger.id) is None
+    assert one is not None and two is not None
+    for row in (one, two):
+        assert clock.SlaState.from_json(row.state).clock("first_response").met_at is not None
+    assert clock.SlaState.from_json(one.state).clock("next_response").awaiting
+    assert not clock.SlaState.from_json(two.state).clock("next_response").awaiting

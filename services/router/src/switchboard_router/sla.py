@@ -191,7 +191,42 @@ class SlaConsumer:
             handler=self.handle,
             bus=self.res.bus,
             accepts=EventFilter(types=SLA_EVENT_TYPES),
+            # Messages, most of the topic, are settled a poll at a time: one transaction, one locking read.
+            batch_handler=self.handle_messages,
+            batch_types=frozenset({"message.created"}),
         )
+
+    async def handle_messages(self, batch: list[tuple[Event, ConsumerRecord]]) -> None:
+        """A run of ``message.created`` events: one transaction locks the rows of all their conversations (in
+        id order, so replicas cannot deadlock) and applies each event in order; the events of a conversation
+        without a row yet (its first ones) go through :meth:`handle`, which creates it."""
+        events = [e for e, _r in batch if e.conversation_id is not None and e.type in SLA_EVENT_TYPES]
+        if not events:
+            return
+        staged: list[Event] = []
+        alone: list[Event] = []
+        async with cross_tenant_session(self.res.sessionmaker) as session, session.begin():
+            ids = sorted({e.conversation_id for e in events})
+            rows = {
+                row.conversation_id: row
+                for row in await session.scalars(
+                    select(ConversationSla)
+                    .where(ConversationSla.conversation_id.in_(ids))
+                    .order_by(ConversationSla.conversation_id)
+                    .with_for_update()
+                )
+            }
+            for event in events:
+                row = rows.get(event.conversation_id)
+                # Another account's conversation id reads as unknown, as in the tenant-scoped path.
+                if row is None or row.account_id != event.tenant_id:
+                    alone.append(event)
+                    continue
+                staged += await self.apply(session, row, event, now=utcnow())
+            add_events(session, staged)
+        await publish_staged(self.res.sessionmaker, self.res.bus, staged)
+        for event in alone:
+            await self.handle(event)
 
     async def handle(self, event: Event, _record: ConsumerRecord | None = None) -> None:
         if event.conversation_id is None or event.type not in SLA_EVENT_TYPES:
