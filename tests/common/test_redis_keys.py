@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from switchboard_common.infra.cache import KEY_KINDS, Keys
+from switchboard_common.infra.cache import KEY_KINDS, KINDS, KeyKind, Keys
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = ROOT / "libs/common/src/switchboard_common/infra/cache.py"
@@ -68,3 +68,23 @@ def test_erasure_names_are_derived_from_the_subject() -> None:
     assert keys.messenger_last_inbound(inbox, "p1") in names and keys.messenger_thread_owner(inbox, "p1") in names
     # Shared keys (agents' streams, presence) are never deleted whole for one person.
     assert not any(keys.kind_of(n).shared for n in names)  # type: ignore[union-attr]
+
+
+def test_key_patterns_are_compiled_once_per_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kind_of and delivered run for every frame pushed to a socket: no pattern is built per call."""
+    keys = Keys("t1")
+    built: list[str] = []
+    original = KeyKind.regex
+
+    def counting(self: KeyKind, namespace: str) -> re.Pattern[str]:
+        built.append(self.name)
+        return original(self, namespace)
+
+    monkeypatch.setattr(KeyKind, "regex", counting)
+    stream = keys.agent_stream(uuid.uuid4())
+    for _ in range(3):
+        assert keys.kind_of(stream) == KINDS["agent_stream"]
+        assert keys.delivered(stream).startswith("t1:pushed:")
+    with pytest.raises(ValueError):
+        keys.delivered(keys.presence(uuid.uuid4()))
+    assert built == []

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import httpx
+from redis.asyncio import Redis
 from switchboard_devstack.servers import StackUrls
+from switchboard_gateway.ratelimit import RateLimiter
 
 from tests.helpers.api import create_web_inbox, signup, visitor_session
 from tests.helpers.live import live_server
@@ -23,3 +28,56 @@ async def test_widget_messages_are_rate_limited(stack_urls: StackUrls) -> None:
         ]
         assert [a.status_code for a in answers] == [202, 202, 202, 429]
         assert answers[-1].json()["error"]["code"] == "rate_limited" and int(answers[-1].headers["Retry-After"]) >= 1
+
+
+class CountingRedis(Redis):
+    """The real server; counts what the client sends (single commands and pipelines)."""
+
+    commands: list[str]
+    pipelines = 0
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.commands.append(str(args[0]))
+        return await super().execute_command(*args, **options)
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Any:
+        type(self).pipelines += 1
+        return super().pipeline(transaction, shard_hint)
+
+
+async def test_the_message_limit_and_the_dedupe_read_are_one_command(stack_urls: StackUrls) -> None:
+    """The widget POST's Redis work is one command (a script), not a pipeline the client builds and parses."""
+    async with live_server(stack_urls) as live:
+        res = live.apps["gateway"].state.resources
+        redis = CountingRedis.from_url(stack_urls.redis_url, decode_responses=True)
+        redis.commands = []
+        try:
+            limiter = RateLimiter(redis, res.keys, res.pseudonyms)
+            scope, key, seen = "widget-messages", uuid.uuid4().hex, res.keys.widget_message(uuid.uuid4())
+            await redis.set(seen, "conversation", ex=60)
+            redis.commands.clear()
+            decisions = [
+                await limiter.hit_and_get(scope, key, limit=2, window_seconds=60, get=seen if i == 1 else None)
+                for i in range(3)
+            ]
+            assert len(redis.commands) == 3 and CountingRedis.pipelines == 0, redis.commands
+            assert [d.allowed for d, _ in decisions] == [True, True, False]
+            assert [v for _, v in decisions] == [None, "conversation", None]
+            assert decisions[-1][0].count == 3 and 1 <= decisions[-1][0].retry_after <= 60
+            assert 0 < await redis.ttl(res.keys.rate(scope, key)) <= 60
+        finally:
+            await redis.aclose()
+
+
+def test_the_message_post_opens_no_request_session() -> None:
+    """The POST reads through one autocommit connection of its own: a request session opened and closed
+    around it (a generator dependency) is pure overhead on the busiest endpoint."""
+    from switchboard_common.domain.accounts.auth import get_session
+    from switchboard_gateway.widget.views import router
+
+    route = next(r for r in router.routes if getattr(r, "path", "").endswith("/messages") and "POST" in r.methods)
+
+    def calls(dependant: Any) -> list[Any]:
+        return [dependant.call, *(c for d in dependant.dependencies for c in calls(d))]
+
+    assert get_session not in calls(route.dependant)

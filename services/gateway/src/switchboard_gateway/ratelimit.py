@@ -23,6 +23,21 @@ end
 return 0
 """
 
+# ``hit`` and a read of another key in one command (a pipeline of four costs the client far more to build
+# and parse). KEYS: the counter, the key to read (may be absent). ARGV: window seconds.
+_HIT_AND_GET = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+local value = false
+if KEYS[2] then value = redis.call('GET', KEYS[2]) end
+return {count, ttl, value}
+"""
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -36,6 +51,7 @@ class RateLimiter:
         self.redis = redis
         self.keys = keys
         self.pseudonyms = pseudonyms
+        self._hit_and_get = redis.register_script(_HIT_AND_GET)
 
     @classmethod
     def of(cls, resources: Resources) -> RateLimiter:
@@ -66,14 +82,11 @@ class RateLimiter:
     ) -> tuple[Decision, str | None]:
         """``hit``, and the value of the key ``get`` read in the same round trip (None without one)."""
         name = self.keys.rate(scope, key)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window_seconds, nx=True)
-            pipe.ttl(name)
-            if get is not None:
-                pipe.get(get)
-            count, _, ttl, *value = await pipe.execute()
-        found = value[0] if value else None
+        keys = [name] if get is None else [name, get]
+        count, ttl, value = await self._hit_and_get(keys=keys, args=[window_seconds])
+        found = value if value else None
+        if isinstance(found, bytes):
+            found = found.decode()
         if int(count) > limit:
             return Decision(False, max(int(ttl), 1), int(count)), found
         return Decision(True, count=int(count)), found

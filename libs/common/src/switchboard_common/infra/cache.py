@@ -117,6 +117,9 @@ class Keys:
 
     def __init__(self, namespace: str) -> None:
         self._ns = namespace
+        # Compiled once: kind_of runs for every frame pushed to a socket stream.
+        self._patterns = [(kind, kind.regex(namespace)) for kind in KEY_KINDS]
+        self._streams = [p for k, p in self._patterns if k.name in ("agent_stream", "contact_stream")]
 
     @property
     def namespace(self) -> str:
@@ -132,7 +135,7 @@ class Keys:
 
     def kind_of(self, key: str) -> KeyKind | None:
         """The registered kind a key name belongs to, if any."""
-        return next((kind for kind in KEY_KINDS if kind.regex(self._ns).match(key)), None)
+        return next((kind for kind, pattern in self._patterns if pattern.match(key)), None)
 
     def names_for(self, owners: set[str], values: Mapping[str, Iterable[object]], *, shared: bool = False) -> list[str]:
         """Every key of the kinds owned by ``owners`` that ``values`` (field -> candidate values) can name:
@@ -191,8 +194,7 @@ class Keys:
 
     def delivered(self, stream: str) -> str:
         """The ids already pushed to a stream (``StreamPublisher.push_once``)."""
-        kind = self.kind_of(stream)
-        if kind is None or kind.name not in ("agent_stream", "contact_stream"):
+        if not any(pattern.match(stream) for pattern in self._streams):
             raise ValueError("not a socket stream")
         return f"{self._ns}:pushed:{stream.removeprefix(self._ns + ':')}"
 

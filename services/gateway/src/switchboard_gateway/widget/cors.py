@@ -20,9 +20,10 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from switchboard_common.domain.accounts.auth import CurrentVisitor, VisitorPrincipal
+from switchboard_common.domain.accounts.auth import CurrentVisitor, VisitorPrincipal, authenticate_visitor, bearer
 from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.infra.errors import error_body
@@ -95,6 +96,20 @@ async def _widget_visitor(request: Request, visitor: CurrentVisitor) -> VisitorP
 
 # The visitor, with the visitor token's inbox recorded for the CORS answer.
 WidgetVisitor = Annotated[VisitorPrincipal, Depends(_widget_visitor)]
+
+
+async def _widget_visitor_sessionless(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> VisitorPrincipal:
+    visitor = authenticate_visitor(credentials.credentials if credentials else None, request.app.state.resources)
+    request.state.widget_cors_inbox = visitor.inbox_id
+    return visitor
+
+
+# The same visitor for handlers that take no request session (the message POST, the hot path): no session is
+# opened and closed around them. Handlers that read through ``SessionDep`` must use ``WidgetVisitor``, which
+# scopes that session to the visitor's account.
+WidgetVisitorNoSession = Annotated[VisitorPrincipal, Depends(_widget_visitor_sessionless)]
 
 
 class WidgetCors:

@@ -30,7 +30,14 @@ from switchboard_gateway.ratelimit import RateLimiter, too_many
 from switchboard_gateway.realtime.sockets import open_socket, serve_stream, stream_start_id
 from switchboard_gateway.realtime.typing import relay_visitor_typing
 from switchboard_gateway.widget.consent import check_prechat_consent, record_consent
-from switchboard_gateway.widget.cors import WidgetVisitor, allowed_origins, origin_allowed, remember_inbox, same_origin
+from switchboard_gateway.widget.cors import (
+    WidgetVisitor,
+    WidgetVisitorNoSession,
+    allowed_origins,
+    origin_allowed,
+    remember_inbox,
+    same_origin,
+)
 from switchboard_gateway.widget.schemas import (
     SessionCreate,
     SessionOut,
@@ -115,7 +122,7 @@ ACK_LOOKUP = text(
 @router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=VisitorMessageAccepted)
 async def post_message(
     body: VisitorMessageCreate,
-    visitor: WidgetVisitor,
+    visitor: WidgetVisitorNoSession,
     resources: ResourcesDep,
     request: Request,
 ) -> VisitorMessageAccepted:
