@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from switchboard_devstack.servers import StackUrls
 
-from bench import knee, routing, spam_accuracy
+from bench import knee, reports, routing, spam_accuracy
 from bench.harness import RESULTS, local_stack, save_section, service_env, spawn_bare, spawn_deployment
 from bench.load import SECTION as load_section_heading
 from bench.load import LoadConfig, report, run_load, section
@@ -123,7 +123,7 @@ async def scenarios(args: argparse.Namespace, urls: StackUrls, measured: Callabl
 
 
 async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Namespace) -> list[Row]:
-    """Benchmarks the router and privacy services ship, run against this run's servers."""
+    """Benchmarks of routing, reports and privacy, run against this run's servers."""
     from switchboard_privacy import bench as privacy_bench
     from switchboard_privacy.settings import PrivacySettings
 
@@ -141,6 +141,12 @@ async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Names
     except Exception as exc:
         traceback.print_exc()
         rows.append(Row("routing benchmarks", "failed", "-", "-", type(exc).__name__))
+    try:  # the reports rows: seeded through the rollup consumer's code, a gateway process of their own
+        measured_reports = await reports.measure(urls, messages=args.reports_messages, requests=args.reports_requests)
+        rows.extend(Row(*values) for values in reports.rows(measured_reports))
+    except Exception as exc:
+        traceback.print_exc()
+        rows.append(Row("reports benchmarks", "failed", "-", "-", type(exc).__name__))
     result = await privacy_bench.measure(
         PrivacySettings(**common), args.privacy_total, args.privacy_subject, args.privacy_retention
     )
@@ -200,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--privacy-total", type=int, default=1_000_000, help="messages in the database")
     parser.add_argument("--privacy-subject", type=int, default=10_000, help="messages of the erased subject")
     parser.add_argument("--step-seconds", type=float, default=20.0, help="seconds per rate of the fixed-rate sweep")
+    parser.add_argument(
+        "--reports-messages", type=int, default=1_000_000, help="messages whose rollups the reports bench seeds"
+    )
+    parser.add_argument("--reports-requests", type=int, default=200, help="summary requests per group_by")
     parser.add_argument("--privacy-retention", type=int, default=200_000, help="rows the retention sweep removes")
     parser.add_argument(
         "--only", default=",".join(PHASES), help=f"phases to run, comma separated ({', '.join(PHASES)})"

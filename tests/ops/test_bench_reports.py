@@ -1,0 +1,65 @@
+"""The reports bench seeds what the system publishes: every message counted once, each conversation's events in
+order and folding into opened, resolved, first-response and CSAT figures (the pure reducer, no servers)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+
+from switchboard_common.domain.events import Event, MessageCreated
+from switchboard_common.domain.reports import rollups
+
+from bench.reports import Account, ReportsResult, batches, rows
+
+
+def _account() -> Account:
+    return Account(
+        id=uuid.uuid4(),
+        token="-",
+        agents=[uuid.uuid4() for _ in range(3)],
+        teams=[uuid.uuid4()],
+        inboxes=[uuid.uuid4() for _ in range(2)],
+        policy=uuid.uuid4(),
+    )
+
+
+def test_seeded_events_fold_into_every_report_figure() -> None:
+    polls = list(batches(_account(), 2_000, per_conversation=10, batch=500, days=3))
+    assert all(len(events) <= 500 for events, _ in polls)
+    assert sum(messages for _, messages in polls) == 2_000
+    events: list[Event] = [e for poll, _ in polls for e in poll]
+    assert sum(isinstance(e, MessageCreated) for e in events) == 2_000
+
+    by_conversation: dict[uuid.UUID | None, list[Event]] = defaultdict(list)
+    for event in events:
+        by_conversation[event.conversation_id].append(event)
+    assert len(by_conversation) == 200
+    counters: Counter[str] = Counter()
+    metrics: Counter[int] = Counter()
+    for conversation in by_conversation.values():
+        assert conversation[0].type == "conversation.created"
+        assert conversation == sorted(conversation, key=lambda e: e.occurred_at)  # delivered in order
+        facts = None
+        for event in conversation:
+            facts, deltas = rollups.apply(facts, event)
+            for delta in deltas:
+                if delta.counter:
+                    counters[delta.counter] += delta.amount
+                if delta.metric is not None:
+                    metrics[delta.metric] += 1
+    assert counters["conversations_opened"] == counters["conversations_resolved"] == 200
+    assert counters["messages_in"] + counters["messages_out"] == 2_000
+    assert 0 < counters["sla_met"] < counters["sla_conversations"] < 200
+    assert 0 < counters["csat_responses"] < 200
+    for metric in ("first_response", "resolution", "queue_wait"):
+        assert metrics[rollups.METRICS[metric]] == 200
+
+
+def test_rows_say_whether_the_goals_are_met() -> None:
+    result = ReportsResult(messages=1_000, conversations=100, events=1_400, fold_seconds=0.5, fold_cpu_seconds=0.4)
+    result.requests_per_group = 20
+    result.p99_ms = {g: 12.0 for g in ("agent", "team", "inbox", "channel", "label")}
+    result.p99_ms["label"] = 250.0
+    latency, throughput = rows(result)
+    assert "label 250 ms" in latency[1] and "missed" in latency[3]
+    assert "2,000 msg/s" in throughput[1] and "kept up" in throughput[3]
