@@ -137,7 +137,11 @@ async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Names
     }
     rows: list[Row] = []
     try:  # a failed benchmark is a row saying so; it never takes the privacy rows with it
-        rows.extend(Row(*values) for values in routing.rows(await routing.measure(urls, decisions=args.decisions)))
+        # Each routing row prints as it is measured; a failed or slow step gives a 'failed'/'partial' row.
+        routing_rows = await routing.measure(
+            urls, routing.Config(decisions=args.decisions), emit=lambda row: print(" | ".join(row), flush=True)
+        )
+        rows.extend(Row(*values) for values in routing_rows)
     except Exception as exc:
         traceback.print_exc()
         rows.append(Row("routing benchmarks", "failed", "-", "-", type(exc).__name__))

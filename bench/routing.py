@@ -11,6 +11,11 @@ and clocks in this process.
 * placement latency: a queue waits, then one agent comes online (or a resolve frees a slot): time until the next
   conversation is committed to them (``conversations.updated_at``, stamped by the writer's commit);
 * scale-out: 30 accounts with one replica, then three: decisions per second, and per CPU second per replica.
+
+Every row is measured on its own, with a time limit: a step that fails or runs out of time prints a ``failed``
+or ``partial`` row with what it measured, and the next step goes on (``make bench`` never loses its other rows
+to one slow step). Rows print as they are measured. ``--profile DIR`` records each router process with py-spy
+(flame graphs ``DIR/routing-<step>.svg``).
 """
 
 from __future__ import annotations
@@ -19,14 +24,18 @@ import asyncio
 import contextlib
 import io
 import os
+import shutil
+import signal
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from switchboard_common.domain.conversations import commands
@@ -51,6 +60,12 @@ class Throughput:
     decisions: int
     seconds: float
     cpu_seconds: float
+    # How many were asked for: fewer decisions means the step ran out of time (a partial row).
+    wanted: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.decisions >= self.wanted
 
     @property
     def per_second(self) -> float:
@@ -70,19 +85,6 @@ class Drained:
     @property
     def complete(self) -> bool:
         return self.placed >= self.queued
-
-
-@dataclass
-class RoutingResults:
-    by_agents: dict[int, Throughput]
-    drain: Drained
-    before_by_agents: dict[int, Throughput]
-    before_drain: Drained | None
-    before_ref: str | None
-    online_latency_ms: list[float]
-    resolve_latency_ms: list[float]
-    single: Throughput
-    triple: Throughput
 
 
 def before_tree() -> tuple[str, Path] | None:
@@ -112,12 +114,40 @@ def before_tree() -> tuple[str, Path] | None:
     return commit, target
 
 
+def _profile(process: ServiceProcess, target: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the process until interrupted (then it writes its flame graph); None without py-spy."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if process.pid is None or not Path(spy).exists():
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(process.pid), "--rate", "100", "--output", str(target)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop_profile(spy: subprocess.Popen[bytes]) -> None:
+    spy.send_signal(signal.SIGINT)
+    try:
+        spy.wait(60)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        spy.wait()
+
+
 @contextlib.asynccontextmanager
 async def routers(
-    urls: StackUrls, count: int, tree: Path | None = None
+    urls: StackUrls,
+    count: int,
+    tree: Path | None = None,
+    *,
+    profile: Path | None = None,
+    ready_seconds: float = 120.0,
 ) -> AsyncIterator[tuple[Resources, list[ServiceProcess]]]:
     """``count`` router processes on a fresh namespace (run from ``tree``'s sources when given: the before
-    side), and this process's resources on the same one."""
+    side), and this process's resources on the same one. With ``profile`` (a path without suffix), each process
+    is recorded by py-spy into ``<profile>[-<i>].svg``."""
     extra = {"PYTHONPATH": f"{tree / 'services/router/src'}{os.pathsep}{tree / 'libs/common/src'}"} if tree else {}
     env = service_env(
         urls, KAFKA_TOPIC_PARTITIONS="6", LOG_LEVEL=os.environ.get("BENCH_ROUTER_LOG_LEVEL", "WARNING"), **extra
@@ -136,17 +166,27 @@ async def routers(
         ),
         event_codec,
     )
+    spies: list[subprocess.Popen[bytes]] = []
     try:
         for process in processes:
             process.start()
         for process in processes:
-            await asyncio.to_thread(process.wait_ready)
+            await asyncio.to_thread(process.wait_ready, ready_seconds)
         await asyncio.sleep(3)  # the group settles: every replica owns its partitions
+        if profile is not None:
+            for i, process in enumerate(processes):
+                name = f"{profile.name}-{i}" if count > 1 else profile.name
+                spy = _profile(process, profile.with_name(f"{name}.svg"))
+                if spy is not None:
+                    spies.append(spy)
         yield res, processes
     finally:
+        for spy in spies:
+            await asyncio.to_thread(_stop_profile, spy)
         for process in processes:
             if process.running:
-                process.terminate()
+                with contextlib.suppress(Exception):
+                    process.terminate()
         await res.close()
 
 
@@ -209,7 +249,7 @@ async def route_all(
         if budget is None:
             raise
     seconds, cpu_seconds = time.perf_counter() - started, cpu(processes) - before
-    return Throughput(await assigned(res, accounts) - already, seconds, cpu_seconds)
+    return Throughput(await assigned(res, accounts) - already, seconds, cpu_seconds, per_seed * len(seeds))
 
 
 async def decisions_at(
@@ -308,56 +348,72 @@ async def _placements(
     return {agent: (cid, at.timestamp()) for agent, cid, at in rows if cid not in (exclude or set())}
 
 
-async def scale_out(urls: StackUrls, replicas: int, accounts: int = 30, per_account: int = 300) -> Throughput:
-    async with routers(urls, replicas) as (res, processes):
-        seeds = [await seed_account(res, capacities=[per_account] * 20) for _ in range(accounts)]
+async def scale_out(
+    urls: StackUrls,
+    replicas: int,
+    accounts: int = 30,
+    per_account: int = 300,
+    *,
+    budget: float = 240.0,
+    profile: Path | None = None,
+) -> Throughput:
+    """``accounts`` accounts of 20 agents on ``replicas`` replicas: decisions per second and per CPU second. The
+    warm-up (every account loaded by its writer) gets the same budget; a slow one does not abort the row."""
+    async with routers(urls, replicas, profile=profile) as (res, processes):
+        seeds = [await seed_account(res, capacities=[per_account + 20] * 20) for _ in range(accounts)]
         for seed in seeds:
             await bring_online(res, seed, seed.agent_ids)
-        await route_all(res, processes, seeds, 20)  # every account loaded by its writer
-        return await route_all(res, processes, seeds, per_account)
+        await route_all(res, processes, seeds, 20, budget=budget)
+        return await route_all(res, processes, seeds, per_account, budget=budget)
 
 
-async def measure(
-    urls: StackUrls,
-    decisions: int = 6_000,
-    *,
-    agent_counts: Sequence[int] = AGENT_COUNTS,
-    before_decisions: int = 300,
-    before_seconds: float = 30.0,
-    with_before: bool = True,
-    latency_samples: int = 100,
-    scale_per_account: int = 300,
-) -> RoutingResults:
-    """Each size, and the drain, before and after side by side (fresh processes and topics for each), then the
-    placement latency and the scale-out of the single writer."""
-    before = before_tree() if with_before else None
-    by_agents: dict[int, Throughput] = {}
-    before_by_agents: dict[int, Throughput] = {}
-    for agents in agent_counts:
-        if before is not None:
-            async with routers(urls, 1, before[1]) as (res, processes):
-                before_by_agents[agents] = await decisions_at(
-                    res, processes, agents, before_decisions, budget=before_seconds
-                )
-        async with routers(urls, 1) as (res, processes):
-            by_agents[agents] = await decisions_at(res, processes, agents, decisions)
-    before_drain = None
-    if before is not None:
-        async with routers(urls, 1, before[1]) as (res, processes):
-            before_drain = await drain(res, processes, budget=before_seconds * 2)
-    async with routers(urls, 1) as (res, processes):
-        drained = await drain(res, processes)
-        online, resolve = await placement_latency(res, latency_samples)
-    return RoutingResults(
-        by_agents=by_agents,
-        drain=drained,
-        before_by_agents=before_by_agents,
-        before_drain=before_drain,
-        before_ref=before[0] if before is not None else None,
-        online_latency_ms=online,
-        resolve_latency_ms=resolve,
-        single=await scale_out(urls, 1, per_account=scale_per_account),
-        triple=await scale_out(urls, 3, per_account=scale_per_account),
+Row = tuple[str, str, str, str]
+
+
+@dataclass
+class Config:
+    """What ``make bench`` measures (the defaults) or a smaller smoke run (``python -m bench.routing --help``)."""
+
+    decisions: int = 6_000
+    agent_counts: Sequence[int] = AGENT_COUNTS
+    before_decisions: int = 300
+    before_seconds: float = 30.0
+    with_before: bool = True
+    drain_queued: int = 2_000
+    drain_agents: int = 200
+    latency_samples: int = 100
+    scale_accounts: int = 30
+    scale_per_account: int = 300
+    # Most seconds any one step (a row, or one side of it) may take before it reports what it measured.
+    step_seconds: float = 150.0
+    profile_dir: Path | None = None
+
+    def profile(self, name: str) -> Path | None:
+        return self.profile_dir / f"routing-{name}" if self.profile_dir is not None else None
+
+
+def _failed(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "failed: timed out"
+    return f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}".rstrip(": ")
+
+
+async def _step(config: Config, work: Callable[[], Awaitable[Any]]) -> tuple[Any, BaseException | None]:
+    """One step with the step's time limit: its result, or the exception that ended it."""
+    try:
+        # The step's own budgets (a warm-up and a measurement), then starting and stopping its processes.
+        async with asyncio.timeout(config.step_seconds * 2 + 120):
+            return await work(), None
+    except Exception as exc:  # a row reports it: the other rows go on
+        return None, exc
+
+
+def _decisions(measured: Throughput) -> str:
+    if measured.complete:
+        return f"{measured.per_second:,.0f} decisions/s ({measured.per_cpu_second:,.0f} per router CPU second"
+    return (
+        f"partial: {measured.decisions:,} of {measured.wanted:,} in {measured.seconds:.0f} s, "
+        f"{measured.per_second:,.0f} decisions/s ({measured.per_cpu_second:,.0f} per router CPU second"
     )
 
 
@@ -368,94 +424,214 @@ def _rate(drained: Drained) -> float:
 def _drained(drained: Drained) -> str:
     if drained.complete:
         return f"all placed in {drained.seconds:.2f} s"
-    return f"{drained.placed:,} of {drained.queued:,} placed in {drained.seconds:.0f} s"
+    return f"partial: {drained.placed:,} of {drained.queued:,} placed in {drained.seconds:.0f} s"
 
 
-def rows(result: RoutingResults) -> list[tuple[str, str, str, str]]:
-    """(scenario, ours, before, ratio) rows for the results table."""
-    smallest = result.by_agents[min(result.by_agents)]
-    before_label = f"before ({result.before_ref}): " if result.before_ref else ""
-    found = []
-    for agents, measured in result.by_agents.items():
-        old = result.before_by_agents.get(agents)
-        found.append(
-            (
-                f"routing decisions, one router replica, one account of {agents:,} online agents "
-                f"({measured.decisions:,} conversations" + (f"; before: {old.decisions:,})" if old else ")"),
-                f"{measured.per_second:,.0f} decisions/s ({measured.per_cpu_second:,.0f} per router CPU second; "
-                f"x{measured.per_second / smallest.per_second:.2f} of {min(result.by_agents):,} agents)",
-                f"{before_label}{old.per_second:,.1f} decisions/s" if old else "-",
-                f"x{measured.per_second / old.per_second:,.0f}" if old and old.per_second else "-",
-            )
+async def measure(
+    urls: StackUrls, config: Config | None = None, emit: Callable[[Row], None] | None = None
+) -> list[Row]:
+    """Each size, and the drain, before and after side by side (fresh processes and topics for each), then the
+    placement latency and the scale-out of the single writer; each row handed to ``emit`` as it is measured."""
+    config = config or Config()
+    found: list[Row] = []
+
+    def add(row: Row) -> None:
+        found.append(row)
+        if emit is not None:
+            emit(row)
+
+    before = before_tree() if config.with_before else None
+    before_label = f"before ({before[0]}): " if before is not None else ""
+    smallest: Throughput | None = None
+    budget = config.step_seconds
+    for agents in config.agent_counts:
+        old: Throughput | None = None
+        old_error: BaseException | None = None
+        if before is not None:
+
+            async def measure_before(agents: int = agents) -> Throughput:
+                async with routers(urls, 1, before[1]) as (res, processes):
+                    return await decisions_at(
+                        res, processes, agents, config.before_decisions, budget=config.before_seconds
+                    )
+
+            old, old_error = await _step(config, measure_before)
+
+        async def measure_after(agents: int = agents) -> Throughput:
+            async with routers(urls, 1, profile=config.profile(f"decisions-{agents}")) as (res, processes):
+                return await decisions_at(res, processes, agents, config.decisions, budget=budget)
+
+        measured, error = await _step(config, measure_after)
+        if measured is not None and measured.complete and smallest is None:
+            smallest = measured
+        scenario = f"routing decisions, one router replica, one account of {agents:,} online agents " + (
+            f"({config.decisions:,} conversations" + (f"; before: {config.before_decisions:,})" if before else ")")
         )
-    before_drain = result.before_drain
-    found.append(
+        if measured is None:
+            ours = _failed(error) if error else "failed"
+        else:
+            relative = (
+                f"; x{measured.per_second / smallest.per_second:.2f} of {min(config.agent_counts):,} agents)"
+                if smallest is not None and measured.complete
+                else ")"
+            )
+            ours = _decisions(measured) + relative
+        if old is not None:
+            baseline = f"{before_label}{old.per_second:,.1f} decisions/s"
+        elif old_error is not None:
+            baseline = f"{before_label}{_failed(old_error)}"
+        else:
+            baseline = "-"
+        ratio = f"x{measured.per_second / old.per_second:,.0f}" if measured and old and old.per_second else "-"
+        add((scenario, ours, baseline, ratio))
+
+    drain_label = (
+        f"queue drain: {config.drain_queued:,} waiting, then {config.drain_agents:,} agents of capacity 10 come "
+        "online (goal 2 s)"
+    )
+    before_drain: Drained | None = None
+    before_drain_error: BaseException | None = None
+    if before is not None:
+
+        async def drain_before() -> Drained:
+            async with routers(urls, 1, before[1]) as (res, processes):
+                return await drain(
+                    res, processes, config.drain_queued, config.drain_agents, budget=config.before_seconds * 2
+                )
+
+        before_drain, before_drain_error = await _step(config, drain_before)
+    latency: tuple[list[float], list[float]] | None = None
+    latency_error: BaseException | None = None
+
+    async def drain_after() -> Drained:
+        nonlocal latency, latency_error
+        async with routers(urls, 1, profile=config.profile("drain")) as (res, processes):
+            drained = await drain(res, processes, config.drain_queued, config.drain_agents, budget=budget)
+            try:
+                async with asyncio.timeout(budget):
+                    latency = await placement_latency(res, config.latency_samples)
+            except Exception as exc:  # its own row says so
+                latency_error = exc
+            return drained
+
+    drained, drain_error = await _step(config, drain_after)
+    if before_drain is not None:
+        baseline = f"{before_label}{_drained(before_drain)}"
+    elif before_drain_error is not None:
+        baseline = f"{before_label}{_failed(before_drain_error)}"
+    else:
+        baseline = "-"
+    add(
         (
-            "queue drain: 2,000 waiting, then 200 agents of capacity 10 come online (goal 2 s)",
-            _drained(result.drain),
-            f"{before_label}{_drained(before_drain)}" if before_drain else "-",
-            f"x{_rate(result.drain) / _rate(before_drain):,.0f} placements per second"
-            if before_drain and before_drain.placed
+            drain_label,
+            _drained(drained) if drained is not None else _failed(drain_error) if drain_error else "failed",
+            baseline,
+            f"x{_rate(drained) / _rate(before_drain):,.0f} placements per second"
+            if drained is not None and before_drain is not None and before_drain.placed
             else "-",
         )
     )
-    for label, values in (
-        ("an agent comes online", result.online_latency_ms),
-        ("a resolve frees a slot", result.resolve_latency_ms),
-    ):
-        found.append(
+    for i, label in enumerate(("an agent comes online", "a resolve frees a slot")):
+        if latency is not None:
+            values = latency[i]
+            ours = f"p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms"
+        else:
+            values = []
+            error = latency_error or drain_error
+            ours = _failed(error) if error else "failed (the drain before it did not finish)"
+        add(
             (
-                f"next queued conversation placed after {label} ({len(values)} samples)",
-                f"p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms",
+                f"next queued conversation placed after {label} ({len(values) or config.latency_samples} samples)",
+                ours,
                 "goal p99 50 ms",
                 "-",
             )
         )
-    single, triple = result.single, result.triple
-    found.append(
+
+    single, single_error = await _step(
+        config,
+        lambda: scale_out(
+            urls,
+            1,
+            config.scale_accounts,
+            config.scale_per_account,
+            budget=budget,
+            profile=config.profile("scale-1"),
+        ),
+    )
+    triple, triple_error = await _step(
+        config,
+        lambda: scale_out(
+            urls,
+            3,
+            config.scale_accounts,
+            config.scale_per_account,
+            budget=budget,
+            profile=config.profile("scale-3"),
+        ),
+    )
+
+    def scaled(measured: Throughput | None, error: BaseException | None, per: str) -> str:
+        if measured is None:
+            return _failed(error) if error else "failed"
+        prefix = "" if measured.complete else f"partial: {measured.decisions:,} of {measured.wanted:,}; "
+        return f"{prefix}{measured.per_second:,.0f} decisions/s; {measured.per_cpu_second:,.0f} per CPU second{per}"
+
+    add(
         (
-            "scale-out: 30 accounts, 3 router replicas vs 1 (2 cores shared with the servers)",
-            f"{triple.per_second:,.0f} decisions/s; {triple.per_cpu_second:,.0f} per CPU second per replica",
-            f"{single.per_second:,.0f} decisions/s; {single.per_cpu_second:,.0f} per CPU second",
+            f"scale-out: {config.scale_accounts} accounts, 3 router replicas vs 1 (2 cores shared with the servers)",
+            scaled(triple, triple_error, " per replica"),
+            scaled(single, single_error, ""),
             f"x{triple.per_second / single.per_second:.2f} throughput, "
-            f"x{triple.per_cpu_second / single.per_cpu_second:.2f} work per CPU second per replica",
+            f"x{triple.per_cpu_second / single.per_cpu_second:.2f} work per CPU second per replica"
+            if triple is not None and single is not None and single.per_second and single.per_cpu_second
+            else "-",
         )
     )
     return found
 
 
-def main() -> None:
-    """``python -m bench.routing``: the routing rows alone, on servers of their own (small sizes for a smoke
-    run: ``--agents 20 200 --decisions 500 --before-decisions 50 --before-seconds 10 --latency-samples 10
-    --scale-per-account 20``)."""
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.routing``: the routing rows alone, on servers of their own. A smoke run:
+    ``--agents 20 200 --decisions 500 --no-before --drain-queued 200 --drain-agents 20 --latency-samples 10
+    --scale-accounts 3 --scale-per-account 20 --step-seconds 60``."""
     import argparse
 
     from bench.harness import local_stack
 
+    defaults = Config()
     parser = argparse.ArgumentParser(prog="python -m bench.routing")
-    parser.add_argument("--decisions", type=int, default=6000)
-    parser.add_argument("--agents", type=int, nargs="+", default=list(AGENT_COUNTS))
-    parser.add_argument("--before-decisions", type=int, default=300)
-    parser.add_argument("--before-seconds", type=float, default=30.0)
-    parser.add_argument("--no-before", action="store_true")
-    parser.add_argument("--latency-samples", type=int, default=100)
-    parser.add_argument("--scale-per-account", type=int, default=300)
-    args = parser.parse_args()
+    parser.add_argument("--decisions", type=int, default=defaults.decisions, help="conversations per account size")
+    parser.add_argument("--agents", type=int, nargs="+", default=list(defaults.agent_counts), help="account sizes")
+    parser.add_argument("--before-decisions", type=int, default=defaults.before_decisions)
+    parser.add_argument("--before-seconds", type=float, default=defaults.before_seconds)
+    parser.add_argument("--no-before", action="store_true", help="skip the router before the single writer")
+    parser.add_argument("--drain-queued", type=int, default=defaults.drain_queued)
+    parser.add_argument("--drain-agents", type=int, default=defaults.drain_agents)
+    parser.add_argument("--latency-samples", type=int, default=defaults.latency_samples)
+    parser.add_argument("--scale-accounts", type=int, default=defaults.scale_accounts)
+    parser.add_argument("--scale-per-account", type=int, default=defaults.scale_per_account)
+    parser.add_argument("--step-seconds", type=float, default=defaults.step_seconds, help="time limit per step")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy flame graphs of the routers into DIR")
+    args = parser.parse_args(argv)
+    config = Config(
+        decisions=args.decisions,
+        agent_counts=args.agents,
+        before_decisions=args.before_decisions,
+        before_seconds=args.before_seconds,
+        with_before=not args.no_before,
+        drain_queued=args.drain_queued,
+        drain_agents=args.drain_agents,
+        latency_samples=args.latency_samples,
+        scale_accounts=args.scale_accounts,
+        scale_per_account=args.scale_per_account,
+        step_seconds=args.step_seconds,
+        profile_dir=args.profile,
+    )
+    started = time.monotonic()
     with local_stack() as urls:
-        result = asyncio.run(
-            measure(
-                urls,
-                decisions=args.decisions,
-                agent_counts=args.agents,
-                before_decisions=args.before_decisions,
-                before_seconds=args.before_seconds,
-                with_before=not args.no_before,
-                latency_samples=args.latency_samples,
-                scale_per_account=args.scale_per_account,
-            )
-        )
-    for row in rows(result):
-        print(" | ".join(row))
+        asyncio.run(measure(urls, config, emit=lambda row: print(" | ".join(row), flush=True)))
+    print(f"({time.monotonic() - started:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":
