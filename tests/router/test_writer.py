@@ -5,6 +5,7 @@ queue drain loses nothing and assigns nothing twice."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -12,16 +13,19 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select, update
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.conversations import commands
-from switchboard_common.domain.conversations.models import RoutingHistory, RoutingTimer, RoutingWriter
+from switchboard_common.domain.conversations.models import Conversation, RoutingHistory, RoutingTimer, RoutingWriter
 from switchboard_common.domain.encryption.shredding import event_codec
 from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.realtime import StreamPublisher
 from switchboard_common.infra.runtime import Resources
 from switchboard_devstack.processes import ServiceProcess
 from switchboard_devstack.servers import StackUrls
@@ -205,3 +209,76 @@ async def test_readiness_waits_for_the_writer_and_the_feed_to_join_their_groups(
             return workers.not_ready() == []
 
         await wait_until(joined, timeout=60)
+
+
+class CountingStreams(StreamPublisher):
+    """The real publisher (frames reach Redis), counting its round trips."""
+
+    def __init__(self, inner: StreamPublisher) -> None:
+        super().__init__(inner.redis, inner.keys)
+        self.single = 0
+        self.pipelines: list[int] = []
+
+    async def push_once(self, stream: str, dedupe_id: str, message: dict[str, Any]) -> str | None:
+        self.single += 1
+        return await super().push_once(stream, dedupe_id, message)
+
+    async def push_many(self, pushes: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        self.pipelines.append(len(pushes))
+        await super().push_many(pushes)
+
+
+async def positions(res: Resources, contacts: dict[uuid.UUID, uuid.UUID]) -> dict[uuid.UUID, list[int]]:
+    """Each waiting conversation's queue.position frames, in order, as its visitor's stream holds them."""
+    found: dict[uuid.UUID, list[int]] = {}
+    for conversation_id, contact_id in contacts.items():
+        entries = await res.redis.xrange(res.keys.contact_stream(contact_id))
+        frames = [json.loads(fields["data"]) for _, fields in entries]
+        found[conversation_id] = [f["position"] for f in frames if f.get("type") == "queue.position"]
+    return found
+
+
+@pytest.mark.timeout(120)
+async def test_queue_positions_go_out_in_one_pipeline_and_only_when_they_change(stack_urls: StackUrls) -> None:
+    """Thirty visitors wait: each gets its position, all of them in one Redis round trip per tick (one push
+    per visitor held the writer's loop for as long as the queue was long); when the first is placed, the
+    others get their new position once, and a position that did not change is not sent again."""
+    async with replicas(stack_urls, count=1) as running:
+        res = running[0].res
+        counting = CountingStreams(res.streams)
+        res.streams = counting
+        seed = await seed_account(res, capacities=[1])
+        conversations = await create_conversations(res, seed, 30)
+        async with cross_tenant_session(res.sessionmaker) as session:
+            contacts = dict(
+                (
+                    await session.execute(
+                        select(Conversation.id, Conversation.contact_id).where(Conversation.id.in_(conversations))
+                    )
+                ).all()
+            )
+        await publish_created(res, seed, conversations)
+
+        async def everyone_told() -> bool:
+            return all((await positions(res, contacts)).values())
+
+        await wait_until(everyone_told, timeout=30)
+        first = await positions(res, contacts)
+        assert sorted(frames[-1] for frames in first.values()) == list(range(1, 31))
+        assert counting.single == 0
+        assert max(counting.pipelines) > 1  # the tick's frames went together
+
+        await set_online(res, seed.account_id, seed.agent_ids[0], True)
+        head = next(c for c, frames in first.items() if frames[-1] == 1)
+
+        async def moved_up() -> bool:
+            now = await positions(res, contacts)
+            return all(now[c][-1] == first[c][-1] - 1 for c in contacts if c != head)
+
+        await wait_until(moved_up, timeout=30)
+        await asyncio.sleep(2.5)  # two more ticks: nothing changed, nothing sent
+        settled = await positions(res, contacts)
+        for conversation_id in contacts:
+            if conversation_id != head:
+                assert settled[conversation_id] == [first[conversation_id][-1], first[conversation_id][-1] - 1]
+        assert counting.single == 0

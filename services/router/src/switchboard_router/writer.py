@@ -81,6 +81,11 @@ SESSION_TIMEOUT_MS = 10_000
 KAFKA_CALL_SECONDS = 5.0
 NOT_OWNER_PAUSE_SECONDS = 1.0
 FENCED_PAUSE_SECONDS = 2.0
+POSITION_FRAMES_PER_PIPELINE = 1_000
+# Committed batches whose events wait for Kafka before the writer waits for them (backpressure), and the most
+# events published together.
+PUBLISH_QUEUE_BATCHES = 64
+PUBLISH_EVENTS_AT_ONCE = 5_000
 # Work for accounts the writer owns but has not loaded (conversations waiting, timers): found on assignment
 # and every sweep.
 ACCOUNTS_WITH_WORK = text(
@@ -95,6 +100,15 @@ def _coming_online(event: Event) -> uuid.UUID | None:
     if isinstance(event, RoutingCommand) and event.payload.action == "presence" and event.payload.status == "online":
         return event.payload.agent_id
     if isinstance(event, AgentPresenceChanged) and event.payload.status == "online":
+        return event.payload.agent_id
+    return None
+
+
+def _presence_of(event: Event) -> uuid.UUID | None:
+    """The agent whose presence a record announces, if it does."""
+    if isinstance(event, RoutingCommand) and event.payload.action == "presence":
+        return event.payload.agent_id
+    if isinstance(event, AgentPresenceChanged):
         return event.payload.agent_id
     return None
 
@@ -156,6 +170,8 @@ class RoutingWriter:
         self._revoked: set[int] = set()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._outgoing: asyncio.Queue[list[Event]] = asyncio.Queue(PUBLISH_QUEUE_BATCHES)
+        self._publisher: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()
         self._next_tick = 0.0
@@ -169,10 +185,12 @@ class RoutingWriter:
     # --- lifecycle of the worker --------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._publisher = asyncio.create_task(self._publish_committed(), name="router-writer-publisher")
         self._task = asyncio.create_task(self._run(), name="router-writer")
 
     async def stop(self) -> None:
-        """Finish the round in hand (it commits), then leave the group so partitions move at once."""
+        """Finish the round in hand (it commits) and publish what is committed, then leave the group so
+        partitions move at once."""
         self._stopping.set()
         if self._task is not None:
             try:
@@ -181,6 +199,13 @@ class RoutingWriter:
                 self._task.cancel()
                 with contextlib.suppress(BaseException):
                     await self._task
+        if self._publisher is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outgoing.join(), timeout=10)  # the rest: the outbox relay
+            self._publisher.cancel()
+            with contextlib.suppress(BaseException):
+                await self._publisher
+            self._publisher = None
         if self._consumer is not None:
             with contextlib.suppress(Exception):
                 await self._consumer.stop()
@@ -457,13 +482,15 @@ class RoutingWriter:
             # An agent coming online is routed with their settings as they are now (capacity, skills, teams).
             async with self.res.sessionmaker() as session:
                 account.update_agents(await store.load_agents(session, account.account_id, set(), coming_online))
+        # Presence as it stands in Redis decides (one read for every agent this poll names, not one each).
+        statuses = await self._statuses(account, {a for i in fresh if (a := _presence_of(i.event)) is not None})
         for item in fresh:
             account.batch.offset = item.offset
             event = item.event
             if isinstance(event, RoutingCommand):
-                await self._command(account, event, extra, now)
+                await self._command(account, event, extra, statuses, now)
             elif isinstance(event, AgentPresenceChanged):
-                await self._presence(account, event.payload.agent_id, event.payload.status, now)
+                self._presence(account, event.payload.agent_id, event.payload.status, statuses, now)
             elif isinstance(event, MessageCreated):
                 p = event.payload
                 account.message(
@@ -485,7 +512,12 @@ class RoutingWriter:
             account.applied_offset = fresh[-1].offset
 
     async def _command(
-        self, account: AccountRouting, event: RoutingCommand, extra: dict[uuid.UUID, lc.Conversation], now: datetime
+        self,
+        account: AccountRouting,
+        event: RoutingCommand,
+        extra: dict[uuid.UUID, lc.Conversation],
+        statuses: dict[uuid.UUID, str | None],
+        now: datetime,
     ) -> None:
         p = event.payload
         if p.deadline is not None and p.deadline < now:
@@ -495,7 +527,7 @@ class RoutingWriter:
             return
         result = commands.CommandResult()
         if p.action == "presence":
-            await self._presence(account, p.agent_id, p.status or "offline", now)  # type: ignore[arg-type]
+            self._presence(account, p.agent_id, p.status or "offline", statuses, now)  # type: ignore[arg-type]
         elif p.action == "refresh":
             await self._refresh(account)
         elif p.action == "fire_timers":
@@ -513,10 +545,25 @@ class RoutingWriter:
         if p.reply_to:
             account.batch.replies.append((p.reply_to, result))
 
-    async def _presence(self, account: AccountRouting, agent_id: uuid.UUID, status: str, now: datetime) -> None:
+    async def _statuses(self, account: AccountRouting, agent_ids: set[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+        """The agents' presence as Redis holds it now, in one round trip."""
+        if not agent_ids:
+            return {}
+        ordered = list(agent_ids)
+        values = await self.res.redis.hmget(self.res.keys.presence(account.account_id), [str(a) for a in ordered])
+        return dict(zip(ordered, values, strict=True))
+
+    def _presence(
+        self,
+        account: AccountRouting,
+        agent_id: uuid.UUID,
+        status: str,
+        statuses: dict[uuid.UUID, str | None],
+        now: datetime,
+    ) -> None:
         """Presence as it stands in Redis decides (commands may arrive late or twice): online agents are
         routable; one who went offline gives their open conversations back."""
-        current = await self.res.redis.hget(self.res.keys.presence(account.account_id), str(agent_id))
+        current = statuses.get(agent_id)
         online = current == "online"
         account.presence(agent_id, online, now, give_back=status == "offline" and current != "online")
 
@@ -586,8 +633,26 @@ class RoutingWriter:
             return False
         metrics.ROUTING_BATCH_SECONDS.observe(time.perf_counter() - started)
         await commands.reply(self.res.redis, batch.replies)
-        await self._publish(batch.events)
+        if batch.events:
+            # Committed with the batch (outbox): published behind the writer's back, in commit order, so the
+            # next decisions do not wait for Kafka's acknowledgement.
+            await self._outgoing.put(batch.events)
         return True
+
+    async def _publish_committed(self) -> None:
+        """Publishes committed batches' events in order (several batches at once when they queue up), then
+        clears them from the outbox; what fails stays there for the outbox relay."""
+        while True:
+            events = list(await self._outgoing.get())
+            taken = 1
+            while not self._outgoing.empty() and len(events) < PUBLISH_EVENTS_AT_ONCE:
+                events += self._outgoing.get_nowait()
+                taken += 1
+            try:
+                await self._publish(events)
+            finally:
+                for _ in range(taken):
+                    self._outgoing.task_done()
 
     async def _publish(self, events: list[Event]) -> None:
         if not events:
@@ -637,6 +702,7 @@ class RoutingWriter:
         refresh_presence = monotonic >= self._next_presence
         if refresh_presence:
             self._next_presence = monotonic + self.presence_seconds
+        frames: list[tuple[str, str, dict[str, Any]]] = []
         for account in list(self.accounts.values()):
             if account.queue:
                 account.drain_wanted = True
@@ -645,28 +711,37 @@ class RoutingWriter:
                 for agent in account.agents.values():
                     if agent.online != (agent.id in online):
                         account.presence(agent.id, agent.id in online, now, give_back=False)
-            await self._publish_positions(account, now)
+            frames += self._position_frames(account, now)
+        # Every account's position frames in one Redis round trip (a pipeline), not one per visitor: a tick
+        # with thousands waiting must not hold up the decisions behind it.
+        for start in range(0, len(frames), POSITION_FRAMES_PER_PIPELINE):
+            await self.res.streams.push_many(frames[start : start + POSITION_FRAMES_PER_PIPELINE])
         if monotonic >= self._next_sweep:
             self._next_sweep = monotonic + self.sweep_seconds
             self._adopt |= self.partitions
 
-    async def _publish_positions(self, account: AccountRouting, now: datetime) -> None:
-        """A frame to every waiting visitor whose position changed: position and estimated wait."""
+    def _position_frames(self, account: AccountRouting, now: datetime) -> list[tuple[str, str, dict[str, Any]]]:
+        """A frame for every waiting visitor whose position changed since the last one: position and estimated
+        wait (unchanged positions send nothing)."""
         metrics.QUEUE_LENGTH.labels(str(account.account_id)).set(len(account.queue))
         if not account.queue:
-            return
+            return []
         pace = account.seconds_per_place(now)
+        frames = []
         for c, position in account.positions():
             if account.published_positions.get(c.id) == position or c.queued_at is None:
                 continue
-            await self.res.streams.push_once(
-                self.res.keys.contact_stream(c.contact_id),
-                f"queue:{c.id}:{c.version}:{position}",
-                {
-                    "type": "queue.position",
-                    "conversation_id": str(c.id),
-                    "position": position,
-                    "estimated_wait_seconds": round(position * pace),
-                },
+            frames.append(
+                (
+                    self.res.keys.contact_stream(c.contact_id),
+                    f"queue:{c.id}:{c.version}:{position}",
+                    {
+                        "type": "queue.position",
+                        "conversation_id": str(c.id),
+                        "position": position,
+                        "estimated_wait_seconds": round(position * pace),
+                    },
+                )
             )
             account.published_positions[c.id] = position
+        return frames
