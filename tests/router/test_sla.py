@@ -14,18 +14,27 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.conversations.models import Conversation
-from switchboard_common.domain.events import MessageCreated, MessageCreatedPayload
+from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.domain.events import (
+    ConversationCreated,
+    ConversationCreatedPayload,
+    Event,
+    MessageCreated,
+    MessageCreatedPayload,
+)
 from switchboard_common.domain.sla import clock
-from switchboard_common.domain.sla.models import ConversationSla
+from switchboard_common.domain.sla.models import ConversationSla, SlaPolicy
 from switchboard_common.domain.subscriptions.models import WebhookDelivery
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.runtime import Resources
 from switchboard_devstack.servers import StackUrls
+from switchboard_router.bench import create_conversations, seed_account
 from switchboard_router.sla import SlaClocks, SlaConsumer, run_due_sla
 
 from tests.fakes.receivers import Receiver
 from tests.helpers.api import Socket, create_web_inbox, eventually, online_agent, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
+from tests.helpers.router import router_settings
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +332,8 @@ def _message(conversation: Conversation, *, agent: bool) -> MessageCreated:
 async def test_a_poll_of_messages_is_settled_in_one_locking_read(system: LiveServer) -> None:
     """The consumer's batch path: one transaction locks every named row once, applies each event in order (a
     reply meets the first response, the customer's next message starts a next-response cycle), and an id
-    without a row (another account's, or unknown) is left to the one-by-one path, which creates nothing."""
+    without a row (another account's, or unknown) is looked up with the poll's new conversations and creates
+    nothing."""
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
         inbox = await create_web_inbox(client, tenant)
@@ -365,13 +375,13 @@ async def test_a_poll_of_messages_is_settled_in_one_locking_read(system: LiveSer
     # The engine is shared with the live router's own consumer: only the reads naming this test's ids count.
     sqlalchemy_event.listen(res.engine.sync_engine, "before_cursor_execute", count)
     try:
-        await consumer.handle_messages([(e, None) for e in batch])  # type: ignore[misc]
+        await consumer.handle_batch([(e, None) for e in batch])  # type: ignore[misc]
     finally:
         sqlalchemy_event.remove(res.engine.sync_engine, "before_cursor_execute", count)
-    # One for the whole poll, one for the stranger's one-by-one look (not one per message).
+    # One for the whole poll (not one per message); the stranger's conversation is not stored: no row to lock.
     every = [p for p in locking if all(repr(i) in p or str(i) in p for i in (*ids, stranger.id))]
     assert len(every) == 1, locking
-    assert len([p for p in locking if repr(stranger.id) in p or str(stranger.id) in p]) == 2, locking
+    assert len([p for p in locking if repr(stranger.id) in p or str(stranger.id) in p]) == 1, locking
     async with cross_tenant_session(res.sessionmaker) as session:
         one, two = [await session.get(ConversationSla, i) for i in ids]
         assert await session.get(ConversationSla, stranger.id) is None
@@ -380,3 +390,91 @@ async def test_a_poll_of_messages_is_settled_in_one_locking_read(system: LiveSer
         assert clock.SlaState.from_json(row.state).clock("first_response").met_at is not None
     assert clock.SlaState.from_json(one.state).clock("next_response").awaiting
     assert not clock.SlaState.from_json(two.state).clock("next_response").awaiting
+
+
+async def test_a_polls_events_are_timed_in_one_batch_like_one_by_one(stack_urls: StackUrls) -> None:
+    """The SLA consumer takes a poll's events together (rows locked and created in bulk, one transaction per
+    account): each conversation gets the clock handling them one by one gives it, in its events' order, and
+    an event of a conversation that is not stored changes nothing."""
+    settings = router_settings(stack_urls, f"t{uuid.uuid4().hex[:10]}")
+    res = await Resources.open(settings, event_codec)
+    try:
+        seed = await seed_account(res, capacities=[5])
+        async with res.sessionmaker() as session, session.begin():
+            policy = SlaPolicy(account_id=seed.account_id, name="Everyone", first_response_seconds=600)
+            session.add(policy)
+        batched = await create_conversations(res, seed, 3)
+        alone = await create_conversations(res, seed, 3)
+        contacts = await contacts_of(res, [*batched, *alone])
+
+        def created(conversation_id: uuid.UUID) -> ConversationCreated:
+            return ConversationCreated(
+                tenant_id=seed.account_id,
+                conversation_id=conversation_id,
+                payload=ConversationCreatedPayload(
+                    inbox_id=seed.inbox_id, contact_id=contacts[conversation_id], channel="web"
+                ),
+            )
+
+        def agent_wrote(conversation_id: uuid.UUID) -> MessageCreated:
+            return MessageCreated(
+                tenant_id=seed.account_id,
+                conversation_id=conversation_id,
+                payload=MessageCreatedPayload(
+                    message_id=uuid.uuid4(),
+                    inbox_id=seed.inbox_id,
+                    contact_id=contacts[conversation_id],
+                    channel="web",
+                    direction="outbound",
+                    sender_type="agent",
+                    sender_id=seed.agent_ids[0],
+                    created_at=utcnow(),
+                ),
+            )
+
+        # The first conversation of each trio gets its first response: its first-response clock stops.
+        def story(ids: list[uuid.UUID]) -> list[Event]:
+            return [created(ids[0]), created(ids[1]), agent_wrote(ids[0]), created(ids[2])]
+
+        consumer = SlaConsumer(res)
+        unknown = uuid.uuid4()
+        ghost = ConversationCreated(
+            tenant_id=seed.account_id,
+            conversation_id=unknown,
+            payload=ConversationCreatedPayload(inbox_id=seed.inbox_id, contact_id=uuid.uuid4(), channel="web"),
+        )
+        await consumer.handle_batch([(event, None) for event in [*story(batched), ghost]])  # type: ignore[misc]
+        for event in story(alone):
+            await consumer.handle(event)
+        async with cross_tenant_session(res.sessionmaker) as session:
+            rows = {
+                row.conversation_id: row
+                for row in (
+                    await session.scalars(
+                        select(ConversationSla).where(ConversationSla.conversation_id.in_([*batched, *alone, unknown]))
+                    )
+                ).all()
+            }
+        assert unknown not in rows
+        for one, other in zip(batched, alone, strict=True):
+            a, b = rows[one], rows[other]
+            assert a.policy_id == b.policy_id == policy.id
+            assert set(a.summary) == set(b.summary) and a.summary
+            assert {k: v for k, v in a.summary.items() if not str(k).endswith("_at")} == {
+                k: v for k, v in b.summary.items() if not str(k).endswith("_at")
+            }
+            assert (a.check_at is None) == (b.check_at is None)
+        assert rows[batched[0]].summary != rows[batched[1]].summary  # the first response reached the first
+    finally:
+        await res.close()
+
+
+async def contacts_of(res: Resources, conversation_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    async with cross_tenant_session(res.sessionmaker) as session:
+        return dict(
+            (
+                await session.execute(
+                    select(Conversation.id, Conversation.contact_id).where(Conversation.id.in_(conversation_ids))
+                )
+            ).all()
+        )
