@@ -102,3 +102,21 @@ def test_nul_characters_never_reach_a_store() -> None:
     event = _message("hello\x00 world")
     assert event.payload.text == "hello world"
     assert parse_event(serialize_event(event)).payload.text == "hello world"
+
+
+def test_the_bot_skips_messages_of_conversations_with_humans_from_their_headers() -> None:
+    """The status a customer message found its conversation in travels as a header: the bot worker's group
+    skips every message of a conversation already with humans without decrypting or parsing it."""
+    from switchboard_common.infra.bus import routing_headers
+    from switchboard_connectors.channels.dialogflow.bot import BOT_ACCEPTS
+
+    event = _message("hi")
+
+    def found(status: str | None) -> MessageCreated:
+        return event.model_copy(update={"payload": event.payload.model_copy(update={"conversation_status": status})})
+
+    assert dict(routing_headers(found("open")))["conversation_status"] == b"open"
+    assert not BOT_ACCEPTS.wants(routing_headers(found("open")))
+    assert BOT_ACCEPTS.wants(routing_headers(found("bot")))
+    # Unknown (None): no header, so the handler decides with a read.
+    assert "conversation_status" not in dict(routing_headers(event)) and BOT_ACCEPTS.wants(routing_headers(event))

@@ -234,7 +234,8 @@ class EventBus:
 
 # Non-personal routing attributes published as record headers, so consumers can skip what is not theirs
 # without decrypting and parsing it (see EventFilter).
-ROUTING_HEADER_FIELDS = ("channel", "direction")
+# ``conversation_status`` is the status a customer message found its conversation in (None: unknown, no header).
+ROUTING_HEADER_FIELDS = ("channel", "direction", "conversation_status")
 
 
 def routing_headers(event: BusEvent) -> list[tuple[str, bytes]]:
@@ -254,10 +255,16 @@ class EventFilter:
     types: frozenset[str] | None = None
     channels: frozenset[str] | None = None
     directions: frozenset[str] | None = None
+    statuses: frozenset[str] | None = None
 
     def wants(self, headers: Sequence[tuple[str, bytes]] | None) -> bool:
         values = dict(headers or ())
-        for name, allowed in (("event_type", self.types), ("channel", self.channels), ("direction", self.directions)):
+        for name, allowed in (
+            ("event_type", self.types),
+            ("channel", self.channels),
+            ("direction", self.directions),
+            ("conversation_status", self.statuses),
+        ):
             raw = values.get(name)
             if allowed is not None and raw is not None and raw.decode() not in allowed:
                 return False
