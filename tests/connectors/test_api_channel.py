@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ from switchboard_devstack.servers import StackUrls
 
 from tests.fakes.receivers import Receiver
 from tests.helpers.api import Socket, create_agent, signup
+from tests.helpers.api_channel import post_signed
 from tests.helpers.live import LiveServer, live_server
 
 
@@ -45,15 +45,6 @@ async def receiver() -> AsyncIterator[Receiver]:
 def customer_signature(secret: str, timestamp: str, body: bytes) -> str:
     """What a customer writes to verify our calls: a few lines, no SDK."""
     return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-async def post_signed(
-    client: httpx.AsyncClient, inbox_id: str, secret: str, payload: object, timestamp: float | None = None
-) -> httpx.Response:
-    body = json.dumps(payload).encode()
-    return await client.post(
-        f"/webhooks/api/{inbox_id}", content=body, headers=signing.signed_headers(secret, body, timestamp)
-    )
 
 
 async def test_inbound_to_agent_and_reply_to_callback(api_system: LiveServer, receiver: Receiver) -> None:

@@ -24,6 +24,7 @@ from tests.fakes.slack import FakeSlack
 from tests.helpers.api import Socket, Tenant, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.messenger import APP_SECRET, messenger_inbox, new_page, post, text_event, webhook
+from tests.helpers.slack import slack_inbox
 
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOTE = "internal: customer owes 40 EUR, do not refund"
@@ -116,25 +117,6 @@ def _slack_signed(body: bytes) -> dict[str, str]:
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, "Content-Type": "application/json"}
 
 
-async def _slack_inbox(client: httpx.AsyncClient, tenant: Tenant, slack: FakeSlack, team: str, channel: str) -> dict:
-    response = await client.post(
-        "/api/v1/inboxes",
-        headers=tenant.headers,
-        json={
-            "name": "Slack",
-            "channel": "slack",
-            "settings": {
-                "team_id": team,
-                "channel_id": channel,
-                "bot_token": slack.install(f"xoxb-notes-{team.lower()}", team),
-                "bot_user_id": "UBOT",
-            },
-        },
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 async def test_slack_customer_channel_gets_the_reply_not_the_note(
     system: LiveServer, fakes: tuple[FakeSlack, FakeGraph, FakeGoogle]
 ) -> None:
@@ -142,7 +124,7 @@ async def test_slack_customer_channel_gets_the_reply_not_the_note(
     team = f"TN{time.time_ns() % 10**8}"
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        await _slack_inbox(client, tenant, slack, team, "CNOTES")
+        await slack_inbox(client, tenant, team, slack, channel="CNOTES")
         token, agent = await _online_agent(client, system, tenant)
         event = {
             "type": "message",
@@ -172,7 +154,7 @@ async def test_slack_mirror_of_a_web_inbox_never_shows_the_note(
     team = f"TM{time.time_ns() % 10**8}"
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        mirror = await _slack_inbox(client, tenant, slack, team, "CAGENTSN")
+        mirror = await slack_inbox(client, tenant, team, slack, channel="CAGENTSN")
         web = await create_web_inbox(client, tenant)
         linked = await client.put(
             f"/api/v1/inboxes/{web['id']}/slack-mirror", headers=tenant.headers, json={"slack_inbox_id": mirror["id"]}

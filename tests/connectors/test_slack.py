@@ -8,22 +8,19 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_devstack.servers import StackUrls
 
 from tests.fakes.slack import FakeSlack
-from tests.helpers.api import Socket, Tenant, create_agent, create_web_inbox, signup, visitor_session
+from tests.helpers.api import Socket, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.redis_keys import unregistered_keys
-
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+from tests.helpers.slack import SIGNING_SECRET, bot_token, envelope, signed, slack_inbox
 
 
 @pytest.fixture(scope="module")
@@ -52,54 +49,6 @@ async def slack_system(stack_urls: StackUrls, fake_slack: FakeSlack, data_dir: P
         SLACK_CLIENT_SECRET="client-secret",
     ) as live:
         yield live
-
-
-def signed(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, "Content-Type": "application/json"}
-
-
-def envelope(team: str, event: dict[str, Any], event_id: str | None = None) -> bytes:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": team,
-            "api_app_id": "A1",
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-            "event_time": int(time.time()),
-            "event": event,
-            "authorizations": [{"team_id": team}],
-        }
-    ).encode()
-
-
-def bot_token(team: str) -> str:
-    return f"xoxb-test-{team.lower()}"
-
-
-async def slack_inbox(
-    client: httpx.AsyncClient, tenant: Tenant, team: str, fake: FakeSlack, channel: str = "CSUP"
-) -> dict[str, Any]:
-    """A Slack inbox for ``team``, with a bot token the (fake) Slack issued for that workspace."""
-    response = await client.post(
-        "/api/v1/inboxes",
-        headers=tenant.headers,
-        json={
-            "name": "Slack",
-            "channel": "slack",
-            "settings": {
-                "team_id": team,
-                "channel_id": channel,
-                "bot_token": fake.install(bot_token(team), team),
-                "bot_user_id": "UBOT",
-            },
-        },
-    )
-    assert response.status_code == 201, response.text
-    assert "bot_token" not in response.json()["settings"]
-    return dict(response.json())
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:

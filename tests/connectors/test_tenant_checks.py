@@ -13,9 +13,9 @@ import pytest
 from switchboard_common.domain.events import MessageCreated, MessageCreatedPayload, utcnow
 from switchboard_devstack.servers import StackUrls
 
-from tests.connectors.test_api_channel import post_signed
 from tests.fakes.receivers import Receiver
 from tests.helpers.api import Socket, create_agent, signup
+from tests.helpers.api_channel import post_signed
 from tests.helpers.live import LiveServer, live_server
 
 

@@ -29,6 +29,7 @@ from tests.helpers.api import Socket, Tenant, create_agent, create_web_inbox, si
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.redis_keys import unregistered_keys
 from tests.helpers.scan import scan_directory, scan_kafka, scan_postgres, scan_redis
+from tests.helpers.slack import new_team, slack_inbox
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -88,29 +89,9 @@ async def system(
         stream.close()
 
 
-async def slack_inbox(client: httpx.AsyncClient, tenant: Tenant, fake: FakeSlack) -> dict[str, Any]:
-    team = f"T{uuid.uuid4().hex[:8].upper()}"
-    response = await client.post(
-        "/api/v1/inboxes",
-        headers=tenant.headers,
-        json={
-            "name": "Slack",
-            "channel": "slack",
-            "settings": {
-                "team_id": team,
-                "channel_id": "CAGENTS",
-                "bot_token": fake.install(f"xoxb-test-{team.lower()}", team),
-                "bot_user_id": "UBOT",
-            },
-        },
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 async def mirrored_web_inbox(client: httpx.AsyncClient, tenant: Tenant, fake: FakeSlack) -> dict[str, Any]:
     """A web inbox whose conversations are mirrored into a Slack inbox's channel (Slack as the agents' workspace)."""
-    slack = await slack_inbox(client, tenant, fake)
+    slack = await slack_inbox(client, tenant, new_team(), fake, channel="CAGENTS")
     web = await create_web_inbox(client, tenant)
     linked = await client.patch(
         f"/api/v1/inboxes/{web['id']}",
