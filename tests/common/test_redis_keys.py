@@ -4,8 +4,10 @@ whose data it holds, so erasure and the account purge can derive keys instead of
 from __future__ import annotations
 
 import re
+import string
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from switchboard_common.infra.cache import KEY_KINDS, KINDS, KeyKind, Keys
@@ -88,3 +90,20 @@ def test_key_patterns_are_compiled_once_per_namespace(monkeypatch: pytest.Monkey
     with pytest.raises(ValueError):
         keys.delivered(keys.presence(uuid.uuid4()))
     assert built == []
+
+
+def test_key_templates_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building a key (a rate-limit counter per request, a stream per frame) does not parse its template."""
+    keys = Keys("t1")
+    keys.rate("widget-messages", "warm")  # the first build of a kind may parse it
+    parsed: list[str] = []
+    original = string.Formatter.parse
+
+    def counting(self: string.Formatter, template: str) -> Any:
+        parsed.append(template)
+        return original(self, template)
+
+    monkeypatch.setattr(string.Formatter, "parse", counting)
+    for n in range(3):
+        assert keys.rate("widget-messages", f"visitor{n}").endswith(f"visitor{n}")
+    assert parsed == []

@@ -3,6 +3,7 @@ it holds, so erasure and the account purge find keys from here instead of scanni
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import string
@@ -49,8 +50,9 @@ class KeyKind:
     owner: Owner
     shared: bool = False
 
-    @property
+    @functools.cached_property
     def fields(self) -> tuple[str, ...]:
+        # Parsed once: every key built (a rate limit per request, a stream per frame) asks for them.
         return tuple(name for _, name, _, _ in string.Formatter().parse(self.template) if name)
 
     def regex(self, namespace: str) -> re.Pattern[str]:
