@@ -282,3 +282,66 @@ async def test_queue_positions_go_out_in_one_pipeline_and_only_when_they_change(
             if conversation_id != head:
                 assert settled[conversation_id] == [first[conversation_id][-1], first[conversation_id][-1] - 1]
         assert counting.single == 0
+
+
+class GatedStreams(StreamPublisher):
+    """The real publisher whose pipelines wait at a gate until the test opens it (Redis slow to answer)."""
+
+    def __init__(self, inner: StreamPublisher) -> None:
+        super().__init__(inner.redis, inner.keys)
+        self.gate = asyncio.Event()
+        self.held = 0
+
+    async def push_many(self, pushes: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        self.held += 1
+        await self.gate.wait()
+        await super().push_many(pushes)
+
+
+@pytest.mark.timeout(120)
+async def test_decisions_do_not_wait_for_queue_position_frames(stack_urls: StackUrls) -> None:
+    """Position frames held up (thousands waiting, a slow Redis): an agent coming online still gets the next
+    conversation at once (the writer awaited every tick's frames before its next decision), and the frames
+    go out when Redis answers, with the positions as they are then."""
+    async with replicas(stack_urls, count=1) as running:
+        res = running[0].res
+        gated = GatedStreams(res.streams)
+        res.streams = gated
+        try:
+            seed = await seed_account(res, capacities=[1])
+            conversations = await create_conversations(res, seed, 5)
+            async with cross_tenant_session(res.sessionmaker) as session:
+                contacts = dict(
+                    (
+                        await session.execute(
+                            select(Conversation.id, Conversation.contact_id).where(Conversation.id.in_(conversations))
+                        )
+                    ).all()
+                )
+            await publish_created(res, seed, conversations)
+
+            async def queued_and_held() -> bool:
+                return (await placement(res, seed.account_id))["queued"] == 5 and gated.held >= 1
+
+            await wait_until(queued_and_held, timeout=30)
+            await set_online(res, seed.account_id, seed.agent_ids[0], True)
+
+            async def placed() -> bool:
+                return (await placement(res, seed.account_id))["assigned"] == 1
+
+            await wait_until(placed, timeout=10)
+        finally:
+            gated.gate.set()
+
+        async with cross_tenant_session(res.sessionmaker) as session:
+            taken = await session.scalar(
+                select(Conversation.id).where(
+                    Conversation.account_id == seed.account_id, Conversation.assignee_id.is_not(None)
+                )
+            )
+
+        async def everyone_waiting_told() -> bool:
+            found = await positions(res, contacts)
+            return sorted(found[c][-1] for c in contacts if c != taken and found[c]) == [1, 2, 3, 4]
+
+        await wait_until(everyone_waiting_told, timeout=30)

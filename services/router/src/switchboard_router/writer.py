@@ -119,6 +119,15 @@ def partition_of(account_id: uuid.UUID, partitions: int) -> int:
 
 
 @dataclass(frozen=True)
+class PositionFrame:
+    """A waiting visitor's queue.position frame: (stream, dedupe id, frame) for the stream publisher."""
+
+    account: AccountRouting
+    conversation_id: uuid.UUID
+    push: tuple[str, str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Item:
     account_id: uuid.UUID
     tp: TopicPartition
@@ -172,6 +181,7 @@ class RoutingWriter:
         self._task: asyncio.Task[None] | None = None
         self._outgoing: asyncio.Queue[list[Event]] = asyncio.Queue(PUBLISH_QUEUE_BATCHES)
         self._publisher: asyncio.Task[None] | None = None
+        self._positions: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()
         self._next_tick = 0.0
@@ -199,6 +209,10 @@ class RoutingWriter:
                 self._task.cancel()
                 with contextlib.suppress(BaseException):
                     await self._task
+        if self._positions is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(self._positions, timeout=5)  # a hint for visitors: not worth more
+            self._positions = None
         if self._publisher is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outgoing.join(), timeout=10)  # the rest: the outbox relay
@@ -702,7 +716,10 @@ class RoutingWriter:
         refresh_presence = monotonic >= self._next_presence
         if refresh_presence:
             self._next_presence = monotonic + self.presence_seconds
-        frames: list[tuple[str, str, dict[str, Any]]] = []
+        # The previous tick's frames still on their way (a queue draining fast moves every position each tick):
+        # this tick sends none, the next one sends the positions as they are then.
+        push_frames = self._positions is None or self._positions.done()
+        frames: list[PositionFrame] = []
         for account in list(self.accounts.values()):
             if account.queue:
                 account.drain_wanted = True
@@ -711,16 +728,29 @@ class RoutingWriter:
                 for agent in account.agents.values():
                     if agent.online != (agent.id in online):
                         account.presence(agent.id, agent.id in online, now, give_back=False)
-            frames += self._position_frames(account, now)
-        # Every account's position frames in one Redis round trip (a pipeline), not one per visitor: a tick
-        # with thousands waiting must not hold up the decisions behind it.
-        for start in range(0, len(frames), POSITION_FRAMES_PER_PIPELINE):
-            await self.res.streams.push_many(frames[start : start + POSITION_FRAMES_PER_PIPELINE])
+            if push_frames:
+                frames += self._position_frames(account, now)
+        if frames:
+            self._positions = asyncio.create_task(self._push_positions(frames), name="router-writer-positions")
         if monotonic >= self._next_sweep:
             self._next_sweep = monotonic + self.sweep_seconds
             self._adopt |= self.partitions
 
-    def _position_frames(self, account: AccountRouting, now: datetime) -> list[tuple[str, str, dict[str, Any]]]:
+    async def _push_positions(self, frames: list[PositionFrame]) -> None:
+        """Every account's position frames in one Redis round trip (a pipeline), not one per visitor, and
+        behind the writer: a tick with thousands waiting must not hold up the decisions behind it. Frames that
+        did not go out are sent again by a later tick."""
+        for start in range(0, len(frames), POSITION_FRAMES_PER_PIPELINE):
+            chunk = frames[start : start + POSITION_FRAMES_PER_PIPELINE]
+            try:
+                await self.res.streams.push_many([frame.push for frame in chunk])
+            except Exception as exc:
+                log.warning("queue_positions_deferred", error=type(exc).__name__, count=len(frames) - start)
+                for frame in frames[start:]:
+                    frame.account.published_positions.pop(frame.conversation_id, None)
+                return
+
+    def _position_frames(self, account: AccountRouting, now: datetime) -> list[PositionFrame]:
         """A frame for every waiting visitor whose position changed since the last one: position and estimated
         wait (unchanged positions send nothing)."""
         metrics.QUEUE_LENGTH.labels(str(account.account_id)).set(len(account.queue))
@@ -732,15 +762,19 @@ class RoutingWriter:
             if account.published_positions.get(c.id) == position or c.queued_at is None:
                 continue
             frames.append(
-                (
-                    self.res.keys.contact_stream(c.contact_id),
-                    f"queue:{c.id}:{c.version}:{position}",
-                    {
-                        "type": "queue.position",
-                        "conversation_id": str(c.id),
-                        "position": position,
-                        "estimated_wait_seconds": round(position * pace),
-                    },
+                PositionFrame(
+                    account,
+                    c.id,
+                    (
+                        self.res.keys.contact_stream(c.contact_id),
+                        f"queue:{c.id}:{c.version}:{position}",
+                        {
+                            "type": "queue.position",
+                            "conversation_id": str(c.id),
+                            "position": position,
+                            "estimated_wait_seconds": round(position * pace),
+                        },
+                    ),
                 )
             )
             account.published_positions[c.id] = position
