@@ -442,7 +442,7 @@ async def measure(
 
     before = before_tree() if config.with_before else None
     before_label = f"before ({before[0]}): " if before is not None else ""
-    smallest: Throughput | None = None
+    smallest: tuple[int, Throughput] | None = None
     budget = config.step_seconds
     for agents in config.agent_counts:
         old: Throughput | None = None
@@ -463,7 +463,7 @@ async def measure(
 
         measured, error = await _step(config, measure_after)
         if measured is not None and measured.complete and smallest is None:
-            smallest = measured
+            smallest = (agents, measured)
         scenario = f"routing decisions, one router replica, one account of {agents:,} online agents " + (
             f"({config.decisions:,} conversations" + (f"; before: {config.before_decisions:,})" if before else ")")
         )
@@ -471,7 +471,7 @@ async def measure(
             ours = _failed(error) if error else "failed"
         else:
             relative = (
-                f"; x{measured.per_second / smallest.per_second:.2f} of {min(config.agent_counts):,} agents)"
+                f"; x{measured.per_second / smallest[1].per_second:.2f} of {smallest[0]:,} agents)"
                 if smallest is not None and measured.complete
                 else ")"
             )
