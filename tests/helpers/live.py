@@ -8,7 +8,6 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
-import uvicorn
 from switchboard_devstack import free_port
 from switchboard_devstack.servers import StackUrls
 
@@ -34,7 +33,7 @@ class LiveServer:
     """Every service in this process (as `make run` runs them) on a free port, in the test's event loop."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        from switchboard_common.infra.service import server_config
+        from switchboard_common.infra.service import quiet_server, server_config
         from switchboard_devstack.composite import ServiceDispatcher, build_apps
 
         self.env = env
@@ -44,8 +43,7 @@ class LiveServer:
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         # The production server configuration (frame limits, log filters), without pings in tests.
         config = server_config(ServiceDispatcher(self.apps), host="127.0.0.1", port=self.port, ws_ping_interval=None)
-        self.server = uvicorn.Server(config)
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.server = quiet_server(config)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

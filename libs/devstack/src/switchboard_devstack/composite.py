@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -108,7 +109,8 @@ def build_apps(env: Mapping[str, str] | None = None, *, run_workers: bool = True
     from switchboard_router.app import create_app as router_app
     from switchboard_router.settings import RouterSettings
 
-    kwargs = {k.lower(): v for k, v in (env or {}).items()}
+    # Values go through each settings class's validation (and its environment sources), hence Any here.
+    kwargs: dict[str, Any] = {k.lower(): v for k, v in (env or {}).items()}
     return {
         "gateway": gateway_app(GatewaySettings(**kwargs), run_workers=run_workers),
         "connectors": connectors_app(ConnectorSettings(**kwargs), run_workers=run_workers),

@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.types import Receive, Scope, Send
@@ -123,7 +124,7 @@ class Edge:
 def run_regions(port: int, data_dir: Path, regions: list[str]) -> int:
     """Starts the directory and the edge here and a `make run` per region, until SIGINT or SIGTERM."""
     from switchboard_common.infra.directory_server import create_directory_app
-    from switchboard_common.infra.service import server_config
+    from switchboard_common.infra.service import quiet_server, server_config
 
     started = time.monotonic()
     environ = dict(os.environ)
@@ -144,8 +145,9 @@ def run_regions(port: int, data_dir: Path, regions: list[str]) -> int:
             "DATA_DIR": str(data_dir / process.region),
         }
     try:
+        overrides: dict[str, Any] = {k.lower(): v for k, v in shared.items()}
         edge_settings = CommonSettings(
-            **{k.lower(): v for k, v in shared.items()},
+            **overrides,
             data_dir=str(data_dir),
             directory_data_dir=str(data_dir / "directory"),
         )
@@ -164,14 +166,10 @@ def run_regions(port: int, data_dir: Path, regions: list[str]) -> int:
     print(f"switchboard: starting regions {', '.join(regions)} in {data_dir} ...", flush=True)
 
     async def main() -> int:
-        import uvicorn
-
         servers = [
-            uvicorn.Server(server_config(edge, host="127.0.0.1", port=port)),
-            uvicorn.Server(server_config(directory_app, host="127.0.0.1", port=directory_port)),
+            quiet_server(server_config(edge, host="127.0.0.1", port=port)),
+            quiet_server(server_config(directory_app, host="127.0.0.1", port=directory_port)),
         ]
-        for server in servers:
-            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -81,7 +81,7 @@ class ManagedServer(abc.ABC):
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
-            **self.popen_kwargs(),  # type: ignore[arg-type]
+            **self.popen_kwargs(),
         )
         log.close()
         _wait_port(self.port, timeout, self.proc, self.log_path)
@@ -184,7 +184,7 @@ class PostgresServer(ManagedServer):
                 ],
                 check=True,
                 capture_output=True,
-                **self.popen_kwargs(),  # type: ignore[arg-type]
+                **self.popen_kwargs(),
             )
         stale = self.pgdata / "postmaster.pid"
         if stale.exists():

@@ -170,7 +170,7 @@ class CsatWorker(PeriodicWorker):
                         payload=ConversationCsatRequestedPayload(
                             inbox_id=survey.inbox_id,
                             contact_id=conversation.contact_id,
-                            channel=survey.channel,  # type: ignore[arg-type]
+                            channel=survey.channel,
                             question=survey.question,
                             agent_id=survey.agent_id,
                         ),

@@ -190,7 +190,7 @@ async def publish_delivery_update(
             conversation_id=conversation_id,
             payload=MessageDeliveryPayload(
                 message_id=message_id,
-                status=result.status,  # type: ignore[arg-type]
+                status=result.status,
                 reason=result.reason,
                 external_id=result.external_id,
             ),

@@ -141,7 +141,7 @@ class SlaClocks:
                         payload=ConversationSlaBreachedPayload(
                             inbox_id=row.inbox_id,
                             policy_id=uuid.UUID(breached_policy.id),
-                            target=breach.target,  # type: ignore[arg-type]
+                            target=breach.target,
                             due_at=breach.due_at,
                             cycle=breach.cycle,
                             agent_id=conversation.assignee_id if conversation is not None else None,

@@ -16,14 +16,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic.config import JsonDict
 
 from switchboard_common.infra.bus import UnknownEventType
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
-Personal = {"personal": True}
+Personal: JsonDict = {"personal": True}
 # A contact's own fields: sealed with the subject's profile key, which rectification rotates.
-Profile = {"personal": True, "profile": True}
+Profile: JsonDict = {"personal": True, "profile": True}
 
 
 def utcnow() -> datetime:

@@ -472,7 +472,7 @@ class RegionForwarding:
         try:
             upstream = await connect(
                 self._target_url(region, scope, websocket=True),
-                subprotocols=subprotocols or None,  # type: ignore[arg-type]
+                subprotocols=subprotocols or None,
                 additional_headers=self._forward_headers(scope, _WS_SKIPPED),
                 max_size=WS_MAX_FRAME_BYTES * 16,
                 open_timeout=10,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from fastapi import FastAPI
@@ -20,6 +20,9 @@ from switchboard_common.infra.regions import RegionForwarding, RegionForwardingM
 from switchboard_common.infra.runtime import EventCodecFactory, Resources
 from switchboard_common.infra.settings import CommonSettings
 from switchboard_common.infra.tracing import configure_tracing
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +78,9 @@ class BackgroundWorkers:
 WS_MAX_FRAME_BYTES = 64 * 1024
 
 
-def server_config(app: object, *, host: str, port: int, log_level: str = "warning", **overrides: Any) -> Any:
+def server_config(
+    app: object, *, host: str, port: int, log_level: str = "warning", **overrides: Any
+) -> uvicorn.Config:
     """The uvicorn configuration every server of ours runs with (``make run``, each service, the tests)."""
     import uvicorn
 
@@ -96,16 +101,24 @@ def server_config(app: object, *, host: str, port: int, log_level: str = "warnin
     return config
 
 
-async def serve(apps: Sequence[tuple[object, str, int]], *, log_level: str = "warning") -> None:
-    """Serves ASGI apps (app, host, port) in one event loop until SIGINT or SIGTERM, then shuts down."""
+def quiet_server(config: uvicorn.Config) -> uvicorn.Server:
+    """A uvicorn server that leaves SIGINT and SIGTERM to its caller, who stops several servers at once (each
+    server's own handlers would replace the previous server's, and a test's server would swallow Ctrl-C)."""
     import uvicorn
 
-    servers = [
-        uvicorn.Server(server_config(app, host=host, port=port, log_level=log_level)) for app, host, port in apps
-    ]
-    for server in servers:
-        # We own the signals: one Ctrl-C stops every server together.
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    class QuietServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return QuietServer(config)
+
+
+async def serve(apps: Sequence[tuple[object, str, int]], *, log_level: str = "warning") -> None:
+    """Serves ASGI apps (app, host, port) in one event loop until SIGINT or SIGTERM, then shuts down."""
+
+    # We own the signals: one Ctrl-C stops every server together.
+    servers = [quiet_server(server_config(app, host=host, port=port, log_level=log_level)) for app, host, port in apps]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

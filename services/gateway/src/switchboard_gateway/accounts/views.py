@@ -83,7 +83,7 @@ def _agent_out(
         email=user.email,
         name=user.name,
         role=user.role,
-        max_conversations=user.max_conversations,  # type: ignore[arg-type]
+        max_conversations=user.max_conversations,
         status=statuses.get(user.id, "offline"),
         skills=(skills or {}).get(user.id, []),
         teams=(teams or {}).get(user.id, []),

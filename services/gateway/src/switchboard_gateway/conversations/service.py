@@ -230,7 +230,7 @@ def message_out(message: Message) -> MessageOut:
     return MessageOut(
         id=message.id,
         conversation_id=message.conversation_id,
-        direction=message.direction,  # type: ignore[arg-type]
+        direction=message.direction,
         sender_type=message.sender_type,
         sender_id=message.sender_id,
         text=message.text,
@@ -275,7 +275,7 @@ async def create_agent_reply(
             message_id=message.id,
             inbox_id=conversation.inbox_id,
             contact_id=conversation.contact_id,
-            channel=conversation.channel,  # type: ignore[arg-type]
+            channel=conversation.channel,
             direction="outbound",
             sender_type="agent",
             sender_id=agent_id,
@@ -366,7 +366,7 @@ async def create_note(
             message_id=message.id,
             inbox_id=conversation.inbox_id,
             contact_id=conversation.contact_id,
-            channel=conversation.channel,  # type: ignore[arg-type]
+            channel=conversation.channel,
             author_id=author_id,
             text=text,
             mentions=mentions,

@@ -20,7 +20,7 @@ def inbox_out(inbox: Inbox, secret: str | None = None) -> schemas.InboxOut:
     return schemas.InboxOut(
         id=inbox.id,
         name=inbox.name,
-        channel=inbox.channel,  # type: ignore[arg-type]
+        channel=inbox.channel,
         widget_token=inbox.widget_token,
         settings=inbox.settings,
         created_at=inbox.created_at,

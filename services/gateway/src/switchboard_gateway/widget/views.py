@@ -275,7 +275,7 @@ async def report_receipt(resources: Resources, visitor: Any, message_id: Any, st
             MessageDeliveryUpdated(
                 tenant_id=visitor.account_id,
                 conversation_id=anchor.conversation_id,
-                payload=MessageDeliveryPayload(message_id=receipt_for, status=status),  # type: ignore[arg-type]
+                payload=MessageDeliveryPayload(message_id=receipt_for, status=status),
             )
         )
 

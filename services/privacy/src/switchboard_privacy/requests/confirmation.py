@@ -210,7 +210,7 @@ async def send_prompt(
             message_id=uuid.uuid4(),
             inbox_id=conversation.inbox_id,
             contact_id=conversation.contact_id,
-            channel=conversation.channel,  # type: ignore[arg-type]
+            channel=conversation.channel,
             direction="outbound",
             sender_type="system",
             text=prompt_text(request.type, code, link, max(1, ttl // 60)),

@@ -39,8 +39,8 @@ def to_out(request: PrivacyRequest, settings: PrivacySettings) -> RequestOut:
         report["download"] = exports.signed_link(settings, request.id)
     return RequestOut(
         id=request.id,
-        type=request.type,  # type: ignore[arg-type]
-        status=request.status,  # type: ignore[arg-type]
+        type=request.type,
+        status=request.status,
         created_at=request.created_at,
         due_at=request.due_at,
         verified_at=request.verified_at,

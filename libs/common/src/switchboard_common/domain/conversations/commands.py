@@ -127,7 +127,7 @@ async def announce_presence(res: Resources, account_id: uuid.UUID, agent_id: uui
         [
             AgentPresenceChanged(
                 tenant_id=account_id,
-                payload=AgentPresencePayload(agent_id=agent_id, status=status),  # type: ignore[arg-type]
+                payload=AgentPresencePayload(agent_id=agent_id, status=status),
             ),
             command(account_id, "presence", agent_id=agent_id, status=status),
         ]

@@ -212,8 +212,8 @@ def inbound_message_events(
                 payload=ConversationCreatedPayload(
                     inbox_id=inbox_id,
                     contact_id=contact_id,
-                    channel=channel,  # type: ignore[arg-type]
-                    status=conversation.status,  # type: ignore[arg-type]
+                    channel=channel,
+                    status=conversation.status,
                 ),
             )
         )
@@ -232,7 +232,7 @@ def inbound_message_events(
                 message_id=message_id,
                 inbox_id=inbox_id,
                 contact_id=contact_id,
-                channel=channel,  # type: ignore[arg-type]
+                channel=channel,
                 direction="inbound",
                 sender_type="contact",
                 sender_id=contact_id,

@@ -269,7 +269,7 @@ def status_event(
         tenant_id=c.account_id,
         conversation_id=c.id,
         occurred_at=now,
-        payload=ConversationStatusPayload(inbox_id=c.inbox_id, status=status, actor_id=actor_id),  # type: ignore[arg-type]
+        payload=ConversationStatusPayload(inbox_id=c.inbox_id, status=status, actor_id=actor_id),
     )
 
 
@@ -553,7 +553,7 @@ def _out_of_hours_reply(c: Conversation, text: str, now: datetime) -> MessageCre
             message_id=uuid.uuid5(event_id, "message"),
             inbox_id=c.inbox_id,
             contact_id=c.contact_id,
-            channel=c.channel,  # type: ignore[arg-type]
+            channel=c.channel,
             direction="outbound",
             sender_type="system",
             text=text,

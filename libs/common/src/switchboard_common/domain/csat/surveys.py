@@ -85,7 +85,7 @@ def record_answer(
         payload=ConversationCsatAnsweredPayload(
             inbox_id=survey.inbox_id,
             contact_id=contact_id,
-            channel=survey.channel,  # type: ignore[arg-type]
+            channel=survey.channel,
             rating=rating,
             comment=comment,
             answered_at=at,

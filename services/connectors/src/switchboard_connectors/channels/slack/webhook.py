@@ -101,7 +101,7 @@ def agent_reply_event(conversation: Conversation, action: normalizer.SlackAction
             message_id=message_id,
             inbox_id=conversation.inbox_id,
             contact_id=conversation.contact_id,
-            channel=conversation.channel,  # type: ignore[arg-type]
+            channel=conversation.channel,
             direction="outbound",
             sender_type="agent",
             sender_id=None,
