@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from switchboard_common.infra.settings import normalize_database_url, normalize_redis_url
 
@@ -51,6 +52,15 @@ def _wait_port(port: int, timeout: float, proc: subprocess.Popen[bytes], log: Pa
     raise TimeoutError(f"server on port {port} did not start in {timeout}s; see {log}")
 
 
+class ChildOptions(TypedDict, total=False):
+    """What a server adds to its process's ``subprocess`` arguments."""
+
+    env: dict[str, str]
+    user: str
+    group: str
+    extra_groups: list[str]
+
+
 class ManagedServer(abc.ABC):
     name = "server"
 
@@ -69,7 +79,7 @@ class ManagedServer(abc.ABC):
     def prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
 
-    def popen_kwargs(self) -> dict[str, object]:
+    def popen_kwargs(self) -> ChildOptions:
         return {}
 
     def start(self, timeout: float = 30.0) -> None:
@@ -131,7 +141,7 @@ class PostgresServer(ManagedServer):
     def _as_root(self) -> bool:
         return os.geteuid() == 0
 
-    def popen_kwargs(self) -> dict[str, object]:
+    def popen_kwargs(self) -> ChildOptions:
         # PostgreSQL refuses to run as root; run it as an unprivileged system user.
         # Group too: a process left in root's group is judged by group bits, not "other" bits.
         if not self._as_root:
@@ -334,7 +344,7 @@ class KafkaServer(ManagedServer):
         self.storage_url = storage_url
         self.env = env
 
-    def popen_kwargs(self) -> dict[str, object]:
+    def popen_kwargs(self) -> ChildOptions:
         return {"env": {**os.environ, **self.env}} if self.env else {}
 
     def command(self) -> list[str]:

@@ -28,7 +28,7 @@ from switchboard_common.domain.subscriptions.models import WebhookDelivery, Webh
 from switchboard_common.domain.subscriptions.revisions import bump_revision
 from switchboard_common.domain.subscriptions.secrets import subscription_secret_aad
 from switchboard_common.infra import metrics, signing
-from switchboard_common.infra.db import transaction
+from switchboard_common.infra.db import affected_rows, transaction
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.outbound_http import OutboundHttp, UnsafeUrl
 from switchboard_common.infra.runtime import Resources
@@ -120,8 +120,8 @@ class DeliveryWorker:
         while True:
             async with transaction(self.res.sessionmaker) as session:
                 result = await session.execute(cross_tenant(_PURGE), {"cutoff": cutoff, "batch": PURGE_BATCH})
-            deleted += result.rowcount or 0
-            if (result.rowcount or 0) < PURGE_BATCH or self._stopping.is_set():
+            deleted += affected_rows(result) or 0
+            if (affected_rows(result) or 0) < PURGE_BATCH or self._stopping.is_set():
                 return deleted
 
     async def run_once(self) -> int:

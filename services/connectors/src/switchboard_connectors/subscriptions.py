@@ -163,29 +163,29 @@ class SubscriptionFanout:
             data["inbox_id"] = str(event.payload.inbox_id)
             data["channel"] = event.payload.channel
             if isinstance(event, MessageCreated):
-                p = event.payload
+                message = event.payload
                 withheld = pass_through or not shareable
                 data["message"] = {
-                    "id": str(p.message_id),
-                    "direction": p.direction,
-                    "sender_type": p.sender_type,
-                    "text": None if withheld else p.text,
+                    "id": str(message.message_id),
+                    "direction": message.direction,
+                    "sender_type": message.sender_type,
+                    "text": None if withheld else message.text,
                     "content_withheld": withheld,
-                    "created_at": p.created_at.isoformat(),
+                    "created_at": message.created_at.isoformat(),
                 }
         elif isinstance(event, NoteCreated):
-            p = event.payload
-            withheld = pass_through or not await sharing_allowed(session, event.tenant_id, p.contact_id)
+            note = event.payload
+            withheld = pass_through or not await sharing_allowed(session, event.tenant_id, note.contact_id)
             data = {
-                "inbox_id": str(p.inbox_id),
-                "channel": p.channel,
+                "inbox_id": str(note.inbox_id),
+                "channel": note.channel,
                 "note": {
-                    "id": str(p.message_id),
-                    "author_id": str(p.author_id),
-                    "text": None if withheld else p.text,
+                    "id": str(note.message_id),
+                    "author_id": str(note.author_id),
+                    "text": None if withheld else note.text,
                     "content_withheld": withheld,
-                    "mentions": [str(m) for m in p.mentions],
-                    "created_at": p.created_at.isoformat(),
+                    "mentions": [str(m) for m in note.mentions],
+                    "created_at": note.created_at.isoformat(),
                 },
             }
         elif isinstance(event, ConversationAssigned):
@@ -197,14 +197,14 @@ class SubscriptionFanout:
         elif isinstance(event, ConversationQueued | ConversationStatusChanged):
             data = {"inbox_id": str(event.payload.inbox_id)}
         elif isinstance(event, ConversationSlaBreached):
-            p = event.payload
+            breach = event.payload
             data = {
-                "inbox_id": str(p.inbox_id),
-                "policy_id": str(p.policy_id),
-                "target": p.target,
-                "due_at": p.due_at.isoformat(),
-                "agent_id": str(p.agent_id) if p.agent_id else None,
-                "team_id": str(p.team_id) if p.team_id else None,
+                "inbox_id": str(breach.inbox_id),
+                "policy_id": str(breach.policy_id),
+                "target": breach.target,
+                "due_at": breach.due_at.isoformat(),
+                "agent_id": str(breach.agent_id) if breach.agent_id else None,
+                "team_id": str(breach.team_id) if breach.team_id else None,
             }
         elif isinstance(event, ConversationCsatAnswered):
             contact = await session.get(Contact, event.payload.contact_id)

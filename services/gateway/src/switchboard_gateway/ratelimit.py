@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-from switchboard_common.infra.cache import Keys
+from switchboard_common.infra.cache import Keys, TextRedis
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.runtime import Resources
@@ -47,7 +46,7 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, keys: Keys, pseudonyms: Pseudonyms) -> None:
+    def __init__(self, redis: TextRedis, keys: Keys, pseudonyms: Pseudonyms) -> None:
         self.redis = redis
         self.keys = keys
         self.pseudonyms = pseudonyms

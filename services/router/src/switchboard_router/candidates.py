@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,8 +213,12 @@ class CandidateIndex:
             agent = self.agents.get(agent_id)
             return agent is not None and agent_id in pool and required_set <= agent.skills and agent.fits(weight)
 
-        sticky = strategy == "sticky" and previous_agent is not None
-        if sticky and eligible(previous_agent) and previous_agent not in excluded_set:  # type: ignore[arg-type]
+        if (
+            strategy == "sticky"
+            and previous_agent is not None
+            and eligible(previous_agent)
+            and previous_agent not in excluded_set
+        ):
             return self._chosen(explanation, previous_agent, "sticky_previous_agent")
         best = self._search(order, team, required_set, preferred_set, weight, excluded_set, examined)
         if best is None:
@@ -301,7 +305,7 @@ class CandidateIndex:
         excluded: set[uuid.UUID],
         examined: list[dict[str, Any]],
         limit: int | None = 1,
-    ) -> Iterable[Agent | None]:
+    ) -> Iterator[Agent | None]:
         """Eligible agents having ``skills``, in order (up to ``limit``), then None."""
         if skills:
             rarest = min(skills, key=lambda s: len(self.skilled.get((team, s), ())))

@@ -51,7 +51,7 @@ def routing_key(record: ConsumerRecord) -> bytes | None:
     return str(tenant).encode() if tenant else None
 
 
-class _Joined(ConsumerRebalanceListener):
+class _Joined(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no types; subscribe() requires this base (isinstance)
     def __init__(self, feed: RoutingFeed) -> None:
         self.feed = feed
 

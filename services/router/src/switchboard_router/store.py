@@ -32,6 +32,7 @@ from switchboard_common.domain.conversations.models import (
 )
 from switchboard_common.domain.events import serialize_event
 from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.infra.db import affected_rows
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.outbox import OutboxEvent
 from switchboard_common.infra.runtime import Resources
@@ -279,7 +280,9 @@ def _conversation(row: Any, timers: dict[str, lc.Timer]) -> lc.Conversation:
     )
 
 
-async def _timers(session: AsyncSession, account_id: uuid.UUID, ids: Iterable[uuid.UUID] | None = None) -> dict:
+async def _timers(
+    session: AsyncSession, account_id: uuid.UUID, ids: Iterable[uuid.UUID] | None = None
+) -> dict[uuid.UUID, dict[str, lc.Timer]]:
     query = select(
         RoutingTimer.conversation_id,
         RoutingTimer.kind,
@@ -391,7 +394,7 @@ async def flush(session: AsyncSession, account: AccountRouting, batch: Batch, pa
         FENCE,
         {"account": account_id, "epoch": account.epoch, "partition": partition, "offset": batch.offset},
     )
-    if fenced.rowcount != 1:  # type: ignore[attr-defined]
+    if affected_rows(fenced) != 1:
         exists = await session.scalar(select(RoutingWriter.epoch).where(RoutingWriter.account_id == account_id))
         await session.rollback()
         raise Fenced(str(account_id)) if exists is not None else AccountGone(str(account_id))

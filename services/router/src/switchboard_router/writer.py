@@ -115,7 +115,8 @@ def _presence_of(event: Event) -> uuid.UUID | None:
 
 def partition_of(account_id: uuid.UUID, partitions: int) -> int:
     """The routing-topic partition of an account (the producer's default partitioner on its key)."""
-    return (murmur2(str(account_id).encode()) & 0x7FFFFFFF) % partitions
+    hashed: int = murmur2(str(account_id).encode())  # aiokafka ships no types
+    return (hashed & 0x7FFFFFFF) % partitions
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class Item:
     event: Event
 
 
-class _Rebalance(ConsumerRebalanceListener):
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no types; subscribe() requires this base (isinstance)
     def __init__(self, writer: RoutingWriter) -> None:
         self.writer = writer
 

@@ -11,6 +11,7 @@ platform ids, never from the user's file name (it may be personal). Access expor
 from __future__ import annotations
 
 import asyncio
+import builtins  # the stores define a list() method, which shadows the builtin in their annotations
 import contextlib
 import re
 import shutil
@@ -101,7 +102,7 @@ class AttachmentStore(ABC):
         await self.put_object(key, data)
         return key
 
-    async def list_contact(self, account_id: uuid.UUID, contact_id: uuid.UUID) -> list[StoredObject]:
+    async def list_contact(self, account_id: uuid.UUID, contact_id: uuid.UUID) -> builtins.list[StoredObject]:
         return await self.list(contact_prefix(account_id, contact_id))
 
     async def delete_prefix(self, prefix: str) -> int:
@@ -331,7 +332,7 @@ class S3AttachmentStore(AttachmentStore):
             self._versioned = status in {"Enabled", "Suspended"}
         return self._versioned
 
-    async def _delete_batch(self, objects: list[dict[str, str]]) -> None:
+    async def _delete_batch(self, objects: builtins.list[dict[str, str]]) -> None:
         client = await self.client()
         for start in range(0, len(objects), 1000):
             response = await client.delete_objects(
@@ -350,7 +351,7 @@ class S3AttachmentStore(AttachmentStore):
             # A plain delete only adds a delete marker: remove every version (and marker) of these keys.
             client = await self.client()
             remaining = set(wanted)
-            versions: list[dict[str, str]] = []
+            versions: builtins.list[dict[str, str]] = []
             paginator = client.get_paginator("list_object_versions")
             for folder in sorted({k.rsplit("/", 1)[0] + "/" for k in wanted}):
                 async for page in paginator.paginate(Bucket=self.bucket, Prefix=folder):

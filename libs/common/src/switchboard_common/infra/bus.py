@@ -637,7 +637,7 @@ class LagReporter:
                 metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(highwater - position, 0))
 
 
-class _ReadinessListener(ConsumerRebalanceListener):
+class _ReadinessListener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no types; subscribe() requires this base (isinstance)
     """Tells the consumer when it holds its partitions (after a join) and when it gave them up."""
 
     def __init__(self, consumer: EventConsumer) -> None:

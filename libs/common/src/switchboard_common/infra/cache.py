@@ -8,19 +8,69 @@ import itertools
 import re
 import string
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from redis.asyncio import Redis
+from redis.typing import FieldT, KeyT, StreamIdT
 
 from switchboard_common.infra.settings import CommonSettings
 
 SOCKET_TIMEOUT_SECONDS = 30.0
 
 
-def create_redis(settings: CommonSettings, *, max_connections: int = 500) -> Redis:
-    return Redis.from_url(
+# A stream entry as the decoding client returns it: (entry id, fields).
+StreamEntry = tuple[str, dict[str, str]]
+
+
+class TextRedis(Redis):
+    """The client :func:`create_redis` makes: it decodes every reply, so replies are ``str``, not the
+    ``bytes | str`` redis-py declares for either mode. Only the reply types differ (type-checking only)."""
+
+    if TYPE_CHECKING:
+
+        @classmethod
+        def from_url(
+            cls,
+            url: str,
+            single_connection_client: bool = False,
+            auto_close_connection_pool: bool | None = None,
+            **kwargs: Any,
+        ) -> TextRedis: ...
+
+        def get(self, name: KeyT) -> Awaitable[str | None]: ...
+
+        def hget(self, name: KeyT, key: FieldT) -> Awaitable[str | None]: ...
+
+        # The overrides below narrow a reply inside an invariant container (dict, list), which mypy reports
+        # as an incompatible override although the decoded reply is exactly this type.
+        def hgetall(self, name: KeyT) -> Awaitable[dict[str, str]]: ...  # type: ignore[override]
+
+        def xrange(  # type: ignore[override]
+            self, name: KeyT, min: StreamIdT = "-", max: StreamIdT = "+", count: int | None = None
+        ) -> Awaitable[list[StreamEntry]]: ...
+
+        def xrevrange(  # type: ignore[override]
+            self, name: KeyT, max: StreamIdT = "+", min: StreamIdT = "-", count: int | None = None
+        ) -> Awaitable[list[StreamEntry]]: ...
+
+        # RESP2 (our protocol) replies a list of [stream name, entries] pairs.
+        def xread(  # type: ignore[override]
+            self,
+            streams: dict[KeyT, StreamIdT],
+            count: int | None = None,
+            block: int | None = None,
+            max_count: int | None = None,
+            max_size: int | None = None,
+        ) -> Awaitable[list[tuple[str, list[StreamEntry]]] | None]: ...
+
+        # With a count the server replies a list (redis-py declares a set).
+        def spop(self, name: KeyT, count: int | None = None) -> Awaitable[str | list[str] | None]: ...  # type: ignore[override]
+
+
+def create_redis(settings: CommonSettings, *, max_connections: int = 500) -> TextRedis:
+    return TextRedis.from_url(
         settings.redis_url,
         decode_responses=True,
         max_connections=max_connections,

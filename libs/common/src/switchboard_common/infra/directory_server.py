@@ -139,11 +139,11 @@ def create_directory_app(settings: CommonSettings, store: DirectoryStore | None 
         region = region_of(request.query_params.get("region"))
         if region is None:
             return error_response(422, "unknown_region", "?region= must name a region", {"regions": sorted(regions)})
-        holder = await entries.release(kind, key, region)
-        if holder is None:
+        held_by = await entries.release(kind, key, region)
+        if held_by is None:
             return error_response(404, "not_found", "no such entry")
-        if holder != region:
-            return error_response(409, "taken", "another region holds this entry", {"region": holder})
+        if held_by != region:
+            return error_response(409, "taken", "another region holds this entry", {"region": held_by})
         return Response(status_code=204)
 
     async def healthz(request: Request) -> Response:

@@ -181,7 +181,7 @@ async def check_readiness(checks: dict[str, ReadinessCheck], timeout: float = 2.
     names = list(checks)
     results = await asyncio.gather(*(run(checks[n]) for n in names))
     failing = {name: error for name, error in zip(names, results, strict=True) if error is not None}
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if not failing else "unavailable",
         "dependencies": {name: ("ok" if name not in failing else "failing") for name in names},
     }

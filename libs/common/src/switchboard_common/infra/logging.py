@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -69,7 +70,7 @@ def redact_text(value: str) -> str:
     return PHONE.sub("[phone]", value)
 
 
-def scrub(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def scrub(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         value = event_dict[key]
         if key in ("exc_info", "timestamp"):
@@ -124,7 +125,7 @@ def hide_query_strings() -> None:
             logger.addFilter(_QUERY_FILTER)
 
 
-def _redact_exception(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _redact_exception(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     exc = event_dict.get("exception")
     if isinstance(exc, str):
         event_dict["exception"] = redact_text(exc)

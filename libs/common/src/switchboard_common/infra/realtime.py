@@ -12,9 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
-
-from switchboard_common.infra.cache import Keys
+from switchboard_common.infra.cache import Keys, TextRedis
 
 STREAM_MAXLEN = 1000
 STREAM_TTL_SECONDS = 7 * 24 * 3600
@@ -38,12 +36,12 @@ return id
 
 
 class StreamPublisher:
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: TextRedis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
         self._script = redis.register_script(_PUSH_ONCE)
 
-    def _args(self, data: str, dedupe_id: str) -> list[object]:
+    def _args(self, data: str, dedupe_id: str) -> list[str | int]:
         return [data, STREAM_MAXLEN, int(time.time()), DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS, dedupe_id]
 
     async def push_once(self, stream: str, dedupe_id: str, message: dict[str, Any]) -> str | None:
@@ -80,7 +78,7 @@ class StreamPublisher:
 
 
 async def read_stream(
-    redis: Redis, stream: str, last_id: str, block_ms: int = DEFAULT_BLOCK_MS, count: int = 100
+    redis: TextRedis, stream: str, last_id: str, block_ms: int = DEFAULT_BLOCK_MS, count: int = 100
 ) -> list[tuple[str, dict[str, Any]]]:
     """Entries after ``last_id`` (``$`` = only new ones), waiting up to ``block_ms`` for the first."""
     result = await redis.xread({stream: last_id}, block=block_ms, count=count)

@@ -6,13 +6,12 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from switchboard_common.infra.attachments import AttachmentStore, create_attachment_store
 from switchboard_common.infra.bus import EventBus, EventCodec, ensure_topics
-from switchboard_common.infra.cache import Keys, create_redis
+from switchboard_common.infra.cache import Keys, TextRedis, create_redis
 from switchboard_common.infra.crypto import Keyring
 from switchboard_common.infra.db import RESTORE_GATE_TABLE, create_engine, create_sessionmaker
 from switchboard_common.infra.directory import Directory
@@ -31,7 +30,7 @@ class Resources:
     settings: CommonSettings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    redis: Redis
+    redis: TextRedis
     bus: EventBus
     keys: Keys
     streams: StreamPublisher

@@ -78,9 +78,7 @@ class BackgroundWorkers:
 WS_MAX_FRAME_BYTES = 64 * 1024
 
 
-def server_config(
-    app: object, *, host: str, port: int, log_level: str = "warning", **overrides: Any
-) -> uvicorn.Config:
+def server_config(app: object, *, host: str, port: int, log_level: str = "warning", **overrides: Any) -> uvicorn.Config:
     """The uvicorn configuration every server of ours runs with (``make run``, each service, the tests)."""
     import uvicorn
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import Team
 from switchboard_common.domain.conversations import commands, routing, visibility
 from switchboard_common.domain.conversations.models import Conversation
+from switchboard_common.domain.events import RoutingAction
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
@@ -47,10 +49,10 @@ async def _act(
     resources: ResourcesDep,
     agent: AgentPrincipal,
     conversation_id: uuid.UUID,
-    action: commands.RoutingAction,
+    action: RoutingAction,
     *,
     note: str | None = None,
-    **fields: object,
+    **fields: Any,
 ) -> schemas.ConversationOut:
     """Asks the account's routing writer to apply the action; answers with the conversation as committed."""
     # What the agent may not see does not exist for them (visibility): no action on it either.

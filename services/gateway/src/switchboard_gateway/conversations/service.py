@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select, true
+from sqlalchemy import ColumnClause, ColumnElement, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from switchboard_common.domain.accounts.models import User
@@ -34,10 +34,10 @@ from switchboard_common.infra.outbox import add_events
 from switchboard_gateway.conversations.schemas import ConversationOut, LastMessageOut, MessageOut
 
 PREVIEW_CHARS = 160
-NEVER = literal_column("'-infinity'::timestamptz")
+NEVER: ColumnClause[datetime] = literal_column("'-infinity'::timestamptz")
 
 
-def waiting_since_of(conversation: Any = Conversation) -> ColumnElement[datetime | None]:
+def waiting_since_of(conversation: Any = Conversation) -> ColumnElement[datetime]:
     """Since when the customer waits for an answer: their first message after the last reply (open only)."""
     reply = aliased(Message)
     last_reply = (
@@ -86,7 +86,7 @@ async def service_levels(
     if not conversations:
         return {}
     ids = [c.id for c in conversations]
-    slas = dict(
+    slas: dict[uuid.UUID, dict[str, Any]] = dict(
         (
             await session.execute(
                 select(ConversationSla.conversation_id, ConversationSla.summary).where(

@@ -427,6 +427,8 @@ class Timeline:
                 )
             ).all()
         for conversation_id, assignee in rows:
+            if assignee is None:  # never: the query keeps only rows with an assignee
+                continue
             await self.res.streams.push_once(
                 self.res.keys.agent_stream(assignee),
                 f"{event.event_id}:{conversation_id}",
@@ -503,22 +505,23 @@ class Timeline:
             m["id"]: m
             for m in map(json.loads, await self.res.redis.lrange(self._relay_key(event.conversation_id), 0, -1))
         }
+        conversation_frame = conversation_out(conversation, labels=names).model_dump(mode="json")
+        # The event's agent, not the row's current assignee: a later reassignment has its own event.
+        conversation_frame["assignee_id"] = str(event.payload.agent_id)
+        # Who it is, for the agent's notification and list (the conversation list's own field).
+        conversation_frame["contact_name"] = contact_name
         frame = {
             "type": "conversation.assigned",
             "event_id": str(event.event_id),
             "conversation_id": str(event.conversation_id),
             "trace_id": current_trace_id(),
             "agent_id": str(event.payload.agent_id),
-            "conversation": conversation_out(conversation, labels=names).model_dump(mode="json"),
+            "conversation": conversation_frame,
             "messages": [
                 {**out, "text": held[out["id"]]["text"]} if out["id"] in held else out
                 for out in (message_out(m).model_dump(mode="json") for m in reversed(messages))
             ],
         }
-        # The event's agent, not the row's current assignee: a later reassignment has its own event.
-        frame["conversation"]["assignee_id"] = str(event.payload.agent_id)
-        # Who it is, for the agent's notification and list (the conversation list's own field).
-        frame["conversation"]["contact_name"] = contact_name
         await self.res.streams.push_once(self.res.keys.agent_stream(event.payload.agent_id), str(event.event_id), frame)
         if held:
             await self.res.redis.delete(self._relay_key(event.conversation_id))

@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select, update
 from switchboard_common.domain.conversations.ingest import labels_changed_event
 from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.conversations.visibility import visible
-from switchboard_common.domain.events import ConversationLabelsChanged
+from switchboard_common.domain.events import ConversationLabelsChanged, Event
 from switchboard_common.domain.labels import queries as labels
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
@@ -188,6 +188,7 @@ async def reply(
         raise AppError(422, "mentions_need_note", "only a private note can mention agents")
     async with atomic(session):
         conversation = await service.get_conversation(session, viewer, conversation_id)
+        event: Event
         if body.private:
             mentions = await service.resolve_mentions(session, agent.account_id, body.text, body.mentions)
             message, event = await service.create_note(

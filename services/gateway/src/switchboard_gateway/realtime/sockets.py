@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import WebSocket, WebSocketDisconnect
-from redis.asyncio import Redis
 from switchboard_common.domain.accounts.revocation import Revocation
 from switchboard_common.infra import metrics
+from switchboard_common.infra.cache import TextRedis
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.realtime import read_stream
 
@@ -138,7 +138,7 @@ async def open_socket(
     return None
 
 
-async def stream_start_id(redis: Redis, stream: str, last_event_id: str | None) -> str:
+async def stream_start_id(redis: TextRedis, stream: str, last_event_id: str | None) -> str:
     """Where to start reading: after the client's last seen id, else after the newest entry now."""
     if last_event_id:
         return last_event_id
@@ -149,7 +149,7 @@ async def stream_start_id(redis: Redis, stream: str, last_event_id: str | None) 
 async def serve_stream(
     websocket: WebSocket,
     *,
-    redis: Redis,
+    redis: TextRedis,
     stream: str,
     start_id: str,
     kind: str,

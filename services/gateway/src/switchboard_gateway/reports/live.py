@@ -63,8 +63,7 @@ async def snapshot(res: Resources, session: AsyncSession, account_id: uuid.UUID)
     by_team: dict[uuid.UUID | None, list[Any]] = {}
     for inbox_id, team_id, count, oldest in waiting:
         team = team_id or routing.routed_team_id_of_inbox(inboxes.get(inbox_id))
-        for bucket, key in ((by_inbox, inbox_id), (by_team, team)):
-            entry = bucket.setdefault(key, [0, None])
+        for entry in (by_inbox.setdefault(inbox_id, [0, None]), by_team.setdefault(team, [0, None])):
             entry[0] += count
             entry[1] = oldest if entry[1] is None or oldest < entry[1] else entry[1]
     users = (

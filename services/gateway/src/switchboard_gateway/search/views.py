@@ -51,7 +51,7 @@ def _any_language(q: str) -> ColumnElement[Any]:
 
 def _per_row(q: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """The row's dictionary and the query parsed with it (for its rank and highlight)."""
-    config = literal_column(f"({config_case_sql('messages.language')})")
+    config: ColumnElement[Any] = literal_column(f"({config_case_sql('messages.language')})")
     return config, func.websearch_to_tsquery(config, q)
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 MAX_SECONDS = 90 * 24 * 3600
 Seconds = int | None
 PauseStatus = Literal["pending", "snoozed"]
+DEFAULT_PAUSE_STATUSES: tuple[PauseStatus, ...] = ("pending", "snoozed")
 
 
 class PolicyFields(BaseModel):
@@ -22,7 +23,7 @@ class PolicyFields(BaseModel):
     resolution_seconds: Seconds = Field(default=None, ge=1, le=MAX_SECONDS)
     business_hours_only: bool = False
     # The clocks stop while the conversation is in these statuses.
-    pause_statuses: list[PauseStatus] = Field(default_factory=lambda: ["pending", "snoozed"], max_length=2)
+    pause_statuses: list[PauseStatus] = Field(default_factory=lambda: list(DEFAULT_PAUSE_STATUSES), max_length=2)
     # A breach raises the conversation's queue priority by this much (0: not at all).
     raise_priority: int = Field(default=0, ge=0, le=100)
     # What it applies to (the most specific wins: label, then team, then inbox).

@@ -116,7 +116,7 @@ class RequestWorker:
 
     async def claim(self) -> uuid.UUID | None:
         async with cross_tenant_session(self.resources.sessionmaker) as session, session.begin():
-            return await session.scalar(
+            claimed: uuid.UUID | None = await session.scalar(
                 text(
                     "UPDATE privacy_requests SET lease_owner = :owner, lease_expires_at = :until, "
                     "status = 'in_progress', attempts = attempts + 1 "
@@ -132,6 +132,7 @@ class RequestWorker:
                     "until": utcnow() + timedelta(seconds=self.settings.privacy_lease_seconds),
                 },
             )
+            return claimed
 
     async def run_once(self) -> bool:
         """Claims and works one request; returns whether there was one."""
@@ -224,7 +225,8 @@ class RequestWorker:
                 # Published directly: this step is the retry loop, and the event id is deterministic.
                 events = kafka.contact_updated_events(request.id, subject, request.changes)
                 await res.bus.publish_many(events)
-                rewritten, refused = 0, []
+                rewritten = 0
+                refused: list[dict[str, Any]] = []
                 if "name" in request.changes:  # the only contact field a Slack thread header shows
                     assert self.http is not None
                     async with session.begin():

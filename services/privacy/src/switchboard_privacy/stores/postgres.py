@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from switchboard_common.infra.db import affected_rows
 
 from switchboard_privacy.stores.subject import Subject
 
@@ -72,8 +73,8 @@ async def erase(session: AsyncSession, subject: Subject, request_id: uuid.UUID |
 
     async def delete(sql: str, params: dict[str, Any], table: str) -> None:
         result = await session.execute(text(sql), params)
-        if result.rowcount:  # type: ignore[attr-defined]
-            counts[table] = counts.get(table, 0) + int(result.rowcount)  # type: ignore[attr-defined]
+        if affected_rows(result):
+            counts[table] = counts.get(table, 0) + int(affected_rows(result))
 
     for table in tables["message_id"]:
         await delete(
@@ -107,8 +108,8 @@ async def erase(session: AsyncSession, subject: Subject, request_id: uuid.UUID |
             "needles": sorted(subject.uuid_needles()) + subject.string_needles(),
         },
     )
-    if result.rowcount:  # type: ignore[attr-defined]
-        counts["privacy_requests"] = int(result.rowcount)  # type: ignore[attr-defined]
+    if affected_rows(result):
+        counts["privacy_requests"] = int(affected_rows(result))
     await delete("DELETE FROM messages WHERE conversation_id = ANY(:ids)", {"ids": conversations}, "messages")
     await delete("DELETE FROM conversations WHERE id = ANY(:ids)", {"ids": conversations}, "conversations")
     await delete(
@@ -179,7 +180,7 @@ async def rectify(session: AsyncSession, subject: Subject, changes: dict[str, An
             text(f"UPDATE contacts SET {assignments} WHERE account_id = :account AND id = ANY(:ids)"),  # noqa: S608
             {**allowed, "account": subject.account_id, "ids": subject.contact_ids},
         )
-        counts["contacts"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        counts["contacts"] = int(affected_rows(result) or 0)
     attributes = changes.get("custom_attributes") or {}
     if attributes:
         result = await session.execute(
@@ -189,9 +190,9 @@ async def rectify(session: AsyncSession, subject: Subject, changes: dict[str, An
             ),
             {"set": json.dumps(attributes), "account": subject.account_id, "ids": subject.contact_ids},
         )
-        counts["contact_attributes"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        counts["contact_attributes"] = int(affected_rows(result) or 0)
     for note_id, new_text in (changes.get("contact_notes") or {}).items():
         params = {"id": str(note_id), "account": subject.account_id, "ids": subject.contact_ids, "text": new_text}
         result = await session.execute(REMOVE_NOTE if new_text is None else CORRECT_NOTE, params)
-        counts["contact_notes"] = counts.get("contact_notes", 0) + int(result.rowcount or 0)  # type: ignore[attr-defined]
+        counts["contact_notes"] = counts.get("contact_notes", 0) + int(affected_rows(result) or 0)
     return counts

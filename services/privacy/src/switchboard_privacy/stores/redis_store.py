@@ -16,14 +16,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import get_args
 
-from redis.asyncio import Redis
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import User
 from switchboard_common.domain.contacts.pseudonyms import messenger_psid
 from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.events import Channel
-from switchboard_common.infra.cache import Keys
+from switchboard_common.infra.cache import Keys, TextRedis
 from switchboard_common.infra.pseudonyms import Pseudonyms
 
 from switchboard_privacy.stores.subject import Subject
@@ -80,7 +79,7 @@ async def _message_ids(session: AsyncSession, conversation_ids: Sequence[uuid.UU
 
 async def subject_values(session: AsyncSession, pseudonyms: Pseudonyms, subject: Subject) -> dict[str, list[object]]:
     """Field -> values for every key name that can hold the subject's data."""
-    inboxes = []
+    inboxes: list[object] = []
     if subject.conversation_ids:
         inboxes = list(
             await session.scalars(
@@ -98,7 +97,7 @@ async def subject_values(session: AsyncSession, pseudonyms: Pseudonyms, subject:
     }
 
 
-async def delete_keys(redis: Redis, names: Sequence[str]) -> int:
+async def delete_keys(redis: TextRedis, names: Sequence[str]) -> int:
     deleted = 0
     for start in range(0, len(names), BATCH):
         deleted += int(await redis.delete(*names[start : start + BATCH]))
@@ -131,14 +130,14 @@ async def find(session: AsyncSession, pseudonyms: Pseudonyms, subject: Subject) 
 
 
 async def erase(
-    session: AsyncSession, redis: Redis, keys: Keys, pseudonyms: Pseudonyms, subject: Subject
+    session: AsyncSession, redis: TextRedis, keys: Keys, pseudonyms: Pseudonyms, subject: Subject
 ) -> dict[str, int]:
     found = await find(session, pseudonyms, subject)
     await session.rollback()  # the reads end here; Redis work holds no transaction
     return await erase_found(redis, keys, found)
 
 
-async def erase_found(redis: Redis, keys: Keys, found: RedisFindings) -> dict[str, int]:
+async def erase_found(redis: TextRedis, keys: Keys, found: RedisFindings) -> dict[str, int]:
     """Every key the registry derives from the subject, and their entries in keys shared with others (what
     erasure removes, and retention for the contacts and conversations it expires)."""
     subject, values, agents = found.subject, found.values, found.agents
@@ -185,7 +184,7 @@ async def account_values(
 
 
 async def purge_account(
-    session: AsyncSession, redis: Redis, keys: Keys, values: Mapping[str, list[object]], account_id: uuid.UUID
+    session: AsyncSession, redis: TextRedis, keys: Keys, values: Mapping[str, list[object]], account_id: uuid.UUID
 ) -> int:
     """Every key the account's entities name, its agents' presence timers, and its message markers."""
     owners = {"account", "agent", "inbox", "contact", "conversation", "identity", "request"}

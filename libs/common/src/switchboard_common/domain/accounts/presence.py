@@ -11,34 +11,40 @@ from __future__ import annotations
 import time
 import uuid
 
-from redis.asyncio import Redis
-
-from switchboard_common.infra.cache import Keys
+from switchboard_common.infra.cache import Keys, TextRedis
 
 CONNECTION_TTL_SECONDS = 60
 
 
-async def set_status(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID, status: str) -> str | None:
+async def set_status(
+    redis: TextRedis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID, status: str
+) -> str | None:
     """Sets the status; returns the previous one."""
     key = keys.presence(tenant_id)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hget(key, str(agent_id))
         pipe.hset(key, str(agent_id), status)
+        previous: str | None
         previous, _ = await pipe.execute()
     return previous
 
 
-async def choose_status(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID, status: str) -> str | None:
+async def choose_status(
+    redis: TextRedis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID, status: str
+) -> str | None:
     """The agent's own choice: remembered for their next connection and effective now; returns the previous."""
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hget(keys.presence(tenant_id), str(agent_id))
         pipe.hset(keys.presence(tenant_id), str(agent_id), status)
         pipe.hset(keys.presence_choice(tenant_id), str(agent_id), status)
+        previous: str | None
         previous, _, _ = await pipe.execute()
     return previous
 
 
-async def restore_choice(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> tuple[str | None, str]:
+async def restore_choice(
+    redis: TextRedis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID
+) -> tuple[str | None, str]:
     """A connection (re)opened: the effective status becomes the agent's choice, online when they never chose.
 
     Returns (previous effective status, status now)."""
@@ -47,16 +53,16 @@ async def restore_choice(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_i
     return await set_status(redis, keys, tenant_id, agent_id, status), status
 
 
-async def forget_choice(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
+async def forget_choice(redis: TextRedis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
     await redis.hdel(keys.presence_choice(tenant_id), str(agent_id))
 
 
-async def get_statuses(redis: Redis, keys: Keys, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
+async def get_statuses(redis: TextRedis, keys: Keys, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
     raw = await redis.hgetall(keys.presence(tenant_id))
     return {uuid.UUID(agent): status for agent, status in raw.items()}
 
 
-async def add_connection(redis: Redis, keys: Keys, agent_id: uuid.UUID, connection_id: str) -> int:
+async def add_connection(redis: TextRedis, keys: Keys, agent_id: uuid.UUID, connection_id: str) -> int:
     key = keys.agent_connections(agent_id)
     now = time.time()
     async with redis.pipeline(transaction=True) as pipe:
@@ -68,11 +74,11 @@ async def add_connection(redis: Redis, keys: Keys, agent_id: uuid.UUID, connecti
     return int(count)
 
 
-async def heartbeat(redis: Redis, keys: Keys, agent_id: uuid.UUID, connection_id: str) -> None:
+async def heartbeat(redis: TextRedis, keys: Keys, agent_id: uuid.UUID, connection_id: str) -> None:
     await add_connection(redis, keys, agent_id, connection_id)
 
 
-async def remove_connection(redis: Redis, keys: Keys, agent_id: uuid.UUID, connection_id: str) -> int:
+async def remove_connection(redis: TextRedis, keys: Keys, agent_id: uuid.UUID, connection_id: str) -> int:
     key = keys.agent_connections(agent_id)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.zrem(key, connection_id)
@@ -82,7 +88,7 @@ async def remove_connection(redis: Redis, keys: Keys, agent_id: uuid.UUID, conne
     return int(count)
 
 
-async def online_agents(redis: Redis, keys: Keys, tenant_id: uuid.UUID) -> set[uuid.UUID]:
+async def online_agents(redis: TextRedis, keys: Keys, tenant_id: uuid.UUID) -> set[uuid.UUID]:
     statuses = await get_statuses(redis, keys, tenant_id)
     candidates = [agent for agent, status in statuses.items() if status == "online"]
     if not candidates:
@@ -116,7 +122,7 @@ def grace_key(keys: Keys) -> str:
 
 
 async def schedule_offline(
-    redis: Redis,
+    redis: TextRedis,
     keys: Keys,
     tenant_id: uuid.UUID,
     agent_id: uuid.UUID,
@@ -128,12 +134,12 @@ async def schedule_offline(
     await redis.zadd(grace_key(keys), {f"{tenant_id}:{agent_id}": due})
 
 
-async def cancel_offline(redis: Redis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
+async def cancel_offline(redis: TextRedis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
     await redis.zrem(grace_key(keys), f"{tenant_id}:{agent_id}")
 
 
 async def claim_due_offline(
-    redis: Redis, keys: Keys, *, now: float | None = None, limit: int = 100
+    redis: TextRedis, keys: Keys, *, now: float | None = None, limit: int = 100
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """Atomically takes due entries: with several replicas each entry goes to exactly one."""
     members = await redis.eval(_CLAIM_DUE, 1, grace_key(keys), time.time() if now is None else now, limit)
@@ -144,5 +150,5 @@ async def claim_due_offline(
     return claimed
 
 
-async def live_connections(redis: Redis, keys: Keys, agent_id: uuid.UUID, *, now: float | None = None) -> int:
+async def live_connections(redis: TextRedis, keys: Keys, agent_id: uuid.UUID, *, now: float | None = None) -> int:
     return int(await redis.zcount(keys.agent_connections(agent_id), time.time() if now is None else now, "+inf"))

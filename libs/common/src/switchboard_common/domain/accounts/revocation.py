@@ -18,10 +18,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from switchboard_common.infra.cache import Keys
+from switchboard_common.infra.cache import Keys, TextRedis
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +46,7 @@ class Revocation:
         )
 
 
-async def announce(redis: Redis, keys: Keys, revocation: Revocation) -> None:
+async def announce(redis: TextRedis, keys: Keys, revocation: Revocation) -> None:
     """Best effort after the change is committed: a lost announcement is caught by the next heartbeat."""
     try:
         await redis.publish(keys.revocations(), revocation.dumps())
@@ -59,7 +58,7 @@ async def announce(redis: Redis, keys: Keys, revocation: Revocation) -> None:
 RevocationHandler = Callable[[Revocation | None], Awaitable[None]]
 
 
-async def listen(redis: Redis, keys: Keys, handle: RevocationHandler, *, retry_seconds: float = 1.0) -> None:
+async def listen(redis: TextRedis, keys: Keys, handle: RevocationHandler, *, retry_seconds: float = 1.0) -> None:
     """Runs until cancelled, resubscribing after Redis errors."""
     while True:
         try:
@@ -85,7 +84,7 @@ async def listen(redis: Redis, keys: Keys, handle: RevocationHandler, *, retry_s
 class RevocationListener:
     """The gateway's background worker around :func:`listen`."""
 
-    def __init__(self, redis: Redis, keys: Keys, handle: RevocationHandler) -> None:
+    def __init__(self, redis: TextRedis, keys: Keys, handle: RevocationHandler) -> None:
         self.redis = redis
         self.keys = keys
         self.handle = handle

@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from redis.asyncio import Redis
-
 from switchboard_common.domain.events import (
     AgentPresenceChanged,
     AgentPresencePayload,
@@ -24,6 +22,7 @@ from switchboard_common.domain.events import (
     RoutingCommand,
     RoutingCommandPayload,
 )
+from switchboard_common.infra.cache import TextRedis
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.runtime import Resources
 
@@ -109,7 +108,7 @@ async def notify(
     await res.bus.publish(command(account_id, action, conversation_id=conversation_id, **fields))
 
 
-async def reply(redis: Redis, replies: list[tuple[str, CommandResult]]) -> None:
+async def reply(redis: TextRedis, replies: list[tuple[str, CommandResult]]) -> None:
     """The writer's side: outcomes to their callers, after commit."""
     if not replies:
         return

@@ -60,7 +60,7 @@ async def resolve_contact(
     contact_id = uuid.uuid4()
     session.add(Contact(id=contact_id, account_id=account_id, name=name, email=email))
     await session.flush()
-    inserted = await session.scalar(
+    inserted: uuid.UUID | None = await session.scalar(
         insert(ContactIdentity)
         .values(
             id=uuid.uuid4(),

@@ -143,6 +143,8 @@ async def agent_loads(
     ).all()
     loads: dict[uuid.UUID, tuple[float, int]] = {}
     for agent_id, channel, count in [*held, *offered]:
+        if agent_id is None:  # never: both queries keep only rows whose agent is IN agent_ids
+            continue
         load, number = loads.get(agent_id, (0.0, 0))
         loads[agent_id] = (load + lifecycle.channel_weight(channel, weights) * count, number + count)
     return loads

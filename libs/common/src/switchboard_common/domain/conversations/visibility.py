@@ -134,7 +134,7 @@ def rule(user_id: Any, mode: AgentsSee, conversation: Any = Conversation) -> Col
 
 def visible(viewer: Viewer, conversation: Any = Conversation) -> ColumnElement[bool]:
     """The conversations ``viewer`` may see, as a WHERE clause (the account filter included)."""
-    scoped = conversation.account_id == viewer.account_id
+    scoped: ColumnElement[bool] = conversation.account_id == viewer.account_id
     if viewer.sees_all:
         return scoped
     return and_(scoped, rule(viewer.user_id, viewer.mode, conversation))

@@ -401,7 +401,8 @@ class SubjectKeys:
         if SEALED_PREFIX.encode() not in raw and SEALED_JSON_PREFIX.encode() not in raw:
             return raw
         data = json.loads(raw)
-        tree = PAYLOAD_TREES.get(data.get("type")) if isinstance(data, dict) else None
+        event_type = data.get("type") if isinstance(data, dict) else None
+        tree = PAYLOAD_TREES.get(event_type) if isinstance(event_type, str) else None
         if not tree or not isinstance(data.get("payload"), dict):
             return raw
         refs = {_sealed_ref(v) for v in _leaves(data["payload"], tree)} - {None}

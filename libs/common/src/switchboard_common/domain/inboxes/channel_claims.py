@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import ColumnExpressionArgument, and_, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -162,7 +162,7 @@ def slack_inbox_query(team_id: str, channel_id: str | None) -> Any:
     workspace = select(ChannelClaim.account_id).where(ChannelClaim.claim == slack_team(team_id)).scalar_subquery()
     by_channel = exists().where(ChannelClaim.inbox_id == Inbox.id, channel_claim) if channel_claim is not None else None
     conditions = [Inbox.channel == "slack", Inbox.account_id == workspace, Inbox.settings["team_id"].astext == team_id]
-    order = [Inbox.created_at]
+    order: list[ColumnExpressionArgument[Any]] = [Inbox.created_at]
     if by_channel is not None:
         order.insert(0, by_channel.desc())
     return cross_tenant(select(Inbox).where(*conditions).order_by(*order).limit(1))

@@ -18,7 +18,7 @@ its due time is *breached* (once per clock and cycle).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -330,7 +330,7 @@ def evaluate(
 
 
 def summary(
-    state: SlaState, policy: Policy | None, hours: Mapping[str, Any] | None, breached: list[Mapping[str, Any]]
+    state: SlaState, policy: Policy | None, hours: Mapping[str, Any] | None, breached: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """The conversation object's ``sla``: due times of the clocks still waiting (a breached one keeps its due
     time, in the past) and every breach so far."""

@@ -39,7 +39,8 @@ class AccountPolicies:
         if found:
             return min(found, key=self._demand)
         for kind, ref in (("team", team_id), ("inbox", inbox_id)):
-            if ref is not None and (policy_id := self.targets.get((kind, str(ref)))) in self.policies:
+            policy_id = self.targets.get((kind, str(ref))) if ref is not None else None
+            if policy_id is not None and policy_id in self.policies:
                 return self.policies[policy_id]
         fallback = [self.policies[p] for p in self.defaults if p in self.policies]
         return min(fallback, key=self._demand) if fallback else None

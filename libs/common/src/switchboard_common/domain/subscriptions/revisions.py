@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import uuid
 
-from redis.asyncio import Redis
-
-from switchboard_common.infra.cache import Keys
+from switchboard_common.infra.cache import Keys, TextRedis
 
 
 def revision_key(keys: Keys, account_id: uuid.UUID) -> str:
     return keys.webhook_revision(account_id)
 
 
-async def bump_revision(redis: Redis, keys: Keys, account_id: uuid.UUID) -> None:
+async def bump_revision(redis: TextRedis, keys: Keys, account_id: uuid.UUID) -> None:
     await redis.incr(revision_key(keys, account_id))
 
 
-async def current_revision(redis: Redis, keys: Keys, account_id: uuid.UUID) -> str | None:
+async def current_revision(redis: TextRedis, keys: Keys, account_id: uuid.UUID) -> str | None:
     value = await redis.get(revision_key(keys, account_id))
     return None if value is None else str(value)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from switchboard_common.infra.settings import CommonSettings
@@ -50,3 +52,9 @@ async def atomic(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         await session.rollback()
         raise
     await session.commit()
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """The rows an INSERT, UPDATE or DELETE changed. ``Session.execute`` returns a ``CursorResult`` for those
+    statements but is typed as returning ``Result``, which has no ``rowcount``."""
+    return cast(CursorResult[Any], result).rowcount

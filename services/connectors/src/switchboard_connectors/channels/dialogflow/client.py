@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 from switchboard_common.infra.runtime import Resources
 
+from switchboard_connectors.payload_fields import object_field
+
 # Renew this long before Google's expiry, so a token never expires mid-call.
 TOKEN_MARGIN_SECONDS = 120
 
@@ -73,7 +75,7 @@ def interpret(response: Any, *, handoff_intents: list[str], payload_key: str = "
     text = result.get("fulfillmentText")
     if not replies and isinstance(text, str) and text.strip():
         replies = [text]
-    intent = result.get("intent") if isinstance(result.get("intent"), dict) else {}
+    intent = object_field(result, "intent")
     name = intent.get("displayName") if isinstance(intent.get("displayName"), str) else None
     raw_confidence = result.get("intentDetectionConfidence")
     confidence = (

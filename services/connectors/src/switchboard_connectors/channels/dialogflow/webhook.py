@@ -34,6 +34,7 @@ from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.dialogflow.bot import hand_off
 from switchboard_connectors.ingress import AckTimer
+from switchboard_connectors.payload_fields import object_field
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -60,17 +61,17 @@ def parse_request(body: Any) -> FulfillmentRequest | None:
         return None
     session_info = body.get("sessionInfo")
     cx = isinstance(session_info, dict)
-    session = session_info.get("session") if cx else body.get("session")
+    session = session_info.get("session") if isinstance(session_info, dict) else body.get("session")
     match = SESSION_RE.match(session) if isinstance(session, str) and len(session) <= 500 else None
     if match is None:
         return None
     if cx:
-        fulfillment = body.get("fulfillmentInfo") if isinstance(body.get("fulfillmentInfo"), dict) else {}
-        intent_info = body.get("intentInfo") if isinstance(body.get("intentInfo"), dict) else {}
+        fulfillment = object_field(body, "fulfillmentInfo")
+        intent_info = object_field(body, "intentInfo")
         tag, intent = fulfillment.get("tag"), intent_info.get("displayName")
     else:
-        result = body.get("queryResult") if isinstance(body.get("queryResult"), dict) else {}
-        intent_obj = result.get("intent") if isinstance(result.get("intent"), dict) else {}
+        result = object_field(body, "queryResult")
+        intent_obj = object_field(result, "intent")
         tag, intent = result.get("action"), intent_obj.get("displayName")
     return FulfillmentRequest(
         cx=cx,

@@ -19,6 +19,8 @@ from typing import Any, Literal
 from switchboard_common.domain.csat.surveys import parse_choice
 from switchboard_common.infra.signing import digests_equal
 
+from switchboard_connectors.payload_fields import object_field
+
 SIGNATURE_PREFIX = "sha256="
 MAX_TEXT = 20_000
 ATTACHMENT_TYPES = {"image", "audio", "video", "file", "location", "fallback", "template", "sticker", "reel", "ig_reel"}
@@ -104,7 +106,7 @@ def _attachments(raw: Any) -> list[MessengerAttachment]:
     for item in raw if isinstance(raw, list) else []:
         if not isinstance(item, dict) or item.get("type") not in ATTACHMENT_TYPES:
             continue
-        payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
+        payload = object_field(item, "payload")
         url = payload.get("url") if isinstance(payload.get("url"), str) else None
         if url is not None and not url.startswith(("https://", "http://")):
             url = None
@@ -116,7 +118,7 @@ def _attachments(raw: Any) -> list[MessengerAttachment]:
 def _event(page_id: str, event: Any) -> MessengerItem | None:
     if not isinstance(event, dict):
         return None
-    sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
+    sender = object_field(event, "sender")
     psid = _id(sender.get("id"))
     sent_at = _millis(event.get("timestamp")) or datetime.now(UTC)
     if psid is None or psid == page_id:
@@ -130,7 +132,7 @@ def _event(page_id: str, event: Any) -> MessengerItem | None:
         attachments = _attachments(message.get("attachments"))
         if mid is None or (text is None and not attachments):
             return None
-        quick_reply = message.get("quick_reply") if isinstance(message.get("quick_reply"), dict) else {}
+        quick_reply = object_field(message, "quick_reply")
         csat = parse_choice(quick_reply.get("payload") if isinstance(quick_reply.get("payload"), str) else None)
         return MessengerItem("message", page_id, psid, sent_at, mid=mid, text=text, attachments=attachments, csat=csat)
     postback = event.get("postback")

@@ -20,6 +20,7 @@ from switchboard_common.domain.events import (
     MessageCreated,
 )
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, INBOUND_TOPIC, EventConsumer, EventFilter
+from switchboard_common.infra.db import affected_rows
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.messenger.client import GraphApi, GraphError
@@ -136,8 +137,8 @@ class MessengerWorker:
                 result = await session.execute(
                     update(Message).where(Message.id == p.message_id).values(attachments=stored)
                 )
-            if result.rowcount or time.monotonic() > deadline:  # type: ignore[attr-defined]
-                if not result.rowcount:  # type: ignore[attr-defined]
+            if affected_rows(result) or time.monotonic() > deadline:
+                if not affected_rows(result):
                     log.warning("messenger_attachment_message_missing", message_id=str(p.message_id))
                 return
             await asyncio.sleep(0.3)

@@ -27,6 +27,7 @@ from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.slack.client import SlackApi, SlackError, SlackUnavailable
+from switchboard_connectors.payload_fields import object_field
 from switchboard_connectors.settings import ConnectorSettings
 
 install_router = APIRouter(prefix="/api/v1/integrations/slack", tags=["integrations"])
@@ -171,7 +172,7 @@ async def _installer_profile(api: SlackApi, bot_token: str, user_id: str) -> dic
     """The installer's e-mail, name and avatar (``users.info``; e-mail needs ``users:read.email``)."""
     user = (await api.call("users.info", token=bot_token, form={"user": user_id})).get("user")
     user = user if isinstance(user, dict) else {}
-    raw = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+    raw = object_field(user, "profile")
     return {
         "email": raw.get("email"),
         "name": raw.get("real_name") or user.get("name"),

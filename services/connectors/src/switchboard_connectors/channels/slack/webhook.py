@@ -46,6 +46,7 @@ from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.slack import normalizer
 from switchboard_connectors.ingress import AckTimer, InboxDirectory, InboxRecord, publish_and_remember, seen
+from switchboard_connectors.payload_fields import object_field
 from switchboard_connectors.settings import ConnectorSettings
 
 log = structlog.get_logger(__name__)
@@ -227,7 +228,7 @@ async def slack_events_webhook(request: Request) -> Any:
 
 def csat_events(inbox: InboxRecord, team_id: str, interaction: dict[str, Any]) -> list[Event]:
     """Our survey's buttons tapped (a ``block_actions`` interaction): one answer per rating button."""
-    user = interaction.get("user") if isinstance(interaction.get("user"), dict) else {}
+    user = object_field(interaction, "user")
     user_id = user.get("id")
     actions = interaction.get("actions")
     if interaction.get("type") != "block_actions" or not isinstance(user_id, str) or not isinstance(actions, list):
@@ -285,8 +286,8 @@ async def slack_interactivity_webhook(request: Request) -> Any:
     if not isinstance(interaction, dict):
         timer.done("malformed")
         raise AppError(400, "malformed_payload", "payload is not a JSON object")
-    team = interaction.get("team") if isinstance(interaction.get("team"), dict) else {}
-    channel = interaction.get("channel") if isinstance(interaction.get("channel"), dict) else {}
+    team = object_field(interaction, "team")
+    channel = object_field(interaction, "channel")
     team_id, channel_id = team.get("id"), channel.get("id")
     if not isinstance(team_id, str) or not team_id:
         timer.done("malformed")
