@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 from switchboard_common.infra.http import ReadinessCheck, check_readiness
 from switchboard_common.infra.topology import DEFAULT_SERVICE, service_for_path
 
@@ -26,7 +27,7 @@ SUPERVISE_SECONDS = 1.0
 
 
 class ServiceDispatcher:
-    def __init__(self, apps: Mapping[str, ASGIApp], workers: Sequence[ServiceProcess] = ()) -> None:
+    def __init__(self, apps: Mapping[str, Starlette], workers: Sequence[ServiceProcess] = ()) -> None:
         self.apps = dict(apps)
         self.workers = list(workers)
         self._stack: contextlib.AsyncExitStack | None = None
@@ -45,7 +46,7 @@ class ServiceDispatcher:
 
     def _readiness_checks(self) -> dict[str, ReadinessCheck]:
         gateway = self.apps[DEFAULT_SERVICE]
-        checks: dict[str, ReadinessCheck] = dict(gateway.state.resources.readiness_checks())  # type: ignore[attr-defined]
+        checks: dict[str, ReadinessCheck] = dict(gateway.state.resources.readiness_checks())
         for worker in self.workers:
             checks[f"{worker.name} workers"] = self._worker_check(worker)
         return checks
@@ -75,7 +76,7 @@ class ServiceDispatcher:
                 try:
                     for app in self.apps.values():
                         # FastAPI does not run a mounted app's lifespan: enter each one explicitly.
-                        await self._stack.enter_async_context(app.router.lifespan_context(app))  # type: ignore[attr-defined]
+                        await self._stack.enter_async_context(app.router.lifespan_context(app))
                 except BaseException as exc:
                     await self._stack.aclose()
                     await send({"type": "lifespan.startup.failed", "message": type(exc).__name__ + ": " + str(exc)})
@@ -97,7 +98,7 @@ class ServiceDispatcher:
                 return
 
 
-def build_apps(env: Mapping[str, str] | None = None, *, run_workers: bool = True) -> dict[str, ASGIApp]:
+def build_apps(env: Mapping[str, str] | None = None, *, run_workers: bool = True) -> dict[str, Starlette]:
     """The four service apps, configured from the environment (or ``env``); without their background workers
     when ``run_workers`` is false (they run in processes of their own)."""
     from switchboard_connectors.app import create_app as connectors_app

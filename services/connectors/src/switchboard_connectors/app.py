@@ -8,7 +8,7 @@ from typing import TypeVar
 from fastapi import FastAPI
 from switchboard_common.domain.encryption.shredding import event_codec
 from switchboard_common.infra.runtime import Resources
-from switchboard_common.infra.service import BackgroundWorkers, create_service_app
+from switchboard_common.infra.service import BackgroundWorkers, RoleWorker, create_service_app
 
 from switchboard_connectors.channels.api.outbound import ApiCallbackSender
 from switchboard_connectors.channels.api.webhook import router as api_channel_router
@@ -92,14 +92,14 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
     )
 
 
-W = TypeVar("W")
+W = TypeVar("W", bound=RoleWorker)
 # The worker roles (``--workers``); deploy/k8s runs one Deployment per role.
 WORKER_ROLES = ("ingest", "outbound")
 
 
 def _role(role: str, worker: W) -> W:
     assert role in WORKER_ROLES
-    worker.role = role  # type: ignore[attr-defined]
+    worker.role = role
     return worker
 
 

@@ -69,6 +69,9 @@ def backoff_seconds(attempt: int, base: float, cap: float) -> float:
 
 
 class DeliveryWorker:
+    # The process role that runs it (BackgroundWorkers.select, ``--workers``); "shared": every process.
+    role = "shared"
+
     def __init__(
         self,
         resources: Resources,
@@ -120,8 +123,8 @@ class DeliveryWorker:
         while True:
             async with transaction(self.res.sessionmaker) as session:
                 result = await session.execute(cross_tenant(_PURGE), {"cutoff": cutoff, "batch": PURGE_BATCH})
-            deleted += affected_rows(result) or 0
-            if (affected_rows(result) or 0) < PURGE_BATCH or self._stopping.is_set():
+            deleted += affected_rows(result)
+            if affected_rows(result) < PURGE_BATCH or self._stopping.is_set():
                 return deleted
 
     async def run_once(self) -> int:

@@ -24,7 +24,8 @@ from switchboard_gateway.settings import GatewaySettings
 
 
 async def get_settings(request: Request) -> GatewaySettings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: GatewaySettings = request.app.state.settings  # set by create_app
+    return settings
 
 
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]

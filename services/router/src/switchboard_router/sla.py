@@ -322,9 +322,11 @@ class SlaConsumer:
         earlier = [(breach, policy) for breach in early if policy is not None]
         if isinstance(event, ConversationUnassigned) and event.payload.team_id is not None:
             row.team_id = event.payload.team_id
-        elif isinstance(event, ConversationStatusChanged) and (event.payload.handoff or {}).get("team_id"):
+        elif isinstance(event, ConversationStatusChanged) and (
+            handoff_team := (event.payload.handoff or {}).get("team_id")
+        ):
             with contextlib.suppress(ValueError):
-                row.team_id = uuid.UUID(str(event.payload.handoff["team_id"]))  # type: ignore[index]
+                row.team_id = uuid.UUID(str(handoff_team))
         elif isinstance(event, ConversationLabelsChanged):
             row.labels = sorted(set(event.payload.labels))
         policy, hours = await self.clocks.context(session, row, fresh=False)

@@ -542,7 +542,8 @@ class RoutingWriter:
             return
         result = commands.CommandResult()
         if p.action == "presence":
-            self._presence(account, p.agent_id, p.status or "offline", statuses, now)  # type: ignore[arg-type]
+            if p.agent_id is not None:  # always set: the gateway sends presence for the agent whose status changed
+                self._presence(account, p.agent_id, p.status or "offline", statuses, now)
         elif p.action == "refresh":
             await self._refresh(account)
         elif p.action == "fire_timers":

@@ -283,6 +283,9 @@ PARTITION_MOVED_ERRORS = frozenset(
 class EventConsumer:
     """Runs a handler over one or more topics in a consumer group, committing after each handled batch."""
 
+    # The process role that runs it (BackgroundWorkers.select, ``--workers``); "shared": every process.
+    role = "shared"
+
     def __init__(
         self,
         settings: CommonSettings,

@@ -43,30 +43,29 @@ class TextRedis(Redis):
 
         def hget(self, name: KeyT, key: FieldT) -> Awaitable[str | None]: ...
 
-        # The overrides below narrow a reply inside an invariant container (dict, list), which mypy reports
-        # as an incompatible override although the decoded reply is exactly this type.
-        def hgetall(self, name: KeyT) -> Awaitable[dict[str, str]]: ...  # type: ignore[override]
+        # The overrides below narrow a reply inside a dict or list. Those are invariant, so mypy calls the
+        # narrower reply an incompatible override, although it is exactly what the decoding client returns.
+        def hgetall(self, name: KeyT) -> Awaitable[dict[str, str]]: ...  # type: ignore[override]  # str, not bytes | str, inside a dict
 
-        def xrange(  # type: ignore[override]
+        def xrange(  # type: ignore[override]  # str, not bytes | str, inside a list
             self, name: KeyT, min: StreamIdT = "-", max: StreamIdT = "+", count: int | None = None
         ) -> Awaitable[list[StreamEntry]]: ...
 
-        def xrevrange(  # type: ignore[override]
+        def xrevrange(  # type: ignore[override]  # str, not bytes | str, inside a list
             self, name: KeyT, max: StreamIdT = "+", min: StreamIdT = "-", count: int | None = None
         ) -> Awaitable[list[StreamEntry]]: ...
 
-        # RESP2 (our protocol) replies a list of [stream name, entries] pairs.
-        def xread(  # type: ignore[override]
+        # RESP2 (our protocol): a [stream name, entries] pair per stream; [] when the block times out.
+        def xread(  # type: ignore[override]  # redis-py declares list[list[Any]] | dict: the RESP2 reply is this list
             self,
             streams: dict[KeyT, StreamIdT],
             count: int | None = None,
             block: int | None = None,
             max_count: int | None = None,
             max_size: int | None = None,
-        ) -> Awaitable[list[tuple[str, list[StreamEntry]]] | None]: ...
+        ) -> Awaitable[list[tuple[str, list[StreamEntry]]]]: ...
 
-        # With a count the server replies a list (redis-py declares a set).
-        def spop(self, name: KeyT, count: int | None = None) -> Awaitable[str | list[str] | None]: ...  # type: ignore[override]
+        def spop(self, name: KeyT, count: int | None = None) -> Awaitable[str | list[str] | None]: ...  # type: ignore[override]  # with a count the reply is a list; redis-py declares a set
 
 
 def create_redis(settings: CommonSettings, *, max_connections: int = 500) -> TextRedis:

@@ -20,6 +20,8 @@ class PeriodicWorker(abc.ABC):
 
     name = "periodic"
     stop_timeout = 15.0
+    # The process role that runs it (BackgroundWorkers.select, ``--workers``); "shared": every process.
+    role = "shared"
 
     def __init__(self, interval: float) -> None:
         self.interval = interval

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import structlog
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
+from starlette.types import ASGIApp
 
 from switchboard_common.infra.directory import Directory
 from switchboard_common.infra.http import install_common, metrics_app
@@ -32,6 +33,12 @@ NO_FRAMEWORK_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "
 class Worker(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
+
+
+class RoleWorker(Worker, Protocol):
+    """A worker run only by the processes of its role (``--workers``); workers without one run in every process."""
+
+    role: str
 
 
 class BackgroundWorkers:
@@ -78,7 +85,9 @@ class BackgroundWorkers:
 WS_MAX_FRAME_BYTES = 64 * 1024
 
 
-def server_config(app: object, *, host: str, port: int, log_level: str = "warning", **overrides: Any) -> uvicorn.Config:
+def server_config(
+    app: ASGIApp, *, host: str, port: int, log_level: str = "warning", **overrides: Any
+) -> uvicorn.Config:
     """The uvicorn configuration every server of ours runs with (``make run``, each service, the tests)."""
     import uvicorn
 
@@ -93,7 +102,7 @@ def server_config(app: object, *, host: str, port: int, log_level: str = "warnin
         "timeout_graceful_shutdown": 10,
         **overrides,
     }
-    config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, **options)
     # After uvicorn configured its loggers: request lines must never carry query strings (tokens, e-mails).
     hide_query_strings()
     return config
@@ -112,7 +121,7 @@ def quiet_server(config: uvicorn.Config) -> uvicorn.Server:
     return QuietServer(config)
 
 
-async def serve(apps: Sequence[tuple[object, str, int]], *, log_level: str = "warning") -> None:
+async def serve(apps: Sequence[tuple[ASGIApp, str, int]], *, log_level: str = "warning") -> None:
     """Serves ASGI apps (app, host, port) in one event loop until SIGINT or SIGTERM, then shuts down."""
 
     # We own the signals: one Ctrl-C stops every server together.
@@ -230,7 +239,7 @@ def run_service(create_app: Callable[..., FastAPI], settings: CommonSettings, *,
     configure_logging(settings.log_level, json_output=settings.log_json, service=settings.service_name)
     roles = [r.strip() for r in args.workers.split(",") if r.strip()]
     app = create_app(settings, run_workers=False if args.no_workers else (True if roles == ["all"] else roles))
-    servers: list[tuple[object, str, int]] = [(app, args.host, args.port)]
+    servers: list[tuple[ASGIApp, str, int]] = [(app, args.host, args.port)]
     if settings.metrics_port is not None:
         servers.append((metrics_app, args.host, settings.metrics_port))
     asyncio.run(serve(servers))

@@ -145,9 +145,9 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions
                     bins[(key, delta.hour, delta.metric, histogram.bin_of(delta.seconds))] += delta.amount
     if changed:
         rows = [
-            {"conversation_id": cid, "account_id": account, "facts": facts[cid].to_json(), "updated_at": utcnow()}  # type: ignore[union-attr]
+            {"conversation_id": cid, "account_id": account, "facts": fact.to_json(), "updated_at": utcnow()}
             for cid, account in sorted(changed.items(), key=lambda item: str(item[0]))
-            if facts.get(cid) is not None
+            if (fact := facts.get(cid)) is not None
         ]
         if rows:
             statement = insert(ReportConversation).values(rows)

@@ -13,6 +13,7 @@ from switchboard_common.domain.accounts import revocation, security_audit
 from switchboard_common.domain.accounts.auth import AdminAgent, ResourcesDep, SessionDep
 from switchboard_common.domain.accounts.models import SecurityEvent, User
 from switchboard_common.domain.accounts.owners import guard_owner_change
+from switchboard_common.infra.db import affected_rows
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
 
@@ -55,15 +56,15 @@ async def erase_agent_rows(session: AsyncSession, agent_id: uuid.UUID) -> dict[s
     result = await session.execute(
         update(SecurityEvent).where(SecurityEvent.user_id == agent_id).values(ip_prefix=None)
     )
-    counts["security_events_pseudonymized"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    counts["security_events_pseudonymized"] = affected_rows(result)
     for table, has_account in tables.all():
         condition = "user_id = :u AND account_id = :a" if has_account else "user_id = :u"
         result = await session.execute(
             text(f'DELETE FROM "{table}" WHERE {condition}'),  # noqa: S608
             {"u": agent_id, "a": user.account_id},
         )
-        if result.rowcount:  # type: ignore[attr-defined]
-            counts[table] = int(result.rowcount)  # type: ignore[attr-defined]
+        if affected_rows(result):
+            counts[table] = affected_rows(result)
     await session.flush()
     return counts
 

@@ -20,7 +20,9 @@ from switchboard_common.domain.accounts import revocation
 from switchboard_common.domain.accounts.models import Account
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption.shredding import destroy_account_keys, subject_keys_of
+from switchboard_common.infra.db import affected_rows
 from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.directory import EntryKind
 from switchboard_common.infra.periodic import PeriodicWorker
 from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.settings import CommonSettings
@@ -44,7 +46,7 @@ async def sweep(
     """One pass over every account (or ``only`` these). ``LIFECYCLE_TRIAL_DAYS=0`` turns trial expiry off."""
     now = now or utcnow()
     done = {"suspended": 0, "terminated": 0, "purged": 0}
-    released: list[tuple[str, str]] = []
+    released: list[tuple[EntryKind, str]] = []
     scope = Account.id.in_(list(only)) if only is not None else true()
     async with cross_tenant_session(resources.sessionmaker) as session, session.begin():
         trial_cutoff = now - timedelta(days=settings.lifecycle_trial_days)
@@ -118,7 +120,7 @@ async def sweep(
         )
     # Committed: the pages and workspaces are free in the directory too (another region may connect them).
     for kind, key in released:
-        await resources.directory.release_quietly(kind, key)  # type: ignore[arg-type]
+        await resources.directory.release_quietly(kind, key)
     for account_id, _reason in suspended:
         # Open agent sockets of a suspended account close now, not at their next heartbeat.
         await revocation.announce(resources.redis, resources.keys, revocation.Revocation(account_id))
@@ -131,7 +133,7 @@ async def sweep(
     return done
 
 
-async def _remove_configuration(session: object, account_id: uuid.UUID) -> dict[str, int]:
+async def _remove_configuration(session: AsyncSession, account_id: uuid.UUID) -> dict[str, int]:
     """Termination: the account's configuration goes (inboxes with their channel secrets, webhooks); the
     conversations stay until the purge, so the customer can still get an export meanwhile."""
     counts: dict[str, int] = {}
@@ -144,8 +146,8 @@ async def _remove_configuration(session: object, account_id: uuid.UUID) -> dict[
             "UPDATE inboxes SET secrets_encrypted = NULL, widget_token = NULL, settings = '{}' WHERE account_id = :a",
         ),
     ):
-        result = await session.execute(text(sql), {"a": account_id})  # type: ignore[attr-defined]
-        counts[table] = int(result.rowcount or 0)
+        result = await session.execute(text(sql), {"a": account_id})
+        counts[table] = affected_rows(result)
     return counts
 
 
@@ -193,19 +195,19 @@ async def purge_account(resources: Resources, settings: PrivacySettings, account
         await redis_store.purge_account(session, resources.redis, resources.keys, key_values, account_id)
     # The directory forgets the account, its inboxes, logins, pages and workspaces (several regions only).
     for kind, key in entries:
-        await resources.directory.release_quietly(kind, key)  # type: ignore[arg-type]
+        await resources.directory.release_quietly(kind, key)
     log.info("account_purged", account_id=str(account_id))
     return counts
 
 
 async def directory_entries(
     session: AsyncSession, resources: Resources, account_id: uuid.UUID, *, channels_only: bool = False
-) -> list[tuple[str, str]]:
+) -> list[tuple[EntryKind, str]]:
     """What the global directory holds for the account (switchboard_common.infra.directory), read before its
     rows go; nothing with a single region."""
     if not resources.directory.enabled:
         return []
-    entries: list[tuple[str, str]] = []
+    entries: list[tuple[EntryKind, str]] = []
     for (claim,) in (
         await session.execute(text("SELECT claim FROM channel_claims WHERE account_id = :a"), {"a": account_id})
     ).all():
@@ -246,7 +248,7 @@ async def delete_account_rows(session: AsyncSession, account_id: uuid.UUID) -> d
     for table in await _tables_with_account_id(session):
         await session.execute(text(f'DELETE FROM "{table}" WHERE account_id = :a'), {"a": account_id})  # noqa: S608
     result = await session.execute(text("DELETE FROM accounts WHERE id = :a"), {"a": account_id})
-    counts["accounts"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    counts["accounts"] = affected_rows(result)
     return counts
 
 
@@ -256,8 +258,8 @@ def backups_expire_by(settings: CommonSettings, erased_at: datetime) -> datetime
     return erased_at + timedelta(days=settings.backup_retention_days)
 
 
-async def _tables_with_account_id(session: object) -> list[str]:
-    rows = await session.execute(  # type: ignore[attr-defined]
+async def _tables_with_account_id(session: AsyncSession) -> list[str]:
+    rows = await session.execute(
         text(
             "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND column_name = 'account_id' AND table_name NOT IN ('privacy_audit_log', 'accounts')"

@@ -30,7 +30,9 @@ router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
 
 def _settings(resources: ResourcesDep) -> PrivacySettings:
-    return resources.settings  # type: ignore[return-value]
+    settings = resources.settings
+    assert isinstance(settings, PrivacySettings)  # the privacy app's resources are built from its settings
+    return settings
 
 
 def to_out(request: PrivacyRequest, settings: PrivacySettings) -> RequestOut:

@@ -74,7 +74,7 @@ async def erase(session: AsyncSession, subject: Subject, request_id: uuid.UUID |
     async def delete(sql: str, params: dict[str, Any], table: str) -> None:
         result = await session.execute(text(sql), params)
         if affected_rows(result):
-            counts[table] = counts.get(table, 0) + int(affected_rows(result))
+            counts[table] = counts.get(table, 0) + affected_rows(result)
 
     for table in tables["message_id"]:
         await delete(
@@ -109,7 +109,7 @@ async def erase(session: AsyncSession, subject: Subject, request_id: uuid.UUID |
         },
     )
     if affected_rows(result):
-        counts["privacy_requests"] = int(affected_rows(result))
+        counts["privacy_requests"] = affected_rows(result)
     await delete("DELETE FROM messages WHERE conversation_id = ANY(:ids)", {"ids": conversations}, "messages")
     await delete("DELETE FROM conversations WHERE id = ANY(:ids)", {"ids": conversations}, "conversations")
     await delete(
@@ -180,7 +180,7 @@ async def rectify(session: AsyncSession, subject: Subject, changes: dict[str, An
             text(f"UPDATE contacts SET {assignments} WHERE account_id = :account AND id = ANY(:ids)"),  # noqa: S608
             {**allowed, "account": subject.account_id, "ids": subject.contact_ids},
         )
-        counts["contacts"] = int(affected_rows(result) or 0)
+        counts["contacts"] = affected_rows(result)
     attributes = changes.get("custom_attributes") or {}
     if attributes:
         result = await session.execute(
@@ -190,9 +190,9 @@ async def rectify(session: AsyncSession, subject: Subject, changes: dict[str, An
             ),
             {"set": json.dumps(attributes), "account": subject.account_id, "ids": subject.contact_ids},
         )
-        counts["contact_attributes"] = int(affected_rows(result) or 0)
+        counts["contact_attributes"] = affected_rows(result)
     for note_id, new_text in (changes.get("contact_notes") or {}).items():
         params = {"id": str(note_id), "account": subject.account_id, "ids": subject.contact_ids, "text": new_text}
         result = await session.execute(REMOVE_NOTE if new_text is None else CORRECT_NOTE, params)
-        counts["contact_notes"] = counts.get("contact_notes", 0) + int(affected_rows(result) or 0)
+        counts["contact_notes"] = counts.get("contact_notes", 0) + affected_rows(result)
     return counts

@@ -28,7 +28,8 @@ bearer = HTTPBearer(auto_error=False)
 
 async def get_resources(request: Request) -> Resources:
     # async: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop on every request.
-    return request.app.state.resources  # type: ignore[no-any-return]
+    resources: Resources = request.app.state.resources  # set by the lifespan before any request
+    return resources
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

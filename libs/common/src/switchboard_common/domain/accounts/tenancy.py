@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, event
+from sqlalchemy import ClauseElement, Table, event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import Executable
@@ -122,8 +122,10 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
 def _owned_classes(statement: Executable) -> list[type[Any]]:
     """The tenant-owned classes whose tables ``statement`` reads or changes anywhere: selected entities and
     columns, ``select_from``, joins, subqueries, EXISTS (``state.all_mappers`` sees only the selected ones)."""
+    if not isinstance(statement, ClauseElement):  # every SQLAlchemy statement is one; refuse rather than not scope
+        raise TypeError(f"cannot scope {type(statement).__name__} to a tenant")
     by_table = _tenant_classes_by_table()
-    found = find_tables(statement, check_columns=True, include_crud=True)  # type: ignore[arg-type]
+    found = find_tables(statement, check_columns=True, include_crud=True)
     return list({by_table[t]: None for t in found if isinstance(t, Table) and t in by_table})
 
 

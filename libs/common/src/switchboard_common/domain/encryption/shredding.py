@@ -58,6 +58,7 @@ from switchboard_common.domain.encryption.models import SubjectKey
 from switchboard_common.domain.events import EVENT_CLASSES, Event, parse_event
 from switchboard_common.infra.bus import EventBus
 from switchboard_common.infra.crypto import DecryptionError, Keyring
+from switchboard_common.infra.db import affected_rows
 from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.settings import CommonSettings
 
@@ -106,10 +107,16 @@ def personal_tree(model: type[BaseModel]) -> PersonalTree:
     return tree
 
 
+def _payload_model(event_class: type[BaseModel]) -> type[BaseModel]:
+    annotation = event_class.model_fields["payload"].annotation
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        raise TypeError(f"{event_class.__name__}.payload is not a model")
+    return annotation
+
+
 # Per event type: the personal fields of its payload.
 PAYLOAD_TREES: dict[str, PersonalTree] = {
-    type_name: personal_tree(cls.model_fields["payload"].annotation)  # type: ignore[arg-type]
-    for type_name, cls in EVENT_CLASSES.items()
+    type_name: personal_tree(_payload_model(cls)) for type_name, cls in EVENT_CLASSES.items()
 }
 
 
@@ -462,7 +469,7 @@ async def destroy_subject_keys(session: AsyncSession, refs: Iterable[str]) -> in
     if not wanted:
         return 0
     result = await session.execute(delete(SubjectKey).where(SubjectKey.ref.in_(wanted)))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected_rows(result)
 
 
 async def destroy_legacy_identity_keys(session: AsyncSession, created_before: datetime) -> int:
@@ -474,7 +481,7 @@ async def destroy_legacy_identity_keys(session: AsyncSession, created_before: da
             SubjectKey.created_at < created_before,
         )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected_rows(result)
 
 
 async def fence_subject_keys(session: AsyncSession, account_id: uuid.UUID, refs: Iterable[str]) -> int:
@@ -497,14 +504,14 @@ async def lift_fences(session: AsyncSession, refs: Iterable[str]) -> int:
     result = await session.execute(
         delete(SubjectKey).where(SubjectKey.ref.in_(list(refs)), SubjectKey.key_encrypted.is_(None))
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected_rows(result)
 
 
 async def destroy_account_keys(session: AsyncSession, account_id: uuid.UUID) -> int:
     result = await session.execute(
         text("DELETE FROM subject_keys WHERE account_id = :account_id"), {"account_id": account_id}
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected_rows(result)
 
 
 __all__ = [

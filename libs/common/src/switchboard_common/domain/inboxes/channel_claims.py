@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.inboxes.models import ChannelClaim, Inbox
-from switchboard_common.infra.directory import Directory, DirectoryUnavailable, TakenElsewhere
+from switchboard_common.infra.directory import Directory, DirectoryUnavailable, EntryKind, TakenElsewhere
 from switchboard_common.infra.errors import AppError
 
 
@@ -118,7 +118,7 @@ async def sync(session: AsyncSession, inbox: Inbox, directory: Directory | None 
 
 
 async def enter_in_directory(directory: Directory, inbox: Inbox, wanted: list[Claim]) -> None:
-    entries: list[tuple[str, str]] = [("inbox", str(inbox.id))]
+    entries: list[tuple[EntryKind, str]] = [("inbox", str(inbox.id))]
     for claim in wanted:
         kind, _, rest = claim.name.partition(":")[2].partition(":")
         if kind == "page":
@@ -127,7 +127,7 @@ async def enter_in_directory(directory: Directory, inbox: Inbox, wanted: list[Cl
             entries.append(("slack_team", rest))
     for kind, key in entries:
         try:
-            await directory.claim(kind, key)  # type: ignore[arg-type]
+            await directory.claim(kind, key)
         except TakenElsewhere:
             raise already_connected(f"x:{'page' if kind == 'messenger_page' else 'team'}") from None
         except DirectoryUnavailable:
