@@ -30,11 +30,13 @@ run: $(STAMP)
 	@$(VENV)/bin/python -m switchboard_devstack run
 
 # Style, then the import contracts (pyproject.toml [tool.importlinter]): no service imports another,
-# switchboard_common imports no service, and its infrastructure imports no domain module.
+# switchboard_common imports no service, and its infrastructure imports no domain module. Then the types:
+# mypy --strict over every package of libs/ and services/ ([tool.mypy]).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
