@@ -201,20 +201,23 @@ class SlaConsumer:
         """A run of events: one transaction locks the rows of all their conversations (in id order, so replicas
         cannot deadlock), creates in bulk the rows of conversations that have none yet (their first events),
         and applies each event in order. A batch that fails is handled again event by event (:meth:`handle`)."""
-        events = [e for e, _r in batch if e.conversation_id is not None and e.type in SLA_EVENT_TYPES]
+        # Each event with its conversation id (known to be set from here on).
+        events = [
+            (e.conversation_id, e) for e, _r in batch if e.conversation_id is not None and e.type in SLA_EVENT_TYPES
+        ]
         if not events:
             return
         staged: list[Event] = []
         async with cross_tenant_session(self.res.sessionmaker) as session, session.begin():
-            rows = await self._locked(session, {e.conversation_id for e in events})  # type: ignore[misc]
+            rows = await self._locked(session, {conversation_id for conversation_id, _e in events})
             missing: dict[uuid.UUID, set[uuid.UUID]] = {}
-            for event in events:
-                if event.conversation_id not in rows:
-                    missing.setdefault(event.tenant_id, set()).add(event.conversation_id)  # type: ignore[arg-type]
+            for conversation_id, event in events:
+                if conversation_id not in rows:
+                    missing.setdefault(event.tenant_id, set()).add(conversation_id)
             for account_id, conversation_ids in missing.items():
                 rows.update(await self._create_rows(session, account_id, conversation_ids))
-            for event in events:
-                row = rows.get(event.conversation_id)  # type: ignore[arg-type]
+            for conversation_id, event in events:
+                row = rows.get(conversation_id)
                 # Erased, not stored yet, or another account's conversation id: nothing to time.
                 if row is None or row.account_id != event.tenant_id:
                     continue
