@@ -47,6 +47,10 @@ class TextRedis(Redis):
         # narrower reply an incompatible override, although it is exactly what the decoding client returns.
         def hgetall(self, name: KeyT) -> Awaitable[dict[str, str]]: ...  # type: ignore[override]  # str, not bytes | str, inside a dict
 
+        def hmget(  # type: ignore[override]  # str, not bytes | str, inside a list
+            self, name: KeyT, keys: FieldT | Iterable[FieldT], *args: FieldT
+        ) -> Awaitable[list[str | None]]: ...
+
         def xrange(  # type: ignore[override]  # str, not bytes | str, inside a list
             self, name: KeyT, min: StreamIdT = "-", max: StreamIdT = "+", count: int | None = None
         ) -> Awaitable[list[StreamEntry]]: ...
