@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, inspect
+from sqlalchemy import delete, event, inspect
+from sqlalchemy.engine.default import DefaultDialect
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.events import (
     ConversationAssigned,
@@ -426,3 +427,37 @@ async def test_live_floor_and_the_real_path(system: LiveServer) -> None:
         )
         for socket in (owner, agent):
             await socket.close()
+
+
+async def test_rollup_batches_of_any_size_reuse_compiled_statements(system: LiveServer) -> None:
+    """Every write of a batch is a statement compiled once (executed with its rows), so the consumer does not
+    compile SQL per poll: after one batch, a batch of another size is all compiled-cache hits."""
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        web = await create_web_inbox(client, tenant)
+    res = system.apps["gateway"].state.resources  # type: ignore[attr-defined]
+    writer = RollupWriter(res)
+    s = Script(uuid.UUID(tenant.account_id))
+    for n in range(5):
+        c = uuid.uuid4()
+        s.created(c, web["id"], "web", s.at(f"07:0{n}:00"))
+        for m in range(n + 1):
+            s.message(c, web["id"], "web", s.at(f"07:0{n}:1{m}"))
+    first, second = s.events[:3], s.events[3:]
+    assert await writer.write(first) == len(first)
+    ours = {tenant.account_id, *(str(e.event_id) for e in second)}
+    hits: list[tuple[str, bool]] = []
+
+    def record(_c: object, _cur: object, statement: str, parameters: object, context: Any, _many: bool) -> None:
+        text_of_params = repr(parameters)
+        if "report_" in statement and any(value in text_of_params for value in ours):
+            hits.append((statement.split("(")[0], context.cache_hit == DefaultDialect.CACHE_HIT))
+
+    event.listen(res.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        assert await writer.write(second) == len(second)
+    finally:
+        event.remove(res.engine.sync_engine, "before_cursor_execute", record)
+    written = {name for name, _hit in hits}
+    assert any("report_seen_events" in n for n in written) and any("report_rollups" in n for n in written), hits
+    assert all(hit for _name, hit in hits), hits

@@ -37,6 +37,36 @@ SEEN_RETENTION = timedelta(days=14)
 DimensionKey = tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID, str, str]
 
 
+def _statements() -> dict[str, Any]:
+    """The batch's writes as Core statements built once and executed with a list of rows (executemany): the
+    compiled form is cached, where an ORM insert with ``.values(rows)`` was compiled again for every batch
+    size and went through the ORM's bulk path."""
+    seen, conversations = ReportSeenEvent.__table__, ReportConversation.__table__
+    rollup, bins = ReportRollup.__table__, ReportHistogram.__table__
+    facts = insert(conversations)
+    counters = insert(rollup)
+    histogram_rows = insert(bins)
+    return {
+        "dimensions": insert(ReportDimension.__table__).on_conflict_do_nothing(),
+        "seen": insert(seen).on_conflict_do_nothing().returning(seen.c.event_id),
+        "facts": facts.on_conflict_do_update(
+            index_elements=["conversation_id"],
+            set_={"facts": facts.excluded.facts, "updated_at": facts.excluded.updated_at},
+        ),
+        "rollups": counters.on_conflict_do_update(
+            index_elements=["dimension_id", "hour"],
+            set_={name: rollup.c[name] + counters.excluded[name] for name in COUNTERS},
+        ),
+        "histograms": histogram_rows.on_conflict_do_update(
+            index_elements=["dimension_id", "hour", "metric", "bin"],
+            set_={"count": bins.c["count"] + histogram_rows.excluded["count"]},
+        ),
+    }
+
+
+STATEMENTS = _statements()
+
+
 class DimensionIds:
     """Dimension rows are never changed once made: their ids are cached for the process's life."""
 
@@ -53,7 +83,7 @@ class DimensionIds:
                 {"account_id": a, "agent_id": ag, "team_id": t, "inbox_id": i, "channel": c, "label": label}
                 for a, ag, t, i, c, label in sorted(missing, key=str)
             ]
-            await session.execute(insert(ReportDimension).values(rows).on_conflict_do_nothing())
+            await session.execute(STATEMENTS["dimensions"], rows)
             found = await session.execute(
                 select(
                     ReportDimension.id,
@@ -99,15 +129,13 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions
     unique = list({e.event_id: e for e in wanted}.values())
     if not unique:
         return 0
+    seen_at = utcnow()
     fresh = set(
         (
-            await session.scalars(
-                insert(ReportSeenEvent)
-                .values([{"event_id": e.event_id, "seen_at": utcnow()} for e in unique])
-                .on_conflict_do_nothing()
-                .returning(ReportSeenEvent.event_id)
-            )
-        ).all()
+            await session.execute(STATEMENTS["seen"], [{"event_id": e.event_id, "seen_at": seen_at} for e in unique])
+        )
+        .scalars()
+        .all()
     )
     new = [e for e in unique if e.event_id in fresh]
     if not new:
@@ -150,13 +178,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions
             if (fact := facts.get(cid)) is not None
         ]
         if rows:
-            statement = insert(ReportConversation).values(rows)
-            await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["conversation_id"],
-                    set_={"facts": statement.excluded.facts, "updated_at": statement.excluded.updated_at},
-                )
-            )
+            await session.execute(STATEMENTS["facts"], rows)
     keys = {k for k, _h in counters} | {k for k, _h, _m, _b in bins}
     ids = await dimensions.ids(session, keys) if keys else {}
     if counters:
@@ -169,13 +191,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions
             }
             for (key, hour), values in sorted(counters.items(), key=lambda item: (ids[item[0][0]], item[0][1]))
         ]
-        statement = insert(ReportRollup).values(rows)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["dimension_id", "hour"],
-                set_={name: getattr(ReportRollup, name) + getattr(statement.excluded, name) for name in COUNTERS},
-            )
-        )
+        await session.execute(STATEMENTS["rollups"], rows)
     if bins:
         rows = [
             {"dimension_id": ids[key], "hour": hour, "metric": metric, "bin": bin_, "account_id": key[0], "count": n}
@@ -183,13 +199,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions
                 bins.items(), key=lambda item: (ids[item[0][0]], item[0][1], item[0][2], item[0][3])
             )
         ]
-        statement = insert(ReportHistogram).values(rows)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["dimension_id", "hour", "metric", "bin"],
-                set_={"count": ReportHistogram.count + statement.excluded.count},
-            )
-        )
+        await session.execute(STATEMENTS["histograms"], rows)
     return len(new)
 
 
