@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import Select, func, select, update
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
+from switchboard_common.domain.events import ConversationStatusChanged, ConversationStatusPayload
 from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
 from switchboard_common.infra import signing
 from switchboard_common.infra.db.base import utcnow
 from switchboard_connectors.deliveries import DeliveryWorker
+from switchboard_connectors.subscriptions import SubscriptionFanout
 from switchboard_devstack.servers import StackUrls
 
 from tests.fakes.receivers import Receiver
@@ -250,3 +255,50 @@ async def test_a_new_subscription_applies_at_once(hooks_system: LiveServer, rece
         [call] = await receiver.wait_for(1, "/second")
         assert call.json()["data"]["message"]["text"] == "two"
         assert [c.json()["data"]["message"]["text"] for c in await receiver.wait_for(2, "/first")] == ["one", "two"]
+
+
+class CountingRedis(Redis):
+    """The real server; counts the commands the client sends."""
+
+    commands: list[str]
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.commands.append(str(args[0]))
+        return await super().execute_command(*args, **options)
+
+
+async def test_a_poll_reads_the_subscription_revisions_once(
+    hooks_system: LiveServer, stack_urls: StackUrls, receiver: Receiver
+) -> None:
+    """The fan-out takes a poll's events together: one MGET of their accounts' revisions (not a GET per event),
+    and still one pending delivery per event for each subscription that asked for its type."""
+    async with httpx.AsyncClient(base_url=hooks_system.url, timeout=30) as client:
+        tenants = [await signup(client) for _ in range(2)]
+        for tenant in tenants:
+            hook = await client.post(
+                "/api/v1/webhooks",
+                headers=tenant.headers,
+                json={"url": receiver.url + "/crm", "events": ["conversation.resolved"]},
+            )
+            assert hook.status_code == 201, hook.text
+    resources = hooks_system.apps["connectors"].state.resources
+    redis = CountingRedis.from_url(stack_urls.redis_url, decode_responses=True)
+    redis.commands = []
+    fanout = SubscriptionFanout(dataclasses.replace(resources, redis=redis))
+    batch = [(_resolved(uuid.UUID(tenant.account_id)), None) for tenant in tenants for _ in range(3)]
+    try:
+        await fanout.handle_batch(batch)  # type: ignore[arg-type]
+    finally:
+        await redis.aclose()
+    assert redis.commands == ["MGET"], redis.commands
+    async with cross_tenant_session(resources.sessionmaker) as session:
+        for tenant in tenants:
+            assert await session.scalar(_count_for(uuid.UUID(tenant.account_id))) == 3
+
+
+def _resolved(account_id: uuid.UUID) -> ConversationStatusChanged:
+    return ConversationStatusChanged(
+        tenant_id=account_id,
+        conversation_id=uuid.uuid4(),
+        payload=ConversationStatusPayload(inbox_id=uuid.uuid4(), status="resolved"),
+    )

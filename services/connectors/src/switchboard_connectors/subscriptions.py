@@ -30,7 +30,7 @@ from switchboard_common.domain.events import (
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.privacy.consent import is_pass_through, sharing_allowed
 from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
-from switchboard_common.domain.subscriptions.revisions import current_revision
+from switchboard_common.domain.subscriptions.revisions import current_revision, revision_key
 from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
 from switchboard_common.infra.runtime import Resources
 
@@ -98,10 +98,12 @@ class SubscriptionFanout:
             handler=self.handle,
             bus=self.res.bus,
             accepts=EventFilter(types=SUBSCRIBED_EVENT_TYPES),
+            # A poll's events go together: one read of their accounts' subscription revisions, not one each.
+            batch_handler=self.handle_batch,
+            batch_types=SUBSCRIBED_EVENT_TYPES,
         )
 
-    async def _subscriptions(self, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
-        revision = await current_revision(self.res.redis, self.res.keys, tenant_id)
+    async def _subscriptions(self, tenant_id: uuid.UUID, revision: str | None) -> list[tuple[uuid.UUID, list[str]]]:
         hit = self._cache.get(tenant_id)
         if hit and hit[0] > time.monotonic() and hit[1] == revision:
             return hit[2]
@@ -119,11 +121,24 @@ class SubscriptionFanout:
         self._cache[tenant_id] = (time.monotonic() + CACHE_SECONDS, revision, value)
         return value
 
+    async def handle_batch(self, batch: list[tuple[Event, ConsumerRecord]]) -> None:
+        """The events of a poll, in order, with every account's subscription revision read in one MGET."""
+        tenants = list(dict.fromkeys(event.tenant_id for event, _record in batch))
+        values = await self.res.redis.mget([revision_key(self.res.keys, t) for t in tenants])
+        revisions = {t: None if v is None else str(v) for t, v in zip(tenants, values, strict=True)}
+        for event, _record in batch:
+            await self._fan_out(event, revisions[event.tenant_id])
+
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
+        if public_name(event) is not None:
+            await self._fan_out(event, await current_revision(self.res.redis, self.res.keys, event.tenant_id))
+
+    async def _fan_out(self, event: Event, revision: str | None) -> None:
+        """One pending delivery per enabled subscription of the event's account that asked for its type."""
         name = public_name(event)
         if name is None:
             return
-        targets = [sid for sid, events in await self._subscriptions(event.tenant_id) if name in events]
+        targets = [sid for sid, events in await self._subscriptions(event.tenant_id, revision) if name in events]
         if not targets:
             return
         async with tenant_session(self.res.sessionmaker, event.tenant_id, begin=True) as session:
