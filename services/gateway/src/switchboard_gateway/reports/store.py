@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.events import ConversationCreated, Event
@@ -37,17 +37,23 @@ SEEN_RETENTION = timedelta(days=14)
 DimensionKey = tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID, str, str]
 
 
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def _statements() -> dict[str, Any]:
     """The batch's writes as Core statements built once and executed with a list of rows (executemany): the
     compiled form is cached, where an ORM insert with ``.values(rows)`` was compiled again for every batch
     size and went through the ORM's bulk path."""
-    seen, conversations = ReportSeenEvent.__table__, ReportConversation.__table__
-    rollup, bins = ReportRollup.__table__, ReportHistogram.__table__
+    seen, conversations = _table(ReportSeenEvent), _table(ReportConversation)
+    rollup, bins = _table(ReportRollup), _table(ReportHistogram)
     facts = insert(conversations)
     counters = insert(rollup)
     histogram_rows = insert(bins)
     return {
-        "dimensions": insert(ReportDimension.__table__).on_conflict_do_nothing(),
+        "dimensions": insert(_table(ReportDimension)).on_conflict_do_nothing(),
         "seen": insert(seen).on_conflict_do_nothing().returning(seen.c.event_id),
         "facts": facts.on_conflict_do_update(
             index_elements=["conversation_id"],
@@ -131,9 +137,7 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions
         return 0
     seen_at = utcnow()
     fresh = set(
-        (
-            await session.execute(STATEMENTS["seen"], [{"event_id": e.event_id, "seen_at": seen_at} for e in unique])
-        )
+        (await session.execute(STATEMENTS["seen"], [{"event_id": e.event_id, "seen_at": seen_at} for e in unique]))
         .scalars()
         .all()
     )
