@@ -12,6 +12,7 @@ from switchboard_common.domain.events import (
     MessageCreated,
     MessageCreatedPayload,
     UnknownEventType,
+    _without_nul,
     json_schema,
     parse_event,
     serialize_event,
@@ -102,6 +103,26 @@ def test_nul_characters_never_reach_a_store() -> None:
     event = _message("hello\x00 world")
     assert event.payload.text == "hello world"
     assert parse_event(serialize_event(event)).payload.text == "hello world"
+
+
+@given(
+    st.recursive(
+        st.text() | st.integers() | st.none(),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.text(st.characters(blacklist_characters="\x00"), max_size=5), inner, max_size=4)
+        ),
+        max_leaves=20,
+    )
+)
+def test_nul_characters_are_removed_at_any_depth_and_clean_payloads_are_not_copied(value: object) -> None:
+    """Every string value loses its NULs however deep (keys are field names); a payload without any is
+    handed on as it is (copying every explanation of every routing decision cost a third of its CPU)."""
+    cleaned = _without_nul(value)
+    assert "\x00" not in json.dumps(cleaned)
+    assert json.dumps(cleaned) == json.dumps(value).replace("\\u0000", "")
+    if "\\u0000" not in json.dumps(value):
+        assert cleaned is value
 
 
 def test_the_bot_skips_messages_of_conversations_with_humans_from_their_headers() -> None:
