@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # imports again at each start, which made a cold start several times slower.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install run test lint format bench schema clean browser
+.PHONY: install run test lint format bench fuzz client schema clean browser
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -58,6 +58,15 @@ test: $(STAMP) lint browser
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench
+
+# Long stateful fuzzing of every service's API (200 examples per operation; FUZZ_EXAMPLES, FUZZ_SEED override);
+# writes docs/fuzz-results.md. `make test` runs a short pass (tests/api/test_fuzz.py).
+fuzz: $(STAMP)
+	$(VENV)/bin/python -m tests.helpers.fuzzing
+
+# The Python client generated from the gateway's /openapi.json (clients/openapi.json, clients/python/).
+client: $(STAMP)
+	$(VENV)/bin/python clients/generate_python.py
 
 schema: $(STAMP)
 	$(VENV)/bin/python -m switchboard_common.domain.events > docs/events.schema.json

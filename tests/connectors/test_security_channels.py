@@ -104,8 +104,8 @@ async def test_a_messenger_page_is_connected_once(
     # The same account cannot connect it twice either.
     refused(await messenger(client, victim, page, graph.page_token(page)), 409, "channel_already_connected")
     # A free page needs a token of that very page: another page's token or an unknown one proves nothing.
-    refused(await messenger(client, attacker, other_page, graph.page_token(page)), 422, "channel_not_owned")
-    refused(await messenger(client, attacker, other_page, "EAAG-made-up-token"), 422, "invalid_channel_token")
+    refused(await messenger(client, attacker, other_page, graph.page_token(page)), 403, "channel_not_owned")
+    refused(await messenger(client, attacker, other_page, "EAAG-made-up-token"), 403, "invalid_channel_token")
     own = await messenger(client, attacker, other_page, graph.page_token(other_page))
     assert own.status_code == 201, own.text
     # On update too: moving an inbox onto the connected page, or onto a page its token does not belong to.
@@ -117,7 +117,7 @@ async def test_a_messenger_page_is_connected_once(
     moved = await client.patch(
         f"/api/v1/inboxes/{own.json()['id']}", json={"settings": {"page_id": third}}, headers=attacker.headers
     )
-    refused(moved, 422, "channel_not_owned")
+    refused(moved, 403, "channel_not_owned")
     # Secrets never appear in the answers.
     assert "EAAG" not in moved.text and "EAAG" not in created.text
 
@@ -138,8 +138,8 @@ async def test_a_slack_workspace_belongs_to_one_account(
     agents_room = await slack(client, victim, team, "CAGENTS", token)
     assert agents_room.status_code == 201, agents_room.text
     # A free workspace needs a bot token of that workspace (auth.test names the team).
-    refused(await slack(client, attacker, other_team, "C1", token), 422, "channel_not_owned")
-    refused(await slack(client, attacker, other_team, "C1", "xoxb-guessed"), 422, "invalid_channel_token")
+    refused(await slack(client, attacker, other_team, "C1", token), 403, "channel_not_owned")
+    refused(await slack(client, attacker, other_team, "C1", "xoxb-guessed"), 403, "invalid_channel_token")
     own_token = fake_slack.install(f"xoxb-{other_team.lower()}", other_team)
     own = await slack(client, attacker, other_team, "C1", own_token)
     assert own.status_code == 201, own.text

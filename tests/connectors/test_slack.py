@@ -256,7 +256,8 @@ async def test_slack_as_the_agents_workspace(
         not_slack = await client.put(
             f"/api/v1/inboxes/{web['id']}/slack-mirror", headers=tenant.headers, json={"slack_inbox_id": web["id"]}
         )
-        assert not_slack.status_code == 422, not_slack.text
+        # Well formed, but not a Slack inbox of the account: a conflict with what exists, not a schema error.
+        assert not_slack.status_code == 409 and not_slack.json()["error"]["code"] == "invalid_mirror_inbox"
         linked = await client.put(
             f"/api/v1/inboxes/{web['id']}/slack-mirror", headers=tenant.headers, json={"slack_inbox_id": slack["id"]}
         )
@@ -333,7 +334,8 @@ async def test_oauth_install_stores_only_what_it_needs(slack_system: LiveServer)
         query = parse_qs(urlsplit(link.json()["authorize_url"]).query)
         assert query["client_id"] == ["123.456"] and "chat:write" in query["scope"][0]
         forged = await client.get("/api/v1/integrations/slack/callback", params={"code": "c", "state": "x.y.z"})
-        assert forged.status_code == 400
+        # A forged or used state is a refused credential (403), not a malformed request.
+        assert forged.status_code == 403 and forged.json()["error"]["code"] == "invalid_state"
         done = await client.get(
             "/api/v1/integrations/slack/callback", params={"code": "code-1", "state": query["state"][0]}
         )
@@ -342,7 +344,7 @@ async def test_oauth_install_stores_only_what_it_needs(slack_system: LiveServer)
         replay = await client.get(
             "/api/v1/integrations/slack/callback", params={"code": "code-1", "state": query["state"][0]}
         )
-        assert replay.status_code == 400
+        assert replay.status_code == 403 and replay.json()["error"]["code"] == "invalid_state"
         inbox = (await client.get(f"/api/v1/inboxes/{done.json()['inbox_id']}", headers=tenant.headers)).json()
         assert inbox["settings"] == {
             "team_id": "TINSTALL",

@@ -94,16 +94,33 @@ def _sqlstate(exc: BaseException) -> str | None:
     return None
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route of ``app`` answers at ``path``."""
+    from fastapi.routing import iter_route_contexts
+
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names only the first matching route's methods; a path served by several routes (GET and
+            # POST /api/v1/teams) allows all of theirs.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request.app, request.url.path))}
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,18 +7,33 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard_common.infra import metrics
 from switchboard_common.infra.errors import error_body, install_error_handlers
+from switchboard_common.infra.openapi import errors
 from switchboard_common.infra.tracing import TraceMiddleware
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+class Readiness(BaseModel):
+    """``GET /readyz`` when every dependency answers (otherwise a 503 naming the failing ones)."""
+
+    status: Literal["ok"]
+    dependencies: dict[str, Literal["ok"]]
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+    service: str
+
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -130,11 +145,19 @@ def install_common(
     app.add_middleware(ObservabilityMiddleware, service=service)
     app.add_middleware(TraceMiddleware)  # outermost: every later step runs inside the request's trace
 
-    @app.get("/healthz", tags=["health"], summary="Liveness")
+    @app.get("/healthz", tags=["health"], summary="Liveness", response_model=Liveness)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["health"], summary="Readiness: every dependency answers")
+    # Not ready is a 503 by design (probes and load balancers read the status): while a dependency fails or a
+    # consumer is still joining its group, e.g. after a rebalance. The body has the error shape and says which.
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: every dependency answers",
+        response_model=Readiness,
+        responses=errors(unavailable="not ready: error.failing names the dependencies and consumers not ready"),
+    )
     async def readyz() -> JSONResponse:
         return await check_readiness(readiness())
 

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from switchboard_common.infra.directory import Directory
 from switchboard_common.infra.http import install_common, metrics_app
 from switchboard_common.infra.logging import hide_query_strings
+from switchboard_common.infra.openapi import install_openapi, operation_id
 from switchboard_common.infra.regions import RegionForwarding, RegionForwardingMiddleware
 from switchboard_common.infra.runtime import EventCodecFactory, Resources
 from switchboard_common.infra.settings import CommonSettings
@@ -195,7 +196,9 @@ def create_service_app(
         # add a second server span per request, spans per dependency, and exception messages (which may quote
         # personal data) to logs. switchboard_common.infra.tracing owns the request span, with safe attributes only.
         telemetry=NO_FRAMEWORK_TELEMETRY,
+        generate_unique_id_function=operation_id,
     )
+    install_openapi(app)
     app.state.settings = settings
     install_common(
         app,

@@ -3,20 +3,29 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from switchboard_common.infra.inputs import Email, Name, Password, integer, omittable, text
 from switchboard_common.infra.schemas import Strict
 
 Role = Literal["owner", "admin", "agent"]
-Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Skill = text(100)
+# Conversations an agent holds at once.
+Capacity = integer(0, 1000)
+LoginPassword = text(256, visible=False)
+# A TOTP code or a recovery code; a wrong one is a 401.
+TotpCode = text(40)
+# A region name as REGIONS spells it (settings.REGION_NAME), in any case: "EU" is "eu".
+Region = Annotated[str, StringConstraints(max_length=20, pattern=r"^[A-Za-z][A-Za-z0-9-]{1,19}$"), AfterValidator(str.lower)]
 
 
 class SignupRequest(Strict):
-    account_name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
-    password: str = Field(min_length=8, max_length=256)
-    name: str | None = Field(default=None, max_length=200)
+    account_name: Name
+    email: Email
+    password: Password
+    # None: the part of the e-mail address before the @.
+    name: Name | None = None
     # Where the account's data lives for good (REGIONS; none: the default region). docs/operations.md, "Regions".
-    region: str | None = Field(default=None, max_length=20)
+    region: Region | None = None
 
 
 class SignupResponse(BaseModel):
@@ -26,9 +35,10 @@ class SignupResponse(BaseModel):
 
 
 class LoginRequest(Strict):
-    email: EmailStr
-    password: str = Field(min_length=1, max_length=256)
-    totp_code: str | None = Field(default=None, max_length=32)
+    email: Email
+    password: LoginPassword
+    # A current TOTP code, or an unused recovery code; None (or left out) when two-factor login is off.
+    totp_code: TotpCode | None = None
 
 
 class TokenResponse(BaseModel):
@@ -40,20 +50,23 @@ class TokenResponse(BaseModel):
 
 
 class AgentCreate(Strict):
-    email: EmailStr
-    name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=8, max_length=256)
+    email: Email
+    name: Name
+    password: Password
     role: Role = "agent"
-    max_conversations: int | None = Field(default=None, ge=0, le=1000)
+    # Conversations at once; None: the account's default_max_conversations.
+    max_conversations: Capacity | None = None
 
 
 class AgentUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    role: Role | None = None
-    max_conversations: int | None = Field(default=None, ge=0, le=1000)
+    """Fields left out keep their value. Only max_conversations takes null (back to the account default)."""
+
+    name: Name = omittable()
+    role: Role = omittable()
+    max_conversations: Capacity | None = None
     # Routing: skills replace the agent's skills; teams replace the agent's team memberships.
-    skills: list[Skill] | None = Field(default=None, max_length=100)
-    teams: list[uuid.UUID] | None = Field(default=None, max_length=100)
+    skills: list[Skill] = omittable(max_length=100)
+    teams: list[uuid.UUID] = omittable(max_length=100)
 
 
 class AgentOut(BaseModel):

@@ -11,6 +11,7 @@ from switchboard_common.domain.accounts.owners import guard_owner_change
 from switchboard_common.infra.clientip import client_address
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
 
 from switchboard_gateway.accounts import login as login_flow
 from switchboard_gateway.accounts import regional, schemas, service
@@ -27,17 +28,23 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.SignupResponse,
     response_model_exclude_none=True,  # "region" only where there are regions
+    responses=errors(
+        bad_request="unknown_region: no such region in this installation (details.regions lists them)",
+        conflict="email_taken: a user with this e-mail exists",
+        too_many="rate_limited: too many sign-ups from this address",
+    ),
+    openapi_extra=provides(agent_id="$response.body#/user_id"),
 )
 async def signup(
     body: schemas.SignupRequest, request: Request, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
 ) -> schemas.SignupResponse:
-    if body.region is not None and body.region.strip().lower() != (settings.region or None):
+    if body.region is not None and body.region != (settings.region or None):
         # With several regions the request was already relayed to the region it names; here it names none of
         # this installation's.
         raise AppError(
             400,
             "unknown_region",
-            f"no region {body.region.strip().lower()!r} in this installation",
+            f"no region {body.region!r} in this installation",
             details={"regions": settings.region_names},
         )
     address = client_address(request, settings.trusted_proxies)
@@ -64,7 +71,15 @@ async def signup(
     return schemas.SignupResponse(account_id=account.id, user_id=user.id, region=settings.region or None)
 
 
-@router.post("/auth/login", response_model=schemas.TokenResponse)
+@router.post(
+    "/auth/login",
+    response_model=schemas.TokenResponse,
+    responses=errors(
+        unauthorized="invalid_credentials, totp_required (send totp_code) or invalid_totp",
+        forbidden="account_suspended",
+        too_many="rate_limited: too many failed logins (per account and per address)",
+    ),
+)
 async def login(
     body: schemas.LoginRequest, request: Request, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
 ) -> schemas.TokenResponse:
@@ -101,7 +116,7 @@ async def _agents_out(session: SessionDep, resources: ResourcesDep, users: list[
     return [_agent_out(u, statuses, skills, teams) for u in users]
 
 
-@router.get("/me", response_model=schemas.MeOut)
+@router.get("/me", response_model=schemas.MeOut, openapi_extra=provides(agent_id="$response.body#/id"))
 async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) -> schemas.MeOut:
     user = await service.get_agent(session, agent.user_id)
     account = await session.get(Account, agent.account_id)
@@ -109,7 +124,13 @@ async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) 
     return schemas.MeOut(**out.model_dump(), account_name=account.name if account else "")
 
 
-@router.post("/agents", status_code=status.HTTP_201_CREATED, response_model=schemas.AgentOut)
+@router.post(
+    "/agents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.AgentOut,
+    responses=errors(conflict="email_taken: a user with this e-mail exists"),
+    openapi_extra=provides(agent_id="$response.body#/id"),
+)
 async def create_agent(
     body: schemas.AgentCreate,
     admin: AdminAgent,
@@ -140,7 +161,7 @@ async def create_agent(
     return _agent_out(user, {})
 
 
-@router.get("/agents", response_model=list[schemas.AgentOut])
+@router.get("/agents", response_model=list[schemas.AgentOut], openapi_extra=provides(agent_id="$response.body#/0/id"))
 async def list_agents(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) -> list[schemas.AgentOut]:
     users = (await session.scalars(select(User).where(User.deleted_at.is_(None)).order_by(User.created_at))).all()
     return await _agents_out(session, resources, list(users))
@@ -155,7 +176,14 @@ async def get_agent(
     return out
 
 
-@router.patch("/agents/{agent_id}", response_model=schemas.AgentOut)
+@router.patch(
+    "/agents/{agent_id}",
+    response_model=schemas.AgentOut,
+    responses=errors(
+        forbidden="owner_protected (only an owner changes an owner), api_token_forbidden (roles need a person)",
+        conflict="last_owner: the account's last owner cannot be demoted",
+    ),
+)
 async def update_agent(
     agent_id: uuid.UUID,
     body: schemas.AgentUpdate,

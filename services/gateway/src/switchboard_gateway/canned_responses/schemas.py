@@ -6,26 +6,25 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, StringConstraints
+from switchboard_common.infra.inputs import omittable, text
+from switchboard_common.infra.schemas import Strict
 
 # What follows the slash in the reply box (``/refund``): letters, digits, ``-`` and ``_``.
-ShortCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50, pattern=r"^[\w-]+$")
-]
+ShortCode = Annotated[str, StringConstraints(to_lower=True, min_length=1, max_length=50, pattern=r"^[\w-]+$")]
+Content = text(5000)
 
 
-class CannedResponseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CannedResponseCreate(Strict):
     short_code: ShortCode
-    content: str = Field(min_length=1, max_length=5000)
+    content: Content
 
 
-class CannedResponseUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CannedResponseUpdate(Strict):
+    """Fields left out keep their value."""
 
-    short_code: ShortCode | None = None
-    content: str | None = Field(default=None, min_length=1, max_length=5000)
+    short_code: ShortCode = omittable()
+    content: Content = omittable()
 
 
 class CannedResponseOut(BaseModel):

@@ -14,6 +14,8 @@ from switchboard_common.domain.contacts.models import Contact
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
+from switchboard_common.infra.schemas import NUL_FREE
 
 from switchboard_gateway.canned_responses.schemas import CannedResponseCreate, CannedResponseOut, CannedResponseUpdate
 from switchboard_gateway.canned_responses.service import render
@@ -40,7 +42,11 @@ def _escape_like(value: str) -> str:
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=CannedResponseOut, response_model_exclude_none=True
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CannedResponseOut,
+    responses=errors(conflict="short_code_taken, or too_many_canned_responses"),
+    openapi_extra=provides(response_id="$response.body#/id"),
 )
 async def create_canned_response(
     body: CannedResponseCreate, agent: CurrentAgent, session: SessionDep
@@ -67,12 +73,14 @@ async def create_canned_response(
     return _out(row)
 
 
-@router.get("", response_model=list[CannedResponseOut], response_model_exclude_none=True)
+@router.get("", response_model=list[CannedResponseOut], openapi_extra=provides(response_id="$response.body#/0/id"))
 async def list_canned_responses(
     agent: CurrentAgent,
     session: SessionDep,
     viewer: ViewerDep,
-    q: str | None = Query(default=None, max_length=100, description="short code prefix, or words of the content"),
+    q: str | None = Query(
+        default=None, max_length=100, pattern=NUL_FREE, description="short code prefix, or words of the content"
+    ),
     conversation_id: uuid.UUID | None = Query(
         default=None, description="fill in {{contact.name}} and {{agent.name}} for this conversation (`rendered`)"
     ),
@@ -109,7 +117,11 @@ async def _editable(session: SessionDep, agent: AgentPrincipal, response_id: uui
     return row
 
 
-@router.patch("/{response_id}", response_model=CannedResponseOut, response_model_exclude_none=True)
+@router.patch(
+    "/{response_id}",
+    response_model=CannedResponseOut,
+    responses=errors(forbidden="only its author or an admin can change it", conflict="short_code_taken"),
+)
 async def update_canned_response(
     response_id: uuid.UUID, body: CannedResponseUpdate, agent: CurrentAgent, session: SessionDep
 ) -> CannedResponseOut:
@@ -125,7 +137,11 @@ async def update_canned_response(
     return _out(row)
 
 
-@router.delete("/{response_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{response_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(forbidden="only its author or an admin can delete it"),
+)
 async def delete_canned_response(response_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> Response:
     async with atomic(session):
         await session.delete(await _editable(session, agent, response_id))

@@ -6,12 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints
+from switchboard_common.infra.inputs import Bool, Float, Int, text
+from switchboard_common.infra.schemas import Strict
 
 MAX_ATTRIBUTES = 50
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w.-]+$")]
-# A value is a short scalar: text, number or yes/no. ``null`` removes the attribute.
-AttributeValue = Annotated[str, StringConstraints(max_length=500)] | int | float | bool | None
+# A value is a short scalar: text, number or yes/no (JSON's own types: "3" stays text, true is no number).
+# ``null`` removes the attribute.
+AttributeValue = text(500, min_length=0, visible=False) | Int | Float | Bool | None
+NoteText = text(5000)
 
 
 class IdentityOut(BaseModel):
@@ -33,25 +37,14 @@ class ContactOut(BaseModel):
     custom_attributes: dict[str, Any] = Field(default_factory=dict)
 
 
-class ContactUpdate(BaseModel):
+class ContactUpdate(Strict):
     """Attributes to set (``null`` removes one); attributes not named keep their value."""
-
-    model_config = ConfigDict(extra="forbid")
 
     custom_attributes: dict[AttributeKey, AttributeValue] = Field(max_length=MAX_ATTRIBUTES)
 
-    @field_validator("custom_attributes")
-    @classmethod
-    def _no_nul(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if any(isinstance(v, str) and "\x00" in v for v in value.values()):
-            raise ValueError("values may not contain NUL")
-        return value
 
-
-class NoteCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    text: str = Field(min_length=1, max_length=5000)
+class NoteCreate(Strict):
+    text: NoteText
 
 
 class NoteOut(BaseModel):

@@ -17,6 +17,7 @@ from switchboard_common.domain.conversations.visibility import Viewer, visible
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
 
 from switchboard_gateway.contacts.schemas import (
     MAX_ATTRIBUTES,
@@ -84,7 +85,9 @@ async def get_contact(contact_id: uuid.UUID, session: SessionDep, viewer: Viewer
     return await _out(session, viewer, await _contact(session, viewer, contact_id))
 
 
-@router.patch("/{contact_id}", response_model=ContactOut)
+@router.patch(
+    "/{contact_id}", response_model=ContactOut, responses=errors(conflict="too_many_attributes for this contact")
+)
 async def update_contact(
     contact_id: uuid.UUID, body: ContactUpdate, session: SessionDep, viewer: ViewerDep
 ) -> ContactOut:
@@ -95,14 +98,19 @@ async def update_contact(
         merged = {**(contact.custom_attributes or {}), **body.custom_attributes}
         merged = {k: v for k, v in merged.items() if v is not None}
         if len(merged) > MAX_ATTRIBUTES:
-            raise AppError(422, "too_many_attributes", f"a contact has at most {MAX_ATTRIBUTES} attributes")
+            # 409: the request is well formed; with the attributes the contact has, there would be too many.
+            raise AppError(409, "too_many_attributes", f"a contact has at most {MAX_ATTRIBUTES} attributes")
         contact.custom_attributes = merged
         await session.flush()
         out = await _out(session, viewer, contact)
     return out
 
 
-@router.get("/{contact_id}/notes", response_model=list[NoteOut])
+@router.get(
+    "/{contact_id}/notes",
+    response_model=list[NoteOut],
+    openapi_extra=provides(note_id="$response.body#/0/id", contact_id="$response.body#/0/contact_id"),
+)
 async def list_notes(contact_id: uuid.UUID, session: SessionDep, viewer: ViewerDep) -> list[NoteOut]:
     """Newest first."""
     contact = await _contact(session, viewer, contact_id)
@@ -122,7 +130,13 @@ def _note_out(note: ContactNote) -> NoteOut:
     )
 
 
-@router.post("/{contact_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
+@router.post(
+    "/{contact_id}/notes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NoteOut,
+    responses=errors(conflict="too_many_notes for this contact"),
+    openapi_extra=provides(note_id="$response.body#/id", contact_id="$response.body#/contact_id"),
+)
 async def create_note(contact_id: uuid.UUID, body: NoteCreate, session: SessionDep, viewer: ViewerDep) -> NoteOut:
     async with atomic(session):
         contact = await _contact(session, viewer, contact_id, for_update=True)
@@ -143,7 +157,11 @@ async def create_note(contact_id: uuid.UUID, body: NoteCreate, session: SessionD
     return _note_out(note)
 
 
-@router.delete("/{contact_id}/notes/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{contact_id}/notes/{note_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(forbidden="only its author or an admin can delete a note"),
+)
 async def delete_note(contact_id: uuid.UUID, note_id: uuid.UUID, session: SessionDep, viewer: ViewerDep) -> Response:
     """Its author or an admin deletes a note."""
     async with atomic(session):

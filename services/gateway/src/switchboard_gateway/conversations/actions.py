@@ -23,14 +23,21 @@ from switchboard_common.domain.events import RoutingAction
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors
 from switchboard_common.infra.outbox import publish_staged
 
 from switchboard_gateway.conversations import schemas, service
-from switchboard_gateway.conversations.schemas import AssignRequest, SnoozeRequest, TransferRequest
+from switchboard_gateway.conversations.schemas import (
+    MAX_SNOOZE,
+    AssignRequest,
+    SnoozeFor,
+    SnoozeUntil,
+    TransferToAgent,
+    TransferToTeam,
+)
 from switchboard_gateway.deps import AgentPrincipal, CurrentAgent, ResourcesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversation actions"])
-MAX_SNOOZE = timedelta(days=365)
 
 
 def _is_admin(agent: AgentPrincipal) -> bool:
@@ -90,7 +97,14 @@ async def _act(
     return await _out(session, agent, conversation)
 
 
-@router.post("/{conversation_id}/assign", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post(
+    "/{conversation_id}/assign",
+    response_model=schemas.ConversationOut,
+    responses=errors(
+        forbidden="only an admin can assign to someone else",
+        conflict="conversation_resolved, already_assigned or agent_at_capacity",
+    ),
+)
 async def assign(
     conversation_id: uuid.UUID, body: AssignRequest, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ConversationOut:
@@ -100,7 +114,11 @@ async def assign(
     return await _act(session, resources, agent, conversation_id, "assign", agent_id=body.agent_id, note=body.note)
 
 
-@router.post("/{conversation_id}/claim", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post(
+    "/{conversation_id}/claim",
+    response_model=schemas.ConversationOut,
+    responses=errors(conflict="not_claimable (not waiting, or offered to another agent) or agent_at_capacity"),
+)
 async def claim(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ConversationOut:
@@ -108,14 +126,22 @@ async def claim(
     return await _act(session, resources, agent, conversation_id, "claim")
 
 
-@router.post("/{conversation_id}/accept", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post(
+    "/{conversation_id}/accept",
+    response_model=schemas.ConversationOut,
+    responses=errors(conflict="no_offer: no pending offer of this conversation to you; or agent_at_capacity"),
+)
 async def accept_offer(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ConversationOut:
     return await _act(session, resources, agent, conversation_id, "accept")
 
 
-@router.post("/{conversation_id}/reject", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post(
+    "/{conversation_id}/reject",
+    response_model=schemas.ConversationOut,
+    responses=errors(conflict="no_offer: no pending offer of this conversation to you"),
+)
 async def reject_offer(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ConversationOut:
@@ -123,12 +149,23 @@ async def reject_offer(
     return await _act(session, resources, agent, conversation_id, "reject")
 
 
-@router.post("/{conversation_id}/transfer", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post(
+    "/{conversation_id}/transfer",
+    response_model=schemas.ConversationOut,
+    responses=errors(
+        forbidden="only the assignee or an admin can transfer",
+        conflict="conversation_resolved, already_assigned or agent_at_capacity",
+    ),
+)
 async def transfer(
-    conversation_id: uuid.UUID, body: TransferRequest, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
+    conversation_id: uuid.UUID,
+    body: TransferToAgent | TransferToTeam,
+    agent: CurrentAgent,
+    session: SessionDep,
+    resources: ResourcesDep,
 ) -> schemas.ConversationOut:
     """Hands the conversation to another agent, or back to routing within a team, with a note."""
-    if body.team_id is not None:
+    if isinstance(body, TransferToTeam):
         team = await session.scalar(select(Team.id).where(Team.id == body.team_id, Team.account_id == agent.account_id))
         if team is None:
             raise AppError(404, "not_found", "team not found")
@@ -138,20 +175,24 @@ async def transfer(
         agent,
         conversation_id,
         "transfer",
-        agent_id=body.agent_id,
-        team_id=body.team_id,
+        agent_id=body.agent_id if isinstance(body, TransferToAgent) else None,
+        team_id=body.team_id if isinstance(body, TransferToTeam) else None,
         note=body.note,
     )
 
 
-@router.post("/{conversation_id}/unassign", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post(
+    "/{conversation_id}/unassign",
+    response_model=schemas.ConversationOut,
+    responses=errors(forbidden="only the assignee or an admin can unassign", conflict="not_assigned"),
+)
 async def unassign(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ConversationOut:
     return await _act(session, resources, agent, conversation_id, "unassign")
 
 
-@router.post("/{conversation_id}/resolve", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post("/{conversation_id}/resolve", response_model=schemas.ConversationOut)
 async def resolve(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ConversationOut:
@@ -159,7 +200,11 @@ async def resolve(
     return await _act(session, resources, agent, conversation_id, "resolve")
 
 
-@router.post("/{conversation_id}/pending", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post(
+    "/{conversation_id}/pending",
+    response_model=schemas.ConversationOut,
+    responses=errors(conflict="invalid_status: only open or snoozed conversations become pending"),
+)
 async def set_pending(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ConversationOut:
@@ -167,19 +212,34 @@ async def set_pending(
     return await _act(session, resources, agent, conversation_id, "pending")
 
 
-@router.post("/{conversation_id}/snooze", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post(
+    "/{conversation_id}/snooze",
+    response_model=schemas.ConversationOut,
+    responses=errors(
+        conflict="invalid_status (a resolved conversation), or invalid_snooze: until has passed or is over a year away"
+    ),
+)
 async def snooze(
-    conversation_id: uuid.UUID, body: SnoozeRequest, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
+    conversation_id: uuid.UUID,
+    body: SnoozeUntil | SnoozeFor,
+    agent: CurrentAgent,
+    session: SessionDep,
+    resources: ResourcesDep,
 ) -> schemas.ConversationOut:
-    """Snoozes until a time (then open again); a customer message wakes it earlier."""
+    """Snoozes until a time, or for a number of seconds (then open again); a customer message wakes it earlier."""
     now = utcnow()
-    until: datetime = body.until
+    until: datetime = body.until if isinstance(body, SnoozeUntil) else now + timedelta(seconds=body.seconds)
     if not now < until <= now + MAX_SNOOZE:
-        raise AppError(422, "invalid_snooze", "until must be in the future, within a year")
+        # 409, not 422: the request is well formed; it conflicts with the present, which its schema cannot know.
+        raise AppError(409, "invalid_snooze", "until must be in the future, within a year")
     return await _act(session, resources, agent, conversation_id, "snooze", until=until)
 
 
-@router.post("/{conversation_id}/reopen", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post(
+    "/{conversation_id}/reopen",
+    response_model=schemas.ConversationOut,
+    responses=errors(conflict="newer_conversation_open: the contact has a newer open conversation"),
+)
 async def reopen(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ConversationOut:

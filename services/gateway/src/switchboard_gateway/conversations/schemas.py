@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field
+from switchboard_common.infra.inputs import Int, Timestamp, text
 from switchboard_common.infra.schemas import Strict
+
+from switchboard_gateway.labels.schemas import LabelName
+
+MessageText = text(10000)
+Note = text(2000, min_length=0, visible=False)
+MAX_SNOOZE = timedelta(days=365)
 
 
 class LastMessageOut(BaseModel):
@@ -65,40 +72,48 @@ class MessageOut(BaseModel):
     mentions: list[uuid.UUID] = Field(default_factory=list)
 
 
-class ReplyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class ReplyCreate(Strict):
+    """A reply, sent to the customer."""
 
-    text: str = Field(min_length=1, max_length=10000)
-    # A private note: stored for the account's agents, never sent to the customer.
-    private: bool = False
-    # Agents to notify, besides those named ``@name`` in the text (notes only).
+    text: MessageText
+    private: Literal[False] = False
+
+
+class PrivateNoteCreate(Strict):
+    """A private note: stored for the account's agents, never sent to the customer."""
+
+    text: MessageText
+    private: Literal[True]
+    # Agents to notify, besides those named ``@name`` in the text (ids of the account's agents, else a 404).
     mentions: list[uuid.UUID] = Field(default_factory=list, max_length=50)
 
 
-class LabelsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    labels: list[
-        Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50)]
-    ] = Field(max_length=50)
+class LabelsUpdate(Strict):
+    labels: list[LabelName] = Field(max_length=50)
 
 
 class AssignRequest(Strict):
     agent_id: uuid.UUID
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note | None = None
 
 
-class TransferRequest(Strict):
-    agent_id: uuid.UUID | None = None
-    team_id: uuid.UUID | None = None
-    note: str | None = Field(default=None, max_length=2000)
-
-    @model_validator(mode="after")
-    def _one_target(self) -> TransferRequest:
-        if (self.agent_id is None) == (self.team_id is None):
-            raise ValueError("give exactly one of agent_id or team_id")
-        return self
+class TransferToAgent(Strict):
+    agent_id: uuid.UUID
+    note: Note | None = None
 
 
-class SnoozeRequest(Strict):
-    until: AwareDatetime
+class TransferToTeam(Strict):
+    """Back to routing, among the team's agents."""
+
+    team_id: uuid.UUID
+    note: Note | None = None
+
+
+class SnoozeUntil(Strict):
+    until: Timestamp = Field(
+        description="In the future, at most 365 days ahead, by the server's clock (else 409 invalid_snooze)"
+    )
+
+
+class SnoozeFor(Strict):
+    seconds: Int = Field(ge=1, le=int(MAX_SNOOZE.total_seconds()))

@@ -304,7 +304,8 @@ async def resolve_mentions(
     known = {a.id for a in agents}
     unknown = [str(i) for i in explicit if i not in known]
     if unknown:
-        raise AppError(422, "unknown_agent", "mentions name agents of another account or nobody", details=unknown)
+        # Ids of another account's agents are unknown here, as everywhere: a 404.
+        raise AppError(404, "unknown_agent", "mentions name agents of another account or nobody", details=unknown)
     found: list[uuid.UUID] = list(dict.fromkeys(explicit))
     lowered = text.lower()
     handles = sorted(

@@ -13,15 +13,21 @@ from switchboard_common.domain.labels import queries as labels
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
 from switchboard_common.infra.outbox import add_events, publish_staged
 
 from switchboard_gateway.conversations import schemas, service
 from switchboard_gateway.deps import CurrentAgent, ResourcesDep, SessionDep, ViewerDep
+from switchboard_gateway.labels.schemas import LABEL_PATTERN
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 
-@router.get("", response_model=list[schemas.ConversationOut], response_model_exclude_none=True)
+@router.get(
+    "",
+    response_model=list[schemas.ConversationOut],
+    openapi_extra=provides(conversation_id="$response.body#/0/id", contact_id="$response.body#/0/contact_id"),
+)
 async def list_conversations(
     agent: CurrentAgent,
     session: SessionDep,
@@ -31,7 +37,9 @@ async def list_conversations(
     assignee: Literal["me", "unassigned", "any"] | None = None,
     inbox_id: uuid.UUID | None = None,
     contact_id: uuid.UUID | None = None,
-    label: str | None = Query(default=None, max_length=50, description="only conversations carrying this label"),
+    label: str | None = Query(
+        default=None, max_length=50, pattern=LABEL_PATTERN, description="only conversations carrying this label"
+    ),
     sort: Literal["newest", "needs_answer"] = Query(
         default="newest",
         description="newest: newest first (pages with `before`); needs_answer: waiting in the queue first (longest"
@@ -92,7 +100,11 @@ async def list_conversations(
     ]
 
 
-@router.get("/{conversation_id}", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.get(
+    "/{conversation_id}",
+    response_model=schemas.ConversationOut,
+    openapi_extra=provides(contact_id="$response.body#/contact_id"),
+)
 async def get_conversation(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, viewer: ViewerDep
 ) -> schemas.ConversationOut:
@@ -108,7 +120,11 @@ async def get_conversation(
     )
 
 
-@router.put("/{conversation_id}/labels", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.put(
+    "/{conversation_id}/labels",
+    response_model=schemas.ConversationOut,
+    responses=errors(conflict="unknown_label: create these labels first (error.details.labels)"),
+)
 async def put_labels(
     conversation_id: uuid.UUID,
     body: schemas.LabelsUpdate,
@@ -116,7 +132,7 @@ async def put_labels(
     viewer: ViewerDep,
     resources: ResourcesDep,
 ) -> schemas.ConversationOut:
-    """The conversation carries exactly these labels (names of the account's labels; an unknown one is a 422).
+    """The conversation carries exactly these labels (names of the account's labels; an unknown one is a 409).
     A change publishes ``conversation.labels_changed`` (label SLA policies and label reports follow it)."""
     events: list[ConversationLabelsChanged] = []
     async with atomic(session):
@@ -124,7 +140,8 @@ async def put_labels(
         found = await labels.label_ids(session, viewer.account_id, body.labels)
         unknown = sorted(set(body.labels) - set(found))
         if unknown:
-            raise AppError(422, "unknown_label", "create these labels first", details={"labels": unknown})
+            # 409, not 422: the name is well formed; the account has no such label (yet).
+            raise AppError(409, "unknown_label", "create these labels first", details={"labels": unknown})
         before = await labels.labels_of(session, conversation.id)
         await labels.replace_labels(session, viewer.account_id, conversation.id, found.values())
         current = await labels.labels_of(session, conversation.id)
@@ -173,10 +190,15 @@ async def list_messages(
     return [service.message_out(m) for m in rows]
 
 
-@router.post("/{conversation_id}/messages", status_code=status.HTTP_201_CREATED, response_model=schemas.MessageOut)
+@router.post(
+    "/{conversation_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.MessageOut,
+    responses=errors(not_found="no such conversation, or mentions name no agent of the account"),
+)
 async def reply(
     conversation_id: uuid.UUID,
-    body: schemas.ReplyCreate,
+    body: schemas.ReplyCreate | schemas.PrivateNoteCreate,
     agent: CurrentAgent,
     session: SessionDep,
     resources: ResourcesDep,
@@ -184,12 +206,10 @@ async def reply(
 ) -> schemas.MessageOut:
     """A reply to the customer, or with ``private: true`` a note for the account's agents only (``@name``
     mentions notify those agents on their socket)."""
-    if body.mentions and not body.private:
-        raise AppError(422, "mentions_need_note", "only a private note can mention agents")
     async with atomic(session):
         conversation = await service.get_conversation(session, viewer, conversation_id)
         event: Event
-        if body.private:
+        if isinstance(body, schemas.PrivateNoteCreate):
             mentions = await service.resolve_mentions(session, agent.account_id, body.text, body.mentions)
             message, event = await service.create_note(
                 session, conversation=conversation, author_id=agent.user_id, text=body.text, mentions=mentions

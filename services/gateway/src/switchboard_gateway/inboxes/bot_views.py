@@ -12,12 +12,14 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
 from switchboard_common.domain.events import utcnow
-from switchboard_common.domain.inboxes.bot_config import SECRET_FIELDS, BotConfigIn, BotSettings, encrypt_credentials
+from switchboard_common.domain.inboxes.bot_config import BotConfigIn, encrypt_credentials
 from switchboard_common.domain.inboxes.models import Inbox, InboxBot
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
+from switchboard_gateway.inboxes.schemas import BotOut
 
 router = APIRouter(prefix="/api/v1", tags=["bots"])
 
@@ -44,18 +46,13 @@ def _out(bot: InboxBot) -> dict[str, Any]:
     }
 
 
-@router.put("/inboxes/{inbox_id}/bot", summary="Set the inbox's bot (Dialogflow)")
+@router.put("/inboxes/{inbox_id}/bot", summary="Set the inbox's bot (Dialogflow)", response_model=BotOut)
 async def put_inbox_bot(
     inbox_id: uuid.UUID, body: BotConfigIn, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
 ) -> dict[str, Any]:
     async with atomic(session):
         await _inbox(session, inbox_id)
-        settings = BotSettings.model_validate(
-            {
-                **body.model_dump(exclude=set(SECRET_FIELDS)),
-                "fulfillment_credentials": body.fulfillment_password is not None,
-            }
-        )
+        settings = body.stored_settings()
         blob = encrypt_credentials(resources.keyring, inbox_id, body)
         bot = await session.get(InboxBot, inbox_id, with_for_update=True)
         now = utcnow()
@@ -72,7 +69,12 @@ async def put_inbox_bot(
         return _out(bot)
 
 
-@router.get("/inboxes/{inbox_id}/bot", summary="The inbox's bot, without its credentials")
+@router.get(
+    "/inboxes/{inbox_id}/bot",
+    summary="The inbox's bot, without its credentials",
+    response_model=BotOut,
+    responses=errors(not_found="no such inbox, or it has no bot"),
+)
 async def get_inbox_bot(inbox_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
     await _inbox(session, inbox_id)
     bot = await session.get(InboxBot, inbox_id)

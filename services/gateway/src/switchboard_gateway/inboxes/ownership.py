@@ -5,9 +5,10 @@
 * Slack: ``auth.test`` at ``SLACK_API_URL`` with the bot token answers the workspace the token belongs to; it
   must be the ``team_id`` the inbox names. (The OAuth install proves it by itself: Slack names the team.)
 
-Refusals are ``422 channel_not_owned`` (the token belongs elsewhere) or ``422 invalid_channel_token`` (the
-platform does not accept it); a platform that cannot be reached is ``503 platform_unavailable``: nothing is
-connected without an answer. Tokens never appear in errors or logs.
+Refusals are ``403 channel_not_owned`` (the token belongs elsewhere) or ``403 invalid_channel_token`` (the
+platform does not accept it); a platform that cannot be reached is ``403 platform_unavailable``: nothing is
+connected without an answer. All 403: the request is well formed (its schema cannot know what the platform will
+say) and our server did not fail; the proof of ownership is missing. Tokens never appear in errors or logs.
 """
 
 from __future__ import annotations
@@ -24,15 +25,15 @@ TIMEOUT_SECONDS = 10.0
 
 
 def _unavailable(platform: str) -> AppError:
-    return AppError(503, "platform_unavailable", f"{platform} did not answer; try again")
+    return AppError(403, "platform_unavailable", f"{platform} did not answer, so ownership is not proven; try again")
 
 
 def _not_owned(what: str) -> AppError:
-    return AppError(422, "channel_not_owned", f"the token does not belong to this {what}")
+    return AppError(403, "channel_not_owned", f"the token does not belong to this {what}")
 
 
 def _invalid(platform: str, reason: str) -> AppError:
-    return AppError(422, "invalid_channel_token", f"{platform} refused the token ({reason})")
+    return AppError(403, "invalid_channel_token", f"{platform} refused the token ({reason})")
 
 
 async def _answer(call: Any, platform: str) -> tuple[int, dict[str, Any]]:

@@ -13,9 +13,10 @@ from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.labels.queries import label_ids
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, RoutingRefresh, SessionDep
-from switchboard_gateway.inboxes.schemas import AccountRouting, InboxRouting
+from switchboard_gateway.inboxes.schemas import AccountRouting, AccountRoutingOut, InboxRouting, InboxRoutingOut
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 
@@ -31,12 +32,19 @@ def _inbox_out(inbox: Inbox) -> dict[str, Any]:
     return routing.inbox_routing(inbox)
 
 
-@router.get("/inboxes/{inbox_id}/routing")
+@router.get("/inboxes/{inbox_id}/routing", response_model=InboxRoutingOut)
 async def get_inbox_routing(inbox_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
     return _inbox_out(await _inbox(session, inbox_id))
 
 
-@router.put("/inboxes/{inbox_id}/routing")
+@router.put(
+    "/inboxes/{inbox_id}/routing",
+    response_model=InboxRoutingOut,
+    responses=errors(
+        not_found="no such inbox, or team_id is not a team of this account",
+        conflict="unknown_label: create these labels first (error.details.labels)",
+    ),
+)
 async def put_inbox_routing(
     inbox_id: uuid.UUID, body: InboxRouting, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh
 ) -> dict[str, Any]:
@@ -52,7 +60,7 @@ async def put_inbox_routing(
             known = await label_ids(session, admin.account_id, changes["labels"])
             unknown = sorted(set(changes["labels"]) - set(known))
             if unknown:
-                raise AppError(422, "unknown_label", "create these labels first", details={"labels": unknown})
+                raise AppError(409, "unknown_label", "create these labels first", details={"labels": unknown})
             changes["labels"] = sorted(set(changes["labels"]))
         inbox.routing = {**(inbox.routing or {}), **changes}
         return _inbox_out(inbox)
@@ -62,7 +70,7 @@ def _account_out(account: Account) -> dict[str, Any]:
     return {**routing.account_routing(account), "default_max_conversations": account.default_max_conversations}
 
 
-@router.get("/routing/settings")
+@router.get("/routing/settings", response_model=AccountRoutingOut)
 async def get_account_routing(agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
     account = await session.get(Account, agent.account_id)
     if account is None:
@@ -70,7 +78,7 @@ async def get_account_routing(agent: CurrentAgent, session: SessionDep) -> dict[
     return _account_out(account)
 
 
-@router.put("/routing/settings")
+@router.put("/routing/settings", response_model=AccountRoutingOut)
 async def put_account_routing(
     body: AccountRouting, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh
 ) -> dict[str, Any]:

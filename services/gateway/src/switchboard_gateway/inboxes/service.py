@@ -26,6 +26,11 @@ def split_settings(channel: str, raw: dict[str, Any]) -> tuple[dict[str, Any], d
         parsed = CHANNEL_SETTINGS[channel].model_validate(raw)
     except ValidationError as exc:
         details = [{"loc": ["settings", *map(str, e["loc"])], "type": e["type"], "msg": e["msg"]} for e in exc.errors()]
+        if all(e["type"] == "extra_forbidden" for e in exc.errors()):
+            # Settings of another channel: valid by the schema (which cannot know this inbox's channel).
+            raise AppError(
+                409, "settings_not_for_channel", f"these settings are not a {channel} inbox's", details=details
+            ) from None
         raise AppError(422, "validation_error", f"invalid settings for a {channel} inbox", details=details) from None
     values = parsed.model_dump(mode="json")
     secret_names = SECRET_FIELDS[channel]
@@ -41,7 +46,7 @@ async def check_mirror_target(session: AsyncSession, public: dict[str, Any]) -> 
         return
     found = await session.scalar(select(Inbox.id).where(Inbox.id == uuid.UUID(str(target)), Inbox.channel == "slack"))
     if found is None:
-        raise AppError(422, "invalid_mirror_inbox", "slack_mirror_inbox_id must be a Slack inbox of this account")
+        raise AppError(409, "invalid_mirror_inbox", "slack_mirror_inbox_id must be a Slack inbox of this account")
 
 
 async def create_inbox(
@@ -142,6 +147,7 @@ async def update_inbox(
     settings: dict[str, Any] | None,
     directory: Directory | None = None,
 ) -> None:
+    """``name`` and ``settings`` None: unchanged. ``settings`` are merged into the current ones."""
     if name is not None:
         inbox.name = name
     if settings is None:

@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors
 
 from switchboard_gateway.deps import AdminAgent, SessionDep
 from switchboard_gateway.inboxes import schemas, service
@@ -18,7 +19,14 @@ router = APIRouter(prefix="/api/v1/inboxes", tags=["inboxes"])
 MIRRORABLE_CHANNELS = {"web", "messenger"}
 
 
-@router.put("/{inbox_id}/slack-mirror", response_model=schemas.InboxOut, response_model_exclude_none=True)
+@router.put(
+    "/{inbox_id}/slack-mirror",
+    response_model=schemas.InboxOut,
+    response_model_exclude_none=True,
+    responses=errors(
+        conflict="not_mirrorable (only web and Messenger inboxes), or invalid_mirror_inbox (not a Slack inbox)"
+    ),
+)
 async def set_slack_mirror(
     inbox_id: uuid.UUID, body: SlackMirrorIn, admin: AdminAgent, session: SessionDep
 ) -> schemas.InboxOut:

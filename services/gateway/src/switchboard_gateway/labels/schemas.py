@@ -6,28 +6,28 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, StringConstraints
+from switchboard_common.infra.inputs import omittable, text
+from switchboard_common.infra.schemas import Strict
 
 # Lower-case, no spaces or commas: a label is named in filters (``?label=billing``) and routing rules.
-LabelName = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50, pattern=r"^[^\s,]+$")
-]
-Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+LABEL_PATTERN = r"^[^\s,\x00]+$"
+LabelName = Annotated[str, StringConstraints(to_lower=True, min_length=1, max_length=50, pattern=LABEL_PATTERN)]
+Color = Annotated[str, StringConstraints(max_length=7, pattern=r"^#[0-9a-fA-F]{6}$")]
+Description = text(200, min_length=0, visible=False)
 
 
-class LabelCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LabelCreate(Strict):
     name: LabelName
     color: Color = "#6b7280"
-    description: str | None = Field(default=None, max_length=200)
+    description: Description | None = None
 
 
-class LabelUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LabelUpdate(Strict):
+    """Fields left out keep their value; ``description: null`` clears it."""
 
-    color: Color | None = None
-    description: str | None = Field(default=None, max_length=200)
+    color: Color = omittable()
+    description: Description | None = None
 
 
 class LabelOut(BaseModel):

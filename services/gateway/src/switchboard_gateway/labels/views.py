@@ -15,6 +15,7 @@ from switchboard_common.domain.labels.queries import labels_by_conversation
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
 from switchboard_common.infra.outbox import add_events, publish_staged
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
@@ -42,7 +43,13 @@ async def _label(session: SessionDep, account_id: uuid.UUID, label_id: uuid.UUID
     return label
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=LabelOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=LabelOut,
+    responses=errors(conflict="label_exists, or too_many_labels"),
+    openapi_extra=provides(label_id="$response.body#/id"),
+)
 async def create_label(body: LabelCreate, admin: AdminAgent, session: SessionDep) -> LabelOut:
     async with atomic(session):
         count = await session.scalar(
@@ -66,7 +73,7 @@ async def create_label(body: LabelCreate, admin: AdminAgent, session: SessionDep
     return _out(label)
 
 
-@router.get("", response_model=list[LabelOut])
+@router.get("", response_model=list[LabelOut], openapi_extra=provides(label_id="$response.body#/0/id"))
 async def list_labels(agent: CurrentAgent, session: SessionDep) -> list[LabelOut]:
     counts = (
         select(ConversationLabel.label_id, func.count().label("n"))

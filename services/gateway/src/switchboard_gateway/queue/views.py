@@ -9,6 +9,7 @@ from sqlalchemy import select
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.conversations.visibility import visible
+from switchboard_common.infra.openapi import provides
 
 from switchboard_gateway.deps import CurrentAgent, SessionDep, ViewerDep
 from switchboard_gateway.queue.schemas import QueueEntry
@@ -16,7 +17,13 @@ from switchboard_gateway.queue.schemas import QueueEntry
 router = APIRouter(prefix="/api/v1/queue", tags=["queue"])
 
 
-@router.get("", response_model=list[QueueEntry])
+@router.get(
+    "",
+    response_model=list[QueueEntry],
+    openapi_extra=provides(
+        conversation_id="$response.body#/0/conversation_id", contact_id="$response.body#/0/contact_id"
+    ),
+)
 async def list_queue(
     agent: CurrentAgent,
     session: SessionDep,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+from switchboard_common.infra.schemas import Strict
 
 
-class PresenceUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PresenceUpdate(Strict):
     status: Literal["online", "away", "offline"]
 
 

@@ -24,10 +24,15 @@ from switchboard_common.domain.conversations.visibility import Viewer, visible
 from switchboard_common.domain.labels.queries import has_label
 from switchboard_common.domain.search.languages import ALL_CONFIGS, config_case_sql
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.inputs import VISIBLE_TEXT
 
 from switchboard_gateway.contacts.views import visible_contact
 from switchboard_gateway.deps import SessionDep, ViewerDep
+from switchboard_gateway.labels.schemas import LABEL_PATTERN
 from switchboard_gateway.search.schemas import ContactHit, HitPage, MessageHit, SearchOut
+
+ASCII_SPACE = "\t\n\x0b\x0c\r "
+ASSIGNEE_PATTERN = r"^(me|unassigned|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
@@ -199,18 +204,25 @@ async def _contacts(
 async def search(
     session: SessionDep,
     viewer: ViewerDep,
-    q: str = Query(min_length=1, max_length=200, description='words; "a phrase", or, -excluded (web search syntax)'),
+    q: str = Query(
+        min_length=1,
+        max_length=200,
+        pattern=VISIBLE_TEXT,
+        description='words; "a phrase", or, -excluded (web search syntax)',
+    ),
     type_: Literal["all", "messages", "contacts"] = Query(default="all", alias="type"),
     inbox_id: uuid.UUID | None = None,
-    label: str | None = Query(default=None, max_length=50),
+    label: str | None = Query(default=None, max_length=50, pattern=LABEL_PATTERN),
     status: Literal["bot", "open", "pending", "snoozed", "resolved", "spam", "queued", "all"] | None = None,
-    assignee: str | None = Query(default=None, max_length=40, description="me, unassigned or an agent id"),
+    assignee: str | None = Query(
+        default=None, max_length=40, pattern=ASSIGNEE_PATTERN, description="me, unassigned or an agent id"
+    ),
     since: datetime | None = Query(default=None, description="messages created at or after"),
     until: datetime | None = Query(default=None, description="messages created before"),
     page: int = Query(default=1, ge=1, le=500),
     per_page: int = Query(default=20, ge=1, le=100),
 ) -> SearchOut:
-    text_query = q.strip()
+    text_query = q.strip(ASCII_SPACE)  # the pattern's whitespace: a query the schema allows keeps a word
     if not text_query or "\x00" in text_query:
         raise AppError(422, "invalid_query", "q needs words")
     filters = _conversation_filters(viewer, inbox_id, label, status, assignee)

@@ -3,12 +3,21 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+from switchboard_common.infra.inputs import Bool, Network, Password, text
 from switchboard_common.infra.schemas import Strict
 
 Scope = Literal["read", "write", "privacy"]
+# Six digits, optionally split in two by a space as authenticator apps show them.
+TOTP_CODE = r"^ *[0-9]{3} ?[0-9]{3} *$"
+TotpCodeText = Annotated[str, StringConstraints(max_length=32, pattern=TOTP_CODE)]
+# A TOTP code or a recovery code (``k7m2q-x9c4a-...``, case and spaces ignored); a wrong one is a 401.
+SecondFactor = text(40)
+CurrentPassword = text(256, visible=False)
+RefreshToken = text(200, visible=False)
+TokenName = text(100)
 
 
 class TotpEnrollment(BaseModel):
@@ -17,7 +26,7 @@ class TotpEnrollment(BaseModel):
 
 
 class TotpCode(Strict):
-    code: str = Field(min_length=1, max_length=32)
+    code: TotpCodeText
 
 
 class TotpConfirmed(BaseModel):
@@ -25,12 +34,12 @@ class TotpConfirmed(BaseModel):
 
 
 class TotpDisable(Strict):
-    password: str = Field(min_length=1, max_length=256)
-    code: str = Field(min_length=1, max_length=32, description="a current TOTP code or an unused recovery code")
+    password: CurrentPassword
+    code: SecondFactor = Field(description="a current TOTP code or an unused recovery code")
 
 
 class RefreshRequest(Strict):
-    refresh_token: str = Field(min_length=1, max_length=200)
+    refresh_token: RefreshToken
 
 
 class SessionOut(BaseModel):
@@ -43,12 +52,12 @@ class SessionOut(BaseModel):
 
 
 class PasswordChange(Strict):
-    current_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=8, max_length=256)
+    current_password: CurrentPassword
+    new_password: Password
 
 
 class ApiTokenCreate(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: TokenName
     scopes: list[Scope] = Field(min_length=1, max_length=3)
 
 
@@ -69,11 +78,13 @@ class ApiTokenOut(BaseModel):
 
 
 class IpAllowlist(Strict):
-    cidrs: list[str] = Field(max_length=200)
+    """Empty: no restriction. Addresses count as one-address networks; host bits of a network are dropped."""
+
+    cidrs: list[Network] = Field(max_length=200)
 
     @field_validator("cidrs")
     @classmethod
-    def _valid_networks(cls, cidrs: list[str]) -> list[str]:
+    def _normalized(cls, cidrs: list[str]) -> list[str]:
         result = []
         for cidr in cidrs:
             try:
@@ -84,7 +95,7 @@ class IpAllowlist(Strict):
 
 
 class SecurityPolicy(Strict):
-    require_2fa: bool
+    require_2fa: Bool
 
 
 class SecurityEventOut(BaseModel):

@@ -25,6 +25,7 @@ from switchboard_common.infra.clientip import client_address
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
 from switchboard_common.infra.regions import tag
 
 from switchboard_gateway.accounts import schemas as account_schemas
@@ -72,7 +73,11 @@ async def verify_second_factor(session: AsyncSession, resources: ResourcesDep, r
     return None
 
 
-@router.post("/auth/2fa/enroll", response_model=schemas.TotpEnrollment)
+@router.post(
+    "/auth/2fa/enroll",
+    response_model=schemas.TotpEnrollment,
+    responses=errors(conflict="totp_already_enabled: disable it first"),
+)
 async def enroll_totp(
     agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
 ) -> schemas.TotpEnrollment:
@@ -91,7 +96,14 @@ async def enroll_totp(
     return schemas.TotpEnrollment(secret=secret, otpauth_uri=totp.provisioning_uri(secret, user.email))
 
 
-@router.post("/auth/2fa/confirm", response_model=schemas.TotpConfirmed)
+@router.post(
+    "/auth/2fa/confirm",
+    response_model=schemas.TotpConfirmed,
+    responses=errors(
+        forbidden="invalid_totp: the code does not match (or the usual authorization refusals)",
+        conflict="totp_not_enrolled (enroll first) or totp_already_enabled",
+    ),
+)
 async def confirm_totp(
     body: schemas.TotpCode, agent: CurrentAgent, request: Request, session: SessionDep, resources: ResourcesDep
 ) -> schemas.TotpConfirmed:
@@ -104,7 +116,8 @@ async def confirm_totp(
         secret = resources.keyring.decrypt(row.secret_encrypted, _aad(row.user_id)).decode()
         step = totp.matching_step(secret, body.code, last_step=row.last_step)
         if step is None:
-            raise AppError(400, "invalid_totp", "the code does not match; check the device clock")
+            # 403, not 401: the session is fine, the code is not (a 401 would log the console out).
+            raise AppError(403, "invalid_totp", "the code does not match; check the device clock")
         row.last_step, row.confirmed_at = step, utcnow()
         codes = totp.new_recovery_codes()
         await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == row.user_id))
@@ -113,7 +126,15 @@ async def confirm_totp(
     return schemas.TotpConfirmed(recovery_codes=codes)
 
 
-@router.post("/auth/2fa/disable", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/auth/2fa/disable",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(
+        unauthorized="invalid_credentials (the password) or invalid_totp (the code)",
+        conflict="totp_not_enabled",
+        too_many="rate_limited: too many wrong passwords (the login throttle)",
+    ),
+)
 async def disable_totp(
     body: schemas.TotpDisable,
     agent: CurrentAgent,
@@ -150,7 +171,13 @@ async def disable_totp(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/auth/refresh", response_model=account_schemas.TokenResponse)
+@router.post(
+    "/auth/refresh",
+    response_model=account_schemas.TokenResponse,
+    responses=errors(
+        unauthorized="invalid_refresh_token (unknown, expired or revoked) or refresh_token_reused (the session ends)"
+    ),
+)
 async def refresh(
     body: schemas.RefreshRequest, request: Request, session: SessionDep, resources: ResourcesDep
 ) -> account_schemas.TokenResponse:
@@ -180,7 +207,11 @@ async def refresh(
     )
 
 
-@router.get("/auth/sessions", response_model=list[schemas.SessionOut])
+@router.get(
+    "/auth/sessions",
+    response_model=list[schemas.SessionOut],
+    openapi_extra=provides(session_id="$response.body#/0/id"),
+)
 async def list_sessions(agent: CurrentAgent, session: SessionDep) -> list[schemas.SessionOut]:
     """The caller's own logins that still work, newest first (``current`` marks this one)."""
     rows = await session.scalars(
@@ -250,7 +281,15 @@ async def logout_everywhere(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(
+        unauthorized="invalid_credentials: the current password is wrong",
+        conflict="password_changed_meanwhile: log in again",
+        too_many="rate_limited: too many wrong passwords (the login throttle)",
+    ),
+)
 async def change_password(
     body: schemas.PasswordChange,
     agent: CurrentAgent,
@@ -281,7 +320,12 @@ async def change_password(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/api-tokens", status_code=status.HTTP_201_CREATED, response_model=schemas.ApiTokenCreated)
+@router.post(
+    "/api-tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.ApiTokenCreated,
+    openapi_extra=provides(token_id="$response.body#/id"),  # noqa: S106 - an id
+)
 async def create_api_token(
     body: schemas.ApiTokenCreate, admin: AdminAgent, request: Request, session: SessionDep, resources: ResourcesDep
 ) -> schemas.ApiTokenCreated:
@@ -303,7 +347,11 @@ async def create_api_token(
     return schemas.ApiTokenCreated(id=row.id, token=token, name=row.name, scopes=scopes)
 
 
-@router.get("/api-tokens", response_model=list[schemas.ApiTokenOut])
+@router.get(
+    "/api-tokens",
+    response_model=list[schemas.ApiTokenOut],
+    openapi_extra=provides(token_id="$response.body#/0/id"),  # noqa: S106
+)
 async def list_api_tokens(admin: AdminAgent, session: SessionDep) -> list[schemas.ApiTokenOut]:
     rows = await session.scalars(select(ApiToken).order_by(ApiToken.created_at))
     return [schemas.ApiTokenOut.model_validate(r, from_attributes=True) for r in rows]

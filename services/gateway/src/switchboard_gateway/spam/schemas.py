@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from switchboard_common.infra.inputs import Bool
+from switchboard_common.infra.schemas import Strict
 
 
-class SpamVerdict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    spam: bool = True
+class SpamVerdict(Strict):
+    spam: Bool = True

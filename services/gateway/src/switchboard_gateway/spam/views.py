@@ -20,7 +20,7 @@ from switchboard_gateway.spam.schemas import SpamVerdict
 router = APIRouter(prefix="/api/v1/conversations", tags=["spam"])
 
 
-@router.post("/{conversation_id}/spam", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post("/{conversation_id}/spam", response_model=schemas.ConversationOut)
 async def mark_spam(
     conversation_id: uuid.UUID,
     body: SpamVerdict,
@@ -67,7 +67,7 @@ async def mark_spam(
     return service.conversation_out(conversation)
 
 
-@router.post("/{conversation_id}/not-spam", response_model=schemas.ConversationOut, response_model_exclude_none=True)
+@router.post("/{conversation_id}/not-spam", response_model=schemas.ConversationOut)
 async def mark_not_spam(
     conversation_id: uuid.UUID, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep, viewer: ViewerDep
 ) -> schemas.ConversationOut:

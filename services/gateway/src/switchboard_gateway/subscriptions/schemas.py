@@ -6,7 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+from switchboard_common.infra.inputs import Bool, HttpUrl, omittable
+from switchboard_common.infra.schemas import Strict
 
 # ``note.created`` (agents' private notes) only reaches a subscription that names it.
 EventName = Literal[
@@ -21,19 +23,17 @@ EventName = Literal[
 ]
 
 
-class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: AnyHttpUrl
+class SubscriptionCreate(Strict):
+    url: HttpUrl
     events: list[EventName] = Field(min_length=1, max_length=10)
 
 
-class SubscriptionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SubscriptionUpdate(Strict):
+    """Fields left out keep their value. Enabling again resets the failure count."""
 
-    url: AnyHttpUrl | None = None
-    events: list[EventName] | None = Field(default=None, min_length=1, max_length=10)
-    enabled: bool | None = None
+    url: HttpUrl = omittable()
+    events: list[EventName] = omittable(min_length=1, max_length=10)
+    enabled: Bool = omittable()
 
 
 class SubscriptionOut(BaseModel):

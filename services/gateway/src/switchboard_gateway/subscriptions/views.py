@@ -12,6 +12,7 @@ from switchboard_common.domain.subscriptions.revisions import bump_revision
 from switchboard_common.domain.subscriptions.secrets import subscription_secret_aad
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
 from switchboard_common.infra.outbound_http import UnsafeUrl, resolve_checked
 
 from switchboard_gateway.deps import AdminAgent, ResourcesDep, SessionDep
@@ -38,11 +39,16 @@ def _out(sub: WebhookSubscription, secret: str | None = None) -> SubscriptionOut
     )
 
 
+# What a URL's schema cannot say: whether this deployment may call its host (it depends on DNS and on
+# OUTBOUND_ALLOW_PRIVATE). A well-formed URL it may not call is refused like a forbidden action.
+URL_NOT_ALLOWED = "url_not_allowed: the host is private, reserved or does not resolve (or another refusal of the API)"
+
+
 async def check_url(url: str, allow_private: bool) -> None:
     try:
         await resolve_checked(url, allow_private=allow_private)
     except UnsafeUrl as exc:
-        raise AppError(422, "url_not_allowed", str(exc)) from None
+        raise AppError(403, "url_not_allowed", str(exc)) from None
 
 
 async def _get(session: SessionDep, webhook_id: uuid.UUID) -> WebhookSubscription:
@@ -52,17 +58,24 @@ async def _get(session: SessionDep, webhook_id: uuid.UUID) -> WebhookSubscriptio
     return sub
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut, response_model_exclude_none=True)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubscriptionOut,
+    response_model_exclude_none=True,
+    responses=errors(forbidden=URL_NOT_ALLOWED),
+    openapi_extra=provides(webhook_id="$response.body#/id"),
+)
 async def create_webhook(
     body: SubscriptionCreate, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
 ) -> SubscriptionOut:
-    await check_url(str(body.url), resources.settings.outbound_allow_private)
+    await check_url(body.url, resources.settings.outbound_allow_private)
     secret = secrets.token_urlsafe(32)
     sub_id = uuid.uuid4()
     sub = WebhookSubscription(
         id=sub_id,
         account_id=admin.account_id,
-        url=str(body.url),
+        url=body.url,
         events=sorted(set(body.events)),
         enabled=True,
         consecutive_failures=0,
@@ -74,7 +87,12 @@ async def create_webhook(
     return _out(sub, secret)
 
 
-@router.get("", response_model=list[SubscriptionOut], response_model_exclude_none=True)
+@router.get(
+    "",
+    response_model=list[SubscriptionOut],
+    response_model_exclude_none=True,
+    openapi_extra=provides(webhook_id="$response.body#/0/id"),
+)
 async def list_webhooks(admin: AdminAgent, session: SessionDep) -> list[SubscriptionOut]:
     rows = (await session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.created_at))).all()
     return [_out(s) for s in rows]
@@ -85,21 +103,27 @@ async def get_webhook(webhook_id: uuid.UUID, admin: AdminAgent, session: Session
     return _out(await _get(session, webhook_id))
 
 
-@router.patch("/{webhook_id}", response_model=SubscriptionOut, response_model_exclude_none=True)
+@router.patch(
+    "/{webhook_id}",
+    response_model=SubscriptionOut,
+    response_model_exclude_none=True,
+    responses=errors(forbidden=URL_NOT_ALLOWED),
+)
 async def update_webhook(
     webhook_id: uuid.UUID, body: SubscriptionUpdate, admin: AdminAgent, session: SessionDep, resources: ResourcesDep
 ) -> SubscriptionOut:
-    if body.url is not None:
-        await check_url(str(body.url), resources.settings.outbound_allow_private)
+    changes = body.model_dump(exclude_unset=True)
+    if "url" in changes:
+        await check_url(changes["url"], resources.settings.outbound_allow_private)
     async with atomic(session):
         sub = await _get(session, webhook_id)
-        if body.url is not None:
-            sub.url = str(body.url)
-        if body.events is not None:
-            sub.events = sorted(set(body.events))
-        if body.enabled is not None:
-            sub.enabled = body.enabled
-            if body.enabled:
+        if "url" in changes:
+            sub.url = changes["url"]
+        if "events" in changes:
+            sub.events = sorted(set(changes["events"]))
+        if "enabled" in changes:
+            sub.enabled = changes["enabled"]
+            if sub.enabled:
                 sub.disabled_reason, sub.consecutive_failures = None, 0
     await bump_revision(resources.redis, resources.keys, admin.account_id)
     return _out(sub)

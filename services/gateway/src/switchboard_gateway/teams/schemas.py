@@ -5,23 +5,24 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+from switchboard_common.infra.inputs import Name, omittable
+from switchboard_common.infra.schemas import Strict
 
 Strategy = Literal["least_busy", "round_robin", "sticky", "manual"]
 
 
-class TeamCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str = Field(min_length=1, max_length=200)
+class TeamCreate(Strict):
+    name: Name
+    # None: the inbox's or account's strategy.
     strategy: Strategy | None = None
     members: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
 
 
-class TeamUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class TeamUpdate(Strict):
+    """Fields left out keep their value; strategy null goes back to the inbox's or account's strategy."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Name = omittable()
     strategy: Strategy | None = None
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from switchboard_common.domain.accounts.models import Team, TeamMember, User
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, RoutingRefresh, SessionDep
 from switchboard_gateway.teams import service
@@ -33,7 +34,13 @@ async def _check_agents(session: SessionDep, agent_ids: list[uuid.UUID]) -> None
         raise AppError(404, "not_found", "agent not found")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=TeamOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TeamOut,
+    responses=errors(not_found="a member is not an agent of this account", conflict="name_taken"),
+    openapi_extra=provides(team_id="$response.body#/id"),
+)
 async def create_team(body: TeamCreate, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh) -> TeamOut:
     refresh(admin.account_id)
     async with atomic(session):
@@ -50,7 +57,7 @@ async def create_team(body: TeamCreate, admin: AdminAgent, session: SessionDep, 
         return await _out(session, team)
 
 
-@router.get("", response_model=list[TeamOut])
+@router.get("", response_model=list[TeamOut], openapi_extra=provides(team_id="$response.body#/0/id"))
 async def list_teams(agent: CurrentAgent, session: SessionDep) -> list[TeamOut]:
     teams = (await session.scalars(select(Team).order_by(Team.name))).all()
     return [await _out(session, t) for t in teams]
@@ -61,7 +68,7 @@ async def get_team(team_id: uuid.UUID, agent: CurrentAgent, session: SessionDep)
     return await _out(session, await service.get_team(session, team_id))
 
 
-@router.patch("/{team_id}", response_model=TeamOut)
+@router.patch("/{team_id}", response_model=TeamOut, responses=errors(conflict="name_taken"))
 async def update_team(
     team_id: uuid.UUID, body: TeamUpdate, admin: AdminAgent, session: SessionDep, refresh: RoutingRefresh
 ) -> TeamOut:
@@ -69,8 +76,6 @@ async def update_team(
     async with atomic(session):
         team = await service.get_team(session, team_id)
         for field, value in body.model_dump(exclude_unset=True).items():
-            if field == "name" and value is None:
-                continue
             setattr(team, field, value)
         try:
             await session.flush()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors
 
 from switchboard_gateway.deps import SessionDep
 from switchboard_gateway.web.schemas import WidgetConfig
@@ -107,9 +108,13 @@ async def translation(lang: str) -> FileResponse:
     )
 
 
-@config_router.get("/config", response_model=WidgetConfig)
+@config_router.get(
+    "/config",
+    response_model=WidgetConfig,
+    responses=errors(not_found="unknown_widget: no web inbox has this widget token"),
+)
 async def widget_config(
-    request: Request, session: SessionDep, widget_token: str = Query(min_length=1, max_length=64)
+    request: Request, session: SessionDep, widget_token: str = Query(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
 ) -> WidgetConfig:
     """What the widget shows before a session exists: language, greeting and consent text (no secrets)."""
     # Before any credential: the inbox (and its account) is found by its public widget token.

@@ -5,30 +5,38 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel
+from switchboard_common.infra.inputs import Email, Name, text
 from switchboard_common.infra.schemas import Strict
+
+# The web inbox's widget_token (unknown tokens are a 404).
+WidgetToken = text(64, visible=False)
+ConsentVersion = text(40)
+MessageText = text(10000)
+ClientMessageId = text(100)
 
 
 class ConsentGiven(Strict):
-    version: str = Field(min_length=1, max_length=40)
+    version: ConsentVersion
 
 
-class SessionCreate(Strict):
-    widget_token: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(default=None, max_length=200)
-    email: EmailStr | None = None
+class VisitorSessionCreate(Strict):
+    widget_token: WidgetToken
+    name: Name | None = None
+    email: Email | None = None
     # Pre-chat consent the visitor accepted (the inbox's settings.consent.version); see docs/privacy.md.
     consent: ConsentGiven | None = None
 
 
-class SessionOut(BaseModel):
+class VisitorSessionOut(BaseModel):
     visitor_token: str
     contact_id: uuid.UUID
 
 
 class VisitorMessageCreate(Strict):
-    text: str = Field(min_length=1, max_length=10000)
-    client_message_id: str | None = Field(default=None, min_length=1, max_length=100)
+    text: MessageText
+    # The client's id for the message: a retry with the same id is accepted once (idempotency key).
+    client_message_id: ClientMessageId | None = None
 
 
 class VisitorMessageAccepted(BaseModel):

@@ -23,6 +23,7 @@ from switchboard_common.infra import tokens
 from switchboard_common.infra.clientip import address_prefix, client_address
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_gateway.deps import ResourcesDep, SessionDep, VisitorPrincipal, authenticate_visitor
@@ -39,11 +40,11 @@ from switchboard_gateway.widget.cors import (
     same_origin,
 )
 from switchboard_gateway.widget.schemas import (
-    SessionCreate,
-    SessionOut,
     VisitorMessageAccepted,
     VisitorMessageCreate,
     VisitorMessageOut,
+    VisitorSessionCreate,
+    VisitorSessionOut,
 )
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
@@ -51,10 +52,20 @@ router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 DEDUPE_TTL_SECONDS = 24 * 3600
 
 
-@router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionOut)
-async def create_session(
-    body: SessionCreate, session: SessionDep, resources: ResourcesDep, request: Request
-) -> SessionOut:
+@router.post(
+    "/sessions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VisitorSessionOut,
+    responses=errors(
+        forbidden="consent_required: accept the inbox's pre-chat consent (its current version)",
+        not_found="unknown_widget: no web inbox has this widget token",
+        too_many="rate_limited: too many new sessions from this network",
+    ),
+    openapi_extra=provides(contact_id="$response.body#/contact_id"),
+)
+async def create_visitor_session(
+    body: VisitorSessionCreate, session: SessionDep, resources: ResourcesDep, request: Request
+) -> VisitorSessionOut:
     settings = request.app.state.settings
     network = address_prefix(client_address(request, settings.trusted_proxies)) or "unknown"
     limiter = RateLimiter.of(resources)
@@ -99,7 +110,7 @@ async def create_session(
         inbox_id=inbox.id,
         ttl_seconds=resources.settings.visitor_token_ttl_seconds,
     )
-    return SessionOut(visitor_token=token, contact_id=contact_id)
+    return VisitorSessionOut(visitor_token=token, contact_id=contact_id)
 
 
 # The ack path's one database read: whether this client message id was already stored, and the visitor's
@@ -119,8 +130,17 @@ ACK_LOOKUP = text(
 )
 
 
-@router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=VisitorMessageAccepted)
-async def post_message(
+@router.post(
+    "/messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=VisitorMessageAccepted,
+    responses=errors(
+        too_many="rate_limited: too many messages from this visitor",
+        unavailable="retry with the same client_message_id",
+    ),
+    openapi_extra=provides(conversation_id="$response.body#/conversation_id"),
+)
+async def post_visitor_message(
     body: VisitorMessageCreate,
     visitor: WidgetVisitorNoSession,
     resources: ResourcesDep,
@@ -192,8 +212,12 @@ async def post_message(
     return VisitorMessageAccepted(message_id=message_id, conversation_id=conversation.id)
 
 
-@router.get("/messages", response_model=list[VisitorMessageOut])
-async def list_messages(
+@router.get(
+    "/messages",
+    response_model=list[VisitorMessageOut],
+    openapi_extra=provides(conversation_id="$response.body#/0/conversation_id"),
+)
+async def list_visitor_messages(
     visitor: WidgetVisitor, session: SessionDep, limit: int = Query(default=100, ge=1, le=500)
 ) -> list[VisitorMessageOut]:
     """The visitor's own conversation history in this inbox (newest conversation first)."""

@@ -6,21 +6,21 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from switchboard_common.domain.accounts.auth import CurrentAgent, SessionDep
 from switchboard_common.domain.contacts.models import Contact
 from switchboard_common.domain.privacy.models import ConsentRecord
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.inputs import Bool
+from switchboard_common.infra.schemas import Strict
 
 from switchboard_privacy.audit import log as audit
 
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
 
-class SharingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    opt_out: bool
+class SharingIn(Strict):
+    opt_out: Bool
 
 
 async def _contact(session: SessionDep, account_id: uuid.UUID, contact_id: uuid.UUID) -> Contact:

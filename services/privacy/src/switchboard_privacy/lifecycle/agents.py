@@ -16,6 +16,7 @@ from switchboard_common.domain.accounts.owners import guard_owner_change
 from switchboard_common.infra.db import affected_rows
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors
 
 from switchboard_privacy.audit import log as audit
 from switchboard_privacy.ledger import ErasureLedger
@@ -69,7 +70,14 @@ async def erase_agent_rows(session: AsyncSession, agent_id: uuid.UUID) -> dict[s
     return counts
 
 
-@router.delete("/agents/{agent_id}", status_code=200)
+@router.delete(
+    "/agents/{agent_id}",
+    status_code=200,
+    responses=errors(
+        forbidden="owner_protected: only an owner removes an owner",
+        conflict="last_owner: the account's last owner cannot be removed",
+    ),
+)
 async def delete_agent(
     agent_id: uuid.UUID, admin: AdminAgent, session: SessionDep, resources: ResourcesDep, request: Request
 ) -> dict[str, object]:

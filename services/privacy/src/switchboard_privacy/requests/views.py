@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from switchboard_common.domain.accounts.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
 from switchboard_common.domain.accounts.models import Account
@@ -18,11 +17,20 @@ from switchboard_common.domain.privacy.models import PrivacyRequest
 from switchboard_common.infra.attachments import export_key
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
+from switchboard_common.infra.schemas import Strict
 
 from switchboard_privacy.audit import log as audit
 from switchboard_privacy.requests import confirmation, exports
 from switchboard_privacy.requests.deadlines import due_at
-from switchboard_privacy.requests.schemas import RequestCreated, RequestIn, RequestOut, RequestStatus, RequestType
+from switchboard_privacy.requests.schemas import (
+    RectificationRequestIn,
+    RequestCreated,
+    RequestIn,
+    RequestOut,
+    RequestStatus,
+    RequestType,
+)
 from switchboard_privacy.settings import PrivacySettings
 from switchboard_privacy.stores.subject import find_contacts
 
@@ -61,7 +69,9 @@ async def _get(session: SessionDep, account_id: uuid.UUID, request_id: uuid.UUID
     return request
 
 
-@router.post("/requests", status_code=202, response_model=RequestCreated)
+@router.post(
+    "/requests", status_code=202, response_model=RequestCreated, openapi_extra=provides(request_id="$response.body#/id")
+)
 async def create_request(
     body: RequestIn, agent: CurrentAgent, session: SessionDep, resources: ResourcesDep
 ) -> RequestCreated:
@@ -74,7 +84,9 @@ async def create_request(
         type=body.type,
         status="received",
         subject=body.subject.model_dump(mode="json", exclude_none=True),
-        changes=body.changes.model_dump(mode="json", exclude_none=True) if body.changes else {},
+        changes=body.changes.model_dump(mode="json", exclude_none=True)
+        if isinstance(body, RectificationRequestIn)
+        else {},
         contact_ids=[],
         requested_by=agent.user_id,
         created_at=now,
@@ -114,12 +126,19 @@ async def approve_request(
     return to_out(request, _settings(resources))
 
 
-class ConfirmationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConfirmationIn(Strict):
+    # The channel to reach the subject on; None: the one they wrote from last.
     channel: Literal["web", "api", "messenger", "slack"] | None = None
 
 
-@router.post("/requests/{request_id}/confirmation", status_code=202)
+@router.post(
+    "/requests/{request_id}/confirmation",
+    status_code=202,
+    responses=errors(
+        conflict="not_pending (only a received request) or no_reachable_channel",
+        too_many="too_many_prompts: sent the maximum number of times",
+    ),
+)
 async def send_confirmation(
     request_id: uuid.UUID,
     agent: CurrentAgent,
@@ -139,7 +158,14 @@ CONFIRM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><ti
 <h1>{title}</h1><p>{text}</p>{form}</body></html>"""
 
 
-@router.get("/confirm/{token}", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/confirm/{token}",
+    response_class=HTMLResponse,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "A page with a Confirm button"},
+        **errors(not_found="confirmation_invalid: the link is invalid, used or expired"),
+    },
+)
 async def confirmation_page(token: str, resources: ResourcesDep) -> HTMLResponse:
     """The link only shows a button: link previews (Slack, Messenger) fetch it, and must not confirm."""
     await confirmation.challenge_for_link(resources, token)
@@ -148,7 +174,13 @@ async def confirmation_page(token: str, resources: ResourcesDep) -> HTMLResponse
     return HTMLResponse(CONFIRM_PAGE.format(title="Confirm your request", text=text, form=form))
 
 
-@router.post("/confirm/{token}")
+@router.post(
+    "/confirm/{token}",
+    responses=errors(
+        not_found="confirmation_invalid: the link is invalid, used or expired",
+        conflict="not_pending: the request no longer awaits confirmation",
+    ),
+)
 async def confirm_by_link(token: str, request: Request, resources: ResourcesDep) -> Response:
     challenge = await confirmation.challenge_for_link(resources, token)
     verified = await confirmation.confirm(resources, challenge, via="link")
@@ -188,7 +220,7 @@ async def get_request(
     return to_out(await _get(session, agent.account_id, request_id), _settings(resources))
 
 
-@router.get("/requests", response_model=list[RequestOut])
+@router.get("/requests", response_model=list[RequestOut], openapi_extra=provides(request_id="$response.body#/0/id"))
 async def list_requests(
     agent: CurrentAgent,
     session: SessionDep,
@@ -216,7 +248,7 @@ async def list_requests(
     return [to_out(r, settings) for r in rows]
 
 
-@router.get("/requests/{request_id}/certificate")
+@router.get("/requests/{request_id}/certificate", responses=errors(conflict="not_completed: not completed yet"))
 async def certificate(request_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
     request = await _get(session, agent.account_id, request_id)
     if request.status != "completed":
@@ -224,7 +256,14 @@ async def certificate(request_id: uuid.UUID, agent: CurrentAgent, session: Sessi
     return dict(request.report["certificate"])
 
 
-@router.get("/exports/{request_id}")
+@router.get(
+    "/exports/{request_id}",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The export (a zip file)"},
+        **errors(forbidden="link_invalid: the link is invalid or has expired"),
+    },
+)
 async def download_export(
     request_id: uuid.UUID,
     resources: ResourcesDep,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from switchboard_common.domain.accounts.auth import AdminAgent, CurrentAgent, ResourcesDep, SessionDep
 from switchboard_common.domain.privacy.models import RetentionPolicy
 from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.inputs import integer
+from switchboard_common.infra.schemas import Strict
 
 from switchboard_privacy.audit import log as audit
 from switchboard_privacy.retention.sweep import sweep
@@ -19,15 +20,17 @@ from switchboard_privacy.settings import PrivacySettings
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
 
-class PoliciesIn(BaseModel):
-    """Days to keep per category; ``null`` removes the policy (keep forever)."""
+Days = integer(1, 36500)
 
-    model_config = ConfigDict(extra="forbid")
-    messages: int | None = Field(default=None, ge=1, le=36500)
-    attachments: int | None = Field(default=None, ge=1, le=36500)
-    closed_conversations: int | None = Field(default=None, ge=1, le=36500)
-    inactive_contacts: int | None = Field(default=None, ge=1, le=36500)
-    logs: int | None = Field(default=None, ge=1, le=36500)
+
+class PoliciesIn(Strict):
+    """Days to keep per category; ``null`` (or left out) removes the policy (keep forever)."""
+
+    messages: Days | None = None
+    attachments: Days | None = None
+    closed_conversations: Days | None = None
+    inactive_contacts: Days | None = None
+    logs: Days | None = None
 
 
 async def _policies(session: SessionDep, account_id: Any) -> dict[str, int]:

@@ -21,6 +21,7 @@ from switchboard_common.infra import tokens
 from switchboard_common.infra.clientip import client_address, in_networks, parse_networks
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import declares
 from switchboard_common.infra.runtime import Resources
 
 bearer = HTTPBearer(auto_error=False)
@@ -198,6 +199,8 @@ async def authenticate_agent(
     )
 
 
+# 401: no, bad, expired or revoked token; 403: suspended account, IP allowlist, 2FA enrollment, API token scope.
+@declares(401, 403)
 async def current_agent(
     request: Request,
     resources: ResourcesDep,
@@ -243,6 +246,7 @@ def authenticate_visitor(token: str | None, resources: Resources) -> VisitorPrin
     return VisitorPrincipal(contact_id=claims.subject, account_id=claims.account_id, inbox_id=claims.inbox_id)
 
 
+@declares(401, 403)
 async def current_visitor(
     resources: ResourcesDep,
     session: SessionDep,

@@ -5,49 +5,83 @@ keyring, bound to the inbox, and never returned or logged."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, StringConstraints
 
 from switchboard_common.domain.encryption.columns import INBOX_BOT_CREDENTIALS
 from switchboard_common.infra.crypto import Keyring
+from switchboard_common.infra.inputs import Float, Int, omittable, text
+from switchboard_common.infra.schemas import Strict
 
 SECRET_FIELDS = ("client_id", "client_secret", "refresh_token", "fulfillment_password")
 
 
-class BotSettings(BaseModel):
-    """What is stored in clear (``inbox_bots.settings``)."""
+Skill = text(100)
+Tag = text(64)
+Intent = text(200)
+Credential = text(255, visible=False)
+RefreshToken = text(1024, visible=False)
+FulfillmentPassword = text(255, min_length=16, visible=False)
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+class HandoffRouting(Strict):
+    """What the router gets on handoff (docs/routing.md); each may be left out."""
+
+    skills: list[Skill] = Field(default_factory=list, max_length=20)
+    preferred_skills: list[Skill] = Field(default_factory=list, max_length=20)
+    language: Annotated[str, StringConstraints(max_length=3, pattern=r"^[a-z]{2,3}$")] = omittable()
+    priority: Int = omittable(ge=-1000, le=1000)
+    team_id: uuid.UUID = omittable()
+
+
+class BotPreferences(Strict):
+    """What the client sets and is stored in clear."""
 
     provider: Literal["dialogflow"] = "dialogflow"
-    project_id: str = Field(min_length=6, max_length=30, pattern=r"^[a-z][a-z0-9-]+$")
-    language_code: str = Field(default="en", min_length=2, max_length=12, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]+)*$")
+    project_id: Annotated[str, StringConstraints(min_length=6, max_length=30, pattern=r"^[a-z][a-z0-9-]+$")]
+    language_code: Annotated[
+        str, StringConstraints(min_length=2, max_length=12, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]+)*$")
+    ] = "en"
     # Intent display names that mean "a human, please".
-    handoff_intents: list[str] = Field(default_factory=list, max_length=50)
+    handoff_intents: list[Intent] = Field(default_factory=list, max_length=50)
     # Below this detection confidence a turn counts as "not understood"; low_confidence_turns such turns in
     # a row hand off (0 disables the threshold).
-    confidence_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
-    low_confidence_turns: int = Field(default=2, ge=1, le=10)
+    confidence_threshold: Float = Field(default=0.0, ge=0.0, le=1.0)
+    low_confidence_turns: Int = Field(default=2, ge=1, le=10)
     # A custom payload key that asks for a live agent (ES has no handoff message type): {"handoff": true}.
-    handoff_payload_key: str = Field(default="handoff", min_length=1, max_length=64)
+    handoff_payload_key: Tag = "handoff"
     # Fulfillment webhook: the tag (CX) or action (ES) that hands off, and the one that answers with status.
-    handoff_tag: str = Field(default="handoff", min_length=1, max_length=64)
-    status_tag: str = Field(default="conversation_status", min_length=1, max_length=64)
-    # Routing hints passed to the router on handoff ({"skills": [...], "language": "fr", ...}).
+    handoff_tag: Tag = "handoff"
+    status_tag: Tag = "conversation_status"
+    # Routing hints passed to the router on handoff ({"skills": [...], "language": "fr", ...}); stored as given.
     handoff_routing: dict[str, Any] = Field(default_factory=dict)
+
+
+class BotSettings(BotPreferences):
+    """What is stored in clear (``inbox_bots.settings``)."""
+
     # Set by the gateway, never by the client: the inbox has its own fulfillment password, so fulfillment calls
     # for its conversations are accepted only at /webhooks/dialogflow/{inbox_id} with it.
     fulfillment_credentials: bool = False
 
 
-class BotConfigIn(BotSettings):
-    client_id: str = Field(min_length=1, max_length=255)
-    client_secret: str = Field(min_length=1, max_length=255)
-    refresh_token: str = Field(min_length=1, max_length=1024)
+class BotConfigIn(BotPreferences):
+    handoff_routing: HandoffRouting = Field(default_factory=HandoffRouting)  # type: ignore[assignment]
+    client_id: Credential
+    client_secret: Credential
+    refresh_token: RefreshToken
     # Basic-auth password Dialogflow sends to /webhooks/dialogflow/{inbox_id} (user: the inbox id). Unset, that
     # URL takes the installation's DIALOGFLOW_WEBHOOK_USER/PASSWORD and the shared URL serves the inbox too.
-    fulfillment_password: str | None = Field(default=None, min_length=16, max_length=255)
+    fulfillment_password: FulfillmentPassword | None = None
+
+    def stored_settings(self) -> BotSettings:
+        """Everything but the credentials, as stored in clear (the handoff hints without the ones left out, and
+        whether the inbox has its own fulfillment password)."""
+        values = self.model_dump(mode="json", exclude=set(SECRET_FIELDS))
+        values["handoff_routing"] = self.handoff_routing.model_dump(mode="json", exclude_unset=True)
+        values["fulfillment_credentials"] = self.fulfillment_password is not None
+        return BotSettings.model_validate(values)
 
 
 def associated_data(inbox_id: uuid.UUID) -> bytes:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import AnyHttpUrl, EmailStr, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from switchboard_common.domain.conversations.ingest import message_id_for
 from switchboard_common.domain.events import (
     Attachment,
@@ -25,6 +25,8 @@ from switchboard_common.domain.events import (
 )
 from switchboard_common.infra import metrics, signing
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.inputs import Email, HttpUrl, Name, integer, text
+from switchboard_common.infra.openapi import errors, raw_body
 from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.schemas import Strict
 
@@ -32,29 +34,47 @@ from switchboard_connectors.ingress import AckTimer, InboxDirectory, publish_and
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
+ExternalId = text(255)
+FileName = text(255)
+ContentType = text(100)
+MessageText = text(10000)
+Size = integer(0, 2**53)
 
 
 class ApiContact(Strict):
-    external_id: str = Field(min_length=1, max_length=255)
-    name: str | None = Field(default=None, max_length=200)
-    email: EmailStr | None = None
+    # The contact's id in your system: messages with the same one are the same person.
+    external_id: ExternalId
+    name: Name | None = None
+    email: Email | None = None
 
 
 class ApiAttachment(Strict):
-    url: AnyHttpUrl
-    name: str | None = Field(default=None, max_length=255)
-    content_type: str | None = Field(default=None, max_length=100)
-    size: int | None = Field(default=None, ge=0)
+    url: HttpUrl
+    name: FileName | None = None
+    content_type: ContentType | None = None
+    size: Size | None = None
 
 
 class ApiMessage(Strict):
-    id: str = Field(min_length=1, max_length=255)
-    text: str | None = Field(default=None, max_length=10000)
+    """Text, attachments or both (at least one)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["text"], "properties": {"text": {"type": "string"}}},
+                {"required": ["attachments"], "properties": {"attachments": {"minItems": 1}}},
+            ]
+        }
+    )
+
+    # Your id for the message: a retry with the same id is accepted once.
+    id: ExternalId
+    text: MessageText | None = None
     attachments: list[ApiAttachment] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _has_content(self) -> ApiMessage:
-        if not self.text and not self.attachments:
+        if self.text is None and not self.attachments:
             raise ValueError("a message needs text or attachments")
         return self
 
@@ -79,6 +99,11 @@ class ApiInbound(Strict):
         return self
 
 
+class ApiAccepted(BaseModel):
+    status: Literal["accepted", "duplicate"]
+    message_id: uuid.UUID
+
+
 def current_secrets(inbox_secrets: dict[str, Any], now: datetime | None = None) -> list[str]:
     """The signing secret, plus the previous one while its rotation overlap lasts."""
     valid = [str(inbox_secrets["signing_secret"])] if inbox_secrets.get("signing_secret") else []
@@ -93,7 +118,27 @@ def _reject(timer: AckTimer, status: int, code: str, message: str) -> AppError:
     return AppError(status, code, message)
 
 
-@router.post("/webhooks/api/{inbox_id}", status_code=202, summary="API channel: a signed message from a back end")
+@router.post(
+    "/webhooks/api/{inbox_id}",
+    status_code=202,
+    response_model=ApiAccepted,
+    summary="API channel: a signed message from a back end",
+    responses={
+        200: {"model": ApiAccepted, "description": "A retry of a message already accepted (same id): nothing new"},
+        **errors(
+            not_found="unknown_inbox: no API inbox with this id",
+            unauthorized="stale_timestamp or invalid_signature",
+            unavailable="not accepted: retry later",
+        ),
+    },
+    openapi_extra=raw_body(
+        ApiInbound,
+        headers={
+            signing.TIMESTAMP_HEADER: "Unix seconds; within 5 minutes of the server's clock",
+            signing.SIGNATURE_HEADER: '"sha256=" + hex HMAC-SHA256 of "{timestamp}.{raw body}" with the inbox secret',
+        },
+    ),
+)
 async def receive_api_message(inbox_id: uuid.UUID, request: Request) -> JSONResponse:
     timer = AckTimer("api")
     res: Resources = request.app.state.resources

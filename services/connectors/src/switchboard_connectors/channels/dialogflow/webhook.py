@@ -30,6 +30,7 @@ from switchboard_common.domain.inboxes.bot_config import BotSettings, decrypt_cr
 from switchboard_common.domain.inboxes.models import InboxBot
 from switchboard_common.infra import metrics
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import BASIC_AUTH, errors, raw_body
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.dialogflow.bot import hand_off
@@ -200,25 +201,53 @@ async def _fulfill(request: Request, timer: AckTimer, inbox_id: uuid.UUID | None
     return JSONResponse(answer)
 
 
-def _installation_credentials(request: Request, timer: AckTimer) -> tuple[str, str]:
+def _installation_credentials(request: Request, timer: AckTimer) -> tuple[str, str] | None:
+    """DIALOGFLOW_WEBHOOK_USER/PASSWORD; None when unset and the request brings no credentials (a 401 either way)."""
     settings = request.app.state.settings
-    if not settings.dialogflow_webhook_user or not settings.dialogflow_webhook_password:
+    if settings.dialogflow_webhook_user and settings.dialogflow_webhook_password:
+        return settings.dialogflow_webhook_user, settings.dialogflow_webhook_password
+    if request.headers.get("Authorization"):
         timer.done("not_configured")
-        raise AppError(503, "dialogflow_not_configured", "DIALOGFLOW_WEBHOOK_USER/PASSWORD are not set")
-    return settings.dialogflow_webhook_user, settings.dialogflow_webhook_password
+        # An integration this deployment has not set up is not there (404); a 5xx would say we failed.
+        raise AppError(
+            404, "dialogflow_not_configured", "this deployment has no Dialogflow webhook (DIALOGFLOW_WEBHOOK_USER)"
+        )
+    return None
 
 
-@router.post("/webhooks/dialogflow", summary="Dialogflow fulfillment webhook (ES v2 and CX), shared URL")
+_FULFILLMENT_ERRORS = errors(
+    bad_request="malformed_json or malformed_payload",
+    unauthorized="the basic credentials do not match",
+    not_found="dialogflow_not_configured: this deployment has no Dialogflow webhook",
+)
+# Basic credentials: DIALOGFLOW_WEBHOOK_USER and DIALOGFLOW_WEBHOOK_PASSWORD, or the inbox id and its own password.
+_FULFILLMENT_REQUEST = {
+    **raw_body({"type": "object", "description": "A Dialogflow ES or CX WebhookRequest"}),
+    "security": [{BASIC_AUTH: []}],
+}
+
+
+@router.post(
+    "/webhooks/dialogflow",
+    summary="Dialogflow fulfillment webhook (ES v2 and CX), shared URL",
+    responses=_FULFILLMENT_ERRORS,
+    openapi_extra=_FULFILLMENT_REQUEST,
+)
 async def dialogflow_fulfillment(request: Request) -> JSONResponse:
     """The installation's credentials; serves inboxes without a fulfillment password of their own."""
     timer = AckTimer("dialogflow")
-    user, password = _installation_credentials(request, timer)
-    if not authorized(request.headers.get("Authorization"), user, password):
+    credentials = _installation_credentials(request, timer)
+    if credentials is None or not authorized(request.headers.get("Authorization"), *credentials):
         return _unauthorized(timer)
     return await _fulfill(request, timer, None)
 
 
-@router.post("/webhooks/dialogflow/{inbox_id}", summary="Dialogflow fulfillment webhook of one inbox")
+@router.post(
+    "/webhooks/dialogflow/{inbox_id}",
+    summary="Dialogflow fulfillment webhook of one inbox",
+    responses=_FULFILLMENT_ERRORS,
+    openapi_extra=_FULFILLMENT_REQUEST,
+)
 async def dialogflow_inbox_fulfillment(inbox_id: uuid.UUID, request: Request) -> JSONResponse:
     """Bound to the inbox: only sessions of its conversations are answered. Basic auth with the inbox id and the
     inbox's own fulfillment password when it has one, else the installation's credentials."""
@@ -232,7 +261,7 @@ async def dialogflow_inbox_fulfillment(inbox_id: uuid.UUID, request: Request) ->
         secrets = decrypt_credentials(res.keyring, inbox_id, bot.secrets_encrypted)
         user, password = str(inbox_id), secrets["fulfillment_password"]
     else:
-        user, password = _installation_credentials(request, timer)
+        user, password = _installation_credentials(request, timer) or ("", "")
     # An inbox without a bot is answered like a wrong password (the URL does not confirm which inboxes exist).
     if bot is None or not password or not authorized(request.headers.get("Authorization"), user, password):
         return _unauthorized(timer)

@@ -32,6 +32,7 @@ from switchboard_common.domain.events import (
 )
 from switchboard_common.infra import metrics
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, raw_body
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.messenger import normalizer
@@ -122,7 +123,15 @@ def _event_for(inbox: InboxRecord, item: normalizer.MessengerItem) -> Event:
     )
 
 
-@router.get("/webhooks/messenger", summary="Messenger webhook verification", response_model=None)
+@router.get(
+    "/webhooks/messenger",
+    summary="Messenger webhook verification",
+    response_model=None,
+    responses={
+        200: {"description": "hub.challenge, echoed", "content": {"text/plain": {"schema": {"type": "string"}}}},
+        **errors(forbidden="verification_failed: hub.mode or hub.verify_token does not match"),
+    },
+)
 async def verify_messenger_webhook(
     request: Request,
     mode: str | None = Query(default=None, alias="hub.mode"),
@@ -141,16 +150,31 @@ async def verify_messenger_webhook(
     raise AppError(403, "verification_failed", "hub.mode or hub.verify_token does not match")
 
 
-@router.post("/webhooks/messenger", summary="Messenger webhook events")
+@router.post(
+    "/webhooks/messenger",
+    summary="Messenger webhook events",
+    responses=errors(
+        bad_request="malformed_json or malformed_payload",
+        unauthorized="invalid_signature",
+        not_found="messenger_not_configured: this deployment has no Messenger app",
+        unavailable="not accepted (Messenger retries)",
+    ),
+    openapi_extra=raw_body(
+        {"type": "object", "description": 'A Messenger Platform webhook body (object "page")'},
+        headers={"X-Hub-Signature-256": "sha256= + hex HMAC-SHA256 of the body with the app secret"},
+    ),
+)
 async def messenger_webhook(request: Request) -> JSONResponse:
     timer = AckTimer(CHANNEL)
     res: Resources = request.app.state.resources
     secret = request.app.state.settings.messenger_app_secret
     body = await request.body()
-    if not secret:
+    signature = request.headers.get("X-Hub-Signature-256")
+    if not secret and signature:  # unsigned requests are 401 below either way
         timer.done("not_configured")
-        raise AppError(503, "messenger_not_configured", "MESSENGER_APP_SECRET is not set")
-    if not normalizer.verify_signature(secret, body, request.headers.get("X-Hub-Signature-256")):
+        # An integration this deployment has not set up is not there (404); a 5xx would say we failed.
+        raise AppError(404, "messenger_not_configured", "this deployment has no Messenger app (MESSENGER_APP_SECRET)")
+    if not secret or not normalizer.verify_signature(secret, body, signature):
         metrics.SIGNATURE_FAILURES.labels(CHANNEL).inc()
         log.warning("webhook_signature_rejected", channel=CHANNEL, size=len(body))
         timer.done("invalid_signature")

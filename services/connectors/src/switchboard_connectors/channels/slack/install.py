@@ -24,6 +24,8 @@ from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.inboxes.secrets import decrypt_secrets, encrypt_secrets
 from switchboard_common.infra import tokens
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.inputs import VISIBLE_TEXT
+from switchboard_common.infra.openapi import errors
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.slack.client import SlackApi, SlackError, SlackUnavailable
@@ -39,17 +41,23 @@ class InstallLink(BaseModel):
     authorize_url: str
 
 
-@install_router.get("/install", response_model=InstallLink, summary="Start the Slack OAuth v2 install")
+@install_router.get(
+    "/install",
+    response_model=InstallLink,
+    summary="Start the Slack OAuth v2 install",
+    responses=errors(not_found="slack_not_configured: this deployment has no Slack app (SLACK_CLIENT_ID)"),
+)
 async def slack_install(
     admin: AdminAgent,
     resources: ResourcesDep,
     request: Request,
     channel_id: str | None = Query(default=None, max_length=32, pattern=r"^[A-Z0-9]+$"),
-    name: str = Query(default="Slack", max_length=200),
+    name: str = Query(default="Slack", min_length=1, max_length=200, pattern=VISIBLE_TEXT),
 ) -> InstallLink:
     settings: ConnectorSettings = request.app.state.settings
     if not settings.slack_client_id:
-        raise AppError(503, "slack_not_configured", "SLACK_CLIENT_ID is not set")
+        # An integration this deployment has not set up is not there (404); a 5xx would say we failed.
+        raise AppError(404, "slack_not_configured", "this deployment has no Slack app (SLACK_CLIENT_ID)")
     # The state is a short-lived signed token: it binds the callback to this admin's account (CSRF).
     state = tokens.issue(
         resources.settings.secret_key,
@@ -85,7 +93,17 @@ class InstalledInbox(BaseModel):
     installer: dict[str, str | None] = Field(default_factory=dict)
 
 
-@install_router.get("/callback", response_model=InstalledInbox, summary="Slack OAuth v2 redirect target")
+@install_router.get(
+    "/callback",
+    response_model=InstalledInbox,
+    summary="Slack OAuth v2 redirect target",
+    responses=errors(
+        forbidden="invalid_state: the install link expired, was used, or is forged",
+        unprocessable="channel_required: choose a channel (channel_id) for this Slack inbox",
+        bad_gateway="slack_install_failed: Slack refused the install",
+        unavailable="slack_unavailable: Slack did not answer",
+    ),
+)
 async def slack_callback(
     request: Request, code: str = Query(min_length=1, max_length=500), state: str = Query(min_length=1, max_length=2000)
 ) -> InstalledInbox:
@@ -94,14 +112,14 @@ async def slack_callback(
     try:
         claims = tokens.decode(res.settings.secret_key, state)
     except tokens.InvalidToken:
-        raise AppError(400, "invalid_state", "install link expired or forged; start again") from None
+        raise AppError(403, "invalid_state", "install link expired or forged; start again") from None
     pending_key = res.keys.slack_installs(claims.account_id)
     async with res.redis.pipeline(transaction=True) as pipe:
         pipe.hget(pending_key, claims.token_id)
         pipe.hdel(pending_key, claims.token_id)
         pending_raw, _ = await pipe.execute()
     if not pending_raw or claims.kind != "oauth_state":
-        raise AppError(400, "invalid_state", "install link already used or unknown")
+        raise AppError(403, "invalid_state", "install link already used or unknown")
     pending = json.loads(pending_raw)
     api: SlackApi = request.app.state.slack_api
     redirect_uri = f"{settings.public_url}/api/v1/integrations/slack/callback"

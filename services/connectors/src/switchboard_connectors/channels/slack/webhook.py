@@ -42,6 +42,7 @@ from switchboard_common.domain.events import (
 from switchboard_common.domain.inboxes.models import Inbox, SlackMirrorMessage
 from switchboard_common.infra import metrics
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, raw_body
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.slack import normalizer
@@ -165,17 +166,35 @@ async def _events_for(res: Resources, inbox: InboxRecord, team_id: str, envelope
     return events
 
 
-@router.post("/webhooks/slack/events", summary="Slack Events API request URL")
+@router.post(
+    "/webhooks/slack/events",
+    summary="Slack Events API request URL",
+    responses=errors(
+        bad_request="malformed_json or malformed_payload",
+        unauthorized="the Slack signature or its timestamp does not match",
+        not_found="slack_not_configured: this deployment has no Slack app",
+        unavailable="not accepted (Slack retries)",
+    ),
+    openapi_extra=raw_body(
+        {"type": "object", "description": "A Slack Events API envelope (url_verification or event_callback)"},
+        headers={
+            "X-Slack-Request-Timestamp": "Unix seconds, within 5 minutes",
+            "X-Slack-Signature": "v0= + hex HMAC-SHA256 with the app's signing secret",
+        },
+    ),
+)
 async def slack_events_webhook(request: Request) -> Any:
     timer = AckTimer("slack")
     res: Resources = request.app.state.resources
     settings: ConnectorSettings = request.app.state.settings
     body = await request.body()
-    if not settings.slack_signing_secret:
+    unsigned = not request.headers.get("X-Slack-Request-Timestamp") or not request.headers.get("X-Slack-Signature")
+    if not settings.slack_signing_secret and not unsigned:
         timer.done("not_configured")
-        raise AppError(503, "slack_not_configured", "SLACK_SIGNING_SECRET is not set")
+        # An integration this deployment has not set up is not there (404); a 5xx would say we failed.
+        raise AppError(404, "slack_not_configured", "this deployment has no Slack app (SLACK_SIGNING_SECRET)")
     problem = normalizer.verify(
-        settings.slack_signing_secret,
+        settings.slack_signing_secret or "",
         request.headers.get("X-Slack-Request-Timestamp"),
         body,
         request.headers.get("X-Slack-Signature"),

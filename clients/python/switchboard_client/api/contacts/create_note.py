@@ -1,0 +1,209 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.note_create import NoteCreate
+from ...models.note_out import NoteOut
+from ...types import Response
+
+
+def _get_kwargs(
+    contact_id: UUID,
+    *,
+    body: NoteCreate,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/contacts/{contact_id}/notes".format(
+            contact_id=quote(str(contact_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | NoteOut | None:
+    if response.status_code == 201:
+        response_201 = NoteOut.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | NoteOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    contact_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: NoteCreate,
+) -> Response[Error | NoteOut]:
+    """Create Note
+
+    Args:
+        contact_id (UUID):
+        body (NoteCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | NoteOut]
+    """
+
+    kwargs = _get_kwargs(
+        contact_id=contact_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    contact_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: NoteCreate,
+) -> Error | NoteOut | None:
+    """Create Note
+
+    Args:
+        contact_id (UUID):
+        body (NoteCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | NoteOut
+    """
+
+    return sync_detailed(
+        contact_id=contact_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    contact_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: NoteCreate,
+) -> Response[Error | NoteOut]:
+    """Create Note
+
+    Args:
+        contact_id (UUID):
+        body (NoteCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | NoteOut]
+    """
+
+    kwargs = _get_kwargs(
+        contact_id=contact_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    contact_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: NoteCreate,
+) -> Error | NoteOut | None:
+    """Create Note
+
+    Args:
+        contact_id (UUID):
+        body (NoteCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | NoteOut
+    """
+
+    return (
+        await asyncio_detailed(
+            contact_id=contact_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="VisitorMessageAccepted")
+
+
+@_attrs_define
+class VisitorMessageAccepted:
+    """
+    Attributes:
+        message_id (UUID):
+        conversation_id (UUID):
+    """
+
+    message_id: UUID
+    conversation_id: UUID
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        message_id = str(self.message_id)
+
+        conversation_id = str(self.conversation_id)
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "message_id": message_id,
+                "conversation_id": conversation_id,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        message_id = UUID(d.pop("message_id"))
+
+        conversation_id = UUID(d.pop("conversation_id"))
+
+        visitor_message_accepted = cls(
+            message_id=message_id,
+            conversation_id=conversation_id,
+        )
+
+        visitor_message_accepted.additional_properties = d
+        return visitor_message_accepted
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
