@@ -27,7 +27,12 @@ LINK_EXEMPT = {
 
 # Bodies in a platform's own shape, verified by signature: NUL in their text is dropped when they are
 # normalized into events (switchboard_common.domain.events), never refused (the platform would retry forever).
-PLATFORM_PAYLOADS = {"/webhooks/slack/events", "/webhooks/messenger", "/webhooks/dialogflow"}
+PLATFORM_PAYLOADS = {
+    "/webhooks/slack/events",
+    "/webhooks/messenger",
+    "/webhooks/dialogflow",
+    "/webhooks/dialogflow/{inbox_id}",
+}
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ class BotConfigIn:
         status_tag (str | Unset):  Default: 'conversation_status'.
         handoff_routing (HandoffRouting | Unset): What the router gets on handoff (docs/routing.md); each may be left
             out.
+        fulfillment_password (None | str | Unset):
     """
 
     project_id: str
@@ -47,6 +48,7 @@ class BotConfigIn:
     handoff_tag: str | Unset = "handoff"
     status_tag: str | Unset = "conversation_status"
     handoff_routing: HandoffRouting | Unset = UNSET
+    fulfillment_password: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         project_id = self.project_id
@@ -79,6 +81,12 @@ class BotConfigIn:
         if not isinstance(self.handoff_routing, Unset):
             handoff_routing = self.handoff_routing.to_dict()
 
+        fulfillment_password: None | str | Unset
+        if isinstance(self.fulfillment_password, Unset):
+            fulfillment_password = UNSET
+        else:
+            fulfillment_password = self.fulfillment_password
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -107,6 +115,8 @@ class BotConfigIn:
             field_dict["status_tag"] = status_tag
         if handoff_routing is not UNSET:
             field_dict["handoff_routing"] = handoff_routing
+        if fulfillment_password is not UNSET:
+            field_dict["fulfillment_password"] = fulfillment_password
 
         return field_dict
 
@@ -148,6 +158,15 @@ class BotConfigIn:
         else:
             handoff_routing = HandoffRouting.from_dict(_handoff_routing)
 
+        def _parse_fulfillment_password(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        fulfillment_password = _parse_fulfillment_password(d.pop("fulfillment_password", UNSET))
+
         bot_config_in = cls(
             project_id=project_id,
             client_id=client_id,
@@ -162,6 +181,7 @@ class BotConfigIn:
             handoff_tag=handoff_tag,
             status_tag=status_tag,
             handoff_routing=handoff_routing,
+            fulfillment_password=fulfillment_password,
         )
 
         return bot_config_in

@@ -8,6 +8,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.bot_out_handoff_routing import BotOutHandoffRouting
 
@@ -31,10 +33,12 @@ class BotOut:
         handoff_tag (str):
         status_tag (str):
         handoff_routing (BotOutHandoffRouting):
+        fulfillment_url (str):
         enabled (bool):
         broken_reason (None | str):
         credentials_stored (bool):
         updated_at (datetime.datetime):
+        fulfillment_credentials (bool | Unset):  Default: False.
     """
 
     inbox_id: UUID
@@ -48,10 +52,12 @@ class BotOut:
     handoff_tag: str
     status_tag: str
     handoff_routing: BotOutHandoffRouting
+    fulfillment_url: str
     enabled: bool
     broken_reason: None | str
     credentials_stored: bool
     updated_at: datetime.datetime
+    fulfillment_credentials: bool | Unset = False
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +83,8 @@ class BotOut:
 
         handoff_routing = self.handoff_routing.to_dict()
 
+        fulfillment_url = self.fulfillment_url
+
         enabled = self.enabled
 
         broken_reason: None | str
@@ -85,6 +93,8 @@ class BotOut:
         credentials_stored = self.credentials_stored
 
         updated_at = self.updated_at.isoformat()
+
+        fulfillment_credentials = self.fulfillment_credentials
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -101,12 +111,15 @@ class BotOut:
                 "handoff_tag": handoff_tag,
                 "status_tag": status_tag,
                 "handoff_routing": handoff_routing,
+                "fulfillment_url": fulfillment_url,
                 "enabled": enabled,
                 "broken_reason": broken_reason,
                 "credentials_stored": credentials_stored,
                 "updated_at": updated_at,
             }
         )
+        if fulfillment_credentials is not UNSET:
+            field_dict["fulfillment_credentials"] = fulfillment_credentials
 
         return field_dict
 
@@ -139,6 +152,8 @@ class BotOut:
 
         handoff_routing = BotOutHandoffRouting.from_dict(d.pop("handoff_routing"))
 
+        fulfillment_url = d.pop("fulfillment_url")
+
         enabled = d.pop("enabled")
 
         def _parse_broken_reason(data: object) -> None | str:
@@ -152,6 +167,8 @@ class BotOut:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
+        fulfillment_credentials = d.pop("fulfillment_credentials", UNSET)
+
         bot_out = cls(
             inbox_id=inbox_id,
             provider=provider,
@@ -164,10 +181,12 @@ class BotOut:
             handoff_tag=handoff_tag,
             status_tag=status_tag,
             handoff_routing=handoff_routing,
+            fulfillment_url=fulfillment_url,
             enabled=enabled,
             broken_reason=broken_reason,
             credentials_stored=credentials_stored,
             updated_at=updated_at,
+            fulfillment_credentials=fulfillment_credentials,
         )
 
         bot_out.additional_properties = d
