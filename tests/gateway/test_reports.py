@@ -339,7 +339,8 @@ async def test_scripted_day(system: LiveServer) -> None:
         )
 
         for params, code in (
-            ({"from": "yesterday"}, "invalid_time"),
+            ({"from": "yesterday"}, "validation_error"),  # the schema's pattern says so
+            ({"from": "2026-02-30"}, "invalid_time"),
             ({"from": "2026-03-05", "to": "2026-03-01"}, "invalid_range"),
             ({"from": "2020-01-01", "to": "2026-03-01"}, "range_too_long"),
         ):

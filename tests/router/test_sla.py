@@ -214,7 +214,7 @@ async def test_policy_api_validates_and_keeps_one_policy_per_target(system: Live
             headers=tenant.headers,
             json={"name": "E", "first_response_seconds": 5, "inbox_ids": [str(uuid.uuid4())]},
         )
-        assert foreign.status_code == 422 and foreign.json()["error"]["code"] == "unknown_inbox"
+        assert foreign.status_code == 404 and foreign.json()["error"]["code"] == "unknown_inbox"
 
         policy_id = first.json()["id"]
         updated = await client.patch(

@@ -35,7 +35,15 @@ from .contact_out_custom_attributes import ContactOutCustomAttributes
 from .contact_update import ContactUpdate
 from .contact_update_custom_attributes import ContactUpdateCustomAttributes
 from .conversation_out import ConversationOut
+from .conversation_out_csat_type_0 import ConversationOutCsatType0
 from .conversation_out_routing_explanation_type_0 import ConversationOutRoutingExplanationType0
+from .conversation_out_sla_type_0 import ConversationOutSlaType0
+from .csat_answer import CsatAnswer
+from .csat_out import CsatOut
+from .csat_settings import CsatSettings
+from .csat_settings_language import CsatSettingsLanguage
+from .csat_settings_out import CsatSettingsOut
+from .csat_settings_out_language import CsatSettingsOutLanguage
 from .delivery_out import DeliveryOut
 from .error import Error
 from .error_error import ErrorError
@@ -76,16 +84,26 @@ from .messenger_settings_update import MessengerSettingsUpdate
 from .note_create import NoteCreate
 from .note_out import NoteOut
 from .password_change import PasswordChange
+from .policy_create_type_0 import PolicyCreateType0
+from .policy_create_type_1 import PolicyCreateType1
+from .policy_create_type_2 import PolicyCreateType2
+from .policy_out import PolicyOut
+from .policy_update import PolicyUpdate
+from .policy_update_pause_statuses_item import PolicyUpdatePauseStatusesItem
 from .presence_out import PresenceOut
 from .presence_update import PresenceUpdate
 from .presence_update_status import PresenceUpdateStatus
 from .private_note_create import PrivateNoteCreate
 from .processing_record_response_processing_record import ProcessingRecordResponseProcessingRecord
+from .quantiles import Quantiles
 from .queue_entry import QueueEntry
 from .readiness import Readiness
 from .readiness_dependencies import ReadinessDependencies
 from .refresh_request import RefreshRequest
 from .reply_create import ReplyCreate
+from .report_live_response_report_live import ReportLiveResponseReportLive
+from .report_summary_format import ReportSummaryFormat
+from .report_summary_group_by import ReportSummaryGroupBy
 from .search_out import SearchOut
 from .search_status_type_0 import SearchStatusType0
 from .search_type import SearchType
@@ -109,11 +127,15 @@ from .subscription_create_events_item import SubscriptionCreateEventsItem
 from .subscription_out import SubscriptionOut
 from .subscription_update import SubscriptionUpdate
 from .subscription_update_events_item import SubscriptionUpdateEventsItem
+from .summary import Summary
+from .summary_group import SummaryGroup
 from .team_create import TeamCreate
 from .team_create_strategy_type_0 import TeamCreateStrategyType0
 from .team_out import TeamOut
 from .team_update import TeamUpdate
 from .team_update_strategy_type_0 import TeamUpdateStrategyType0
+from .time_zone_setting import TimeZoneSetting
+from .time_zone_setting_timezone import TimeZoneSettingTimezone
 from .token_response import TokenResponse
 from .totp_code import TotpCode
 from .totp_confirmed import TotpConfirmed
@@ -175,7 +197,15 @@ __all__ = (
     "ContactUpdate",
     "ContactUpdateCustomAttributes",
     "ConversationOut",
+    "ConversationOutCsatType0",
     "ConversationOutRoutingExplanationType0",
+    "ConversationOutSlaType0",
+    "CsatAnswer",
+    "CsatOut",
+    "CsatSettings",
+    "CsatSettingsLanguage",
+    "CsatSettingsOut",
+    "CsatSettingsOutLanguage",
     "DeliveryOut",
     "Error",
     "ErrorError",
@@ -216,16 +246,26 @@ __all__ = (
     "NoteCreate",
     "NoteOut",
     "PasswordChange",
+    "PolicyCreateType0",
+    "PolicyCreateType1",
+    "PolicyCreateType2",
+    "PolicyOut",
+    "PolicyUpdate",
+    "PolicyUpdatePauseStatusesItem",
     "PresenceOut",
     "PresenceUpdate",
     "PresenceUpdateStatus",
     "PrivateNoteCreate",
     "ProcessingRecordResponseProcessingRecord",
+    "Quantiles",
     "QueueEntry",
     "Readiness",
     "ReadinessDependencies",
     "RefreshRequest",
     "ReplyCreate",
+    "ReportLiveResponseReportLive",
+    "ReportSummaryFormat",
+    "ReportSummaryGroupBy",
     "SearchOut",
     "SearchStatusType0",
     "SearchType",
@@ -249,11 +289,15 @@ __all__ = (
     "SubscriptionOut",
     "SubscriptionUpdate",
     "SubscriptionUpdateEventsItem",
+    "Summary",
+    "SummaryGroup",
     "TeamCreate",
     "TeamCreateStrategyType0",
     "TeamOut",
     "TeamUpdate",
     "TeamUpdateStrategyType0",
+    "TimeZoneSetting",
+    "TimeZoneSettingTimezone",
     "TokenResponse",
     "TotpCode",
     "TotpConfirmed",

@@ -11,7 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.conversation_out_csat_type_0 import ConversationOutCsatType0
     from ..models.conversation_out_routing_explanation_type_0 import ConversationOutRoutingExplanationType0
+    from ..models.conversation_out_sla_type_0 import ConversationOutSlaType0
     from ..models.last_message_out import LastMessageOut
 
 
@@ -41,6 +43,8 @@ class ConversationOut:
         waiting_since (datetime.datetime | None | Unset):
         unread_count (int | None | Unset):
         labels (list[str] | Unset):
+        sla (ConversationOutSlaType0 | None | Unset):
+        csat (ConversationOutCsatType0 | None | Unset):
     """
 
     id: UUID
@@ -62,10 +66,14 @@ class ConversationOut:
     waiting_since: datetime.datetime | None | Unset = UNSET
     unread_count: int | None | Unset = UNSET
     labels: list[str] | Unset = UNSET
+    sla: ConversationOutSlaType0 | None | Unset = UNSET
+    csat: ConversationOutCsatType0 | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.conversation_out_csat_type_0 import ConversationOutCsatType0  # noqa: PLC0415
         from ..models.conversation_out_routing_explanation_type_0 import ConversationOutRoutingExplanationType0  # noqa: PLC0415
+        from ..models.conversation_out_sla_type_0 import ConversationOutSlaType0  # noqa: PLC0415
         from ..models.last_message_out import LastMessageOut  # noqa: PLC0415
 
         id = str(self.id)
@@ -164,6 +172,22 @@ class ConversationOut:
         if not isinstance(self.labels, Unset):
             labels = self.labels
 
+        sla: dict[str, Any] | None | Unset
+        if isinstance(self.sla, Unset):
+            sla = UNSET
+        elif isinstance(self.sla, ConversationOutSlaType0):
+            sla = self.sla.to_dict()
+        else:
+            sla = self.sla
+
+        csat: dict[str, Any] | None | Unset
+        if isinstance(self.csat, Unset):
+            csat = UNSET
+        elif isinstance(self.csat, ConversationOutCsatType0):
+            csat = self.csat.to_dict()
+        else:
+            csat = self.csat
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -199,12 +223,18 @@ class ConversationOut:
             field_dict["unread_count"] = unread_count
         if labels is not UNSET:
             field_dict["labels"] = labels
+        if sla is not UNSET:
+            field_dict["sla"] = sla
+        if csat is not UNSET:
+            field_dict["csat"] = csat
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.conversation_out_csat_type_0 import ConversationOutCsatType0  # noqa: PLC0415
         from ..models.conversation_out_routing_explanation_type_0 import ConversationOutRoutingExplanationType0  # noqa: PLC0415
+        from ..models.conversation_out_sla_type_0 import ConversationOutSlaType0  # noqa: PLC0415
         from ..models.last_message_out import LastMessageOut  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -383,6 +413,40 @@ class ConversationOut:
 
         labels = cast(list[str], d.pop("labels", UNSET))
 
+        def _parse_sla(data: object) -> ConversationOutSlaType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                sla_type_0 = ConversationOutSlaType0.from_dict(data)
+
+                return sla_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ConversationOutSlaType0 | None | Unset, data)
+
+        sla = _parse_sla(d.pop("sla", UNSET))
+
+        def _parse_csat(data: object) -> ConversationOutCsatType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                csat_type_0 = ConversationOutCsatType0.from_dict(data)
+
+                return csat_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ConversationOutCsatType0 | None | Unset, data)
+
+        csat = _parse_csat(d.pop("csat", UNSET))
+
         conversation_out = cls(
             id=id,
             status=status,
@@ -403,6 +467,8 @@ class ConversationOut:
             waiting_since=waiting_since,
             unread_count=unread_count,
             labels=labels,
+            sla=sla,
+            csat=csat,
         )
 
         conversation_out.additional_properties = d

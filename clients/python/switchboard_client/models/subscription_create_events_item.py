@@ -3,8 +3,10 @@ from typing import Literal
 SubscriptionCreateEventsItem = Literal[
     "conversation.assigned",
     "conversation.created",
+    "conversation.csat_answered",
     "conversation.queued",
     "conversation.resolved",
+    "conversation.sla_breached",
     "message.created",
     "note.created",
 ]
@@ -12,8 +14,10 @@ SubscriptionCreateEventsItem = Literal[
 SUBSCRIPTION_CREATE_EVENTS_ITEM_VALUES: set[SubscriptionCreateEventsItem] = {
     "conversation.assigned",
     "conversation.created",
+    "conversation.csat_answered",
     "conversation.queued",
     "conversation.resolved",
+    "conversation.sla_breached",
     "message.created",
     "note.created",
 }

@@ -3,8 +3,10 @@ from typing import Literal
 SubscriptionUpdateEventsItem = Literal[
     "conversation.assigned",
     "conversation.created",
+    "conversation.csat_answered",
     "conversation.queued",
     "conversation.resolved",
+    "conversation.sla_breached",
     "message.created",
     "note.created",
 ]
@@ -12,8 +14,10 @@ SubscriptionUpdateEventsItem = Literal[
 SUBSCRIPTION_UPDATE_EVENTS_ITEM_VALUES: set[SubscriptionUpdateEventsItem] = {
     "conversation.assigned",
     "conversation.created",
+    "conversation.csat_answered",
     "conversation.queued",
     "conversation.resolved",
+    "conversation.sla_breached",
     "message.created",
     "note.created",
 }

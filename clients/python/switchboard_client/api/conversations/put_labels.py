@@ -105,6 +105,7 @@ def sync_detailed(
 
      The conversation carries exactly these labels (names of the account's labels; an unknown one is a
     409).
+    A change publishes ``conversation.labels_changed`` (label SLA policies and label reports follow it).
 
     Args:
         conversation_id (UUID):
@@ -140,6 +141,7 @@ def sync(
 
      The conversation carries exactly these labels (names of the account's labels; an unknown one is a
     409).
+    A change publishes ``conversation.labels_changed`` (label SLA policies and label reports follow it).
 
     Args:
         conversation_id (UUID):
@@ -170,6 +172,7 @@ async def asyncio_detailed(
 
      The conversation carries exactly these labels (names of the account's labels; an unknown one is a
     409).
+    A change publishes ``conversation.labels_changed`` (label SLA policies and label reports follow it).
 
     Args:
         conversation_id (UUID):
@@ -203,6 +206,7 @@ async def asyncio(
 
      The conversation carries exactly these labels (names of the account's labels; an unknown one is a
     409).
+    A change publishes ``conversation.labels_changed`` (label SLA policies and label reports follow it).
 
     Args:
         conversation_id (UUID):

@@ -72,7 +72,8 @@ def sync_detailed(
 ) -> Response[Any | Error]:
     """Delete Label
 
-     Removes the label from every conversation too.
+     Removes the label from every conversation too; the unresolved ones announce their labels now
+    (``conversation.labels_changed``: a label SLA policy stops applying to them).
 
     Args:
         label_id (UUID):
@@ -103,7 +104,8 @@ def sync(
 ) -> Any | Error | None:
     """Delete Label
 
-     Removes the label from every conversation too.
+     Removes the label from every conversation too; the unresolved ones announce their labels now
+    (``conversation.labels_changed``: a label SLA policy stops applying to them).
 
     Args:
         label_id (UUID):
@@ -129,7 +131,8 @@ async def asyncio_detailed(
 ) -> Response[Any | Error]:
     """Delete Label
 
-     Removes the label from every conversation too.
+     Removes the label from every conversation too; the unresolved ones announce their labels now
+    (``conversation.labels_changed``: a label SLA policy stops applying to them).
 
     Args:
         label_id (UUID):
@@ -158,7 +161,8 @@ async def asyncio(
 ) -> Any | Error | None:
     """Delete Label
 
-     Removes the label from every conversation too.
+     Removes the label from every conversation too; the unresolved ones announce their labels now
+    (``conversation.labels_changed``: a label SLA policy stops applying to them).
 
     Args:
         label_id (UUID):

@@ -6,20 +6,23 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+from switchboard_common.infra.inputs import Bool, Int, integer, text
+from switchboard_common.infra.schemas import Strict
 
 Language = Literal["en", "el", "hu", "sq"]
+Question = text(500)
+Rating = integer(1, 5)
+Comment = text(2000, min_length=0, visible=False)
 
 
-class CsatSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    enabled: bool = False
+class CsatSettings(Strict):
+    enabled: Bool = False
     # The question in the inbox's language; null: the built-in question of ``language``.
-    question: str | None = Field(default=None, min_length=1, max_length=500)
+    question: Question | None = None
     language: Language = "en"
     # Minutes after the resolution (0: at once).
-    delay_minutes: int = Field(default=0, ge=0, le=7 * 24 * 60)
+    delay_minutes: Int = Field(default=0, ge=0, le=7 * 24 * 60)
 
 
 class CsatSettingsOut(CsatSettings):
@@ -27,12 +30,10 @@ class CsatSettingsOut(CsatSettings):
     effective_question: str
 
 
-class CsatAnswer(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class CsatAnswer(Strict):
     conversation_id: uuid.UUID
-    rating: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=2000)
+    rating: Rating
+    comment: Comment | None = None
 
 
 class CsatOut(BaseModel):

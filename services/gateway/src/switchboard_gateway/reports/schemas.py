@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from switchboard_common.infra.schemas import Strict
+
+from switchboard_gateway.inboxes.schemas import Timezone
 
 
 class Quantiles(BaseModel):
@@ -37,7 +40,5 @@ class Summary(BaseModel):
     groups: list[SummaryGroup]
 
 
-class TimeZoneSetting(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    timezone: str = Field(min_length=1, max_length=64, description="an IANA time zone, e.g. Europe/Athens")
+class TimeZoneSetting(Strict):
+    timezone: Timezone = Field(description="an IANA time zone, e.g. Europe/Athens")

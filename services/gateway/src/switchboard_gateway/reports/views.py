@@ -18,6 +18,10 @@ from switchboard_gateway.reports import live, service
 from switchboard_gateway.reports.schemas import Summary, TimeZoneSetting
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+# YYYY-MM-DD, or an ISO 8601 date-time (an impossible date, from after to, or over 400 days is still a 422).
+MOMENT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
 
 
 @router.get(
@@ -29,8 +33,12 @@ async def report_summary(
     agent: CurrentAgent,
     session: SessionDep,
     group_by: Literal["agent", "team", "inbox", "channel", "label"] = "agent",
-    since: str | None = Query(default=None, alias="from", max_length=40, description="date or date-time"),
-    until: str | None = Query(default=None, alias="to", max_length=40, description="date (included) or date-time"),
+    since: str | None = Query(
+        default=None, alias="from", max_length=40, pattern=MOMENT_PATTERN, description="date or date-time"
+    ),
+    until: str | None = Query(
+        default=None, alias="to", max_length=40, pattern=MOMENT_PATTERN, description="date (included) or date-time"
+    ),
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     """Per group: conversations opened and resolved, messages in and out, first response, resolution and queue

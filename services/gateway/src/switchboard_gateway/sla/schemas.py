@@ -7,33 +7,42 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from switchboard_common.infra.inputs import Bool, Int, Name, integer, omittable
+from switchboard_common.infra.schemas import Strict
+
+from switchboard_gateway.labels.schemas import LabelName
 
 # A week at most per target: longer promises are not service levels.
 MAX_SECONDS = 90 * 24 * 3600
-Seconds = int | None
+Seconds = integer(1, MAX_SECONDS)
 PauseStatus = Literal["pending", "snoozed"]
 DEFAULT_PAUSE_STATUSES: tuple[PauseStatus, ...] = ("pending", "snoozed")
+_TARGETS = ("first_response_seconds", "next_response_seconds", "resolution_seconds")
 
 
-class PolicyFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    first_response_seconds: Seconds = Field(default=None, ge=1, le=MAX_SECONDS)
-    next_response_seconds: Seconds = Field(default=None, ge=1, le=MAX_SECONDS)
-    resolution_seconds: Seconds = Field(default=None, ge=1, le=MAX_SECONDS)
-    business_hours_only: bool = False
+class PolicyFields(Strict):
+    first_response_seconds: Seconds | None = None
+    next_response_seconds: Seconds | None = None
+    resolution_seconds: Seconds | None = None
+    business_hours_only: Bool = False
     # The clocks stop while the conversation is in these statuses.
     pause_statuses: list[PauseStatus] = Field(default_factory=lambda: list(DEFAULT_PAUSE_STATUSES), max_length=2)
     # A breach raises the conversation's queue priority by this much (0: not at all).
-    raise_priority: int = Field(default=0, ge=0, le=100)
+    raise_priority: Int = Field(default=0, ge=0, le=100)
     # What it applies to (the most specific wins: label, then team, then inbox).
     inbox_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
-    labels: list[str] = Field(default_factory=list, max_length=500)
+    labels: list[LabelName] = Field(default_factory=list, max_length=500)
 
 
 class PolicyCreate(PolicyFields):
-    name: str = Field(min_length=1, max_length=200)
+    """At least one of the three targets (the schema's anyOf; the validator below checks it)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": [f], "properties": {f: {"type": "integer"}}} for f in _TARGETS]}
+    )
+
+    name: Name
 
     @model_validator(mode="after")
     def _some_target(self) -> PolicyCreate:
@@ -42,21 +51,20 @@ class PolicyCreate(PolicyFields):
         return self
 
 
-class PolicyUpdate(BaseModel):
-    """Fields given replace the stored ones; targets given as lists replace what the policy applies to."""
+class PolicyUpdate(Strict):
+    """Fields given replace the stored ones (a target's null clears it; a policy keeps at least one, else 409);
+    targets given as lists replace what the policy applies to; fields left out keep their value."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    first_response_seconds: Seconds = Field(default=None, ge=1, le=MAX_SECONDS)
-    next_response_seconds: Seconds = Field(default=None, ge=1, le=MAX_SECONDS)
-    resolution_seconds: Seconds = Field(default=None, ge=1, le=MAX_SECONDS)
-    business_hours_only: bool | None = None
-    pause_statuses: list[PauseStatus] | None = Field(default=None, max_length=2)
-    raise_priority: int | None = Field(default=None, ge=0, le=100)
-    inbox_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
-    team_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
-    labels: list[str] | None = Field(default=None, max_length=500)
+    name: Name = omittable()
+    first_response_seconds: Seconds | None = None
+    next_response_seconds: Seconds | None = None
+    resolution_seconds: Seconds | None = None
+    business_hours_only: Bool = omittable()
+    pause_statuses: list[PauseStatus] = omittable(max_length=2)
+    raise_priority: Int = omittable(ge=0, le=100)
+    inbox_ids: list[uuid.UUID] = omittable(max_length=500)
+    team_ids: list[uuid.UUID] = omittable(max_length=500)
+    labels: list[LabelName] = omittable(max_length=500)
 
 
 class PolicyOut(BaseModel):

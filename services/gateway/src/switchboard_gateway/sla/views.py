@@ -19,6 +19,7 @@ from switchboard_common.domain.sla.models import ConversationSla, SlaPolicy, Sla
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import AppError
+from switchboard_common.infra.openapi import errors, provides
 
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, SessionDep
 from switchboard_gateway.sla.schemas import PolicyCreate, PolicyOut, PolicyUpdate
@@ -93,7 +94,8 @@ async def _set_targets(
         )
         missing = [r for r in unique if r not in found]
         if missing:
-            raise AppError(422, f"unknown_{kind}", f"no such {kind} in this account", details={"ids": missing})
+            # Ids of another account are unknown here, as everywhere: a 404.
+            raise AppError(404, f"unknown_{kind}", f"no such {kind} in this account", details={"ids": missing})
     await session.execute(
         delete(SlaPolicyTarget).where(SlaPolicyTarget.policy_id == policy.id, SlaPolicyTarget.kind == kind)
     )
@@ -135,7 +137,16 @@ async def _flush(session: AsyncSession) -> None:
         raise AppError(409, "name_taken", "an SLA policy with this name exists") from None
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PolicyOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PolicyOut,
+    responses=errors(
+        not_found="unknown_inbox or unknown_team: not of this account",
+        conflict="name_taken, or sla_target_taken: another policy applies to it",
+    ),
+    openapi_extra=provides(policy_id="$response.body#/id"),
+)
 async def create_policy(body: PolicyCreate, admin: AdminAgent, session: SessionDep) -> PolicyOut:
     async with atomic(session):
         policy = SlaPolicy(id=uuid.uuid4(), account_id=admin.account_id, **body.model_dump(include=set(POLICY_FIELDS)))
@@ -149,7 +160,7 @@ async def create_policy(body: PolicyCreate, admin: AdminAgent, session: SessionD
         return await _out(session, policy)
 
 
-@router.get("", response_model=list[PolicyOut])
+@router.get("", response_model=list[PolicyOut], openapi_extra=provides(policy_id="$response.body#/0/id"))
 async def list_policies(agent: CurrentAgent, session: SessionDep) -> list[PolicyOut]:
     rows = (
         await session.scalars(
@@ -175,7 +186,8 @@ async def _update(policy_id: uuid.UUID, body: PolicyUpdate, admin: AdminAgent, s
                 raise AppError(422, "invalid_value", f"{field} cannot be null")
             setattr(policy, field, changes[field])
         if not (policy.first_response_seconds or policy.next_response_seconds or policy.resolution_seconds):
-            raise AppError(422, "no_target", "a policy needs at least one target")
+            # 409: the request is well formed; with what the policy has, no target would be left.
+            raise AppError(409, "no_target", "a policy needs at least one target")
         policy.updated_at = utcnow()
         await _flush(session)
         for kind, field in (("inbox", "inbox_ids"), ("team", "team_ids"), ("label", "labels")):
@@ -186,12 +198,18 @@ async def _update(policy_id: uuid.UUID, body: PolicyUpdate, admin: AdminAgent, s
         return await _out(session, policy)
 
 
-@router.patch("/{policy_id}", response_model=PolicyOut)
+_UPDATE_ERRORS = errors(
+    not_found="no such policy; or unknown_inbox or unknown_team: not of this account",
+    conflict="name_taken, sla_target_taken, or no_target: no target would be left",
+)
+
+
+@router.patch("/{policy_id}", response_model=PolicyOut, responses=_UPDATE_ERRORS)
 async def patch_policy(policy_id: uuid.UUID, body: PolicyUpdate, admin: AdminAgent, session: SessionDep) -> PolicyOut:
     return await _update(policy_id, body, admin, session)
 
 
-@router.put("/{policy_id}", response_model=PolicyOut)
+@router.put("/{policy_id}", response_model=PolicyOut, responses=_UPDATE_ERRORS)
 async def put_policy(policy_id: uuid.UUID, body: PolicyUpdate, admin: AdminAgent, session: SessionDep) -> PolicyOut:
     return await _update(policy_id, body, admin, session)
 
