@@ -18,12 +18,14 @@ class SignupRequest:
         email (str):
         password (str):
         name (None | str | Unset):
+        region (None | str | Unset):
     """
 
     account_name: str
     email: str
     password: str
     name: None | str | Unset = UNSET
+    region: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         account_name = self.account_name
@@ -38,6 +40,12 @@ class SignupRequest:
         else:
             name = self.name
 
+        region: None | str | Unset
+        if isinstance(self.region, Unset):
+            region = UNSET
+        else:
+            region = self.region
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -49,6 +57,8 @@ class SignupRequest:
         )
         if name is not UNSET:
             field_dict["name"] = name
+        if region is not UNSET:
+            field_dict["region"] = region
 
         return field_dict
 
@@ -70,11 +80,21 @@ class SignupRequest:
 
         name = _parse_name(d.pop("name", UNSET))
 
+        def _parse_region(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        region = _parse_region(d.pop("region", UNSET))
+
         signup_request = cls(
             account_name=account_name,
             email=email,
             password=password,
             name=name,
+            region=region,
         )
 
         return signup_request

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SignupResponse")
 
@@ -16,16 +18,24 @@ class SignupResponse:
     Attributes:
         account_id (UUID):
         user_id (UUID):
+        region (None | str | Unset):
     """
 
     account_id: UUID
     user_id: UUID
+    region: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         account_id = str(self.account_id)
 
         user_id = str(self.user_id)
+
+        region: None | str | Unset
+        if isinstance(self.region, Unset):
+            region = UNSET
+        else:
+            region = self.region
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -35,6 +45,8 @@ class SignupResponse:
                 "user_id": user_id,
             }
         )
+        if region is not UNSET:
+            field_dict["region"] = region
 
         return field_dict
 
@@ -45,9 +57,19 @@ class SignupResponse:
 
         user_id = UUID(d.pop("user_id"))
 
+        def _parse_region(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        region = _parse_region(d.pop("region", UNSET))
+
         signup_response = cls(
             account_id=account_id,
             user_id=user_id,
+            region=region,
         )
 
         signup_response.additional_properties = d

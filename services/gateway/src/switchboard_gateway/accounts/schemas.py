@@ -15,7 +15,9 @@ LoginPassword = text(256, visible=False)
 # A TOTP code or a recovery code; a wrong one is a 401.
 TotpCode = text(40)
 # A region name as REGIONS spells it (settings.REGION_NAME), in any case: "EU" is "eu".
-Region = Annotated[str, StringConstraints(max_length=20, pattern=r"^[A-Za-z][A-Za-z0-9-]{1,19}$"), AfterValidator(str.lower)]
+Region = Annotated[
+    str, StringConstraints(max_length=20, pattern=r"^[A-Za-z][A-Za-z0-9-]{1,19}$"), AfterValidator(str.lower)
+]
 
 
 class SignupRequest(Strict):
