@@ -29,6 +29,7 @@ LINK_EXEMPT = {
 # normalized into events (switchboard_common.domain.events), never refused (the platform would retry forever).
 PLATFORM_PAYLOADS = {
     "/webhooks/slack/events",
+    "/webhooks/slack/interactivity",
     "/webhooks/messenger",
     "/webhooks/dialogflow",
     "/webhooks/dialogflow/{inbox_id}",

@@ -109,10 +109,15 @@ def provides(**ids: str) -> dict[str, Any]:
     return {_PROVIDES_KEY: dict(ids)}
 
 
-def raw_body(body: type[BaseModel] | dict[str, Any], *, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def raw_body(
+    body: type[BaseModel] | dict[str, Any],
+    *,
+    headers: dict[str, str] | None = None,
+    media_type: str = "application/json",
+) -> dict[str, Any]:
     """``openapi_extra=`` for a route that reads its body itself (to verify a signature over the raw bytes):
-    states the JSON body (a model it validates, or a JSON Schema for a platform's payload), and the
-    ``headers`` (name -> description) it requires."""
+    states the body (a model it validates, or a JSON Schema for a platform's payload; JSON unless
+    ``media_type`` says otherwise, e.g. a form), and the ``headers`` (name -> description) it requires."""
     extra: dict[str, Any] = {}
     if isinstance(body, dict):
         schema = body
@@ -120,7 +125,7 @@ def raw_body(body: type[BaseModel] | dict[str, Any], *, headers: dict[str, str] 
         schema = {"$ref": f"#/components/schemas/{body.__name__}"}
         extra[_MODELS_KEY] = [body.__name__]
         _RAW_BODY_MODELS[body.__name__] = body
-    extra["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    extra["requestBody"] = {"required": True, "content": {media_type: {"schema": schema}}}
     if headers:
         extra["parameters"] = [
             {"name": name, "in": "header", "required": True, "description": text, "schema": {"type": "string"}}

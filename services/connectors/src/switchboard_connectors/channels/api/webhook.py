@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, Tag, ValidationError, model_validator
 from switchboard_common.domain.conversations.ingest import message_id_for
 from switchboard_common.domain.events import (
     Attachment,
@@ -39,6 +39,8 @@ FileName = text(255)
 ContentType = text(100)
 MessageText = text(10000)
 Size = integer(0, 2**53)
+Rating = integer(1, 5)
+CsatComment = text(2000, min_length=0, visible=False)
 
 
 class ApiContact(Strict):
@@ -83,20 +85,48 @@ class ApiCsat(Strict):
     """The customer's answer to a ``csat.requested`` callback."""
 
     conversation_id: uuid.UUID
-    rating: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=2000)
+    rating: Rating
+    comment: CsatComment | None = None
 
 
-class ApiInbound(Strict):
+class ApiMessageIn(Strict):
+    """A customer's message."""
+
     contact: ApiContact
-    message: ApiMessage | None = None
-    csat: ApiCsat | None = None
+    message: ApiMessage
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> ApiInbound:
-        if (self.message is None) == (self.csat is None):
-            raise ValueError("give exactly one of message or csat")
-        return self
+
+class ApiCsatIn(Strict):
+    """A customer's satisfaction rating."""
+
+    contact: ApiContact
+    csat: ApiCsat
+
+
+def _kind(value: Any) -> str | None:
+    """Which body this is: the one field of ``message`` and ``csat`` it has (None: neither or both)."""
+    if isinstance(value, dict):
+        present = [name for name in ("message", "csat") if name in value]
+    else:
+        present = ["message"] if isinstance(value, ApiMessageIn) else ["csat"] if isinstance(value, ApiCsatIn) else []
+    return present[0] if len(present) == 1 else None
+
+
+class ApiInbound(
+    RootModel[
+        Annotated[
+            Annotated[ApiMessageIn, Tag("message")] | Annotated[ApiCsatIn, Tag("csat")],
+            Discriminator(
+                _kind,
+                custom_error_type="message_or_csat",
+                custom_error_message="give exactly one of message or csat",
+            ),
+        ]
+    ]
+):
+    """Exactly one of ``message`` and ``csat``, with the contact: the schema's ``oneOf`` of two strict bodies
+    (each refusing the other's field) says what validation does, so a generated client cannot build one with
+    both or neither."""
 
 
 class ApiAccepted(BaseModel):
@@ -157,7 +187,7 @@ async def receive_api_message(inbox_id: uuid.UUID, request: Request) -> JSONResp
         log.warning("webhook_signature_rejected", channel="api", inbox_id=str(inbox_id))
         raise _reject(timer, 401, "invalid_signature", "X-Switchboard-Signature does not match")
     try:
-        parsed = ApiInbound.model_validate_json(body)
+        parsed = ApiInbound.model_validate_json(body).root
     except ValidationError as exc:
         malformed = any(e["type"] == "json_invalid" for e in exc.errors())
         details = [{"loc": list(map(str, e["loc"])), "type": e["type"], "msg": e["msg"]} for e in exc.errors()]
@@ -165,9 +195,8 @@ async def receive_api_message(inbox_id: uuid.UUID, request: Request) -> JSONResp
             raise _reject(timer, 400, "malformed_json", "body is not valid JSON") from None
         timer.done("invalid")
         raise AppError(422, "validation_error", "body is not a valid API channel message", details=details) from None
-    if parsed.csat is not None:
+    if isinstance(parsed, ApiCsatIn):
         return await _accept_csat(res, timer, inbox.account_id, inbox.id, parsed.contact.external_id, parsed.csat)
-    assert parsed.message is not None
     message_id = message_id_for(inbox.account_id, f"api:{inbox.id}", parsed.message.id)
     if await seen(res, inbox.id, [parsed.message.id]):
         timer.done("duplicate")

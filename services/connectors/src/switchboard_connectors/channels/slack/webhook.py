@@ -134,6 +134,31 @@ def customer_event(inbox: InboxRecord, team_id: str, action: normalizer.SlackAct
     )
 
 
+SIGNED_HEADERS = {
+    "X-Slack-Request-Timestamp": "Unix seconds, within 5 minutes",
+    "X-Slack-Signature": "v0= + hex HMAC-SHA256 with the app's signing secret",
+}
+NOT_CONFIGURED = "slack_not_configured: this deployment has no Slack app (a signed request); unsigned requests are 401"
+BAD_SIGNATURE = "invalid_signature or stale_timestamp: the Slack signature or its timestamp does not match"
+
+
+def verify_request(request: Request, body: bytes, settings: ConnectorSettings, timer: AckTimer) -> None:
+    """Raises unless ``body`` is signed with this deployment's Slack signing secret (every Slack request URL).
+
+    Without a Slack app a signed request is a 404 (the integration is not there; a 5xx would say we failed,
+    and Slack would retry), an unsigned one the 401 any unsigned request gets: the answer to a stranger does
+    not depend on the configuration."""
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    signature = request.headers.get("X-Slack-Signature")
+    if not settings.slack_signing_secret and timestamp and signature:
+        timer.done("not_configured")
+        raise AppError(404, "slack_not_configured", "this deployment has no Slack app (SLACK_SIGNING_SECRET)")
+    # Without a secret, a request lacking a header fails verification below (401) whatever it carries.
+    problem = normalizer.verify(settings.slack_signing_secret or "", timestamp, body, signature)
+    if problem is not None:
+        raise _reject_signature(timer, problem)
+
+
 def _reject_signature(timer: AckTimer, problem: str) -> AppError:
     metrics.SIGNATURE_FAILURES.labels("slack").inc()
     # Never the body: it may hold a customer's words.
@@ -171,16 +196,13 @@ async def _events_for(res: Resources, inbox: InboxRecord, team_id: str, envelope
     summary="Slack Events API request URL",
     responses=errors(
         bad_request="malformed_json or malformed_payload",
-        unauthorized="the Slack signature or its timestamp does not match",
-        not_found="slack_not_configured: this deployment has no Slack app",
+        unauthorized=BAD_SIGNATURE,
+        not_found=NOT_CONFIGURED,
         unavailable="not accepted (Slack retries)",
     ),
     openapi_extra=raw_body(
         {"type": "object", "description": "A Slack Events API envelope (url_verification or event_callback)"},
-        headers={
-            "X-Slack-Request-Timestamp": "Unix seconds, within 5 minutes",
-            "X-Slack-Signature": "v0= + hex HMAC-SHA256 with the app's signing secret",
-        },
+        headers=SIGNED_HEADERS,
     ),
 )
 async def slack_events_webhook(request: Request) -> Any:
@@ -188,19 +210,7 @@ async def slack_events_webhook(request: Request) -> Any:
     res: Resources = request.app.state.resources
     settings: ConnectorSettings = request.app.state.settings
     body = await request.body()
-    unsigned = not request.headers.get("X-Slack-Request-Timestamp") or not request.headers.get("X-Slack-Signature")
-    if not settings.slack_signing_secret and not unsigned:
-        timer.done("not_configured")
-        # An integration this deployment has not set up is not there (404); a 5xx would say we failed.
-        raise AppError(404, "slack_not_configured", "this deployment has no Slack app (SLACK_SIGNING_SECRET)")
-    problem = normalizer.verify(
-        settings.slack_signing_secret or "",
-        request.headers.get("X-Slack-Request-Timestamp"),
-        body,
-        request.headers.get("X-Slack-Signature"),
-    )
-    if problem is not None:
-        raise _reject_signature(timer, problem)
+    verify_request(request, body, settings, timer)
     try:
         envelope = json.loads(body)
     except ValueError:
@@ -278,24 +288,32 @@ def csat_events(inbox: InboxRecord, team_id: str, interaction: dict[str, Any]) -
     return events
 
 
-@router.post("/webhooks/slack/interactivity", summary="Slack interactivity request URL (survey buttons)")
+@router.post(
+    "/webhooks/slack/interactivity",
+    summary="Slack interactivity request URL (survey buttons)",
+    responses=errors(
+        bad_request="malformed_payload: not a form with a JSON object in payload, or no team",
+        unauthorized=BAD_SIGNATURE,
+        not_found=NOT_CONFIGURED,
+        unavailable="not accepted (Slack shows the user an error; the tap can be repeated)",
+    ),
+    openapi_extra=raw_body(
+        {
+            "type": "object",
+            "properties": {"payload": {"type": "string", "description": "the interaction, a JSON object"}},
+            "required": ["payload"],
+        },
+        headers=SIGNED_HEADERS,
+        media_type="application/x-www-form-urlencoded",
+    ),
+)
 async def slack_interactivity_webhook(request: Request) -> Any:
     """Slack posts ``payload=<JSON>`` form-encoded, signed like events; answered 200 within 3 seconds."""
     timer = AckTimer("slack")
     res: Resources = request.app.state.resources
     settings: ConnectorSettings = request.app.state.settings
     body = await request.body()
-    if not settings.slack_signing_secret:
-        timer.done("not_configured")
-        raise AppError(503, "slack_not_configured", "SLACK_SIGNING_SECRET is not set")
-    problem = normalizer.verify(
-        settings.slack_signing_secret,
-        request.headers.get("X-Slack-Request-Timestamp"),
-        body,
-        request.headers.get("X-Slack-Signature"),
-    )
-    if problem is not None:
-        raise _reject_signature(timer, problem)
+    verify_request(request, body, settings, timer)
     try:
         raw = parse_qs(body.decode(), strict_parsing=True).get("payload", [""])[0]
         interaction = json.loads(raw)
