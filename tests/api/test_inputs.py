@@ -312,3 +312,65 @@ async def test_nul_characters_are_refused_by_the_schema(client: httpx.AsyncClien
     assert response.json()["error"]["details"][0]["loc"] == ["body", "name"]
     listed = await client.get("/api/v1/teams", headers=tenant.headers)
     assert listed.status_code == 200 and listed.json() == []
+
+
+def _region_schema(**settings: str) -> dict:
+    from switchboard_gateway.app import create_app
+    from switchboard_gateway.settings import GatewaySettings
+
+    app = create_app(GatewaySettings(environment="test", **settings), run_workers=False)  # type: ignore[arg-type]
+    return app.openapi()["components"]["schemas"]["SignupRequest"]["properties"]["region"]
+
+
+def test_signup_region_is_what_this_installation_has() -> None:
+    """A schema-valid region is one the installation has: its names (several regions), else only null."""
+    assert _region_schema()["type"] == "null"
+    several = _region_schema(regions="eu,us", directory_url="http://127.0.0.1:9", directory_token="t" * 40)
+    assert several["anyOf"] == [{"type": "string", "enum": ["eu", "us"]}, {"type": "null"}]
+
+
+async def test_signup_with_a_region_this_installation_lacks_is_a_400(client: httpx.AsyncClient) -> None:
+    body = {"account_name": "Regional", "email": unique_email("region"), "password": "long enough password"}
+    unknown = await client.post("/api/v1/signup", json={**body, "region": "pns"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "unknown_region", unknown.text
+    not_a_name = await client.post("/api/v1/signup", json={**body, "region": "PNS"})
+    assert not_a_name.status_code == 422, not_a_name.text
+    default = await client.post("/api/v1/signup", json={**body, "region": None})
+    assert default.status_code == 201, default.text
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"page_id": "1234567890", "page_access_token": "EAAG\u00e9\u00e9\u00e9token"},
+        {"page_id": "1234567890", "page_access_token": "EAAG token with spaces"},
+        {"team_id": "T0001", "channel_id": "C0001", "bot_token": "xoxb-\u00e9\u00e9\u00e9-token", "bot_user_id": "U1"},
+    ],
+    ids=["messenger-non-ascii", "messenger-space", "slack-non-ascii"],
+)
+async def test_platform_tokens_that_no_header_can_carry_are_refused(
+    client: httpx.AsyncClient, settings: dict[str, str]
+) -> None:
+    """Tokens go into an Authorization header to prove ownership: one no header can carry is a 422 by the
+    schema's pattern (the fuzzer's non-ASCII token was a 500 when the header was built)."""
+    tenant = await signup(client)
+    channel = "messenger" if "page_id" in settings else "slack"
+    response = await client.post(
+        "/api/v1/inboxes", json={"name": "Tokens", "channel": channel, "settings": settings}, headers=tenant.headers
+    )
+    assert response.status_code == 422, response.text
+
+
+def test_label_names_mean_the_same_in_the_schema_and_in_validation() -> None:
+    """The fuzzer's label with U+0085 was schema-valid (ECMA-262's \\s lacks it) but refused (Python's has it)."""
+    import re
+
+    import jsonschema_rs
+    from switchboard_gateway.labels.schemas import LABEL_PATTERN
+
+    schema = jsonschema_rs.validator_for({"type": "string", "pattern": LABEL_PATTERN})
+    python = re.compile(LABEL_PATTERN)
+    probes = [chr(c) for c in range(0x3100) if not 0xD800 <= c <= 0xDFFF] + ["\ufeff", "\U0001f600"]
+    differ = [hex(ord(p)) for p in probes if schema.is_valid(f"a{p}b") != bool(python.match(f"a{p}b"))]
+    assert not differ
+    assert not schema.is_valid("a\x85b") and not schema.is_valid("a b") and schema.is_valid("billing")

@@ -7,8 +7,11 @@ It runs as a logged-in owner and as an agent, against an account that has the da
 (conversations from the widget and the API channel, a team); widget operations carry a visitor's token and
 API-channel messages are signed with the inbox secret (``tests.helpers.fuzz_hooks``), so they reach their logic.
 
-``tests/api/test_fuzz.py`` runs a short pass in ``make test``; ``make fuzz`` (``python -m tests.helpers.fuzzing``)
-runs a long one (200 examples per operation by default) and writes docs/fuzz-results.md.
+Two budgets (:class:`Budget`): ``tests/api/test_fuzz.py`` runs ``SHORT`` in ``make test`` (a few examples per
+operation and a few dozen link-following scenarios, no coverage phase: a couple of minutes), ``make fuzz``
+(``python -m tests.helpers.fuzzing``) runs ``LONG`` (200 examples per operation, every phase including the
+coverage phase, which generates every boundary case the schema defines however many that is) and writes
+docs/fuzz-results.md. The checks are the same in both.
 """
 
 from __future__ import annotations
@@ -31,11 +34,42 @@ from tests.helpers.api import Tenant, create_agent, create_web_inbox, signup, vi
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "docs" / "fuzz-results.md"
-# Operations that end or lock the fuzzer's own session: run last, alone (see SELF_LOCKING_RUN).
-SELF_LOCKING = "^/api/v1/(auth/logout(-all)?|account/(ip-allowlist|security-policy))$"
+# Operations that end or lock the fuzzer's own session (revoking a session: the ids come from the session list,
+# and one of them is the fuzzer's own): left out of the other runs, run last, alone, with the list.
+SELF_LOCKING = r"^/api/v1/(auth/logout(-all)?|auth/sessions/\{session_id\}|account/(ip-allowlist|security-policy))$"
+SELF_LOCKING_RUN = (
+    r"^/api/v1/(auth/logout(-all)?|auth/sessions(/\{session_id\})?|account/(ip-allowlist|security-policy))$"
+)
 # Health probes, whose answer is the system's state rather than the request's outcome.
 PROBES = "^/(healthz|readyz)$"
 READY_TIMEOUT_SECONDS = 90.0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much one run generates. ``examples``: per operation, in the fuzzing phase; ``scenarios``: stateful
+    scenarios (each up to ``steps`` calls following links); ``coverage``: the coverage phase, which is not
+    bounded by ``examples`` (every boundary and negative case of every parameter)."""
+
+    examples: int
+    scenarios: int
+    steps: int
+    coverage: bool
+
+    @property
+    def phases(self) -> str:
+        return ",".join(["examples", *(["coverage"] if self.coverage else []), "fuzzing", "stateful"])
+
+    def describe(self) -> str:
+        coverage = "with" if self.coverage else "without"
+        return (
+            f"{self.examples} examples per operation, {self.scenarios} stateful scenarios of up to {self.steps} "
+            f"steps, {coverage} the coverage phase"
+        )
+
+
+SHORT = Budget(examples=2, scenarios=20, steps=8, coverage=False)
+LONG = Budget(examples=200, scenarios=200, steps=10, coverage=True)
 
 
 @dataclass
@@ -64,6 +98,19 @@ class Outcome:
     @property
     def cases(self) -> int:
         return int(self.report.get("test_cases", {}).get("generated", 0))
+
+    def phase_status(self, phase: str) -> str | None:
+        """ "success", "failure", "skip", ... of one phase (e.g. "stateful"); None if it was not reported."""
+        return ((self.report.get("phases") or {}).get(phase) or {}).get("status")
+
+    @property
+    def failure_details(self) -> str:
+        """The FAILURES section of the output (each failure with its request and answer), else its end."""
+        start = self.output.find("= FAILURES =")
+        if start < 0:
+            return self.output[-6000:]
+        ends = [i for i in (self.output.find(m, start) for m in ("= WARNINGS =", "= SUMMARY =")) if i > 0]
+        return self.output[start : min(ends, default=len(self.output))][:20000]
 
     @property
     def warnings(self) -> dict[str, list[str]]:
@@ -96,7 +143,7 @@ def _toml_string(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def config(world: World, token: str, *, target: str, examples: int, seed: int, report: Path, steps: int = 10) -> str:
+def config(world: World, token: str, *, target: str, budget: Budget, seed: int, report: Path) -> str:
     """A schemathesis.toml for one run: every check, the given token, the visitor's token on widget calls."""
     lines = [
         'hooks = "tests.helpers.fuzz_hooks"',
@@ -105,11 +152,15 @@ def config(world: World, token: str, *, target: str, examples: int, seed: int, r
         f"seed = {seed}",
         f"headers = {{ Authorization = {_toml_string('Bearer ' + token)} }}",
         "[generation]",
-        f"max-examples = {examples}",
+        f"max-examples = {budget.examples}",
         "[checks]",
         "enabled = true",
+        "[phases.coverage]",
+        f"enabled = {str(budget.coverage).lower()}",
         "[phases.stateful]",
-        f"max-steps = {steps}",
+        f"max-steps = {budget.steps}",
+        "[phases.stateful.generation]",
+        f"max-examples = {budget.scenarios}",
         "[reports.json]",
         "enabled = true",
         f"path = {_toml_string(str(report))}",
@@ -145,18 +196,19 @@ def config(world: World, token: str, *, target: str, examples: int, seed: int, r
 
 
 async def run(
-    target: str, location: str, base_url: str, world: World, token: str, *, examples: int, seed: int
+    target: str, location: str, base_url: str, world: World, token: str, *, budget: Budget, seed: int
 ) -> Outcome:
     """One Schemathesis run in its own process (it calls synchronously; the servers keep this event loop)."""
     with tempfile.TemporaryDirectory(prefix="fuzz-") as workdir:
         report = Path(workdir) / "report.json"
         config_path = Path(workdir) / "schemathesis.toml"
-        config_path.write_text(config(world, token, target=target, examples=examples, seed=seed, report=report))
+        config_path.write_text(config(world, token, target=target, budget=budget, seed=seed, report=report))
         command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config_path), "run", location]
         command += ["--url", base_url, "--no-color"] if not location.startswith("http") else ["--no-color"]
         if target == "self-locking":
             # No stateful phase: nothing links to these operations (they take no ids).
-            command += ["--include-path-regex", SELF_LOCKING, "--phases", "examples,coverage,fuzzing"]
+            phases = budget.phases.removesuffix(",stateful")
+            command += ["--include-path-regex", SELF_LOCKING_RUN, "--phases", phases]
         env = {**os.environ, "SWITCHBOARD_FUZZ_API_SECRET": world.api_secret, "PYTHONPATH": str(ROOT)}
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
@@ -194,7 +246,7 @@ async def wait_until_ready(http: httpx.AsyncClient, timeout: float = READY_TIMEO
 
 
 async def fuzz_all(
-    base_url: str, documents: dict[str, dict[str, Any]], *, examples: int, seed: int, only: set[str] | None = None
+    base_url: str, documents: dict[str, dict[str, Any]], *, budget: Budget, seed: int, only: set[str] | None = None
 ) -> list[Outcome]:
     """Seeds an account, then fuzzes: the gateway as owner and as agent, privacy and connectors (their own
     documents), and last the operations that would end or lock the session. ``only``: some of those runs."""
@@ -220,7 +272,7 @@ async def fuzz_all(
         for target, location, token in runs:
             if only and target not in only:
                 continue
-            outcomes.append(await run(target, location, base_url, world, token, examples=examples, seed=seed))
+            outcomes.append(await run(target, location, base_url, world, token, budget=budget, seed=seed))
     # Whatever the fuzzer sent, the system is ready again (a consumer that dead-lettered or died would not be).
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         not_ready = await wait_until_ready(http)
@@ -229,12 +281,12 @@ async def fuzz_all(
     return outcomes
 
 
-def results_table(outcomes: list[Outcome], *, examples: int, seed: int) -> str:
+def results_table(outcomes: list[Outcome], *, budget: Budget, seed: int) -> str:
     lines = [
         "# API fuzzing results",
         "",
-        f"`make fuzz`: Schemathesis, every phase and check, {examples} examples per operation, seed {seed}, "
-        "against every service in one process (`tests/helpers/fuzzing.py`).",
+        f"`make fuzz`: Schemathesis, every check, {budget.describe()}, seed {seed}, against every service in "
+        f"one process (`tests/helpers/fuzzing.py`); {sum(o.seconds for o in outcomes):.0f} s in all.",
         "",
         "| run | operations | test cases | failures | seconds | warnings |",
         "|---|---:|---:|---:|---:|---|",
@@ -247,7 +299,7 @@ def results_table(outcomes: list[Outcome], *, examples: int, seed: int) -> str:
     return "\n".join(lines)
 
 
-async def _main(examples: int, seed: int) -> int:
+async def _main(budget: Budget, seed: int) -> int:
     from switchboard_devstack import LocalStack
 
     from tests.helpers.live import live_server
@@ -259,13 +311,14 @@ async def _main(examples: int, seed: int) -> int:
         from switchboard_common.migrations import upgrade
 
         upgrade(local.urls().database_url)
-        async with live_server(local.urls()) as server:
+        # A long run outlives the default 15-minute access tokens the fuzzer logs in with.
+        async with live_server(local.urls(), ACCESS_TOKEN_TTL_SECONDS=str(24 * 3600)) as server:
             documents = {name: server.apps[name].openapi() for name in ("privacy", "connectors")}  # type: ignore[attr-defined]
             only = {t.strip() for t in os.environ.get("FUZZ_TARGETS", "").split(",") if t.strip()} or None
-            outcomes = await fuzz_all(server.url, documents, examples=examples, seed=seed, only=only)
+            outcomes = await fuzz_all(server.url, documents, budget=budget, seed=seed, only=only)
     finally:
         local.stop()
-    table = results_table(outcomes, examples=examples, seed=seed)
+    table = results_table(outcomes, budget=budget, seed=seed)
     RESULTS.write_text(table)
     print(table)
     return 1 if any(o.failures for o in outcomes) else 0
@@ -273,10 +326,14 @@ async def _main(examples: int, seed: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.helpers.fuzzing", description=__doc__)
-    parser.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "200")))
+    parser.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", LONG.examples)))
+    parser.add_argument("--scenarios", type=int, default=int(os.environ.get("FUZZ_SCENARIOS", LONG.scenarios)))
+    parser.add_argument("--steps", type=int, default=LONG.steps)
+    parser.add_argument("--no-coverage", action="store_true", help="skip the (unbounded) coverage phase")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FUZZ_SEED", "1")))
     args = parser.parse_args()
-    return asyncio.run(_main(args.examples, args.seed))
+    budget = Budget(args.examples, args.scenarios, args.steps, coverage=not args.no_coverage)
+    return asyncio.run(_main(budget, args.seed))
 
 
 if __name__ == "__main__":

@@ -18,14 +18,14 @@ class SignupRequest:
         email (str):
         password (str):
         name (None | str | Unset):
-        region (None | str | Unset):
+        region (None | Unset): Where the account's data lives; null or left out: the default region.
     """
 
     account_name: str
     email: str
     password: str
     name: None | str | Unset = UNSET
-    region: None | str | Unset = UNSET
+    region: None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         account_name = self.account_name
@@ -40,11 +40,7 @@ class SignupRequest:
         else:
             name = self.name
 
-        region: None | str | Unset
-        if isinstance(self.region, Unset):
-            region = UNSET
-        else:
-            region = self.region
+        region = self.region
 
         field_dict: dict[str, Any] = {}
 
@@ -80,14 +76,7 @@ class SignupRequest:
 
         name = _parse_name(d.pop("name", UNSET))
 
-        def _parse_region(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        region = _parse_region(d.pop("region", UNSET))
+        region = d.pop("region", UNSET)
 
         signup_request = cls(
             account_name=account_name,

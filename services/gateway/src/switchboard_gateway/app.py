@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from switchboard_common.domain.accounts.revocation import RevocationListener
 from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.infra.openapi import install_openapi
 from switchboard_common.infra.outbox import OutboxRelay
 from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.service import BackgroundWorkers, create_service_app
 
+from switchboard_gateway.accounts.schemas import state_regions
 from switchboard_gateway.accounts.views import router as accounts_router
 from switchboard_gateway.accounts.visibility_views import router as visibility_router
 from switchboard_gateway.canned_responses.views import router as canned_responses_router
@@ -114,4 +116,6 @@ def create_app(settings: GatewaySettings | None = None, *, run_workers: bool | S
         web_router,
     ):
         app.include_router(router)
+    # The document states what this installation accepts as a sign-up's region.
+    install_openapi(app, state_regions(settings.region_names))
     return app

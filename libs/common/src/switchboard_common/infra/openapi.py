@@ -262,12 +262,16 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Serves :func:`build_openapi`'s document at ``/openapi.json`` (built once, on first request)."""
+def install_openapi(app: FastAPI, *adjust: Callable[[dict[str, Any]], None]) -> None:
+    """Serves :func:`build_openapi`'s document at ``/openapi.json`` (built once, on first request). ``adjust``:
+    functions that state what only this installation knows (e.g. its regions) in the built document."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build_openapi(app)
+            document = build_openapi(app)
+            for function in adjust:
+                function(document)
+            app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

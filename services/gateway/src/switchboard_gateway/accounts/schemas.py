@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from switchboard_common.infra.inputs import Email, Name, Password, integer, omittable, text
 from switchboard_common.infra.schemas import Strict
+from switchboard_common.infra.settings import REGION_NAME
 
 Role = Literal["owner", "admin", "agent"]
 Skill = text(100)
@@ -14,10 +16,8 @@ Capacity = integer(0, 1000)
 LoginPassword = text(256, visible=False)
 # A TOTP code or a recovery code; a wrong one is a 401.
 TotpCode = text(40)
-# A region name as REGIONS spells it (settings.REGION_NAME), in any case: "EU" is "eu".
-Region = Annotated[
-    str, StringConstraints(max_length=20, pattern=r"^[A-Za-z][A-Za-z0-9-]{1,19}$"), AfterValidator(str.lower)
-]
+# A region name as REGIONS spells it; the installation's document lists its regions (state_regions).
+Region = Annotated[str, StringConstraints(max_length=20, pattern=REGION_NAME.pattern)]
 
 
 class SignupRequest(Strict):
@@ -28,6 +28,23 @@ class SignupRequest(Strict):
     name: Name | None = None
     # Where the account's data lives for good (REGIONS; none: the default region). docs/operations.md, "Regions".
     region: Region | None = None
+
+
+def state_regions(region_names: list[str]) -> Callable[[dict[str, Any]], None]:
+    """The sign-up body's ``region`` as this installation has it: one of its regions, or null (the default
+    region); in a single-region installation only null. Any other name is a 400 ``unknown_region``."""
+
+    def adjust(document: dict[str, Any]) -> None:
+        region = document["components"]["schemas"]["SignupRequest"]["properties"]["region"]
+        kept = {k: v for k, v in region.items() if k in ("title", "default")}
+        region.clear()
+        region.update(kept, description="Where the account's data lives; null or left out: the default region.")
+        if region_names:
+            region["anyOf"] = [{"type": "string", "enum": list(region_names)}, {"type": "null"}]
+        else:
+            region["type"] = "null"
+
+    return adjust
 
 
 class SignupResponse(BaseModel):

@@ -73,7 +73,12 @@ async def create_canned_response(
     return _out(row)
 
 
-@router.get("", response_model=list[CannedResponseOut], openapi_extra=provides(response_id="$response.body#/0/id"))
+@router.get(
+    "",
+    response_model=list[CannedResponseOut],
+    responses=errors(not_found="conversation_id names no conversation this agent may see"),
+    openapi_extra=provides(response_id="$response.body#/0/id"),
+)
 async def list_canned_responses(
     agent: CurrentAgent,
     session: SessionDep,

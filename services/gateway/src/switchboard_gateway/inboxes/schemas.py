@@ -41,7 +41,11 @@ Greeting = text(500, visible=False)
 DisplayName = text(100)
 ConsentText = text(2000, visible=False)
 ConsentVersion = text(40)
-PageAccessToken = text(1024, min_length=10, visible=False)
+# Platform tokens travel in an Authorization header ("Bearer <token>"): the token68 characters of RFC 7235,
+# so a header can always be built from one (a non-ASCII one could not be sent at all).
+TOKEN68 = r"[A-Za-z0-9\-._~+/]+=*"
+PageAccessToken = Annotated[str, StringConstraints(min_length=10, max_length=1024, pattern=f"^{TOKEN68}$")]
+SlackBotToken = Annotated[str, StringConstraints(min_length=10, max_length=255, pattern=f"^xox[bp]-{TOKEN68}$")]
 TranslatedText = Literal["greeting", "consent_text"]
 
 
@@ -74,7 +78,7 @@ class WebSettings(MirroredSettings):
 class SlackSettings(ChannelSettings):
     team_id: SlackId
     channel_id: SlackId
-    bot_token: Annotated[str, StringConstraints(min_length=10, max_length=255, pattern=r"^xox[bp]-[^\x00]*$")]
+    bot_token: SlackBotToken
     bot_user_id: SlackId
 
 
