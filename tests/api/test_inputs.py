@@ -94,7 +94,10 @@ async def test_routing_settings_refuse_null_where_the_router_needs_a_value(
     try:
         async with engine.begin() as connection:
             legacy = {"strategy": None, "required_skills": None, "out_of_hours_message": None}
-            await connection.execute(update(Inbox).where(Inbox.id == uuid.UUID(inbox["id"])).values(routing=legacy))
+            stored_earlier = update(Inbox).where(
+                Inbox.id == uuid.UUID(inbox["id"]), Inbox.account_id == uuid.UUID(tenant.account_id)
+            )
+            await connection.execute(stored_earlier.values(routing=legacy))
     finally:
         await engine.dispose()
     stored = (await client.get(url, headers=tenant.headers)).json()
