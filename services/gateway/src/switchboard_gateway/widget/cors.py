@@ -27,6 +27,7 @@ from switchboard_common.domain.accounts.auth import CurrentVisitor, VisitorPrinc
 from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.infra.errors import error_body
+from switchboard_common.infra.openapi import declares
 from switchboard_common.infra.runtime import Resources
 
 PREFIX = "/api/v1/widget/"
@@ -98,6 +99,7 @@ async def _widget_visitor(request: Request, visitor: CurrentVisitor) -> VisitorP
 WidgetVisitor = Annotated[VisitorPrincipal, Depends(_widget_visitor)]
 
 
+@declares(401, 403)  # what current_visitor declares: the same token check
 async def _widget_visitor_sessionless(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> VisitorPrincipal:
