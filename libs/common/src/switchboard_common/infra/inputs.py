@@ -25,6 +25,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     Field,
+    GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     PlainValidator,
     StringConstraints,
@@ -32,6 +33,7 @@ from pydantic import (
     create_model,
 )
 from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from switchboard_common.infra.schemas import Strict
 
@@ -62,10 +64,24 @@ def _json_number(value: Any) -> Any:
 Int = Annotated[int, BeforeValidator(_json_number)]
 
 
-def integer(minimum: int, maximum: int) -> Any:
-    """An ``Int`` within bounds, usable inside ``X | None`` (the bounds stay on the integer in the schema)."""
+class TypeOf:
+    """Pydantic metadata standing for a whole constrained type, so a module names it as a type the type checker
+    reads too: ``Capacity = Annotated[int, integer(0, 1000)]``, ``Skill = Annotated[str, text(100)]``."""
+
+    __slots__ = ("annotated",)
+
+    def __init__(self, annotated: Any) -> None:
+        self.annotated = annotated
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return handler.generate_schema(self.annotated)
+
+
+def integer(minimum: int, maximum: int) -> TypeOf:
+    """An ``Int`` within bounds (``Annotated[int, integer(1, 5)]``), usable inside ``X | None`` (the bounds stay on
+    the integer in the schema)."""
     # Bounds first: they then sit on the integer schema (after the validator, pydantic would leave "ge"/"le").
-    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_json_number)]
+    return TypeOf(Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_json_number)])
 
 
 Float = Annotated[float, Field(strict=True)]
@@ -118,23 +134,25 @@ def _trim(value: str) -> str:
     return value.strip(_SPACE)
 
 
-def text(max_length: int, *, min_length: int = 1, visible: bool = True) -> Any:
-    """A string type of at most ``max_length`` characters (in a request body: without NUL). ``visible``: at least
-    one character that is not whitespace, and surrounding whitespace is trimmed (names, labels). Otherwise kept
-    as sent."""
+def text(max_length: int, *, min_length: int = 1, visible: bool = True) -> TypeOf:
+    """A string type of at most ``max_length`` characters (``Annotated[str, text(100)]``; in a request body:
+    without NUL). ``visible``: at least one character that is not whitespace, and surrounding whitespace is
+    trimmed (names, labels). Otherwise kept as sent."""
     if visible:
-        return Annotated[
-            str,
-            StringConstraints(min_length=max(min_length, 1), max_length=max_length, pattern=VISIBLE_TEXT),
-            AfterValidator(_trim),
-        ]
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length)]
+        return TypeOf(
+            Annotated[
+                str,
+                StringConstraints(min_length=max(min_length, 1), max_length=max_length, pattern=VISIBLE_TEXT),
+                AfterValidator(_trim),
+            ]
+        )
+    return TypeOf(Annotated[str, StringConstraints(min_length=min_length, max_length=max_length)])
 
 
-# The common ones; modules name their own with text() at module level (``Skill = text(100)``).
-Name = text(200)
-Password = text(256, min_length=8, visible=False)
-Secret = text(1024, visible=False)
+# The common ones; modules name their own at module level (``Skill = Annotated[str, text(100)]``).
+Name = Annotated[str, text(200)]
+Password = Annotated[str, text(256, min_length=8, visible=False)]
+Secret = Annotated[str, text(1024, visible=False)]
 
 # An address as RFC 5321 spells it (a dot-atom local part, a host name with a dot). The schema states the
 # pattern, not the "email" format: validators differ on that format's edges, and a pattern reads the same in

@@ -10,12 +10,12 @@ from switchboard_common.infra.schemas import Strict
 from switchboard_common.infra.settings import REGION_NAME
 
 Role = Literal["owner", "admin", "agent"]
-Skill = text(100)
+Skill = Annotated[str, text(100)]
 # Conversations an agent holds at once.
-Capacity = integer(0, 1000)
-LoginPassword = text(256, visible=False)
+Capacity = Annotated[int, integer(0, 1000)]
+LoginPassword = Annotated[str, text(256, visible=False)]
 # A TOTP code or a recovery code; a wrong one is a 401.
-TotpCode = text(40)
+TotpCode = Annotated[str, text(40)]
 # A region name as REGIONS spells it; the installation's document lists its regions (state_regions).
 Region = Annotated[str, StringConstraints(max_length=20, pattern=REGION_NAME.pattern)]
 

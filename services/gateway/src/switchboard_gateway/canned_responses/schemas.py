@@ -12,7 +12,7 @@ from switchboard_common.infra.schemas import Strict
 
 # What follows the slash in the reply box (``/refund``): letters, digits, ``-`` and ``_``.
 ShortCode = Annotated[str, StringConstraints(to_lower=True, min_length=1, max_length=50, pattern=r"^[\w-]+$")]
-Content = text(5000)
+Content = Annotated[str, text(5000)]
 
 
 class CannedResponseCreate(Strict):

@@ -14,8 +14,8 @@ MAX_ATTRIBUTES = 50
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w.-]+$")]
 # A value is a short scalar: text, number or yes/no (JSON's own types: "3" stays text, true is no number).
 # ``null`` removes the attribute.
-AttributeValue = text(500, min_length=0, visible=False) | Int | Float | Bool | None
-NoteText = text(5000)
+AttributeValue = Annotated[str, text(500, min_length=0, visible=False)] | Int | Float | Bool | None
+NoteText = Annotated[str, text(5000)]
 
 
 class IdentityOut(BaseModel):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 from switchboard_common.infra.inputs import Int, Timestamp, text
@@ -10,8 +10,8 @@ from switchboard_common.infra.schemas import Strict
 
 from switchboard_gateway.labels.schemas import LabelName
 
-MessageText = text(10000)
-Note = text(2000, min_length=0, visible=False)
+MessageText = Annotated[str, text(10000)]
+Note = Annotated[str, text(2000, min_length=0, visible=False)]
 MAX_SNOOZE = timedelta(days=365)
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 from switchboard_common.infra.inputs import Bool, Int, integer, text
 from switchboard_common.infra.schemas import Strict
 
 Language = Literal["en", "el", "hu", "sq"]
-Question = text(500)
-Rating = integer(1, 5)
-Comment = text(2000, min_length=0, visible=False)
+Question = Annotated[str, text(500)]
+Rating = Annotated[int, integer(1, 5)]
+Comment = Annotated[str, text(2000, min_length=0, visible=False)]
 
 
 class CsatSettings(Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from switchboard_common.domain.conversations import business_hours
@@ -25,7 +25,7 @@ from switchboard_common.infra.schemas import Strict
 from switchboard_gateway.labels.schemas import LabelName
 from switchboard_gateway.widget.cors import normalize_origin
 
-Skill = text(100)
+Skill = Annotated[str, text(100)]
 
 
 ChannelName = Literal["web", "slack", "messenger", "api"]
@@ -37,10 +37,10 @@ ORIGIN_PATTERN = (
 Origin = Annotated[str, StringConstraints(max_length=300, pattern=ORIGIN_PATTERN), AfterValidator(normalize_origin)]
 Language = Annotated[str, StringConstraints(max_length=6, pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
 SlackId = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Z0-9]+$")]
-Greeting = text(500, visible=False)
-DisplayName = text(100)
-ConsentText = text(2000, visible=False)
-ConsentVersion = text(40)
+Greeting = Annotated[str, text(500, visible=False)]
+DisplayName = Annotated[str, text(100)]
+ConsentText = Annotated[str, text(2000, visible=False)]
+ConsentVersion = Annotated[str, text(40)]
 # Platform tokens travel in an Authorization header ("Bearer <token>"): the token68 characters of RFC 7235,
 # so a header can always be built from one (a non-ASCII one could not be sent at all).
 TOKEN68 = r"[A-Za-z0-9\-._~+/]+=*"
@@ -136,10 +136,16 @@ InboxCreate = Annotated[
     WebInboxCreate | SlackInboxCreate | MessengerInboxCreate | ApiInboxCreate, Field(discriminator="channel")
 ]
 # On update, settings are merged into the current ones: any subset of the inbox's channel's settings.
-WebSettingsUpdate = partial(WebSettings, "WebSettingsUpdate")
-SlackSettingsUpdate = partial(SlackSettings, "SlackSettingsUpdate")
-MessengerSettingsUpdate = partial(MessengerSettings, "MessengerSettingsUpdate")
-ApiSettingsUpdate = partial(ApiSettings, "ApiSettingsUpdate")
+if TYPE_CHECKING:  # the same fields, each omittable: the checker reads them as the full settings
+    WebSettingsUpdate = WebSettings
+    SlackSettingsUpdate = SlackSettings
+    MessengerSettingsUpdate = MessengerSettings
+    ApiSettingsUpdate = ApiSettings
+else:
+    WebSettingsUpdate = partial(WebSettings, "WebSettingsUpdate")
+    SlackSettingsUpdate = partial(SlackSettings, "SlackSettingsUpdate")
+    MessengerSettingsUpdate = partial(MessengerSettings, "MessengerSettingsUpdate")
+    ApiSettingsUpdate = partial(ApiSettings, "ApiSettingsUpdate")
 
 
 class InboxUpdate(Strict):
@@ -168,8 +174,11 @@ class InboxOut(BaseModel):
 
 Strategy = Literal["least_busy", "round_robin", "sticky", "manual"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Timezone = Literal[business_hours.timezones()]  # type: ignore[valid-type]
-OutOfHoursMessage = text(2000)
+if TYPE_CHECKING:  # a Literal of every tzdata name, built at run time: text to the checker
+    Timezone = str
+else:
+    Timezone = Literal[business_hours.timezones()]
+OutOfHoursMessage = Annotated[str, text(2000)]
 Weight = Annotated[float, Field(gt=0, le=100, strict=True)]
 Clock = Annotated[str, StringConstraints(max_length=5, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 

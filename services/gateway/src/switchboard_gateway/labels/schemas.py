@@ -17,7 +17,7 @@ from switchboard_common.infra.schemas import Strict
 LABEL_PATTERN = r"^[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000,\x00]+$"
 LabelName = Annotated[str, StringConstraints(to_lower=True, min_length=1, max_length=50, pattern=LABEL_PATTERN)]
 Color = Annotated[str, StringConstraints(max_length=7, pattern=r"^#[0-9a-fA-F]{6}$")]
-Description = text(200, min_length=0, visible=False)
+Description = Annotated[str, text(200, min_length=0, visible=False)]
 
 
 class LabelCreate(Strict):

@@ -14,10 +14,10 @@ Scope = Literal["read", "write", "privacy"]
 TOTP_CODE = r"^ *[0-9]{3} ?[0-9]{3} *$"
 TotpCodeText = Annotated[str, StringConstraints(max_length=32, pattern=TOTP_CODE)]
 # A TOTP code or a recovery code (``k7m2q-x9c4a-...``, case and spaces ignored); a wrong one is a 401.
-SecondFactor = text(40)
-CurrentPassword = text(256, visible=False)
-RefreshToken = text(200, visible=False)
-TokenName = text(100)
+SecondFactor = Annotated[str, text(40)]
+CurrentPassword = Annotated[str, text(256, visible=False)]
+RefreshToken = Annotated[str, text(200, visible=False)]
+TokenName = Annotated[str, text(100)]
 
 
 class TotpEnrollment(BaseModel):

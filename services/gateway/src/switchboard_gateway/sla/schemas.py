@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from switchboard_common.infra.inputs import Bool, Int, Name, integer, omittable
@@ -14,7 +14,7 @@ from switchboard_gateway.labels.schemas import LabelName
 
 # A week at most per target: longer promises are not service levels.
 MAX_SECONDS = 90 * 24 * 3600
-Seconds = integer(1, MAX_SECONDS)
+Seconds = Annotated[int, integer(1, MAX_SECONDS)]
 PauseStatus = Literal["pending", "snoozed"]
 DEFAULT_PAUSE_STATUSES: tuple[PauseStatus, ...] = ("pending", "snoozed")
 _TARGETS = ("first_response_seconds", "next_response_seconds", "resolution_seconds")

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel
 from switchboard_common.infra.inputs import Email, Name, text
 from switchboard_common.infra.schemas import Strict
 
 # The web inbox's widget_token (unknown tokens are a 404).
-WidgetToken = text(64, visible=False)
-ConsentVersion = text(40)
-MessageText = text(10000)
-ClientMessageId = text(100)
+WidgetToken = Annotated[str, text(64, visible=False)]
+ConsentVersion = Annotated[str, text(40)]
+MessageText = Annotated[str, text(10000)]
+ClientMessageId = Annotated[str, text(100)]
 
 
 class ConsentGiven(Strict):

@@ -13,9 +13,9 @@ RequestStatus = Literal["received", "verified", "in_progress", "completed", "fai
 
 
 Channel = Literal["web", "slack", "messenger", "api"]
-ExternalId = text(255)
-SubjectEmail = text(320)
-Phone = text(40)
+ExternalId = Annotated[str, text(255)]
+SubjectEmail = Annotated[str, text(320)]
+Phone = Annotated[str, text(40)]
 
 
 def _at_least_one(*fields: str) -> dict[str, Any]:
@@ -53,9 +53,9 @@ class SubjectIn(Strict):
 
 
 # A custom attribute's value (null removes it).
-AttributeValue = text(500, min_length=0, visible=False) | Int | Float | Bool | None
+AttributeValue = Annotated[str, text(500, min_length=0, visible=False)] | Int | Float | Bool | None
 AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w.-]+$")]
-NoteText = text(5000)
+NoteText = Annotated[str, text(5000)]
 
 
 class ChangesIn(Strict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from sqlalchemy import delete, select
@@ -20,7 +20,7 @@ from switchboard_privacy.settings import PrivacySettings
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
 
-Days = integer(1, 36500)
+Days = Annotated[int, integer(1, 36500)]
 
 
 class PoliciesIn(Strict):

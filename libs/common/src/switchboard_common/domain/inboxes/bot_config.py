@@ -17,12 +17,12 @@ from switchboard_common.infra.schemas import Strict
 SECRET_FIELDS = ("client_id", "client_secret", "refresh_token", "fulfillment_password")
 
 
-Skill = text(100)
-Tag = text(64)
-Intent = text(200)
-Credential = text(255, visible=False)
-RefreshToken = text(1024, visible=False)
-FulfillmentPassword = text(255, min_length=16, visible=False)
+Skill = Annotated[str, text(100)]
+Tag = Annotated[str, text(64)]
+Intent = Annotated[str, text(200)]
+Credential = Annotated[str, text(255, visible=False)]
+RefreshToken = Annotated[str, text(1024, visible=False)]
+FulfillmentPassword = Annotated[str, text(255, min_length=16, visible=False)]
 
 
 class HandoffRouting(Strict):

@@ -34,13 +34,13 @@ from switchboard_connectors.ingress import AckTimer, InboxDirectory, publish_and
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
-ExternalId = text(255)
-FileName = text(255)
-ContentType = text(100)
-MessageText = text(10000)
-Size = integer(0, 2**53)
-Rating = integer(1, 5)
-CsatComment = text(2000, min_length=0, visible=False)
+ExternalId = Annotated[str, text(255)]
+FileName = Annotated[str, text(255)]
+ContentType = Annotated[str, text(100)]
+MessageText = Annotated[str, text(10000)]
+Size = Annotated[int, integer(0, 2**53)]
+Rating = Annotated[int, integer(1, 5)]
+CsatComment = Annotated[str, text(2000, min_length=0, visible=False)]
 
 
 class ApiContact(Strict):
