@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from redis.typing import FieldT, KeyT, StreamIdT
 
 from switchboard_common.infra.settings import CommonSettings
 
 SOCKET_TIMEOUT_SECONDS = 30.0
+
+# Any error of the Redis client, for callers whose write is best effort (services import no redis themselves).
+CacheError = RedisError
 
 
 # A stream entry as the decoding client returns it: (entry id, fields).
@@ -78,7 +82,9 @@ def create_redis(settings: CommonSettings, *, max_connections: int = 500) -> Tex
         decode_responses=True,
         max_connections=max_connections,
         health_check_interval=30,
-        socket_connect_timeout=5,
+        # The pool itself never waits (a full pool raises MaxConnectionsError at once); a connect waits this long.
+        # Both become 503 overloaded (infra.errors).
+        socket_connect_timeout=settings.pool_timeout_seconds,
         # Longer than the longest blocking read (sockets wait on XREAD up to 10 s): redis-py's default read
         # timeout would cut every idle agent socket after 5 s.
         socket_timeout=SOCKET_TIMEOUT_SECONDS,

@@ -7,7 +7,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import MaxConnectionsError as RedisPoolExhausted
+from redis.exceptions import TimeoutError as RedisTimeout
+from sqlalchemy.exc import TimeoutError as DatabasePoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from switchboard_common.infra import metrics
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -106,10 +111,55 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
+# What a client waits before retrying a request refused for a saturated pool: long enough for a burst to drain.
+OVERLOAD_RETRY_AFTER_SECONDS = 1
+
+
+def saturated_dependency(exc: BaseException) -> str | None:
+    """``postgres`` or ``redis`` when ``exc`` (or what it wraps) is a connection pool that stayed full, or a
+    connect that timed out, past POOL_TIMEOUT_SECONDS; else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DatabasePoolTimeout):
+            return "postgres"
+        if isinstance(current, RedisPoolExhausted | RedisTimeout):
+            return "redis"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def overloaded_response(dependency: str) -> JSONResponse:
+    """The refusal for a saturated dependency: fast, explicit and retryable, never a 500. It is answered before
+    any 2xx, so nothing it refuses was accepted."""
+    import structlog
+
+    metrics.OVERLOAD_REFUSALS.labels(dependency).inc()
+    structlog.get_logger("switchboard.errors").warning("overloaded", dependency=dependency)
+    return error_response(
+        503,
+        "overloaded",
+        "the service is saturated; retry later",
+        {"dependency": dependency, "retry_after_seconds": OVERLOAD_RETRY_AFTER_SECONDS},
+        headers={"Retry-After": str(OVERLOAD_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        # A 5xx some handler raised because a pool was saturated (e.g. a webhook's publish-and-remember step).
+        if exc.status >= 500 and (dependency := saturated_dependency(exc)):
+            return overloaded_response(dependency)
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    async def _overloaded(_request: Request, exc: Exception) -> JSONResponse:
+        return overloaded_response(saturated_dependency(exc) or "unknown")
+
+    # Registered per class so Starlette's ExceptionMiddleware answers them (the catch-all below re-raises).
+    for saturated in (DatabasePoolTimeout, RedisPoolExhausted, RedisTimeout):
+        app.add_exception_handler(saturated, _overloaded)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -137,6 +187,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # the request's transaction is rolled back, so nothing changed.
         if _sqlstate(exc) in INVALID_TEXT_SQLSTATES:
             return error_response(400, "invalid_text", "text must not contain NUL characters")
+        # A pool timeout another error was raised from.
+        if dependency := saturated_dependency(exc):
+            return overloaded_response(dependency)
         # The class and our innermost frame only: messages and tracebacks of database errors quote the
         # statement's parameters, which may be personal data.
         structlog.get_logger("switchboard.errors").error(

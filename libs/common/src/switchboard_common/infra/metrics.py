@@ -50,3 +50,8 @@ FOREIGN_EVENTS = Counter(
     ["type"],
 )
 WEBSOCKETS = Gauge("switchboard_websockets", "Open WebSocket connections", ["kind"])
+OVERLOAD_REFUSALS = Counter(
+    "switchboard_overload_refusals_total",
+    "Requests refused with 503 overloaded because a dependency's connection pool was saturated",
+    ["dependency"],
+)

@@ -166,6 +166,9 @@ class CommonSettings(BaseSettings):
     trusted_proxies: str = ""
 
     db_pool_size: int = Field(default=10, ge=1)
+    # How long a request waits for a free database or Redis connection (and for a Redis connect) before it is
+    # refused with 503 overloaded and Retry-After: a saturated pool answers fast instead of queueing for 30 s.
+    pool_timeout_seconds: float = Field(default=2.0, gt=0)
     # How long a process may keep a subject's event key in memory; erasure waits this long before it reports
     # Kafka shredded (switchboard_common.domain.encryption.shredding).
     subject_key_cache_seconds: float = Field(default=30.0, ge=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from typing import Any
@@ -20,6 +21,7 @@ from switchboard_common.domain.conversations.models import Conversation, Message
 from switchboard_common.domain.events import MessageDeliveryPayload, MessageDeliveryUpdated
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.infra import tokens
+from switchboard_common.infra.cache import CacheError
 from switchboard_common.infra.clientip import address_prefix, client_address
 from switchboard_common.infra.db import atomic
 from switchboard_common.infra.errors import AppError
@@ -207,8 +209,10 @@ async def post_visitor_message(
     except Exception as exc:
         raise AppError(503, "unavailable", "message not accepted; retry with the same client_message_id") from exc
     if dedupe_key:
-        # Recorded only once durably on Kafka: a retry of a failed attempt must publish again.
-        await resources.redis.set(dedupe_key, str(conversation.id), ex=DEDUPE_TTL_SECONDS)
+        # Recorded only once durably on Kafka: a retry of a failed attempt must publish again. The message is
+        # accepted now, so a saturated Redis must not turn this into a refusal (a retry dedupes on the stored row).
+        with contextlib.suppress(CacheError):
+            await resources.redis.set(dedupe_key, str(conversation.id), ex=DEDUPE_TTL_SECONDS)
     return VisitorMessageAccepted(message_id=message_id, conversation_id=conversation.id)
 
 

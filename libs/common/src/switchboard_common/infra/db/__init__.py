@@ -21,6 +21,8 @@ def create_engine(settings: CommonSettings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
+        # A checkout waits this long at most; its TimeoutError becomes 503 overloaded (infra.errors).
+        pool_timeout=settings.pool_timeout_seconds,
         # No ping per checkout (it costs three round trips on asyncpg): a dropped connection fails its first
         # use, SQLAlchemy then discards the whole pool, and callers retry (consumers treat it as transient).
         pool_pre_ping=False,
