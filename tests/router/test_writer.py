@@ -32,6 +32,7 @@ from switchboard_devstack.servers import StackUrls
 from switchboard_router.app import background_workers
 from switchboard_router.bench import create_conversations, seed_account, set_online
 from switchboard_router.feed import RoutingFeed
+from switchboard_router.writer import ORIGIN_HEADER
 from switchboard_router.writer import RoutingWriter as Writer
 
 from tests.helpers.live import make_env
@@ -345,3 +346,57 @@ async def test_decisions_do_not_wait_for_queue_position_frames(stack_urls: Stack
             return sorted(found[c][-1] for c in contacts if c != taken and found[c]) == [1, 2, 3, 4]
 
         await wait_until(everyone_waiting_told, timeout=30)
+
+
+class GatedBus:
+    """The real bus, whose publishing of the writer's own events waits at a gate (Kafka slow to acknowledge)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def publish_many(self, events: Any, headers: Any = ()) -> None:
+        if ORIGIN_HEADER in list(headers):
+            await self.gate.wait()
+        await self.inner.publish_many(events, headers)
+
+
+@pytest.mark.timeout(120)
+async def test_a_writer_whose_events_wait_for_kafka_stops_after_a_couple_of_batches(stack_urls: StackUrls) -> None:
+    """Committed events are published behind the writer, but at most a couple of batches ahead: when Kafka
+    does not acknowledge, the writer stops deciding instead of piling up committed events (which the outbox
+    relay would publish a second time after its grace period, doubling the load of a slow system); once Kafka
+    answers, the rest is placed."""
+    async with replicas(stack_urls, count=1) as running:
+        res = running[0].res
+        gated = GatedBus(res.bus)
+        res.bus = gated  # type: ignore[assignment]
+        try:
+            seed = await seed_account(res, capacities=[100])
+            await set_online(res, seed.account_id, seed.agent_ids[0], True)
+            await publish_created(res, seed, await create_conversations(res, seed, 2))
+
+            async def loaded() -> bool:  # the writer owns and holds the account
+                return (await placement(res, seed.account_id))["assigned"] == 2
+
+            await wait_until(loaded, timeout=30)
+            gated.gate.clear()
+            for _ in range(7):  # one poll, one batch each
+                await publish_created(res, seed, await create_conversations(res, seed, 2))
+                await asyncio.sleep(0.7)
+            await asyncio.sleep(2)
+            held_back = (await placement(res, seed.account_id))["assigned"]
+            # The batch being published, two queued, the one whose hand-over waits: seven rounds would all be
+            # committed if the writer did not wait.
+            assert 2 < held_back <= 2 + 2 * 4, held_back
+        finally:
+            gated.gate.set()
+
+        async def all_placed() -> bool:
+            return (await placement(res, seed.account_id))["assigned"] == 16
+
+        await wait_until(all_placed, timeout=60)

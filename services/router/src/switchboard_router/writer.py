@@ -83,8 +83,9 @@ NOT_OWNER_PAUSE_SECONDS = 1.0
 FENCED_PAUSE_SECONDS = 2.0
 POSITION_FRAMES_PER_PIPELINE = 1_000
 # Committed batches whose events wait for Kafka before the writer waits for them (backpressure), and the most
-# events published together.
-PUBLISH_QUEUE_BATCHES = 64
+# events published together. Few: events committed longer than the outbox relay's grace ago are published by
+# the relay too, so a writer far ahead of Kafka doubled the load of a slow system (17 decisions/s, not 380).
+PUBLISH_QUEUE_BATCHES = 2
 PUBLISH_EVENTS_AT_ONCE = 5_000
 # Work for accounts the writer owns but has not loaded (conversations waiting, timers): found on assignment
 # and every sweep.
