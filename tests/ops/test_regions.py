@@ -1,6 +1,8 @@
 """`REGIONS=eu,us make run`: one account per region through the one port, then every store of each region
 scanned (SQL dump, every Redis key, every Kafka record, files): each account's data is found in its own
-region's stores and nowhere in the other's; the directory holds ids and keyed pseudonyms only."""
+region's stores and nowhere in the other's; the directory holds ids and keyed pseudonyms only. The channels'
+webhooks (Slack, Messenger, the API channel) reach the one port too, signed as each platform signs, and land
+in the region of the account that connected the workspace, page or inbox."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,8 +21,15 @@ import pytest
 from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack import LocalStack, free_port
 
-from tests.helpers.api import Socket
+from tests.fakes.graph import FakeGraph
+from tests.fakes.slack import FakeSlack
+from tests.helpers.api import Socket, Tenant
+from tests.helpers.api_channel import post_signed
+from tests.helpers.messenger import APP_SECRET, messenger_inbox, new_page, text_event, webhook
+from tests.helpers.messenger import signed as messenger_signed
 from tests.helpers.scan import scan_directory, scan_kafka, scan_postgres, scan_redis
+from tests.helpers.slack import SIGNING_SECRET, envelope, new_team, slack_inbox
+from tests.helpers.slack import signed as slack_signed
 
 PASSWORD = "regions password 1"
 REGIONS = ("eu", "us")
@@ -42,11 +51,33 @@ def stacks(tmp_path: Path) -> Iterator[dict[str, LocalStack]]:
             stack.stop()
 
 
-def _start(data_dir: Path, port: int, stacks: dict[str, LocalStack]) -> subprocess.Popen[bytes]:
+@pytest.fixture
+async def platforms() -> AsyncIterator[tuple[FakeSlack, FakeGraph]]:
+    """Slack's Web API and Meta's Graph API, faked at the HTTP boundary: they prove who owns a workspace or page."""
+    slack, graph = FakeSlack(), FakeGraph()
+    await slack.start()
+    await graph.start()
+    yield slack, graph
+    await slack.stop()
+    await graph.stop()
+
+
+def _start(
+    data_dir: Path, port: int, stacks: dict[str, LocalStack], platforms: tuple[FakeSlack, FakeGraph]
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")}
     # Few partitions: two regions' consumer groups join sooner on a busy machine.
     env.update(
         {"DATA_DIR": str(data_dir), "PORT": str(port), "REGIONS": ",".join(REGIONS), "KAFKA_TOPIC_PARTITIONS": "4"}
+    )
+    slack, graph = platforms
+    env.update(
+        {
+            "SLACK_API_URL": slack.url,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "GRAPH_API_URL": graph.url,
+            "MESSENGER_APP_SECRET": APP_SECRET,
+        }
     )
     env.pop("REGION", None)
     for region, stack in stacks.items():
@@ -123,6 +154,8 @@ async def _seed(client: httpx.AsyncClient, ws_url: str, region: str | None, mark
         await socket.close()
     return {
         "account_id": account["account_id"],
+        "owner_id": account["user_id"],
+        "token": tokens["access_token"],
         "region": account["region"],
         "email": email,
         "text": f"my order {marker} never arrived",
@@ -131,13 +164,75 @@ async def _seed(client: httpx.AsyncClient, ws_url: str, region: str | None, mark
     }
 
 
+def _tenant(seeded: dict[str, str]) -> Tenant:
+    return Tenant(
+        account_id=seeded["account_id"], owner_id=seeded["owner_id"], token=seeded["token"], email=seeded["email"]
+    )
+
+
+async def _channels(
+    client: httpx.AsyncClient, platforms: tuple[FakeSlack, FakeGraph], eu: dict[str, str], us: dict[str, str]
+) -> None:
+    """A Slack workspace connected in the EU, a Messenger page and an API inbox in the US; each platform's
+    webhook reaches the one port and must land in its account's region (its conversation appears there)."""
+    slack, graph = platforms
+    eu_tenant, us_tenant = _tenant(eu), _tenant(us)
+    team, page = new_team(), new_page()
+    await slack_inbox(client, eu_tenant, team, slack)
+    await messenger_inbox(client, us_tenant, page, graph)
+    created = await client.post(
+        "/api/v1/inboxes", headers=us_tenant.headers, json={"name": "Shop", "channel": "api", "settings": {}}
+    )
+    assert created.status_code == 201, created.text
+    api_inbox = created.json()
+
+    eu["channel slack"] = f"slack words {eu['marker']}"
+    body = envelope(
+        team,
+        {
+            "type": "message",
+            "channel": "CSUP",
+            "channel_type": "channel",
+            "user": "UCUST",
+            "text": eu["channel slack"],
+            "ts": f"{int(time.time())}.000100",
+        },
+    )
+    response = await client.post("/webhooks/slack/events", content=body, headers=slack_signed(body))
+    assert response.status_code == 200, response.text
+
+    us["channel messenger"] = f"messenger words {us['marker']}"
+    body = webhook([(page, [text_event(page, str(uuid.uuid4().int % 10**12), "m-1", us["channel messenger"])])])
+    response = await client.post("/webhooks/messenger", content=body, headers=messenger_signed(body))
+    assert response.status_code == 200, response.text
+    assert response.json().get("accepted") == 1, response.text  # reached the US region, which knows the page
+
+    us["channel api"] = f"api words {us['marker']}"
+    payload = {"contact": {"external_id": "cust-1", "name": "Ada"}, "message": {"id": "m-1", "text": us["channel api"]}}
+    response = await post_signed(client, api_inbox["id"], api_inbox["secret"], payload)
+    assert response.status_code == 202, response.text
+
+    for tenant, expected in ((eu_tenant, {"web", "slack"}), (us_tenant, {"web", "messenger", "api"})):
+        deadline = time.monotonic() + 120
+        while True:
+            listed = await client.get("/api/v1/conversations", headers=tenant.headers)
+            assert listed.status_code == 200, listed.text
+            channels = {c.get("channel") for c in listed.json()}
+            if channels >= expected:
+                break
+            assert time.monotonic() < deadline, f"conversations of {tenant.account_id} by channel: {channels}"
+            await asyncio.sleep(0.5)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # two whole systems start on 2 shared cores
-async def test_each_accounts_data_stays_in_its_region(tmp_path: Path, stacks: dict[str, LocalStack]) -> None:
+async def test_each_accounts_data_stays_in_its_region(
+    tmp_path: Path, stacks: dict[str, LocalStack], platforms: tuple[FakeSlack, FakeGraph]
+) -> None:
     data_dir = tmp_path / "run"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start(data_dir, port, stacks)
+    proc = _start(data_dir, port, stacks, platforms)
     try:
         await _wait_ready(url, proc)
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
@@ -156,6 +251,7 @@ async def test_each_accounts_data_stays_in_its_region(tmp_path: Path, stacks: di
                 json={"account_name": "again", "email": us["email"], "password": PASSWORD, "region": "eu"},
             )
             assert again.status_code == 409, again.text
+            await _channels(client, platforms, eu, us)
             await asyncio.sleep(3)  # the routers and privacy workers have handled the events
         scans: dict[str, str] = {}
         for region, stack in stacks.items():
@@ -181,7 +277,7 @@ async def test_each_accounts_data_stays_in_its_region(tmp_path: Path, stacks: di
     assert "switchboard: stopped" in output, output
 
     for mine, other, seeded in (("eu", "us", eu), ("us", "eu", us)):
-        for field in ("account_id", "email", "text", "visitor"):
+        for field in ("account_id", "email", "text", "visitor", *[f for f in seeded if f.startswith("channel ")]):
             assert seeded[field] in scans[mine], f"{field} of the {mine} account missing from {mine}'s stores"
             assert seeded[field] not in scans[other], f"{field} of the {mine} account found in {other}'s stores"
         assert seeded["marker"] not in scans[other]
