@@ -132,7 +132,7 @@ class Processes(Layout):
 
     async def start(self) -> None:
         urls = await asyncio.to_thread(self.stack.start)
-        from switchboard_common.db.migrate import upgrade
+        from switchboard_common.migrations import upgrade
 
         await asyncio.to_thread(upgrade, urls.database_url)
         namespace = f"k{uuid.uuid4().hex[:8]}"
