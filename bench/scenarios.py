@@ -25,6 +25,9 @@ class Row:
     note: str = ""
 
 
+OVERLOADED_PATIENCE_SECONDS = 300.0
+
+
 class Api:
     def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
         self.session = session
@@ -32,11 +35,18 @@ class Api:
 
     async def post(self, path: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.session.post(self.base + path, json=body, headers=headers) as response:
-            data: dict[str, Any] = await response.json()
-            if response.status >= 300:
-                raise RuntimeError(f"{path}: {response.status} {data}")
-            return data
+        deadline = time.monotonic() + OVERLOADED_PATIENCE_SECONDS
+        while True:
+            async with self.session.post(self.base + path, json=body, headers=headers) as response:
+                data: dict[str, Any] = await response.json()
+                # A saturated system (right after an overloaded step) refuses with 503 and Retry-After, as
+                # documented: a client waits and tries again.
+                if response.status == 503 and time.monotonic() < deadline:
+                    await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                    continue
+                if response.status >= 300:
+                    raise RuntimeError(f"{path}: {response.status} {data}")
+                return data
 
     async def tenant(self) -> tuple[str, str]:
         """Signs up an account; returns (owner token, web inbox widget token)."""
