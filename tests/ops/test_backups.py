@@ -47,7 +47,7 @@ class Person:
     def __init__(self, label: str) -> None:
         tag = uuid.uuid4().hex[:12]
         self.name = f"Backup{label}{tag}"
-        self.email = f"backup{label}{tag}@example.org"
+        self.email = f"backup{label.lower()}{tag}@example.org"  # stored as written: intake lower-cases addresses
         self.texts = [f"backed up {label} words {tag}", f"more {label} words {tag}"]
         self.attachment = f"BACKED UP FILE {label} {tag}".encode()
         self.contact_id = ""

@@ -274,4 +274,4 @@ def install_openapi(app: FastAPI, *adjust: Callable[[dict[str, Any]], None]) -> 
             app.openapi_schema = document
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # how FastAPI replaces its schema builder

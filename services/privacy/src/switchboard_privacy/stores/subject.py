@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.contacts.models import Contact, ContactIdentity
 from switchboard_common.domain.conversations.models import Conversation, Message
@@ -36,7 +36,9 @@ async def find_contacts(session: AsyncSession, account_id: uuid.UUID, subject: d
     if subject.get("contact_id"):
         conditions.append(Contact.id == uuid.UUID(str(subject["contact_id"])))
     if subject.get("email"):
-        conditions.append(Contact.email == subject["email"])
+        # Addresses are case-insensitive in practice, and intake lower-cases them (the widget's Email type):
+        # a request naming Mail@Example.org finds the contact stored as mail@example.org, and older rows too.
+        conditions.append(func.lower(Contact.email) == str(subject["email"]).strip().lower())
     if subject.get("phone"):
         conditions.append(Contact.phone == subject["phone"])
     for identity in subject.get("identities") or []:

@@ -67,7 +67,7 @@ class BotSettings(BotPreferences):
 
 
 class BotConfigIn(BotPreferences):
-    handoff_routing: HandoffRouting = Field(default_factory=HandoffRouting)  # type: ignore[assignment]
+    handoff_routing: HandoffRouting = Field(default_factory=HandoffRouting)  # type: ignore[assignment]  # input narrows the stored dict
     client_id: Credential
     client_secret: Credential
     refresh_token: RefreshToken
