@@ -267,16 +267,12 @@ def agent_replied(state: SlaState, at: datetime, hours: Mapping[str, Any] | None
 
 
 def customer_wrote(state: SlaState, at: datetime, policy: Policy | None) -> SlaState:
-    """A customer message after the first response starts a next-response cycle (unless one is waiting, or the
-    message was written before the latest reply)."""
+    """A customer message after the first response starts a next-response cycle (unless one is waiting)."""
     if not state.opened or state.clock("first_response").met_at is None or state.status == "resolved":
         return state
     current = state.clock("next_response")
     if current.awaiting:
         return state
-    answered = [t for t in (state.clock("first_response").met_at, current.met_at) if t is not None]
-    if answered and at < max(answered):
-        return state  # written before the reply that answered it: a late or redelivered event
     cycle = Clock(cycle=current.cycle + 1)
     return state.with_clock("next_response", _start(cycle, at, paused=_paused(policy, state.status)))
 
