@@ -24,7 +24,7 @@ STARTED_FIRST = {"api/test_fuzz.py"}
 def run_module(path: Path) -> tuple[Path, int, str, float]:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(path)],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--tb=short", str(path)],
         capture_output=True,
         text=True,
         check=False,

@@ -329,67 +329,70 @@ def _message(conversation: Conversation, *, agent: bool) -> MessageCreated:
     )
 
 
-async def test_a_poll_of_messages_is_settled_in_one_locking_read(system: LiveServer) -> None:
+async def test_a_poll_of_messages_is_settled_in_one_locking_read(stack_urls: StackUrls) -> None:
     """The consumer's batch path: one transaction locks every named row once, applies each event in order (a
     reply meets the first response, the customer's next message starts a next-response cycle), and an id
     without a row (another account's, or unknown) is looked up with the poll's new conversations and creates
-    nothing."""
-    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
-        tenant = await signup(client)
-        inbox = await create_web_inbox(client, tenant)
-        created = await client.post(
-            "/api/v1/sla-policies",
-            headers=tenant.headers,
-            json={"name": "Batch", "first_response_seconds": 3600, "next_response_seconds": 3600},
-        )
-        assert created.status_code == 201, created.text
-        ids = [uuid.UUID(await _visitor_writes(client, inbox, f"hi {n}")) for n in range(2)]
-    res = router_resources(system)
-    consumer = SlaConsumer(res)
-    assert consumer.consumer().batch_handler is not None
-
-    async def rows_started() -> bool:
-        async with cross_tenant_session(res.sessionmaker) as session:
-            rows = [await session.get(ConversationSla, i) for i in ids]
-            return all(r is not None and r.check_at is not None for r in rows)
-
-    await eventually(rows_started)
-    async with cross_tenant_session(res.sessionmaker) as session:
-        first, second = [await session.get(Conversation, i) for i in ids]
-    assert first is not None and second is not None
-    stranger = Conversation(
-        id=uuid.uuid4(), account_id=uuid.uuid4(), inbox_id=first.inbox_id, contact_id=first.contact_id
-    )
-    batch = [
-        _message(first, agent=True),
-        _message(second, agent=True),
-        _message(stranger, agent=False),
-        _message(first, agent=False),
-    ]
-    locking: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
-        if "FROM conversation_sla" in statement and "FOR UPDATE" in statement:
-            locking.append(repr(parameters))
-
-    # The engine is shared with the live router's own consumer: only the reads naming this test's ids count.
-    sqlalchemy_event.listen(res.engine.sync_engine, "before_cursor_execute", count)
+    nothing. Its own router resources and no live consumer: nothing else touches these conversations."""
+    res = await Resources.open(router_settings(stack_urls, f"t{uuid.uuid4().hex[:10]}"), event_codec)
     try:
-        await consumer.handle_batch([(e, None) for e in batch])  # type: ignore[misc]
+        seed = await seed_account(res, capacities=[5])
+        async with res.sessionmaker() as session, session.begin():
+            session.add(
+                SlaPolicy(
+                    account_id=seed.account_id, name="Batch", first_response_seconds=3600, next_response_seconds=3600
+                )
+            )
+        ids = await create_conversations(res, seed, 2)
+        async with cross_tenant_session(res.sessionmaker) as session:
+            first, second = [await session.get(Conversation, i) for i in ids]
+        assert first is not None and second is not None
+        consumer = SlaConsumer(res)
+        assert consumer.consumer().batch_handler is not None
+        await consumer.handle_batch([(_created(c), None) for c in (first, second)])  # type: ignore[misc]
+        stranger = Conversation(
+            id=uuid.uuid4(), account_id=uuid.uuid4(), inbox_id=first.inbox_id, contact_id=first.contact_id
+        )
+        batch = [
+            _message(first, agent=True),
+            _message(second, agent=True),
+            _message(stranger, agent=False),
+            _message(first, agent=False),
+        ]
+        locking: list[str] = []
+
+        def count(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
+            if "FROM conversation_sla" in statement and "FOR UPDATE" in statement:
+                locking.append(repr(parameters))
+
+        sqlalchemy_event.listen(res.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            await consumer.handle_batch([(e, None) for e in batch])  # type: ignore[misc]
+        finally:
+            sqlalchemy_event.remove(res.engine.sync_engine, "before_cursor_execute", count)
+        # One for the whole poll (not one per message); the stranger's conversation is not stored: no row to lock.
+        assert len(locking) == 1, locking
+        assert all(repr(i) in locking[0] or str(i) in locking[0] for i in (*ids, stranger.id)), locking
+        async with cross_tenant_session(res.sessionmaker) as session:
+            one, two = [await session.get(ConversationSla, i) for i in ids]
+            assert await session.get(ConversationSla, stranger.id) is None
+        assert one is not None and two is not None
+        for row in (one, two):
+            assert clock.SlaState.from_json(row.state).clock("first_response").met_at is not None
+        assert clock.SlaState.from_json(one.state).clock("next_response").awaiting
+        assert not clock.SlaState.from_json(two.state).clock("next_response").awaiting
     finally:
-        sqlalchemy_event.remove(res.engine.sync_engine, "before_cursor_execute", count)
-    # One for the whole poll (not one per message); the stranger's conversation is not stored: no row to lock.
-    every = [p for p in locking if all(repr(i) in p or str(i) in p for i in (*ids, stranger.id))]
-    assert len(every) == 1, locking
-    assert len([p for p in locking if repr(stranger.id) in p or str(stranger.id) in p]) == 1, locking
-    async with cross_tenant_session(res.sessionmaker) as session:
-        one, two = [await session.get(ConversationSla, i) for i in ids]
-        assert await session.get(ConversationSla, stranger.id) is None
-    assert one is not None and two is not None
-    for row in (one, two):
-        assert clock.SlaState.from_json(row.state).clock("first_response").met_at is not None
-    assert clock.SlaState.from_json(one.state).clock("next_response").awaiting
-    assert not clock.SlaState.from_json(two.state).clock("next_response").awaiting
+        await res.close()
+
+
+def _created(conversation: Conversation) -> ConversationCreated:
+    return ConversationCreated(
+        tenant_id=conversation.account_id,
+        conversation_id=conversation.id,
+        payload=ConversationCreatedPayload(
+            inbox_id=conversation.inbox_id, contact_id=conversation.contact_id, channel="web"
+        ),
+    )
 
 
 async def test_a_polls_events_are_timed_in_one_batch_like_one_by_one(stack_urls: StackUrls) -> None:

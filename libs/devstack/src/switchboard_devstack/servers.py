@@ -181,26 +181,39 @@ class PostgresServer(ManagedServer):
         if self._as_root:
             self._ensure_user()
         if not (self.pgdata / "PG_VERSION").exists():
-            subprocess.run(  # noqa: S603
-                [
-                    str(self.bin / "initdb"),
-                    "-D",
-                    str(self.pgdata),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--locale=C.UTF-8" if sys.platform == "linux" else "--locale=C",
-                ],
-                check=True,
-                capture_output=True,
-                **self.popen_kwargs(),
-            )
+            self._initdb()
         stale = self.pgdata / "postmaster.pid"
         if stale.exists():
             pid = int(stale.read_text().splitlines()[0])
             if not _pid_alive(pid):
                 stale.unlink()
+
+    def _initdb(self) -> None:
+        command = [
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8" if sys.platform == "linux" else "--locale=C",
+        ]
+        failures: list[str] = []
+        # A second attempt: initdb once failed on a busy CI machine while the same call passed everywhere else;
+        # its own reason is kept, so a failure that repeats says why instead of only "exit status 1".
+        for _attempt in range(2):
+            result = subprocess.run(command, capture_output=True, check=False, **self.popen_kwargs())  # noqa: S603
+            if result.returncode == 0:
+                return
+            failures.append(result.stderr.decode(errors="replace").strip()[-2000:])
+            if self.pgdata.exists():
+                shutil.rmtree(self.pgdata, ignore_errors=True)
+                self.pgdata.mkdir(parents=True, exist_ok=True)
+                if self._as_root:
+                    self._ensure_user()
+            time.sleep(1.0)
+        raise RuntimeError(f"initdb failed in {self.pgdata}: " + " | then: ".join(failures))
 
     def command(self) -> list[str]:
         cmd = [
