@@ -481,3 +481,51 @@ async def contacts_of(res: Resources, conversation_ids: list[uuid.UUID]) -> dict
                 )
             ).all()
         )
+
+
+async def test_new_conversations_clock_rows_are_created_by_one_statement_whatever_the_polls_size(
+    stack_urls: StackUrls,
+) -> None:
+    """Polls of one and of three new conversations create their clock rows with the same SQL (compiled once and
+    prepared, not a VALUES list rebuilt for each count), each row starting as the one-by-one path starts it."""
+    settings = router_settings(stack_urls, f"t{uuid.uuid4().hex[:10]}")
+    res = await Resources.open(settings, event_codec)
+    try:
+        seed = await seed_account(res, capacities=[5])
+        ids = await create_conversations(res, seed, 4)
+        contacts = await contacts_of(res, ids)
+
+        def created(conversation_id: uuid.UUID) -> ConversationCreated:
+            return ConversationCreated(
+                tenant_id=seed.account_id,
+                conversation_id=conversation_id,
+                payload=ConversationCreatedPayload(
+                    inbox_id=seed.inbox_id, contact_id=contacts[conversation_id], channel="web"
+                ),
+            )
+
+        inserts: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if "INSERT INTO conversation_sla" in statement:
+                inserts.append(statement)
+
+        consumer = SlaConsumer(res)
+        sqlalchemy_event.listen(res.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            await consumer.handle_batch([(created(ids[0]), None)])  # type: ignore[misc]
+            await consumer.handle_batch([(created(i), None) for i in ids[1:]])  # type: ignore[misc]
+        finally:
+            sqlalchemy_event.remove(res.engine.sync_engine, "before_cursor_execute", record)
+        assert len(inserts) == 2 and inserts[0] == inserts[1], inserts
+        async with cross_tenant_session(res.sessionmaker) as session:
+            rows = (
+                await session.scalars(select(ConversationSla).where(ConversationSla.conversation_id.in_(ids)))
+            ).all()
+        assert len(rows) == 4
+        for row in rows:
+            assert row.account_id == seed.account_id and row.inbox_id == seed.inbox_id and row.team_id is None
+            assert row.labels == [] and row.breached == []
+            assert clock.SlaState.from_json(row.state).opened  # the created event opened its clock
+    finally:
+        await res.close()

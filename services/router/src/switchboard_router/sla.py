@@ -14,13 +14,14 @@ docs/reports.md.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session, tenant_session
@@ -60,6 +61,20 @@ SLA_EVENT_TYPES = frozenset(
     }
 )
 CACHE_SECONDS = 2.0
+# The clock rows of a poll's new conversations, in one statement whatever their number: its SQL is the same for
+# every poll (compiled once, a prepared statement), where a multi-row VALUES list was compiled anew for each
+# poll's count (a fifth of the router's CPU while it routed 2,000 conversations a second).
+CREATE_ROWS = text(
+    """
+    INSERT INTO conversation_sla (conversation_id, account_id, inbox_id, team_id, state, labels, breached, summary,
+                                  updated_at)
+    SELECT r.conversation_id, r.account_id, r.inbox_id, r.team_id, CAST(r.state AS jsonb), '[]', '[]', '{}', :now
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:accounts AS uuid[]), CAST(:inboxes AS uuid[]),
+                  CAST(:teams AS uuid[]), CAST(:states AS text[]))
+           AS r(conversation_id, account_id, inbox_id, team_id, state)
+    ON CONFLICT (conversation_id) DO NOTHING
+    """
+)
 
 
 def breach_event_id(conversation_id: uuid.UUID, breach: clock.Breach) -> uuid.UUID:
@@ -250,24 +265,17 @@ class SlaConsumer:
             return {}
         inbox_ids = {c.inbox_id for c in conversations}
         inboxes = {i.id: i for i in (await session.scalars(select(Inbox).where(Inbox.id.in_(inbox_ids)))).all()}
+        initial = {status: json.dumps(clock.SlaState(status=status).to_json()) for status in ("bot", "open")}
         await session.execute(
-            insert(ConversationSla)
-            .values(
-                [
-                    {
-                        "conversation_id": c.id,
-                        "account_id": c.account_id,
-                        "inbox_id": c.inbox_id,
-                        "team_id": routing.routed_team_id(c, inboxes.get(c.inbox_id)),
-                        "state": clock.SlaState(status="bot" if c.status == "bot" else "open").to_json(),
-                        "labels": [],
-                        "breached": [],
-                        "summary": {},
-                    }
-                    for c in conversations
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["conversation_id"])
+            CREATE_ROWS,
+            {
+                "ids": [c.id for c in conversations],
+                "accounts": [c.account_id for c in conversations],
+                "inboxes": [c.inbox_id for c in conversations],
+                "teams": [routing.routed_team_id(c, inboxes.get(c.inbox_id)) for c in conversations],
+                "states": [initial["bot" if c.status == "bot" else "open"] for c in conversations],
+                "now": utcnow(),
+            },
         )
         return await self._locked(session, {c.id for c in conversations})
 
