@@ -15,7 +15,13 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from switchboard_common.domain.accounts.models import Account
 from switchboard_common.domain.conversations import lifecycle as lc
 from switchboard_common.domain.conversations import routing
-from switchboard_common.domain.events import ConversationAssigned, ConversationOffered, ConversationUnassigned
+from switchboard_common.domain.events import (
+    ConversationAssigned,
+    ConversationOffered,
+    ConversationUnassigned,
+    parse_event,
+    serialize_event,
+)
 from switchboard_common.domain.inboxes.models import Inbox
 
 CHANNELS = ("web", "slack", "messenger", "api")
@@ -61,6 +67,8 @@ class Lifecycle(RuleBasedStateMachine):
         self.timers[after.id] = lc.apply_timer_changes(self.timers[after.id], outcome.timers)
         self.history[after.id].extend(outcome.history)
         for event in outcome.events:
+            # Decision events are built without validation: what they serialize to must parse back as they are.
+            assert parse_event(serialize_event(event)) == event
             assert event.event_id not in self.event_ids, "two decisions share an event id"
             self.event_ids.add(event.event_id)
             if isinstance(event, ConversationAssigned):
@@ -386,3 +394,39 @@ def test_stored_nulls_mean_the_defaults() -> None:
     assert lc.channel_weight("web", routing.account_routing(account)["channel_weights"]) == 1.0
     inbox = Inbox(routing={"strategy": None, "offer_timeout_seconds": None})
     assert routing.inbox_routing(inbox)["strategy"] == "least_busy"
+
+
+def test_decision_events_built_without_validation_are_valid_events() -> None:
+    """The router builds assigned, offered and queued events with ``model_construct`` (no validation per
+    decision): each serializes to what the schema accepts and parses back equal, with an explanation as the
+    candidate index writes it."""
+    c = lc.Conversation(
+        id=uuid.uuid4(),
+        account_id=uuid.uuid4(),
+        inbox_id=uuid.uuid4(),
+        contact_id=uuid.uuid4(),
+        channel="web",
+        status="open",
+        created_at=START,
+    )
+    agent = lc.AgentRoom(uuid.uuid4(), 1.5, 5.0)
+    explanation = {
+        "strategy": "least_busy",
+        "weight": 1.0,
+        "required_skills": ["fr"],
+        "candidates": [{"agent_id": str(agent.agent_id), "load": 1.5, "open": 2, "capacity": 5.0}],
+        "outcome": "assigned",
+        "chosen": str(agent.agent_id),
+    }
+    outcomes = [
+        lc.assign(
+            c, agent, weight=1, now=START, strategy="least_busy", explanation=explanation, reason="routed", note="hi"
+        ),
+        lc.offer(c, agent, weight=1, now=START, seconds=30, strategy="round_robin", explanation=explanation),
+        lc.queue(c, now=START, explanation={"strategy": "least_busy", "outcome": "all_agents_at_capacity"}),
+    ]
+    for outcome in outcomes:
+        (event,) = outcome.events
+        parsed = parse_event(serialize_event(event))
+        assert parsed == event and type(parsed) is type(event)
+        assert type(event).model_validate(event.model_dump()) == event
