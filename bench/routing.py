@@ -15,7 +15,7 @@ and clocks in this process.
 Every row is measured on its own, with a time limit: a step that fails or runs out of time prints a ``failed``
 or ``partial`` row with what it measured, and the next step goes on (``make bench`` never loses its other rows
 to one slow step). Rows print as they are measured. ``--profile DIR`` records each router process with py-spy
-(flame graphs ``DIR/routing-<step>.svg``).
+(folded stacks ``DIR/routing-<step>.folded`` and a top-function table ``DIR/routing-<step>.txt``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import itertools
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -37,10 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from sqlalchemy import func, select
 from switchboard_common.domain.conversations import commands
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.infra import tokens
 from switchboard_common.infra.runtime import Resources
 from switchboard_devstack.processes import ServiceProcess, tree_cpu_seconds
 from switchboard_devstack.servers import StackUrls
@@ -50,6 +54,8 @@ from switchboard_router.settings import RouterSettings
 from bench.harness import percentile, service_env
 
 AGENT_COUNTS = (20, 200, 2_000, 7_500)
+# The bench's parts, each a row or rows of its own (``--only``).
+PHASES = ("memory", "decisions", "drain", "public", "scale")
 # Where the advisory-lock router lived: the parent of the commit that removed this file is the "before".
 BEFORE_MARKER = "services/router/src/switchboard_router/assignment.py"
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,31 +115,61 @@ def before_tree() -> tuple[str, Path] | None:
     target = Path(tempfile.mkdtemp(prefix="switchboard-bench-router-before-"))
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")
-    if not (target / BEFORE_MARKER).exists():
+    # The default names the advisory-lock router; BENCH_ROUTER_BEFORE may name any earlier single writer.
+    if "BENCH_ROUTER_BEFORE" not in os.environ and not (target / BEFORE_MARKER).exists():
         return None
     return commit, target
 
 
 def _profile(process: ServiceProcess, target: Path) -> subprocess.Popen[bytes] | None:
-    """py-spy recording the process until interrupted (then it writes its flame graph); None without py-spy."""
+    """py-spy recording the process until interrupted (then it writes its samples as folded stacks, which
+    flame-graph tools draw and :func:`top_functions` tabulates); None without py-spy."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if process.pid is None or not Path(spy).exists():
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [spy, "record", "--pid", str(process.pid), "--rate", "100", "--output", str(target)],
+        [spy, "record", "--pid", str(process.pid), "--rate", "100", "--format", "raw", "--output", str(target)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
 
 
-def _stop_profile(spy: subprocess.Popen[bytes]) -> None:
+def _stop_profile(spy: subprocess.Popen[bytes], target: Path) -> None:
     spy.send_signal(signal.SIGINT)
     try:
         spy.wait(60)
     except subprocess.TimeoutExpired:
         spy.kill()
         spy.wait()
+    if target.exists():
+        target.with_suffix(".txt").write_text(top_functions(target.read_text()))
+
+
+def top_functions(folded: str, limit: int = 40) -> str:
+    """A table of the functions a folded-stack profile spends its samples in: own samples (the function itself
+    on top of the stack) and total (anywhere on it), busiest first; idle samples (the event loop waiting) are
+    not recorded (py-spy leaves out idle threads), so shares are of the time the process worked."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    busy = 0
+    for line in folded.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        busy += count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + count
+    lines = [f"{busy} samples (100 a second while busy)", "", "own % | total % | function"]
+    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:limit]:
+        lines.append(f"{100 * count / max(busy, 1):5.1f} | {100 * total[frame] / max(busy, 1):5.1f} | {frame}")
+    lines += ["", "total % | function (inclusive, busiest first)"]
+    for frame, count in sorted(total.items(), key=lambda item: -item[1])[:limit]:
+        lines.append(f"{100 * count / max(busy, 1):5.1f} | {frame}")
+    return "\n".join(lines) + "\n"
 
 
 @contextlib.asynccontextmanager
@@ -144,16 +180,20 @@ async def routers(
     *,
     profile: Path | None = None,
     ready_seconds: float = 120.0,
+    gateway: bool = False,
 ) -> AsyncIterator[tuple[Resources, list[ServiceProcess]]]:
     """``count`` router processes on a fresh namespace (run from ``tree``'s sources when given: the before
-    side), and this process's resources on the same one. With ``profile`` (a path without suffix), each process
-    is recorded by py-spy into ``<profile>[-<i>].svg``."""
+    side), and this process's resources on the same one; with ``gateway``, a gateway process last (the public
+    API). With ``profile`` (a path without suffix), each router is recorded by py-spy into
+    ``<profile>[-<i>].folded`` (and ``.txt``)."""
     extra = {"PYTHONPATH": f"{tree / 'services/router/src'}{os.pathsep}{tree / 'libs/common/src'}"} if tree else {}
     env = service_env(
         urls, KAFKA_TOPIC_PARTITIONS="6", LOG_LEVEL=os.environ.get("BENCH_ROUTER_LOG_LEVEL", "WARNING"), **extra
     )
     log_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-router-"))
     processes = [ServiceProcess("router", env, log_dir, name=f"router-{i}") for i in range(count)]
+    if gateway:
+        processes.append(ServiceProcess("gateway", env, log_dir))
     res = await Resources.open(
         RouterSettings(
             environment="test",
@@ -166,7 +206,7 @@ async def routers(
         ),
         event_codec,
     )
-    spies: list[subprocess.Popen[bytes]] = []
+    spies: list[tuple[subprocess.Popen[bytes], Path]] = []
     try:
         for process in processes:
             process.start()
@@ -174,15 +214,16 @@ async def routers(
             await asyncio.to_thread(process.wait_ready, ready_seconds)
         await asyncio.sleep(3)  # the group settles: every replica owns its partitions
         if profile is not None:
-            for i, process in enumerate(processes):
+            for i, process in enumerate(processes[:count]):
                 name = f"{profile.name}-{i}" if count > 1 else profile.name
-                spy = _profile(process, profile.with_name(f"{name}.svg"))
+                target = profile.with_name(f"{name}.folded")
+                spy = _profile(process, target)
                 if spy is not None:
-                    spies.append(spy)
+                    spies.append((spy, target))
         yield res, processes
     finally:
-        for spy in spies:
-            await asyncio.to_thread(_stop_profile, spy)
+        for spy, target in spies:
+            await asyncio.to_thread(_stop_profile, spy, target)
         for process in processes:
             if process.running:
                 with contextlib.suppress(Exception):
@@ -295,6 +336,152 @@ async def drain(
     return Drained(time.perf_counter() - started, await assigned(res, [seed.account_id]), queued)
 
 
+async def public_drain(
+    res: Resources,
+    processes: Sequence[ServiceProcess],
+    queued: int,
+    agents: int,
+    budget: float | None = None,
+) -> tuple[Drained, float, int]:
+    """The acceptance path: ``queued`` conversations wait while nobody is online, then ``agents`` agents of
+    capacity 10 open their agent sockets on the gateway (the public API, all at once, as a contact center opening
+    in the morning): seconds until all are placed, the router's CPU seconds meanwhile, and how many handshakes the
+    gateway shed (503, tried again). The last process is
+    the gateway; the sockets stay open until every conversation is placed."""
+    routers_only, gateway = processes[:-1], processes[-1]
+    seed = await seed_account(res, capacities=[10] * agents)
+    ids = await create_conversations(res, seed, queued)
+    await publish_created(res, seed, ids)
+
+    async def all_waiting() -> bool:
+        return await waiting(res, seed.account_id) == queued
+
+    with contextlib.suppress(TimeoutError):
+        await until(all_waiting, timeout=budget or 300.0)
+    secret = res.settings.secret_key
+    agent_tokens = [
+        tokens.issue(secret, kind="agent", subject=a, account_id=seed.account_id, ttl_seconds=3600, role="agent")
+        for a in seed.agent_ids
+    ]
+    before_cpu = cpu(routers_only)
+    shed: list[int] = []
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=budget or 300.0)) as http:
+
+        async def connect(token: str) -> aiohttp.ClientWebSocketResponse:
+            # A gateway out of database connections sheds handshakes with a 503 (by design): the console tries
+            # again after a moment, and so does this.
+            for attempt in itertools.count():
+                try:
+                    socket = await http.ws_connect(f"{gateway.ws_url}/api/v1/ws?token={token}", heartbeat=None)
+                    break
+                except aiohttp.WSServerHandshakeError as exc:
+                    if exc.status != 503 or attempt >= 50:
+                        raise
+                    shed.append(1)
+                    await asyncio.sleep(random.uniform(0.05, 0.25))  # jitter
+            async for message in socket:  # the socket is up once the gateway says so (presence announced)
+                if message.type == aiohttp.WSMsgType.TEXT and '"session.ready"' in message.data:
+                    return socket
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+            raise ConnectionError("the agent socket closed before session.ready")
+
+        sockets = await asyncio.gather(*(connect(t) for t in agent_tokens))
+        try:
+
+            async def all_placed() -> bool:
+                return await assigned(res, [seed.account_id]) == queued
+
+            try:
+                await until(all_placed, timeout=budget or 300.0)
+            except TimeoutError:
+                if budget is None:
+                    raise
+            seconds = time.perf_counter() - started
+            router_cpu = cpu(routers_only) - before_cpu
+        finally:
+            await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+    return Drained(seconds, await assigned(res, [seed.account_id]), queued), router_cpu, len(shed)
+
+
+def memory_decision_cost(agents: int, decisions: int) -> float:
+    """CPU seconds per routing decision made in memory by the account's state (candidate index, lifecycle
+    transition, state and batch), including its event and row serialized as the commit writes them: the
+    decision alone, without the database, Kafka or the rest of the process. One account of ``agents`` online
+    agents, ``decisions`` conversations drained."""
+    from datetime import UTC, datetime
+
+    from switchboard_common.domain.conversations import lifecycle as lc
+    from switchboard_common.domain.conversations import routing as routing_settings
+    from switchboard_common.domain.events import serialize_event
+    from switchboard_router.account import AccountRouting, Settings
+    from switchboard_router.candidates import Agent
+    from switchboard_router.store import _json
+
+    account_id, inbox_id = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    settings = Settings(
+        routing=routing_settings.account_routing(None),
+        default_max=5,
+        inboxes={inbox_id: routing_settings.inbox_routing(None)},
+        inbox_teams={inbox_id: None},
+        team_strategies={},
+    )
+    pool = [Agent(id=uuid.uuid4(), max_conversations=decisions + 10, online=True) for _ in range(agents)]
+    waiting = [
+        lc.Conversation(
+            id=uuid.uuid4(),
+            account_id=account_id,
+            inbox_id=inbox_id,
+            contact_id=uuid.uuid4(),
+            channel="web",
+            status="open",
+            created_at=now,
+        )
+        for _ in range(decisions)
+    ]
+    account = AccountRouting(
+        account_id,
+        epoch=1,
+        settings=settings,
+        agents={a.id: a for a in pool},
+        conversations={c.id: c for c in waiting},
+        timers={},
+        exclusions={},
+        recent_assignments=[],
+    )
+    started = time.process_time()
+    account.drain(now, decisions)
+    batch = account.batch
+    serialized = [serialize_event(e) for e in batch.events] + [
+        _json(dict(c.explanation)).encode() for c in batch.rows.values()
+    ]
+    spent = time.process_time() - started
+    if batch.decisions != decisions or not serialized:
+        raise RuntimeError(f"placed {batch.decisions} of {decisions}")
+    return spent / decisions
+
+
+def _memory_cost_in(tree: Path | None, agents: int, decisions: int) -> float:
+    """:func:`memory_decision_cost` in a fresh interpreter (the before tree's sources first on its path)."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(tree / "services/router/src"), str(tree / "libs/common/src"), str(ROOT)]
+        )
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.routing", "--memory-child", str(agents), str(decisions)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 async def placement_latency(res: Resources, samples: int = 100) -> tuple[list[float], list[float]]:
     """Milliseconds from an agent coming online, and from a resolve freeing a slot, to the next conversation
     committed to that agent (the queue is long enough for both)."""
@@ -387,6 +574,7 @@ class Config:
     # Most seconds any one step (a row, or one side of it) may take before it reports what it measured.
     step_seconds: float = 150.0
     profile_dir: Path | None = None
+    phases: Sequence[str] = PHASES
 
     def profile(self, name: str) -> Path | None:
         return self.profile_dir / f"routing-{name}" if self.profile_dir is not None else None
@@ -444,7 +632,7 @@ async def measure(
     before_label = f"before ({before[0]}): " if before is not None else ""
     smallest: tuple[int, Throughput] | None = None
     budget = config.step_seconds
-    for agents in config.agent_counts:
+    for agents in config.agent_counts if "decisions" in config.phases else ():
         old: Throughput | None = None
         old_error: BaseException | None = None
         if before is not None:
@@ -477,7 +665,10 @@ async def measure(
             )
             ours = _decisions(measured) + relative
         if old is not None:
-            baseline = f"{before_label}{old.per_second:,.1f} decisions/s"
+            baseline = (
+                f"{before_label}{'' if old.complete else 'partial: '}{old.per_second:,.1f} decisions/s "
+                f"({old.per_cpu_second:,.0f} per router CPU second)"
+            )
         elif old_error is not None:
             baseline = f"{before_label}{_failed(old_error)}"
         else:
@@ -485,6 +676,104 @@ async def measure(
         ratio = f"x{measured.per_second / old.per_second:,.0f}" if measured and old and old.per_second else "-"
         add((scenario, ours, baseline, ratio))
 
+    if "memory" in config.phases:
+        await _memory_rows(config, before, before_label, add)
+    if "drain" in config.phases:
+        await _drain_rows(urls, config, before, before_label, add)
+    if "public" in config.phases:
+        await _public_row(urls, config, before, before_label, add)
+    if "scale" in config.phases:
+        await _scale_rows(urls, config, add)
+    return found
+
+
+async def _memory_rows(
+    config: Config, before: tuple[str, Path] | None, before_label: str, add: Callable[[Row], None]
+) -> None:
+    """The decision alone, in memory, at every size (side by side with the before tree when it has the writer's
+    in-memory state; the advisory-lock router has none)."""
+    decisions = min(config.decisions, 3_000)
+    smallest: float | None = None
+    for agents in config.agent_counts:
+        try:
+            ours = await asyncio.to_thread(_memory_cost_in, None, agents, decisions)
+        except Exception as exc:  # the row says so; the others go on
+            add((f"one decision in memory, {agents:,} online agents", _failed(exc), "-", "-"))
+            continue
+        smallest = smallest or ours
+        old: float | None = None
+        baseline = "-"
+        if before is not None:
+            try:
+                old = await asyncio.to_thread(_memory_cost_in, before[1], agents, decisions)
+                baseline = f"{before_label}{old * 1e6:,.0f} us ({1 / old:,.0f} per CPU second)"
+            except Exception as exc:  # an older tree may lack the in-memory writer
+                baseline = f"{before_label}{_failed(exc)}"
+        add(
+            (
+                f"one routing decision in memory (choose, lifecycle, state, event and row serialized), one account "
+                f"of {agents:,} online agents ({decisions:,} conversations)",
+                f"{ours * 1e6:,.0f} us of CPU ({1 / ours:,.0f} per CPU second; x{smallest / ours:.2f} of "
+                f"{config.agent_counts[0]:,} agents)",
+                baseline,
+                f"x{old / ours:.2f}" if old else "-",
+            )
+        )
+
+
+async def _public_row(
+    urls: StackUrls,
+    config: Config,
+    before: tuple[str, Path] | None,
+    before_label: str,
+    add: Callable[[Row], None],
+) -> None:
+    """The drain through the public API: agents' sockets on a gateway process (non-fatal, time-limited), side
+    by side with the before tree's router when there is one."""
+
+    def shown(measured: tuple[Drained, float, int] | None, error: BaseException | None) -> str:
+        if measured is None:
+            return _failed(error) if error else "failed"
+        drained, router_cpu, shed = measured
+        per_cpu = f"{drained.placed / router_cpu:,.0f} placements per router CPU second; " if router_cpu else ""
+        return f"{_drained(drained)} ({per_cpu}{shed:,} handshakes shed with 503 and retried)"
+
+    def public(tree: Path | None, name: str | None) -> Callable[[], Awaitable[tuple[Drained, float, int]]]:
+        async def measure_public() -> tuple[Drained, float, int]:
+            profile = config.profile(name) if name else None
+            async with routers(urls, 1, tree, profile=profile, gateway=True) as (res, processes):
+                return await public_drain(
+                    res, processes, config.drain_queued, config.drain_agents, budget=config.step_seconds
+                )
+
+        return measure_public
+
+    old: tuple[Drained, float, int] | None = None
+    old_error: BaseException | None = None
+    if before is not None:
+        old, old_error = await _step(config, public(before[1], None))
+    measured, error = await _step(config, public(None, "public"))
+    add(
+        (
+            f"queue drain through the public API: {config.drain_queued:,} waiting, then {config.drain_agents:,} "
+            "agents of capacity 10 open their agent sockets on the gateway at once (goal 2 s)",
+            shown(measured, error),
+            f"{before_label}{shown(old, old_error)}" if before is not None else "-",
+            f"x{_rate(measured[0]) / _rate(old[0]):,.1f} placements per second"
+            if measured is not None and old is not None and old[0].placed
+            else "-",
+        )
+    )
+
+
+async def _drain_rows(
+    urls: StackUrls,
+    config: Config,
+    before: tuple[str, Path] | None,
+    before_label: str,
+    add: Callable[[Row], None],
+) -> None:
+    budget = config.step_seconds
     drain_label = (
         f"queue drain: {config.drain_queued:,} waiting, then {config.drain_agents:,} agents of capacity 10 come "
         "online (goal 2 s)"
@@ -548,6 +837,9 @@ async def measure(
             )
         )
 
+
+async def _scale_rows(urls: StackUrls, config: Config, add: Callable[[Row], None]) -> None:
+    budget = config.step_seconds
     single, single_error = await _step(
         config,
         lambda: scale_out(
@@ -588,7 +880,6 @@ async def measure(
             else "-",
         )
     )
-    return found
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -612,8 +903,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale-accounts", type=int, default=defaults.scale_accounts)
     parser.add_argument("--scale-per-account", type=int, default=defaults.scale_per_account)
     parser.add_argument("--step-seconds", type=float, default=defaults.step_seconds, help="time limit per step")
-    parser.add_argument("--profile", type=Path, default=None, help="py-spy flame graphs of the routers into DIR")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy profiles of the routers into DIR")
+    parser.add_argument("--only", default=",".join(PHASES), help=f"parts to run, comma separated ({', '.join(PHASES)})")
+    parser.add_argument("--memory-child", type=int, nargs=2, metavar=("AGENTS", "DECISIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.memory_child:
+        print(memory_decision_cost(*args.memory_child), flush=True)
+        return
     config = Config(
         decisions=args.decisions,
         agent_counts=args.agents,
@@ -627,7 +923,11 @@ def main(argv: list[str] | None = None) -> None:
         scale_per_account=args.scale_per_account,
         step_seconds=args.step_seconds,
         profile_dir=args.profile,
+        phases=[phase for phase in args.only.split(",") if phase],
     )
+    unknown = set(config.phases) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
     started = time.monotonic()
     with local_stack() as urls:
         asyncio.run(measure(urls, config, emit=lambda row: print(" | ".join(row), flush=True)))
