@@ -1,6 +1,7 @@
 """EventConsumer on a real broker: a poll's run of batchable records reaches the batch handler in one call,
 other records stay barriers handled alone and in order, a failing batch is handled again record by record,
-and a consumer is ready only once it joined its group and holds its partitions (what /readyz reports)."""
+a gate skips records undecoded (and commits past them), and a consumer is ready only once it joined its
+group and holds its partitions (what /readyz reports)."""
 
 from __future__ import annotations
 
@@ -153,6 +154,71 @@ async def test_a_failing_batch_is_handled_again_one_by_one(stack_urls: StackUrls
     ids = [str(e.event_id) for e in events]
     assert [i for _kind, batch in calls for i in batch] == ids
     assert calls[0][0] == "one"  # after the failure, the failed run went record by record
+
+
+class CountingCodec(PlainCodec):
+    def __init__(self) -> None:
+        self.opened: list[bytes] = []
+
+    async def open(self, raw: bytes) -> bytes:
+        self.opened.append(raw)
+        return raw
+
+
+@pytest.mark.timeout(120)
+async def test_the_gate_skips_records_undecoded_and_commits_past_them(stack_urls: StackUrls) -> None:
+    wanted, other = uuid.uuid4(), uuid.uuid4()
+    events: list[Event] = [message(other, 0), message(wanted, 1), message(other, 2), message(wanted, 3)]
+    events.append(message(other, 4))  # the poll ends with a gated-out record: its offset is committed too
+    config = settings(stack_urls)
+    await ensure_topics(config)
+    codec = CountingCodec()
+    bus = EventBus(config, codec)
+    await bus.start()
+    handled: list[uuid.UUID] = []
+    gate_calls: list[list[bytes]] = []
+    done = asyncio.Event()
+
+    async def gate(keys: list[bytes]) -> set[bytes]:
+        gate_calls.append(keys)
+        return {k for k in keys if k == str(wanted).encode()}
+
+    async def handle(event: Event, _record: object) -> None:
+        handled.append(event.event_id)
+        if len(handled) == 2:
+            done.set()
+
+    try:
+        await bus.publish_many(events)
+        consumer = EventConsumer(config, group="gated", topics=["conversations"], handler=handle, bus=bus, gate=gate)
+        await consumer.start()
+        try:
+            await asyncio.wait_for(done.wait(), 60)
+            await asyncio.sleep(0.5)  # any record wrongly let through would arrive meanwhile
+        finally:
+            await consumer.stop()
+        assert handled == [events[1].event_id, events[3].event_id]
+        assert len(codec.opened) == 2  # the other conversation's records were never decoded
+        assert all(set(keys) <= {str(wanted).encode(), str(other).encode()} for keys in gate_calls)
+        # A second consumer of the group starts after the last record: nothing is handed out again.
+        again: list[uuid.UUID] = []
+
+        async def record_again(event: Event, _record: object) -> None:
+            again.append(event.event_id)
+
+        second = EventConsumer(config, group="gated", topics=["conversations"], handler=record_again, bus=bus)
+        await second.start()
+        try:
+            for _ in range(100):
+                if second.ready:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.0)
+        finally:
+            await second.stop()
+        assert again == []
+    finally:
+        await bus.stop()
 
 
 class Worker:

@@ -114,6 +114,10 @@ class ChannelOutbound:
         return EventConsumer(
             self.res.settings,
             group=f"connectors-{self.channel}-outbound",
+            # A platform's own API answers in hundreds of milliseconds and may throttle for seconds: a few polls a
+            # second add nothing a customer notices, and spare the broker a fetch every 40 ms for replies that
+            # are a small share of the topic (the agent-facing path, timeline and router, stays hot).
+            background=True,
             topics=[CONVERSATIONS_TOPIC],
             handler=self.handle,
             bus=self.res.bus,

@@ -272,6 +272,8 @@ class EventFilter:
 
 
 Handler = Callable[[Any, ConsumerRecord], Awaitable[None]]
+# Given the record keys of a poll's wanted records, the keys worth decoding (see EventConsumer ``gate``).
+KeyGate = Callable[[list[bytes]], Awaitable[set[bytes]]]
 # Handles a run of consecutive records of one poll at once (one statement, one pipeline); see EventConsumer.
 BatchHandler = Callable[[list[tuple[Any, ConsumerRecord]]], Awaitable[None]]
 LAG_REPORT_SECONDS = 5.0
@@ -301,6 +303,7 @@ class EventConsumer:
         background: bool = False,
         batch_handler: BatchHandler | None = None,
         batch_types: frozenset[str] = frozenset(),
+        gate: KeyGate | None = None,
     ) -> None:
         self.settings = settings
         # Broadcast consumers (every replica sees every event) have a group per process.
@@ -316,6 +319,11 @@ class EventConsumer:
         # other record is a barrier handled alone, so the order of a conversation's events is kept.
         self.batch_handler = batch_handler
         self.batch_types = batch_types
+        # A consumer that cares about few of the records its filter passes (a pending prompt in a handful of
+        # conversations) names, once per poll, the record keys worth decoding; the others are skipped
+        # undecoded, and committed like any handled record.
+        self.gate = gate
+        self._gated_out: set[tuple[str, int, int]] = set()
         # Background consumers (copies, downloads, fan-out) poll a quiet broker less often: no one waits on
         # them at a screen, and each poll of an idle partition set costs a round trip.
         self.fetch_max_wait_ms = (
@@ -406,6 +414,8 @@ class EventConsumer:
                 # idempotent (keyed inserts, push_once), so a crash replaying the batch changes nothing twice;
                 # a commit per record would cost a broker round trip per event on the hot path.
                 handled: dict[TopicPartition, int] = {}
+                if self.gate is not None and batches:
+                    await self._apply_gate(batches)
                 try:
                     if self.batch_handler is not None and batches:
                         batches = await self._handle_leading_runs(batches, handled)
@@ -441,9 +451,39 @@ class EventConsumer:
             await self._handle_record(record)
             handled[tp] = record.offset + 1
 
-    def _kind(self, record: ConsumerRecord) -> str:
-        """ "skip" (filtered out from its headers), "batch" (a batchable type) or "alone" (a barrier)."""
+    async def _apply_gate(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Notes the records of this poll the gate turns away; waits out a store that is down (the poll's
+        records are in hand: giving up here would skip them)."""
+        assert self.gate is not None
+        candidates = [
+            r
+            for records in batches.values()
+            for r in records
+            if r.key is not None and (self.accepts is None or self.accepts.wants(r.headers))
+        ]
+        self._gated_out = set()
+        if not candidates:
+            return
+        while True:
+            try:
+                wanted = await self.gate(list({r.key for r in candidates}))
+                break
+            except Exception as exc:
+                if not is_transient(exc) or self._stopping.is_set():
+                    raise
+                log.warning("consumer_gate_retry", group=self.group, error=type(exc).__name__)
+                await asyncio.sleep(1.0)
+        self._gated_out = {(r.topic, r.partition, r.offset) for r in candidates if r.key not in wanted}
+
+    def _wanted(self, record: ConsumerRecord) -> bool:
         if self.accepts is not None and not self.accepts.wants(record.headers):
+            return False
+        return (record.topic, record.partition, record.offset) not in self._gated_out
+
+    def _kind(self, record: ConsumerRecord) -> str:
+        """ "skip" (filtered out from its headers or by the gate), "batch" (a batchable type) or "alone" (a
+        barrier)."""
+        if not self._wanted(record):
             return "skip"
         for name, value in record.headers or ():
             if name == "event_type":
@@ -548,7 +588,7 @@ class EventConsumer:
                 await asyncio.sleep(1.0)
 
     async def _handle_record(self, record: ConsumerRecord) -> None:
-        if self.accepts is not None and not self.accepts.wants(record.headers):
+        if not self._wanted(record):
             return
         try:
             event = self.bus.codec.parse(await self._open(record.value))

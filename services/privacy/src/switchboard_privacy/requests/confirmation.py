@@ -373,7 +373,25 @@ class ConfirmationListener:
             handler=self.handle,
             bus=resources.bus,
             accepts=EventFilter(types=frozenset({"message.created"}), directions=frozenset({"inbound"})),
+            # Every customer message passes the filter, and a prompt is pending in a handful of conversations:
+            # one read per poll says which, and only their messages are decrypted and parsed.
+            gate=self.pending,
         )
+
+    async def pending(self, keys: list[bytes]) -> set[bytes]:
+        """The record keys (conversation ids) of a poll with a confirmation prompt pending; a key that is not a
+        conversation id passes (its event decides)."""
+        conversations: dict[bytes, str] = {}
+        passed: set[bytes] = set()
+        for key in keys:
+            try:
+                conversations[key] = self.res.keys.privacy_confirmation_of(uuid.UUID(key.decode()))
+            except ValueError:
+                passed.add(key)
+        if conversations:
+            found = await self.res.redis.mget(list(conversations.values()))
+            passed.update(key for key, value in zip(conversations, found, strict=True) if value)
+        return passed
 
     @property
     def group(self) -> str:
