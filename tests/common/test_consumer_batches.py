@@ -9,6 +9,7 @@ import asyncio
 import uuid
 
 import pytest
+from aiokafka import ConsumerRecord
 from switchboard_common.domain.events import (
     ConversationAssigned,
     ConversationAssignedPayload,
@@ -179,9 +180,9 @@ async def test_the_gate_skips_records_undecoded_and_commits_past_them(stack_urls
     gate_calls: list[list[bytes]] = []
     done = asyncio.Event()
 
-    async def gate(keys: list[bytes]) -> set[bytes]:
-        gate_calls.append(keys)
-        return {k for k in keys if k == str(wanted).encode()}
+    async def gate(records: list[ConsumerRecord]) -> list[bool]:
+        gate_calls.append([r.key for r in records])
+        return [r.key == str(wanted).encode() for r in records]
 
     async def handle(event: Event, _record: object) -> None:
         handled.append(event.event_id)
@@ -217,6 +218,40 @@ async def test_the_gate_skips_records_undecoded_and_commits_past_them(stack_urls
         finally:
             await second.stop()
         assert again == []
+    finally:
+        await bus.stop()
+
+
+@pytest.mark.timeout(120)
+async def test_a_failing_gate_lets_every_record_through(stack_urls: StackUrls) -> None:
+    conversation = uuid.uuid4()
+    events: list[Event] = [message(conversation, n) for n in range(3)]
+    config = settings(stack_urls)
+    await ensure_topics(config)
+    bus = EventBus(config, PlainCodec())
+    await bus.start()
+    handled: list[uuid.UUID] = []
+    done = asyncio.Event()
+
+    async def broken_gate(records: list[ConsumerRecord]) -> list[bool]:
+        raise ValueError("a bug in the gate")
+
+    async def handle(event: Event, _record: object) -> None:
+        handled.append(event.event_id)
+        if len(handled) == len(events):
+            done.set()
+
+    try:
+        await bus.publish_many(events)
+        consumer = EventConsumer(
+            config, group="broken-gate", topics=["conversations"], handler=handle, bus=bus, gate=broken_gate
+        )
+        await consumer.start()
+        try:
+            await asyncio.wait_for(done.wait(), 60)  # the gate only saves work: nothing is lost when it fails
+        finally:
+            await consumer.stop()
+        assert handled == [e.event_id for e in events]
     finally:
         await bus.stop()
 

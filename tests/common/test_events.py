@@ -80,12 +80,15 @@ def test_personal_fields_are_marked() -> None:
 def test_routing_headers_let_consumers_skip_without_decoding() -> None:
     from switchboard_common.infra.bus import EventFilter, routing_headers
 
-    headers = routing_headers(_message("secret words"))
+    event = _message("secret words")
+    headers = routing_headers(event)
     assert dict(headers) == {
         "event_type": b"message.created",
         "schema_version": b"1",
+        "account_id": str(event.tenant_id).encode(),
         "channel": b"web",
         "direction": b"inbound",
+        "inbox_id": str(event.payload.inbox_id).encode(),
     }
     assert all(b"secret" not in value for _, value in headers)  # routing metadata only, never content
     outbound_slack = EventFilter(

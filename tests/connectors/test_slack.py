@@ -12,8 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from aiokafka import ConsumerRecord
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from switchboard_connectors.app import slack_api
+from switchboard_connectors.channels.slack.mirror import SlackMirror
+from switchboard_connectors.ingress import InboxDirectory
 from switchboard_devstack.servers import StackUrls
 
 from tests.fakes.slack import FakeSlack
@@ -324,6 +328,20 @@ async def test_slack_as_the_agents_workspace(
         assert [r.slack_ts for r in rows] == fake_slack.post_ts[before : before + 2]
         assert len(fake_slack.posted()) == before + 2  # the reply is not mirrored back into Slack
         await visitor_socket.close()
+        # The mirror decodes only messages of mirrored inboxes, told apart by the records' headers.
+        unlinked = await create_web_inbox(client, tenant)
+    resources = slack_system.apps["connectors"].state.resources
+    mirror = SlackMirror(resources, slack_api(resources), InboxDirectory(resources))
+
+    def record(inbox: str | None, channel: str = "web") -> ConsumerRecord:
+        headers = [("event_type", b"message.created"), ("direction", b"inbound"), ("channel", channel.encode())]
+        headers += [("inbox_id", inbox.encode())] if inbox else []
+        return ConsumerRecord("conversations", 0, 0, 0, 0, b"k", b"{}", None, 1, 2, headers)
+
+    wanted = await mirror.mirrored(
+        [record(web["id"]), record(unlinked["id"]), record(slack["id"], "slack"), record(None)]
+    )
+    assert wanted == [True, False, False, True]  # without the header (older records): decoded, the handler decides
 
 
 async def test_oauth_install_stores_only_what_it_needs(slack_system: LiveServer) -> None:

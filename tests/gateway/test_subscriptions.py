@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import ConsumerRecord
 from redis.asyncio import Redis
 from sqlalchemy import Select, func, select, update
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
@@ -294,6 +295,41 @@ async def test_a_poll_reads_the_subscription_revisions_once(
     async with cross_tenant_session(resources.sessionmaker) as session:
         for tenant in tenants:
             assert await session.scalar(_count_for(uuid.UUID(tenant.account_id))) == 3
+
+
+def _record(headers: list[tuple[str, bytes]]) -> ConsumerRecord:
+    return ConsumerRecord("conversations", 0, 0, 0, 0, b"k", b"{}", None, 1, 2, headers)
+
+
+async def test_events_of_accounts_without_subscriptions_are_not_decoded(
+    hooks_system: LiveServer, receiver: Receiver
+) -> None:
+    """The fan-out's gate reads the account from the record header: an account that subscribes to nothing
+    has its events skipped before any decryption or parsing; one that subscribes has them decoded."""
+    async with httpx.AsyncClient(base_url=hooks_system.url, timeout=30) as client:
+        subscribed, silent = await signup(client), await signup(client)
+        hook = await client.post(
+            "/api/v1/webhooks",
+            headers=subscribed.headers,
+            json={"url": receiver.url + "/crm", "events": ["message.created"]},
+        )
+        assert hook.status_code == 201, hook.text
+    fanout = SubscriptionFanout(hooks_system.apps["connectors"].state.resources)
+    records = [
+        _record([("event_type", b"message.created"), ("account_id", silent.account_id.encode())]),
+        _record([("event_type", b"message.created"), ("account_id", subscribed.account_id.encode())]),
+        _record([("event_type", b"message.created")]),  # published before the header existed: decoded
+    ]
+    assert await fanout.subscribed(records) == [False, True, True]
+    # Subscribing takes effect at once (the account's revision changes the cached answer).
+    async with httpx.AsyncClient(base_url=hooks_system.url, timeout=30) as client:
+        hook = await client.post(
+            "/api/v1/webhooks",
+            headers=silent.headers,
+            json={"url": receiver.url + "/crm", "events": ["conversation.created"]},
+        )
+        assert hook.status_code == 201, hook.text
+    assert await fanout.subscribed(records[:1]) == [True]
 
 
 def _resolved(account_id: uuid.UUID) -> ConversationStatusChanged:

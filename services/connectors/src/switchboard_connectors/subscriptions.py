@@ -31,7 +31,7 @@ from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.privacy.consent import is_pass_through, sharing_allowed
 from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
 from switchboard_common.domain.subscriptions.revisions import current_revision, revision_key
-from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
+from switchboard_common.infra.bus import ACCOUNT_HEADER, CONVERSATIONS_TOPIC, EventConsumer, EventFilter, header
 from switchboard_common.infra.runtime import Resources
 
 SUBSCRIBABLE_EVENTS = (
@@ -101,7 +101,34 @@ class SubscriptionFanout:
             # A poll's events go together: one read of their accounts' subscription revisions, not one each.
             batch_handler=self.handle_batch,
             batch_types=SUBSCRIBED_EVENT_TYPES,
+            # Most accounts subscribe to nothing: their events are skipped undecoded (the account rides as a
+            # record header; its subscriptions are cached against its revision).
+            gate=self.subscribed,
         )
+
+    async def subscribed(self, records: list[ConsumerRecord]) -> list[bool]:
+        """Whether each record's account has an enabled subscription; a record without the account header
+        passes (its event decides)."""
+        accounts: dict[str, uuid.UUID] = {}
+        for record in records:
+            account = header(record, ACCOUNT_HEADER)
+            if account is not None and account not in accounts:
+                try:
+                    accounts[account] = uuid.UUID(account)
+                except ValueError:
+                    continue
+        values = (
+            await self.res.redis.mget([revision_key(self.res.keys, a) for a in accounts.values()]) if accounts else []
+        )
+        subscribed = {
+            account
+            for (account, tenant), value in zip(accounts.items(), values, strict=True)
+            if await self._subscriptions(tenant, None if value is None else str(value))
+        }
+        return [
+            account in subscribed if account in accounts else True
+            for account in (header(r, ACCOUNT_HEADER) for r in records)
+        ]
 
     async def _subscriptions(self, tenant_id: uuid.UUID, revision: str | None) -> list[tuple[uuid.UUID, list[str]]]:
         hit = self._cache.get(tenant_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -233,18 +234,31 @@ class EventBus:
 
 
 # Non-personal routing attributes published as record headers, so consumers can skip what is not theirs
-# without decrypting and parsing it (see EventFilter).
+# without decrypting and parsing it (see EventFilter and EventConsumer's ``gate``).
 # ``conversation_status`` is the status a customer message found its conversation in (None: unknown, no header).
-ROUTING_HEADER_FIELDS = ("channel", "direction", "conversation_status")
+ROUTING_HEADER_FIELDS = ("channel", "direction", "conversation_status", "inbox_id")
+# The event's account (``tenant_id``), as the header ``account_id``.
+ACCOUNT_HEADER = "account_id"
 
 
 def routing_headers(event: BusEvent) -> list[tuple[str, bytes]]:
     headers = [("event_type", event.type.encode()), ("schema_version", str(event.schema_version).encode())]
+    account = getattr(event, "tenant_id", None)
+    if account is not None:
+        headers.append((ACCOUNT_HEADER, str(account).encode()))
     for name in ROUTING_HEADER_FIELDS:
         value = getattr(event.payload, name, None)
-        if isinstance(value, str):
-            headers.append((name, value.encode()))
+        if isinstance(value, str | uuid.UUID):
+            headers.append((name, str(value).encode()))
     return headers
+
+
+def header(record: ConsumerRecord, name: str) -> str | None:
+    """A record header's value as text (None without it)."""
+    for key, value in record.headers or ():
+        if key == name:
+            return bytes(value).decode()
+    return None
 
 
 @dataclass(frozen=True)
@@ -272,8 +286,8 @@ class EventFilter:
 
 
 Handler = Callable[[Any, ConsumerRecord], Awaitable[None]]
-# Given the record keys of a poll's wanted records, the keys worth decoding (see EventConsumer ``gate``).
-KeyGate = Callable[[list[bytes]], Awaitable[set[bytes]]]
+# Given a poll's records that pass the filter, whether each is worth decoding (see EventConsumer ``gate``).
+RecordGate = Callable[[list[ConsumerRecord]], Awaitable[list[bool]]]
 # Handles a run of consecutive records of one poll at once (one statement, one pipeline); see EventConsumer.
 BatchHandler = Callable[[list[tuple[Any, ConsumerRecord]]], Awaitable[None]]
 LAG_REPORT_SECONDS = 5.0
@@ -303,7 +317,7 @@ class EventConsumer:
         background: bool = False,
         batch_handler: BatchHandler | None = None,
         batch_types: frozenset[str] = frozenset(),
-        gate: KeyGate | None = None,
+        gate: RecordGate | None = None,
     ) -> None:
         self.settings = settings
         # Broadcast consumers (every replica sees every event) have a group per process.
@@ -320,8 +334,9 @@ class EventConsumer:
         self.batch_handler = batch_handler
         self.batch_types = batch_types
         # A consumer that cares about few of the records its filter passes (a pending prompt in a handful of
-        # conversations) names, once per poll, the record keys worth decoding; the others are skipped
-        # undecoded, and committed like any handled record.
+        # conversations, the accounts with webhook subscriptions) says, once per poll and from keys and
+        # headers, which records are worth decoding; the others are skipped undecoded, and committed like any
+        # handled record.
         self.gate = gate
         self._gated_out: set[tuple[str, int, int]] = set()
         # Background consumers (copies, downloads, fan-out) poll a quiet broker less often: no one waits on
@@ -452,28 +467,31 @@ class EventConsumer:
             handled[tp] = record.offset + 1
 
     async def _apply_gate(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        """Notes the records of this poll the gate turns away; waits out a store that is down (the poll's
-        records are in hand: giving up here would skip them)."""
+        """Notes the records of this poll the gate turns away. The gate only saves work: it waits out a store
+        that is down, and any other failure of it lets every record through (the poll's records are in hand:
+        giving up here would skip them)."""
         assert self.gate is not None
         candidates = [
-            r
-            for records in batches.values()
-            for r in records
-            if r.key is not None and (self.accepts is None or self.accepts.wants(r.headers))
+            r for records in batches.values() for r in records if self.accepts is None or self.accepts.wants(r.headers)
         ]
         self._gated_out = set()
         if not candidates:
             return
         while True:
             try:
-                wanted = await self.gate(list({r.key for r in candidates}))
+                wanted = await self.gate(candidates)
                 break
+            except asyncio.CancelledError:
+                raise
             except Exception as exc:
                 if not is_transient(exc) or self._stopping.is_set():
-                    raise
+                    log.warning("consumer_gate_failed", group=self.group, error=type(exc).__name__)
+                    return
                 log.warning("consumer_gate_retry", group=self.group, error=type(exc).__name__)
                 await asyncio.sleep(1.0)
-        self._gated_out = {(r.topic, r.partition, r.offset) for r in candidates if r.key not in wanted}
+        self._gated_out = {
+            (r.topic, r.partition, r.offset) for r, keep in zip(candidates, wanted, strict=True) if not keep
+        }
 
     def _wanted(self, record: ConsumerRecord) -> bool:
         if self.accepts is not None and not self.accepts.wants(record.headers):

@@ -16,6 +16,7 @@ identity, nothing more. Every step is audited with the channel name and counts, 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -378,20 +379,18 @@ class ConfirmationListener:
             gate=self.pending,
         )
 
-    async def pending(self, keys: list[bytes]) -> set[bytes]:
-        """The record keys (conversation ids) of a poll with a confirmation prompt pending; a key that is not a
-        conversation id passes (its event decides)."""
+    async def pending(self, records: list[ConsumerRecord]) -> list[bool]:
+        """Whether each record's conversation (its key) has a confirmation prompt pending; a record whose key is
+        not a conversation id passes (its event decides)."""
         conversations: dict[bytes, str] = {}
-        passed: set[bytes] = set()
-        for key in keys:
-            try:
-                conversations[key] = self.res.keys.privacy_confirmation_of(uuid.UUID(key.decode()))
-            except ValueError:
-                passed.add(key)
+        for record in records:
+            with contextlib.suppress(ValueError, AttributeError):
+                conversations[record.key] = self.res.keys.privacy_confirmation_of(uuid.UUID(record.key.decode()))
+        pending: set[bytes] = set()
         if conversations:
             found = await self.res.redis.mget(list(conversations.values()))
-            passed.update(key for key, value in zip(conversations, found, strict=True) if value)
-        return passed
+            pending = {key for key, value in zip(conversations, found, strict=True) if value}
+        return [r.key not in conversations or r.key in pending for r in records]
 
     @property
     def group(self) -> str:

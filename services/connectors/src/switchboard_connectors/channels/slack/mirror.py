@@ -20,7 +20,7 @@ from switchboard_common.domain.events import Event, MessageCreated
 from switchboard_common.domain.inboxes.models import Inbox, SlackMirrorMessage
 from switchboard_common.domain.inboxes.secrets import decrypt_secrets
 from switchboard_common.domain.inboxes.slack_threads import thread_header
-from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter
+from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, EventConsumer, EventFilter, header
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_connectors.channels.slack.client import SlackApi, SlackError
@@ -46,7 +46,28 @@ class SlackMirror:
             handler=self.handle,
             bus=self.res.bus,
             accepts=EventFilter(types=frozenset({"message.created"}), directions=frozenset({"inbound"})),
+            # Every customer message passes the filter and few inboxes are mirrored: the poll's inboxes are
+            # looked up (cached) from the record headers, and only messages of mirrored ones are decoded.
+            gate=self.mirrored,
         )
+
+    async def mirrored(self, records: list[ConsumerRecord]) -> list[bool]:
+        """Whether each record is a message of an inbox mirrored into Slack; a record without the inbox and
+        channel headers passes (its event decides)."""
+        inboxes: dict[tuple[str, str], bool] = {}
+        for record in records:
+            inbox, channel = header(record, "inbox_id"), header(record, "channel")
+            if inbox is None or channel is None or (inbox, channel) in inboxes:
+                continue
+            try:
+                source = await self.directory.by_id(uuid.UUID(inbox), channel) if channel != "slack" else None
+            except ValueError:
+                source = None
+            inboxes[(inbox, channel)] = source is not None and bool(source.settings.get("slack_mirror_inbox_id"))
+        return [
+            inboxes.get((inbox, channel), False) if inbox is not None and channel is not None else True
+            for inbox, channel in ((header(r, "inbox_id"), header(r, "channel")) for r in records)
+        ]
 
     async def handle(self, event: Event, _record: ConsumerRecord) -> None:
         # Only customers' messages: agent replies (also those written in Slack) are not mirrored back.
