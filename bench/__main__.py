@@ -43,6 +43,8 @@ async def run(
     env = service_env(urls)
     if "scenarios" in phases:
         env = await scenarios(args, urls, measured)
+    if "logins" in phases:
+        measured(await login_rows(args, urls))
     if "domain" in phases:
         measured(await domain_rows(urls, env, args))
         measured([Row(*spam_accuracy.row_values(spam_accuracy.cross_validate(spam_accuracy.load())), "-", "-")])
@@ -64,9 +66,6 @@ async def scenarios(args: argparse.Namespace, urls: StackUrls, measured: Callabl
         MESSENGER_APP_SECRET=MESSENGER_SECRET,
         SLACK_API_URL=fake_slack.url,
         GRAPH_API_URL=fake_graph.url,
-        # Every bench client logs in from 127.0.0.1: the per-address login throttle (which counts attempts in
-        # flight) must not turn the 20 logins/s of the socket-interference row into refusals.
-        LOGIN_ADDRESS_FAILURES="1000000",
     )
     bare = await spawn_bare(env)
     system = await spawn_deployment(env)
@@ -74,15 +73,6 @@ async def scenarios(args: argparse.Namespace, urls: StackUrls, measured: Callabl
         base = await bare_latency(bare, args.rate, args.duration)
         ours = await visitor_to_agent_latency(system, args.rate, args.duration)
         rows.append(latency_row("visitor message -> agent socket (vs bare POST round trip)", ours, base, args.rate))
-        # Side by side in one run: the same socket path alone and under a login flood (issue 15).
-        try:
-            # Bounded: a machine too slow for the login load reports a failed row instead of stalling the bench.
-            quiet, loaded, logins = await asyncio.wait_for(
-                agent_socket_with_logins(system, args.rate, args.duration), timeout=4 * args.duration + 240
-            )
-            rows.append(login_interference_row(quiet, loaded, logins, args.rate))
-        except (RuntimeError, OSError, TimeoutError) as exc:  # reported, never aborting the other rows
-            rows.append(Row("agent-socket p99 with 20 logins/s (vs without)", "failed", "-", "-", type(exc).__name__))
         n, c = args.requests, args.concurrency
         bare_rps = await bare_throughput(bare, n, c)
         rows.append(
@@ -120,6 +110,26 @@ async def scenarios(args: argparse.Namespace, urls: StackUrls, measured: Callabl
     )
     measured(rows)
     return env
+
+
+async def login_rows(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
+    """The agent socket alone and under a login flood, side by side in one run (issue 15), in a deployment of
+    its own (`python -m bench --only logins` runs just this row)."""
+    # Every bench client logs in from 127.0.0.1: the per-address login throttle (which counts attempts in
+    # flight) must not turn the 20 logins/s into refusals.
+    system = await spawn_deployment(service_env(urls, LOGIN_ADDRESS_FAILURES="1000000"))
+    try:
+        # Bounded: a machine too slow for the login load reports a failed row instead of stalling the bench.
+        quiet, loaded, logins = await asyncio.wait_for(
+            agent_socket_with_logins(system, args.rate, args.duration), timeout=4 * args.duration + 240
+        )
+        row = login_interference_row(quiet, loaded, logins, args.rate)
+        print(" | ".join((row.scenario, row.ours, row.baseline, row.ratio, row.note)), flush=True)
+        return [row]
+    except (RuntimeError, OSError, TimeoutError) as exc:  # reported, never aborting the other rows
+        return [Row("agent-socket p99 with 20 logins/s (vs without)", "failed", "-", "-", type(exc).__name__)]
+    finally:
+        system.stop()
 
 
 async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Namespace) -> list[Row]:
@@ -195,7 +205,7 @@ def table_section(rows: list[Row], seconds: float) -> str:
     return "\n".join(lines)
 
 
-PHASES = ("sweep", "scenarios", "domain", "load")
+PHASES = ("sweep", "scenarios", "logins", "domain", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
 
         def measured(new_rows: list[Row]) -> None:
             rows.extend(new_rows)
-            save_section(TABLE_SECTION, table_section(rows, time.monotonic() - started))
+            # The logins row alone (`--only logins`) is printed, never written over the whole table.
+            if phases & {"scenarios", "domain"}:
+                save_section(TABLE_SECTION, table_section(rows, time.monotonic() - started))
 
         with local_stack() as urls:
             asyncio.run(run(args, urls, phases, measured))
@@ -266,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if "sweep" in phases:
         attempt("sweep", sweep_phase)
-    if phases & {"scenarios", "domain"}:
-        attempt("scenarios/domain", table_phase)
+    if phases & {"scenarios", "logins", "domain"}:
+        attempt("scenarios/logins/domain", table_phase)
     if "load" in phases:
         attempt("load", load_phase)
     print(f"written to {RESULTS} in {time.monotonic() - started:.0f} s")
