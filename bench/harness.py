@@ -197,6 +197,8 @@ async def spawn_deployment(env: dict[str, str]) -> Deployment:
 class RateResult:
     sent: int = 0
     errors: int = 0
+    # Answered at once with a documented retryable refusal (429 too_many_logins): not errors, not served.
+    refused: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     duration_s: float = 0.0
 
