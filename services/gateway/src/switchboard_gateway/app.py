@@ -12,6 +12,8 @@ from switchboard_common.infra.outbox import OutboxRelay
 from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.service import BackgroundWorkers, create_service_app
 
+from switchboard_gateway.accounts.argon2_worker import HashParameters
+from switchboard_gateway.accounts.passwords import PasswordHashing
 from switchboard_gateway.accounts.schemas import state_regions
 from switchboard_gateway.accounts.views import router as accounts_router
 from switchboard_gateway.accounts.visibility_views import router as visibility_router
@@ -58,7 +60,22 @@ def background_workers(resources: Resources) -> BackgroundWorkers:
     )
 
 
+def password_hashing(settings: GatewaySettings) -> PasswordHashing:
+    return PasswordHashing(
+        HashParameters(
+            time_cost=settings.password_hash_time_cost,
+            memory_kib=settings.password_hash_memory_kib,
+            parallelism=settings.password_hash_parallelism,
+        ),
+        workers=settings.password_hash_workers,
+        max_pending=settings.password_hash_max_pending,
+        niceness=settings.password_hash_niceness,
+    )
+
+
 async def _on_startup(app: FastAPI, resources: Resources) -> None:
+    # Its worker processes start at the first password check and stop with the app (_before_shutdown).
+    app.state.passwords = password_hashing(app.state.settings)
     app.state.sockets = SocketRegistry()
     # Every replica that serves sockets listens (also with --no-workers): revocations close sockets at once.
     app.state.revocations = RevocationListener(resources.redis, resources.keys, app.state.sockets.on_revocation)
@@ -69,6 +86,7 @@ async def _before_shutdown(app: FastAPI) -> None:
     await app.state.revocations.stop()
     # Sockets get 1012 (restart) so clients reconnect to another replica and replay what they missed.
     await app.state.sockets.close_all()
+    await app.state.passwords.close()
 
 
 def create_app(settings: GatewaySettings | None = None, *, run_workers: bool | Sequence[str] = True) -> FastAPI:

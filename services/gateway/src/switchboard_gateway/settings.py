@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from pydantic import Field, model_validator
 from switchboard_common.infra.settings import CommonSettings
+
+# OWASP's argon2id configurations trade memory for passes: 46 MiB x 1, 19 MiB x 2, 12 MiB x 3, 9 MiB x 4,
+# 7 MiB x 5. Anything cheaper than the cheapest of them is refused.
+ARGON2_MIN_MEMORY_KIB = 7 * 1024
+ARGON2_MIN_MEMORY_PASSES_KIB = 35 * 1024
 
 
 class GatewaySettings(CommonSettings):
@@ -21,7 +27,25 @@ class GatewaySettings(CommonSettings):
     login_max_backoff_seconds: int = 300
     # Failed logins per client address inside the window.
     login_address_failures: int = 100
+    # Password hashing (switchboard_gateway.accounts.passwords): argon2id at OWASP's floor by default, in this
+    # many worker processes per replica at this raised niceness (the event loop gets the CPU first); beyond
+    # max_pending hashes and verifications queued or running, a request gets 429 too_many_logins.
+    password_hash_workers: int = Field(default=2, ge=1, le=64)
+    password_hash_max_pending: int = Field(default=16, ge=1)
+    password_hash_niceness: int = Field(default=10, ge=0, le=19)
+    password_hash_time_cost: int = Field(default=2, ge=1)
+    password_hash_memory_kib: int = Field(default=19 * 1024, ge=ARGON2_MIN_MEMORY_KIB)
+    password_hash_parallelism: int = Field(default=1, ge=1, le=64)
     # Sign-ups per client address and hour (abuse), and -- hard -- answers per address and hour that confirm an
     # e-mail is already registered (409 email_taken): the enumeration oracle (docs/security.md).
     signup_per_address_per_hour: int = 300
     signup_taken_per_address_per_hour: int = 5
+
+    @model_validator(mode="after")
+    def _argon2_at_least_owasp(self) -> GatewaySettings:
+        if self.password_hash_memory_kib * self.password_hash_time_cost < ARGON2_MIN_MEMORY_PASSES_KIB:
+            raise ValueError(
+                "PASSWORD_HASH_MEMORY_KIB x PASSWORD_HASH_TIME_COST is below OWASP's argon2id floor "
+                "(e.g. 19456 KiB x 2 or 47104 KiB x 1)"
+            )
+        return self

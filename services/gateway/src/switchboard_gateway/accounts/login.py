@@ -16,6 +16,7 @@ from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_gateway.accounts import schemas, service
+from switchboard_gateway.accounts.passwords import PasswordHashing
 from switchboard_gateway.security import audit, sessions
 from switchboard_gateway.security.throttle import password_throttle
 from switchboard_gateway.security.views import verify_second_factor
@@ -28,11 +29,13 @@ async def login(
     session: AsyncSession,
     resources: Resources,
     settings: GatewaySettings,
+    passwords: PasswordHashing,
 ) -> schemas.TokenResponse:
     address = client_address(request, settings.trusted_proxies)
     address_key = str(address) if address else None
     guard = password_throttle(resources, settings)
     email = service.normalize_email(body.email)
+    passwords.refuse_if_full()
     # Counted before the password is checked (or 429): a parallel burst verifies at most the lockout count.
     attempt = await guard.begin(email, address_key)
 
@@ -51,11 +54,13 @@ async def login(
         return error
 
     try:
-        user = await service.authenticate(session, email, body.password)
+        user = await service.authenticate(session, passwords, email, body.password)
     except AppError as exc:
         await session.rollback()
         if exc.code != "invalid_credentials":
-            await guard.not_a_failure(email, address_key)  # the password was right (e.g. a suspended account)
+            # The password was right (e.g. a suspended account), or never checked (too_many_logins: the pool
+            # was full): the attempt is given back either way.
+            await guard.not_a_failure(email, address_key)
             raise
         known = (
             await session.execute(cross_tenant(select(User.account_id, User.id).where(func.lower(User.email) == email)))

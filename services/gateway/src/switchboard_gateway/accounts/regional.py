@@ -19,6 +19,7 @@ from switchboard_common.infra.directory import Directory, DirectoryUnavailable, 
 from switchboard_common.infra.errors import AppError
 
 from switchboard_gateway.accounts import schemas, service
+from switchboard_gateway.accounts.passwords import PasswordHashing
 
 
 def unavailable() -> AppError:
@@ -50,11 +51,13 @@ async def login_claimed(directory: Directory, email: str) -> AsyncIterator[None]
 
 
 async def create_account(
-    session: AsyncSession, directory: Directory, body: schemas.SignupRequest
+    session: AsyncSession, directory: Directory, passwords: PasswordHashing, body: schemas.SignupRequest
 ) -> tuple[Account, User]:
+    # Hashed before the transaction: no connection is held while the hash waits for or runs in the pool.
+    password_hash = await passwords.hash(body.password)
     async with login_claimed(directory, str(body.email)), atomic(session):
         account, user = await service.create_account(
-            session, account_name=body.account_name, email=body.email, password=body.password, name=body.name
+            session, account_name=body.account_name, email=body.email, password_hash=password_hash, name=body.name
         )
         try:
             await directory.claim("account", str(account.id))

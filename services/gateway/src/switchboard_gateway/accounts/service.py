@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+import contextlib
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import Account, User
 from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session
 from switchboard_common.infra.errors import AppError
 
-from switchboard_gateway.accounts.passwords import hash_password, verify_password
+from switchboard_gateway.accounts.passwords import PasswordHashing
 
 
 def normalize_email(email: str) -> str:
@@ -17,7 +18,7 @@ def normalize_email(email: str) -> str:
 
 
 async def create_account(
-    session: AsyncSession, *, account_name: str, email: str, password: str, name: str | None
+    session: AsyncSession, *, account_name: str, email: str, password_hash: str, name: str | None
 ) -> tuple[Account, User]:
     account = Account(id=uuid.uuid4(), name=account_name, status="active", default_max_conversations=5, settings={})
     user = User(
@@ -25,7 +26,7 @@ async def create_account(
         account_id=account.id,
         email=normalize_email(email),
         name=name or email.split("@")[0],
-        password_hash=await hash_password(password),
+        password_hash=password_hash,
         role="owner",
     )
     session.add(account)
@@ -44,7 +45,7 @@ async def create_agent(
     account_id: uuid.UUID,
     email: str,
     name: str,
-    password: str,
+    password_hash: str,
     role: str,
     max_conversations: int | None,
 ) -> User:
@@ -53,7 +54,7 @@ async def create_agent(
         account_id=account_id,
         email=normalize_email(email),
         name=name,
-        password_hash=await hash_password(password),
+        password_hash=password_hash,
         role=role,
         max_conversations=max_conversations,
     )
@@ -65,7 +66,7 @@ async def create_agent(
     return user
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+async def authenticate(session: AsyncSession, passwords: PasswordHashing, email: str, password: str) -> User:
     # The lookup that finds the account (by e-mail, across accounts); then the session reads that account only.
     found = (
         await session.execute(
@@ -78,12 +79,27 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     ).first()
     # The read ends before the slow hash: a login flood must not hold database connections while it waits.
     await session.rollback()
-    if not await verify_password(found.password_hash if found else None, password) or found is None or found.deleted_at:
+    verification = await passwords.verify(found.password_hash if found else None, password)
+    if not verification.matches or found is None or found.deleted_at:
         raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
+    # A hash made with older parameters is replaced now, while the password is at hand (committed with the
+    # login's session); a full pool keeps the old hash until a later login.
+    new_hash = None
+    if verification.needs_rehash:
+        with contextlib.suppress(AppError):
+            new_hash = await passwords.hash(password)
     scope_session(session, found.account_id)
     user = await session.get(User, found.id)
     if user is None or user.deleted_at is not None:
         raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
+    if new_hash is not None:
+        # Compare-and-set in the database: a password changed meanwhile (even one committed after the read
+        # above) is never overwritten with a hash of the old password.
+        await session.execute(
+            update(User)
+            .where(User.id == user.id, User.password_hash == found.password_hash)
+            .values(password_hash=new_hash)
+        )
     account = await session.get(Account, user.account_id)
     if account is None or account.status != "active":
         reason = f" ({account.suspension_reason})" if account is not None and account.suspension_reason else ""

@@ -15,6 +15,7 @@ from switchboard_common.infra.openapi import errors, provides
 
 from switchboard_gateway.accounts import login as login_flow
 from switchboard_gateway.accounts import regional, schemas, service
+from switchboard_gateway.accounts.passwords import PasswordsDep
 from switchboard_gateway.deps import AdminAgent, CurrentAgent, ResourcesDep, RoutingRefresh, SessionDep, SettingsDep
 from switchboard_gateway.ratelimit import RateLimiter, too_many
 from switchboard_gateway.security import audit
@@ -31,12 +32,18 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
     responses=errors(
         bad_request="unknown_region: no such region in this installation (details.regions lists them)",
         conflict="email_taken: a user with this e-mail exists",
-        too_many="rate_limited: too many sign-ups from this address",
+        too_many="rate_limited: too many sign-ups from this address; too_many_logins: this server has too many "
+        "password hashes in hand (Retry-After)",
     ),
     openapi_extra=provides(agent_id="$response.body#/user_id"),
 )
 async def signup(
-    body: schemas.SignupRequest, request: Request, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
+    body: schemas.SignupRequest,
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
 ) -> schemas.SignupResponse:
     if body.region is not None and body.region != (settings.region or None):
         # With several regions the request was already relayed to the region it names; here it names none of
@@ -62,7 +69,7 @@ async def signup(
     if not decision.allowed:
         raise too_many(decision, "too many sign-up attempts from this address, retry later")
     try:
-        account, user = await regional.create_account(session, resources.directory, body)
+        account, user = await regional.create_account(session, resources.directory, passwords, body)
     except AppError as exc:
         if exc.code != "email_taken":
             await limiter.give_back("signup-taken", key)
@@ -77,13 +84,19 @@ async def signup(
     responses=errors(
         unauthorized="invalid_credentials, totp_required (send totp_code) or invalid_totp",
         forbidden="account_suspended",
-        too_many="rate_limited: too many failed logins (per account and per address)",
+        too_many="rate_limited: too many failed logins (per account and per address); too_many_logins: this "
+        "server has too many password checks in hand (Retry-After)",
     ),
 )
 async def login(
-    body: schemas.LoginRequest, request: Request, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
+    body: schemas.LoginRequest,
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
 ) -> schemas.TokenResponse:
-    return await login_flow.login(body, request, session, resources, settings)
+    return await login_flow.login(body, request, session, resources, settings, passwords)
 
 
 def _agent_out(
@@ -128,7 +141,10 @@ async def me(agent: CurrentAgent, session: SessionDep, resources: ResourcesDep) 
     "/agents",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.AgentOut,
-    responses=errors(conflict="email_taken: a user with this e-mail exists"),
+    responses=errors(
+        conflict="email_taken: a user with this e-mail exists",
+        too_many="too_many_logins: this server has too many password hashes in hand (Retry-After)",
+    ),
     openapi_extra=provides(agent_id="$response.body#/id"),
 )
 async def create_agent(
@@ -139,18 +155,21 @@ async def create_agent(
     resources: ResourcesDep,
     settings: SettingsDep,
     refresh: RoutingRefresh,
+    passwords: PasswordsDep,
 ) -> schemas.AgentOut:
     refresh(admin.account_id)
     refuse_api_token(admin, "create agents")
     if body.role == "owner" and admin.role != "owner":
         raise AppError(403, "forbidden", "only an owner can create another owner")
+    await session.rollback()  # no connection held while the hash waits for or runs in the pool
+    password_hash = await passwords.hash(body.password)
     async with regional.login_claimed(resources.directory, str(body.email)), atomic(session):
         user = await service.create_agent(
             session,
             account_id=admin.account_id,
             email=body.email,
             name=body.name,
-            password=body.password,
+            password_hash=password_hash,
             role=body.role,
             max_conversations=body.max_conversations,
         )

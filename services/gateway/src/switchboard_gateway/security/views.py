@@ -29,8 +29,9 @@ from switchboard_common.infra.openapi import errors, provides
 from switchboard_common.infra.regions import tag
 
 from switchboard_gateway.accounts import schemas as account_schemas
-from switchboard_gateway.accounts.passwords import hash_password, verify_password
+from switchboard_gateway.accounts.passwords import PasswordHashing, PasswordsDep
 from switchboard_gateway.deps import AdminAgent, AgentPrincipal, CurrentAgent, ResourcesDep, SessionDep, SettingsDep
+from switchboard_gateway.ratelimit import LoginThrottle
 from switchboard_gateway.security import audit, schemas, sessions, totp
 from switchboard_gateway.security.throttle import password_throttle
 from switchboard_gateway.settings import GatewaySettings
@@ -132,7 +133,8 @@ async def confirm_totp(
     responses=errors(
         unauthorized="invalid_credentials (the password) or invalid_totp (the code)",
         conflict="totp_not_enabled",
-        too_many="rate_limited: too many wrong passwords (the login throttle)",
+        too_many="rate_limited: too many wrong passwords (the login throttle); too_many_logins: this server has "
+        "too many password checks in hand (Retry-After)",
     ),
 )
 async def disable_totp(
@@ -142,6 +144,7 @@ async def disable_totp(
     session: SessionDep,
     resources: ResourcesDep,
     settings: SettingsDep,
+    passwords: PasswordsDep,
 ) -> Response:
     user = await _user(session, agent)
     row = await session.get(UserTotp, user.id)
@@ -153,7 +156,7 @@ async def disable_totp(
     # count against the login throttle, so a stolen session cannot guess the password here either.
     guard, address = password_throttle(resources, settings), _address(request, settings)
     attempt = await guard.begin(email, address)
-    if not await verify_password(password_hash, body.password):
+    if not await _password_matches(passwords, guard, email, address, password_hash, body.password):
         await guard.failed(email, attempt)
         raise AppError(401, "invalid_credentials", "password is wrong")
     async with atomic(session):
@@ -287,7 +290,8 @@ async def logout_everywhere(
     responses=errors(
         unauthorized="invalid_credentials: the current password is wrong",
         conflict="password_changed_meanwhile: log in again",
-        too_many="rate_limited: too many wrong passwords (the login throttle)",
+        too_many="rate_limited: too many wrong passwords (the login throttle); too_many_logins: this server has "
+        "too many password checks in hand (Retry-After)",
     ),
 )
 async def change_password(
@@ -297,16 +301,21 @@ async def change_password(
     session: SessionDep,
     resources: ResourcesDep,
     settings: SettingsDep,
+    passwords: PasswordsDep,
 ) -> Response:
     user = await _user(session, agent)
     email, current_hash = user.email, user.password_hash
     await session.rollback()  # no lock or connection held while the password hashes run
     guard, address = password_throttle(resources, settings), _address(request, settings)
     attempt = await guard.begin(email, address)
-    if not await verify_password(current_hash, body.current_password):
+    if not await _password_matches(passwords, guard, email, address, current_hash, body.current_password):
         await guard.failed(email, attempt)
         raise AppError(401, "invalid_credentials", "current password is wrong")
-    new_hash = await hash_password(body.new_password)
+    try:
+        new_hash = await passwords.hash(body.new_password)
+    except AppError:  # too_many_logins: the right password stays uncounted, the client retries
+        await guard.not_a_failure(email, address)
+        raise
     async with atomic(session):
         user = await _user(session, agent)
         if user.password_hash != current_hash:
@@ -438,6 +447,23 @@ async def _announce(
     await revocation.announce(
         resources.redis, resources.keys, revocation.Revocation(account_id, user_id=user_id, session_id=session_id)
     )
+
+
+async def _password_matches(
+    passwords: PasswordHashing,
+    guard: LoginThrottle,
+    email: str,
+    address: str | None,
+    password_hash: str | None,
+    password: str,
+) -> bool:
+    """Verifies a password whose attempt the throttle counted; one refused unchecked (429 too_many_logins, the
+    pool was full) is given back, as it never reached a verification."""
+    try:
+        return (await passwords.verify(password_hash, password)).matches
+    except AppError:
+        await guard.not_a_failure(email, address)
+        raise
 
 
 def _address(request: Request, settings: GatewaySettings) -> str | None:
