@@ -50,6 +50,33 @@ def test_large_durations_within_one_percent(values: list[float]) -> None:
         assert min(low, high) * 0.99 - 0.5 <= estimate <= max(low, high) * 1.01 + 0.5
 
 
+@given(
+    st.lists(
+        st.lists(st.floats(min_value=0, max_value=60 * 24 * 3600), min_size=0, max_size=40), min_size=0, max_size=8
+    )
+)
+def test_packed_histograms_merge_to_the_same_quantiles(parts: list[list[float]]) -> None:
+    """Several packed histograms (a group's days) give exactly what their bins counted together give."""
+    packed = []
+    together: dict[int, int] = {}
+    for part in parts:
+        counts: dict[int, int] = {}
+        for v in part:
+            counts[histogram.bin_of(v)] = counts.get(histogram.bin_of(v), 0) + 1
+            together[histogram.bin_of(v)] = together.get(histogram.bin_of(v), 0) + 1
+        packed.append(histogram.pack(counts))
+        assert [p >> 32 for p in packed[-1]] == sorted(counts)
+    expected = [histogram.quantile(together.items(), q) for q in (0.5, 0.9, 0.0, 1.0)]
+    assert histogram.merged_quantiles(packed, (0.5, 0.9, 0.0, 1.0)) == expected
+
+
+def test_packing_refuses_counts_that_do_not_fit() -> None:
+    assert histogram.pack({5: 2, 3: 1, 9: 0}) == [(3 << 32) | 1, (5 << 32) | 2]
+    with pytest.raises(ValueError, match="32 bits"):
+        histogram.pack({1: 1 << 32})
+    assert histogram.merged_quantiles([], (0.5,)) == [None]
+
+
 @given(st.lists(st.integers(0, 599), min_size=1, max_size=50), st.lists(st.integers(0, 599), min_size=1, max_size=50))
 def test_merging_bins_is_the_same_as_counting_together(a: list[int], b: list[int]) -> None:
     merged: dict[int, int] = {}

@@ -5,16 +5,20 @@ the account's time zone; redelivered events count once; CSV matches JSON; the li
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import delete, event, inspect
+from sqlalchemy import delete, event, func, inspect, select, text, true
 from sqlalchemy.engine.default import DefaultDialect
+from switchboard_common import migrations
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.events import (
     ConversationAssigned,
@@ -37,8 +41,9 @@ from switchboard_common.domain.events import (
     MessageCreated,
     MessageCreatedPayload,
 )
-from switchboard_common.domain.reports.models import ReportConversation
+from switchboard_common.domain.reports.models import ReportConversation, ReportGroup
 from switchboard_devstack.servers import StackUrls
+from switchboard_gateway.reports import service
 from switchboard_gateway.reports.consumer import RollupWriter
 
 from tests.helpers.api import (
@@ -462,3 +467,111 @@ async def test_rollup_batches_of_any_size_reuse_compiled_statements(system: Live
     written = {name for name, _hit in hits}
     assert any("report_seen_events" in n for n in written) and any("report_rollups" in n for n in written), hits
     assert all(hit for _name, hit in hits), hits
+
+
+def test_a_range_reads_whole_utc_days_and_the_hours_at_its_ends() -> None:
+    day = timedelta(days=1)
+    # Whole UTC days: days only.
+    assert service.spans(DAY, DAY + 2 * day) == ((DAY, DAY + 2 * day), [])
+    # Ragged ends: the hours before the first midnight and after the last; a partial hour counts as the rollups
+    # count it (the hour starting before ``to`` is in, ``from`` is floored to its hour).
+    since, until = DAY - timedelta(hours=2, minutes=30), DAY + day + timedelta(hours=3, minutes=15)
+    assert service.spans(since, until) == (
+        (DAY, DAY + day),
+        [(DAY - timedelta(hours=3), DAY), (DAY + day, DAY + day + timedelta(hours=4))],
+    )
+    # Less than a day (or a day in another time zone): hours only.
+    athens = DAY.astimezone(ZoneInfo("Europe/Athens")).replace(hour=0)
+    assert service.spans(athens, athens + day) == ((DAY - timedelta(hours=2),) * 2, [(athens, athens + day)])
+    # Half-hour zones: the hours starting inside the range.
+    kolkata = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata"))  # 04:30Z
+    assert service.spans(kolkata, kolkata + timedelta(hours=2))[1] == [
+        (DAY + timedelta(hours=5), DAY + timedelta(hours=7))
+    ]
+
+
+async def test_group_rows_answer_exactly_as_the_dimension_rollups(system: LiveServer) -> None:
+    """``report_groups`` (what a summary reads) gives the figures the per-dimension rollups give, for every
+    ``group_by`` and for ranges of whole days, ragged ends and single hours; batches merge their histograms
+    and a redelivered batch counts nothing; and the migration's backfill rebuilds the same rows."""
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        web = await create_web_inbox(client, tenant)
+        team = (await client.post("/api/v1/teams", headers=tenant.headers, json={"name": "Sales"})).json()
+        api = (
+            await client.post(
+                "/api/v1/inboxes", headers=tenant.headers, json={"name": "Shop", "channel": "api", "settings": {}}
+            )
+        ).json()
+        await client.put(f"/api/v1/inboxes/{api['id']}/routing", headers=tenant.headers, json={"team_id": team["id"]})
+        agents = [(await create_agent(client, tenant, name=name))[0] for name in ("Ana", "Bo", "Cy")]
+    account = uuid.UUID(tenant.account_id)
+    s = Script(account)
+    for n in range(30):  # over two UTC days and the evening before, durations repeating and not
+        c = uuid.uuid4()
+        inbox, channel = (web["id"], "web") if n % 3 else (api["id"], "api")
+        opened = DAY - timedelta(hours=5) + timedelta(minutes=97 * n)
+        agent = agents[n % len(agents)]
+        s.created(c, inbox, channel, opened)
+        s.message(c, inbox, channel, opened)
+        if n % 4 == 0:
+            s.labels(c, inbox, ["vip", "billing"] if n % 8 else ["billing"], opened)
+        s.sla(c, inbox, opened, breached=n % 5 == 0)
+        s.assigned(c, inbox, agent, opened + timedelta(seconds=30 + 7 * (n % 6)))
+        s.message(c, inbox, channel, opened + timedelta(seconds=90 + 13 * (n % 4)), agent=agent)
+        if n % 7:
+            s.status(c, inbox, "resolved", opened + timedelta(minutes=20 + 11 * (n % 9)))
+            s.csat(c, inbox, 1 + n % 5, opened + timedelta(minutes=25 + 11 * (n % 9)))
+    res = system.apps["gateway"].state.resources  # type: ignore[attr-defined]
+    writer = RollupWriter(res)
+    third = len(s.events) // 3
+    for batch in (s.events[:third], s.events[third : 2 * third], s.events[2 * third :], s.events[:third]):
+        await writer.write(batch)
+    ranges = [
+        (DAY - timedelta(days=1), DAY + timedelta(days=2)),  # whole days
+        (DAY - timedelta(hours=4, minutes=20), DAY + timedelta(days=1, hours=9, minutes=40)),  # ragged ends
+        (DAY + timedelta(hours=6), DAY + timedelta(hours=8)),  # hours
+        (DAY.astimezone(ZoneInfo("Europe/Athens")), DAY.astimezone(ZoneInfo("Europe/Athens")) + timedelta(days=1)),
+    ]
+
+    async def both() -> list[list[dict[str, Any]]]:
+        answers = []
+        async with cross_tenant_session(res.sessionmaker) as session:
+            for group_by in service.GROUPS:
+                for since, until in ranges:
+                    fast = await service.summary(session, account, since, until, group_by)
+                    exact = await service.summary(session, account, since, until, group_by, restrict=true())
+                    assert fast == exact, (group_by, since, until)
+                    answers.append(fast)
+        return answers
+
+    answers = await both()
+    whole = answers[0::4]
+    assert all(groups for groups in whole)
+    by_agent = {g["label"]: g for g in whole[0]}
+    assert sum(g["conversations_resolved"] for g in by_agent.values()) == 25
+    assert by_agent["Ana"]["queue_wait_seconds"]["median"] is not None
+    assert {g["label"] for g in whole[4]} == {"billing", "vip"}
+
+    # The migration's backfill builds the same rows from the per-dimension rollups.
+    migration = importlib.util.spec_from_file_location(
+        "report_groups_migration",
+        Path(migrations.__file__).parent / "versions" / "0017_report_groups.py",
+    )
+    assert migration is not None and migration.loader is not None
+    module = importlib.util.module_from_spec(migration)
+    migration.loader.exec_module(module)
+    async with cross_tenant_session(res.sessionmaker) as session, session.begin():
+        before = (await session.execute(select(func.count()).where(ReportGroup.account_id == account))).scalar_one()
+        await session.execute(delete(ReportGroup).where(ReportGroup.account_id == account))
+        for group_by in module.KEYS:
+            for span in module.STARTS:
+                await session.execute(
+                    text(
+                        module._backfill(group_by, span).replace("WHERE d.label", "WHERE x.account_id = :a AND d.label")
+                    ),
+                    {"a": account},
+                )
+        after = (await session.execute(select(func.count()).where(ReportGroup.account_id == account))).scalar_one()
+    assert after == before > 0
+    assert await both() == answers

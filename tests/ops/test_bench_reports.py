@@ -57,6 +57,7 @@ def test_seeded_events_fold_into_every_report_figure() -> None:
 
 def test_rows_say_whether_the_goals_are_met() -> None:
     result = ReportsResult(messages=1_000, conversations=100, events=1_400, fold_seconds=0.5, fold_cpu_seconds=0.4)
+    result.fold_messages = 1_000
     result.requests_per_group = 20
     result.p99_ms = {g: 12.0 for g in ("agent", "team", "inbox", "channel", "label")}
     result.p99_ms["label"] = 250.0

@@ -6,17 +6,24 @@ import csv
 import io
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import Account, Team, TeamMember, User
 from switchboard_common.domain.conversations.visibility import SEE_ALL_ROLES, agents_see
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.reports import histogram
-from switchboard_common.domain.reports.models import NONE_ID, ReportDimension, ReportHistogram, ReportRollup
+from switchboard_common.domain.reports.models import (
+    NONE_ID,
+    ReportDimension,
+    ReportGroup,
+    ReportHistogram,
+    ReportRollup,
+)
 from switchboard_common.domain.reports.rollups import METRICS
 from switchboard_common.infra.errors import AppError
 
@@ -37,6 +44,7 @@ DURATIONS = {
     "resolution_seconds": "resolution",
     "queue_wait_seconds": "queue_wait",
 }
+HISTOGRAM_COLUMNS = {number: name for name, number in METRICS.items()}  # report_groups' histogram columns
 MAX_RANGE = timedelta(days=400)
 NONE_LABELS = {"agent": "Unassigned", "team": "No team", "inbox": "No inbox"}
 
@@ -126,15 +134,113 @@ async def summary(
     group_by: str,
     restrict: Any = None,
 ) -> list[dict[str, Any]]:
+    """The groups of the summary: from ``report_groups`` (one query over a row per group and day, hourly rows
+    at the range's ragged ends) or, for an agent who sees only some of the work (``restrict``), from the
+    per-dimension rollups filtered by it. Both hold the same counts, so both give the same figures."""
+    if restrict is None:
+        counts, quantiles = await _from_groups(session, account_id, since, until, group_by)
+    else:
+        counts, quantiles = await _from_dimensions(session, account_id, since, until, group_by, restrict)
+    names = await _names(session, account_id, group_by, set(counts))
+    groups = []
+    for key, c in counts.items():
+        group: dict[str, Any] = {
+            "key": None if key in (NONE_ID, "") else str(key),
+            "label": _label(group_by, key, names),
+            "conversations_opened": c["conversations_opened"],
+            "conversations_resolved": c["conversations_resolved"],
+            "messages_in": c["messages_in"],
+            "messages_out": c["messages_out"],
+        }
+        for field, metric in DURATIONS.items():
+            median, p90 = quantiles(key, METRICS[metric])
+            group[field] = {"median": _round(median), "p90": _round(p90)}
+        group["sla_attainment"] = (
+            round(100.0 * c["sla_met"] / c["sla_conversations"], 1) if c["sla_conversations"] else None
+        )
+        group["csat_average"] = round(c["csat_sum"] / c["csat_responses"], 2) if c["csat_responses"] else None
+        group["csat_responses"] = c["csat_responses"]
+        groups.append(group)
+    groups.sort(key=lambda g: (g["key"] is None, str(g["label"]).lower(), str(g["key"])))
+    return groups
+
+
+Counts = dict[Any, dict[str, int]]
+Quantiles = Callable[[Any, int], tuple[float | None, float | None]]
+
+
+def spans(since: datetime, until: datetime) -> tuple[tuple[datetime, datetime], list[tuple[datetime, datetime]]]:
+    """The UTC days wholly inside the range's hours ``[since, until)`` (as ``[first, end)``, empty when none)
+    and the hour ranges left at its ends. The range holds the hours starting at or after ``since`` floored to
+    its hour and before ``until`` (the hourly rollups' rule), i.e. the UTC hours ``[low, high)``."""
+    low = _ceil_hour(_hour_floor(since).astimezone(UTC))
+    high = _ceil_hour(until.astimezone(UTC))
+    first = _ceil_day(low)
+    end = high.replace(hour=0)
+    if first >= end:
+        return (low, low), [(low, high)] if low < high else []
+    return (first, end), [(a, b) for a, b in ((low, first), (end, high)) if a < b]
+
+
+def _ceil_hour(moment: datetime) -> datetime:
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(hours=1)
+
+
+def _ceil_day(moment: datetime) -> datetime:
+    floor = moment.replace(hour=0)
+    return floor if floor == moment else floor + timedelta(days=1)
+
+
+async def _from_groups(
+    session: AsyncSession, account_id: uuid.UUID, since: datetime, until: datetime, group_by: str
+) -> tuple[Counts, Quantiles]:
+    (first, end), hours = spans(since, until)
+    periods = (
+        [and_(ReportGroup.span == "day", ReportGroup.start >= first, ReportGroup.start < end)] if first < end else []
+    )
+    periods += [and_(ReportGroup.span == "hour", ReportGroup.start >= a, ReportGroup.start < b) for a, b in hours]
+    if not periods:
+        return {}, lambda _key, _metric: (None, None)
+    rows = (
+        await session.execute(
+            select(
+                ReportGroup.key,
+                *(getattr(ReportGroup, name) for name in SUMMED),
+                *(getattr(ReportGroup, name) for name in HISTOGRAM_COLUMNS.values()),
+            ).where(ReportGroup.account_id == account_id, ReportGroup.group_by == group_by, or_(*periods))
+        )
+    ).all()
+    counts: Counts = {}
+    histograms: dict[tuple[Any, int], list[list[int]]] = defaultdict(list)
+    typed = group_by in ("agent", "team", "inbox")
+    for row in rows:
+        key = uuid.UUID(row[0]) if typed else row[0]
+        totals = counts.setdefault(key, dict.fromkeys(SUMMED, 0))
+        for name, value in zip(SUMMED, row[1 : 1 + len(SUMMED)], strict=True):
+            totals[name] += value
+        for metric, packed in zip(HISTOGRAM_COLUMNS, row[1 + len(SUMMED) :], strict=True):
+            if packed:
+                histograms[(key, metric)].append(packed)
+
+    def quantiles(key: Any, metric: int) -> tuple[float | None, float | None]:
+        median, p90 = histogram.merged_quantiles(histograms.get((key, metric), []), (0.5, 0.9))
+        return median, p90
+
+    return counts, quantiles
+
+
+async def _from_dimensions(
+    session: AsyncSession, account_id: uuid.UUID, since: datetime, until: datetime, group_by: str, restrict: Any
+) -> tuple[Counts, Quantiles]:
     column = _column(group_by)
     where = [
         ReportRollup.account_id == account_id,
         ReportRollup.hour >= _hour_floor(since),
         ReportRollup.hour < until,
         ReportDimension.label != "" if group_by == "label" else ReportDimension.label == "",
+        restrict,
     ]
-    if restrict is not None:
-        where.append(restrict)
     totals = (
         await session.execute(
             select(column, *(func.sum(getattr(ReportRollup, name)) for name in SUMMED))
@@ -157,38 +263,17 @@ async def summary(
             .group_by(column, ReportHistogram.metric, ReportHistogram.bin)
         )
     ).all()
-    counts: dict[Any, dict[str, int]] = {
-        row[0]: dict(zip(SUMMED, (int(v or 0) for v in row[1:]), strict=True)) for row in totals
-    }
+    counts: Counts = {row[0]: dict(zip(SUMMED, (int(v or 0) for v in row[1:]), strict=True)) for row in totals}
     distributions: dict[Any, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     for key, metric, bin_, n in bins:
         distributions[key][metric].append((bin_, int(n)))
         counts.setdefault(key, dict.fromkeys(SUMMED, 0))
-    names = await _names(session, account_id, group_by, set(counts))
-    groups = []
-    for key, c in counts.items():
-        group: dict[str, Any] = {
-            "key": None if key in (NONE_ID, "") else str(key),
-            "label": _label(group_by, key, names),
-            "conversations_opened": c["conversations_opened"],
-            "conversations_resolved": c["conversations_resolved"],
-            "messages_in": c["messages_in"],
-            "messages_out": c["messages_out"],
-        }
-        for field, metric in DURATIONS.items():
-            values = distributions.get(key, {}).get(METRICS[metric], [])
-            group[field] = {
-                "median": _round(histogram.quantile(values, 0.5)),
-                "p90": _round(histogram.quantile(values, 0.9)),
-            }
-        group["sla_attainment"] = (
-            round(100.0 * c["sla_met"] / c["sla_conversations"], 1) if c["sla_conversations"] else None
-        )
-        group["csat_average"] = round(c["csat_sum"] / c["csat_responses"], 2) if c["csat_responses"] else None
-        group["csat_responses"] = c["csat_responses"]
-        groups.append(group)
-    groups.sort(key=lambda g: (g["key"] is None, str(g["label"]).lower(), str(g["key"])))
-    return groups
+
+    def quantiles(key: Any, metric: int) -> tuple[float | None, float | None]:
+        values = distributions.get(key, {}).get(metric, [])
+        return histogram.quantile(values, 0.5), histogram.quantile(values, 0.9)
+
+    return counts, quantiles
 
 
 def _label(group_by: str, key: Any, names: dict[Any, str]) -> str:

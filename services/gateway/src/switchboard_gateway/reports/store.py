@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, select, text
+from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.events import ConversationCreated, Event
@@ -26,12 +27,14 @@ from switchboard_common.domain.reports.models import (
     NONE_ID,
     ReportConversation,
     ReportDimension,
+    ReportGroup,
     ReportHistogram,
     ReportRollup,
     ReportSeenEvent,
 )
 from switchboard_common.infra.db.base import utcnow
 
+METRIC_COLUMNS = {number: name for name, number in rollups.METRICS.items()}  # report_groups' histogram columns
 # Redeliveries come within the topics' retention (7 days); ids are kept twice that.
 SEEN_RETENTION = timedelta(days=14)
 DimensionKey = tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID, str, str]
@@ -48,10 +51,11 @@ def _statements() -> dict[str, Any]:
     compiled form is cached, where an ORM insert with ``.values(rows)`` was compiled again for every batch
     size and went through the ORM's bulk path."""
     seen, conversations = _table(ReportSeenEvent), _table(ReportConversation)
-    rollup, bins = _table(ReportRollup), _table(ReportHistogram)
+    rollup, bins, groups = _table(ReportRollup), _table(ReportHistogram), _table(ReportGroup)
     facts = insert(conversations)
     counters = insert(rollup)
     histogram_rows = insert(bins)
+    group_rows = insert(groups)
     return {
         "dimensions": insert(_table(ReportDimension)).on_conflict_do_nothing(),
         "seen": insert(seen).on_conflict_do_nothing().returning(seen.c.event_id),
@@ -66,6 +70,16 @@ def _statements() -> dict[str, Any]:
         "histograms": histogram_rows.on_conflict_do_update(
             index_elements=["dimension_id", "hour", "metric", "bin"],
             set_={"count": bins.c["count"] + histogram_rows.excluded["count"]},
+        ),
+        "groups": group_rows.on_conflict_do_update(
+            index_elements=["account_id", "group_by", "span", "start", "key"],
+            set_={
+                **{name: groups.c[name] + group_rows.excluded[name] for name in COUNTERS},
+                **{
+                    name: func.report_merge_histograms(groups.c[name], group_rows.excluded[name])
+                    for name in METRIC_COLUMNS.values()
+                },
+            },
         ),
     }
 
@@ -114,7 +128,8 @@ def _keys(account_id: uuid.UUID, delta: rollups.Delta) -> list[DimensionKey]:
     return [(*base, ""), *((*base, label) for label in delta.labels)]
 
 
-async def _inbox_teams(session: AsyncSession, events: Sequence[Event]) -> dict[uuid.UUID, uuid.UUID | None]:
+async def inbox_teams(session: AsyncSession, events: Sequence[Event]) -> dict[uuid.UUID, uuid.UUID | None]:
+    """The team each new conversation's inbox routes to (``conversation.created`` events of ``events``)."""
     inbox_ids = {e.payload.inbox_id for e in events if isinstance(e, ConversationCreated)}
     if not inbox_ids:
         return {}
@@ -127,6 +142,121 @@ async def _inbox_teams(session: AsyncSession, events: Sequence[Event]) -> dict[u
         except ValueError:
             teams[inbox_id] = None
     return teams
+
+
+@dataclass
+class Deltas:
+    """What a run of events adds: counters per (dimension, hour) and duration counts per (dimension, hour,
+    metric, bin). Additive: deltas of several runs merge by adding, so they can be written in any grouping."""
+
+    counters: dict[tuple[DimensionKey, datetime], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    bins: dict[tuple[DimensionKey, datetime, int, int], int] = field(default_factory=lambda: defaultdict(int))
+
+    def __bool__(self) -> bool:
+        return bool(self.counters or self.bins)
+
+
+def fold(
+    facts: dict[uuid.UUID, rollups.Facts | None],
+    events: Iterable[Event],
+    teams: dict[uuid.UUID, uuid.UUID | None],
+    deltas: Deltas,
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Runs the reducer over ``events`` in order (no I/O): updates ``facts`` in place, adds to ``deltas``, and
+    returns the conversations whose facts changed (with their accounts)."""
+    changed: dict[uuid.UUID, uuid.UUID] = {}
+    counters, bins = deltas.counters, deltas.bins
+    for event in events:
+        assert event.conversation_id is not None
+        team = teams.get(event.payload.inbox_id) if isinstance(event, ConversationCreated) else None
+        before = facts.get(event.conversation_id)
+        after, produced = rollups.apply(before, event, inbox_team=team)
+        if after is not before:
+            facts[event.conversation_id] = after
+            changed[event.conversation_id] = event.tenant_id
+        for delta in produced:
+            for key in _keys(event.tenant_id, delta):
+                if delta.counter is not None:
+                    counters[(key, delta.hour)][delta.counter] += delta.amount
+                elif delta.metric is not None:
+                    bins[(key, delta.hour, delta.metric, histogram.bin_of(delta.seconds))] += delta.amount
+    return changed
+
+
+async def write_deltas(session: AsyncSession, deltas: Deltas, dimensions: DimensionIds) -> None:
+    """Adds ``deltas`` to the rollup and histogram rows (upserts in key order: replicas never deadlock)."""
+    counters, bins = deltas.counters, deltas.bins
+    keys = {k for k, _h in counters} | {k for k, _h, _m, _b in bins}
+    if not keys:
+        return
+    ids = await dimensions.ids(session, keys)
+    if counters:
+        rows = [
+            {
+                "dimension_id": ids[key],
+                "hour": hour,
+                "account_id": key[0],
+                **{name: values.get(name, 0) for name in COUNTERS},
+            }
+            for (key, hour), values in sorted(counters.items(), key=lambda item: (ids[item[0][0]], item[0][1]))
+        ]
+        await session.execute(STATEMENTS["rollups"], rows)
+    if bins:
+        rows = [
+            {"dimension_id": ids[key], "hour": hour, "metric": metric, "bin": bin_, "account_id": key[0], "count": n}
+            for (key, hour, metric, bin_), n in sorted(
+                bins.items(), key=lambda item: (ids[item[0][0]], item[0][1], item[0][2], item[0][3])
+            )
+        ]
+        await session.execute(STATEMENTS["histograms"], rows)
+    await session.execute(STATEMENTS["groups"], group_rows(deltas))
+
+
+GroupKey = tuple[uuid.UUID, str, str, datetime, str]  # account, group_by, span, start, key (report_groups' key)
+
+
+def _groups_of(key: DimensionKey) -> tuple[tuple[str, str], ...]:
+    """The groups a dimension's counts add to: a labelled dimension to its label, the unlabelled total to its
+    agent, team, inbox and channel (the rollups' own split: ``group_by=label`` lists labelled work only)."""
+    _account, agent, team, inbox, channel, label = key
+    if label:
+        return (("label", label),)
+    return (("agent", str(agent)), ("team", str(team)), ("inbox", str(inbox)), ("channel", channel))
+
+
+def group_rows(deltas: Deltas) -> list[dict[str, Any]]:
+    """``deltas`` summed per group and UTC hour and day: the ``report_groups`` rows to add, in key order."""
+    counters: dict[GroupKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    bins: dict[GroupKey, dict[int, dict[int, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for (key, hour), values in deltas.counters.items():
+        for span, start in (("hour", hour), ("day", hour.replace(hour=0))):
+            for group_by, group in _groups_of(key):
+                target = counters[(key[0], group_by, span, start, group)]
+                for name, n in values.items():
+                    target[name] += n
+    for (key, hour, metric, bin_), n in deltas.bins.items():
+        for span, start in (("hour", hour), ("day", hour.replace(hour=0))):
+            for group_by, group in _groups_of(key):
+                bins[(key[0], group_by, span, start, group)][metric][bin_] += n
+    rows = []
+    for group_key in sorted(counters.keys() | bins.keys(), key=lambda k: (str(k[0]), *k[1:])):
+        account, group_by, span, start, group = group_key
+        values = counters.get(group_key, {})
+        histograms = bins.get(group_key, {})
+        rows.append(
+            {
+                "account_id": account,
+                "group_by": group_by,
+                "span": span,
+                "start": start,
+                "key": group,
+                **{name: values.get(name, 0) for name in COUNTERS},
+                **{name: histogram.pack(histograms.get(number, {})) for number, name in METRIC_COLUMNS.items()},
+            }
+        )
+    return rows
 
 
 async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions: DimensionIds) -> int:
@@ -156,25 +286,9 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions
             )
         ).all()
     }
-    teams = await _inbox_teams(session, new)
     facts: dict[uuid.UUID, rollups.Facts | None] = dict(stored)
-    changed: dict[uuid.UUID, uuid.UUID] = {}
-    counters: dict[tuple[DimensionKey, Any], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    bins: dict[tuple[DimensionKey, Any, int, int], int] = defaultdict(int)
-    for event in new:
-        assert event.conversation_id is not None
-        team = teams.get(event.payload.inbox_id) if isinstance(event, ConversationCreated) else None
-        before = facts.get(event.conversation_id)
-        after, deltas = rollups.apply(before, event, inbox_team=team)
-        if after is not before:
-            facts[event.conversation_id] = after
-            changed[event.conversation_id] = event.tenant_id
-        for delta in deltas:
-            for key in _keys(event.tenant_id, delta):
-                if delta.counter is not None:
-                    counters[(key, delta.hour)][delta.counter] += delta.amount
-                elif delta.metric is not None:
-                    bins[(key, delta.hour, delta.metric, histogram.bin_of(delta.seconds))] += delta.amount
+    deltas = Deltas()
+    changed = fold(facts, new, await inbox_teams(session, new), deltas)
     if changed:
         rows = [
             {"conversation_id": cid, "account_id": account, "facts": fact.to_json(), "updated_at": utcnow()}
@@ -183,27 +297,8 @@ async def apply_batch(session: AsyncSession, events: Sequence[Event], dimensions
         ]
         if rows:
             await session.execute(STATEMENTS["facts"], rows)
-    keys = {k for k, _h in counters} | {k for k, _h, _m, _b in bins}
-    ids = await dimensions.ids(session, keys) if keys else {}
-    if counters:
-        rows = [
-            {
-                "dimension_id": ids[key],
-                "hour": hour,
-                "account_id": key[0],
-                **{name: values.get(name, 0) for name in COUNTERS},
-            }
-            for (key, hour), values in sorted(counters.items(), key=lambda item: (ids[item[0][0]], item[0][1]))
-        ]
-        await session.execute(STATEMENTS["rollups"], rows)
-    if bins:
-        rows = [
-            {"dimension_id": ids[key], "hour": hour, "metric": metric, "bin": bin_, "account_id": key[0], "count": n}
-            for (key, hour, metric, bin_), n in sorted(
-                bins.items(), key=lambda item: (ids[item[0][0]], item[0][1], item[0][2], item[0][3])
-            )
-        ]
-        await session.execute(STATEMENTS["histograms"], rows)
+    if deltas:
+        await write_deltas(session, deltas, dimensions)
     return len(new)
 
 

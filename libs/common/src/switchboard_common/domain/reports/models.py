@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from switchboard_common.infra.db.base import Base, utcnow
@@ -88,6 +88,41 @@ class ReportHistogram(Base):
     bin: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[uuid.UUID] = mapped_column()
     count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+GROUP_KINDS = ("agent", "team", "inbox", "channel", "label")
+SPANS = ("hour", "day")
+
+
+class ReportGroup(Base):
+    """The same counts as the rollups and histograms, already summed per group of one ``group_by`` (an agent,
+    a team, an inbox, a channel or a label) per UTC hour and per UTC day: what a summary reads, a row per
+    group and day (and per hour at a range's ragged ends) instead of a row per dimension, hour and bin.
+
+    ``key``: the agent's, team's or inbox's id (all zeros: none), the channel or the label. Each duration
+    metric is a histogram packed in a ``bigint[]``: ``bin << 32 | count`` per bin that occurred, ascending by
+    bin (bins: switchboard_common.domain.reports.histogram); rows merge with ``report_merge_histograms``.
+    """
+
+    __tablename__ = "report_groups"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    group_by: Mapped[str] = mapped_column(String(8), primary_key=True)
+    span: Mapped[str] = mapped_column(String(4), primary_key=True)
+    start: Mapped[datetime] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    conversations_opened: Mapped[int] = mapped_column(BigInteger, default=0)
+    conversations_resolved: Mapped[int] = mapped_column(BigInteger, default=0)
+    messages_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    messages_out: Mapped[int] = mapped_column(BigInteger, default=0)
+    sla_conversations: Mapped[int] = mapped_column(BigInteger, default=0)
+    sla_met: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_requested: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_responses: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_response: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
+    resolution: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
+    queue_wait: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
 
 
 class ReportConversation(Base):
