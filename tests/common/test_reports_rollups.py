@@ -67,7 +67,8 @@ def test_packed_histograms_merge_to_the_same_quantiles(parts: list[list[float]])
         packed.append(histogram.pack(counts))
         assert [p >> 32 for p in packed[-1]] == sorted(counts)
     expected = [histogram.quantile(together.items(), q) for q in (0.5, 0.9, 0.0, 1.0)]
-    assert histogram.merged_quantiles(packed, (0.5, 0.9, 0.0, 1.0)) == expected
+    merged = histogram.merged_quantiles([v for part in packed for v in part], (0.5, 0.9, 0.0, 1.0))
+    assert merged == expected
 
 
 def test_packing_refuses_counts_that_do_not_fit() -> None:

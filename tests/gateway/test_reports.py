@@ -361,7 +361,7 @@ async def test_scripted_day(system: LiveServer) -> None:
 def test_rollups_hold_no_person() -> None:
     from switchboard_common.domain.reports.models import ReportDimension, ReportHistogram, ReportRollup
 
-    for model in (ReportRollup, ReportHistogram, ReportDimension):
+    for model in (ReportRollup, ReportHistogram, ReportDimension, ReportGroup):
         columns = {c.key for c in inspect(model).columns}
         assert not columns & {"contact_id", "conversation_id", "message_id", "text", "email", "name"}
 

@@ -14,11 +14,11 @@ as :func:`quantile`, so either form gives the same answer.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 EXACT_UNTIL = 7 * 24 * 3600
 GROWTH = 1.01
@@ -80,15 +80,29 @@ def pack(counts: Mapping[int, int]) -> list[int]:
     return packed
 
 
-def merged_quantiles(histograms: Iterable[Sequence[int]], qs: Sequence[float]) -> list[float | None]:
-    """The ``qs`` quantiles of the packed ``histograms`` added together (same definition as :func:`quantile`)."""
-    values = np.fromiter(itertools.chain.from_iterable(histograms), dtype=np.int64)
-    if values.size == 0:
+# PostgreSQL's binary form of a one-dimensional bigint[] (``array_send``): a header of 5 int32 (dimensions,
+# has-nulls flag, element type, length, lower bound; 3 when empty), then per element an int32 length (8) and
+# the int64, big-endian.
+_SENT_HEADER = 20
+_SENT_EMPTY = 12
+_SENT_ELEMENT = np.dtype([("length", ">i4"), ("value", ">i8")])
+
+
+def from_array_send(parts: Iterable[bytes]) -> NDArray[np.int64]:
+    """The packed values of stored histograms read as ``array_send(column)``, all in one array."""
+    body = b"".join(part[_SENT_HEADER:] for part in parts if len(part) > _SENT_EMPTY)
+    return np.frombuffer(body, dtype=_SENT_ELEMENT)["value"].astype(np.int64)
+
+
+def merged_quantiles(values: NDArray[np.int64] | Sequence[int], qs: Sequence[float]) -> list[float | None]:
+    """The ``qs`` quantiles of packed histogram values (:func:`pack`; one histogram, or several concatenated:
+    they add up) with the same definition as :func:`quantile`."""
+    # Sorting the packed values sorts by bin (the high bits): no index to gather through.
+    ordered = np.sort(np.asarray(values, dtype=np.int64))
+    if ordered.size == 0:
         return [None for _ in qs]
-    bins = values >> COUNT_BITS
-    order = np.argsort(bins, kind="stable")
-    bins = bins[order]
-    running = np.cumsum(values[order] & COUNT_MASK)
+    bins = ordered >> COUNT_BITS
+    running = np.cumsum(ordered & COUNT_MASK)
     total = int(running[-1])
     if total == 0:
         return [None for _ in qs]
