@@ -161,7 +161,7 @@ def top_functions(folded: str, limit: int = 40) -> str:
         frames = stack.split(";")
         busy += count
         own[frames[-1]] = own.get(frames[-1], 0) + count
-        for frame in set(frames):
+        for frame in dict.fromkeys(frames):  # once per sample, outermost first (ties keep that order)
             total[frame] = total.get(frame, 0) + count
     lines = [f"{busy} samples (100 a second while busy)", "", "own % | total % | function"]
     for frame, count in sorted(own.items(), key=lambda item: -item[1])[:limit]:
@@ -342,12 +342,12 @@ async def public_drain(
     queued: int,
     agents: int,
     budget: float | None = None,
-) -> tuple[Drained, float, int]:
+) -> tuple[Drained, float, int, float]:
     """The acceptance path: ``queued`` conversations wait while nobody is online, then ``agents`` agents of
     capacity 10 open their agent sockets on the gateway (the public API, all at once, as a contact center opening
     in the morning): seconds until all are placed, the router's CPU seconds meanwhile, and how many handshakes the
-    gateway shed (503, tried again). The last process is
-    the gateway; the sockets stay open until every conversation is placed."""
+    gateway shed (503, tried again), and seconds until every socket was up (the gateway's share of the time).
+    The last process is the gateway; the sockets stay open until every conversation is placed."""
     routers_only, gateway = processes[:-1], processes[-1]
     seed = await seed_account(res, capacities=[10] * agents)
     ids = await create_conversations(res, seed, queued)
@@ -388,6 +388,7 @@ async def public_drain(
             raise ConnectionError("the agent socket closed before session.ready")
 
         sockets = await asyncio.gather(*(connect(t) for t in agent_tokens))
+        connected = time.perf_counter() - started
         try:
 
             async def all_placed() -> bool:
@@ -402,7 +403,7 @@ async def public_drain(
             router_cpu = cpu(routers_only) - before_cpu
         finally:
             await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
-    return Drained(seconds, await assigned(res, [seed.account_id]), queued), router_cpu, len(shed)
+    return Drained(seconds, await assigned(res, [seed.account_id]), queued), router_cpu, len(shed), connected
 
 
 def memory_decision_cost(agents: int, decisions: int) -> float:
@@ -731,15 +732,18 @@ async def _public_row(
     """The drain through the public API: agents' sockets on a gateway process (non-fatal, time-limited), side
     by side with the before tree's router when there is one."""
 
-    def shown(measured: tuple[Drained, float, int] | None, error: BaseException | None) -> str:
+    def shown(measured: tuple[Drained, float, int, float] | None, error: BaseException | None) -> str:
         if measured is None:
             return _failed(error) if error else "failed"
-        drained, router_cpu, shed = measured
+        drained, router_cpu, shed, connected = measured
         per_cpu = f"{drained.placed / router_cpu:,.0f} placements per router CPU second; " if router_cpu else ""
-        return f"{_drained(drained)} ({per_cpu}{shed:,} handshakes shed with 503 and retried)"
+        return (
+            f"{_drained(drained)} ({per_cpu}every socket up after {connected:.2f} s; {shed:,} handshakes shed "
+            "with 503 and retried)"
+        )
 
-    def public(tree: Path | None, name: str | None) -> Callable[[], Awaitable[tuple[Drained, float, int]]]:
-        async def measure_public() -> tuple[Drained, float, int]:
+    def public(tree: Path | None, name: str | None) -> Callable[[], Awaitable[tuple[Drained, float, int, float]]]:
+        async def measure_public() -> tuple[Drained, float, int, float]:
             profile = config.profile(name) if name else None
             async with routers(urls, 1, tree, profile=profile, gateway=True) as (res, processes):
                 return await public_drain(
@@ -748,7 +752,7 @@ async def _public_row(
 
         return measure_public
 
-    old: tuple[Drained, float, int] | None = None
+    old: tuple[Drained, float, int, float] | None = None
     old_error: BaseException | None = None
     if before is not None:
         old, old_error = await _step(config, public(before[1], None))
