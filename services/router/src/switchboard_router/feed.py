@@ -20,7 +20,13 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from switchboard_common.infra import metrics
-from switchboard_common.infra.bus import CONVERSATIONS_TOPIC, ROUTING_TOPIC, LagReporter, kafka_connection
+from switchboard_common.infra.bus import (
+    ACCOUNT_HEADER,
+    CONVERSATIONS_TOPIC,
+    ROUTING_TOPIC,
+    LagReporter,
+    kafka_connection,
+)
 from switchboard_common.infra.errors import error_location
 from switchboard_common.infra.runtime import Resources
 
@@ -41,7 +47,10 @@ def routing_key(record: ConsumerRecord) -> bytes | None:
     event_type = headers.get("event_type")
     if event_type is not None and event_type not in FORWARDED_TYPES:
         return None
-    try:
+    account = headers.get(ACCOUNT_HEADER)
+    if event_type is not None and account:
+        return bytes(account)  # both from headers: the record is forwarded as it is, never parsed here
+    try:  # a record from before the account header: its JSON says
         data = json.loads(record.value)
     except ValueError:
         return None
