@@ -336,6 +336,13 @@ async def drain(
     return Drained(time.perf_counter() - started, await assigned(res, [seed.account_id]), queued)
 
 
+def socket_session(seconds: float) -> aiohttp.ClientSession:
+    """A client session holding any number of sockets open at once. aiohttp's default connector holds 100
+    connections: with 200 agents the 101st handshake waited for one of the first 100 sockets to close, and they
+    stay open until every conversation is placed, so the drain of 2,000 for 200 agents never finished."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=seconds))
+
+
 async def public_drain(
     res: Resources,
     processes: Sequence[ServiceProcess],
@@ -366,7 +373,7 @@ async def public_drain(
     before_cpu = cpu(routers_only)
     shed: list[int] = []
     started = time.perf_counter()
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=budget or 300.0)) as http:
+    async with socket_session(budget or 300.0) as http:
 
         async def connect(token: str) -> aiohttp.ClientWebSocketResponse:
             # A gateway out of database connections sheds handshakes with a 503 (by design): the console tries
