@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -64,6 +65,7 @@ def local_stack() -> Iterator[StackUrls]:
         yield urls
     finally:
         stack.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)  # hundreds of MB after a load run
 
 
 def service_env(urls: StackUrls, **extra: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ signs up its own account, so tests never see each other's data."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,6 +16,9 @@ import pytest
 from switchboard_devstack import LocalStack
 from switchboard_devstack.servers import StackUrls
 
+from tests.fakes.graph import FakeGraph
+from tests.fakes.slack import FakeSlack
+from tests.helpers.databases import create_template
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.tenancy import unscoped_statements
 
@@ -23,12 +27,18 @@ from tests.helpers.tenancy import unscoped_statements
 def stack() -> Iterator[LocalStack]:
     data_dir = Path(tempfile.mkdtemp(prefix="switchboard-test-"))
     local = LocalStack(data_dir, durable=False, database="switchboard_test")
-    local.start()
-    from switchboard_common.migrations import upgrade
+    try:
+        local.start()
+        from switchboard_common.migrations import upgrade
 
-    upgrade(local.urls().database_url)
-    yield local
-    local.stop()
+        upgrade(local.urls().database_url)
+        create_template(local.urls().database_url)
+        yield local
+    finally:
+        local.stop()
+        # Every test process starts its own servers: left behind, their data filled the disk (about 50 MB per
+        # module, so gigabytes per `make test`).
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +57,24 @@ async def server(stack_urls: StackUrls) -> AsyncIterator[LiveServer]:
 async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         yield http
+
+
+@pytest.fixture(scope="module")
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """Slack's Web API on a local port (SLACK_API_URL), one per module that asks for it."""
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(scope="module")
+async def fake_graph() -> AsyncIterator[FakeGraph]:
+    """Meta's Graph API on a local port (GRAPH_API_URL), one per module that asks for it."""
+    fake = FakeGraph()
+    await fake.start()
+    yield fake
+    await fake.stop()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -17,6 +17,7 @@ from switchboard_common.infra import signing
 from switchboard_devstack.servers import StackUrls
 
 from tests.helpers.api import Tenant, create_agent, create_web_inbox, signup, unique_email, visitor_session
+from tests.helpers.live import LiveServer
 
 ISSUE_PAYLOAD = {"max_conversations": False, "name": "0", "role": None, "skills": [], "teams": []}
 
@@ -78,7 +79,7 @@ async def test_agent_creation_refuses_a_boolean_capacity(client: httpx.AsyncClie
 
 
 async def test_routing_settings_refuse_null_where_the_router_needs_a_value(
-    client: httpx.AsyncClient, stack_urls: StackUrls
+    client: httpx.AsyncClient, server: LiveServer
 ) -> None:
     """Nulls were stored and broke routing (strategy None, "None" as the out-of-hours text): now refused, and
     nulls stored earlier fall back to the defaults."""
@@ -90,7 +91,7 @@ async def test_routing_settings_refuse_null_where_the_router_needs_a_value(
         assert refused.status_code == 422, (field, refused.text)
     cleared = await client.put(url, json={"team_id": None, "business_hours": None}, headers=tenant.headers)
     assert cleared.status_code == 200, cleared.text
-    engine = create_async_engine(stack_urls.database_url)
+    engine = create_async_engine(server.env["DATABASE_URL"])
     try:
         async with engine.begin() as connection:
             legacy = {"strategy": None, "required_skills": None, "out_of_hours_message": None}

@@ -57,7 +57,7 @@ async def test_a_saturated_database_pool_is_refused_fast_with_503(stack_urls: St
         visitor = await visitor_session(http, inbox["widget_token"])
         headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
         message = {"text": "hello", "client_message_id": uuid.uuid4().hex}
-        engine = live.apps["gateway"].state.resources.engine
+        engine = live.resources("gateway").engine
         before = refusals("postgres")
 
         held = await hold_every_connection(engine, 2)
@@ -85,7 +85,7 @@ async def test_a_saturated_database_pool_refuses_a_webhook_with_503(stack_urls: 
         )
         inbox = created.json()
         payload = {"contact": {"external_id": "c-1"}, "message": {"id": "m-1", "text": "hello"}}
-        engine = live.apps["connectors"].state.resources.engine
+        engine = live.resources("connectors").engine
 
         held = await hold_every_connection(engine, 2)
         try:
@@ -109,7 +109,7 @@ async def test_a_saturated_redis_pool_is_refused_with_503(stack_urls: StackUrls)
         visitor = await visitor_session(http, inbox["widget_token"])
         headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
         message = {"text": "hello", "client_message_id": uuid.uuid4().hex}
-        pool = live.apps["gateway"].state.resources.redis.connection_pool
+        pool = live.resources("gateway").redis.connection_pool
         limit = pool.max_connections
         before = refusals("redis")
 

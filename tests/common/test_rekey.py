@@ -15,12 +15,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pyotp
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
@@ -39,14 +37,6 @@ from tests.helpers.api import create_web_inbox, signup, visitor_session
 from tests.helpers.live import live_server
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def _key(key_id: str) -> tuple[str, bytes, str]:
@@ -153,7 +143,11 @@ async def test_rotate_rekey_and_drop_the_old_key(stack_urls: StackUrls, fake_sla
     old_id, old_key, old = _key("old")
     new_id, new_key, new = _key("new")
     env = {"ENCRYPTION_KEYS": old, "OUTBOUND_ALLOW_PRIVATE": "true", "SLACK_API_URL": fake_slack.url}
-    async with live_server(stack_urls, **env) as live, httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+    shared = stack_urls.database_url  # the systems before and after the rotation read the same rows
+    async with (
+        live_server(stack_urls, DATABASE_URL=shared, **env) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
         written = await _write_secrets(http, fake_slack)
         for _ in range(200):  # the subject keys are written by the event path: bounded wait for them
             if (await _values(stack_urls))["subject_keys.key_encrypted"]:
@@ -207,7 +201,11 @@ async def test_rotate_rekey_and_drop_the_old_key(stack_urls: StackUrls, fake_sla
     next_code = pyotp.TOTP(written["totp"]).at(now if int(now // 30) > written["totp_step"] else now + 30)
     async with (
         live_server(
-            stack_urls, ENCRYPTION_KEYS=new, OUTBOUND_ALLOW_PRIVATE="true", SLACK_API_URL=fake_slack.url
+            stack_urls,
+            DATABASE_URL=stack_urls.database_url,
+            ENCRYPTION_KEYS=new,
+            OUTBOUND_ALLOW_PRIVATE="true",
+            SLACK_API_URL=fake_slack.url,
         ) as live,
         httpx.AsyncClient(base_url=live.url, timeout=30) as http,
     ):
@@ -244,7 +242,10 @@ async def test_values_no_key_opens_are_counted_and_left_alone(stack_urls: StackU
     older_id, older_key, older = _key("older")
     ring, older_ring = Keyring([(current_id, current_key), (older_id, older_key)]), Keyring([(older_id, older_key)])
     try:
-        async with live_server(stack_urls) as live, httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+        async with (
+            live_server(stack_urls, DATABASE_URL=stack_urls.database_url) as live,
+            httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+        ):
             tenant = await signup(http)
             inbox = (
                 await http.post("/api/v1/inboxes", json={"name": "API", "channel": "api"}, headers=tenant.headers)

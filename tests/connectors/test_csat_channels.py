@@ -24,23 +24,14 @@ from tests.fakes.slack import FakeSlack
 from tests.helpers.api import Tenant, eventually, signup
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.messenger import APP_SECRET, VERIFY_TOKEN, messenger_inbox, new_page, post, text_event, webhook
+from tests.helpers.slack import new_team, slack_inbox
 
 SIGNING_SECRET = "5e1f0c2d9a8b7c6d5e4f3a2b1c0d9e8f"
 
 
 @pytest.fixture(scope="module")
-async def fakes() -> AsyncIterator[tuple[FakeGraph, FakeSlack]]:
-    graph, slack = FakeGraph(), FakeSlack()
-    await graph.start()
-    await slack.start()
-    yield graph, slack
-    await slack.stop()
-    await graph.stop()
-
-
-@pytest.fixture(scope="module")
-async def system(stack_urls: StackUrls, fakes: tuple[FakeGraph, FakeSlack]) -> AsyncIterator[LiveServer]:
-    graph, slack = fakes
+async def system(stack_urls: StackUrls, fake_slack: FakeSlack, fake_graph: FakeGraph) -> AsyncIterator[LiveServer]:
+    graph, slack = fake_graph, fake_slack
     async with live_server(
         stack_urls,
         GRAPH_API_URL=graph.url,
@@ -85,8 +76,8 @@ async def _rated(client: httpx.AsyncClient, tenant: Tenant, conversation_id: str
     return dict(await eventually(check))
 
 
-async def test_messenger_quick_replies(system: LiveServer, fakes: tuple[FakeGraph, FakeSlack]) -> None:
-    graph, _slack = fakes
+async def test_messenger_quick_replies(system: LiveServer, fake_slack: FakeSlack, fake_graph: FakeGraph) -> None:
+    graph = fake_graph
     page, psid = new_page(), "7001"
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
@@ -130,27 +121,13 @@ def _slack_signed(body: bytes) -> dict[str, str]:
     }
 
 
-async def test_slack_buttons(system: LiveServer, fakes: tuple[FakeGraph, FakeSlack]) -> None:
-    _graph, slack = fakes
-    team = "T" + uuid.uuid4().hex[:8].upper()
+async def test_slack_buttons(system: LiveServer, fake_slack: FakeSlack, fake_graph: FakeGraph) -> None:
+    slack = fake_slack
+    team = new_team()
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
-        created = await client.post(
-            "/api/v1/inboxes",
-            headers=tenant.headers,
-            json={
-                "name": "Slack",
-                "channel": "slack",
-                "settings": {
-                    "team_id": team,
-                    "channel_id": "CSUP",
-                    "bot_token": slack.install(f"xoxb-csat-{team.lower()}", team),
-                    "bot_user_id": "UBOT",
-                },
-            },
-        )
-        assert created.status_code == 201, created.text
-        await _surveys_on(client, tenant, created.json()["id"])
+        created = await slack_inbox(client, tenant, team, slack)
+        await _surveys_on(client, tenant, created["id"])
         message = {
             "type": "message",
             "channel": "CSUP",
@@ -218,7 +195,7 @@ async def test_slack_buttons(system: LiveServer, fakes: tuple[FakeGraph, FakeSla
         accepted = await client.post("/webhooks/slack/interactivity", content=forged, headers=_slack_signed(forged))
         assert accepted.status_code == 200 and accepted.json()["accepted"] == 1
         await _rated(client, tenant, conversation_id, 3)
-        res = system.apps["connectors"].state.resources  # type: ignore[attr-defined]
+        res = system.resources("connectors")
         async with cross_tenant_session(res.sessionmaker) as session:
             stored = await session.get(CsatSurvey, uuid.UUID(conversation_id))
         assert stored is not None and stored.revision == 1  # the intruder's tap was not recorded

@@ -41,14 +41,6 @@ async def fake_google() -> AsyncIterator[FakeGoogle]:
 
 
 @pytest.fixture(scope="module")
-async def fake_graph() -> AsyncIterator[FakeGraph]:
-    fake = FakeGraph()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture(scope="module")
 async def bot_system(
     stack_urls: StackUrls, fake_google: FakeGoogle, fake_graph: FakeGraph
 ) -> AsyncIterator[LiveServer]:

@@ -14,12 +14,11 @@ import pytest
 from switchboard_devstack.servers import StackUrls
 
 from tests.fakes.graph import FakeGraph
-from tests.helpers.api import Socket, create_agent, signup
+from tests.helpers.api import Socket, create_agent, eventually, signup
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.messenger import (
     APP_SECRET,
     VERIFY_TOKEN,
-    eventually,
     messenger_inbox,
     new_page,
     post,
@@ -27,14 +26,6 @@ from tests.helpers.messenger import (
     text_event,
     webhook,
 )
-
-
-@pytest.fixture(scope="module")
-async def fake_graph() -> AsyncIterator[FakeGraph]:
-    fake = FakeGraph()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,20 +18,12 @@ from switchboard_connectors.channels.messenger.handover import PAGE_INBOX_APP_ID
 from switchboard_devstack.servers import StackUrls
 
 from tests.fakes.graph import FakeGraph
-from tests.helpers.api import Socket, Tenant, create_agent, signup
+from tests.helpers.api import Socket, Tenant, create_agent, eventually, signup
 from tests.helpers.live import LiveServer, live_server
-from tests.helpers.messenger import APP_SECRET, eventually, messenger_inbox, new_page, post, text_event, webhook
+from tests.helpers.messenger import APP_SECRET, messenger_inbox, new_page, post, text_event, webhook
 from tests.helpers.redis_keys import unregistered_keys
 
 OUR_APP = "1234567890"
-
-
-@pytest.fixture(scope="module")
-async def fake_graph() -> AsyncIterator[FakeGraph]:
-    fake = FakeGraph()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +42,7 @@ async def system(stack_urls: StackUrls, fake_graph: FakeGraph) -> AsyncIterator[
 async def threads(system: LiveServer, fake_graph: FakeGraph) -> AsyncIterator[ThreadControl]:
     """Reads the connectors' record of who holds a thread (the same Redis the running service writes)."""
     api = GraphApi(fake_graph.url)
-    yield ThreadControl(system.apps["connectors"].state.resources, api, OUR_APP)  # type: ignore[attr-defined]
+    yield ThreadControl(system.resources("connectors"), api, OUR_APP)
     await api.stop()
 
 

@@ -32,18 +32,8 @@ APP_SECRET = "channels-messenger-app-secret"
 
 
 @pytest.fixture(scope="module")
-async def fakes() -> AsyncIterator[tuple[FakeSlack, FakeGraph]]:
-    slack, graph = FakeSlack(), FakeGraph()
-    await slack.start()
-    await graph.start()
-    yield slack, graph
-    await slack.stop()
-    await graph.stop()
-
-
-@pytest.fixture(scope="module")
-async def system(stack_urls: StackUrls, fakes: tuple[FakeSlack, FakeGraph]) -> AsyncIterator[LiveServer]:
-    slack, graph = fakes
+async def system(stack_urls: StackUrls, fake_slack: FakeSlack, fake_graph: FakeGraph) -> AsyncIterator[LiveServer]:
+    slack, graph = fake_slack, fake_graph
     async with live_server(
         stack_urls,
         SLACK_API_URL=slack.url,
@@ -91,9 +81,9 @@ def refused(response: httpx.Response, status: int, code: str) -> None:
 
 
 async def test_a_messenger_page_is_connected_once(
-    client: httpx.AsyncClient, fakes: tuple[FakeSlack, FakeGraph]
+    client: httpx.AsyncClient, fake_slack: FakeSlack, fake_graph: FakeGraph
 ) -> None:
-    _slack, graph = fakes
+    graph = fake_graph
     victim, attacker = await signup(client), await signup(client)
     page, other_page = new_page(), new_page()
     created = await messenger(client, victim, page, graph.page_token(page))
@@ -123,9 +113,8 @@ async def test_a_messenger_page_is_connected_once(
 
 
 async def test_a_slack_workspace_belongs_to_one_account(
-    client: httpx.AsyncClient, fakes: tuple[FakeSlack, FakeGraph]
+    client: httpx.AsyncClient, fake_slack: FakeSlack, fake_graph: FakeGraph
 ) -> None:
-    fake_slack, _graph = fakes
     victim, attacker = await signup(client), await signup(client)
     team, other_team = new_team(), new_team()
     token = fake_slack.install(f"xoxb-{team.lower()}", team)
@@ -202,17 +191,17 @@ async def _wait_for_conversation(client: httpx.AsyncClient, tenant: Tenant, inbo
 
 
 async def test_webhooks_reach_the_connected_inbox_not_the_oldest_naming_it(
-    client: httpx.AsyncClient, fakes: tuple[FakeSlack, FakeGraph], stack_urls: StackUrls
+    client: httpx.AsyncClient, fake_graph: FakeGraph, system: LiveServer
 ) -> None:
     """An inbox naming a page without holding it (as data from before this fix can) gets nothing, however old."""
-    _slack, graph = fakes
+    graph = fake_graph
     victim, attacker = await signup(client), await signup(client)
     page = new_page()
     connected = await messenger(client, victim, page, graph.page_token(page))
     assert connected.status_code == 201
     decoy = await messenger(client, attacker, new_page(), graph.page_token("1"))
     assert decoy.status_code == 422  # (the attacker cannot create it through the API at all)
-    engine = create_async_engine(stack_urls.database_url)
+    engine = create_async_engine(system.env["DATABASE_URL"])
     async with engine.begin() as connection:
         await connection.execute(
             text(
@@ -236,9 +225,8 @@ async def test_webhooks_reach_the_connected_inbox_not_the_oldest_naming_it(
 
 
 async def test_slack_events_reach_the_inbox_of_their_channel(
-    client: httpx.AsyncClient, fakes: tuple[FakeSlack, FakeGraph]
+    client: httpx.AsyncClient, fake_slack: FakeSlack, fake_graph: FakeGraph
 ) -> None:
-    fake_slack, _graph = fakes
     tenant = await signup(client)
     team = new_team()
     token = fake_slack.install(f"xoxb-{team.lower()}", team)

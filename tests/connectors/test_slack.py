@@ -28,14 +28,6 @@ from tests.helpers.slack import SIGNING_SECRET, bot_token, envelope, signed, sla
 
 
 @pytest.fixture(scope="module")
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("slack-data")
 
@@ -304,7 +296,7 @@ async def test_slack_as_the_agents_workspace(
         ignored = await client.post("/webhooks/slack/events", content=chatter, headers=signed(chatter))
         assert ignored.status_code == 200 and ignored.json()["accepted"] == 0
         # Everything the product wrote into Slack is recorded (erasure deletes the copies through Slack's API).
-        engine = create_async_engine(stack_urls.database_url)
+        engine = create_async_engine(slack_system.env["DATABASE_URL"])
         rows: list = []
         for _ in range(100):  # the mirror records a post right after Slack answered it: wait, bounded
             async with engine.connect() as db:

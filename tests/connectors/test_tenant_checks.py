@@ -67,7 +67,7 @@ async def test_a_reply_forged_with_another_tenants_id_is_not_delivered(system: L
         assert accepted.status_code == 202, accepted.text
         conversation = (await agent.wait_for(lambda f: f["type"] == "conversation.assigned"))["conversation"]
 
-        bus = system.apps["gateway"].state.resources.bus  # type: ignore[attr-defined]
+        bus = system.resources("gateway").bus
         # Forged: the attacker's tenant id on the victim's conversation and inbox.
         await bus.publish(forged_reply(attacker.account_id, conversation, "forged via the broker"))
         # Then a real reply on the same conversation (same partition, so it is handled after the forged one).

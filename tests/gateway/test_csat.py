@@ -103,7 +103,7 @@ async def test_widget_survey_after_resolve(system: LiveServer) -> None:
         assert (await client.post("/api/v1/widget/csat", json=answer)).status_code == 401
 
         # A day after the question the answer stands.
-        res = system.apps["gateway"].state.resources  # type: ignore[attr-defined]
+        res = system.resources("gateway")
         async with cross_tenant_session(res.sessionmaker) as session, session.begin():
             await session.execute(
                 update(CsatSurvey)
@@ -138,7 +138,7 @@ async def test_no_survey_when_off_or_delayed(system: LiveServer) -> None:
         await client.post(
             f"/api/v1/conversations/{conversation_id}/resolve", headers={"Authorization": f"Bearer {agent_token}"}
         )
-        res = system.apps["connectors"].state.resources  # type: ignore[attr-defined]
+        res = system.resources("connectors")
 
         async def scheduled() -> CsatSurvey | None:
             async with cross_tenant_session(res.sessionmaker) as session:

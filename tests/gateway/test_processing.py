@@ -20,21 +20,12 @@ from tests.helpers.api import create_agent, create_web_inbox, signup
 from tests.helpers.browser import new_page, no_js_errors
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.messenger import messenger_inbox
+from tests.helpers.slack import new_team, slack_inbox
 
 
 @pytest.fixture(scope="module")
-async def fakes() -> AsyncIterator[tuple[FakeSlack, FakeGraph]]:
-    slack, graph = FakeSlack(), FakeGraph()
-    await slack.start()
-    await graph.start()
-    yield slack, graph
-    await slack.stop()
-    await graph.stop()
-
-
-@pytest.fixture(scope="module")
-async def system(stack_urls: StackUrls, fakes: tuple[FakeSlack, FakeGraph]) -> AsyncIterator[LiveServer]:
-    slack, graph = fakes
+async def system(stack_urls: StackUrls, fake_slack: FakeSlack, fake_graph: FakeGraph) -> AsyncIterator[LiveServer]:
+    slack, graph = fake_slack, fake_graph
     # S3 is configured but never called by these tests: the lists are derived from settings and rows.
     async with live_server(
         stack_urls,
@@ -54,8 +45,10 @@ def by_id(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["id"]: p for p in body["subprocessors"]}
 
 
-async def test_subprocessors_follow_the_configuration(system: LiveServer, fakes: tuple[FakeSlack, FakeGraph]) -> None:
-    slack, graph = fakes
+async def test_subprocessors_follow_the_configuration(
+    system: LiveServer, fake_slack: FakeSlack, fake_graph: FakeGraph
+) -> None:
+    slack, graph = fake_slack, fake_graph
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
         first = await client.get("/api/v1/account/subprocessors", headers=tenant.headers)
@@ -66,22 +59,8 @@ async def test_subprocessors_follow_the_configuration(system: LiveServer, fakes:
         assert s3["name"] == "Amazon Web Services, Inc." and s3["location"] == "AWS region eu-central-1"
         assert s3["endpoint"] == "s3.eu-central-1.amazonaws.com" and s3["used_by"][0]["name"] == "acme-attachments"
 
-        team = f"T{uuid.uuid4().hex[:8].upper()}"
-        created = await client.post(
-            "/api/v1/inboxes",
-            headers=tenant.headers,
-            json={
-                "name": "Support Slack",
-                "channel": "slack",
-                "settings": {
-                    "team_id": team,
-                    "channel_id": "CSUP",
-                    "bot_token": slack.install(f"xoxb-{team.lower()}", team),
-                    "bot_user_id": "UBOT",
-                },
-            },
-        )
-        assert created.status_code == 201, created.text
+        team = new_team()
+        await slack_inbox(client, tenant, team, slack, name="Support Slack")
         page = str(uuid.uuid4().int)[:15]
         await messenger_inbox(client, tenant, page, graph)
         web = await create_web_inbox(client, tenant)

@@ -256,7 +256,7 @@ async def test_scripted_day(system: LiveServer) -> None:
         s.message(c3, api["id"], "api", s.at("09:01:50"))
         s.message(c3, api["id"], "api", s.at("09:02:00"), agent=a)
 
-        writer = RollupWriter(system.apps["gateway"].state.resources)  # type: ignore[attr-defined]
+        writer = RollupWriter(system.resources("gateway"))
         # Out of order across conversations, in order within each (as partitions deliver them), in batches.
         order = sorted(range(len(s.events)), key=lambda i: (str(s.events[i].conversation_id), i))
         assert await writer.write([s.events[i] for i in order[:9]]) == 9
@@ -321,7 +321,7 @@ async def test_scripted_day(system: LiveServer) -> None:
 
         # Redelivered and late events change nothing; what erasure deletes (the consumer's memory) neither.
         assert await writer.write(list(reversed(s.events))) == 0
-        res = system.apps["gateway"].state.resources  # type: ignore[attr-defined]
+        res = system.resources("gateway")
         async with cross_tenant_session(res.sessionmaker) as session, session.begin():
             await session.execute(
                 delete(ReportConversation).where(ReportConversation.conversation_id.in_([c0, c1, c2, c3]))
@@ -441,7 +441,7 @@ async def test_rollup_batches_of_any_size_reuse_compiled_statements(system: Live
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
         web = await create_web_inbox(client, tenant)
-    res = system.apps["gateway"].state.resources  # type: ignore[attr-defined]
+    res = system.resources("gateway")
     writer = RollupWriter(res)
     s = Script(uuid.UUID(tenant.account_id))
     for n in range(5):

@@ -182,7 +182,7 @@ async def test_every_heartbeat_rechecks_the_credentials(stack_urls: StackUrls) -
         tenant = await signup(http)
         socket = await _open(live, tenant.token)
         await _pong(socket)
-        engine = create_async_engine(stack_urls.database_url)
+        engine = create_async_engine(live.env["DATABASE_URL"])
         async with engine.begin() as connection:
             await connection.execute(
                 cross_tenant(text("UPDATE auth_sessions SET revoked_at = now() WHERE user_id = :u")),

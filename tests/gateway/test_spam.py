@@ -64,7 +64,7 @@ async def test_learned_spam_is_not_routed_and_can_be_released(
 ) -> None:
     tenant = await signup(client)
     other = await signup(client)
-    engine = create_async_engine(stack_urls.database_url)
+    engine = create_async_engine(server.env["DATABASE_URL"])
     sessionmaker = create_sessionmaker(engine)
     async with cross_tenant_session(sessionmaker) as session, session.begin():
         for text in SPAM:

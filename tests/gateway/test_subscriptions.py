@@ -165,7 +165,7 @@ async def test_finished_deliveries_drop_their_payload_and_expire(hooks_system: L
             await asyncio.sleep(0.05)
         assert [d["status"] for d in log] == ["succeeded"]
 
-    resources = hooks_system.apps["connectors"].state.resources
+    resources = hooks_system.resources("connectors")
     account_id = uuid.UUID(tenant.account_id)
     async with cross_tenant_session(resources.sessionmaker) as session:
         [body] = (
@@ -207,7 +207,7 @@ async def test_an_undecryptable_secret_fails_the_delivery_instead_of_blocking(
                 json={"url": receiver.url + "/k", "events": ["message.created"]},
             )
         ).json()
-        resources = hooks_system.apps["connectors"].state.resources
+        resources = hooks_system.resources("connectors")
         async with cross_tenant_session(resources.sessionmaker) as session:
             # As after an encryption key was dropped from ENCRYPTION_KEYS too early.
             await session.execute(
@@ -282,7 +282,7 @@ async def test_a_poll_reads_the_subscription_revisions_once(
                 json={"url": receiver.url + "/crm", "events": ["conversation.resolved"]},
             )
             assert hook.status_code == 201, hook.text
-    resources = hooks_system.apps["connectors"].state.resources
+    resources = hooks_system.resources("connectors")
     redis = CountingRedis.from_url(stack_urls.redis_url, decode_responses=True)
     redis.commands = []
     fanout = SubscriptionFanout(dataclasses.replace(resources, redis=redis))

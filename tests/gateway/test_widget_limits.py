@@ -48,7 +48,7 @@ class CountingRedis(Redis):
 async def test_the_message_limit_and_the_dedupe_read_are_one_command(stack_urls: StackUrls) -> None:
     """The widget POST's Redis work is one command (a script), not a pipeline the client builds and parses."""
     async with live_server(stack_urls) as live:
-        res = live.apps["gateway"].state.resources
+        res = live.resources("gateway")
         redis = CountingRedis.from_url(stack_urls.redis_url, decode_responses=True)
         redis.commands = []
         try:

@@ -139,7 +139,8 @@ class Socket:
             await self._reader
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Polls ``check`` until it returns something truthy (and returns that); fails the test after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
         result = await check()
@@ -147,7 +148,7 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0)
             return result
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(interval)
 
 
 async def online_agent(client: httpx.AsyncClient, server: LiveServer, tenant: Tenant, **fields: Any) -> tuple:

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -318,6 +319,7 @@ async def _main(budget: Budget, seed: int) -> int:
             outcomes = await fuzz_all(server.url, documents, budget=budget, seed=seed, only=only)
     finally:
         local.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
     table = results_table(outcomes, budget=budget, seed=seed)
     RESULTS.write_text(table)
     print(table)

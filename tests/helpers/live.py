@@ -7,9 +7,16 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from switchboard_devstack import free_port
 from switchboard_devstack.servers import StackUrls
+
+from tests.helpers.databases import drop_database, system_database
+
+if TYPE_CHECKING:
+    from switchboard_common.infra.runtime import Resources
+    from switchboard_common.infra.settings import CommonSettings
 
 
 def make_env(urls: StackUrls, **overrides: str) -> dict[str, str]:
@@ -45,6 +52,21 @@ class LiveServer:
         config = server_config(ServiceDispatcher(self.apps), host="127.0.0.1", port=self.port, ws_ping_interval=None)
         self.server = quiet_server(config)
         self._task: asyncio.Task[None] | None = None
+
+    def resources(self, service: str) -> Resources:
+        """What the service's lifespan opened (engine, Redis, bus, attachment store), for tests that read the
+        stores behind the API or drive a consumer by hand."""
+        from switchboard_common.infra.runtime import Resources
+
+        opened = self.apps[service].state.resources  # type: ignore[attr-defined]  # Starlette's State is untyped
+        assert isinstance(opened, Resources), service
+        return opened
+
+    def settings(self) -> CommonSettings:
+        """The settings every service of this system was started with."""
+        from switchboard_common.infra.settings import CommonSettings
+
+        return CommonSettings(**{key.lower(): value for key, value in self.env.items()})
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self.server.serve())
@@ -88,15 +110,18 @@ class LiveServer:
 async def live_server(urls: StackUrls, *, ready: bool = False, **overrides: str) -> AsyncIterator[LiveServer]:
     """Every service on a free port; with ``ready``, only once every consumer has joined (see
     :meth:`LiveServer.wait_ready`)."""
-    server = LiveServer(make_env(urls, **overrides))
-    await server.start()
-    if ready:
-        try:
-            await server.wait_ready()
-        except BaseException:
-            await server.stop()
-            raise
+    own = None if "DATABASE_URL" in overrides else await system_database(urls.database_url)
+    if own is not None:
+        overrides["DATABASE_URL"] = own[1]
     try:
-        yield server
+        server = LiveServer(make_env(urls, **overrides))
+        await server.start()
+        try:
+            if ready:
+                await server.wait_ready()
+            yield server
+        finally:
+            await server.stop()
     finally:
-        await server.stop()
+        if own is not None:
+            await drop_database(urls.database_url, own[0])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -68,12 +66,3 @@ async def messenger_inbox(
 
 async def post(client: httpx.AsyncClient, body: bytes) -> httpx.Response:
     return await client.post("/webhooks/messenger", content=body, headers=signed(body))
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.2)

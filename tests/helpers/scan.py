@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.encryption.shredding import SubjectKeys
@@ -24,10 +25,10 @@ from tests.fakes.s3 import readable
 
 
 async def scan_postgres(stack: LocalStack, database_url: str, database: str | None = None) -> str:
-    """The full SQL dump (of ``database``, by default the stack's), plus every bytea value decoded (pg_dump
-    prints them as hex)."""
+    """The full SQL dump (of ``database``, by default the one ``database_url`` names), plus every bytea value
+    decoded (pg_dump prints them as hex)."""
     if stack.postgres is not None:
-        dump = stack.postgres.pg_dump(database or stack.database)
+        dump = stack.postgres.pg_dump(database or make_url(database_url).database or stack.database)
     else:  # an external database: SELECT every table
         engine = create_async_engine(database_url)
         parts = []

@@ -47,14 +47,14 @@ def new_team() -> str:
 
 
 async def slack_inbox(
-    client: httpx.AsyncClient, tenant: Tenant, team: str, fake: FakeSlack, channel: str = "CSUP"
+    client: httpx.AsyncClient, tenant: Tenant, team: str, fake: FakeSlack, channel: str = "CSUP", name: str = "Slack"
 ) -> dict[str, Any]:
     """A Slack inbox for ``team``, with a bot token the (fake) Slack issued for that workspace."""
     response = await client.post(
         "/api/v1/inboxes",
         headers=tenant.headers,
         json={
-            "name": "Slack",
+            "name": name,
             "channel": "slack",
             "settings": {
                 "team_id": team,

@@ -154,7 +154,7 @@ async def test_backup_is_sealed_and_a_restore_replays_later_erasures(
         account = uuid.UUID(tenant.account_id)
         await attachments.put(account, uuid.UUID(subject.contact_id), subject.attachment)
         await attachments.put(account, uuid.UUID(control.contact_id), control.attachment)
-        engine = create_async_engine(stack_urls.database_url)
+        engine = create_async_engine(system.env["DATABASE_URL"])
         async with engine.connect() as conn:
             for _ in range(150):
                 stored = await conn.scalar(

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -45,8 +43,8 @@ pytestmark = pytest.mark.timeout(240)
 
 
 @pytest.fixture(scope="module")
-def cluster_sync() -> Iterator[ClusterParts]:
-    log_dir = Path(tempfile.mkdtemp(prefix="switchboard-faults-"))
+def cluster_sync(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterParts]:
+    log_dir = tmp_path_factory.mktemp("faults")
     stack = LocalStack(log_dir / "servers", durable=True, database="switchboard_faults", env={})
     with fault_cluster(stack, log_dir) as parts:
         yield parts

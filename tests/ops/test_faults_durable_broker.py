@@ -11,9 +11,7 @@ to moto.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from switchboard_devstack import LocalStack
@@ -23,8 +21,8 @@ from tests.helpers.faults import ClusterParts, World, fault_cluster, in_backgrou
 
 
 @pytest.fixture(scope="module")
-def cluster_sync() -> Iterator[ClusterParts]:
-    log_dir = Path(tempfile.mkdtemp(prefix="switchboard-faults-broker-"))
+def cluster_sync(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterParts]:
+    log_dir = tmp_path_factory.mktemp("faults-broker")
     s3 = S3ServerProcess(log_dir / "servers" / "s3")
     s3.start()
     try:

@@ -19,7 +19,6 @@ import httpx
 import pytest
 import structlog
 from switchboard_common.infra.logging import configure_logging
-from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack import LocalStack
 from switchboard_devstack.servers import StackUrls
 
@@ -32,14 +31,6 @@ from tests.helpers.scan import scan_directory, scan_kafka, scan_postgres, scan_r
 from tests.helpers.slack import new_team, slack_inbox
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-
-
-@pytest.fixture(scope="module")
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +165,7 @@ async def test_erasure_leaves_no_trace_in_any_store(
         await converse(client, system, web, agent, agent_token, other)
         # The two customers' messages are mirrored into Slack threads (parent + messages).
         await fake_slack.wait_posts(before_posts + 6)
-        store = system.apps["privacy"].state.resources.attachments  # type: ignore[attr-defined]
+        store = system.resources("privacy").attachments
         account = uuid.UUID(tenant.account_id)
         await store.put(account, uuid.UUID(subject.contact_id), subject.attachment)
         await store.put(account, uuid.UUID(other.contact_id), other.attachment)
@@ -253,9 +244,9 @@ async def test_erasure_leaves_no_trace_in_any_store(
 
     identifiers = subject.needles()
     identifiers_with_id = [*identifiers, subject.contact_id]
-    pg = await scan_postgres(stack, stack_urls.database_url)
+    pg = await scan_postgres(stack, system.env["DATABASE_URL"])
     redis = await scan_redis(stack_urls.redis_url)
-    kafka = await scan_kafka(CommonSettings(**{k.lower(): v for k, v in system.env.items()}), stack_urls.database_url)
+    kafka = await scan_kafka(system.settings(), system.env["DATABASE_URL"])
     files = await scan_attachments(system, s3)
     logs = log_file.read_text(encoding="utf-8", errors="replace")
     assert "privacy_request_completed" in logs, "the services logged to the scanned file"

@@ -5,7 +5,6 @@ the request finds none of it."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,10 +15,9 @@ import pytest
 from sqlalchemy import text
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.encryption.shredding import subject_keys_of
-from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack.servers import StackUrls
 
-from tests.helpers.api import Socket, create_agent, create_web_inbox, signup, visitor_session
+from tests.helpers.api import Socket, create_agent, create_web_inbox, eventually, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.scan import scan_directory, scan_kafka
 
@@ -40,28 +38,11 @@ async def system(stack_urls: StackUrls, tmp_path_factory: pytest.TempPathFactory
         yield live
 
 
-def system_settings(system: LiveServer) -> CommonSettings:
-    return CommonSettings(**{k.lower(): v for k, v in system.env.items()})
-
-
-def resources(system: LiveServer, service: str) -> Any:
-    return system.apps[service].state.resources  # type: ignore[attr-defined]
-
-
-async def eventually(check: Any, timeout: float = 60.0, interval: float = 0.1) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (result := await check()) is None or result is False:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(interval)
-    return result
-
-
 async def test_messages_and_files_arriving_during_the_erasure_leave_no_trace(system: LiveServer) -> None:
     tag = uuid.uuid4().hex[:12]
     late_text, late_reply = f"late secret {tag}", f"late agent reply {tag}"
     late_file = f"LATE ATTACHMENT {tag}".encode()
-    privacy = resources(system, "privacy")
+    privacy = system.resources("privacy")
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
         tenant = await signup(client)
         inbox = await create_web_inbox(client, tenant)
@@ -88,7 +69,7 @@ async def test_messages_and_files_arriving_during_the_erasure_leave_no_trace(sys
                 )
             return count == 1
 
-        await eventually(live_key)
+        await eventually(live_key, timeout=60, interval=0.1)
 
         created = await client.post(
             "/api/v1/privacy/requests",
@@ -103,7 +84,7 @@ async def test_messages_and_files_arriving_during_the_erasure_leave_no_trace(sys
         async def key_destroyed() -> bool:
             return not await live_key()
 
-        await eventually(key_destroyed, interval=0.05)
+        await eventually(key_destroyed, timeout=60, interval=0.05)
         # The Kafka step is done; the final step has not run. Replicas that never held the subject's key (fresh
         # caches) publish for them now, and a file for them is stored after the attachments step.
         for app in system.apps.values():
@@ -125,10 +106,10 @@ async def test_messages_and_files_arriving_during_the_erasure_leave_no_trace(sys
             assert body["status"] not in ("failed",), body
             return body if body["status"] == "completed" else None
 
-        done = await eventually(completed)
+        done = await eventually(completed, timeout=60, interval=0.1)
         await agent.close()
 
-    kafka = await scan_kafka(system_settings(system), system.env["DATABASE_URL"])
+    kafka = await scan_kafka(system.settings(), system.env["DATABASE_URL"])
     assert f"first {tag}" not in kafka
     assert late_text not in kafka and late_reply not in kafka, "a message published during the erasure is readable"
     files = scan_directory(Path(system.env["DATA_DIR"]))

@@ -31,7 +31,7 @@ async def system(stack_urls: StackUrls, tmp_path_factory: pytest.TempPathFactory
 
 
 def privacy_resources(system: LiveServer):  # type: ignore[no-untyped-def]
-    resources = system.apps["privacy"].state.resources  # type: ignore[attr-defined]
+    resources = system.resources("privacy")
     assert isinstance(resources.settings, PrivacySettings)
     return resources
 

@@ -53,14 +53,6 @@ async def directory_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
 
 
 @pytest.fixture(scope="module")
-async def fake_graph() -> AsyncIterator[FakeGraph]:
-    fake = FakeGraph()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture(scope="module")
 async def system(
     stack_urls: StackUrls, directory_url: str, fake_graph: FakeGraph, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveServer]:
@@ -87,7 +79,7 @@ async def regions_of(settings: CommonSettings, entries: dict[str, tuple[str, str
 async def test_termination_frees_pages_and_the_purge_frees_everything(
     system: LiveServer, fake_graph: FakeGraph
 ) -> None:
-    resources = system.apps["privacy"].state.resources  # type: ignore[attr-defined]
+    resources = system.resources("privacy")
     settings = resources.settings
     assert resources.directory.enabled
     async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:

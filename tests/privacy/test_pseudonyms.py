@@ -45,10 +45,6 @@ async def client(system: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def resources(system: LiveServer) -> Any:
-    return system.apps["privacy"].state.resources  # type: ignore[attr-defined]
-
-
 def test_identity_refs_and_record_keys_are_keyed() -> None:
     ours, theirs = Pseudonyms(b"a" * 32), Pseudonyms(b"b" * 32)
     account, phone = uuid.uuid4(), "+15551234567"
@@ -60,7 +56,7 @@ def test_identity_refs_and_record_keys_are_keyed() -> None:
 
 
 async def _inbound_records(system: LiveServer, inbox_id: str) -> list[tuple[bytes, dict[str, Any]]]:
-    settings = resources(system).settings
+    settings = system.resources("privacy").settings
     consumer = AIOKafkaConsumer(
         settings.topic("inbound"),
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -100,12 +96,12 @@ async def test_kafka_keys_and_refs_carry_no_plain_hash_of_the_customer(
     [(key, value)] = await _inbound_records(system, inbox["id"])
     material = f"{inbox['id']}:{external}"
     assert key != hashlib.sha256(material.encode()).hexdigest().encode()
-    assert key == resources(system).pseudonyms.digest("kafka-key", material).encode()
+    assert key == system.resources("privacy").pseudonyms.digest("kafka-key", material).encode()
     sealed = value["payload"]["external_contact_id"]
     assert sealed.startswith("sbx1:identity-k:") and external not in json.dumps(value)
     legacy = legacy_identity_ref(tenant.account_id, "api", external)
     assert legacy.removeprefix("identity:") not in json.dumps(value)
-    async with cross_tenant_session(resources(system).sessionmaker) as session:
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session:
         refs = list(
             await session.scalars(
                 text("SELECT ref FROM subject_keys WHERE account_id = :a"), {"a": uuid.UUID(tenant.account_id)}
@@ -117,7 +113,7 @@ async def test_kafka_keys_and_refs_carry_no_plain_hash_of_the_customer(
 async def test_erasure_destroys_pre_upgrade_identity_keys_and_retention_expires_the_rest(
     client: httpx.AsyncClient, system: LiveServer
 ) -> None:
-    res = resources(system)
+    res = system.resources("privacy")
     tenant = await signup(client)
     account = uuid.UUID(tenant.account_id)
     inbox = (
@@ -165,7 +161,7 @@ async def test_erasure_destroys_pre_upgrade_identity_keys_and_retention_expires_
 
 
 async def test_the_codec_keys_records_about_an_identity_by_its_pseudonym(system: LiveServer) -> None:
-    codec = resources(system).bus.codec
+    codec = system.resources("privacy").bus.codec
     inbox, account = uuid.uuid4(), uuid.uuid4()
     event = InboundMessageReceived(
         tenant_id=account,

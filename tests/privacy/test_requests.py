@@ -27,14 +27,7 @@ from tests.fakes.slack import FakeSlack
 from tests.helpers.api import Socket, Tenant, create_agent, create_web_inbox, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.privacy import wait_status
-
-
-@pytest.fixture(scope="module")
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
+from tests.helpers.slack import new_team, slack_inbox
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +53,6 @@ async def client(system: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def resources(system: LiveServer) -> Any:
-    return system.apps["privacy"].state.resources  # type: ignore[attr-defined]
-
-
 async def customer(client: httpx.AsyncClient, tenant: Tenant, texts: list[str], **fields: Any) -> dict[str, Any]:
     inbox = await create_web_inbox(client, tenant)
     visitor = await visitor_session(client, inbox["widget_token"], **fields)
@@ -80,7 +69,7 @@ async def customer(client: httpx.AsyncClient, tenant: Tenant, texts: list[str], 
 async def stored_messages(system: LiveServer, contact_id: str, count: int) -> list[uuid.UUID]:
     """Waits until the timeline stored the contact's messages; returns their conversation ids."""
     for _ in range(150):
-        async with cross_tenant_session(resources(system).sessionmaker) as session:
+        async with cross_tenant_session(system.resources("privacy").sessionmaker) as session:
             rows = (
                 await session.execute(
                     text(
@@ -109,7 +98,7 @@ async def test_access_export_is_a_zip_behind_an_expiring_link(client: httpx.Asyn
     tenant = await signup(client)
     visitor = await customer(client, tenant, ["export me please"], name="Ada Export", email="ada.export@example.org")
     await stored_messages(system, visitor["contact_id"], 1)
-    await resources(system).attachments.put(
+    await system.resources("privacy").attachments.put(
         uuid.UUID(tenant.account_id), uuid.UUID(visitor["contact_id"]), b"%PDF attachment"
     )
     done = await run_request(client, tenant, {"type": "access", "subject": {"email": "ada.export@example.org"}})
@@ -141,7 +130,7 @@ async def test_rectification_and_validation(client: httpx.AsyncClient, system: L
         },
     )
     assert done["progress"]["postgres"]["counts"] == {"contacts": 1}
-    async with cross_tenant_session(resources(system).sessionmaker) as session:
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session:
         row = (
             await session.execute(
                 text("SELECT name, email FROM contacts WHERE id = :c"), {"c": uuid.UUID(visitor["contact_id"])}
@@ -175,7 +164,7 @@ async def test_rectification_and_validation(client: httpx.AsyncClient, system: L
 
 async def test_deadlines_are_capped_and_overdue_requests_listed(client: httpx.AsyncClient, system: LiveServer) -> None:
     tenant = await signup(client)
-    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session, session.begin():
         await session.execute(
             text('UPDATE accounts SET settings = \'{"privacy": {"deadline_days": 90}}\' WHERE id = :a'),
             {"a": uuid.UUID(tenant.account_id)},
@@ -192,7 +181,7 @@ async def test_deadlines_are_capped_and_overdue_requests_listed(client: httpx.As
         - __import__("datetime").datetime.fromisoformat(body["created_at"])
     ).days
     assert days == 30  # GDPR's month, not the 90 days asked for
-    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session, session.begin():
         await session.execute(
             text("UPDATE privacy_requests SET due_at = now() - interval '1 hour' WHERE id = :r"),
             {"r": uuid.UUID(created.json()["id"])},
@@ -225,25 +214,11 @@ async def test_a_store_outage_is_retried_and_refusals_are_reported(
     client: httpx.AsyncClient, system: LiveServer, fake_slack: FakeSlack
 ) -> None:
     tenant = await signup(client)
-    team = f"T{uuid.uuid4().hex[:8].upper()}"
-    slack = await client.post(
-        "/api/v1/inboxes",
-        headers=tenant.headers,
-        json={
-            "name": "Slack",
-            "channel": "slack",
-            "settings": {
-                "team_id": team,
-                "channel_id": "CAGENTS",
-                "bot_token": fake_slack.install(f"xoxb-outage-{team.lower()}", team),
-                "bot_user_id": "UBOT",
-            },
-        },
-    )
-    assert slack.status_code == 201, slack.text
+    team = new_team()
+    slack = await slack_inbox(client, tenant, team, fake_slack, channel="CAGENTS")
     visitor = await customer(client, tenant, ["mirrored words"], email="outage@example.org")
     conversation_id = (await stored_messages(system, visitor["contact_id"], 1))[0]
-    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session, session.begin():
         for ts in ("1800000000.000001", "1800000000.000002"):
             await session.execute(
                 text(
@@ -254,7 +229,7 @@ async def test_a_store_outage_is_retried_and_refusals_are_reported(
                     "id": uuid.uuid4(),
                     "a": uuid.UUID(tenant.account_id),
                     "c": conversation_id,
-                    "i": uuid.UUID(slack.json()["id"]),
+                    "i": uuid.UUID(slack["id"]),
                     "ts": ts,
                 },
             )
@@ -287,7 +262,7 @@ async def test_a_crashed_workers_request_is_resumed(client: httpx.AsyncClient, s
     request_id = uuid.uuid4()
     now = utcnow()
     # A worker claimed it, finished two steps and died: its lease has expired.
-    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session, session.begin():
         await session.execute(
             text(
                 "INSERT INTO privacy_requests (id, account_id, type, status, subject, changes, contact_ids, due_at, "
@@ -308,7 +283,7 @@ async def test_a_crashed_workers_request_is_resumed(client: httpx.AsyncClient, s
     done = await wait_status(client, tenant, str(request_id), "completed")
     assert done["progress"]["slack"]["counts"] == {"deleted": 0}  # not redone
     assert done["progress"]["postgres"]["counts"]["messages"] == 1
-    async with cross_tenant_session(resources(system).sessionmaker) as session:
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session:
         left = await session.scalar(
             text("SELECT count(*) FROM contacts WHERE id = :c"), {"c": uuid.UUID(visitor["contact_id"])}
         )
@@ -320,7 +295,7 @@ async def test_retention_sweeps_in_batches_with_a_dry_run(client: httpx.AsyncCli
     account = uuid.UUID(tenant.account_id)
     visitor = await customer(client, tenant, ["old one", "old two", "old three", "new one"])
     await stored_messages(system, visitor["contact_id"], 4)
-    async with cross_tenant_session(resources(system).sessionmaker) as session, session.begin():
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session, session.begin():
         await session.execute(
             text(
                 "UPDATE messages SET created_at = now() - interval '40 days' WHERE account_id = :a AND text LIKE 'old%'"
@@ -331,7 +306,7 @@ async def test_retention_sweeps_in_batches_with_a_dry_run(client: httpx.AsyncCli
     assert put.status_code == 200 and put.json() == {"messages": 30}, put.text
     preview = await client.get("/api/v1/privacy/retention/preview", headers=tenant.headers)
     assert preview.json() == {"dry_run": True, "batch_size": 2, "rows": {"messages": 2}}  # counted up to a batch
-    res = resources(system)
+    res = system.resources("privacy")
     result = await retention_sweep(res, res.settings, account_id=account)
     assert result.rows == {"messages": 3}  # two batches: 2 + 1
     async with cross_tenant_session(res.sessionmaker) as session:
@@ -367,13 +342,13 @@ async def test_pre_chat_consent_and_sharing_opt_out(client: httpx.AsyncClient, s
 
     contact = uuid.UUID(visitor["contact_id"])
     account = uuid.UUID(tenant.account_id)
-    async with cross_tenant_session(resources(system).sessionmaker) as session:
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session:
         assert await sharing_allowed(session, account, contact)
     opted = await client.put(
         f"/api/v1/privacy/contacts/{contact}/sharing", json={"opt_out": True}, headers=tenant.headers
     )
     assert opted.status_code == 200 and opted.json()["sharing_opt_out"] is True
-    async with cross_tenant_session(resources(system).sessionmaker) as session:
+    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session:
         assert not await sharing_allowed(session, account, contact)
         assert not await sharing_allowed(session, uuid.uuid4(), contact)  # another account never sees it
     other = await signup(client)
@@ -388,7 +363,7 @@ async def read_topics(system: LiveServer) -> list[dict[str, Any]]:
     from aiokafka import AIOKafkaConsumer
     from aiokafka.admin import AIOKafkaAdminClient
 
-    res = resources(system)
+    res = system.resources("privacy")
     settings = res.settings
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()

@@ -18,10 +18,9 @@ from switchboard_common.infra.signing import signed_headers
 from switchboard_devstack.servers import StackUrls
 from switchboard_privacy.retention.sweep import sweep as retention_sweep
 
-from tests.helpers.api import Socket, create_agent, create_web_inbox, signup, visitor_session
+from tests.helpers.api import Socket, create_agent, create_web_inbox, eventually, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.scan import scan_kafka, scan_redis
-from tests.privacy.test_erasure_race import eventually, system_settings
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +30,7 @@ async def system(stack_urls: StackUrls) -> AsyncIterator[LiveServer]:
 
 
 def privacy(system: LiveServer) -> Any:
-    return system.apps["privacy"].state.resources  # type: ignore[attr-defined]
+    return system.resources("privacy")
 
 
 async def test_expired_conversations_and_contacts_leave_what_erasure_leaves(
@@ -111,7 +110,7 @@ async def test_expired_conversations_and_contacts_leave_what_erasure_leaves(
     )
     assert result.rows["closed_conversations"] >= 1 and result.rows["inactive_contacts"] >= 1, result.rows
 
-    kafka = await scan_kafka(system_settings(system), stack_urls.database_url)
+    kafka = await scan_kafka(system.settings(), system.env["DATABASE_URL"])
     redis = await scan_redis(stack_urls.redis_url)
     assert kept_text in kafka, "the open conversation's records still decrypt"
     assert kept_text in redis, "the open conversation's stream entries stay"

@@ -28,10 +28,6 @@ from tests.helpers.api import (
 from tests.helpers.live import LiveServer
 
 
-def router_resources(server: LiveServer) -> Resources:
-    return server.apps["router"].state.resources  # type: ignore[attr-defined, no-any-return]
-
-
 async def visitor_writes(client: httpx.AsyncClient, inbox: dict[str, Any], text: str = "hello") -> dict[str, Any]:
     session = await visitor_session(client, inbox["widget_token"])
     response = await client.post(
@@ -209,7 +205,7 @@ async def test_capacity_queue_and_lifecycle_actions(client: httpx.AsyncClient, s
             )
             # Well formed, but the time has passed: a conflict with the present, which a schema cannot state.
             assert past.status_code == 409 and past.json()["error"]["code"] == "invalid_snooze"
-            await run_due_timers(router_resources(server), utcnow() + timedelta(hours=2))
+            await run_due_timers(server.resources("router"), utcnow() + timedelta(hours=2))
             woken = await conversation(client, tenant, second["conversation_id"])
             assert woken["status"] == "open" and woken["assignee_id"] == agent_b
 
@@ -305,9 +301,9 @@ async def test_offers_reject_accept_and_missed(client: httpx.AsyncClient, server
         assert rejected.status_code == 200, rejected.text
         await sockets[second][2].wait_for(lambda f: f["type"] == "conversation.offered" and f["conversation_id"] == cid)
         # The offer to the second agent expires (clock driven): it goes on, and the miss is counted.
-        await run_due_timers(router_resources(server), utcnow() + timedelta(hours=1))
-        await eventually(lambda: _history_has(router_resources(server), cid, "offer_missed"))
-        offered_now = await eventually(lambda: _current_offer(router_resources(server), cid))
+        await run_due_timers(server.resources("router"), utcnow() + timedelta(hours=1))
+        await eventually(lambda: _history_has(server.resources("router"), cid, "offer_missed"))
+        offered_now = await eventually(lambda: _current_offer(server.resources("router"), cid))
         explanation = await eventually(lambda: _offered_again(client, tenant, cid))
         assert explanation["strategy"] == "least_busy"
         token = sockets[str(offered_now)][1]
@@ -318,7 +314,7 @@ async def test_offers_reject_accept_and_missed(client: httpx.AsyncClient, server
         assert accepted.json()["assignee_id"] == str(offered_now)
         again = await client.post(f"/api/v1/conversations/{cid}/accept", headers={"Authorization": f"Bearer {token}"})
         assert again.status_code == 409
-        history = await _history(router_resources(server), cid)
+        history = await _history(server.resources("router"), cid)
         assert history.count("offer_rejected") == 1 and history.count("offer_missed") == 1
     finally:
         for _, _, socket in sockets.values():
@@ -377,9 +373,9 @@ async def test_no_reply_reassigns_and_auto_resolve_and_escalation(
         await a[2].wait_for(lambda f: f["type"] == "conversation.assigned" and f["conversation_id"] == cid)
         b = await online_agent(client, server, tenant)
         try:
-            await run_due_timers(router_resources(server), utcnow() + timedelta(seconds=120))
+            await run_due_timers(server.resources("router"), utcnow() + timedelta(seconds=120))
             await b[2].wait_for(lambda f: f["type"] == "conversation.assigned" and f["conversation_id"] == cid)
-            assert "no_reply" in await _history(router_resources(server), cid)
+            assert "no_reply" in await _history(server.resources("router"), cid)
             # B answers: no further no-reply; long inactivity resolves it.
             reply = await client.post(
                 f"/api/v1/conversations/{cid}/messages",
@@ -388,9 +384,9 @@ async def test_no_reply_reassigns_and_auto_resolve_and_escalation(
             )
             assert reply.status_code == 201
             # The router saw the reply (its no-reply timer is gone, the inactivity timer restarted with it).
-            await eventually(lambda: _no_timer(router_resources(server), cid, "no_reply"))
-            assert await _has_timer(router_resources(server), cid, "auto_resolve")
-            await run_due_timers(router_resources(server), utcnow() + timedelta(hours=2))
+            await eventually(lambda: _no_timer(server.resources("router"), cid, "no_reply"))
+            assert await _has_timer(server.resources("router"), cid, "auto_resolve")
+            await run_due_timers(server.resources("router"), utcnow() + timedelta(hours=2))
             assert (await conversation(client, tenant, cid))["status"] == "resolved"
         finally:
             await b[2].close()
@@ -403,8 +399,8 @@ async def test_no_reply_reassigns_and_auto_resolve_and_escalation(
     await put_routing(client, other, inbox2["id"], escalation_seconds=60)
     waiting = await visitor_writes(client, inbox2)
     await eventually(lambda: _queued(client, other, waiting["conversation_id"]))
-    await eventually(lambda: _has_timer(router_resources(server), waiting["conversation_id"], "escalate"))
-    await run_due_timers(router_resources(server), utcnow() + timedelta(seconds=120))
+    await eventually(lambda: _has_timer(server.resources("router"), waiting["conversation_id"], "escalate"))
+    await run_due_timers(server.resources("router"), utcnow() + timedelta(seconds=120))
     assert (await conversation(client, other, waiting["conversation_id"]))["priority"] == 1
 
 
@@ -463,7 +459,7 @@ async def test_grace_period_then_give_back(client: httpx.AsyncClient, server: Li
     cid = written["conversation_id"]
     await a_socket.wait_for(lambda f: f["type"] == "conversation.assigned" and f["conversation_id"] == cid)
     await a_socket.close()
-    res = router_resources(server)
+    res = server.resources("router")
     # A dropped socket is not a logout: still "online" during the grace period; a reconnect cancels it.
     agent = (await client.get(f"/api/v1/agents/{a_id}", headers=tenant.headers)).json()
     assert agent["status"] == "online"

@@ -10,105 +10,18 @@ capacity appears, and a replica killed mid-stream (consumer stopped without comm
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import uuid
-from collections import Counter, defaultdict
 
 import pytest
-from aiokafka import AIOKafkaConsumer
-from sqlalchemy import select, text, update
+from sqlalchemy import update
 from switchboard_common.domain.accounts.models import User
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
-from switchboard_common.domain.conversations.models import RoutingHistory
-from switchboard_common.domain.events import (
-    ConversationAssigned,
-    parse_event,
-)
-from switchboard_common.infra.bus import CONVERSATIONS_TOPIC
 from switchboard_common.infra.runtime import Resources
 from switchboard_devstack.servers import StackUrls
 from switchboard_router.bench import Seed, create_conversations, seed_account, set_online
-from switchboard_router.settings import RouterSettings
 
-from tests.helpers.router import placement, publish_created, replicas, wait_until
-
-LOAD_SQL = text(
-    """
-    SELECT u.id, coalesce(u.max_conversations, a.default_max_conversations) AS capacity,
-           (SELECT count(*) FROM conversations c
-             WHERE c.assignee_id = u.id AND c.status IN ('open', 'pending', 'snoozed')) AS held
-      FROM users u JOIN accounts a ON a.id = u.account_id
-     WHERE u.account_id = :account
-    """
-)
-
-
-class CapacityMonitor:
-    """Samples every agent's load against their capacity until stopped; remembers any violation."""
-
-    def __init__(self, res: Resources, account_id: uuid.UUID) -> None:
-        self.res = res
-        self.account_id = account_id
-        self.violations: list[tuple[uuid.UUID, int, int]] = []
-        self.samples = 0
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            async with cross_tenant_session(self.res.sessionmaker) as session:
-                for agent_id, capacity, held in (await session.execute(LOAD_SQL, {"account": self.account_id})).all():
-                    if held > capacity:
-                        self.violations.append((agent_id, held, capacity))
-            self.samples += 1
-            await asyncio.sleep(0.05)
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-
-async def assigned_events(settings: RouterSettings, account_id: uuid.UUID, expected: int) -> dict[uuid.UUID, set]:
-    """Every distinct conversation.assigned event id per conversation, read from the topic itself."""
-    consumer = AIOKafkaConsumer(
-        settings.topic(CONVERSATIONS_TOPIC),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: dict[uuid.UUID, set] = defaultdict(set)
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < expected:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        event = parse_event(record.value)
-                        if isinstance(event, ConversationAssigned) and event.tenant_id == account_id:
-                            found[event.conversation_id].add(event.event_id)
-    finally:
-        await consumer.stop()
-    return found
-
-
-async def check_exactly_once(res: Resources, seed: Seed, conversations: list[uuid.UUID]) -> None:
-    async with cross_tenant_session(res.sessionmaker) as session:
-        per_conversation = Counter(
-            (
-                await session.scalars(
-                    select(RoutingHistory.conversation_id).where(
-                        RoutingHistory.account_id == seed.account_id, RoutingHistory.action == "assigned"
-                    )
-                )
-            ).all()
-        )
-    assert set(per_conversation) == set(conversations)
-    assert max(per_conversation.values()) == 1, "a conversation was assigned twice"
-    events = await assigned_events(res.settings, seed.account_id, len(conversations))  # type: ignore[arg-type]
-    assert set(events) == set(conversations)
-    assert all(len(ids) == 1 for ids in events.values()), "two different assignment events for one conversation"
+from tests.helpers.router import CapacityMonitor, check_exactly_once, placement, publish_created, replicas, wait_until
 
 
 async def drain_with_capacity(res: Resources, seed: Seed) -> None:

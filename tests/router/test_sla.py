@@ -53,10 +53,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     await r.stop()
 
 
-def router_resources(system: LiveServer) -> Resources:
-    return system.apps["router"].state.resources  # type: ignore[attr-defined, no-any-return]
-
-
 async def _visitor_writes(client: httpx.AsyncClient, inbox: dict, text: str = "hello") -> str:
     visitor = await visitor_session(client, inbox["widget_token"])
     sent = await client.post(
@@ -132,7 +128,7 @@ async def test_two_second_first_response_breaches_on_sockets_and_webhook(
             f"/api/v1/conversations/{conversation_id}/messages", json={"text": "hi"}, headers=headers
         )
         assert reply.status_code == 201
-        await run_due_sla(router_resources(system), utcnow() + timedelta(days=30))
+        await run_due_sla(system.resources("router"), utcnow() + timedelta(days=30))
 
         async def answered() -> dict | None:
             body = (await client.get(f"/api/v1/conversations/{conversation_id}", headers=headers)).json()
@@ -141,7 +137,7 @@ async def test_two_second_first_response_breaches_on_sockets_and_webhook(
         body = await eventually(answered)
         assert len(body["sla"]["breached"]) == 1
         assert len([f for f in agent.frames if breached(f)]) == 1
-        async with cross_tenant_session(router_resources(system).sessionmaker) as session:
+        async with cross_tenant_session(system.resources("router").sessionmaker) as session:
             deliveries = await session.scalar(
                 select(func.count())
                 .select_from(WebhookDelivery)
@@ -168,7 +164,7 @@ async def test_racing_timer_workers_breach_exactly_once(system: LiveServer) -> N
         )
         assert created.status_code == 201
         conversation_id = uuid.UUID(await _visitor_writes(client, inbox))
-        res = router_resources(system)
+        res = system.resources("router")
 
         async def clock_started() -> bool:
             async with cross_tenant_session(res.sessionmaker) as session:

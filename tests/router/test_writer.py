@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -36,8 +35,17 @@ from switchboard_router.writer import ORIGIN_HEADER
 from switchboard_router.writer import RoutingWriter as Writer
 
 from tests.helpers.live import make_env
-from tests.helpers.router import Replica, placement, publish_created, replicas, router_settings, wait_until
-from tests.router.test_concurrency import LOAD_SQL, CapacityMonitor, check_exactly_once
+from tests.helpers.router import (
+    LOAD_SQL,
+    CapacityMonitor,
+    Replica,
+    check_exactly_once,
+    placement,
+    publish_created,
+    replicas,
+    router_settings,
+    wait_until,
+)
 
 FENCED = re.compile(r"^switchboard_routing_fenced_total ([0-9.e+]+)$", re.MULTILINE)
 
@@ -78,11 +86,13 @@ def consistent(actions: list[tuple[str, uuid.UUID | None]]) -> bool:
 
 
 @pytest.mark.timeout(240)
-async def test_a_writer_paused_past_its_session_writes_nothing_when_resumed(stack_urls: StackUrls) -> None:
+async def test_a_writer_paused_past_its_session_writes_nothing_when_resumed(
+    stack_urls: StackUrls, tmp_path: Path
+) -> None:
     env = make_env(stack_urls, KAFKA_TOPIC_PARTITIONS="2", LOG_JSON="false")
     settings = router_settings(stack_urls, env["KAFKA_NAMESPACE"]).model_copy(update={"kafka_topic_partitions": 2})
     res = await Resources.open(settings, event_codec)
-    log_dir = Path(tempfile.mkdtemp(prefix="router-fencing-"))
+    log_dir = tmp_path
     routers = [ServiceProcess("router", env, log_dir, name=f"router-{i}") for i in range(2)]
     try:
         for router in routers:
