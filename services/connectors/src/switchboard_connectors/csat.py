@@ -84,7 +84,7 @@ class CsatScheduler:
                 await session.execute(
                     select(Conversation, Inbox)
                     .join(Inbox, Inbox.id == Conversation.inbox_id)
-                    .where(Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id)
+                    .where(Conversation.id == event.conversation_id)
                 )
             ).first()
             if row is None:
@@ -318,7 +318,6 @@ async def record_inbound_answer(res: Resources, event: InboundCsatReceived) -> N
         conversation = await session.scalar(
             select(Conversation).where(
                 Conversation.id == p.conversation_id,
-                Conversation.account_id == event.tenant_id,
                 Conversation.inbox_id == p.inbox_id,
             )
         )
@@ -326,7 +325,6 @@ async def record_inbound_answer(res: Resources, event: InboundCsatReceived) -> N
             return
         identity = await session.scalar(
             select(ContactIdentity.contact_id).where(
-                ContactIdentity.account_id == event.tenant_id,
                 ContactIdentity.channel == p.channel,
                 ContactIdentity.external_id == p.external_contact_id,
             )

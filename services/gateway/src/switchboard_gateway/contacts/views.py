@@ -57,9 +57,7 @@ async def _contact(
 async def _out(session: AsyncSession, viewer: Viewer, contact: Contact) -> ContactOut:
     identities = (
         await session.scalars(
-            select(ContactIdentity)
-            .where(ContactIdentity.contact_id == contact.id, ContactIdentity.account_id == viewer.account_id)
-            .order_by(ContactIdentity.created_at)
+            select(ContactIdentity).where(ContactIdentity.contact_id == contact.id).order_by(ContactIdentity.created_at)
         )
     ).all()
     count = await session.scalar(
@@ -117,7 +115,7 @@ async def list_notes(contact_id: uuid.UUID, session: SessionDep, viewer: ViewerD
     rows = (
         await session.scalars(
             select(ContactNote)
-            .where(ContactNote.contact_id == contact.id, ContactNote.account_id == viewer.account_id)
+            .where(ContactNote.contact_id == contact.id)
             .order_by(ContactNote.created_at.desc(), ContactNote.id)
         )
     ).all()

@@ -82,9 +82,7 @@ async def _act(
     if not result.ok:
         raise AppError(result.status, result.code or "refused", result.message or "refused", details=result.details)
     # Read as committed, by id: a transfer may leave it outside what the caller sees from now on.
-    conversation = await session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id, Conversation.account_id == agent.account_id)
-    )
+    conversation = await session.scalar(select(Conversation).where(Conversation.id == conversation_id))
     if conversation is None:
         raise AppError(404, "not_found", "conversation not found")  # erased meanwhile
     if note:
@@ -166,7 +164,7 @@ async def transfer(
 ) -> schemas.ConversationOut:
     """Hands the conversation to another agent, or back to routing within a team, with a note."""
     if isinstance(body, TransferToTeam):
-        team = await session.scalar(select(Team.id).where(Team.id == body.team_id, Team.account_id == agent.account_id))
+        team = await session.scalar(select(Team.id).where(Team.id == body.team_id))
         if team is None:
             raise AppError(404, "not_found", "team not found")
     return await _act(

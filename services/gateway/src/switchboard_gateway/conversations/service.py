@@ -291,16 +291,10 @@ async def create_agent_reply(
 MENTION_BOUNDARY = re.compile(r"[\w@.-]")
 
 
-async def resolve_mentions(
-    session: AsyncSession, account_id: uuid.UUID, text: str, explicit: list[uuid.UUID]
-) -> list[uuid.UUID]:
+async def resolve_mentions(session: AsyncSession, text: str, explicit: list[uuid.UUID]) -> list[uuid.UUID]:
     """The account's agents a note mentions: ``@Display Name`` or ``@email-local-part`` in the text (longest
     name wins, case-insensitive), plus ids given explicitly. Unknown ids are an error, never ignored."""
-    agents = (
-        await session.execute(
-            select(User.id, User.name, User.email).where(User.account_id == account_id, User.deleted_at.is_(None))
-        )
-    ).all()
+    agents = (await session.execute(select(User.id, User.name, User.email).where(User.deleted_at.is_(None)))).all()
     known = {a.id for a in agents}
     unknown = [str(i) for i in explicit if i not in known]
     if unknown:

@@ -278,7 +278,6 @@ class Timeline:
             admins = (
                 await session.scalars(
                     select(User.id).where(
-                        User.account_id == event.tenant_id,
                         User.deleted_at.is_(None),
                         User.role.in_(("owner", "admin")),
                     )

@@ -210,7 +210,7 @@ async def reply(
         conversation = await service.get_conversation(session, viewer, conversation_id)
         event: Event
         if isinstance(body, schemas.PrivateNoteCreate):
-            mentions = await service.resolve_mentions(session, agent.account_id, body.text, body.mentions)
+            mentions = await service.resolve_mentions(session, body.text, body.mentions)
             message, event = await service.create_note(
                 session, conversation=conversation, author_id=agent.user_id, text=body.text, mentions=mentions
             )

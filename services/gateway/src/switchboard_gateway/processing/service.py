@@ -89,8 +89,9 @@ def _dialogflow_location(api_url: str) -> str:
     return "global endpoint (United States and other Google Cloud locations)"
 
 
-async def subprocessors(session: AsyncSession, settings: CommonSettings, account_id: uuid.UUID) -> list[Processor]:
-    inboxes = list(await session.scalars(select(Inbox).where(Inbox.account_id == account_id).order_by(Inbox.name)))
+async def subprocessors(session: AsyncSession, settings: CommonSettings) -> list[Processor]:
+    """The processors of the account ``session`` is scoped to."""
+    inboxes = list(await session.scalars(select(Inbox).order_by(Inbox.name)))
     found: dict[str, Processor] = {}
 
     def processor(key: str, make: Any) -> Processor:
@@ -145,7 +146,7 @@ async def subprocessors(session: AsyncSession, settings: CommonSettings, account
                     host,
                 ),
             ).used_by.append(use)
-    bots = list(await session.scalars(select(InboxBot).where(InboxBot.account_id == account_id)))
+    bots = list(await session.scalars(select(InboxBot)))
     names = {str(i.id): i.name for i in inboxes}
     for bot in bots:
         processor(
@@ -161,11 +162,7 @@ async def subprocessors(session: AsyncSession, settings: CommonSettings, account
                 _host(settings.dialogflow_api_url),
             ),
         ).used_by.append(Use("bot", str(bot.inbox_id), names.get(str(bot.inbox_id), "")))
-    for hook in await session.scalars(
-        select(WebhookSubscription)
-        .where(WebhookSubscription.account_id == account_id)
-        .order_by(WebhookSubscription.url)
-    ):
+    for hook in await session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.url)):
         host = _host(hook.url)
         processor(
             f"webhook:{host}",
@@ -219,16 +216,9 @@ async def processing_record(session: AsyncSession, settings: CommonSettings, acc
     this installation as its processor; Art. 30(2) fields included)."""
     account = await session.get(Account, account_id)
     assert account is not None
-    owners = list(
-        await session.scalars(
-            select(User).where(User.account_id == account_id, User.role == "owner", User.deleted_at.is_(None))
-        )
-    )
-    processors = await subprocessors(session, settings, account_id)
-    retention = {
-        row.category: row.days
-        for row in await session.scalars(select(RetentionPolicy).where(RetentionPolicy.account_id == account_id))
-    }
+    owners = list(await session.scalars(select(User).where(User.role == "owner", User.deleted_at.is_(None))))
+    processors = await subprocessors(session, settings)
+    retention = {row.category: row.days for row in await session.scalars(select(RetentionPolicy))}
     kafka_days = {spec.name: spec.retention_ms // (24 * 3600 * 1000) for spec in TOPIC_SPECS}
     recipients = [p.id for p in processors]
     region = getattr(settings, "region", "") or None

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/account", tags=["privacy"])
 
 @router.get("/subprocessors", summary="Outside processors receiving this account's data, for its configuration")
 async def subprocessors(admin: AdminAgent, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    found = await service.subprocessors(session, settings, admin.account_id)
+    found = await service.subprocessors(session, settings)
     return {
         "account_id": str(admin.account_id),
         "region": settings.region or None,

@@ -98,7 +98,6 @@ async def _messages(
 ) -> HitPage[MessageHit]:
     config, row_query = _per_row(q)
     where = and_(
-        Message.account_id == viewer.account_id,
         Message.search_vector.op("@@")(_any_language(q)),
         *filters,
     )

@@ -61,10 +61,8 @@ async def _out(session: AsyncSession, policy: SlaPolicy) -> PolicyOut:
     )
 
 
-async def _get(session: AsyncSession, account_id: uuid.UUID, policy_id: uuid.UUID) -> SlaPolicy:
-    policy = await session.scalar(
-        select(SlaPolicy).where(SlaPolicy.id == policy_id, SlaPolicy.account_id == account_id)
-    )
+async def _get(session: AsyncSession, policy_id: uuid.UUID) -> SlaPolicy:
+    policy = await session.scalar(select(SlaPolicy).where(SlaPolicy.id == policy_id))
     if policy is None:
         raise AppError(404, "not_found", "SLA policy not found")
     return policy
@@ -83,13 +81,7 @@ async def _set_targets(
         found = set(
             map(
                 str,
-                (
-                    await session.scalars(
-                        select(model.id).where(
-                            model.id.in_([uuid.UUID(r) for r in unique]), model.account_id == policy.account_id
-                        )
-                    )
-                ).all(),
+                (await session.scalars(select(model.id).where(model.id.in_([uuid.UUID(r) for r in unique])))).all(),
             )
         )
         missing = [r for r in unique if r not in found]
@@ -104,7 +96,6 @@ async def _set_targets(
             select(SlaPolicyTarget.ref, SlaPolicy.name)
             .join(SlaPolicy, SlaPolicy.id == SlaPolicyTarget.policy_id)
             .where(
-                SlaPolicyTarget.account_id == policy.account_id,
                 SlaPolicyTarget.kind == kind,
                 SlaPolicyTarget.ref.in_(unique),
             )
@@ -121,12 +112,10 @@ async def _set_targets(
         session.add(SlaPolicyTarget(account_id=policy.account_id, policy_id=policy.id, kind=kind, ref=ref))
 
 
-async def _recheck_open_conversations(session: AsyncSession, account_id: uuid.UUID) -> None:
+async def _recheck_open_conversations(session: AsyncSession) -> None:
     """Open conversations' clocks follow the change at the router's next check (now)."""
     await session.execute(
-        update(ConversationSla)
-        .where(ConversationSla.account_id == account_id, ConversationSla.state["status"].astext != "resolved")
-        .values(check_at=utcnow())
+        update(ConversationSla).where(ConversationSla.state["status"].astext != "resolved").values(check_at=utcnow())
     )
 
 
@@ -155,29 +144,25 @@ async def create_policy(body: PolicyCreate, admin: AdminAgent, session: SessionD
         await _set_targets(session, policy, "inbox", body.inbox_ids)
         await _set_targets(session, policy, "team", body.team_ids)
         await _set_targets(session, policy, "label", body.labels)
-        await _recheck_open_conversations(session, admin.account_id)
+        await _recheck_open_conversations(session)
         await session.flush()
         return await _out(session, policy)
 
 
 @router.get("", response_model=list[PolicyOut], openapi_extra=provides(policy_id="$response.body#/0/id"))
 async def list_policies(agent: CurrentAgent, session: SessionDep) -> list[PolicyOut]:
-    rows = (
-        await session.scalars(
-            select(SlaPolicy).where(SlaPolicy.account_id == agent.account_id).order_by(SlaPolicy.name)
-        )
-    ).all()
+    rows = (await session.scalars(select(SlaPolicy).order_by(SlaPolicy.name))).all()
     return [await _out(session, row) for row in rows]
 
 
 @router.get("/{policy_id}", response_model=PolicyOut)
 async def get_policy(policy_id: uuid.UUID, agent: CurrentAgent, session: SessionDep) -> PolicyOut:
-    return await _out(session, await _get(session, agent.account_id, policy_id))
+    return await _out(session, await _get(session, policy_id))
 
 
 async def _update(policy_id: uuid.UUID, body: PolicyUpdate, admin: AdminAgent, session: SessionDep) -> PolicyOut:
     async with atomic(session):
-        policy = await _get(session, admin.account_id, policy_id)
+        policy = await _get(session, policy_id)
         changes = body.model_dump(exclude_unset=True)
         for field in POLICY_FIELDS:
             if field not in changes:
@@ -193,7 +178,7 @@ async def _update(policy_id: uuid.UUID, body: PolicyUpdate, admin: AdminAgent, s
         for kind, field in (("inbox", "inbox_ids"), ("team", "team_ids"), ("label", "labels")):
             if changes.get(field) is not None:
                 await _set_targets(session, policy, kind, changes[field])
-        await _recheck_open_conversations(session, admin.account_id)
+        await _recheck_open_conversations(session)
         await session.flush()
         return await _out(session, policy)
 
@@ -217,6 +202,6 @@ async def put_policy(policy_id: uuid.UUID, body: PolicyUpdate, admin: AdminAgent
 @router.delete("/{policy_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_policy(policy_id: uuid.UUID, admin: AdminAgent, session: SessionDep) -> Response:
     async with atomic(session):
-        await session.delete(await _get(session, admin.account_id, policy_id))
-        await _recheck_open_conversations(session, admin.account_id)
+        await session.delete(await _get(session, policy_id))
+        await _recheck_open_conversations(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -52,16 +52,13 @@ async def mark_spam(
                 await session.scalars(
                     select(Message.text).where(
                         Message.conversation_id == conversation_id,
-                        Message.account_id == agent.account_id,
                         Message.direction == "inbound",
                     )
                 )
             ).all()
             await classifier.learn(session, agent.account_id, texts, resources.pseudonyms, spam=body.spam)
     # Read as committed, by id (the caller saw it above; the verdict may move it out of their view).
-    conversation = await session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id, Conversation.account_id == agent.account_id)
-    )
+    conversation = await session.scalar(select(Conversation).where(Conversation.id == conversation_id))
     if conversation is None:
         raise AppError(404, "not_found", "conversation not found")  # erased meanwhile
     return service.conversation_out(conversation)

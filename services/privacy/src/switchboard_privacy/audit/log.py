@@ -27,11 +27,7 @@ async def record(
     )
 
 
-async def entries(session: AsyncSession, account_id: uuid.UUID, limit: int = 200) -> list[PrivacyAuditEntry]:
-    rows = await session.scalars(
-        select(PrivacyAuditEntry)
-        .where(PrivacyAuditEntry.account_id == account_id)
-        .order_by(PrivacyAuditEntry.id.desc())
-        .limit(limit)
-    )
+async def entries(session: AsyncSession, limit: int = 200) -> list[PrivacyAuditEntry]:
+    """The newest entries of the account ``session`` is scoped to."""
+    rows = await session.scalars(select(PrivacyAuditEntry).order_by(PrivacyAuditEntry.id.desc()).limit(limit))
     return list(rows)

@@ -231,7 +231,7 @@ async def list_requests(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[RequestOut]:
     settings = _settings(resources)
-    query = select(PrivacyRequest).where(PrivacyRequest.account_id == agent.account_id)
+    query = select(PrivacyRequest)
     if status:
         query = query.where(PrivacyRequest.status == status)
     if type:
@@ -307,5 +307,5 @@ async def audit_log(agent: AdminAgent, session: SessionDep) -> list[dict[str, An
             "details": e.details,
             "created_at": e.created_at.isoformat(),
         }
-        for e in await audit.entries(session, agent.account_id)
+        for e in await audit.entries(session)
     ]

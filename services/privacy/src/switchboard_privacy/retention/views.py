@@ -33,25 +33,21 @@ class PoliciesIn(Strict):
     logs: Days | None = None
 
 
-async def _policies(session: SessionDep, account_id: Any) -> dict[str, int]:
-    rows = await session.scalars(select(RetentionPolicy).where(RetentionPolicy.account_id == account_id))
+async def _policies(session: SessionDep) -> dict[str, int]:
+    rows = await session.scalars(select(RetentionPolicy))
     return {row.category: row.days for row in rows}
 
 
 @router.get("/retention")
 async def get_policies(agent: CurrentAgent, session: SessionDep) -> dict[str, int]:
-    return await _policies(session, agent.account_id)
+    return await _policies(session)
 
 
 @router.put("/retention")
 async def put_policies(body: PoliciesIn, agent: AdminAgent, session: SessionDep) -> dict[str, int]:
     for category, days in body.model_dump().items():
         if days is None:
-            await session.execute(
-                delete(RetentionPolicy).where(
-                    RetentionPolicy.account_id == agent.account_id, RetentionPolicy.category == category
-                )
-            )
+            await session.execute(delete(RetentionPolicy).where(RetentionPolicy.category == category))
         else:
             await session.execute(
                 insert(RetentionPolicy)
@@ -68,7 +64,7 @@ async def put_policies(body: PoliciesIn, agent: AdminAgent, session: SessionDep)
         details={k: v for k, v in body.model_dump().items() if v is not None},
     )
     await session.commit()
-    return await _policies(session, agent.account_id)
+    return await _policies(session)
 
 
 @router.get("/retention/preview")
