@@ -53,8 +53,12 @@ browser:
 	    echo "chromium could not be installed: the browser tests will be skipped"; \
 	  else echo "no /usr/bin/chromium (needs root and apt-get to install): the browser tests will be skipped"; fi; }
 
+# The whole suite in pytest-xdist workers (TEST_JOBS, one per core here), each taking whole modules (--dist
+# loadfile), so a module's live system starts once; every live system has its own database, topics and Redis
+# keys. Pass pytest options through PYTEST_ARGS, e.g. `make test PYTEST_ARGS="-k slack -x --junitxml=report.xml"`.
+TEST_JOBS ?= 2
 test: $(STAMP) lint browser
-	$(VENV)/bin/python -m tests.run
+	$(VENV)/bin/python -m pytest -n $(TEST_JOBS) --dist loadfile -p no:cacheprovider -q --tb=short $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench
