@@ -81,6 +81,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ.setdefault("ENVIRONMENT", "test")
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The closing line `make test` promises, after pytest's own summary, with -q or -n alike: errors (a
+    fixture that failed) count as failures."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or hasattr(config, "workerinput"):  # an xdist worker: the controller prints it
+        return
+    stats = reporter.stats
+    passed = len(stats.get("passed", []))
+    failed = len(stats.get("failed", [])) + len(stats.get("error", []))
+    skipped = len(stats.get("skipped", []))
+    reporter.write_line(f"{passed} passed, {failed} failed, {skipped} skipped")
+
+
 @pytest.fixture(autouse=True)
 def every_query_is_scoped_to_an_account() -> Iterator[None]:
     """Fails the test during which any statement read or changed a tenant table without an account filter

@@ -171,8 +171,8 @@ def test_settings_refuse_parameters_below_the_owasp_floor() -> None:
         assert (settings.password_hash_memory_kib, settings.password_hash_time_cost) == (memory, passes)
 
 
-async def _stored_hash(stack_urls: StackUrls, user_id: str) -> str:
-    engine = create_async_engine(stack_urls.database_url)
+async def _stored_hash(database_url: str, user_id: str) -> str:
+    engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
             found = await connection.scalar(
@@ -184,8 +184,8 @@ async def _stored_hash(stack_urls: StackUrls, user_id: str) -> str:
     return found
 
 
-async def _store_hash(stack_urls: StackUrls, user_id: str, password_hash: str) -> None:
-    engine = create_async_engine(stack_urls.database_url)
+async def _store_hash(database_url: str, user_id: str, password_hash: str) -> None:
+    engine = create_async_engine(database_url)
     try:
         async with engine.begin() as connection:
             await connection.execute(
@@ -199,17 +199,17 @@ async def _store_hash(stack_urls: StackUrls, user_id: str, password_hash: str) -
 async def test_a_login_replaces_a_hash_made_with_older_parameters(stack_urls: StackUrls) -> None:
     async with live_server(stack_urls) as live, httpx.AsyncClient(base_url=live.url, timeout=60) as client:
         tenant = await signup(client)
-        assert (await _stored_hash(stack_urls, tenant.owner_id)).startswith(OWASP_PREFIX)
+        assert (await _stored_hash(live.env["DATABASE_URL"], tenant.owner_id)).startswith(OWASP_PREFIX)
         old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
-        await _store_hash(stack_urls, tenant.owner_id, old)
+        await _store_hash(live.env["DATABASE_URL"], tenant.owner_id, old)
         wrong = await client.post("/api/v1/auth/login", json={"email": tenant.email, "password": "wrong"})
         assert wrong.status_code == 401
-        assert await _stored_hash(stack_urls, tenant.owner_id) == old  # a wrong password changes nothing
+        assert await _stored_hash(live.env["DATABASE_URL"], tenant.owner_id) == old  # a wrong password changes nothing
         assert (await login(client, tenant.email, PASSWORD)).startswith("ey")
-        renewed = await _stored_hash(stack_urls, tenant.owner_id)
+        renewed = await _stored_hash(live.env["DATABASE_URL"], tenant.owner_id)
         assert renewed.startswith(OWASP_PREFIX) and renewed != old
         assert (await login(client, tenant.email, PASSWORD)).startswith("ey")  # and it verifies
-        assert await _stored_hash(stack_urls, tenant.owner_id) == renewed  # once
+        assert await _stored_hash(live.env["DATABASE_URL"], tenant.owner_id) == renewed  # once
 
 
 async def _pong(socket: ClientConnection) -> None:

@@ -432,3 +432,32 @@ async def test_console_in_four_languages(server: LiveServer, client: httpx.Async
         await page.screenshot(path=ARTIFACTS / f"console-{locale[:2]}.png")
         no_js_errors(page)
         await page.context.close()
+
+
+async def test_a_busy_server_is_asked_again_after_its_retry_after(
+    server: LiveServer, client: httpx.AsyncClient, browser: Any
+) -> None:
+    """A read answered 503 `overloaded` with Retry-After is asked again after that wait, instead of leaving the
+    screen empty (an empty agents list left "@" mentions with nothing to suggest)."""
+    tenant = await signup(client, "Busy")
+    await create_agent(client, tenant, name="Zoe Retry")
+    page = await new_page(browser, token=tenant.token)
+    refused: list[str] = []
+
+    async def busy_once(route: Any) -> None:
+        if route.request.method == "GET" and not refused:
+            refused.append(route.request.url)
+            await route.fulfill(
+                status=503,
+                headers={"Retry-After": "1", "content-type": "application/json"},
+                body='{"error": {"code": "overloaded", "message": "The server is busy: try again shortly."}}',
+            )
+        else:
+            await route.continue_()
+
+    await page.route("**/api/v1/agents", busy_once)
+    await page.goto(f"{server.url}/#/agents")
+    await page.locator("td", has_text="Zoe Retry").wait_for()
+    assert len(refused) == 1
+    no_js_errors(page)
+    await page.context.close()

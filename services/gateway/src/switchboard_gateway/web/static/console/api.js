@@ -19,15 +19,31 @@ export const auth = {
   },
 };
 
+// A busy server answers 503 `overloaded` (or 429) with Retry-After before doing anything: reads wait that long and
+// ask again, a few times, instead of showing an empty screen (a silently empty agents list left "@" mentions
+// with nothing to suggest). Writes are not repeated; their error is shown.
+const RETRIES = 3;
+const MAX_WAIT_MS = 5000;
+
+function retryDelay(response) {
+  const seconds = Number(response.headers.get("retry-after"));
+  return Math.min(MAX_WAIT_MS, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 500);
+}
+
 export async function api(method, path, body) {
   const headers = {};
   if (auth.token) headers.authorization = `Bearer ${auth.token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   let response;
-  try {
-    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (error) {
-    throw new ApiError(0, "network_error", error.message);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (error) {
+      throw new ApiError(0, "network_error", error.message);
+    }
+    const busy = response.status === 503 || response.status === 429;
+    if (!busy || method !== "GET" || attempt >= RETRIES) break;
+    await new Promise((resolve) => setTimeout(resolve, retryDelay(response)));
   }
   const text = await response.text();
   let data = null;
