@@ -1,24 +1,26 @@
 """Key rotation end to end: secrets written through the API under an old key, the key rotated in the
 environment, ``python -m switchboard_common.domain.encryption.rekey`` (dry run, real run, rerun), the old key
-removed -- and
-every value still decrypts, through the services and directly.
+removed -- and every value still decrypts, through the services and directly.
 
-This module rewrites every encrypted value of its database, so it starts its own servers only."""
+This module rewrites every encrypted value of its database, so each test works in a database of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pyotp
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
@@ -34,7 +36,24 @@ from switchboard_devstack.servers import StackUrls
 
 from tests.fakes.slack import FakeSlack
 from tests.helpers.api import create_web_inbox, signup, visitor_session
+from tests.helpers.databases import drop_database, system_database
 from tests.helpers.live import live_server
+
+
+@pytest.fixture
+async def stack_urls(stack_urls: StackUrls) -> AsyncIterator[StackUrls]:
+    """These tests read every encrypted value in their database and rotate the keys of all of them: a database
+    of their own, which no other module writes to (with the suite in xdist workers, other modules' direct
+    writes share the session's database)."""
+    own = await system_database(stack_urls.database_url)
+    if own is None:  # a given DATABASE_URL whose role may not create databases
+        yield stack_urls
+        return
+    try:
+        yield dataclasses.replace(stack_urls, database_url=own[1])
+    finally:
+        await drop_database(stack_urls.database_url, own[0])
+
 
 PASSWORD = "correct horse battery"
 

@@ -38,7 +38,12 @@ async def test_notes_canned_replies_labels_search_and_contact_panel(
         "/api/v1/presence", json={"status": "away"}, headers={"Authorization": f"Bearer {colleague_token}"}
     )
     me = (await client.get("/api/v1/me", headers=tenant.headers)).json()
-    page = await console(browser, server, tenant.token)
+    page = await new_page(browser, token=tenant.token)
+    # What the console got for its agents list: the "@" suggestions come from it (said if they do not show).
+    agents_answers: list[int] = []
+    page.on("response", lambda r: agents_answers.append(r.status) if "/api/v1/agents" in r.url else None)
+    await page.goto(f"{server.url}/#/conversations")
+    await page.wait_for_function("() => document.body.dataset.socket === 'open'")
     visitor = await visitor_session(client, inbox["widget_token"], name="Eleni")
     widget = await Socket.open(f"{server.ws_url}/api/v1/widget/ws?token={visitor['visitor_token']}")
     try:
@@ -56,7 +61,15 @@ async def test_notes_canned_replies_labels_search_and_contact_panel(
         await page.get_by_role("button", name="Private note").click()
         box = page.locator("#reply-text")
         await box.press_sequentially("@nik")
-        await page.locator(".suggestions [role=option]", has_text="@Nikos Pappas").wait_for()
+        try:
+            await page.locator(".suggestions [role=option]", has_text="@Nikos Pappas").wait_for()
+        except Exception as missing:
+            state = await page.evaluate(
+                """() => ({form: document.querySelector("form.reply")?.className, text: document.querySelector(
+                "#reply-text")?.value, focused: document.activeElement?.id || document.activeElement?.tagName,
+                expanded: document.querySelector("#reply-text")?.getAttribute("aria-expanded")})"""
+            )
+            raise AssertionError(f"no @ suggestion: {state}, agents list answers {agents_answers}") from missing
         await box.press("Enter")
         await box.press_sequentially("please check the double charge")
         await page.locator("form.reply").get_by_role("button", name="Add note").click()

@@ -18,6 +18,8 @@ from switchboard_common.domain.conversations.visibility import SEE_ALL_ROLES, ag
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.reports import histogram
 from switchboard_common.domain.reports.models import (
+    COUNTERS,
+    GROUP_KINDS,
     NONE_ID,
     ReportDimension,
     ReportGroup,
@@ -27,18 +29,8 @@ from switchboard_common.domain.reports.models import (
 from switchboard_common.domain.reports.rollups import METRICS
 from switchboard_common.infra.errors import AppError
 
-GROUPS = ("agent", "team", "inbox", "channel", "label")
-SUMMED = (
-    "conversations_opened",
-    "conversations_resolved",
-    "messages_in",
-    "messages_out",
-    "sla_conversations",
-    "sla_met",
-    "csat_requested",
-    "csat_responses",
-    "csat_sum",
-)
+GROUPS = GROUP_KINDS
+SUMMED = COUNTERS
 DURATIONS = {
     "first_response_seconds": "first_response",
     "resolution_seconds": "resolution",

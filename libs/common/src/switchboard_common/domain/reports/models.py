@@ -54,15 +54,9 @@ COUNTERS = (
 )
 
 
-class ReportRollup(Base):
-    __tablename__ = "report_rollups"
-    __table_args__ = (Index("ix_report_rollups_account_hour", "account_id", "hour"),)
+class Counters:
+    """The counters (COUNTERS) a rollup row and a group row both carry, declared once."""
 
-    dimension_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("report_dimensions.id", ondelete="CASCADE"), primary_key=True
-    )
-    hour: Mapped[datetime] = mapped_column(primary_key=True)
-    account_id: Mapped[uuid.UUID] = mapped_column()
     conversations_opened: Mapped[int] = mapped_column(BigInteger, default=0)
     conversations_resolved: Mapped[int] = mapped_column(BigInteger, default=0)
     messages_in: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -72,6 +66,17 @@ class ReportRollup(Base):
     csat_requested: Mapped[int] = mapped_column(BigInteger, default=0)
     csat_responses: Mapped[int] = mapped_column(BigInteger, default=0)
     csat_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ReportRollup(Counters, Base):
+    __tablename__ = "report_rollups"
+    __table_args__ = (Index("ix_report_rollups_account_hour", "account_id", "hour"),)
+
+    dimension_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("report_dimensions.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column()
 
 
 class ReportHistogram(Base):
@@ -94,7 +99,7 @@ GROUP_KINDS = ("agent", "team", "inbox", "channel", "label")
 SPANS = ("hour", "day")
 
 
-class ReportGroup(Base):
+class ReportGroup(Counters, Base):
     """The same counts as the rollups and histograms, already summed per group of one ``group_by`` (an agent,
     a team, an inbox, a channel or a label) per UTC hour and per UTC day: what a summary reads, a row per
     group and day (and per hour at a range's ragged ends) instead of a row per dimension, hour and bin.
@@ -111,15 +116,6 @@ class ReportGroup(Base):
     span: Mapped[str] = mapped_column(String(4), primary_key=True)
     start: Mapped[datetime] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    conversations_opened: Mapped[int] = mapped_column(BigInteger, default=0)
-    conversations_resolved: Mapped[int] = mapped_column(BigInteger, default=0)
-    messages_in: Mapped[int] = mapped_column(BigInteger, default=0)
-    messages_out: Mapped[int] = mapped_column(BigInteger, default=0)
-    sla_conversations: Mapped[int] = mapped_column(BigInteger, default=0)
-    sla_met: Mapped[int] = mapped_column(BigInteger, default=0)
-    csat_requested: Mapped[int] = mapped_column(BigInteger, default=0)
-    csat_responses: Mapped[int] = mapped_column(BigInteger, default=0)
-    csat_sum: Mapped[int] = mapped_column(BigInteger, default=0)
     first_response: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
     resolution: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
     queue_wait: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
