@@ -304,6 +304,21 @@ async def decisions_at(
     return await route_all(res, processes, [seed], decisions, budget=budget)
 
 
+async def queued_account(res: Resources, queued: int, agents: int, budget: float | None) -> Seed:
+    """An account of ``agents`` agents of capacity 10, all offline, and ``queued`` conversations waiting for them
+    (a slow router still queues them while agents come: the wait is bounded)."""
+    seed = await seed_account(res, capacities=[10] * agents)
+    ids = await create_conversations(res, seed, queued)
+    await publish_created(res, seed, ids)
+
+    async def all_waiting() -> bool:
+        return await waiting(res, seed.account_id) == queued
+
+    with contextlib.suppress(TimeoutError):
+        await until(all_waiting, timeout=budget or 300.0)
+    return seed
+
+
 async def drain(
     res: Resources,
     processes: Sequence[ServiceProcess],
@@ -313,15 +328,7 @@ async def drain(
 ) -> Drained:
     """``queued`` conversations wait; then ``agents`` agents of capacity 10 come online: seconds until all are
     placed (with a ``budget``: how many were placed within it)."""
-    seed = await seed_account(res, capacities=[10] * agents)
-    ids = await create_conversations(res, seed, queued)
-    await publish_created(res, seed, ids)
-
-    async def all_waiting() -> bool:
-        return await waiting(res, seed.account_id) == queued
-
-    with contextlib.suppress(TimeoutError):
-        await until(all_waiting, timeout=budget or 300.0)  # a slow router still queues them while agents come
+    seed = await queued_account(res, queued, agents, budget)
     started = time.perf_counter()
     await bring_online(res, seed, seed.agent_ids)
 
@@ -356,15 +363,7 @@ async def public_drain(
     gateway shed (503, tried again), and seconds until every socket was up (the gateway's share of the time).
     The last process is the gateway; the sockets stay open until every conversation is placed."""
     routers_only, gateway = processes[:-1], processes[-1]
-    seed = await seed_account(res, capacities=[10] * agents)
-    ids = await create_conversations(res, seed, queued)
-    await publish_created(res, seed, ids)
-
-    async def all_waiting() -> bool:
-        return await waiting(res, seed.account_id) == queued
-
-    with contextlib.suppress(TimeoutError):
-        await until(all_waiting, timeout=budget or 300.0)
+    seed = await queued_account(res, queued, agents, budget)
     secret = res.settings.secret_key
     agent_tokens = [
         tokens.issue(secret, kind="agent", subject=a, account_id=seed.account_id, ttl_seconds=3600, role="agent")
