@@ -319,6 +319,20 @@ async def queued_account(res: Resources, queued: int, agents: int, budget: float
     return seed
 
 
+async def wait_placed(res: Resources, seed: Seed, queued: int, budget: float | None) -> None:
+    """Until all ``queued`` conversations of the account are assigned; with a ``budget``, at most that long (the
+    caller counts what was placed), without one a timeout is an error."""
+
+    async def all_placed() -> bool:
+        return await assigned(res, [seed.account_id]) == queued
+
+    try:
+        await until(all_placed, timeout=budget or 300.0)
+    except TimeoutError:
+        if budget is None:
+            raise
+
+
 async def drain(
     res: Resources,
     processes: Sequence[ServiceProcess],
@@ -332,14 +346,7 @@ async def drain(
     started = time.perf_counter()
     await bring_online(res, seed, seed.agent_ids)
 
-    async def all_placed() -> bool:
-        return await assigned(res, [seed.account_id]) == queued
-
-    try:
-        await until(all_placed, timeout=budget or 300.0)
-    except TimeoutError:
-        if budget is None:
-            raise
+    await wait_placed(res, seed, queued, budget)
     return Drained(time.perf_counter() - started, await assigned(res, [seed.account_id]), queued)
 
 
@@ -396,15 +403,7 @@ async def public_drain(
         sockets = await asyncio.gather(*(connect(t) for t in agent_tokens))
         connected = time.perf_counter() - started
         try:
-
-            async def all_placed() -> bool:
-                return await assigned(res, [seed.account_id]) == queued
-
-            try:
-                await until(all_placed, timeout=budget or 300.0)
-            except TimeoutError:
-                if budget is None:
-                    raise
+            await wait_placed(res, seed, queued, budget)
             seconds = time.perf_counter() - started
             router_cpu = cpu(routers_only) - before_cpu
         finally:
