@@ -21,13 +21,16 @@ DEDUPE_TTL_SECONDS = 24 * 3600
 DEFAULT_BLOCK_MS = 10_000
 
 # KEYS: the stream, its set of pushed ids (scored by when each may be forgotten). ARGV: frame, maxlen, now,
-# dedupe ttl, stream ttl, dedupe id. The ids live in one sorted set per stream (not a key per id), so the key
-# registry names it from the stream alone and erasure finds it.
+# dedupe ttl, stream ttl, dedupe id, then ids the frame also carries (marked pushed with it, see push_once).
+# The ids live in one sorted set per stream (not a key per id), so the key registry names it from the stream
+# alone and erasure finds it.
 _PUSH_ONCE = """
 local now = tonumber(ARGV[3])
 if redis.call('ZSCORE', KEYS[2], ARGV[6]) then return false end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[6])
+for i = 6, #ARGV do
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[i])
+end
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'data', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
@@ -41,13 +44,20 @@ class StreamPublisher:
         self.keys = keys
         self._script = redis.register_script(_PUSH_ONCE)
 
-    def _args(self, data: str, dedupe_id: str) -> list[str | int]:
-        return [data, STREAM_MAXLEN, int(time.time()), DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS, dedupe_id]
+    def _args(self, data: str, dedupe_id: str, carried: Sequence[str] = ()) -> list[str | int]:
+        return [data, STREAM_MAXLEN, int(time.time()), DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS, dedupe_id, *carried]
 
-    async def push_once(self, stream: str, dedupe_id: str, message: dict[str, Any]) -> str | None:
+    async def push_once(
+        self, stream: str, dedupe_id: str, message: dict[str, Any], *, carried: Sequence[str] = ()
+    ) -> str | None:
+        """Appends ``message`` unless ``dedupe_id`` was pushed to ``stream`` already.
+
+        ``carried`` are the dedupe ids of frames this one already contains (an assignment carries the
+        conversation's messages): they are marked pushed with it, so a redelivered event cannot show them again.
+        """
         result = await self._script(
             keys=[stream, self.keys.delivered(stream)],
-            args=self._args(json.dumps(message, default=str), dedupe_id),
+            args=self._args(json.dumps(message, default=str), dedupe_id, carried),
         )
         return str(result) if result else None
 

@@ -2,7 +2,8 @@
 
 Runs in the shared group ``gateway-timeline`` (one replica handles each event). Effects are idempotent:
 messages are inserted ``ON CONFLICT DO NOTHING`` and socket pushes go through ``push_once`` keyed by the
-event id, so a redelivery after a crash changes nothing twice.
+event id (a message's frame by the message id, see ``message_dedupe_id``), so a redelivery after a crash
+changes nothing twice.
 """
 
 from __future__ import annotations
@@ -154,6 +155,16 @@ def message_frame(event: MessageCreated) -> dict[str, Any]:
     }
 
 
+def message_dedupe_id(message_id: uuid.UUID) -> str:
+    """What a message's frame is deduplicated by on an agent's stream: the message, not the event carrying it.
+
+    A message reaches an agent either inside the assignment frame or as its own frame. After a broker failure
+    its event can be handled again once the assignment is stored (or a publisher's retry can carry it in a
+    second event): keyed by the message, and marked when an assignment carries it, it is shown once.
+    """
+    return f"message:{message_id}"
+
+
 class Timeline:
     def __init__(self, resources: Resources) -> None:
         self.res = resources
@@ -210,7 +221,9 @@ class Timeline:
             if row.pass_through and row.assignee is None:
                 held.append(event)
             elif row.assignee is not None and not (p.sender_type == "agent" and p.sender_id == row.assignee):
-                pushes.append((self.res.keys.agent_stream(row.assignee), str(event.event_id), message_frame(event)))
+                pushes.append(
+                    (self.res.keys.agent_stream(row.assignee), message_dedupe_id(p.message_id), message_frame(event))
+                )
         for event in held:
             key = self._relay_key(event.conversation_id)
             await self.res.redis.rpush(key, json.dumps(message_frame(event)["message"]))
@@ -479,7 +492,7 @@ class Timeline:
         # Agents see customer and bot turns live; an agent's own reply is already on their screen.
         if assignee is not None and not (p.sender_type == "agent" and p.sender_id == assignee):
             await self.res.streams.push_once(
-                self.res.keys.agent_stream(assignee), str(event.event_id), message_frame(event)
+                self.res.keys.agent_stream(assignee), message_dedupe_id(p.message_id), message_frame(event)
             )
 
     async def _on_assigned(self, event: ConversationAssigned) -> None:
@@ -521,7 +534,12 @@ class Timeline:
                 for out in (message_out(m).model_dump(mode="json") for m in reversed(messages))
             ],
         }
-        await self.res.streams.push_once(self.res.keys.agent_stream(event.payload.agent_id), str(event.event_id), frame)
+        await self.res.streams.push_once(
+            self.res.keys.agent_stream(event.payload.agent_id),
+            str(event.event_id),
+            frame,
+            carried=[message_dedupe_id(m.id) for m in messages],
+        )
         if held:
             await self.res.redis.delete(self._relay_key(event.conversation_id))
         previous = event.payload.previous_agent_id
