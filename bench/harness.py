@@ -162,6 +162,7 @@ class Deployment:
     connectors take the webhooks, router and privacy work from Kafka."""
 
     processes: dict[str, ServiceProcess]
+    log_dir: Path | None = None
 
     @property
     def api_url(self) -> str:
@@ -179,11 +180,13 @@ class Deployment:
         for process in self.processes.values():
             if process.running:
                 process.terminate()
+        if self.log_dir is not None:
+            shutil.rmtree(self.log_dir, ignore_errors=True)  # every bench run would leave one in /tmp
 
 
 async def spawn_deployment(env: dict[str, str]) -> Deployment:
     log_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-services-"))
-    deployment = Deployment({name: ServiceProcess(name, env, log_dir) for name in SERVICES})
+    deployment = Deployment({name: ServiceProcess(name, env, log_dir) for name in SERVICES}, log_dir)
     try:
         for process in deployment.processes.values():
             process.start()
