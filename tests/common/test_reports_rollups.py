@@ -56,7 +56,8 @@ def test_large_durations_within_one_percent(values: list[float]) -> None:
     )
 )
 def test_packed_histograms_merge_to_the_same_quantiles(parts: list[list[float]]) -> None:
-    """Several packed histograms (a group's days) give exactly what their bins counted together give."""
+    """Several packed histograms (a group's days), their bytes concatenated as ``string_agg`` does, give exactly
+    what their bins counted together give; compacted into one entry per bin they give it too."""
     packed = []
     together: dict[int, int] = {}
     for part in parts:
@@ -65,16 +66,24 @@ def test_packed_histograms_merge_to_the_same_quantiles(parts: list[list[float]])
             counts[histogram.bin_of(v)] = counts.get(histogram.bin_of(v), 0) + 1
             together[histogram.bin_of(v)] = together.get(histogram.bin_of(v), 0) + 1
         packed.append(histogram.pack(counts))
-        assert [p >> 32 for p in packed[-1]] == sorted(counts)
+        assert [int(p) >> 32 for p in histogram.unpack(packed[-1])] == sorted(counts)
     expected = [histogram.quantile(together.items(), q) for q in (0.5, 0.9, 0.0, 1.0)]
-    merged = histogram.merged_quantiles([v for part in packed for v in part], (0.5, 0.9, 0.0, 1.0))
-    assert merged == expected
+    concatenated = histogram.unpack(b"".join(packed))
+    assert histogram.merged_quantiles(concatenated, (0.5, 0.9, 0.0, 1.0)) == expected
+    compacted = histogram.compact(concatenated)
+    assert compacted == histogram.pack(together)
+    assert histogram.is_compact(histogram.unpack(compacted))
+    assert histogram.is_compact(concatenated) == (compacted == b"".join(packed))
 
 
-def test_packing_refuses_counts_that_do_not_fit() -> None:
-    assert histogram.pack({5: 2, 3: 1, 9: 0}) == [(3 << 32) | 1, (5 << 32) | 2]
+def test_packing_is_big_endian_int64_and_refuses_counts_that_do_not_fit() -> None:
+    # PostgreSQL's int8send of each value: what migration 0018 wrote from the bigint[] form.
+    assert histogram.pack({5: 2, 3: 1, 9: 0}) == ((3 << 32) | 1).to_bytes(8, "big") + ((5 << 32) | 2).to_bytes(8, "big")
+    assert histogram.pack({}) == b"" and histogram.compact(histogram.unpack(b"")) == b""
     with pytest.raises(ValueError, match="32 bits"):
         histogram.pack({1: 1 << 32})
+    with pytest.raises(ValueError, match="32 bits"):
+        histogram.compact(histogram.unpack(histogram.pack({1: (1 << 32) - 1}) * 2))
     assert histogram.merged_quantiles([], (0.5,)) == [None]
 
 

@@ -41,6 +41,7 @@ from switchboard_common.domain.events import (
     MessageCreated,
     MessageCreatedPayload,
 )
+from switchboard_common.domain.reports import histogram
 from switchboard_common.domain.reports.models import ReportConversation, ReportGroup
 from switchboard_devstack.servers import StackUrls
 from switchboard_gateway.reports import service
@@ -553,25 +554,60 @@ async def test_group_rows_answer_exactly_as_the_dimension_rollups(system: LiveSe
     assert by_agent["Ana"]["queue_wait_seconds"]["median"] is not None
     assert {g["label"] for g in whole[4]} == {"billing", "vip"}
 
-    # The migration's backfill builds the same rows from the per-dimension rollups.
-    migration = importlib.util.spec_from_file_location(
-        "report_groups_migration",
-        Path(migrations.__file__).parent / "versions" / "0017_report_groups.py",
-    )
-    assert migration is not None and migration.loader is not None
-    module = importlib.util.module_from_spec(migration)
-    migration.loader.exec_module(module)
+    # Batches append to a row's histograms; the writer folds them back into one entry per bin.
+    async with cross_tenant_session(res.sessionmaker) as session:
+        stored = (
+            await session.execute(
+                select(ReportGroup.first_response, ReportGroup.resolution, ReportGroup.queue_wait).where(
+                    ReportGroup.account_id == account
+                )
+            )
+        ).all()
+    entries = [histogram.unpack(packed) for row in stored for packed in row]
+    assert all(histogram.is_compact(values) for values in entries)
+    assert sum(int((values & histogram.COUNT_MASK).sum()) for values in entries) > sum(map(len, entries))
+
+    # Migration 0017's backfill builds the same rows from the per-dimension rollups (into a temporary
+    # report_groups of 0017's shape, which shadows the real one), and 0018 turns its bigint[] histograms into
+    # the bytes the real one holds.
+    backfill, to_bytes = _migration("0017_report_groups"), _migration("0018_report_histogram_bytes")
+    metrics = to_bytes.METRICS
     async with cross_tenant_session(res.sessionmaker) as session, session.begin():
         before = (await session.execute(select(func.count()).where(ReportGroup.account_id == account))).scalar_one()
         await session.execute(delete(ReportGroup).where(ReportGroup.account_id == account))
-        for group_by in module.KEYS:
-            for span in module.STARTS:
+        await session.execute(text("CREATE TEMPORARY TABLE report_groups (LIKE public.report_groups) ON COMMIT DROP"))
+        await session.execute(
+            text(
+                "ALTER TABLE pg_temp.report_groups "
+                + ", ".join(f"ALTER COLUMN {name} TYPE bigint[] USING NULL" for name in metrics)
+            )
+        )
+        for group_by in backfill.KEYS:
+            for span in backfill.STARTS:
                 await session.execute(
                     text(
-                        module._backfill(group_by, span).replace("WHERE d.label", "WHERE x.account_id = :a AND d.label")
+                        backfill._backfill(group_by, span).replace(
+                            "WHERE d.label", "WHERE x.account_id = :a AND d.label"
+                        )
                     ),
                     {"a": account},
                 )
+        columns = ", ".join(("account_id", "group_by", "span", "start", "key", *backfill.COUNTERS))
+        await session.execute(
+            text(
+                f"INSERT INTO public.report_groups ({columns}, {', '.join(metrics)}) "  # noqa: S608
+                f"SELECT {columns}, {', '.join(to_bytes.to_bytes(name) for name in metrics)} FROM pg_temp.report_groups"
+            )
+        )
         after = (await session.execute(select(func.count()).where(ReportGroup.account_id == account))).scalar_one()
     assert after == before > 0
     assert await both() == answers
+
+
+def _migration(name: str) -> Any:
+    """A migration's module (its SQL builders), loaded from its file."""
+    spec = importlib.util.spec_from_file_location(name, Path(migrations.__file__).parent / "versions" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

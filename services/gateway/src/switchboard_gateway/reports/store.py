@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.events import ConversationCreated, Event
@@ -35,6 +35,7 @@ from switchboard_common.domain.reports.models import (
 from switchboard_common.infra.db.base import utcnow
 
 METRIC_COLUMNS = {number: name for name, number in rollups.METRICS.items()}  # report_groups' histogram columns
+GROUP_KEY = ("account_id", "group_by", "span", "start", "key")  # report_groups' primary key
 # Redeliveries come within the topics' retention (7 days); ids are kept twice that.
 SEEN_RETENTION = timedelta(days=14)
 DimensionKey = tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID, str, str]
@@ -71,16 +72,19 @@ def _statements() -> dict[str, Any]:
             index_elements=["dimension_id", "hour", "metric", "bin"],
             set_={"count": bins.c["count"] + histogram_rows.excluded["count"]},
         ),
+        # The histograms are appended (``||``: a copy; concatenated histograms add up) and returned, so the
+        # writer can fold a row that now repeats bins back into one entry per bin (``compact_groups``) while
+        # the upsert still holds its lock.
         "groups": group_rows.on_conflict_do_update(
-            index_elements=["account_id", "group_by", "span", "start", "key"],
+            index_elements=GROUP_KEY,
             set_={
                 **{name: groups.c[name] + group_rows.excluded[name] for name in COUNTERS},
-                **{
-                    name: func.report_merge_histograms(groups.c[name], group_rows.excluded[name])
-                    for name in METRIC_COLUMNS.values()
-                },
+                **{name: groups.c[name].concat(group_rows.excluded[name]) for name in METRIC_COLUMNS.values()},
             },
-        ),
+        ).returning(*(groups.c[name] for name in GROUP_KEY), *(groups.c[name] for name in METRIC_COLUMNS.values())),
+        "compact_groups": update(groups)
+        .where(*(groups.c[name] == bindparam(f"k_{name}") for name in GROUP_KEY))
+        .values({name: bindparam(f"h_{name}") for name in METRIC_COLUMNS.values()}),
     }
 
 
@@ -211,7 +215,29 @@ async def write_deltas(session: AsyncSession, deltas: Deltas, dimensions: Dimens
             )
         ]
         await session.execute(STATEMENTS["histograms"], rows)
-    await session.execute(STATEMENTS["groups"], group_rows(deltas))
+    await write_groups(session, group_rows(deltas))
+
+
+async def write_groups(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Adds ``rows`` (:func:`group_rows`) to ``report_groups``: counters summed and histograms appended by one
+    upsert in key order (replicas never deadlock), then the rows whose histograms now repeat bins rewritten
+    with one entry per bin (numpy), so a stored histogram stays as long as its distinct bins."""
+    if not rows:
+        return
+    stored = (await session.execute(STATEMENTS["groups"], rows)).all()
+    compacted = []
+    for row in stored:
+        histograms = {name: histogram.unpack(row[len(GROUP_KEY) + n]) for n, name in enumerate(METRIC_COLUMNS.values())}
+        if all(histogram.is_compact(values) for values in histograms.values()):
+            continue  # a new row, or one whose histograms gained nothing
+        compacted.append(
+            {
+                **{f"k_{name}": value for name, value in zip(GROUP_KEY, row[: len(GROUP_KEY)], strict=True)},
+                **{f"h_{name}": histogram.compact(values) for name, values in histograms.items()},
+            }
+        )
+    if compacted:
+        await session.execute(STATEMENTS["compact_groups"], compacted)
 
 
 GroupKey = tuple[uuid.UUID, str, str, datetime, str]  # account, group_by, span, start, key (report_groups' key)

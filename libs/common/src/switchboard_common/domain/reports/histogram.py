@@ -6,10 +6,13 @@ exact to the second), then logarithmic with 1% relative width, up to a year. A b
 (exact bins) or its geometric middle (log bins). Storage stays small either way: a row exists per bin that
 occurred in an hour and dimension, and within one agent's hour durations rarely repeat.
 
-A histogram is stored in one ``bigint[]`` as well (``report_groups``): each bin that occurred packed as
-``bin << 32 | count``, ascending by bin (:func:`pack`); :func:`merged_quantiles` reads many of them at once
-(numpy: a month of an agent's days is a few thousand bins, merged in milliseconds) with the same definition
-as :func:`quantile`, so either form gives the same answer.
+A histogram is stored in one ``bytea`` as well (``report_groups``): each bin that occurred as a big-endian
+int64 ``bin << 32 | count``, ascending by bin (:func:`pack`). Concatenated histograms are a histogram too
+(their counts add up), so PostgreSQL merges rows with ``string_agg``/``||`` (a copy) and numpy reads the bytes
+as they come (:func:`unpack`, no per-element decoding); :func:`compact` folds a concatenation back into one
+entry per bin, and :func:`merged_quantiles` reads many at once (a month of an agent's days is a few thousand
+bins, merged in a millisecond) with the same definition as :func:`quantile`, so either form gives the same
+answer.
 """
 
 from __future__ import annotations
@@ -69,7 +72,10 @@ def _at(ordered: list[tuple[int, int]], index: int) -> float:
     return value_of(ordered[-1][0])
 
 
-def pack(counts: Mapping[int, int]) -> list[int]:
+PACKED = np.dtype(">i8")  # the stored element: PostgreSQL's own int8 byte order (``int8send``)
+
+
+def pack(counts: Mapping[int, int]) -> bytes:
     """``{bin: count}`` as the stored form: ``bin << 32 | count`` per bin with a count, ascending by bin."""
     packed = []
     for bin_index, count in sorted(counts.items()):
@@ -77,21 +83,32 @@ def pack(counts: Mapping[int, int]) -> list[int]:
             raise ValueError(f"a bin's count must fit 32 bits, not {count}")
         if count:
             packed.append((bin_index << COUNT_BITS) | count)
-    return packed
+    return np.array(packed, dtype=PACKED).tobytes()
 
 
-# PostgreSQL's binary form of a one-dimensional bigint[] (``array_send``): a header of 5 int32 (dimensions,
-# has-nulls flag, element type, length, lower bound; 3 when empty), then per element an int32 length (8) and
-# the int64, big-endian.
-_SENT_HEADER = 20
-_SENT_EMPTY = 12
-_SENT_ELEMENT = np.dtype([("length", ">i4"), ("value", ">i8")])
+def unpack(data: bytes) -> NDArray[np.int64]:
+    """The packed values of stored histograms (one, or several concatenated), as native int64."""
+    return np.frombuffer(data, dtype=PACKED).astype(np.int64)
 
 
-def from_array_send(parts: Iterable[bytes]) -> NDArray[np.int64]:
-    """The packed values of stored histograms read as ``array_send(column)``, all in one array."""
-    body = b"".join(part[_SENT_HEADER:] for part in parts if len(part) > _SENT_EMPTY)
-    return np.frombuffer(body, dtype=_SENT_ELEMENT)["value"].astype(np.int64)
+def is_compact(values: NDArray[np.int64]) -> bool:
+    """Whether ``values`` hold each bin once, ascending (what :func:`pack` and :func:`compact` write)."""
+    bins = values >> COUNT_BITS
+    return bool(np.all(bins[1:] > bins[:-1]))
+
+
+def compact(values: NDArray[np.int64]) -> bytes:
+    """Packed values with bins repeated or out of order (concatenated histograms) in the stored form: one entry
+    per bin, counts added, ascending by bin."""
+    if values.size == 0:
+        return b""
+    ordered = np.sort(values)
+    bins = ordered >> COUNT_BITS
+    starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+    counts = np.add.reduceat(ordered & COUNT_MASK, starts)
+    if int(counts.max()) > COUNT_MASK:
+        raise ValueError(f"a bin's count must fit 32 bits, not {int(counts.max())}")
+    return ((bins[starts] << COUNT_BITS) | counts).astype(PACKED).tobytes()
 
 
 def merged_quantiles(values: NDArray[np.int64] | Sequence[int], qs: Sequence[float]) -> list[float | None]:

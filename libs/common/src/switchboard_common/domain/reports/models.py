@@ -13,8 +13,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from switchboard_common.infra.db.base import Base, utcnow
@@ -105,8 +105,9 @@ class ReportGroup(Counters, Base):
     group and day (and per hour at a range's ragged ends) instead of a row per dimension, hour and bin.
 
     ``key``: the agent's, team's or inbox's id (all zeros: none), the channel or the label. Each duration
-    metric is a histogram packed in a ``bigint[]``: ``bin << 32 | count`` per bin that occurred, ascending by
-    bin (bins: switchboard_common.domain.reports.histogram); rows merge with ``report_merge_histograms``.
+    metric is a histogram in a ``bytea``: a big-endian int64 ``bin << 32 | count`` per bin that occurred,
+    ascending by bin (switchboard_common.domain.reports.histogram); concatenated, histograms add up, so a
+    summary merges a group's rows with ``string_agg`` and numpy reads the bytes as they are.
     """
 
     __tablename__ = "report_groups"
@@ -116,9 +117,9 @@ class ReportGroup(Counters, Base):
     span: Mapped[str] = mapped_column(String(4), primary_key=True)
     start: Mapped[datetime] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    first_response: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
-    resolution: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
-    queue_wait: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
+    first_response: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    resolution: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    queue_wait: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
 class ReportConversation(Base):
