@@ -100,22 +100,26 @@ def _role(args: list[str]) -> str:
 
 
 class Profiler:
-    """py-spy flame graphs (SVG) of the given processes for ``seconds``; sampling is non-blocking, so the
-    profiled process is not paused and its own CPU figures stay true."""
+    """py-spy flame graphs (SVG) of the given processes for ``seconds``, and beside each a table of the
+    functions the process spent its samples in (``.txt``, from a second recording as folded stacks); sampling
+    is non-blocking, so the profiled process is not paused and its own CPU figures stay true."""
 
     def __init__(self, prefix: str, pids: dict[str, int], seconds: float, rate: int = 67) -> None:
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.folded: list[Path] = []
         PROFILES.mkdir(exist_ok=True)
         for name, pid in pids.items():
-            out = PROFILES / f"{prefix}-{_slug(name)}.svg"
-            self.procs.append(
-                subprocess.Popen(
-                    [str(PY_SPY), "record", "--nonblocking", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
-                     "--rate", str(rate), "--format", "flamegraph", "--output", str(out)],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )  # fmt: skip
+            base = PROFILES / f"{prefix}-{_slug(name)}"
+            self.folded.append(base.with_suffix(".folded"))
+            for fmt, out in (("flamegraph", base.with_suffix(".svg")), ("raw", base.with_suffix(".folded"))):
+                self.procs.append(
+                    subprocess.Popen(
+                        [str(PY_SPY), "record", "--nonblocking", "--pid", str(pid), "--duration",
+                         str(max(1, int(seconds))), "--rate", str(rate), "--format", fmt, "--output", str(out)],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )  # fmt: skip
 
     def wait(self) -> None:
         for proc in self.procs:
@@ -123,6 +127,36 @@ class Profiler:
                 proc.wait(60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for folded in self.folded:
+            if folded.exists():  # the table is kept; the stacks themselves are megabytes
+                folded.with_suffix(".txt").write_text(top_functions(folded.read_text()))
+                folded.unlink()
+
+
+def top_functions(folded: str, limit: int = 40) -> str:
+    """A table of the functions a folded-stack profile spends its samples in: own samples (the function itself
+    on top of the stack) and total (anywhere on it), busiest first; idle samples (the event loop waiting) are
+    not recorded (py-spy leaves out idle threads), so shares are of the time the process worked."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    busy = 0
+    for line in folded.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        busy += count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in dict.fromkeys(frames):  # once per sample, outermost first (ties keep that order)
+            total[frame] = total.get(frame, 0) + count
+    lines = [f"{busy} samples", "", "own % | total % | function"]
+    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:limit]:
+        lines.append(f"{100 * count / max(busy, 1):5.1f} | {100 * total[frame] / max(busy, 1):5.1f} | {frame}")
+    lines += ["", "total % | function (inclusive, busiest first)"]
+    for frame, count in sorted(total.items(), key=lambda item: -item[1])[:limit]:
+        lines.append(f"{100 * count / max(busy, 1):5.1f} | {frame}")
+    return "\n".join(lines) + "\n"
 
 
 def _slug(name: str) -> str:

@@ -5,6 +5,11 @@ Open loop: a send is due at ``start + i / rate`` and goes out then even when ear
 waiting, so a server that falls behind shows as latency and losses, never as a politely slower client.
 A message is lost when it is not on the agent's socket ``settle`` seconds after sending stopped.
 
+Before the first step the stack is warmed up, unmeasured: every process answers /readyz 200 (its consumer
+groups joined and hold their partitions), a probe message makes the round trip to the agent's socket, and the
+first rate runs ``warmup_seconds`` until its messages are all on the socket. Without it the first step measured
+a stack still warming up (connection pools opening, first polls of each group, caches filling).
+
 python -m bench.fixedrate PLAN.json RESULT.json     (the plan: bench.knee.Plan)
 Prints "BEGIN" when the timed phase starts and "END" when sending stops (the bench samples CPU there).
 """
@@ -25,6 +30,8 @@ import aiohttp
 from bench.harness import percentile
 
 WARMUP_SECONDS = 60.0
+READY_TIMEOUT_SECONDS = 120.0
+PROBE_TIMEOUT_SECONDS = 30.0
 
 
 def fr_marker(run: str, step: str, seq: int) -> str:
@@ -88,6 +95,29 @@ class AgentSocket:
             await self.task
 
 
+async def until_ready(session: aiohttp.ClientSession, urls: list[str], timeout: float = READY_TIMEOUT_SECONDS) -> float:
+    """Until every process answers ``GET /readyz`` 200 (its dependencies answer and every consumer group of it
+    has joined and holds its partitions); the seconds it took. TimeoutError past ``timeout``."""
+    started = time.perf_counter()
+    pending = list(urls)
+    while pending:
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"not ready after {timeout:g} s: {', '.join(pending)}")
+        still = []
+        for url in pending:
+            try:
+                async with session.get(f"{url}/readyz") as response:
+                    await response.read()
+                    if response.status != 200:
+                        still.append(url)
+            except (aiohttp.ClientError, OSError, TimeoutError):
+                still.append(url)
+        pending = still
+        if pending:
+            await asyncio.sleep(0.2)
+    return time.perf_counter() - started
+
+
 async def post(session: aiohttp.ClientSession, url: str, token: str, text: str, client_id: str) -> int:
     body = json.dumps({"text": text, "client_message_id": client_id}).encode()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -107,6 +137,8 @@ async def drive(plan: dict[str, Any]) -> dict[str, Any]:
         await asyncio.wait_for(agent.ready.wait(), 120)
         post_url = f"{url}/api/v1/widget/messages"
         results: dict[str, Any] = {}
+        if plan.get("warmup_seconds", 0) > 0:
+            results["warmup"] = await warm_up(session, agent, plan, post_url)
         for step, rate in enumerate(plan["rates"]):
             # Warm-up: every visitor's conversation exists and is assigned before the clock starts.
             warm = [fr_marker(run, f"w{step}", n) for n in range(len(visitors))]
@@ -119,18 +151,42 @@ async def drive(plan: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
+async def warm_up(
+    session: aiohttp.ClientSession, agent: AgentSocket, plan: dict[str, Any], post_url: str
+) -> dict[str, Any]:
+    """Unmeasured, before the first step: every process ready, a probe's round trip, then the first rate for
+    ``warmup_seconds`` until its messages are on the socket (or ``WARMUP_SECONDS`` passed)."""
+    run, visitors = plan["run"], plan["visitor_tokens"]
+    ready_seconds = await until_ready(session, plan.get("ready_urls") or [plan["url"]])
+    probe = fr_marker(run, "probe", 0)
+    started = time.perf_counter()
+    status = await post(session, post_url, visitors[0], probe, probe)
+    if status != 202 or not await agent.wait_for([probe], PROBE_TIMEOUT_SECONDS):
+        raise RuntimeError(f"the probe message did not make the round trip (POST answered {status})")
+    probe_ms = (time.perf_counter() - started) * 1000
+    rate = plan["rates"][0]
+    warm = await one_rate(
+        session, agent, {**plan, "duration": plan["warmup_seconds"], "settle": WARMUP_SECONDS},
+        post_url, "warmup", rate, True, announce=False,
+    )  # fmt: skip
+    return {"ready_seconds": ready_seconds, "probe_ms": probe_ms, **warm}
+
+
 async def one_rate(
     session: aiohttp.ClientSession,
     agent: AgentSocket,
     plan: dict[str, Any],
     post_url: str,
-    step: int,
+    step: int | str,
     rate: float,
     warmed: bool,
+    *,
+    announce: bool = True,
 ) -> dict[str, Any]:
     run, visitors, duration = plan["run"], plan["visitor_tokens"], plan["duration"]
     total = int(rate * duration)
     sent_at = [math.nan] * total
+    acked_ms: list[float] = []
     statuses: dict[int, int] = {}
 
     async def fire(i: int) -> None:
@@ -140,9 +196,12 @@ async def one_rate(
         statuses[status] = statuses.get(status, 0) + 1
         if status != 202:
             rejected.add(i)
+        else:
+            acked_ms.append((time.perf_counter() - sent_at[i]) * 1000)
 
     rejected: set[int] = set()
-    print("BEGIN", flush=True)
+    if announce:
+        print("BEGIN", flush=True)
     start = time.perf_counter()
     tasks = []
     for i in range(total):
@@ -151,7 +210,8 @@ async def one_rate(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(fire(i)))
     sending_stopped = time.perf_counter()
-    print("END", flush=True)
+    if announce:
+        print("END", flush=True)
     await asyncio.gather(*tasks)
     settle_until = sending_stopped + plan["settle"]
     texts = [fr_marker(run, str(step), i) for i in range(total)]
@@ -173,6 +233,9 @@ async def one_rate(
         "duplicates": agent.duplicates,
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),
+        # The POST's own answer: latency above it is the pipeline behind the acknowledgement.
+        "ack_p50_ms": percentile(acked_ms, 50),
+        "ack_p99_ms": percentile(acked_ms, 99),
         "max_ms": max(latencies, default=math.nan),
         "warmed": warmed,
     }

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,9 @@ class SweepConfig:
     rates: tuple[float, ...] = (100, 200, 300, 400, 500, 600, 800)
     step_seconds: float = 20.0
     settle: float = 3.0
+    # Unmeasured, before the first step: every process ready, a probe's round trip, then the first rate for
+    # this long (bench.fixedrate.warm_up).
+    warmup_seconds: float = 10.0
     reference_rate: float = 200.0  # CPU per message and profiles are taken at this rate
     sustain_rate: float = 500.0  # make run: one long run at this rate
     sustain_seconds: float = 60.0
@@ -71,6 +75,7 @@ class LayoutResult:
     ready_seconds: float = math.nan
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     ack: dict[str, float] = field(default_factory=dict)  # req/s: bare, widget, api
+    warmup: dict[str, Any] = field(default_factory=dict)  # bench.fixedrate.warm_up's figures
 
     @property
     def knee(self) -> float:
@@ -83,6 +88,11 @@ class Layout:
     url = ""
     webhook_url = ""
     watched: Watched
+
+    @property
+    def ready_urls(self) -> list[str]:
+        """Every process that serves /readyz (each says whether its consumer groups joined)."""
+        return [self.url]
 
     async def start(self) -> None: ...
 
@@ -129,6 +139,10 @@ class Processes(Layout):
         self.work = work
         self.stack = LocalStack(work / "servers", durable=False, database="switchboard_bench")
         self.processes: dict[str, ServiceProcess] = {}
+
+    @property
+    def ready_urls(self) -> list[str]:
+        return [p.url for p in self.processes.values()]
 
     async def start(self) -> None:
         urls = await asyncio.to_thread(self.stack.start)
@@ -267,8 +281,18 @@ async def sweep(layout: Layout, config: SweepConfig, work: Path, result: LayoutR
         "rates": rates,
         "duration": config.step_seconds,
         "settle": config.settle,
+        "warmup_seconds": config.warmup_seconds,
+        "ready_urls": layout.ready_urls,
     }
     steps = await run_client(layout, plan, work, begin, end)
+    result.warmup = steps.get("warmup", {})
+    if result.warmup:
+        w = result.warmup
+        log(
+            f"{layout.name}: warm-up: every process ready after {w['ready_seconds']:.1f} s, "
+            f"probe {w['probe_ms']:.0f} ms, {w['rate']:g}/s for {w['seconds']:.0f} s p50 {w['p50_ms']:.0f} ms "
+            f"p99 {w['p99_ms']:.0f} ms, lost {w['lost']}"
+        )
     for p in profiler:
         await asyncio.to_thread(p.wait)
     for index, rate in enumerate(rates):
@@ -279,7 +303,9 @@ async def sweep(layout: Layout, config: SweepConfig, work: Path, result: LayoutR
     result.reference_rate = ref["rate"]
     result.cpu_ms_per_message = {k: v * 1000 / max(ref["sent"], 1) for k, v in ref["cpu_seconds"].items()}
     if isinstance(layout, MakeRun) and config.sustain_seconds > 0:
-        plan.update(run=uuid.uuid4().hex[:8], rates=[config.sustain_rate], duration=config.sustain_seconds)
+        plan.update(
+            run=uuid.uuid4().hex[:8], rates=[config.sustain_rate], duration=config.sustain_seconds, warmup_seconds=0
+        )
         try:
             sustained = await run_client(layout, plan, work, lambda _s: None, lambda _s: None)
             result.sustain = sustained[str(config.sustain_rate)]
@@ -377,9 +403,19 @@ async def ack_ratios(layout: Layout, config: SweepConfig, work: Path) -> dict[st
     return {"bare": bare_rps, "widget": widget, "api": api}
 
 
+LAYOUTS: dict[str, Callable[[Path], Layout]] = {"make-run": MakeRun, "processes": Processes}
+
+
 async def run_layout(kind: str, config: SweepConfig) -> LayoutResult:
     work = Path(tempfile.mkdtemp(prefix="switchboard-knee-"))
-    layout: Layout = MakeRun(work) if kind == "make-run" else Processes(work)
+    try:
+        return await _run_layout(LAYOUTS[kind](work), config, work)
+    finally:
+        # The servers' data, the logs and the plans: hundreds of MB per layout after a sweep.
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def _run_layout(layout: Layout, config: SweepConfig, work: Path) -> LayoutResult:
     result = LayoutResult(layout.name)
     started = time.monotonic()
     try:
@@ -390,7 +426,9 @@ async def run_layout(kind: str, config: SweepConfig) -> LayoutResult:
         await sweep(layout, config, work, result)
         for s in result.steps:
             log(
-                f"{layout.name} @ {s['rate']:g}/s: p50 {s['p50_ms']:.0f} ms, p99 {s['p99_ms']:.0f} ms, lost {s['lost']}"
+                f"{layout.name} @ {s['rate']:g}/s: p50 {s['p50_ms']:.0f} ms, p99 {s['p99_ms']:.0f} ms, "
+                f"lost {s['lost']}, refused {s['rejected']}; "
+                f"POST answered p50 {s['ack_p50_ms']:.0f} ms, p99 {s['ack_p99_ms']:.0f} ms"
             )
         if config.wrk_seconds > 0:
             try:  # the sweep's numbers stand even when the acknowledgement measurement cannot run
@@ -450,14 +488,17 @@ def section(results: list[LayoutResult], config: SweepConfig) -> str:
         f"widget messages from {VISITORS} visitors at a fixed rate for {config.step_seconds:g} s per rate, open "
         "loop (a send goes out when due, whatever earlier ones are doing); one agent with room for every "
         "conversation holds a socket. Latency runs from the POST to the frame on the agent's socket; a message "
-        f"not on the socket {config.settle:g} s after sending stopped is lost. The **knee** is the highest rate "
+        f"not on the socket {config.settle:g} s after sending stopped is lost. Before the first rate the stack "
+        "warms up, unmeasured: every process answers /readyz 200 (each consumer group joined), a probe message "
+        f"makes the round trip, and the first rate runs {config.warmup_seconds:g} s until all of it arrived. "
+        "The **knee** is the highest rate "
         f"with p99 <= {KNEE_P99_MS:g} ms and nothing lost or refused. Layouts: **make run** is "
         "`python -m switchboard_devstack run` as `make run` starts it (its own servers); **processes** is each "
         "service its own OS process (`python -m switchboard_<service>`) as Kubernetes runs them.",
         "",
         f"![latency against rate]({PLOT.name})",
         "",
-        "| rate (msg/s) | " + " | ".join(f"{r.name}: p50 / p99 / lost" for r in results) + " |",
+        "| rate (msg/s) | " + " | ".join(f"{r.name}: p50 / p99 / lost (POST answered p99)" for r in results) + " |",
         "| --- | " + " | ".join("---" for _ in results) + " |",
     ]
     for index, rate in enumerate(config.rates):
@@ -465,7 +506,10 @@ def section(results: list[LayoutResult], config: SweepConfig) -> str:
         for r in results:
             s = r.steps[index] if index < len(r.steps) else None
             cells.append(
-                "-" if s is None else f"{_ms(s['p50_ms'])} / {_ms(s['p99_ms'])} / {s['lost'] + s['rejected']:,}"
+                "-"
+                if s is None
+                else f"{_ms(s['p50_ms'])} / {_ms(s['p99_ms'])} / {s['lost'] + s['rejected']:,}"
+                + (f" (POST p99 {_ms(s['ack_p99_ms'])})" if "ack_p99_ms" in s else "")
             )
         lines.append(f"| {rate:g} | " + " | ".join(cells) + " |")
     lines += ["", "| measure | " + " | ".join(r.name for r in results) + " |", "| --- |" + " --- |" * len(results)]

@@ -543,6 +543,7 @@ def sweep_main(argv: list[str]) -> int:
     parser.add_argument("--reference-rate", type=float, default=200.0)
     parser.add_argument("--sustain-seconds", type=float, default=60.0)
     parser.add_argument("--wrk-seconds", type=float, default=10.0)
+    parser.add_argument("--warmup-seconds", type=float, default=10.0, help="unmeasured, before the first rate")
     parser.add_argument("--no-profile", action="store_true")
     args = parser.parse_args(argv)
     config = knee.SweepConfig(
@@ -551,6 +552,7 @@ def sweep_main(argv: list[str]) -> int:
         reference_rate=args.reference_rate,
         sustain_seconds=args.sustain_seconds,
         wrk_seconds=args.wrk_seconds,
+        warmup_seconds=args.warmup_seconds,
         profile=not args.no_profile,
     )
     if args.rates:

@@ -51,6 +51,7 @@ from switchboard_devstack.servers import StackUrls
 from switchboard_router.bench import Seed, bring_online, create_conversations, publish_created, seed_account
 from switchboard_router.settings import RouterSettings
 
+from bench.costs import top_functions
 from bench.harness import percentile, service_env
 
 AGENT_COUNTS = (20, 200, 2_000, 7_500)
@@ -144,32 +145,6 @@ def _stop_profile(spy: subprocess.Popen[bytes], target: Path) -> None:
         spy.wait()
     if target.exists():
         target.with_suffix(".txt").write_text(top_functions(target.read_text()))
-
-
-def top_functions(folded: str, limit: int = 40) -> str:
-    """A table of the functions a folded-stack profile spends its samples in: own samples (the function itself
-    on top of the stack) and total (anywhere on it), busiest first; idle samples (the event loop waiting) are
-    not recorded (py-spy leaves out idle threads), so shares are of the time the process worked."""
-    own: dict[str, int] = {}
-    total: dict[str, int] = {}
-    busy = 0
-    for line in folded.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = stack.split(";")
-        busy += count
-        own[frames[-1]] = own.get(frames[-1], 0) + count
-        for frame in dict.fromkeys(frames):  # once per sample, outermost first (ties keep that order)
-            total[frame] = total.get(frame, 0) + count
-    lines = [f"{busy} samples (100 a second while busy)", "", "own % | total % | function"]
-    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:limit]:
-        lines.append(f"{100 * count / max(busy, 1):5.1f} | {100 * total[frame] / max(busy, 1):5.1f} | {frame}")
-    lines += ["", "total % | function (inclusive, busiest first)"]
-    for frame, count in sorted(total.items(), key=lambda item: -item[1])[:limit]:
-        lines.append(f"{100 * count / max(busy, 1):5.1f} | {frame}")
-    return "\n".join(lines) + "\n"
 
 
 @contextlib.asynccontextmanager
