@@ -156,7 +156,12 @@ async def domain_rows(urls: StackUrls, env: dict[str, str], args: argparse.Names
         traceback.print_exc()
         rows.append(Row("routing benchmarks", "failed", "-", "-", type(exc).__name__))
     try:  # the reports rows: seeded through the rollup consumer's code, a gateway process of their own
-        measured_reports = await reports.measure(urls, messages=args.reports_messages, requests=args.reports_requests)
+        measured_reports = await reports.measure(
+            urls,
+            messages=args.reports_messages,
+            requests=args.reports_requests,
+            baseline_messages=args.reports_baseline_messages,
+        )
         rows.extend(Row(*values) for values in reports.rows(measured_reports))
     except Exception as exc:
         traceback.print_exc()
@@ -224,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         "--reports-messages", type=int, default=1_000_000, help="messages whose rollups the reports bench seeds"
     )
     parser.add_argument("--reports-requests", type=int, default=200, help="summary requests per group_by")
+    parser.add_argument(
+        "--reports-baseline-messages",
+        type=int,
+        default=200_000,
+        help="messages of a second reports account measured side by side in the same run (0: none)",
+    )
     parser.add_argument("--privacy-retention", type=int, default=200_000, help="rows the retention sweep removes")
     parser.add_argument(
         "--only", default=",".join(PHASES), help=f"phases to run, comma separated ({', '.join(PHASES)})"

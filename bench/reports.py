@@ -15,6 +15,10 @@ million messages seed in minutes instead of most of an hour. Then a gateway proc
 summary requests, driven by aiohttp one at a time (a manager's screen), each ``group_by`` in turn, over the
 whole month, within a time budget per ``group_by`` (the row says how many requests it measured).
 
+Side by side (a shared machine's noise hits both alike): a second account seeded in bulk with
+``baseline_messages`` (200,000) is asked the same summaries in the same run, its requests interleaved with the
+first's, and the row gives the 1,000,000-message p99 as a multiple of the 200,000-message one.
+
 ``python -m bench.reports --messages 20000`` runs it on a fresh local stack (smaller sizes for a quick check).
 """
 
@@ -90,6 +94,10 @@ class ReportsResult:
     seed_seconds: float = 0.0
     p99_ms: dict[str, float] = field(default_factory=dict)
     p50_ms: dict[str, float] = field(default_factory=dict)
+    # The smaller account measured in the same run, requests interleaved (0: not measured).
+    baseline_messages: int = 0
+    baseline_p99_ms: dict[str, float] = field(default_factory=dict)
+    baseline_p50_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def messages_per_second(self) -> float:
@@ -341,40 +349,50 @@ async def seed(
     return messages
 
 
+@dataclass
+class Latencies:
+    p99_ms: dict[str, float] = field(default_factory=dict)
+    p50_ms: dict[str, float] = field(default_factory=dict)
+    measured: dict[str, int] = field(default_factory=dict)
+
+
 async def summary_latencies(
-    api: str, token: str, requests: int, days: int, *, budget_seconds: float = 120.0
-) -> tuple[dict[str, float], dict[str, float], dict[str, int]]:
-    """p99 and p50 (ms) of the summary over the whole month, per ``group_by``, one request at a time, and how many
-    requests were measured: at most ``requests``, fewer once ``budget_seconds`` have gone by for a ``group_by``
-    (a slow build reports what it measured instead of stalling the bench)."""
+    api: str, tokens: list[str], requests: int, days: int, *, budget_seconds: float = 120.0
+) -> list[Latencies]:
+    """p99 and p50 (ms) of the summary over the whole month, per ``group_by``, for each account of ``tokens``,
+    one request at a time and the accounts' requests interleaved (each round asks every account once), and how
+    many requests were measured: at most ``requests``, fewer once ``budget_seconds`` have gone by for a
+    ``group_by`` (a slow build reports what it measured instead of stalling the bench)."""
     until = utcnow() + timedelta(hours=1)
     since = until - timedelta(days=days + 1)
     params = {"from": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "to": until.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    p99: dict[str, float] = {}
-    p50: dict[str, float] = {}
-    measured: dict[str, int] = {}
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+    results = [Latencies() for _ in tokens]
+    async with aiohttp.ClientSession() as http:
         for group_by in GROUPS:
-            latencies: list[float] = []
+            latencies: list[list[float]] = [[] for _ in tokens]
             deadline = time.monotonic() + budget_seconds
             for n in range(requests + 3):
-                if latencies and time.monotonic() > deadline:
+                if latencies[0] and time.monotonic() > deadline:
                     break
-                started = time.perf_counter()
-                async with http.get(
-                    f"{api}/api/v1/reports/summary", params={**params, "group_by": group_by}
-                ) as response:
-                    body = await response.json()
-                    if response.status != 200 or not body["groups"]:
-                        raise RuntimeError(
-                            f"summary by {group_by}: {response.status}, {len(body.get('groups', []))} groups"
-                        )
-                if n >= 3:  # the first requests warm the connection pool and caches
-                    latencies.append((time.perf_counter() - started) * 1000)
-            p99[group_by] = percentile(latencies, 99)
-            p50[group_by] = percentile(latencies, 50)
-            measured[group_by] = len(latencies)
-    return p99, p50, measured
+                for token, measured in zip(tokens, latencies, strict=True):
+                    started = time.perf_counter()
+                    async with http.get(
+                        f"{api}/api/v1/reports/summary",
+                        params={**params, "group_by": group_by},
+                        headers={"Authorization": f"Bearer {token}"},
+                    ) as response:
+                        body = await response.json()
+                        if response.status != 200 or not body["groups"]:
+                            raise RuntimeError(
+                                f"summary by {group_by}: {response.status}, {len(body.get('groups', []))} groups"
+                            )
+                    if n >= 3:  # the first requests warm the connection pool and caches
+                        measured.append((time.perf_counter() - started) * 1000)
+            for result, measured in zip(results, latencies, strict=True):
+                result.p99_ms[group_by] = percentile(measured, 99)
+                result.p50_ms[group_by] = percentile(measured, 50)
+                result.measured[group_by] = len(measured)
+    return results
 
 
 async def measure(
@@ -386,8 +404,10 @@ async def measure(
     requests: int = 200,
     days: int = 30,
     fold_messages: int = 100_000,
+    baseline_messages: int = 200_000,
 ) -> ReportsResult:
-    """Seeds ``messages`` messages' rollups and measures (servers: a gateway process of its own on ``urls``)."""
+    """Seeds ``messages`` messages' rollups and measures (servers: a gateway process of its own on ``urls``);
+    with ``baseline_messages``, a second account of that many messages is measured side by side."""
     from switchboard_common.domain.encryption.shredding import event_codec
     from switchboard_devstack import free_port
     from switchboard_gateway.settings import GatewaySettings
@@ -406,6 +426,7 @@ async def measure(
     result = ReportsResult(messages=messages, requests_per_group=requests)
     try:
         account = await make_account(gateway.url)
+        baseline = await make_account(gateway.url) if baseline_messages else None
         settings = GatewaySettings(
             database_url=urls.database_url,
             redis_url=urls.redis_url,
@@ -416,6 +437,10 @@ async def measure(
         )
         res = await Resources.open(settings, event_codec)
         try:
+            if baseline is not None:
+                result.baseline_messages = await seed(
+                    res, baseline, baseline_messages, per_conversation=per_conversation, days=days
+                )
             measured = min(messages, fold_messages)
             await fold(res, account, result, measured, per_conversation=per_conversation, batch=batch, days=days)
             started = time.perf_counter()
@@ -427,9 +452,16 @@ async def measure(
             result.conversations = max(1, result.messages // per_conversation)
         finally:
             await res.close()
-        result.p99_ms, result.p50_ms, result.measured_requests = await summary_latencies(
-            gateway.url, account.token, requests, days
+        latencies = await summary_latencies(
+            gateway.url, [account.token, *([baseline.token] if baseline is not None else [])], requests, days
         )
+        result.p99_ms, result.p50_ms, result.measured_requests = (
+            latencies[0].p99_ms,
+            latencies[0].p50_ms,
+            latencies[0].measured,
+        )
+        if baseline is not None:
+            result.baseline_p99_ms, result.baseline_p50_ms = latencies[1].p99_ms, latencies[1].p50_ms
     finally:
         gateway.stop()
     return result
@@ -441,14 +473,26 @@ def rows(result: ReportsResult) -> list[tuple[str, str, str, str]]:
     by_group = ", ".join(f"{g} {result.p99_ms[g]:.0f}" for g in GROUPS)
     medians = ", ".join(f"{result.p50_ms[g]:.0f}" for g in GROUPS if g in result.p50_ms)
     fewest = min(result.measured_requests.values(), default=result.requests_per_group)
+    baseline, scaling = "-", ""
+    if result.baseline_p99_ms:
+        baseline_worst = max(result.baseline_p99_ms.values())
+        baseline = (
+            f"{result.baseline_messages:,} messages, same run, requests interleaved: "
+            + ", ".join(f"{g} {result.baseline_p99_ms[g]:.0f}" for g in GROUPS)
+            + f" ms (worst {baseline_worst:.0f} ms; medians "
+            + ", ".join(f"{result.baseline_p50_ms[g]:.0f}" for g in GROUPS)
+            + " ms)"
+        )
+        ratios = ", ".join(f"{g} x{result.p99_ms[g] / result.baseline_p99_ms[g]:.2f}" for g in GROUPS)
+        scaling = f"; p99 x{worst / baseline_worst:.2f} of {result.baseline_messages:,} messages (worst; {ratios})"
     return [
         (
             f"reports over {result.messages:,} messages, p99 (GET /api/v1/reports/summary over a month, "
             f"{fewest if fewest < result.requests_per_group else result.requests_per_group} requests per group_by"
             f"{' within the time budget' if fewest < result.requests_per_group else ''}, one at a time)",
             f"{by_group} ms (worst {worst:.0f} ms; medians {medians} ms)",
-            "-",
-            f"goal ≤ {GOAL_MS:.0f} ms: {'met' if worst <= GOAL_MS else 'missed'}",
+            baseline,
+            f"goal ≤ {GOAL_MS:.0f} ms: {'met' if worst <= GOAL_MS else 'missed'}{scaling}",
         ),
         (
             f"rollup consumer throughput ({result.events:,} events of {result.fold_messages:,} messages, "
@@ -468,12 +512,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--fold-messages", type=int, default=100_000, help="messages folded through the consumer's writer (timed)"
     )
+    parser.add_argument(
+        "--baseline-messages",
+        type=int,
+        default=200_000,
+        help="messages of a second account measured side by side (0: none)",
+    )
     args = parser.parse_args(argv)
     from bench.harness import local_stack
 
     with local_stack() as urls:
         result = asyncio.run(
-            measure(urls, messages=args.messages, requests=args.requests, fold_messages=args.fold_messages)
+            measure(
+                urls,
+                messages=args.messages,
+                requests=args.requests,
+                fold_messages=args.fold_messages,
+                baseline_messages=args.baseline_messages,
+            )
         )
     for row in rows(result):
         print(" | ".join(row))

@@ -64,3 +64,17 @@ def test_rows_say_whether_the_goals_are_met() -> None:
     latency, throughput = rows(result)
     assert "label 250 ms" in latency[1] and "missed" in latency[3]
     assert "2,000 msg/s" in throughput[1] and "kept up" in throughput[3]
+
+
+def test_rows_give_the_larger_account_as_a_multiple_of_the_smaller_measured_alongside() -> None:
+    result = ReportsResult(messages=1_000_000, events=1_400, fold_seconds=0.5, fold_cpu_seconds=0.4)
+    result.requests_per_group = 20
+    result.p99_ms = {g: 30.0 for g in ("agent", "team", "inbox", "channel", "label")}
+    result.p50_ms = dict.fromkeys(result.p99_ms, 10.0)
+    result.baseline_messages = 200_000
+    result.baseline_p99_ms = dict.fromkeys(result.p99_ms, 20.0)
+    result.baseline_p99_ms["agent"] = 24.0
+    result.baseline_p50_ms = dict.fromkeys(result.p99_ms, 8.0)
+    latency, _throughput = rows(result)
+    assert latency[2].startswith("200,000 messages, same run") and "agent 24" in latency[2]
+    assert "met; p99 x1.25 of 200,000 messages" in latency[3] and "agent x1.25, team x1.50" in latency[3]
