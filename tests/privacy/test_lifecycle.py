@@ -17,7 +17,7 @@ from switchboard_privacy.ledger import ErasureLedger
 from switchboard_privacy.lifecycle.sweep import sweep
 from switchboard_privacy.settings import PrivacySettings
 
-from tests.helpers.api import create_agent, create_web_inbox, signup, visitor_session
+from tests.helpers.api import create_agent, create_web_inbox, eventually, signup, visitor_session
 from tests.helpers.live import LiveServer, live_server
 from tests.helpers.scan import scan_directory
 
@@ -53,6 +53,21 @@ async def test_trial_suspension_termination_and_purge(system: LiveServer) -> Non
         await resources.attachments.put(account, uuid.UUID(visitor["contact_id"]), b"file")
         now = utcnow()
 
+        async def counted() -> bool:
+            # The reports' rows of the account: aggregates (report_groups' histograms as bytes) and the rollup
+            # consumer's memory, which the purge must take with the rest.
+            async with cross_tenant_session(resources.sessionmaker) as session:
+                rows = await session.scalar(
+                    text("SELECT count(*) FROM report_groups WHERE account_id = :a"),
+                    {"a": account},
+                )
+                memory = await session.scalar(
+                    text("SELECT count(*) FROM report_conversations WHERE account_id = :a"), {"a": account}
+                )
+            return bool(rows and memory)
+
+        await eventually(counted, timeout=60)
+
         # Day 13: nothing happens; day 15: the trial has expired.
         assert (await sweep(resources, settings, now + timedelta(days=13), only=[account]))["suspended"] == 0
         assert (await sweep(resources, settings, now + timedelta(days=15), only=[account]))["suspended"] == 1
@@ -71,7 +86,18 @@ async def test_trial_suspension_termination_and_purge(system: LiveServer) -> Non
         # Terminated 30 days: every trace purged; only the audit trail (ids and counts) remains.
         assert (await sweep(resources, settings, now + timedelta(days=107), only=[account]))["purged"] == 1
         async with cross_tenant_session(resources.sessionmaker) as session:
-            for table in ("accounts", "users", "contacts", "messages", "inboxes", "subject_keys"):
+            for table in (
+                "accounts",
+                "users",
+                "contacts",
+                "messages",
+                "inboxes",
+                "subject_keys",
+                "report_groups",
+                "report_rollups",
+                "report_dimensions",
+                "report_conversations",
+            ):
                 column = "id" if table == "accounts" else "account_id"
                 left = await session.scalar(
                     text(f"SELECT count(*) FROM {table} WHERE {column} = :a"),  # noqa: S608
