@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 from aiokafka import ConsumerRecord
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session, tenant_session
@@ -45,6 +45,7 @@ from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.outbox import add_events, publish_staged
 from switchboard_common.infra.periodic import PeriodicWorker
 from switchboard_common.infra.runtime import Resources
+from switchboard_common.infra.wakeup import DatabaseWakeup
 
 from switchboard_connectors.channels.messenger.client import GraphApi, GraphError
 from switchboard_connectors.channels.slack.client import SlackApi, SlackError
@@ -52,6 +53,8 @@ from switchboard_connectors.channels.slack.client import SlackApi, SlackError
 log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(seconds=30)
+# The longest an idle worker sleeps without a due survey or a notification (a missed NOTIFY costs at most this).
+IDLE_MAX_SECONDS = 60.0
 STARS = {1: "1 ★", 2: "2 ★★", 3: "3 ★★★", 4: "4 ★★★★", 5: "5 ★★★★★"}
 
 
@@ -114,7 +117,8 @@ class CsatScheduler:
 
 
 class CsatWorker(PeriodicWorker):
-    """Asks due surveys in their channel."""
+    """Asks due surveys in their channel. Idle, it does not poll: it sleeps until the next survey is due or an
+    insert's NOTIFY wakes it (switchboard_common.infra.wakeup), and looks at least every ``IDLE_MAX_SECONDS``."""
 
     name = "connectors-csat"
 
@@ -123,9 +127,37 @@ class CsatWorker(PeriodicWorker):
         self.res = res
         self.slack = slack
         self.graph = graph
+        # Inserts wake the worker (migration 0019's trigger); while not listening it polls every interval.
+        self.wakeup = DatabaseWakeup(res.settings, "csat_surveys", fallback_seconds=interval)
+
+    async def start(self) -> None:
+        await self.wakeup.start()
+        await super().start()
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self.wakeup.stop()
 
     async def tick(self) -> int:
         return await self.send_due()
+
+    async def pause(self, result: object) -> None:
+        if result:  # it sent some: there may be more due
+            await super().pause(result)
+            return
+        await self.wakeup.wait(await self.idle_seconds(), self._stopping)
+
+    async def idle_seconds(self, now: datetime | None = None) -> float:
+        """Until the earliest scheduled survey is due: at least ``interval``, at most ``IDLE_MAX_SECONDS``."""
+        try:
+            async with cross_tenant_session(self.res.sessionmaker) as session:
+                due = await session.scalar(select(func.min(CsatSurvey.send_at)).where(CsatSurvey.status == "scheduled"))
+        except Exception as exc:
+            log.warning("csat_next_due_error", error=type(exc).__name__)
+            return self.interval
+        if due is None:
+            return IDLE_MAX_SECONDS
+        return min(IDLE_MAX_SECONDS, max(self.interval, (due - (now or utcnow())).total_seconds()))
 
     async def send_due(self, now: datetime | None = None, *, limit: int = 50) -> int:
         now = now or utcnow()

@@ -5,6 +5,9 @@ a crashed replica's deliveries are picked up when their lease ends. A target rec
 deliveries in order: a row waits while an earlier one for the same target and conversation is pending.
 Backoff is exponential with full jitter, bounded by ``WEBHOOK_MAX_ATTEMPTS``; then the delivery fails, the
 agent learns it (callbacks) or the subscription counts it (and is disabled after repeated failures).
+
+Idle, the worker does not poll: it sleeps until the next row is due (a retry, a lease running out) or an
+insert's NOTIFY wakes it (switchboard_common.infra.wakeup), and looks at least every ``IDLE_MAX_SECONDS``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from switchboard_common.infra.db import affected_rows, transaction
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.outbound_http import OutboundHttp, UnsafeUrl
 from switchboard_common.infra.runtime import Resources
+from switchboard_common.infra.wakeup import DatabaseWakeup
 
 from switchboard_connectors.channels.api.webhook import current_secrets
 from switchboard_connectors.outbound import DeliveryResult, publish_delivery_update
@@ -61,6 +65,9 @@ DELETE FROM webhook_deliveries WHERE id IN (
 """)
 PURGE_BATCH = 1000
 PURGE_INTERVAL_SECONDS = 600.0
+# The longest an idle worker sleeps without a due row or a notification (a missed NOTIFY costs at most this).
+IDLE_MAX_SECONDS = 60.0
+_NEXT_DUE = text("SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status IN ('pending', 'delivering')")
 
 
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
@@ -90,8 +97,11 @@ class DeliveryWorker:
         self.clock = clock
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Inserts wake the worker (migration 0019's trigger); while not listening it polls every poll_interval.
+        self.wakeup = DatabaseWakeup(self.settings, "webhook_deliveries", fallback_seconds=poll_interval)
 
     async def start(self) -> None:
+        await self.wakeup.start()
         self._task = asyncio.create_task(self._run(), name="webhook-deliveries")
 
     async def stop(self) -> None:
@@ -99,6 +109,7 @@ class DeliveryWorker:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._task, 15)
+        await self.wakeup.stop()
         await self.http.aclose()
 
     async def _run(self) -> None:
@@ -113,8 +124,21 @@ class DeliveryWorker:
                 log.warning("delivery_loop_error", error=type(exc).__name__)
                 handled = 0
             if not handled:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
+                await self.wakeup.wait(await self.idle_seconds(), self._stopping)
+
+    async def idle_seconds(self) -> float:
+        """How long to sleep with nothing to claim: until the earliest pending row is due, at least
+        ``poll_interval`` (a due row held back behind another replica's delivery) and at most
+        ``IDLE_MAX_SECONDS``."""
+        try:
+            async with transaction(self.res.sessionmaker) as session:
+                due: datetime | None = await session.scalar(cross_tenant(_NEXT_DUE))
+        except Exception as exc:
+            log.warning("delivery_next_due_error", error=type(exc).__name__)
+            return self.poll_interval
+        if due is None:
+            return IDLE_MAX_SECONDS
+        return min(IDLE_MAX_SECONDS, max(self.poll_interval, (due - self.clock()).total_seconds()))
 
     async def purge_finished(self) -> int:
         """Deletes finished deliveries older than the log's retention, a bounded batch at a time."""

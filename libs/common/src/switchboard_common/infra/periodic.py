@@ -45,11 +45,17 @@ class PeriodicWorker(abc.ABC):
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._task, self.stop_timeout)
 
+    async def pause(self, result: object) -> None:
+        """Between ticks (``result``: what the tick returned, None when it failed): ``interval`` seconds, or
+        until stopped. A worker with a better signal of work to do (a due time, a wake-up) overrides it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self.interval)
+
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            result: object = None
             try:
-                await self.tick()
+                result = await self.tick()
             except Exception as exc:
                 log.warning("periodic_tick_failed", worker=self.name, error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            await self.pause(result)
