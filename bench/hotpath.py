@@ -1,5 +1,6 @@
 """Side by side, in one process and interleaved (robust on a shared machine): the CPU the widget POST's Redis
-step and the per-frame stream-key check cost, as main had them before issue 17's hot-path work and as now.
+step, the per-frame stream-key check and the per-request bearer-token check cost, as main had them before
+issue 17's hot-path work and as now.
 
 python -m bench.hotpath  (starts its own Valkey; prints a Markdown table)
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
+from switchboard_common.infra import tokens
 from switchboard_common.infra.cache import KINDS, Keys
 from switchboard_devstack.servers import RedisServer
 from switchboard_gateway.ratelimit import RateLimiter
@@ -84,7 +86,28 @@ async def measure(url: str) -> list[tuple[str, float, str]]:
         for _ in range(CALLS):
             call()
         rows.append((label, (time.process_time() - started) * 1e6 / CALLS, "frame"))
+    rows += token_checks()
     return rows
+
+
+def token_checks() -> list[tuple[str, float, str]]:
+    """A visitor's bearer token checked on each of its requests (50 visitors, as the fixed-rate sweep)."""
+    secret = "s" * 40
+    visitor_tokens = [
+        tokens.issue(secret, kind="visitor", subject=uuid.uuid4(), account_id=uuid.uuid4(), ttl_seconds=3600)
+        for _ in range(50)
+    ]
+    cpu = {"before": 0.0, "now": 0.0}
+    for _ in range(ROUNDS):
+        for label, check in (("before", tokens._decode), ("now", tokens.decode)):
+            started = time.process_time()
+            for i in range(CALLS // ROUNDS):
+                check(secret, visitor_tokens[i % 50])
+            cpu[label] += time.process_time() - started
+    return [
+        ("bearer token check per request: PyJWT every time (before)", cpu["before"] * 1e6 / CALLS, "request"),
+        ("bearer token check per request: verified once, expiry checked (now)", cpu["now"] * 1e6 / CALLS, "request"),
+    ]
 
 
 def main() -> None:

@@ -40,6 +40,28 @@ def test_tokens_round_trip_and_reject_tampering() -> None:
         tokens.decode("s" * 40, expired)
 
 
+def test_a_verified_token_is_not_verified_again_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    subject, account = uuid.uuid4(), uuid.uuid4()
+    token = tokens.issue("s" * 40, kind="visitor", subject=subject, account_id=account, ttl_seconds=60)
+    verified = []
+    real = tokens.jwt.decode
+
+    def counted(*args: object, **kwargs: object) -> object:
+        verified.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]  # PyJWT's own signature
+
+    monkeypatch.setattr(tokens.jwt, "decode", counted)
+    first = tokens.decode("s" * 40, token)
+    assert tokens.decode("s" * 40, token) == first
+    assert len(verified) == 1, "the second request paid the verification again"
+    with pytest.raises(tokens.InvalidToken):  # another secret is another key: verified, and refused
+        tokens.decode("t" * 40, token)
+    # Past its expiry a known token is refused as PyJWT would refuse it.
+    monkeypatch.setattr(tokens.time, "time", lambda: first.expires_at + 1.0)
+    with pytest.raises(tokens.InvalidToken):
+        tokens.decode("s" * 40, token)
+
+
 def test_production_refuses_default_secrets() -> None:
     with pytest.raises(ValueError, match="SECRET_KEY"):
         CommonSettings(environment="production")
