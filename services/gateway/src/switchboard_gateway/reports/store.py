@@ -224,16 +224,24 @@ async def write_groups(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
     with one entry per bin (numpy), so a stored histogram stays as long as its distinct bins."""
     if not rows:
         return
-    stored = (await session.execute(STATEMENTS["groups"], rows)).all()
+    sent = {tuple(row[name] for name in GROUP_KEY): row for row in rows}
+    width = len(GROUP_KEY)
     compacted = []
-    for row in stored:
-        histograms = {name: histogram.unpack(row[len(GROUP_KEY) + n]) for n, name in enumerate(METRIC_COLUMNS.values())}
-        if all(histogram.is_compact(values) for values in histograms.values()):
-            continue  # a new row, or one whose histograms gained nothing
+    for stored in (await session.execute(STATEMENTS["groups"], rows)).all():
+        key = tuple(stored[:width])
+        added = sent[key]
+        histograms = dict(zip(METRIC_COLUMNS.values(), stored[width:], strict=True))
+        # A histogram this batch added nothing to is as it was (compact); one as long as what was added is new.
+        grown = [name for name, packed in histograms.items() if added[name] and len(packed) > len(added[name])]
+        if not grown:
+            continue
         compacted.append(
             {
-                **{f"k_{name}": value for name, value in zip(GROUP_KEY, row[: len(GROUP_KEY)], strict=True)},
-                **{f"h_{name}": histogram.compact(values) for name, values in histograms.items()},
+                **{f"k_{name}": value for name, value in zip(GROUP_KEY, key, strict=True)},
+                **{
+                    f"h_{name}": histogram.compact(histogram.unpack(packed)) if name in grown else packed
+                    for name, packed in histograms.items()
+                },
             }
         )
     if compacted:
