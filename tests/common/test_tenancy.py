@@ -8,10 +8,23 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from switchboard_common.domain.accounts.models import Account
-from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session, tenant_session
+from switchboard_common.domain.accounts.tenancy import (
+    cross_tenant,
+    cross_tenant_session,
+    scope_session,
+    tenant_session,
+)
+from switchboard_common.domain.contacts.models import Contact
+from switchboard_common.domain.conversations import routing
+from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.inboxes.models import Inbox
+from switchboard_common.domain.labels import queries as labels
+from switchboard_common.domain.labels.models import Label
+from switchboard_common.domain.privacy import consent
+from switchboard_common.domain.sla import policies
 from switchboard_devstack.servers import StackUrls
 
 from tests.helpers import tenancy as guard
@@ -104,3 +117,63 @@ async def test_the_guard_flags_a_statement_without_an_account_condition(
     found = guard.unscoped_statements[seen:]
     del guard.unscoped_statements[seen:]  # recorded on purpose: not this test's failure
     assert found == ["SELECT count(*) FROM contacts"]
+
+
+async def test_shared_helpers_read_through_the_scoped_session_and_refuse_any_other(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The shared domain helpers write no account filter: the session scoped to their account adds it. A
+    session that is not (unscoped, cross-tenant, another account's) would read every account's rows, and is
+    refused instead."""
+    mine, theirs, _their_inbox = await two_accounts(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        session.add_all([Label(account_id=mine, name="vip"), Label(account_id=theirs, name="vip")])
+    async with tenant_session(sessionmaker, mine) as session:
+        found = await labels.label_ids(session, mine, ["VIP", "unknown"])
+        assert list(found) == ["vip"]
+        own = await session.scalar(select(Label.id).where(Label.name == "vip"))
+        assert found["vip"] == own
+        assert (await policies.load(session, mine)).policies == {}
+    for unscoped in (sessionmaker(), cross_tenant_session(sessionmaker), tenant_session(sessionmaker, theirs)):
+        async with unscoped as session:
+            for call in (
+                labels.label_ids(session, mine, ["vip"]),
+                policies.load(session, mine),
+                routing.queue_positions(session, mine),
+                consent.sharing_allowed(session, mine, uuid.uuid4()),
+            ):
+                with pytest.raises(RuntimeError, match="scoped to its account"):
+                    await call
+
+
+async def test_a_conversation_carries_only_labels_of_its_own_account(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The database holds the rule (``conversation_labels`` names the label and the conversation by their
+    account), so ``has_label`` compares no accounts: another account's label cannot be put on a conversation."""
+    mine, theirs, _their_inbox = await two_accounts(sessionmaker)
+    conversation_id, my_label, their_label = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with sessionmaker() as session, session.begin():
+        inbox = await session.scalar(cross_tenant(select(Inbox.id).where(Inbox.account_id == mine)))
+        contact = Contact(id=uuid.uuid4(), account_id=mine, name="Ada")
+        session.add_all([contact, Label(id=my_label, account_id=mine, name="vip")])
+        session.add(Label(id=their_label, account_id=theirs, name="vip"))
+        await session.flush()
+        session.add(
+            Conversation(
+                id=conversation_id,
+                account_id=mine,
+                inbox_id=inbox,
+                contact_id=contact.id,
+                channel="web",
+                status="open",
+                routing_explanation={},
+            )
+        )
+    async with tenant_session(sessionmaker, mine, begin=True) as session:
+        await labels.add_labels(session, mine, conversation_id, [my_label])
+        assert await session.scalar(select(Conversation.id).where(labels.has_label("VIP"))) == conversation_id
+    for account_id in (mine, theirs):  # their label under either account's name: refused by the database
+        with pytest.raises(IntegrityError):
+            async with tenant_session(sessionmaker, account_id, begin=True) as session:
+                await labels.add_labels(session, account_id, conversation_id, [their_label])

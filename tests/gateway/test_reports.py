@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import delete, event, func, inspect, select, text, true
 from sqlalchemy.engine.default import DefaultDialect
 from switchboard_common import migrations
-from switchboard_common.domain.accounts.tenancy import cross_tenant_session
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session, tenant_session
 from switchboard_common.domain.events import (
     ConversationAssigned,
     ConversationAssignedPayload,
@@ -537,7 +537,7 @@ async def test_group_rows_answer_exactly_as_the_dimension_rollups(system: LiveSe
 
     async def both() -> list[list[dict[str, Any]]]:
         answers = []
-        async with cross_tenant_session(res.sessionmaker) as session:
+        async with tenant_session(res.sessionmaker, account) as session:
             for group_by in service.GROUPS:
                 for since, until in ranges:
                     fast = await service.summary(session, account, since, until, group_by)

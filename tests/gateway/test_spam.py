@@ -8,10 +8,11 @@ import hashlib
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_common.domain.accounts.models import Account
-from switchboard_common.domain.accounts.tenancy import cross_tenant_session
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session, tenant_session
 from switchboard_common.domain.spam import classifier
 from switchboard_common.infra.db import create_sessionmaker
 from switchboard_common.infra.pseudonyms import Pseudonyms
@@ -66,16 +67,21 @@ async def test_learned_spam_is_not_routed_and_can_be_released(
     other = await signup(client)
     engine = create_async_engine(server.env["DATABASE_URL"])
     sessionmaker = create_sessionmaker(engine)
-    async with cross_tenant_session(sessionmaker) as session, session.begin():
+    async with tenant_session(sessionmaker, uuid.UUID(tenant.account_id), begin=True) as session:
         for text in SPAM:
             await classifier.learn(session, uuid.UUID(tenant.account_id), [text], SERVER_PSEUDONYMS, spam=True)
         for text in HAM:
             await classifier.learn(session, uuid.UUID(tenant.account_id), [text], SERVER_PSEUDONYMS, spam=False)
-    async with cross_tenant_session(sessionmaker) as session:
-        probe = "FREE MONEY click http://a.example $99"
+    probe = "FREE MONEY click http://a.example $99"
+    async with tenant_session(sessionmaker, uuid.UUID(tenant.account_id)) as session:
         assert await classifier.is_spam(session, uuid.UUID(tenant.account_id), probe, SERVER_PSEUDONYMS)
-        # Another account's filter learned nothing.
+    # Another account's filter learned nothing.
+    async with tenant_session(sessionmaker, uuid.UUID(other.account_id)) as session:
         assert not await classifier.is_spam(session, uuid.UUID(other.account_id), probe, SERVER_PSEUDONYMS)
+    # The classifier writes no account filter of its own: a session not scoped to the account is refused.
+    async with cross_tenant_session(sessionmaker) as session:
+        with pytest.raises(RuntimeError, match="scoped to its account"):
+            await classifier.is_spam(session, uuid.UUID(other.account_id), probe, SERVER_PSEUDONYMS)
     await engine.dispose()
 
     inbox = await create_web_inbox(client, tenant)
@@ -139,11 +145,11 @@ async def test_stored_statistics_hold_no_personal_words(stack_urls: StackUrls) -
     sessionmaker = create_sessionmaker(engine)
     message = "Dear team, Mrs Wojciechowska here, my number is +48 601 234 567, mail ewa.w@example.pl"
     try:
-        async with cross_tenant_session(sessionmaker) as session, session.begin():
+        async with tenant_session(sessionmaker, account_id, begin=True) as session:
             session.add(Account(id=account_id, name="Spam privacy"))
             await session.flush()
             await classifier.learn(session, account_id, [message], SERVER_PSEUDONYMS, spam=False)
-        async with cross_tenant_session(sessionmaker) as session:
+        async with tenant_session(sessionmaker, account_id) as session:
             stored = list(
                 await session.scalars(
                     sql("SELECT token FROM spam_token_stats WHERE account_id = :a"), {"a": account_id}

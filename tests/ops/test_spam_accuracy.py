@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_common.domain.accounts.models import Account
-from switchboard_common.domain.accounts.tenancy import cross_tenant_session
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.spam import classifier
 from switchboard_common.infra.db import create_sessionmaker
 from switchboard_common.infra.pseudonyms import Pseudonyms
@@ -67,14 +67,14 @@ async def test_in_memory_learning_matches_the_database(stack_urls: StackUrls) ->
     sessionmaker = create_sessionmaker(engine)
     account_id = uuid.uuid4()
     try:
-        async with cross_tenant_session(sessionmaker) as session, session.begin():
+        async with tenant_session(sessionmaker, account_id, begin=True) as session:
             session.add(Account(id=account_id, name="Spam bench"))
             await session.flush()
             for text, is_spam in items:
                 await classifier.learn(session, account_id, [text], PSEUDONYMS, spam=is_spam)
             await classifier.learn(session, account_id, [items[0][0]], PSEUDONYMS, spam=items[0][1], weight=-1)
         every_token = set(memory.spam_counts) | set(memory.ham_counts)
-        async with cross_tenant_session(sessionmaker) as session:
+        async with tenant_session(sessionmaker, account_id) as session:
             stored = await classifier.load_model(session, account_id, every_token, PSEUDONYMS)
             assert stored == memory
             for text, _ in spam_accuracy.load()[60:120]:

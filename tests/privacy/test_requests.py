@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from switchboard_common.domain.accounts.tenancy import cross_tenant_session
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session, tenant_session
 from switchboard_common.domain.encryption.shredding import SubjectKeys
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.signing import signed_headers
@@ -342,15 +342,18 @@ async def test_pre_chat_consent_and_sharing_opt_out(client: httpx.AsyncClient, s
 
     contact = uuid.UUID(visitor["contact_id"])
     account = uuid.UUID(tenant.account_id)
-    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session:
+    sessionmaker = system.resources("privacy").sessionmaker
+    async with tenant_session(sessionmaker, account) as session:
         assert await sharing_allowed(session, account, contact)
     opted = await client.put(
         f"/api/v1/privacy/contacts/{contact}/sharing", json={"opt_out": True}, headers=tenant.headers
     )
     assert opted.status_code == 200 and opted.json()["sharing_opt_out"] is True
-    async with cross_tenant_session(system.resources("privacy").sessionmaker) as session:
+    async with tenant_session(sessionmaker, account) as session:
         assert not await sharing_allowed(session, account, contact)
-        assert not await sharing_allowed(session, uuid.uuid4(), contact)  # another account never sees it
+    stranger = uuid.uuid4()
+    async with tenant_session(sessionmaker, stranger) as session:
+        assert not await sharing_allowed(session, stranger, contact)  # another account never sees it
     other = await signup(client)
     assert (
         await client.put(f"/api/v1/privacy/contacts/{contact}/sharing", json={"opt_out": False}, headers=other.headers)

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
+from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.conversations.ingest import open_conversation, resolve_contact
 from switchboard_common.domain.encryption.shredding import event_codec, subject_keys_of
 from switchboard_common.domain.privacy.models import PrivacyRequest, RetentionPolicy
@@ -89,7 +90,7 @@ async def _seed_messages(
 
 async def _ingest_once(res: Resources, account_id: uuid.UUID, inbox_id: uuid.UUID) -> float:
     started = time.perf_counter()
-    async with res.sessionmaker() as session, session.begin():
+    async with tenant_session(res.sessionmaker, account_id, begin=True) as session:
         contact_id = await resolve_contact(
             session, account_id=account_id, channel="web", external_id=f"visitor:{uuid.uuid4()}"
         )

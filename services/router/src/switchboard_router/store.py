@@ -20,6 +20,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts import presence
 from switchboard_common.domain.accounts.models import Account, Team, TeamMember, User
+from switchboard_common.domain.accounts.tenancy import require_tenant, tenant_session
 from switchboard_common.domain.conversations import lifecycle as lc
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import (
@@ -164,9 +165,11 @@ async def take_over(
 
 
 async def load_settings(session: AsyncSession, account_id: uuid.UUID) -> Settings:
+    """The account's routing settings, inboxes and teams (the loads below read a session scoped to it)."""
+    require_tenant(session, account_id)
     account = await session.get(Account, account_id, populate_existing=True)
-    inboxes = (await session.scalars(select(Inbox).where(Inbox.account_id == account_id))).all()
-    teams = (await session.execute(select(Team.id, Team.strategy).where(Team.account_id == account_id))).all()
+    inboxes = (await session.scalars(select(Inbox))).all()
+    teams = (await session.execute(select(Team.id, Team.strategy))).all()
     configs = {inbox.id: routing.inbox_routing(inbox) for inbox in inboxes}
     return Settings(
         routing=routing.account_routing(account),
@@ -184,38 +187,28 @@ async def load_agents(
     only: Iterable[uuid.UUID] | None = None,
 ) -> dict[uuid.UUID, Agent]:
     """The account's agents (or ``only`` these) with capacities, skills, teams and last assignments."""
+    require_tenant(session, account_id)
     ids = list(only) if only is not None else None
 
-    def scoped(query: Any, user_column: Any, account_column: Any) -> Any:
-        query = query.where(account_column == account_id)
+    def only_these(query: Any, user_column: Any) -> Any:
         return query.where(user_column.in_(ids)) if ids is not None else query
 
-    users = (
-        await session.execute(
-            scoped(select(User.id, User.max_conversations, User.deleted_at), User.id, User.account_id)
-        )
-    ).all()
+    users = (await session.execute(only_these(select(User.id, User.max_conversations, User.deleted_at), User.id))).all()
     skills: dict[uuid.UUID, set[str]] = {}
     for user_id, skill in (
-        await session.execute(
-            scoped(select(AgentSkill.user_id, AgentSkill.skill), AgentSkill.user_id, AgentSkill.account_id)
-        )
+        await session.execute(only_these(select(AgentSkill.user_id, AgentSkill.skill), AgentSkill.user_id))
     ).all():
         skills.setdefault(user_id, set()).add(skill)
     teams: dict[uuid.UUID, set[uuid.UUID]] = {}
     for team_id, user_id in (
-        await session.execute(
-            scoped(select(TeamMember.team_id, TeamMember.user_id), TeamMember.user_id, TeamMember.account_id)
-        )
+        await session.execute(only_these(select(TeamMember.team_id, TeamMember.user_id), TeamMember.user_id))
     ).all():
         teams.setdefault(user_id, set()).add(team_id)
     last = dict(
         (
             await session.execute(
-                scoped(
-                    select(AgentRoutingState.user_id, AgentRoutingState.last_assigned_at),
-                    AgentRoutingState.user_id,
-                    AgentRoutingState.account_id,
+                only_these(
+                    select(AgentRoutingState.user_id, AgentRoutingState.last_assigned_at), AgentRoutingState.user_id
                 )
             )
         ).all()
@@ -283,13 +276,14 @@ def _conversation(row: Any, timers: dict[str, lc.Timer]) -> lc.Conversation:
 async def _timers(
     session: AsyncSession, account_id: uuid.UUID, ids: Iterable[uuid.UUID] | None = None
 ) -> dict[uuid.UUID, dict[str, lc.Timer]]:
+    require_tenant(session, account_id)
     query = select(
         RoutingTimer.conversation_id,
         RoutingTimer.kind,
         RoutingTimer.due_at,
         RoutingTimer.agent_id,
         RoutingTimer.version,
-    ).where(RoutingTimer.account_id == account_id)
+    )
     if ids is not None:
         query = query.where(RoutingTimer.conversation_id.in_(list(ids)))
     timers: dict[uuid.UUID, dict[str, lc.Timer]] = {}
@@ -302,14 +296,11 @@ async def load_conversations(
     session: AsyncSession, account_id: uuid.UUID, ids: Iterable[uuid.UUID]
 ) -> list[tuple[lc.Conversation, dict[str, lc.Timer]]]:
     """Conversations the writer does not hold (new ones, or resolved ones a command names), with timers."""
+    require_tenant(session, account_id)
     ids = list(ids)
     if not ids:
         return []
-    rows = (
-        await session.execute(
-            select(*CONVERSATION_COLUMNS).where(Conversation.account_id == account_id, Conversation.id.in_(ids))
-        )
-    ).all()
+    rows = (await session.execute(select(*CONVERSATION_COLUMNS).where(Conversation.id.in_(ids)))).all()
     timers = await _timers(session, account_id, ids)
     return [(_conversation(row, timers.get(row.id, {})), timers.get(row.id, {})) for row in rows]
 
@@ -319,23 +310,18 @@ async def load_account(
 ) -> AccountRouting:
     """The account's routing state, read after the takeover (so every older writer's batch is settled)."""
     online = await presence.online_agents(res.redis, res.keys, account_id)
-    async with res.sessionmaker() as session:
+    async with tenant_session(res.sessionmaker, account_id) as session:
         settings = await load_settings(session, account_id)
         agents = await load_agents(session, account_id, online)
         timers = await _timers(session, account_id)
         rows = (
-            await session.execute(
-                select(*CONVERSATION_COLUMNS).where(
-                    Conversation.account_id == account_id, Conversation.status.in_(lc.ACTIVE_STATUSES)
-                )
-            )
+            await session.execute(select(*CONVERSATION_COLUMNS).where(Conversation.status.in_(lc.ACTIVE_STATUSES)))
         ).all()
         conversations = {row.id: _conversation(row, timers.get(row.id, {})) for row in rows}
         exclusions: dict[uuid.UUID, dict[uuid.UUID, datetime]] = {}
         for conversation_id, agent_id, at in (
             await session.execute(
                 select(RoutingHistory.conversation_id, RoutingHistory.agent_id, RoutingHistory.created_at).where(
-                    RoutingHistory.account_id == account_id,
                     RoutingHistory.action.in_(EXCLUDING_ACTIONS),
                     RoutingHistory.created_at > now - EXCLUSION_WINDOW,
                 )
@@ -346,7 +332,6 @@ async def load_account(
         recent = (
             await session.scalars(
                 select(RoutingHistory.created_at).where(
-                    RoutingHistory.account_id == account_id,
                     RoutingHistory.action == "assigned",
                     RoutingHistory.created_at > now - PACE_WINDOW,
                 )
@@ -387,15 +372,17 @@ def longest_sticky_window(account: AccountRouting) -> timedelta:
 
 
 async def flush(session: AsyncSession, account: AccountRouting, batch: Batch, partition: int | None) -> None:
-    """Commits the batch in one transaction that first proves this writer still owns the account."""
+    """Commits the batch in one transaction that first proves this writer still owns the account (in a session
+    scoped to it; the batch's statements are SQL naming the account themselves)."""
     account_id = account.account_id
+    require_tenant(session, account_id)
     await session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'"))
     fenced = await session.execute(
         FENCE,
         {"account": account_id, "epoch": account.epoch, "partition": partition, "offset": batch.offset},
     )
     if affected_rows(fenced) != 1:
-        exists = await session.scalar(select(RoutingWriter.epoch).where(RoutingWriter.account_id == account_id))
+        exists = await session.scalar(select(RoutingWriter.epoch))
         await session.rollback()
         raise Fenced(str(account_id)) if exists is not None else AccountGone(str(account_id))
     now = utcnow()

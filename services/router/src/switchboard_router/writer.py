@@ -34,7 +34,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from sqlalchemy import delete, select, text
 from switchboard_common.domain.accounts import presence
-from switchboard_common.domain.accounts.tenancy import cross_tenant
+from switchboard_common.domain.accounts.tenancy import cross_tenant, tenant_session
 from switchboard_common.domain.conversations import commands
 from switchboard_common.domain.conversations import lifecycle as lc
 from switchboard_common.domain.conversations.models import RoutingWriter as RoutingWriterRow
@@ -513,7 +513,7 @@ class RoutingWriter:
         }
         extra: dict[uuid.UUID, lc.Conversation] = {}
         if unknown:
-            async with self.res.sessionmaker() as session:
+            async with tenant_session(self.res.sessionmaker, account.account_id) as session:
                 for c, timers in await store.load_conversations(session, account.account_id, unknown):
                     if c.status in lc.ACTIVE_STATUSES:
                         account.adopt(c, timers)
@@ -522,7 +522,7 @@ class RoutingWriter:
         coming_online = {agent_id for i in fresh if (agent_id := _coming_online(i.event)) is not None}
         if coming_online:
             # An agent coming online is routed with their settings as they are now (capacity, skills, teams).
-            async with self.res.sessionmaker() as session:
+            async with tenant_session(self.res.sessionmaker, account.account_id) as session:
                 account.update_agents(await store.load_agents(session, account.account_id, set(), coming_online))
         # Presence as it stands in Redis decides (one read for every agent this poll names, not one each).
         statuses = await self._statuses(account, {a for i in fresh if (a := _presence_of(i.event)) is not None})
@@ -624,7 +624,7 @@ class RoutingWriter:
         """Settings, teams, skills or capacities changed (the gateway says so): read them again."""
         online = {a.id for a in account.agents.values() if a.online}
         online |= await presence.online_agents(self.res.redis, self.res.keys, account.account_id)
-        async with self.res.sessionmaker() as session:
+        async with tenant_session(self.res.sessionmaker, account.account_id) as session:
             settings = await store.load_settings(session, account.account_id)
             agents = await store.load_agents(session, account.account_id, online)
         account.reconfigure(settings, agents)
@@ -658,7 +658,7 @@ class RoutingWriter:
     async def _sticky(self, account: AccountRouting, now: datetime) -> None:
         unknown = account.sticky_contacts_unknown()
         if unknown:
-            async with self.res.sessionmaker() as session:
+            async with tenant_session(self.res.sessionmaker, account.account_id) as session:
                 since = now - store.longest_sticky_window(account)
                 account.sticky.update(await store.previous_agents(session, account.account_id, unknown, since))
 
@@ -666,7 +666,7 @@ class RoutingWriter:
         batch, account.batch = account.batch, Batch()
         started = time.perf_counter()
         try:
-            async with self.res.sessionmaker() as session:
+            async with tenant_session(self.res.sessionmaker, account.account_id) as session:
                 await store.flush(session, account, batch, self.partition_of_account.get(account.account_id))
         except store.AccountGone:
             self._forget(account.account_id)

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.contacts.models import Contact, ContactIdentity, ContactNote
 from switchboard_common.domain.conversations.models import Conversation
@@ -34,12 +34,12 @@ MAX_NOTES_PER_CONTACT = 500
 
 
 def visible_contact(viewer: Viewer) -> Any:
-    """Contacts ``viewer`` may read: all of the account's, or (restricted) those of conversations they see."""
-    scoped = Contact.account_id == viewer.account_id
+    """Contacts ``viewer`` may read: all of the account's, or (restricted) those of conversations they see; the
+    request's session is scoped to the viewer's account and adds the account condition."""
     if viewer.sees_all:
-        return scoped
+        return true()
     seen = select(Conversation.id).where(Conversation.contact_id == Contact.id, visible(viewer))
-    return scoped & seen.correlate_except(Conversation).exists()
+    return seen.correlate_except(Conversation).exists()
 
 
 async def _contact(

@@ -33,18 +33,12 @@ async def list_queue(
     viewer: ViewerDep,
 ) -> list[QueueEntry]:
     rows = (
-        await session.scalars(
-            select(Conversation).where(*routing.queued_filter(agent.account_id)).order_by(*routing.QUEUE_ORDER)
-        )
+        await session.scalars(select(Conversation).where(*routing.queued_filter()).order_by(*routing.QUEUE_ORDER))
     ).all()
     # Positions count the whole queue; the caller is shown only the entries they may see.
     shown = None
     if not viewer.sees_all:
-        shown = set(
-            await session.scalars(
-                select(Conversation.id).where(*routing.queued_filter(agent.account_id), visible(viewer))
-            )
-        )
+        shown = set(await session.scalars(select(Conversation.id).where(*routing.queued_filter(), visible(viewer))))
     entries = []
     for index, c in enumerate(rows):
         if inbox_id is not None and c.inbox_id != inbox_id:

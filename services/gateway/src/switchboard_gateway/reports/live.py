@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts import presence
 from switchboard_common.domain.accounts.models import Account, Team, User
-from switchboard_common.domain.accounts.tenancy import tenant_session
+from switchboard_common.domain.accounts.tenancy import require_tenant, tenant_session
 from switchboard_common.domain.conversations import routing
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.inboxes.models import Inbox
@@ -41,12 +41,12 @@ def _wait(since: datetime | None, now: datetime) -> float | None:
 
 
 async def snapshot(res: Resources, session: AsyncSession, account_id: uuid.UUID) -> dict[str, Any]:
+    """The account's live floor, read in a session scoped to it."""
+    require_tenant(session, account_id)
     now = utcnow()
     account = await session.get(Account, account_id)
-    inboxes = {
-        row.id: row for row in (await session.scalars(select(Inbox).where(Inbox.account_id == account_id))).all()
-    }
-    teams = dict((await session.execute(select(Team.id, Team.name).where(Team.account_id == account_id))).all())
+    inboxes = {row.id: row for row in (await session.scalars(select(Inbox))).all()}
+    teams = dict((await session.execute(select(Team.id, Team.name))).all())
     waiting = (
         await session.execute(
             select(
@@ -55,7 +55,7 @@ async def snapshot(res: Resources, session: AsyncSession, account_id: uuid.UUID)
                 func.count(),
                 func.min(func.coalesce(Conversation.queued_at, Conversation.created_at)),
             )
-            .where(*routing.queued_filter(account_id))
+            .where(*routing.queued_filter())
             .group_by(Conversation.inbox_id, Conversation.team_id)
         )
     ).all()
@@ -68,9 +68,7 @@ async def snapshot(res: Resources, session: AsyncSession, account_id: uuid.UUID)
             entry[1] = oldest if entry[1] is None or oldest < entry[1] else entry[1]
     users = (
         await session.execute(
-            select(User.id, User.name, User.role, User.max_conversations).where(
-                User.account_id == account_id, User.deleted_at.is_(None)
-            )
+            select(User.id, User.name, User.role, User.max_conversations).where(User.deleted_at.is_(None))
         )
     ).all()
     statuses = await presence.get_statuses(res.redis, res.keys, account_id)
@@ -149,11 +147,7 @@ async def publish(res: Resources, account_id: uuid.UUID) -> bool:
     async with tenant_session(res.sessionmaker, account_id) as session:
         snap = await snapshot(res, session, account_id)
         admins = (
-            await session.scalars(
-                select(User.id).where(
-                    User.account_id == account_id, User.deleted_at.is_(None), User.role.in_(("owner", "admin"))
-                )
-            )
+            await session.scalars(select(User.id).where(User.deleted_at.is_(None), User.role.in_(("owner", "admin"))))
         ).all()
     value = digest(snap)
     key = res.keys.live_floor_digest(account_id)

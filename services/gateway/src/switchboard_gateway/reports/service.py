@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import BigInteger, LargeBinary, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard_common.domain.accounts.models import Account, Team, TeamMember, User
+from switchboard_common.domain.accounts.tenancy import require_tenant
 from switchboard_common.domain.conversations.visibility import SEE_ALL_ROLES, agents_see
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.reports import histogram
@@ -97,24 +98,14 @@ def _column(group_by: str) -> Any:
     }[group_by]
 
 
-async def _names(session: AsyncSession, account_id: uuid.UUID, group_by: str, keys: set[Any]) -> dict[Any, str]:
+async def _names(session: AsyncSession, group_by: str, keys: set[Any]) -> dict[Any, str]:
     ids = [k for k in keys if isinstance(k, uuid.UUID) and k != NONE_ID]
     if group_by == "agent" and ids:
         return dict((await session.execute(select(User.id, User.name).where(User.id.in_(ids)))).all())
     if group_by == "team" and ids:
-        return dict(
-            (
-                await session.execute(select(Team.id, Team.name).where(Team.id.in_(ids), Team.account_id == account_id))
-            ).all()
-        )
+        return dict((await session.execute(select(Team.id, Team.name).where(Team.id.in_(ids)))).all())
     if group_by == "inbox" and ids:
-        return dict(
-            (
-                await session.execute(
-                    select(Inbox.id, Inbox.name).where(Inbox.id.in_(ids), Inbox.account_id == account_id)
-                )
-            ).all()
-        )
+        return dict((await session.execute(select(Inbox.id, Inbox.name).where(Inbox.id.in_(ids)))).all())
     return {}
 
 
@@ -128,12 +119,14 @@ async def summary(
 ) -> list[dict[str, Any]]:
     """The groups of the summary: from ``report_groups`` (one query over a row per group and day, hourly rows
     at the range's ragged ends) or, for an agent who sees only some of the work (``restrict``), from the
-    per-dimension rollups filtered by it. Both hold the same counts, so both give the same figures."""
+    per-dimension rollups filtered by it. Both hold the same counts, so both give the same figures. The session
+    is scoped to the account."""
+    require_tenant(session, account_id)
     if restrict is None:
         counts, quantiles = await _from_groups(session, account_id, since, until, group_by)
     else:
-        counts, quantiles = await _from_dimensions(session, account_id, since, until, group_by, restrict)
-    names = await _names(session, account_id, group_by, set(counts))
+        counts, quantiles = await _from_dimensions(session, since, until, group_by, restrict)
+    names = await _names(session, group_by, set(counts))
     groups = []
     for key, c in counts.items():
         group: dict[str, Any] = {
@@ -227,11 +220,10 @@ async def _from_groups(
 
 
 async def _from_dimensions(
-    session: AsyncSession, account_id: uuid.UUID, since: datetime, until: datetime, group_by: str, restrict: Any
+    session: AsyncSession, since: datetime, until: datetime, group_by: str, restrict: Any
 ) -> tuple[Counts, Quantiles]:
     column = _column(group_by)
     where = [
-        ReportRollup.account_id == account_id,
         ReportRollup.hour >= _hour_floor(since),
         ReportRollup.hour < until,
         ReportDimension.label != "" if group_by == "label" else ReportDimension.label == "",
@@ -246,10 +238,9 @@ async def _from_dimensions(
         )
     ).all()
     hist_where = [
-        ReportHistogram.account_id == account_id,
         ReportHistogram.hour >= _hour_floor(since),
         ReportHistogram.hour < until,
-        *where[3:],
+        *where[2:],
     ]
     bins = (
         await session.execute(

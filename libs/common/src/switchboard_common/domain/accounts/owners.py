@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard_common.domain.accounts.auth import AgentPrincipal
 from switchboard_common.domain.accounts.models import User
+from switchboard_common.domain.accounts.tenancy import require_tenant
 from switchboard_common.infra.errors import AppError
 
 OWNER = "owner"
@@ -18,17 +19,16 @@ async def guard_owner_change(
 ) -> None:
     """Raises unless ``actor`` may demote (``new_role``) or remove (``removing``) ``target``. Call inside the
     transaction that makes the change: the account's owner rows stay locked until it commits, so two owners
-    demoting each other at once cannot leave the account without one."""
+    demoting each other at once cannot leave the account without one. The session is scoped to the account
+    (it adds the account condition to the count of owners)."""
     if target.role != OWNER or not (removing or (new_role is not None and new_role != OWNER)):
         return
     if actor.role != OWNER or actor.api_token_id is not None:
         raise AppError(403, "owner_protected", "only an owner can change or remove an owner")
+    require_tenant(session, target.account_id)
     owners = await session.scalar(
         select(func.count()).select_from(
-            select(User.id)
-            .where(User.account_id == target.account_id, User.role == OWNER, User.deleted_at.is_(None))
-            .with_for_update()
-            .subquery()
+            select(User.id).where(User.role == OWNER, User.deleted_at.is_(None)).with_for_update().subquery()
         )
     )
     if (owners or 0) <= 1:

@@ -67,6 +67,14 @@ def session_tenant(session: AsyncSession | Session) -> uuid.UUID | None:
     return session.info.get(TENANT_KEY)
 
 
+def require_tenant(session: AsyncSession | Session, account_id: uuid.UUID) -> None:
+    """For the shared helpers that take a session and an account: they write no account filter, the session
+    adds it, so a session not scoped to that account (unscoped, cross-tenant or another account's) would read
+    or change every account's rows. Refused, loudly, instead."""
+    if session.info.get(TENANT_KEY) != account_id:
+        raise RuntimeError("this helper needs a session scoped to its account (tenant_session or scope_session)")
+
+
 @asynccontextmanager
 async def tenant_session(
     sessionmaker: async_sessionmaker[AsyncSession], account_id: uuid.UUID, *, begin: bool = False

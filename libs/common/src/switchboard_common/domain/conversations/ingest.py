@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard_common.domain.accounts.tenancy import require_tenant
 from switchboard_common.domain.contacts.models import Contact, ContactIdentity
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.events import (
@@ -47,10 +48,11 @@ async def resolve_contact(
     name: str | None = None,
     email: str | None = None,
 ) -> uuid.UUID:
-    """The contact holding this channel identity, created with it on first sight (race-safe)."""
+    """The contact holding this channel identity, created with it on first sight (race-safe); in a session
+    scoped to the account."""
+    require_tenant(session, account_id)
     found = await session.scalar(
         select(ContactIdentity.contact_id).where(
-            ContactIdentity.account_id == account_id,
             ContactIdentity.channel == channel,
             ContactIdentity.external_id == external_id,
         )
@@ -79,7 +81,6 @@ async def resolve_contact(
     await session.delete(await session.get(Contact, contact_id))
     winner = await session.scalar(
         select(ContactIdentity.contact_id).where(
-            ContactIdentity.account_id == account_id,
             ContactIdentity.channel == channel,
             ContactIdentity.external_id == external_id,
         )

@@ -37,6 +37,8 @@ class Conversation(UUIDPk, Timestamps, Base):
         ),
         Index("ix_conversations_account_status", "account_id", "status"),
         Index("ix_conversations_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")),
+        # What rows of the conversation's account name it by (conversation_labels): never another account's.
+        UniqueConstraint("id", "account_id", name="uq_conversations_id_account"),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))

@@ -15,6 +15,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard_common.domain.accounts.models import Account
+from switchboard_common.domain.accounts.tenancy import require_tenant
 from switchboard_common.domain.conversations import lifecycle
 from switchboard_common.domain.conversations.models import Conversation, RoutingTimer
 from switchboard_common.domain.inboxes.models import Inbox
@@ -72,10 +73,9 @@ def offer_pending(conversation_id: Any) -> Any:
     return exists().where(RoutingTimer.conversation_id == conversation_id, RoutingTimer.kind == "offer")
 
 
-def queued_filter(account_id: uuid.UUID) -> list[Any]:
-    """Open, unassigned, not currently offered: waiting in the queue."""
+def queued_filter() -> list[Any]:
+    """Open, unassigned, not currently offered: waiting in the queue (of the account the session is scoped to)."""
     return [
-        Conversation.account_id == account_id,
         Conversation.status == "open",
         Conversation.assignee_id.is_(None),
         ~offer_pending(Conversation.id),
@@ -90,10 +90,10 @@ QUEUE_ORDER = (
 
 
 async def queue_positions(session: AsyncSession, account_id: uuid.UUID) -> dict[uuid.UUID, int]:
-    """1-based positions of every waiting conversation of the account (priority, then waiting time)."""
-    ids = (
-        await session.scalars(select(Conversation.id).where(*queued_filter(account_id)).order_by(*QUEUE_ORDER))
-    ).all()
+    """1-based positions of every waiting conversation of the account (priority, then waiting time), in a
+    session scoped to it."""
+    require_tenant(session, account_id)
+    ids = (await session.scalars(select(Conversation.id).where(*queued_filter()).order_by(*QUEUE_ORDER))).all()
     return {conversation_id: index + 1 for index, conversation_id in enumerate(ids)}
 
 
@@ -115,14 +115,15 @@ async def agent_loads(
     session: AsyncSession, account_id: uuid.UUID, agent_ids: list[uuid.UUID], weights: dict[str, Any]
 ) -> dict[uuid.UUID, tuple[float, int]]:
     """(weighted load, number of conversations) per agent as committed: what they hold
-    (:func:`lifecycle.holder`), their unresolved conversations plus pending offers."""
+    (:func:`lifecycle.holder`), their unresolved conversations plus pending offers; in a session scoped to the
+    account."""
+    require_tenant(session, account_id)
     if not agent_ids:
         return {}
     held = (
         await session.execute(
             select(Conversation.assignee_id, Conversation.channel, func.count())
             .where(
-                Conversation.account_id == account_id,
                 Conversation.status.in_(lifecycle.LOADED_STATUSES),
                 Conversation.assignee_id.in_(agent_ids),
             )
@@ -134,7 +135,6 @@ async def agent_loads(
             select(RoutingTimer.agent_id, Conversation.channel, func.count())
             .join(Conversation, Conversation.id == RoutingTimer.conversation_id)
             .where(
-                RoutingTimer.account_id == account_id,
                 RoutingTimer.kind == "offer",
                 RoutingTimer.agent_id.in_(agent_ids),
             )

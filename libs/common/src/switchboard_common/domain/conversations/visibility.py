@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from switchboard_common.domain.accounts.models import Account, Team, TeamMember, User
+from switchboard_common.domain.accounts.tenancy import require_tenant
 from switchboard_common.domain.conversations.models import Conversation, RoutingTimer
 from switchboard_common.domain.inboxes.models import Inbox
 
@@ -133,23 +134,20 @@ def rule(user_id: Any, mode: AgentsSee, conversation: Any = Conversation) -> Col
 
 
 def visible(viewer: Viewer, conversation: Any = Conversation) -> ColumnElement[bool]:
-    """The conversations ``viewer`` may see, as a WHERE clause (the account filter included)."""
-    scoped: ColumnElement[bool] = conversation.account_id == viewer.account_id
+    """The conversations ``viewer`` may see, as a WHERE clause for a session scoped to the viewer's account
+    (the session adds the account condition; this adds the agent's visibility rule)."""
     if viewer.sees_all:
-        return scoped
-    return and_(scoped, rule(viewer.user_id, viewer.mode, conversation))
-
-
-async def can_see(session: AsyncSession, viewer: Viewer, conversation_id: uuid.UUID) -> bool:
-    found = await session.scalar(select(Conversation.id).where(Conversation.id == conversation_id, visible(viewer)))
-    return found is not None
+        return true()
+    return rule(viewer.user_id, viewer.mode, conversation)
 
 
 async def seers(session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID) -> list[uuid.UUID]:
-    """The account's agents who may see the conversation now (who gets its live frames)."""
+    """The account's agents who may see the conversation now (who gets its live frames); in a session scoped to
+    the account."""
+    require_tenant(session, account_id)
     account = await session.get(Account, account_id)
     mode = agents_see(account)
-    query = select(User.id).where(User.account_id == account_id, User.deleted_at.is_(None))
+    query = select(User.id).where(User.deleted_at.is_(None))
     if mode != "all":
         restricted = (
             select(Conversation.id)

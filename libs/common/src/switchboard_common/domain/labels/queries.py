@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard_common.domain.accounts.tenancy import require_tenant
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.labels.models import ConversationLabel, Label
 from switchboard_common.infra.db.base import utcnow
@@ -26,15 +27,12 @@ def normalize(name: str) -> str:
 
 
 def has_label(name: str, conversation: Any = Conversation) -> ColumnElement[bool]:
-    """Conversations that carry the label ``name`` (within their own account)."""
+    """Conversations that carry the label ``name``. A conversation carries only labels of its own account (the
+    database holds it: ``conversation_labels`` names both by ``(id, account_id)``), so the name alone decides."""
     return (
         select(ConversationLabel.conversation_id)
         .join(Label, Label.id == ConversationLabel.label_id)
-        .where(
-            ConversationLabel.conversation_id == conversation.id,
-            Label.account_id == conversation.account_id,
-            Label.name == normalize(name),
-        )
+        .where(ConversationLabel.conversation_id == conversation.id, Label.name == normalize(name))
         .correlate_except(ConversationLabel, Label)
         .exists()
     )
@@ -64,13 +62,13 @@ async def labels_of(session: AsyncSession, conversation_id: uuid.UUID) -> list[s
 
 
 async def label_ids(session: AsyncSession, account_id: uuid.UUID, names: Iterable[str]) -> dict[str, uuid.UUID]:
-    """The account's labels among ``names`` (normalized name -> id); unknown names are left out."""
+    """The account's labels among ``names`` (normalized name -> id), in a session scoped to it; unknown names are
+    left out."""
+    require_tenant(session, account_id)
     wanted = sorted({normalize(n) for n in names})
     if not wanted:
         return {}
-    rows = await session.execute(
-        select(Label.name, Label.id).where(Label.account_id == account_id, Label.name.in_(wanted))
-    )
+    rows = await session.execute(select(Label.name, Label.id).where(Label.name.in_(wanted)))
     return {name: label_id for name, label_id in rows.all()}
 
 

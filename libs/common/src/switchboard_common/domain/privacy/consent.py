@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard_common.domain.accounts.tenancy import require_tenant
 from switchboard_common.domain.contacts.models import Contact
 
 
 async def sharing_allowed(session: AsyncSession, account_id: uuid.UUID, contact_id: uuid.UUID) -> bool:
     """False when the contact opted out of sale/sharing (or is unknown): leave them out of exports, webhooks
-    and third-party payloads."""
-    opted_out = await session.scalar(
-        select(Contact.sharing_opt_out).where(Contact.id == contact_id, Contact.account_id == account_id)
-    )
+    and third-party payloads. In a session scoped to the account: another account's contact reads as unknown."""
+    require_tenant(session, account_id)
+    opted_out = await session.scalar(select(Contact.sharing_opt_out).where(Contact.id == contact_id))
     return opted_out is False
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard_common.domain.accounts.tenancy import require_tenant
 from switchboard_common.domain.sla.clock import DEFAULT_PAUSE_STATUSES, Policy
 from switchboard_common.domain.sla.models import SlaPolicy, SlaPolicyTarget
 
@@ -76,12 +77,10 @@ def build(rows: Sequence[SlaPolicy], targets: Sequence[tuple[str, str, uuid.UUID
 
 
 async def load(session: AsyncSession, account_id: uuid.UUID) -> AccountPolicies:
-    rows = (await session.scalars(select(SlaPolicy).where(SlaPolicy.account_id == account_id))).all()
+    """The account's policies, from a session scoped to it."""
+    require_tenant(session, account_id)
+    rows = (await session.scalars(select(SlaPolicy))).all()
     targets = (
-        await session.execute(
-            select(SlaPolicyTarget.kind, SlaPolicyTarget.ref, SlaPolicyTarget.policy_id).where(
-                SlaPolicyTarget.account_id == account_id
-            )
-        )
+        await session.execute(select(SlaPolicyTarget.kind, SlaPolicyTarget.ref, SlaPolicyTarget.policy_id))
     ).all()
     return build(rows, [(t.kind, t.ref, t.policy_id) for t in targets])

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard_common.domain.accounts.tenancy import require_tenant
 from switchboard_common.domain.spam.models import SpamTokenStat
 from switchboard_common.infra.pseudonyms import Pseudonyms
 
@@ -126,13 +127,15 @@ def stored_names(pseudonyms: Pseudonyms, account_id: uuid.UUID, tokens: Iterable
 async def load_model(
     session: AsyncSession, account_id: uuid.UUID, tokens: Iterable[str], pseudonyms: Pseudonyms
 ) -> Model:
-    """Only the rows this message needs, plus the bookkeeping rows (documents, totals, vocabulary size)."""
+    """Only the rows this message needs, plus the bookkeeping rows (documents, totals, vocabulary size), from a
+    session scoped to the account (it adds the account condition)."""
+    require_tenant(session, account_id)
     names = stored_names(pseudonyms, account_id, [*set(tokens), *BOOKKEEPING])
     token_of = {stored: token for token, stored in names.items()}
     rows = (
         await session.execute(
             select(SpamTokenStat.token, SpamTokenStat.spam, SpamTokenStat.ham).where(
-                SpamTokenStat.account_id == account_id, SpamTokenStat.token.in_(list(token_of))
+                SpamTokenStat.token.in_(list(token_of))
             )
         )
     ).all()
@@ -177,7 +180,9 @@ async def learn(
     spam: bool,
     weight: int = 1,
 ) -> None:
-    """Adds (weight 1) or withdraws (weight -1) one document made of these texts."""
+    """Adds (weight 1) or withdraws (weight -1) one document made of these texts (in a session scoped to the
+    account)."""
+    require_tenant(session, account_id)
     plain: Counter[str] = Counter()
     for text in texts:
         plain.update(tokenize(text))
@@ -186,15 +191,7 @@ async def learn(
     # Only the keyed pseudonyms of the tokens are stored (and looked up).
     names = stored_names(pseudonyms, account_id, plain)
     tokens = Counter({names[t]: c for t, c in plain.items()})
-    known = set(
-        (
-            await session.scalars(
-                select(SpamTokenStat.token).where(
-                    SpamTokenStat.account_id == account_id, SpamTokenStat.token.in_(list(tokens))
-                )
-            )
-        ).all()
-    )
+    known = set((await session.scalars(select(SpamTokenStat.token).where(SpamTokenStat.token.in_(list(tokens))))).all())
     updates = document_deltas(tokens, known, weight)
     column = "spam" if spam else "ham"
     for token, delta in sorted(updates.items()):
