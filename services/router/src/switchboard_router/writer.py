@@ -49,7 +49,7 @@ from switchboard_common.domain.events import (
     parse_event,
 )
 from switchboard_common.infra import metrics
-from switchboard_common.infra.bus import ROUTING_TOPIC, UnknownEventType, kafka_connection
+from switchboard_common.infra.bus import ROUTING_TOPIC, GroupMember, UnknownEventType, group_consumer
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import error_location
 from switchboard_common.infra.outbox import OutboxEvent
@@ -175,7 +175,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka s
         await self.writer.partitions_assigned({tp.partition for tp in assigned})
 
 
-class RoutingWriter:
+class RoutingWriter(GroupMember):
     def __init__(
         self,
         res: Resources,
@@ -186,10 +186,9 @@ class RoutingWriter:
         sweep_seconds: float = 30.0,
         poll_ms: int = 100,
     ) -> None:
+        super().__init__(res.settings, res.settings.consumer_group("router-writer"), task_name="router-writer")
         self.res = res
-        self.settings = res.settings
         self.topic = self.settings.topic(ROUTING_TOPIC)
-        self.group = self.settings.consumer_group("router-writer")
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.batch_limit = batch_limit
         self.tick_seconds = tick_seconds
@@ -206,38 +205,25 @@ class RoutingWriter:
         self._fenced_partitions: set[int] = set()
         self._seen: dict[uuid.UUID, RecentIds] = {}
         self._revoked: set[int] = set()
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
         self._outgoing: asyncio.Queue[list[Event]] = asyncio.Queue(PUBLISH_QUEUE_BATCHES)
         self._publisher: asyncio.Task[None] | None = None
         self._positions: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
-        self.started = asyncio.Event()
         self._next_tick = 0.0
         self._next_presence = time.monotonic() + presence_seconds
         self._next_sweep = time.monotonic() + sweep_seconds
         self.fenced = 0
-        # Joined the group (an assignment, even an empty one) and polled since: what /readyz waits for.
-        self._assigned = False
-        self._polled_since_assignment = False
 
     # --- lifecycle of the worker --------------------------------------------------------------------
 
     async def start(self) -> None:
         self._publisher = asyncio.create_task(self._publish_committed(), name="router-writer-publisher")
-        self._task = asyncio.create_task(self._run(), name="router-writer")
+        await super().start()
 
     async def stop(self) -> None:
         """Finish the round in hand (it commits) and publish what is committed, then leave the group so
         partitions move at once."""
         self._stopping.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=20)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
-                with contextlib.suppress(BaseException):
-                    await self._task
+        await self._finish_task()
         if self._positions is not None:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(self._positions, timeout=5)  # a hint for visitors: not worth more
@@ -249,59 +235,24 @@ class RoutingWriter:
             with contextlib.suppress(BaseException):
                 await self._publisher
             self._publisher = None
-        if self._consumer is not None:
-            with contextlib.suppress(Exception):
-                await self._consumer.stop()
-            self._consumer = None
+        await self._leave_group()
 
-    async def _connect(self) -> AIOKafkaConsumer | None:
-        while not self._stopping.is_set():
-            consumer = AIOKafkaConsumer(
-                **kafka_connection(self.settings),
-                group_id=self.group,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                isolation_level="read_committed",
-                max_poll_records=self.batch_limit,
-                fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
-                session_timeout_ms=SESSION_TIMEOUT_MS,
-                heartbeat_interval_ms=1000,
-                client_id=f"{self.settings.service_name}-{self.group}",
-            )
-            try:
-                await consumer.start()
-                consumer.subscribe([self.topic], listener=_Rebalance(self))
-                self._consumer = consumer
-                return consumer
-            except KafkaError as exc:
-                log.warning("writer_connect_retry", error=type(exc).__name__)
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
-                await asyncio.sleep(1.0)
-        return None
+    def _make_consumer(self) -> AIOKafkaConsumer:
+        consumer = group_consumer(
+            self.settings, self.group, max_poll_records=self.batch_limit, session_timeout_ms=SESSION_TIMEOUT_MS
+        )
+        consumer.subscribe([self.topic], listener=_Rebalance(self))
+        return consumer
 
-    async def _run(self) -> None:
-        consumer = await self._connect()
-        while consumer is not None and not self._stopping.is_set():
-            try:
-                records = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self.batch_limit)
-                self.started.set()
-                self._polled_since_assignment = self._assigned
-                self._apply_rebalance()
-                if records:
-                    await self._commit(consumer, await self._handle(consumer, records))
-                await self._housekeeping(consumer)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep going: the broker or the database may be restarting
-                log.warning("writer_loop_error", error=type(exc).__name__, where=error_location(exc))
-                await asyncio.sleep(1.0)
+    async def _poll(self, consumer: AIOKafkaConsumer) -> None:
+        records = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self.batch_limit)
+        self._polled()
+        self._apply_rebalance()
+        if records:
+            await self._commit(consumer, await self._handle(consumer, records))
+        await self._housekeeping(consumer)
 
     # --- ownership ----------------------------------------------------------------------------------
-
-    @property
-    def ready(self) -> bool:
-        return self._assigned and self._polled_since_assignment and not self._stopping.is_set()
 
     async def partitions_revoked(self, revoked: set[int]) -> None:
         # Called from the group coordinator while a rebalance waits: note it only (the main task drops the
@@ -310,8 +261,7 @@ class RoutingWriter:
         self.partitions -= revoked
 
     async def partitions_assigned(self, assigned: set[int]) -> None:
-        self._assigned = True
-        self._polled_since_assignment = False
+        self._joined()
         self.partitions = set(assigned)
         self._adopt |= assigned
         for partition in assigned:

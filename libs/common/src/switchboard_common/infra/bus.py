@@ -296,7 +296,132 @@ PARTITION_MOVED_ERRORS = frozenset(
 )
 
 
-class EventConsumer:
+def group_consumer(
+    settings: CommonSettings,
+    group: str,
+    *,
+    fetch_max_wait_ms: int | None = None,
+    max_poll_records: int = 500,
+    session_timeout_ms: int = 10000,
+    auto_offset_reset: str = "earliest",
+    **options: Any,
+) -> AIOKafkaConsumer:
+    """A member of consumer group ``group`` as every consumer of ours opens one: offsets committed by hand once
+    the work is done, transactional records only once committed, 1 s heartbeats."""
+    return AIOKafkaConsumer(
+        **kafka_connection(settings),
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset=auto_offset_reset,
+        isolation_level="read_committed",
+        max_poll_records=max_poll_records,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms if fetch_max_wait_ms is None else fetch_max_wait_ms,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=1000,
+        client_id=f"{settings.service_name}-{group}",
+        **options,
+    )
+
+
+class GroupMember:
+    """The one lifecycle of every Kafka consumer of ours (:class:`EventConsumer`, the router's feed and writer):
+    a consumer-group member run in a background task. It connects, retrying every second while the broker is
+    away; polls (:meth:`_poll`) until stopped, a failed poll logged and tried again a second later (the broker or
+    the database may be restarting; what was not committed is polled again); and on stop lets the poll in hand
+    finish (it commits) and leaves the group, so its partitions move at once. Subclasses say how they open their
+    consumer (:meth:`_make_consumer`, subscribed) and what one poll does; they call :meth:`_polled` after each
+    fetch and :meth:`_joined` / :meth:`_left` from their rebalance listener, which is what /readyz reads."""
+
+    def __init__(self, settings: CommonSettings, group: str, *, task_name: str) -> None:
+        self.settings = settings
+        self.group = group
+        self.task_name = task_name
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.started = asyncio.Event()
+        # Joined the group, holds its partitions and has fetched since: what /readyz waits for.
+        self._assigned = False
+        self._fetched_since_assignment = False
+
+    @property
+    def ready(self) -> bool:
+        return self._assigned and self._fetched_since_assignment and not self._stopping.is_set()
+
+    def _make_consumer(self) -> AIOKafkaConsumer:
+        raise NotImplementedError
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> None:
+        raise NotImplementedError
+
+    def _polled(self) -> None:
+        """A fetch returned (with records or none): the member is up, and ready once it holds an assignment."""
+        self.started.set()
+        if self._assigned:
+            self._fetched_since_assignment = True
+
+    def _joined(self) -> None:
+        self._assigned = True
+        self._fetched_since_assignment = False
+
+    def _left(self) -> None:
+        self._assigned = False
+        self._fetched_since_assignment = False
+
+    async def start(self) -> None:
+        """Returns at once: joining the group (seconds) and reconnecting happen in the background task."""
+        self._task = asyncio.create_task(self._run(), name=self.task_name)
+
+    async def stop(self) -> None:
+        """Finish the poll in hand, commit it and leave the group so partitions move at once."""
+        self._stopping.set()
+        await self._finish_task()
+        await self._leave_group()
+
+    async def _finish_task(self) -> None:
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=20)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._task
+
+    async def _leave_group(self) -> None:
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await self._consumer.stop()
+            self._consumer = None
+
+    async def _connect(self) -> AIOKafkaConsumer | None:
+        while not self._stopping.is_set():
+            consumer = self._make_consumer()
+            try:
+                await consumer.start()
+                self._consumer = consumer
+                return consumer
+            except KafkaError as exc:
+                log.warning("consumer_connect_retry", group=self.group, error=type(exc).__name__)
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                await asyncio.sleep(1.0)
+        return None
+
+    async def _run(self) -> None:
+        consumer = await self._connect()
+        while consumer is not None and not self._stopping.is_set():
+            try:
+                await self._poll(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep consuming: the broker or the database may be restarting
+                log.warning(
+                    "consumer_loop_error", group=self.group, error=type(exc).__name__, where=error_location(exc)
+                )
+                await asyncio.sleep(1.0)
+
+
+class EventConsumer(GroupMember):
     """Runs a handler over one or more topics in a consumer group, committing after each handled batch."""
 
     # The process role that runs it (BackgroundWorkers.select, ``--workers``); "shared": every process.
@@ -319,9 +444,9 @@ class EventConsumer:
         batch_types: frozenset[str] = frozenset(),
         gate: RecordGate | None = None,
     ) -> None:
-        self.settings = settings
         # Broadcast consumers (every replica sees every event) have a group per process.
-        self.group = settings.consumer_group(group)
+        member_group = settings.consumer_group(group)
+        super().__init__(settings, member_group, task_name=f"consumer:{member_group}")
         self.topics = [settings.topic(t) for t in topics]
         self.handler = handler
         self.bus = bus
@@ -348,110 +473,48 @@ class EventConsumer:
         )
         self.poll_interval = settings.kafka_background_poll_interval_ms / 1000 if background else 0.0
         self._lag = LagReporter(self.group)
-        self._consumer: AIOKafkaConsumer | None = None
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.started = asyncio.Event()
-        # Joined the group, holds its partitions and has fetched since: what /readyz waits for.
-        self._assigned = False
-        self._fetched_since_assignment = False
-
-    @property
-    def ready(self) -> bool:
-        return self._assigned and self._fetched_since_assignment and not self._stopping.is_set()
 
     def _make_consumer(self) -> AIOKafkaConsumer:
-        consumer = AIOKafkaConsumer(
-            **kafka_connection(self.settings),
-            group_id=self.group,
-            enable_auto_commit=False,
+        consumer = group_consumer(
+            self.settings,
+            self.group,
             auto_offset_reset="latest" if self.broadcast else "earliest",
-            isolation_level="read_committed",
-            max_poll_records=500,
             # Low fetch wait: events are small and latency to the agent matters more than fetch batching.
             fetch_max_wait_ms=self.fetch_max_wait_ms,
             # A fetch asks each partition for at most this much: a long local log is never read whole.
             max_partition_fetch_bytes=256 * 1024,
-            session_timeout_ms=10000,
-            heartbeat_interval_ms=1000,
-            client_id=f"{self.settings.service_name}-{self.group}",
         )
-        consumer.subscribe(self.topics, listener=_ReadinessListener(self))
+        consumer.subscribe(self.topics, listener=ReadinessListener(self))
         return consumer
 
-    async def start(self) -> None:
-        """Returns at once: joining the group (seconds) and reconnecting happen in the background task."""
-        self._task = asyncio.create_task(self._run(), name=f"consumer:{self.group}")
-
-    async def stop(self) -> None:
-        """Finish the batch in hand, commit it and leave the group so partitions move at once."""
-        self._stopping.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=20)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
-                with contextlib.suppress(BaseException):
-                    await self._task
-        if self._consumer is not None:
-            with contextlib.suppress(Exception):
-                await self._consumer.stop()
-            self._consumer = None
-
-    async def _connect(self) -> AIOKafkaConsumer | None:
-        while not self._stopping.is_set():
-            consumer = self._make_consumer()
-            try:
-                await consumer.start()
-                self._consumer = consumer
-                return consumer
-            except KafkaError as exc:
-                log.warning("consumer_connect_retry", group=self.group, error=type(exc).__name__)
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
-                await asyncio.sleep(1.0)
-        return None
-
-    async def _run(self) -> None:
-        consumer = await self._connect()
-        while consumer is not None and not self._stopping.is_set():
-            try:
-                if self.poll_interval:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
-                batches = await consumer.getmany(timeout_ms=200)
-                self.started.set()
-                if self._assigned:
-                    self._fetched_since_assignment = True
-                # Partitions are independent (order is per key, and a key lives in one partition): handle them
-                # side by side, so one slow conversation or a round trip to a store does not hold up the rest.
-                # One commit for the whole poll, after its records are handled (at-least-once). Handlers are
-                # idempotent (keyed inserts, push_once), so a crash replaying the batch changes nothing twice;
-                # a commit per record would cost a broker round trip per event on the hot path.
-                handled: dict[TopicPartition, int] = {}
-                if self.gate is not None and batches:
-                    await self._apply_gate(batches)
-                try:
-                    if self.batch_handler is not None and batches:
-                        batches = await self._handle_leading_runs(batches, handled)
-                    outcomes = await asyncio.gather(
-                        *(self._handle_partition(tp, rs, handled) for tp, rs in batches.items()),
-                        return_exceptions=True,
-                    )
-                finally:
-                    if handled:
-                        await self._commit(consumer, handled)
-                for outcome in outcomes:
-                    if isinstance(outcome, BaseException):
-                        raise outcome  # after every partition settled and what they handled is committed
-                await self._lag.report(consumer)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep consuming: the broker may be restarting
-                log.warning(
-                    "consumer_loop_error", group=self.group, error=type(exc).__name__, where=error_location(exc)
-                )
-                await asyncio.sleep(1.0)
+    async def _poll(self, consumer: AIOKafkaConsumer) -> None:
+        if self.poll_interval:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
+        batches = await consumer.getmany(timeout_ms=200)
+        self._polled()
+        # Partitions are independent (order is per key, and a key lives in one partition): handle them side by
+        # side, so one slow conversation or a round trip to a store does not hold up the rest. One commit for
+        # the whole poll, after its records are handled (at-least-once). Handlers are idempotent (keyed inserts,
+        # push_once), so a crash replaying the batch changes nothing twice; a commit per record would cost a
+        # broker round trip per event on the hot path.
+        handled: dict[TopicPartition, int] = {}
+        if self.gate is not None and batches:
+            await self._apply_gate(batches)
+        try:
+            if self.batch_handler is not None and batches:
+                batches = await self._handle_leading_runs(batches, handled)
+            outcomes = await asyncio.gather(
+                *(self._handle_partition(tp, rs, handled) for tp, rs in batches.items()),
+                return_exceptions=True,
+            )
+        finally:
+            if handled:
+                await self._commit(consumer, handled)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # after every partition settled and what they handled is committed
+        await self._lag.report(consumer)
 
     async def _handle_partition(
         self, tp: TopicPartition, records: list[ConsumerRecord], handled: dict[TopicPartition, int]
@@ -698,15 +761,14 @@ class LagReporter:
                 metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(max(highwater - position, 0))
 
 
-class _ReadinessListener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no types; subscribe() requires this base (isinstance)
-    """Tells the consumer when it holds its partitions (after a join) and when it gave them up."""
+class ReadinessListener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no types; subscribe() requires this base (isinstance)
+    """Tells a group member when it holds its partitions (after a join) and when it gave them up."""
 
-    def __init__(self, consumer: EventConsumer) -> None:
-        self.consumer = consumer
+    def __init__(self, member: GroupMember) -> None:
+        self.member = member
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        self.consumer._assigned = False
-        self.consumer._fetched_since_assignment = False
+        self.member._left()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        self.consumer._assigned = True
+        self.member._joined()
