@@ -108,7 +108,7 @@ async def _messages(
     rank = func.ts_rank_cd(Message.search_vector, row_query).label("rank")
     rows = await session.execute(
         select(
-            Message.id,
+            Message.id.label("message_id"),
             Message.conversation_id,
             Message.direction,
             Message.sender_type,
@@ -135,27 +135,7 @@ async def _messages(
     items = []
     for row in rows.all():
         highlight, snippet = _highlight(row.headline or "")
-        items.append(
-            MessageHit(
-                message_id=row.id,
-                conversation_id=row.conversation_id,
-                contact_id=row.contact_id,
-                contact_name=row.contact_name,
-                inbox_id=row.inbox_id,
-                channel=row.channel,
-                status=row.status,
-                assignee_id=row.assignee_id,
-                direction=row.direction,
-                sender_type=row.sender_type,
-                sender_id=row.sender_id,
-                private=row.private,
-                language=row.language,
-                created_at=row.created_at,
-                rank=float(row.rank),
-                highlight=highlight,
-                snippet=snippet,
-            )
-        )
+        items.append(MessageHit.model_validate({**row._mapping, "highlight": highlight, "snippet": snippet}))
     return HitPage[MessageHit](total=int(total), items=items)
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from switchboard_common.infra.inputs import Bool, HttpUrl, omittable
 from switchboard_common.infra.schemas import Strict
 
@@ -48,6 +48,8 @@ class SubscriptionOut(BaseModel):
 
 
 class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from its row
+
     id: int
     event_id: uuid.UUID
     event_type: str
@@ -59,3 +61,10 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     completed_at: datetime | None
     next_attempt_at: datetime | None
+
+    @model_validator(mode="after")
+    def _next_attempt_only_while_pending(self) -> DeliveryOut:
+        # A delivered or abandoned row keeps its last schedule; it is no next attempt.
+        if self.status != "pending":
+            self.next_attempt_at = None
+        return self

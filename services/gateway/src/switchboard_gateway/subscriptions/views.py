@@ -152,19 +152,4 @@ async def list_deliveries(
             .limit(limit)
         )
     ).all()
-    return [
-        DeliveryOut(
-            id=d.id,
-            event_id=d.event_id,
-            event_type=d.event_type,
-            conversation_id=d.conversation_id,
-            status=d.status,
-            attempts=d.attempts,
-            last_status_code=d.last_status_code,
-            last_error=d.last_error,
-            created_at=d.created_at,
-            completed_at=d.completed_at,
-            next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
-        )
-        for d in rows
-    ]
+    return [DeliveryOut.model_validate(d) for d in rows]

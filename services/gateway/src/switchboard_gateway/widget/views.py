@@ -242,17 +242,7 @@ async def list_visitor_messages(
         .scalars()
         .all()
     )
-    return [
-        VisitorMessageOut(
-            id=m.id,
-            conversation_id=m.conversation_id,
-            direction=m.direction,
-            sender_type=m.sender_type,
-            text=m.text,
-            created_at=m.created_at,
-        )
-        for m in reversed(rows)
-    ]
+    return [VisitorMessageOut.model_validate(m, from_attributes=True) for m in reversed(rows)]
 
 
 # Statuses in the order a message goes through them: a receipt never steps a message back.
