@@ -178,6 +178,9 @@ async def routers(
             kafka_namespace=env["KAFKA_NAMESPACE"],
             redis_namespace=env["REDIS_NAMESPACE"],
             kafka_topic_partitions=6,
+            # The bench brings hundreds of agents online at once from this process: on a loaded machine their
+            # Redis connects outlast the services' 2 s (a timed-out connect failed the whole step).
+            pool_timeout_seconds=15.0,
         ),
         event_codec,
     )

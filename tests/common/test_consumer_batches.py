@@ -6,6 +6,7 @@ group and holds its partitions (what /readyz reports)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 
 import pytest
@@ -20,7 +21,7 @@ from switchboard_common.domain.events import (
     serialize_event,
     utcnow,
 )
-from switchboard_common.infra.bus import EventBus, EventConsumer, ensure_topics
+from switchboard_common.infra.bus import LOOP_SLICE, EventBus, EventConsumer, ensure_topics
 from switchboard_common.infra.service import BackgroundWorkers
 from switchboard_common.infra.settings import CommonSettings
 from switchboard_devstack.servers import StackUrls
@@ -281,3 +282,67 @@ async def test_workers_are_ready_when_every_consumer_is_and_roles_select_workers
     assert joining not in only_outbound.workers and joined in only_outbound.workers
     assert len(only_outbound.workers) == 2  # the shared worker goes with every role
     assert workers.select(["all"]) is workers
+
+
+class TallyCodec(PlainCodec):
+    """Counts the events parsed."""
+
+    def __init__(self) -> None:
+        self.parsed = 0
+
+    def parse(self, raw: bytes) -> Event:
+        self.parsed += 1
+        return super().parse(raw)
+
+
+@pytest.mark.timeout(120)
+async def test_parsing_a_long_run_lets_other_tasks_run(stack_urls: StackUrls) -> None:
+    """Decrypting and parsing never suspend: a batch handler's run of hundreds of records is parsed letting the
+    event loop go every LOOP_SLICE records, so a task sharing it (the router's writer) waits for no more than a
+    slice. Every event still arrives, in order."""
+    config = settings(stack_urls)
+    await ensure_topics(config)
+    codec = TallyCodec()
+    bus = EventBus(config, codec)
+    await bus.start()
+    turns: list[int] = []
+
+    async def other_task() -> None:
+        while True:
+            turns.append(codec.parsed)
+            await asyncio.sleep(0)
+
+    conversation = uuid.uuid4()
+    events: list[Event] = [message(conversation, n) for n in range(LOOP_SLICE * 4 + 3)]
+    received: list[Event] = []
+    done = asyncio.Event()
+
+    async def batch(items: list[tuple[Event, object]]) -> None:
+        received.extend(e for e, _r in items)
+        if len(received) >= len(events):
+            done.set()
+
+    async def one(event: Event, _record: object) -> None:
+        received.append(event)
+
+    probe = asyncio.create_task(other_task())
+    consumer = EventConsumer(
+        config,
+        group="slices",
+        topics=["conversations"],
+        handler=one,
+        bus=bus,
+        batch_handler=batch,
+        batch_types=frozenset({"message.created"}),
+    )
+    try:
+        await bus.publish_many(events)
+        await consumer.start()
+        await asyncio.wait_for(done.wait(), 60)
+    finally:
+        probe.cancel()
+        await consumer.stop()
+        await bus.stop()
+    turns.append(codec.parsed)
+    assert [e.event_id for e in received] == [e.event_id for e in events]
+    assert max(b - a for a, b in itertools.pairwise(turns)) <= LOOP_SLICE, turns

@@ -4,9 +4,11 @@ sockets and through an account webhook; timers fire exactly once with several wo
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -29,7 +31,7 @@ from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.runtime import Resources
 from switchboard_devstack.servers import StackUrls
 from switchboard_router.bench import create_conversations, seed_account
-from switchboard_router.sla import SlaClocks, SlaConsumer, run_due_sla
+from switchboard_router.sla import SETTLE_SLICE, SlaClocks, SlaConsumer, run_due_sla
 
 from tests.fakes.receivers import Receiver
 from tests.helpers.api import Socket, create_web_inbox, eventually, online_agent, signup, visitor_session
@@ -523,5 +525,57 @@ async def test_new_conversations_clock_rows_are_created_by_one_statement_whateve
             assert row.account_id == seed.account_id and row.inbox_id == seed.inbox_id and row.team_id is None
             assert row.labels == [] and row.breached == []
             assert clock.SlaState.from_json(row.state).opened  # the created event opened its clock
+    finally:
+        await res.close()
+
+
+async def test_a_large_poll_lets_the_event_loop_go_between_slices(stack_urls: StackUrls) -> None:
+    """The consumer shares its event loop with the routing writer: a poll of many events (a drain's backlog) is
+    settled in slices, and other tasks run between them, so no more than a slice of events is applied while
+    the writer waits. Every event is still settled."""
+    res = await Resources.open(router_settings(stack_urls, f"t{uuid.uuid4().hex[:10]}"), event_codec)
+    try:
+        seed = await seed_account(res, capacities=[5])
+        async with res.sessionmaker() as session, session.begin():
+            session.add(SlaPolicy(account_id=seed.account_id, name="Everyone", first_response_seconds=600))
+        ids = await create_conversations(res, seed, SETTLE_SLICE * 3 + 7)
+        contacts = await contacts_of(res, ids)
+        applied = 0
+
+        class Counting(SlaConsumer):
+            async def apply(self, *args: Any, **kwargs: Any) -> list[Event]:
+                nonlocal applied
+                applied += 1
+                return await super().apply(*args, **kwargs)
+
+        turns: list[int] = []
+
+        async def other_task() -> None:  # stands for the writer: notes how far the consumer got each time it runs
+            while True:
+                turns.append(applied)
+                await asyncio.sleep(0)
+
+        events = [
+            ConversationCreated(
+                tenant_id=seed.account_id,
+                conversation_id=i,
+                payload=ConversationCreatedPayload(inbox_id=seed.inbox_id, contact_id=contacts[i], channel="web"),
+            )
+            for i in ids
+        ]
+        probe = asyncio.create_task(other_task())
+        try:
+            await Counting(res).handle_batch([(event, None) for event in events])  # type: ignore[misc]
+        finally:
+            probe.cancel()
+        turns.append(applied)
+        assert applied == len(ids)
+        # The most events applied while the other task could not run.
+        assert max(b - a for a, b in itertools.pairwise(turns)) <= SETTLE_SLICE, turns
+        async with cross_tenant_session(res.sessionmaker) as session:
+            rows = (
+                await session.scalars(select(ConversationSla).where(ConversationSla.conversation_id.in_(ids)))
+            ).all()
+        assert len(rows) == len(ids) and all(clock.SlaState.from_json(r.state).opened for r in rows)
     finally:
         await res.close()

@@ -291,6 +291,9 @@ RecordGate = Callable[[list[ConsumerRecord]], Awaitable[list[bool]]]
 # Handles a run of consecutive records of one poll at once (one statement, one pipeline); see EventConsumer.
 BatchHandler = Callable[[list[tuple[Any, ConsumerRecord]]], Awaitable[None]]
 LAG_REPORT_SECONDS = 5.0
+# Records a batch handler's run parses before the event loop is let go: decrypting and validating do not suspend,
+# and the router's writer shares its loop with its consumers.
+LOOP_SLICE = 50
 PARTITION_MOVED_ERRORS = frozenset(
     {"IllegalGenerationError", "IllegalStateError", "CommitFailedError", "UnknownMemberIdError"}
 )
@@ -604,7 +607,11 @@ class EventConsumer(GroupMember):
         if not wanted:
             return True
         try:
-            events = [(self.bus.codec.parse(await self._open(r.value)), r) for r in wanted]
+            events = []
+            for index, record in enumerate(wanted, 1):
+                events.append((self.bus.codec.parse(await self._open(record.value)), record))
+                if index % LOOP_SLICE == 0:
+                    await asyncio.sleep(0)  # a poll of 500 is parsed in one go otherwise: other tasks wait
             started = time.perf_counter()
             with tracing.consumer_span(wanted[0].headers, f"{self.group} batch"):
                 await self.batch_handler(events)
