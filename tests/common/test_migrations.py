@@ -70,7 +70,7 @@ async def test_report_histograms_turn_into_bytes_and_back(stack_urls: StackUrls)
                 ),
                 {**row, "h": packed},
             )
-        await asyncio.to_thread(command.upgrade, alembic_config(url), "heads")
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "0018_report_histogram_bytes")
         async with engine.connect() as connection:
             stored = (await connection.execute(STORED, row)).one()
         assert tuple(stored) == (
