@@ -30,16 +30,20 @@ async def until(condition: Callable[[], bool], timeout: float) -> None:
     await eventually(check, timeout=timeout, interval=0.02)
 
 
-async def insert_nothing(database_url: str, table: str) -> None:
-    """An INSERT of no rows: the statement-level trigger fires all the same (and nothing is written)."""
+async def admin(database_url: str, statement: str) -> None:
     url = make_url(database_url)
     connection = await asyncpg.connect(
         host=url.host, port=url.port, user=url.username, password=url.password, database=url.database
     )
     try:
-        await connection.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE false")  # noqa: S608 - our names
+        await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def insert_nothing(database_url: str, table: str) -> None:
+    """An INSERT of no rows: the statement-level trigger fires all the same (and nothing is written)."""
+    await admin(database_url, f"INSERT INTO {table} SELECT * FROM {table} WHERE false")  # noqa: S608 - our names
 
 
 async def test_an_insert_wakes_a_listener_on_its_tables_channel(server: LiveServer) -> None:
@@ -116,3 +120,31 @@ async def test_an_idle_csat_worker_does_not_poll_and_wakes_for_a_new_survey(serv
         assert looks[settled] - woken < 1.0
     finally:
         await worker.stop()
+
+
+async def test_a_listener_whose_connection_is_killed_listens_again(server: LiveServer) -> None:
+    settings = server.settings()
+    channel = "webhook_deliveries"
+    wakeup = DatabaseWakeup(settings, channel, fallback_seconds=30)
+    stopping = asyncio.Event()
+    await wakeup.start()
+    try:
+        await until(lambda: wakeup.listening, timeout=10)
+        await wakeup.wait(0.5, stopping)
+        # Every listening session on the channel (this system's own workers' too: they come back the same way).
+        await admin(
+            settings.database_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'switchboard-wakeup-webhook_deliveries' AND datname = current_database()",
+        )
+        await until(lambda: not wakeup.listening, timeout=10)
+        # While it is down the wait falls back to fallback_seconds (30 s here, so the assertion below can tell).
+        await until(lambda: wakeup.listening, timeout=15)
+        await wakeup.wait(0.5, stopping)  # the look it asks for once it listens again
+        waiting = asyncio.create_task(wakeup.wait(30, stopping))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        await insert_nothing(settings.database_url, channel)
+        await asyncio.wait_for(waiting, 5)
+    finally:
+        await wakeup.stop()

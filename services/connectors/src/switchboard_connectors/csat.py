@@ -54,7 +54,7 @@ log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(seconds=30)
 # The longest an idle worker sleeps without a due survey or a notification (a missed NOTIFY costs at most this).
-IDLE_MAX_SECONDS = 60.0
+IDLE_MAX_SECONDS = 10.0
 STARS = {1: "1 ★", 2: "2 ★★", 3: "3 ★★★", 4: "4 ★★★★", 5: "5 ★★★★★"}
 
 

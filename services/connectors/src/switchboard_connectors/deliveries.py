@@ -66,7 +66,7 @@ DELETE FROM webhook_deliveries WHERE id IN (
 PURGE_BATCH = 1000
 PURGE_INTERVAL_SECONDS = 600.0
 # The longest an idle worker sleeps without a due row or a notification (a missed NOTIFY costs at most this).
-IDLE_MAX_SECONDS = 60.0
+IDLE_MAX_SECONDS = 10.0
 _NEXT_DUE = text("SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status IN ('pending', 'delivering')")
 
 

@@ -3,9 +3,12 @@ an idle table several times a second, a worker sleeps until its next row is due,
 a row is added (a trigger's NOTIFY on the table's channel, sent at commit, reaches every replica listening on
 the database; the triggers are in migration 0019).
 
-The listening connection is one of its own, outside the pool. While it is down (a restart of PostgreSQL, a
-failover) a notification can be missed, so the worker then sleeps at most ``fallback_seconds`` between polls,
-and once the connection is back it polls at once."""
+The listening connection is one of its own, outside the pool, named ``switchboard-wakeup-<channel>`` in
+``pg_stat_activity``; it is checked every ``CHECK_SECONDS`` (a connection that died without a word delivers
+nothing). While it is down (a restart of PostgreSQL, a failover) a notification can be missed, so the worker
+then sleeps at most ``fallback_seconds`` between polls, and once the connection is back it polls at once.
+LISTEN needs a session of its own: behind a pooler in transaction mode no notification arrives, and the
+workers only find rows when they are due or when they look anyway (their idle maximum)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from switchboard_common.infra.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
 RECONNECT_SECONDS = 1.0
+CHECK_SECONDS = 5.0
 
 
 class DatabaseWakeup:
@@ -66,7 +70,11 @@ class DatabaseWakeup:
         self._notified.set()
 
     async def _listen(self) -> None:
-        engine: AsyncEngine = create_async_engine(self.settings.database_url, poolclass=NullPool)
+        engine: AsyncEngine = create_async_engine(
+            self.settings.database_url,
+            poolclass=NullPool,
+            connect_args={"server_settings": {"application_name": f"switchboard-wakeup-{self.channel}"}},
+        )
         try:
             while not self._stopping.is_set():
                 try:
@@ -93,4 +101,6 @@ class DatabaseWakeup:
         self._notified.set()
         while not lost.is_set() and not raw.is_closed():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), 5.0)
+                await asyncio.wait_for(lost.wait(), CHECK_SECONDS)
+            if not lost.is_set():
+                await asyncio.wait_for(raw.execute("SELECT 1"), CHECK_SECONDS)
