@@ -8,7 +8,9 @@ Revises: 0019_due_row_notifications
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
+from switchboard_common.domain.accounts.tenancy import cross_tenant
 
 revision: str = "0020_label_accounts"
 down_revision: str | Sequence[str] | None = "0019_due_row_notifications"
@@ -18,12 +20,22 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # A label of another account on a conversation was never shown (every read compared the accounts): drop it.
+    # Across every account on purpose (marked, so the tests' tenancy guard accepts it).
     op.execute(
-        "DELETE FROM conversation_labels cl USING labels l WHERE l.id = cl.label_id AND l.account_id <> cl.account_id"
+        cross_tenant(
+            sa.text(
+                "DELETE FROM conversation_labels cl USING labels l "
+                "WHERE l.id = cl.label_id AND l.account_id <> cl.account_id"
+            )
+        )
     )
     op.execute(
-        "DELETE FROM conversation_labels cl USING conversations c "
-        "WHERE c.id = cl.conversation_id AND c.account_id <> cl.account_id"
+        cross_tenant(
+            sa.text(
+                "DELETE FROM conversation_labels cl USING conversations c "
+                "WHERE c.id = cl.conversation_id AND c.account_id <> cl.account_id"
+            )
+        )
     )
     op.create_unique_constraint("uq_labels_id_account", "labels", ["id", "account_id"])
     op.create_unique_constraint("uq_conversations_id_account", "conversations", ["id", "account_id"])
