@@ -18,7 +18,7 @@ each of its labels). Attribution (docs/reports.md):
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,10 +96,14 @@ class Facts:
         return Dims(agent, self.team_id, self.inbox_id, self.channel)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in list(data.items()):
+        # Field by field: asdict deep-copies every value, a tenth of the gateway's CPU while a queue of 2,000
+        # drained (its rollup consumer writes every conversation's facts).
+        data: dict[str, Any] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
             if isinstance(value, uuid.UUID | datetime):
-                data[key] = str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+                value = str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+            data[field.name] = value
         data["labels"] = list(self.labels)
         data["csat_labels"] = list(self.csat_labels)
         data["csat_dims"] = _dims_json(self.csat_dims)
