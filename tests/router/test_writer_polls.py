@@ -9,10 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka import TopicPartition
 from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import func, select
 from switchboard_common.domain.accounts.models import User
 from switchboard_common.domain.conversations import commands
 from switchboard_common.domain.encryption.shredding import event_codec
+from switchboard_common.domain.events import ConversationCreated, ConversationCreatedPayload
 from switchboard_common.infra.db.base import utcnow
+from switchboard_common.infra.outbox import OutboxEvent, add_events
 from switchboard_common.infra.runtime import Resources
 from switchboard_devstack.servers import StackUrls
 from switchboard_router import store
@@ -75,3 +78,37 @@ async def test_a_poll_of_settings_refreshes_reads_the_account_once(res: Resource
     assert set(created) <= set(account.agents)
     assert all(account.agents[a].capacity == 3 for a in created)
     assert account.applied_offset == len(created) - 1
+
+
+async def test_published_events_leave_the_outbox_by_one_statement_whatever_their_number(res: Resources) -> None:
+    """After publishing a committed batch the writer removes its events from the outbox with the same SQL for one
+    event and for three (an IN list was new SQL for every batch size: parsed, planned and prepared again each
+    time), and the outbox keeps nothing it published."""
+    seed = await seed_account(res, capacities=[1])
+    events = [
+        ConversationCreated(
+            tenant_id=seed.account_id,
+            conversation_id=uuid.uuid4(),
+            payload=ConversationCreatedPayload(inbox_id=seed.inbox_id, contact_id=uuid.uuid4(), channel="web"),
+        )
+        for _ in range(4)
+    ]
+    async with res.sessionmaker() as session, session.begin():
+        add_events(session, events)
+    deletes: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM OUTBOX_EVENTS"):
+            deletes.append(statement)
+
+    writer = RoutingWriter(res)
+    sqlalchemy_event.listen(res.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await writer._publish(list(events[:1]))
+        await writer._publish(list(events[1:]))
+    finally:
+        sqlalchemy_event.remove(res.engine.sync_engine, "before_cursor_execute", record)
+    assert len(deletes) == 2 and deletes[0] == deletes[1], deletes
+    async with res.sessionmaker() as session:
+        left = await session.scalar(select(func.count()).where(OutboxEvent.event_id.in_([e.event_id for e in events])))
+    assert left == 0

@@ -32,7 +32,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from switchboard_common.domain.accounts import presence
 from switchboard_common.domain.accounts.tenancy import cross_tenant, tenant_session
 from switchboard_common.domain.conversations import commands
@@ -52,7 +52,7 @@ from switchboard_common.infra import metrics
 from switchboard_common.infra.bus import ROUTING_TOPIC, GroupMember, UnknownEventType, group_consumer
 from switchboard_common.infra.db.base import utcnow
 from switchboard_common.infra.errors import error_location
-from switchboard_common.infra.outbox import OutboxEvent
+from switchboard_common.infra.outbox import forget_published
 from switchboard_common.infra.runtime import Resources
 
 from switchboard_router import store
@@ -667,7 +667,7 @@ class RoutingWriter(GroupMember):
             return  # the outbox relay publishes them
         with contextlib.suppress(Exception):
             async with self.res.sessionmaker() as session, session.begin():
-                await session.execute(delete(OutboxEvent).where(OutboxEvent.event_id.in_([e.event_id for e in events])))
+                await forget_published(session, [e.event_id for e in events])
 
     # --- between polls ------------------------------------------------------------------------------
 
