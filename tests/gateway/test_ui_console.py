@@ -64,7 +64,11 @@ async def test_away_survives_a_reload(server: LiveServer, client: httpx.AsyncCli
     page = await console(browser, server, tenant.token)
     await page.wait_for_function("() => document.querySelector('select.presence').value === 'online'")
     await page.locator("select.presence").select_option("away")
-    await page.locator("#toast", has_text="Away").wait_for()
+    try:
+        await page.locator("#toast", has_text="Away").wait_for()
+    except Exception as missing:  # what the console said instead, so a rare failure can be read
+        shown = await page.evaluate("() => document.querySelector('#toast')?.textContent")
+        raise AssertionError(f"no 'Away' toast; the toast says {shown!r}") from missing
     await page.reload()
     await page.wait_for_function("() => document.body.dataset.socket === 'open'")
     await page.wait_for_function("() => document.querySelector('select.presence').value === 'away'")
@@ -437,8 +441,9 @@ async def test_console_in_four_languages(server: LiveServer, client: httpx.Async
 async def test_a_busy_server_is_asked_again_after_its_retry_after(
     server: LiveServer, client: httpx.AsyncClient, browser: Any
 ) -> None:
-    """A read answered 503 `overloaded` with Retry-After is asked again after that wait, instead of leaving the
-    screen empty (an empty agents list left "@" mentions with nothing to suggest)."""
+    """A read (or an idempotent write) answered 503 `overloaded` with Retry-After is sent again after that wait,
+    instead of leaving the screen empty (an empty agents list left "@" mentions with nothing to suggest) or the
+    change undone (a refused presence change)."""
     tenant = await signup(client, "Busy")
     await create_agent(client, tenant, name="Zoe Retry")
     page = await new_page(browser, token=tenant.token)
@@ -459,5 +464,25 @@ async def test_a_busy_server_is_asked_again_after_its_retry_after(
     await page.goto(f"{server.url}/#/agents")
     await page.locator("td", has_text="Zoe Retry").wait_for()
     assert len(refused) == 1
+
+    # An idempotent write too: the presence change refused once is sent again, and holds.
+    async def busy_put_once(route: Any) -> None:
+        if route.request.method == "PUT" and len(refused) == 1:
+            refused.append(route.request.url)
+            await route.fulfill(
+                status=503,
+                headers={"Retry-After": "1", "content-type": "application/json"},
+                body='{"error": {"code": "overloaded", "message": "The server is busy: try again shortly."}}',
+            )
+        else:
+            await route.continue_()
+
+    await page.route("**/api/v1/presence", busy_put_once)
+    await page.wait_for_function("() => document.body.dataset.socket === 'open'")
+    await page.locator("select.presence").select_option("away")
+    await page.locator("#toast", has_text="Away").wait_for()
+    assert len(refused) == 2
+    me = (await client.get("/api/v1/me", headers=tenant.headers)).json()
+    assert me["status"] == "away"
     no_js_errors(page)
     await page.context.close()

@@ -19,10 +19,12 @@ export const auth = {
   },
 };
 
-// A busy server answers 503 `overloaded` (or 429) with Retry-After before doing anything: reads wait that long and
-// ask again, a few times, instead of showing an empty screen (a silently empty agents list left "@" mentions
-// with nothing to suggest). Writes are not repeated; their error is shown.
+// A busy server answers 503 `overloaded` (or 429) with Retry-After: reads and idempotent writes (PUT, DELETE: the
+// same request twice leaves what once does) wait that long and ask again, a few times, instead of showing an
+// empty screen or a failed change (a silently empty agents list left "@" mentions with nothing to suggest; a
+// refused presence change left the agent Online). Other writes are not repeated; their error is shown.
 const RETRIES = 3;
+const REPEATABLE = new Set(["GET", "HEAD", "PUT", "DELETE"]);
 const MAX_WAIT_MS = 5000;
 
 function retryDelay(response) {
@@ -42,7 +44,7 @@ export async function api(method, path, body) {
       throw new ApiError(0, "network_error", error.message);
     }
     const busy = response.status === 503 || response.status === 429;
-    if (!busy || method !== "GET" || attempt >= RETRIES) break;
+    if (!busy || !REPEATABLE.has(method) || attempt >= RETRIES) break;
     await new Promise((resolve) => setTimeout(resolve, retryDelay(response)));
   }
   const text = await response.text();
