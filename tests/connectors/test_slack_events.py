@@ -51,9 +51,13 @@ def test_envelope_shaped_noise_never_crashes(event: dict[str, object]) -> None:
     normalizer.normalize(envelope, installed_channel="C1", bot_user_id="UBOT")
 
 
+# What a customer can send: any text but NUL (no platform delivers one; see the test of NULs below).
+WORDS = st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=200)
+
+
 @given(
     user=st.from_regex(r"U[A-Z0-9]{4,10}", fullmatch=True),
-    text=st.text(min_size=1, max_size=200),
+    text=WORDS,
     ts=st.from_regex(r"1[0-9]{9}\.[0-9]{6}", fullmatch=True),
 )
 def test_well_formed_messages_map_to_one_customer_message(user: str, text: str, ts: str) -> None:
@@ -162,6 +166,20 @@ def test_bots_our_own_posts_and_other_channels_are_ignored(user: str, ts: str, t
     ):
         envelope = {"type": "event_callback", "team_id": "T1", "event": event}
         assert normalizer.normalize(envelope, installed_channel="C1", bot_user_id="UBOT") == []
+
+
+def test_a_text_of_nul_characters_alone_is_no_message_and_nuls_leave_a_text() -> None:
+    """NUL cannot be stored (PostgreSQL text) and the event schema removes it: a message of NULs alone would be
+    an empty message, so it is none; NULs inside a text are removed, the rest kept."""
+
+    def normalized(text: str) -> list[normalizer.SlackAction]:
+        event = {"type": "message", "channel": "C1", "user": "U1234", "text": text, "ts": "1700000000.000100"}
+        envelope = {"type": "event_callback", "team_id": "T1", "event": event}
+        return normalizer.normalize(envelope, installed_channel="C1", bot_user_id="UBOT")
+
+    assert normalized("\x00\x00") == []
+    [action] = normalized("hi\x00 there")
+    assert action.text == "hi there"
 
 
 def test_timestamps_must_be_ascii_digits() -> None:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from switchboard_common.domain.csat.surveys import parse_choice
 from switchboard_common.infra.signing import digests_equal
 
-from switchboard_connectors.payload_fields import object_field
+from switchboard_connectors.payload_fields import message_text, object_field
 
 SIGNATURE_PREFIX = "sha256="
 MAX_TEXT = 20_000
@@ -94,7 +94,8 @@ def _millis(value: Any) -> datetime | None:
 
 
 def _text(value: Any) -> str | None:
-    return value[:MAX_TEXT] if isinstance(value, str) and value else None
+    text = message_text(value)
+    return text[:MAX_TEXT] if text else None
 
 
 def _mid(value: Any) -> str | None:

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from switchboard_common.infra.signing import digests_equal
 
+from switchboard_connectors.payload_fields import message_text
+
 REPLAY_WINDOW_SECONDS = 300
 # Message subtypes that carry a customer's words; every other subtype is not a customer event.
 CONTENT_SUBTYPES = {None, "file_share", "thread_broadcast", "me_message"}
@@ -126,7 +128,7 @@ def normalize(envelope: Any, *, installed_channel: str | None, bot_user_id: str 
                 channel,
                 ts,
                 user,
-                text=_str(new.get("text")),
+                text=message_text(new.get("text")),
                 thread_ts=_str(new.get("thread_ts")),
                 channel_type=channel_type,
             )
@@ -141,7 +143,7 @@ def normalize(envelope: Any, *, installed_channel: str | None, bot_user_id: str 
     if subtype not in CONTENT_SUBTYPES or _from_bot(event, bot_user_id):
         return []
     ts, user = _str(event.get("ts")), _str(event.get("user"))
-    text, files = _str(event.get("text")), _files(event.get("files"))
+    text, files = message_text(event.get("text")), _files(event.get("files"))
     if not ts or not user or (text is None and not files):
         return []
     return [
