@@ -74,7 +74,16 @@ async def test_notes_canned_replies_labels_search_and_contact_panel(
         await box.press_sequentially("please check the double charge")
         await page.locator("form.reply").get_by_role("button", name="Add note").click()
         note = page.locator(".thread .messages li.note", has_text="please check the double charge")
-        await note.wait_for()
+        try:
+            await note.wait_for()
+        except Exception as missing:  # what the console showed instead, so a rare failure can be read
+            state = await page.evaluate(
+                """() => ({text: document.querySelector("#reply-text")?.value, sending: document.querySelector(
+                "form.reply button[type=submit]")?.disabled, status: document.querySelector(".thread [role=alert],"
+                + " .thread .error")?.textContent, notes: [...document.querySelectorAll(".thread .messages li.note")]
+                .map((li) => li.textContent)})"""
+            )
+            raise AssertionError(f"the note did not show: {state}") from missing
         assert "Note by" in await note.inner_text()
         mention = await colleague.wait_for(lambda f: f["type"] == "note.mention" and f["conversation_id"] == cid)
         assert mention["message"]["text"] == "@Nikos Pappas please check the double charge"
