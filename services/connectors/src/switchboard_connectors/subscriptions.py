@@ -29,23 +29,12 @@ from switchboard_common.domain.events import (
 )
 from switchboard_common.domain.inboxes.models import Inbox
 from switchboard_common.domain.privacy.consent import is_pass_through, sharing_allowed
+from switchboard_common.domain.subscriptions.events import SUBSCRIBABLE_EVENTS
 from switchboard_common.domain.subscriptions.models import WebhookDelivery, WebhookSubscription
 from switchboard_common.domain.subscriptions.revisions import current_revision, revision_key
 from switchboard_common.infra.bus import ACCOUNT_HEADER, CONVERSATIONS_TOPIC, EventConsumer, EventFilter, header
 from switchboard_common.infra.runtime import Resources
 
-SUBSCRIBABLE_EVENTS = (
-    "conversation.created",
-    "message.created",
-    "conversation.assigned",
-    "conversation.queued",
-    "conversation.resolved",
-    # Agents' private notes: only for a subscription that asks for them by this name (``message.created``
-    # never carries a note: notes have an event type of their own).
-    "note.created",
-    "conversation.sla_breached",
-    "conversation.csat_answered",
-)
 # The internal events behind them (``conversation.resolved`` is a status change): the consumer skips the rest
 # from their headers.
 SUBSCRIBED_EVENT_TYPES = frozenset(
@@ -79,7 +68,7 @@ def public_name(event: Event) -> str | None:
         | ConversationCsatAnswered
         | NoteCreated,
     ):
-        return event.type
+        return event.type if event.type in SUBSCRIBABLE_EVENTS else None
     return None
 
 

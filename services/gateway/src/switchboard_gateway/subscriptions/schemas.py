@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from switchboard_common.domain.subscriptions.events import SubscribableEvent
 from switchboard_common.infra.inputs import Bool, HttpUrl, omittable
 from switchboard_common.infra.schemas import Strict
 
-# ``note.created`` (agents' private notes) only reaches a subscription that names it.
-EventName = Literal[
-    "conversation.created",
-    "message.created",
-    "conversation.assigned",
-    "conversation.queued",
-    "conversation.resolved",
-    "note.created",
-    "conversation.sla_breached",
-    "conversation.csat_answered",
-]
-
-
 class SubscriptionCreate(Strict):
     url: HttpUrl
-    events: list[EventName] = Field(min_length=1, max_length=10)
+    events: list[SubscribableEvent] = Field(min_length=1, max_length=10)
 
 
 class SubscriptionUpdate(Strict):
     """Fields left out keep their value. Enabling again resets the failure count."""
 
     url: HttpUrl = omittable()
-    events: list[EventName] = omittable(min_length=1, max_length=10)
+    events: list[SubscribableEvent] = omittable(min_length=1, max_length=10)
     enabled: Bool = omittable()
 
 
