@@ -10,6 +10,7 @@ from switchboard_common.domain.subscriptions.events import SubscribableEvent
 from switchboard_common.infra.inputs import Bool, HttpUrl, omittable
 from switchboard_common.infra.schemas import Strict
 
+
 class SubscriptionCreate(Strict):
     url: HttpUrl
     events: list[SubscribableEvent] = Field(min_length=1, max_length=10)
