@@ -449,35 +449,32 @@ async def test_a_busy_server_is_asked_again_after_its_retry_after(
     page = await new_page(browser, token=tenant.token)
     refused: list[str] = []
 
-    async def busy_once(route: Any) -> None:
-        if route.request.method == "GET" and not refused:
-            refused.append(route.request.url)
-            await route.fulfill(
-                status=503,
-                headers={"Retry-After": "1", "content-type": "application/json"},
-                body='{"error": {"code": "overloaded", "message": "The server is busy: try again shortly."}}',
-            )
-        else:
-            await route.continue_()
+    def busy_once(method: str) -> Any:
+        """A route handler that refuses the first ``method`` request as a busy server does, then lets all pass."""
+        done = False
 
-    await page.route("**/api/v1/agents", busy_once)
+        async def handle(route: Any) -> None:
+            nonlocal done
+            if route.request.method == method and not done:
+                done = True
+                refused.append(route.request.url)
+                await route.fulfill(
+                    status=503,
+                    headers={"Retry-After": "1", "content-type": "application/json"},
+                    body='{"error": {"code": "overloaded", "message": "The server is busy: try again shortly."}}',
+                )
+            else:
+                await route.continue_()
+
+        return handle
+
+    await page.route("**/api/v1/agents", busy_once("GET"))
     await page.goto(f"{server.url}/#/agents")
     await page.locator("td", has_text="Zoe Retry").wait_for()
     assert len(refused) == 1
 
     # An idempotent write too: the presence change refused once is sent again, and holds.
-    async def busy_put_once(route: Any) -> None:
-        if route.request.method == "PUT" and len(refused) == 1:
-            refused.append(route.request.url)
-            await route.fulfill(
-                status=503,
-                headers={"Retry-After": "1", "content-type": "application/json"},
-                body='{"error": {"code": "overloaded", "message": "The server is busy: try again shortly."}}',
-            )
-        else:
-            await route.continue_()
-
-    await page.route("**/api/v1/presence", busy_put_once)
+    await page.route("**/api/v1/presence", busy_once("PUT"))
     await page.wait_for_function("() => document.body.dataset.socket === 'open'")
     await page.locator("select.presence").select_option("away")
     await page.locator("#toast", has_text="Away").wait_for()
