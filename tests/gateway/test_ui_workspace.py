@@ -165,3 +165,42 @@ async def test_workspace_screen_in_greek(server: LiveServer, client: httpx.Async
     await page.screenshot(path=str(ARTIFACTS / "console-workspace-el.png"), full_page=True)
     no_js_errors(page)
     await page.context.close()
+
+
+async def test_a_mention_typed_as_the_note_mode_opens_stays_suggested(
+    server: LiveServer, client: httpx.AsyncClient, browser: Any
+) -> None:
+    """The "Private note" button takes focus from the reply box and hands it back: the list of "@" suggestions
+    typed at once must not be closed by the box's blur a beat later (it was, now and then, under load)."""
+    tenant = await signup(client, "Mentions")
+    inbox = await create_web_inbox(client, tenant)
+    await create_agent(client, tenant, name="Nikos Pappas")
+    page = await console(browser, server, tenant.token)
+    visitor = await visitor_session(client, inbox["widget_token"], name="Eleni")
+    sent = await client.post(
+        "/api/v1/widget/messages",
+        json={"text": "Where is my parcel?"},
+        headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+    )
+    await page.locator(f".conv-list button[data-conversation-id='{sent.json()['conversation_id']}']").click()
+    await page.locator(".thread .messages li", has_text="parcel").wait_for()
+    # In one turn of the page's event loop, as a fast typist would: the reply box has focus, the note button
+    # takes it (a blur), hands it back, and "@nik" is typed before the blur's timer runs.
+    await page.evaluate(
+        """() => {
+            const input = document.querySelector("#reply-text");
+            const note = document.querySelector("form.reply .mode-note");
+            input.focus();
+            note.focus();
+            note.click();
+            input.value = "@nik";
+            input.setSelectionRange(4, 4);
+            input.dispatchEvent(new Event("input"));
+        }"""
+    )
+    await page.wait_for_timeout(400)
+    options = page.locator(".suggestions [role=option]", has_text="@Nikos Pappas")
+    assert await options.count() == 1 and await options.is_visible()
+    assert await page.locator("#reply-text").get_attribute("aria-expanded") == "true"
+    no_js_errors(page)
+    await page.context.close()

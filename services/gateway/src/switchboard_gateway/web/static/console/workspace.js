@@ -122,7 +122,9 @@ export function suggestions(input, { conversationId, agents, noteMode }) {
     return true;
   }
 
-  input.addEventListener("blur", () => setTimeout(close, 150));
+  // Leaving the box closes the list (after a beat, so a click on an option lands first); focus that came
+  // back meanwhile (the mode buttons hand it back at once) keeps what is being typed suggested.
+  input.addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== input) close(); }, 150));
   return { box, handleKey, refresh, close };
 }
 
