@@ -10,6 +10,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 from switchboard_devstack.servers import StackUrls
 
@@ -120,10 +121,12 @@ async def login_rows(args: argparse.Namespace, urls: StackUrls) -> list[Row]:
     system = await spawn_deployment(service_env(urls, LOGIN_ADDRESS_FAILURES="1000000"))
     try:
         # Bounded: a machine too slow for the login load reports a failed row instead of stalling the bench.
-        quiet, loaded, logins = await asyncio.wait_for(
-            agent_socket_with_logins(system, args.rate, args.duration), timeout=4 * args.duration + 240
+        profile = Path(args.profile_logins) if args.profile_logins else None
+        run = await asyncio.wait_for(
+            agent_socket_with_logins(system, args.rate, args.duration, profile=profile),
+            timeout=4 * args.duration + 240,
         )
-        row = login_interference_row(quiet, loaded, logins, args.rate)
+        row = login_interference_row(run, args.rate)
         print(" | ".join((row.scenario, row.ours, row.baseline, row.ratio, row.note)), flush=True)
         return [row]
     except (RuntimeError, OSError, TimeoutError) as exc:  # reported, never aborting the other rows
@@ -236,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         help="messages of a second reports account measured side by side in the same run (0: none)",
     )
     parser.add_argument("--privacy-retention", type=int, default=200_000, help="rows the retention sweep removes")
+    parser.add_argument(
+        "--profile-logins",
+        default="",
+        help="with the logins phase: py-spy records the gateway during the run with logins into PATH.txt "
+        "(PATH without suffix, e.g. bench/profiles/logins-gateway)",
+    )
     parser.add_argument(
         "--only", default=",".join(PHASES), help=f"phases to run, comma separated ({', '.join(PHASES)})"
     )

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import aiohttp
+from switchboard_devstack.processes import child_pids, tree_cpu_seconds
 
 from bench.harness import Deployment, RateResult, ServerProcess, open_loop, percentile
 
@@ -343,23 +349,53 @@ def throughput_row(scenario: str, ours: Throughput, base: Throughput, concurrenc
     )
 
 
-async def login_load(
-    system: Deployment,
+def _login_process(
+    api_url: str,
     rate: float,
-    ready: asyncio.Event,
-    stop: asyncio.Event,
-    accounts: int = 20,
-    max_in_flight: int = 8,
+    accounts: int,
+    max_in_flight: int,
+    ready: EventLike,
+    stop: EventLike,
+    results: QueueLike,
+    logged_in: CounterLike,
+) -> None:
+    """The login load's own process (spawned): its client CPU never competes with the socket measurement's
+    event loop, so the row measures the gateway, not the bench client."""
+    results.put(asyncio.run(_login_load(api_url, rate, accounts, max_in_flight, ready, stop, logged_in)))
+
+
+class EventLike(Protocol):
+    def set(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class CounterLike(Protocol):
+    value: int
+
+    def get_lock(self) -> Any: ...
+
+
+class QueueLike(Protocol):
+    def put(self, obj: Any) -> None: ...
+    def get(self, block: bool = True, timeout: float | None = None) -> Any: ...
+
+
+async def _login_load(
+    api_url: str,
+    rate: float,
+    accounts: int,
+    max_in_flight: int,
+    ready: EventLike,
+    stop: EventLike,
+    logged_in: CounterLike,
 ) -> RateResult:
-    """Correct-password logins at a fixed rate (argon2 verifies cost the same either way; right passwords keep
-    the failure throttle out of it) over ``accounts`` agents, until ``stop`` is set. At most ``max_in_flight``
-    wait at once: a tick finding them all busy is skipped and counted as an error (the row reports the rate
-    achieved), so a slow machine shows a lower login rate rather than a queue that starves everything else.
-    A login the gateway refuses at once (429 too_many_logins: its pool is full) is counted as refused, not
-    retried: the next tick is the next attempt."""
     result = RateResult()
-    async with aiohttp.ClientSession() as session:
-        api = Api(session, system.api_url)
+    # One connection per login in flight, kept open: a new TCP handshake per login is client work, not the
+    # gateway's.
+    connector = aiohttp.TCPConnector(limit=max_in_flight)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        api = Api(session, api_url)
         owner, _ = await api.tenant()
         emails = []
         for _ in range(accounts):
@@ -378,10 +414,12 @@ async def login_load(
             started = time.perf_counter()
             body = {"email": emails[i % accounts], "password": PASSWORD}
             try:
-                async with in_flight, session.post(system.api_url + "/api/v1/auth/login", json=body) as response:
+                async with in_flight, session.post(api_url + "/api/v1/auth/login", json=body) as response:
                     answer = await response.json()
                 if response.status == 200:
                     result.latencies_ms.append((time.perf_counter() - started) * 1000)
+                    with logged_in.get_lock():
+                        logged_in.value += 1
                 elif response.status == 429 and answer.get("error", {}).get("code") == "too_many_logins":
                     result.refused += 1
                 else:
@@ -390,6 +428,9 @@ async def login_load(
                 result.errors += 1
             result.sent += 1
 
+        # Warm: the gateway's hashing workers start at the first check, and every connection is open.
+        await asyncio.gather(*(fire(i) for i in range(max_in_flight)))
+        result = RateResult()
         interval, i, started = 1.0 / rate, 0, time.perf_counter()
         tasks: list[asyncio.Task[None]] = []
         ready.set()
@@ -402,33 +443,189 @@ async def login_load(
     return result
 
 
+class LoginLoad:
+    """Correct-password logins at a fixed rate (argon2 verifies cost the same either way; right passwords keep
+    the failure throttle out of it) over ``accounts`` agents, from a process of its own, until :meth:`stop`.
+    At most ``max_in_flight`` wait at once (the gateway's bound, ``PASSWORD_HASH_MAX_PENDING``): a tick finding
+    them all busy is skipped and counted as an error (the row reports the rate achieved), so a slow machine
+    shows a lower login rate rather than a queue that starves everything else. A login the gateway refuses at
+    once (429 too_many_logins: its pool is full) is counted as refused, not retried."""
+
+    def __init__(self, api_url: str, rate: float, accounts: int = 20, max_in_flight: int = 16) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._ready, self._stop = context.Event(), context.Event()
+        self._results: QueueLike = context.Queue()
+        self._logged_in: CounterLike = context.Value("q", 0)
+        self._process = context.Process(
+            target=_login_process,
+            args=(api_url, rate, accounts, max_in_flight, self._ready, self._stop, self._results, self._logged_in),
+            daemon=True,
+        )
+
+    async def start(self, timeout: float = 120.0) -> None:
+        """Starts the process; returns once its accounts exist and it runs at its rate."""
+        self._process.start()
+        if not await asyncio.to_thread(self._ready.wait, timeout):
+            self.kill()
+            raise TimeoutError("the login load did not start")
+
+    @property
+    def logged_in(self) -> int:
+        """Logins answered 200 so far (warm-up included)."""
+        return int(self._logged_in.value)
+
+    async def stop(self, timeout: float = 60.0) -> RateResult:
+        self._stop.set()
+        try:
+            result: RateResult = await asyncio.to_thread(self._results.get, True, timeout)
+        finally:
+            self.kill()
+        return result
+
+    def kill(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(10)
+
+
+@dataclass
+class CpuWindow:
+    """CPU seconds of the gateway's own process (its event loop and threads) and of its children (the
+    argon2 workers) over one measured run."""
+
+    seconds: float = 0.0
+    gateway: float = 0.0
+    hashers: float = 0.0
+
+
+class CpuMeter:
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        self._started = (0.0, 0.0, 0.0)
+
+    def _now(self) -> tuple[float, float, float]:
+        if self.pid is None:
+            return time.perf_counter(), 0.0, 0.0
+        tree = tree_cpu_seconds(self.pid)
+        children = sum(tree_cpu_seconds(child) for child in child_pids(self.pid))
+        return time.perf_counter(), tree - children, children
+
+    def start(self) -> None:
+        self._started = self._now()
+
+    def stop(self) -> CpuWindow:
+        now = self._now()
+        return CpuWindow(*(b - a for a, b in zip(self._started, now, strict=True)))
+
+
+LOGIN_COST_SECONDS = 5.0
+LOGIN_FRAME = "(switchboard_gateway/accounts/login.py:"  # frames of the login flow
+
+
+@dataclass
+class LoginRun:
+    quiet: RateResult
+    loaded: RateResult
+    logins: RateResult
+    quiet_cpu: CpuWindow
+    loaded_cpu: CpuWindow
+    # The gateway with nothing to do (its background workers), and serving logins alone (no socket load).
+    idle_cpu: CpuWindow
+    logins_cpu: CpuWindow
+    logins_alone: int
+
+
 async def agent_socket_with_logins(
-    system: Deployment, rate: float, duration: float, login_rate: float = 20.0
-) -> tuple[RateResult, RateResult, RateResult]:
+    system: Deployment, rate: float, duration: float, login_rate: float = 20.0, profile: Path | None = None
+) -> LoginRun:
     """Visitor message -> agent socket at ``rate``, once alone and once while ``login_rate`` logins/s run against
-    the same gateway (password hashing in a bounded worker pool must leave the sockets' p99 where it was).
-    Returns (without logins, with logins, the logins)."""
+    the same gateway (password hashing in a bounded worker pool must leave the sockets' p99 where it was), with
+    the gateway's CPU (own and its hashers') in each run. With ``profile`` (a path without suffix), py-spy records
+    the gateway process during the loaded run into ``<profile>.txt`` (a table of functions, idle excluded)."""
+    gateway_pid = system.processes["gateway"].pid
+    meter = CpuMeter(gateway_pid)
+    meter.start()
+    await asyncio.sleep(LOGIN_COST_SECONDS)
+    idle_cpu = meter.stop()
+    meter.start()
     quiet = await visitor_to_agent_latency(system, rate, duration)
-    ready, stop = asyncio.Event(), asyncio.Event()
-    logins = asyncio.create_task(login_load(system, login_rate, ready, stop))
+    quiet_cpu = meter.stop()
+    load = LoginLoad(system.api_url, login_rate)
     try:
-        # The login load's accounts exist and it runs at its rate before the measured run starts.
-        await asyncio.wait_for(ready.wait(), 120)
+        await load.start()
         await asyncio.sleep(1.0)
-        loaded = await visitor_to_agent_latency(system, rate, duration)
+        spy = _py_spy(gateway_pid, profile) if profile is not None else None
+        # The logins alone first: what one costs the gateway's process (event loop) and its argon2 workers, in
+        # CPU seconds, which a busy machine stretches far less than it stretches latencies.
+        before = load.logged_in
+        meter.start()
+        await asyncio.sleep(LOGIN_COST_SECONDS)
+        logins_cpu, logins_alone = meter.stop(), load.logged_in - before
+        meter.start()
+        try:
+            loaded = await visitor_to_agent_latency(system, rate, duration)
+        finally:
+            loaded_cpu = meter.stop()
+            if spy is not None and profile is not None:
+                _stop_py_spy(spy, profile)
     except BaseException:
-        logins.cancel()  # timed out or failed: the login load must not outlive the row
+        load.kill()  # timed out or failed: the login load must not outlive the row
         raise
-    finally:
-        stop.set()
-    return quiet, loaded, await logins
+    return LoginRun(quiet, loaded, await load.stop(), quiet_cpu, loaded_cpu, idle_cpu, logins_cpu, logins_alone)
 
 
-def login_interference_row(
-    quiet: RateResult, loaded: RateResult, logins: RateResult, rate: float, login_rate: float = 20.0
-) -> Row:
+def _py_spy(pid: int | None, profile: Path) -> subprocess.Popen[bytes] | None:
+    spy = Path(sys.executable).with_name("py-spy")
+    if pid is None or not spy.exists():
+        return None
+    profile.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [str(spy), "record", "--nonblocking", "--pid", str(pid), "--rate", "100", "--format", "raw",
+         "--output", str(profile.with_suffix(".folded"))],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _stop_py_spy(spy: subprocess.Popen[bytes], profile: Path) -> None:
+    from bench.costs import top_functions
+
+    spy.send_signal(signal.SIGINT)
+    try:
+        spy.wait(60)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        spy.wait()
+    folded = profile.with_suffix(".folded")
+    if folded.exists():  # the tables are kept; the stacks themselves are megabytes
+        stacks = folded.read_text()
+        profile.with_suffix(".txt").write_text(top_functions(stacks, limit=60))
+        # The samples that ran a login's own code on the loop (the endpoint's coroutine on the stack).
+        login = "\n".join(line for line in stacks.splitlines() if LOGIN_FRAME in line)
+        profile.with_name(profile.name + "-login.txt").write_text(
+            f"of {sum(int(line.rpartition(' ')[2]) for line in stacks.splitlines() if line.strip())} samples "
+            "of the gateway process in all\n" + top_functions(login, limit=60)
+        )
+        folded.unlink()
+
+
+def _cores(window: CpuWindow, part: float) -> float:
+    return part / window.seconds if window.seconds else 0.0
+
+
+def login_interference_row(run: LoginRun, rate: float, login_rate: float = 20.0) -> Row:
+    quiet, loaded, logins = run.quiet, run.loaded, run.logins
     q99, l99 = percentile(quiet.latencies_ms, 99), percentile(loaded.latencies_ms, 99)
     achieved = len(logins.latencies_ms) / logins.duration_s if logins.duration_s else 0.0
+    # What one login cost, from the window with logins alone: the gateway's own process (event loop, beyond
+    # what it burns idle) and its argon2 workers.
+    per_login = ""
+    if run.logins_alone:
+        loop = run.logins_cpu.gateway - _cores(run.idle_cpu, run.idle_cpu.gateway) * run.logins_cpu.seconds
+        per_login = (
+            f"; one login: {1000 * loop / run.logins_alone:.1f} ms of gateway event-loop CPU, "
+            f"{1000 * run.logins_cpu.hashers / run.logins_alone:.1f} ms in its argon2 workers"
+        )
     return Row(
         scenario=f"agent-socket p99 with {login_rate:g} logins/s (vs without) @ {rate:g} msg/s",
         ours=f"p99 {l99:.1f} ms ({len(loaded.latencies_ms)}/{loaded.sent} delivered)",
@@ -437,6 +634,9 @@ def login_interference_row(
         note=(
             f"{achieved:.1f} logins/s logged in ({len(logins.latencies_ms)}), login p99 "
             f"{percentile(logins.latencies_ms, 99):.0f} ms, {logins.refused} refused at once (429 too_many_logins), "
-            f"{logins.errors} skipped by the client or failed; argon2id (OWASP floor) in niced worker processes"
+            f"{logins.errors} skipped by the client or failed; gateway process "
+            f"{_cores(run.quiet_cpu, run.quiet_cpu.gateway):.2f} cores without logins, "
+            f"{_cores(run.loaded_cpu, run.loaded_cpu.gateway):.2f} with, its argon2 workers "
+            f"{_cores(run.loaded_cpu, run.loaded_cpu.hashers):.2f}{per_login}"
         ),
     )

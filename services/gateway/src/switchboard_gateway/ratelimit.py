@@ -6,12 +6,33 @@ seconds so the caller can answer 429 with ``Retry-After``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
 
+from redis.exceptions import NoScriptError
 from switchboard_common.infra.cache import Keys, TextRedis
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.pseudonyms import Pseudonyms
 from switchboard_common.infra.runtime import Resources
+
+
+@dataclass(frozen=True)
+class Script:
+    """A Lua script run by its SHA-1 (EVALSHA: the source travels once per Redis server, not per call)."""
+
+    source: str
+    sha: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode(), usedforsecurity=False).hexdigest())
+
+    async def __call__(self, redis: TextRedis, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await redis.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:  # a restarted or new server: EVAL runs it and caches it for the next EVALSHA
+            return await redis.eval(self.source, len(keys), *keys, *args)
+
 
 # Decrements only a counter that still exists: one whose window ended meanwhile must not come back as a
 # counter without expiry.
@@ -50,7 +71,6 @@ class RateLimiter:
         self.redis = redis
         self.keys = keys
         self.pseudonyms = pseudonyms
-        self._hit_and_get = redis.register_script(_HIT_AND_GET)
 
     @classmethod
     def of(cls, resources: Resources) -> RateLimiter:
@@ -74,7 +94,7 @@ class RateLimiter:
 
     async def give_back(self, scope: str, key: str) -> None:
         """Undoes one :meth:`hit` (a request counted up front that turned out not to count)."""
-        await self.redis.eval(_GIVE_BACK, 1, self.keys.rate(scope, key))
+        await GIVE_BACK(self.redis, [self.keys.rate(scope, key)], [])
 
     async def hit_and_get(
         self, scope: str, key: str, *, limit: int, window_seconds: int, get: str | None
@@ -82,7 +102,7 @@ class RateLimiter:
         """``hit``, and the value of the key ``get`` read in the same round trip (None without one)."""
         name = self.keys.rate(scope, key)
         keys = [name] if get is None else [name, get]
-        count, ttl, value = await self._hit_and_get(keys=keys, args=[window_seconds])
+        count, ttl, value = await HIT_AND_GET(self.redis, keys, [window_seconds])
         found = value if value else None
         if isinstance(found, bytes):
             found = found.decode()
@@ -116,6 +136,15 @@ local count = redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3], 'NX')
 return {0, count}
 """
+# A complete login, in one round trip: the account's backoff and count go, the address gives its attempt back.
+# KEYS: backoff, account counter, address counter (may be absent).
+_SUCCEEDED = """
+redis.call('DEL', KEYS[1], KEYS[2])
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('DECR', KEYS[3]) end
+return 0
+"""
+GIVE_BACK, HIT_AND_GET = Script(_GIVE_BACK), Script(_HIT_AND_GET)
+BEGIN_ATTEMPT, SUCCEEDED = Script(_BEGIN_ATTEMPT), Script(_SUCCEEDED)
 _REFUSALS = {
     1: "too many failed logins, retry later",
     2: "too many failed logins, the account is locked for a while",
@@ -163,9 +192,8 @@ class LoginThrottle:
     async def begin(self, email: str, address: str | None) -> int:
         """Counts an attempt, or raises 429 without counting it; returns the account's count."""
         names = self._keys(email, address)
-        outcome, value = await self.limiter.redis.eval(
-            _BEGIN_ATTEMPT, len(names), *names, self.lockout, self.address_failures, self.window
-        )
+        limits = [self.lockout, self.address_failures, self.window]
+        outcome, value = await BEGIN_ATTEMPT(self.limiter.redis, names, limits)
         if int(outcome) != 0:
             raise too_many(Decision(False, max(int(value), 1)), _REFUSALS[int(outcome)])
         return int(value)
@@ -179,11 +207,8 @@ class LoginThrottle:
     async def not_a_failure(self, email: str, address: str | None) -> None:
         """Takes back an attempt whose password was right (the second factor comes next)."""
         names = self._keys(email, address)[1:]
-        await self.limiter.redis.eval(_GIVE_BACK, len(names), *names)
+        await GIVE_BACK(self.limiter.redis, names, [])
 
     async def succeeded(self, email: str, address: str | None) -> None:
         """A complete login: the account starts afresh; the address keeps only its failures."""
-        names = self._keys(email, address)
-        await self.limiter.redis.delete(names[0], names[1])
-        if len(names) > 2:
-            await self.limiter.redis.eval(_GIVE_BACK, 1, names[2])
+        await SUCCEEDED(self.limiter.redis, self._keys(email, address), [])

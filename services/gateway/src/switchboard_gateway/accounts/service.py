@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-import contextlib
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.domain.accounts.models import Account, User
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from switchboard_common.domain.accounts.models import Account, User, UserTotp
 from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session
 from switchboard_common.infra.errors import AppError
-
-from switchboard_gateway.accounts.passwords import PasswordHashing
 
 
 def normalize_email(email: str) -> str:
@@ -66,30 +64,63 @@ async def create_agent(
     return user
 
 
-async def authenticate(session: AsyncSession, passwords: PasswordHashing, email: str, password: str) -> User:
-    # The lookup that finds the account (by e-mail, across accounts); then the session reads that account only.
-    found = (
-        await session.execute(
-            cross_tenant(
-                select(User.id, User.account_id, User.password_hash, User.deleted_at).where(
-                    func.lower(User.email) == normalize_email(email)
-                )
-            )
-        )
-    ).first()
-    # The read ends before the slow hash: a login flood must not hold database connections while it waits.
-    await session.rollback()
-    verification = await passwords.verify(found.password_hash if found else None, password)
-    if not verification.matches or found is None or found.deleted_at:
-        raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
-    # A hash made with older parameters is replaced now, while the password is at hand (committed with the
-    # login's session); a full pool keeps the old hash until a later login.
-    new_hash = None
-    if verification.needs_rehash:
-        with contextlib.suppress(AppError):
-            new_hash = await passwords.hash(password)
-    scope_session(session, found.account_id)
-    user = await session.get(User, found.id)
+@dataclass(frozen=True)
+class LoginCandidate:
+    """What a login needs to know about the user an e-mail names, read in one statement before the slow
+    password check: the user, the account's standing and whether a second factor is on."""
+
+    user_id: uuid.UUID
+    account_id: uuid.UUID
+    password_hash: str
+    deleted: bool
+    role: str
+    token_version: int
+    account_status: str
+    suspension_reason: str | None
+    second_factor: bool
+
+
+# The lookup that finds the account (by e-mail, across accounts): user, account and TOTP state in one statement.
+_FIND_LOGIN = cross_tenant(
+    select(
+        User.id,
+        User.account_id,
+        User.password_hash,
+        User.deleted_at.is_not(None).label("deleted"),
+        User.role,
+        User.token_version,
+        Account.status,
+        Account.suspension_reason,
+        UserTotp.confirmed_at.is_not(None).label("second_factor"),
+    )
+    .join(Account, Account.id == User.account_id)
+    .outerjoin(UserTotp, (UserTotp.user_id == User.id) & (UserTotp.account_id == User.account_id))
+    .where(func.lower(User.email) == bindparam("email"))
+)
+
+
+async def find_login(engine: AsyncEngine, email: str) -> LoginCandidate | None:
+    """The user ``email`` names, or None. One round trip on an autocommit connection (no BEGIN/ROLLBACK), and no
+    connection held while the slow hash runs afterwards."""
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        row = (await autocommit.execute(_FIND_LOGIN, {"email": normalize_email(email)})).first()
+    return None if row is None else LoginCandidate(*row)
+
+
+def refuse_inactive_account(candidate: LoginCandidate) -> None:
+    """403 for a suspended or closed account: checked after the password, so it tells nothing to a guesser."""
+    if candidate.account_status != "active":
+        reason = f" ({candidate.suspension_reason})" if candidate.suspension_reason else ""
+        raise AppError(403, "account_suspended", f"account is {candidate.account_status}{reason}")
+
+
+async def load_verified_user(session: AsyncSession, candidate: LoginCandidate, new_hash: str | None = None) -> User:
+    """The user whose password was just verified, read again in the session (scoped to its account) for a login
+    that needs more than the one-statement path: a second factor, a hash to replace, or a user or account that
+    changed while the password was being checked."""
+    scope_session(session, candidate.account_id)
+    user = await session.get(User, candidate.user_id)
     if user is None or user.deleted_at is not None:
         raise AppError(401, "invalid_credentials", "e-mail or password is wrong")
     if new_hash is not None:
@@ -97,7 +128,7 @@ async def authenticate(session: AsyncSession, passwords: PasswordHashing, email:
         # above) is never overwritten with a hash of the old password.
         await session.execute(
             update(User)
-            .where(User.id == user.id, User.password_hash == found.password_hash)
+            .where(User.id == user.id, User.password_hash == candidate.password_hash)
             .values(password_hash=new_hash)
         )
     account = await session.get(Account, user.account_id)

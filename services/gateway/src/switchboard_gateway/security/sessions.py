@@ -11,9 +11,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from switchboard_common.domain.accounts.models import AuthSession, SpentRefreshToken, User
+from sqlalchemy import Insert, bindparam, exists, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from switchboard_common.domain.accounts.models import (
+    Account,
+    AuthSession,
+    SecurityEvent,
+    SpentRefreshToken,
+    User,
+    UserTotp,
+)
 from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session
 from switchboard_common.infra import tokens
 from switchboard_common.infra.db.base import utcnow
@@ -34,14 +41,25 @@ def _new_refresh_token(settings: CommonSettings) -> str:
 
 
 def access_token(settings: CommonSettings, user: User, session_id: uuid.UUID) -> str:
+    return _access_token(settings, user.id, user.account_id, user.role, user.token_version, session_id)
+
+
+def _access_token(
+    settings: CommonSettings,
+    user_id: uuid.UUID,
+    account_id: uuid.UUID,
+    role: str,
+    token_version: int,
+    session_id: uuid.UUID,
+) -> str:
     return tokens.issue(
         settings.secret_key,
         kind="agent",
-        subject=user.id,
-        account_id=user.account_id,
+        subject=user_id,
+        account_id=account_id,
         ttl_seconds=settings.access_token_ttl_seconds,
-        role=user.role,
-        version=user.token_version,
+        role=role,
+        version=token_version,
         session_id=session_id,
     )
 
@@ -59,6 +77,113 @@ async def start(session: AsyncSession, settings: CommonSettings, user: User) -> 
     session.add(login)
     await session.flush()
     return access_token(settings, user, login.id), refresh
+
+
+def _start_verified_statement() -> Insert:
+    """One statement, one round trip, atomic: the session row and its ``login_succeeded`` audit row, written only
+    if the user still is what the password check saw (same hash, role and token version, not deleted, account
+    active, no second factor turned on meanwhile); otherwise nothing is written and no row comes back."""
+    users, accounts, totp = User.__table__, Account.__table__, UserTotp.__table__
+    still = (
+        select(users.c.id, users.c.account_id)
+        .join(accounts, accounts.c.id == users.c.account_id)
+        .where(
+            users.c.id == bindparam("user_id", type_=users.c.id.type),
+            users.c.account_id == bindparam("account_id", type_=users.c.account_id.type),
+            users.c.deleted_at.is_(None),
+            users.c.password_hash == bindparam("password_hash"),
+            users.c.role == bindparam("role"),
+            users.c.token_version == bindparam("token_version"),
+            accounts.c.status == "active",
+            ~exists().where(
+                totp.c.user_id == users.c.id,
+                totp.c.account_id == bindparam("account_id", type_=users.c.account_id.type),
+                totp.c.confirmed_at.is_not(None),
+            ),
+        )
+        .cte("verified_user")
+    )
+    sessions_table = AuthSession.__table__
+    started = (
+        insert(AuthSession)
+        .from_select(
+            ["id", "user_id", "account_id", "refresh_hash", "expires_at", "created_at"],
+            select(
+                bindparam("session_id", type_=sessions_table.c.id.type),
+                still.c.id,
+                still.c.account_id,
+                bindparam("refresh_hash", type_=sessions_table.c.refresh_hash.type),
+                bindparam("expires_at", type_=sessions_table.c.expires_at.type),
+                bindparam("now", type_=sessions_table.c.created_at.type),
+            ),
+        )
+        .returning(sessions_table.c.id, sessions_table.c.user_id, sessions_table.c.account_id)
+        .cte("started_session")
+    )
+    events = SecurityEvent.__table__
+    return (
+        insert(SecurityEvent)
+        .from_select(
+            ["account_id", "user_id", "kind", "ip_prefix", "details", "created_at"],
+            select(
+                started.c.account_id,
+                started.c.user_id,
+                literal("login_succeeded"),
+                bindparam("ip_prefix", type_=events.c.ip_prefix.type),
+                bindparam("details", type_=events.c.details.type),
+                bindparam("now", type_=events.c.created_at.type),
+            ),
+        )
+        .returning(events.c.id)
+    )
+
+
+_START_VERIFIED = _start_verified_statement()
+
+
+@dataclass(frozen=True)
+class VerifiedLogin:
+    """The user as the password check read it (:func:`switchboard_gateway.accounts.service.find_login`)."""
+
+    user_id: uuid.UUID
+    account_id: uuid.UUID
+    password_hash: str
+    role: str
+    token_version: int
+
+
+async def start_verified(
+    engine: AsyncEngine, settings: CommonSettings, login: VerifiedLogin, ip_prefix: str | None
+) -> tuple[str, str] | None:
+    """A new login without a second factor in one round trip (autocommit, a single atomic statement): returns
+    (access token, refresh token), or None when the user changed while the password was being checked (then
+    nothing was written, and the caller takes the full path that finds out what changed)."""
+    refresh = _new_refresh_token(settings)
+    session_id, now = uuid.uuid4(), utcnow()
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        written = (
+            await autocommit.execute(
+                _START_VERIFIED,
+                {
+                    "user_id": login.user_id,
+                    "account_id": login.account_id,
+                    "password_hash": login.password_hash,
+                    "role": login.role,
+                    "token_version": login.token_version,
+                    "session_id": session_id,
+                    "refresh_hash": _hash(refresh),
+                    "expires_at": now + timedelta(seconds=settings.refresh_token_ttl_seconds),
+                    "now": now,
+                    "ip_prefix": ip_prefix,
+                    "details": {},
+                },
+            )
+        ).first()
+    if written is None:
+        return None
+    token = _access_token(settings, login.user_id, login.account_id, login.role, login.token_version, session_id)
+    return token, refresh
 
 
 @dataclass(frozen=True)
