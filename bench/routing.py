@@ -95,7 +95,7 @@ class Drained:
 
 
 def before_tree() -> tuple[str, Path] | None:
-    """The router and switchboard_common as they were before the single writer, extracted from git into a
+    """The router, the gateway and switchboard_common as they were before the single writer, extracted from git into a
     temporary directory (``BENCH_ROUTER_BEFORE`` names another commit); None when there is no git history."""
 
     def git(*args: str) -> bytes:
@@ -110,7 +110,8 @@ def before_tree() -> tuple[str, Path] | None:
         if "BENCH_ROUTER_BEFORE" not in os.environ:
             ref = f"{ref}^"
         commit = git("rev-parse", "--short", ref).decode().strip()
-        archive = git("archive", commit, "services/router/src", "libs/common/src")
+        # The gateway too: the public drain runs the before tree's gateway beside its router.
+        archive = git("archive", commit, "services/router/src", "services/gateway/src", "libs/common/src")
     except (OSError, subprocess.CalledProcessError):
         return None
     target = Path(tempfile.mkdtemp(prefix="switchboard-bench-router-before-"))
@@ -161,7 +162,8 @@ async def routers(
     side), and this process's resources on the same one; with ``gateway``, a gateway process last (the public
     API). With ``profile`` (a path without suffix), each router is recorded by py-spy into
     ``<profile>[-<i>].folded`` (and ``.txt``)."""
-    extra = {"PYTHONPATH": f"{tree / 'services/router/src'}{os.pathsep}{tree / 'libs/common/src'}"} if tree else {}
+    sources = ("services/router/src", "services/gateway/src", "libs/common/src")
+    extra = {"PYTHONPATH": os.pathsep.join(str(tree / s) for s in sources)} if tree else {}
     env = service_env(
         urls, KAFKA_TOPIC_PARTITIONS="6", LOG_LEVEL=os.environ.get("BENCH_ROUTER_LOG_LEVEL", "WARNING"), **extra
     )
@@ -192,8 +194,10 @@ async def routers(
             await asyncio.to_thread(process.wait_ready, ready_seconds)
         await asyncio.sleep(3)  # the group settles: every replica owns its partitions
         if profile is not None:
-            for i, process in enumerate(processes[:count]):
+            for i, process in enumerate(processes):
                 name = f"{profile.name}-{i}" if count > 1 else profile.name
+                if i >= count:  # the gateway, for the public drain
+                    name = f"{profile.name}-gateway"
                 target = profile.with_name(f"{name}.folded")
                 spy = _profile(process, target)
                 if spy is not None:
@@ -713,7 +717,7 @@ async def _public_row(
     add: Callable[[Row], None],
 ) -> None:
     """The drain through the public API: agents' sockets on a gateway process (non-fatal, time-limited), side
-    by side with the before tree's router when there is one."""
+    by side with the before tree's router and gateway when there is one."""
 
     def shown(measured: tuple[Drained, float, int, float] | None, error: BaseException | None) -> str:
         if measured is None:
@@ -738,7 +742,7 @@ async def _public_row(
     old: tuple[Drained, float, int, float] | None = None
     old_error: BaseException | None = None
     if before is not None:
-        old, old_error = await _step(config, public(before[1], None))
+        old, old_error = await _step(config, public(before[1], "public-before"))
     measured, error = await _step(config, public(None, "public"))
     add(
         (

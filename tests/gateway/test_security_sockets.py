@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.infra.logging import configure_logging
@@ -190,6 +192,30 @@ async def test_every_heartbeat_rechecks_the_credentials(stack_urls: StackUrls) -
             )
         await engine.dispose()
         assert await _closed_with(socket) == (1008, "token_revoked")
+
+
+async def test_a_handshake_checks_the_credentials_in_one_statement_outside_a_transaction(
+    system: LiveServer, client: httpx.AsyncClient
+) -> None:
+    """Hundreds of agents opening sockets at once shed handshakes with 503 when each held a pooled session for
+    three reads (user, login, account) plus BEGIN and ROLLBACK: one autocommit statement checks them all."""
+    tenant = await signup(client)
+    _agent_id, _email, token = await _agent(client, tenant)
+    engine = system.resources("gateway").engine.sync_engine
+    credential_reads: list[tuple[str, object]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        if re.search(r"(?i)\bFROM\s+(users|auth_sessions|accounts|user_totp)\b", statement):
+            credential_reads.append((statement, context.execution_options.get("isolation_level")))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        socket = await _open(system, token)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    await socket.close()
+    assert len(credential_reads) == 1, [" ".join(s.split())[:120] for s, _i in credential_reads]
+    assert credential_reads[0][1] == "AUTOCOMMIT"
 
 
 async def test_tokens_travel_in_a_subprotocol_or_the_first_frame(system: LiveServer, client: httpx.AsyncClient) -> None:

@@ -15,6 +15,7 @@ from switchboard_common.domain.accounts.auth import (
     SessionDep,
     VisitorPrincipal,
     authenticate_agent,
+    authenticate_agent_at_once,
     authenticate_visitor,
 )
 from switchboard_common.domain.conversations import commands
@@ -65,5 +66,6 @@ __all__ = [
     "ViewerDep",
     "VisitorPrincipal",
     "authenticate_agent",
+    "authenticate_agent_at_once",
     "authenticate_visitor",
 ]

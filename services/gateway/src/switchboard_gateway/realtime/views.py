@@ -13,7 +13,7 @@ from switchboard_common.domain.conversations import commands, routing
 from switchboard_common.infra.errors import AppError
 from switchboard_common.infra.runtime import Resources
 
-from switchboard_gateway.deps import AgentPrincipal, CurrentAgent, ResourcesDep, authenticate_agent
+from switchboard_gateway.deps import AgentPrincipal, CurrentAgent, ResourcesDep, authenticate_agent_at_once
 from switchboard_gateway.realtime.schemas import PresenceOut, PresenceUpdate
 from switchboard_gateway.realtime.sockets import (
     AgentSocket,
@@ -60,8 +60,9 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
     resources: Resources = websocket.app.state.resources
 
     async def authenticate(candidate: str) -> AgentPrincipal:
-        async with resources.sessionmaker() as session:
-            return await authenticate_agent(candidate, resources, session, connection=websocket)
+        # One statement, no session held: a morning's worth of sockets opening at once must not run the
+        # database pool dry (the handshake was shed with 503 when it did).
+        return await authenticate_agent_at_once(candidate, resources, connection=websocket)
 
     opened = await open_socket(websocket, token, authenticate)
     if opened is None:

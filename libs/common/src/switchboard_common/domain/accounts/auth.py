@@ -7,15 +7,16 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.requests import HTTPConnection
 
-from switchboard_common.domain.accounts.models import Account, ApiToken, AuthSession, User, UserTotp
+from switchboard_common.domain.accounts.models import Account, ApiToken, User
 from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session
 from switchboard_common.infra import tokens
 from switchboard_common.infra.clientip import client_address, in_networks, parse_networks
@@ -141,8 +142,7 @@ async def _active_account(session: AsyncSession, account_id: uuid.UUID) -> Accou
     return account
 
 
-def _check_allowlist(account: Account, resources: Resources, connection: HTTPConnection | None) -> None:
-    cidrs = (account.settings or {}).get("ip_allowlist") or []
+def _check_allowlist(cidrs: list[str] | None, resources: Resources, connection: HTTPConnection | None) -> None:
     if not cidrs or connection is None:
         return
     address = client_address(connection, resources.settings.trusted_proxies)
@@ -163,39 +163,91 @@ async def authenticate_agent(
         raise unauthorized()
     if token.startswith(API_TOKEN_PREFIX):
         principal, account = await _authenticate_api_token(token, session, connection)
-        _check_allowlist(account, resources, connection)
+        _check_allowlist((account.settings or {}).get("ip_allowlist"), resources, connection)
         return principal
+    claims = _agent_claims(token, resources)
+    # Everything from here reads the token's account only: a user of another account reads as missing.
+    scope_session(session, claims.account_id)
+    return _agent_principal(claims, await _credentials(session, claims), resources, connection)
+
+
+async def authenticate_agent_at_once(
+    token: str | None, resources: Resources, *, connection: HTTPConnection | None = None
+) -> AgentPrincipal:
+    """:func:`authenticate_agent` for a caller without a session (an agent socket's handshake and heartbeats):
+    one statement in autocommit on a connection taken from the pool for that statement alone, so hundreds of
+    sockets opening at once neither hold pooled connections nor pay BEGIN and ROLLBACK round trips."""
+    if token and token.startswith(API_TOKEN_PREFIX):
+        async with resources.sessionmaker() as session:
+            return await authenticate_agent(token, resources, session, connection=connection)
+    claims = _agent_claims(token, resources)
+    async with resources.engine.connect() as pooled:
+        autocommit = await pooled.execution_options(isolation_level="AUTOCOMMIT")
+        credentials = await _credentials(autocommit, claims)
+    return _agent_principal(claims, credentials, resources, connection)
+
+
+# What an agent's access token is checked against, in one round trip: the user (present, token version, role),
+# their login (not revoked), the account (active, IP allowlist, 2FA rule) and whether they enrolled 2FA.
+AGENT_CREDENTIALS = text(
+    """
+    SELECT u.role, u.name, u.token_version, a.status AS account_status, a.suspension_reason,
+           a.settings -> 'ip_allowlist' AS ip_allowlist, a.settings -> 'require_2fa' AS require_2fa,
+           (SELECT s.revoked_at IS NULL AND s.user_id = u.id FROM auth_sessions s
+             WHERE s.id = CAST(:session_id AS uuid) AND s.account_id = u.account_id) AS login_valid,
+           EXISTS (SELECT 1 FROM user_totp t
+                    WHERE t.user_id = u.id AND t.account_id = u.account_id AND t.confirmed_at IS NOT NULL)
+             AS totp_confirmed
+      FROM users u JOIN accounts a ON a.id = u.account_id
+     WHERE u.id = CAST(:user_id AS uuid) AND u.account_id = CAST(:account_id AS uuid) AND u.deleted_at IS NULL
+    """
+).columns(ip_allowlist=JSONB, require_2fa=JSONB)
+
+
+def _agent_claims(token: str | None, resources: Resources) -> tokens.TokenClaims:
+    if not token:
+        raise unauthorized()
     try:
         claims = tokens.decode(resources.settings.secret_key, token)
     except tokens.InvalidToken:
         raise unauthorized() from None
     if claims.kind != "agent":
         raise AppError(403, "forbidden", "this token cannot open the agent API")
-    # Everything from here reads the token's account only: a user of another account reads as missing.
-    scope_session(session, claims.account_id)
-    user = await session.get(User, claims.subject)
-    if user is None or user.deleted_at is not None or user.account_id != claims.account_id:
+    return claims
+
+
+async def _credentials(executor: AsyncSession | AsyncConnection, claims: tokens.TokenClaims) -> Any:
+    # Raw SQL filters on the token's account itself (the session's tenant scope does not rewrite text).
+    result = await executor.execute(
+        AGENT_CREDENTIALS,
+        {"user_id": claims.subject, "account_id": claims.account_id, "session_id": claims.session_id},
+    )
+    return result.first()
+
+
+def _agent_principal(
+    claims: tokens.TokenClaims, row: Any, resources: Resources, connection: HTTPConnection | None
+) -> AgentPrincipal:
+    """The checks, in the order callers see their refusals: who, which login, which account, from where, 2FA."""
+    if row is None:
         raise unauthorized()
-    if user.token_version != claims.version:
+    if row.token_version != claims.version:
         raise AppError(401, "token_revoked", "token was revoked")
-    if claims.session_id is not None:
-        login = await session.get(AuthSession, claims.session_id)
-        if login is None or login.revoked_at is not None or login.user_id != user.id:
-            raise AppError(401, "token_revoked", "token was revoked")
-    account = await _active_account(session, user.account_id)
-    _check_allowlist(account, resources, connection)
+    if claims.session_id is not None and not row.login_valid:
+        raise AppError(401, "token_revoked", "token was revoked")
+    if row.account_status != "active":
+        reason = f" ({row.suspension_reason})" if row.suspension_reason else ""
+        raise AppError(403, "account_suspended", f"account is {row.account_status}{reason}")
+    _check_allowlist(row.ip_allowlist, resources, connection)
     if (
-        (account.settings or {}).get("require_2fa")
+        row.require_2fa
         and connection is not None
         and not connection.url.path.startswith(_TOTP_ENROLLMENT_PATHS)
+        and not row.totp_confirmed
     ):
-        confirmed = await session.scalar(
-            select(UserTotp.confirmed_at).where(UserTotp.user_id == user.id, UserTotp.confirmed_at.is_not(None))
-        )
-        if confirmed is None:
-            raise AppError(403, "totp_enrollment_required", "this account requires two-factor login: enroll first")
+        raise AppError(403, "totp_enrollment_required", "this account requires two-factor login: enroll first")
     return AgentPrincipal(
-        user_id=user.id, account_id=user.account_id, role=user.role, name=user.name, session_id=claims.session_id
+        user_id=claims.subject, account_id=claims.account_id, role=row.role, name=row.name, session_id=claims.session_id
     )
 
 
