@@ -358,10 +358,15 @@ async def test_a_poll_of_messages_is_settled_in_one_locking_read(stack_urls: Sta
             _message(first, agent=False),
         ]
         locking: list[str] = []
+        updates: list[tuple[str, bool]] = []
 
-        def count(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
+        def count(
+            _conn: object, _cursor: object, statement: str, parameters: object, _context: object, many: bool
+        ) -> None:
             if "FROM conversation_sla" in statement and "FOR UPDATE" in statement:
                 locking.append(repr(parameters))
+            if statement.lstrip().startswith("UPDATE conversation_sla"):
+                updates.append((statement, many))
 
         sqlalchemy_event.listen(res.engine.sync_engine, "before_cursor_execute", count)
         try:
@@ -370,6 +375,8 @@ async def test_a_poll_of_messages_is_settled_in_one_locking_read(stack_urls: Sta
             sqlalchemy_event.remove(res.engine.sync_engine, "before_cursor_execute", count)
         # One for the whole poll (not one per message); the stranger's conversation is not stored: no row to lock.
         assert len(locking) == 1, locking
+        # And the poll's changed rows are stored by one statement (one round trip), not an UPDATE per row.
+        assert len(updates) == 1 and not updates[0][1], updates
         assert all(repr(i) in locking[0] or str(i) in locking[0] for i in (*ids, stranger.id)), locking
         async with cross_tenant_session(res.sessionmaker) as session:
             one, two = [await session.get(ConversationSla, i) for i in ids]

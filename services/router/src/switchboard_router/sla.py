@@ -84,6 +84,44 @@ CREATE_ROWS = text(
 )
 
 
+# Every clock row a poll (or a timer round) changed, in one statement: the same SQL whatever their number.
+STORE_ROWS = text(
+    """
+    UPDATE conversation_sla c
+       SET team_id = r.team_id, policy_id = r.policy_id, state = CAST(r.state AS jsonb),
+           labels = CAST(r.labels AS jsonb), breached = CAST(r.breached AS jsonb),
+           summary = CAST(r.summary AS jsonb), check_at = r.check_at, updated_at = :now
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:accounts AS uuid[]), CAST(:teams AS uuid[]),
+                  CAST(:policies AS uuid[]), CAST(:states AS text[]), CAST(:labels AS text[]),
+                  CAST(:breached AS text[]), CAST(:summaries AS text[]), CAST(:checks AS timestamptz[]))
+           AS r(conversation_id, account_id, team_id, policy_id, state, labels, breached, summary, check_at)
+     WHERE c.conversation_id = r.conversation_id AND c.account_id = r.account_id
+    """
+)
+
+
+async def store_rows(session: AsyncSession, rows: list[ConversationSla]) -> None:
+    """Writes ``rows`` (loaded and changed in ``session``) with :data:`STORE_ROWS`. The session forgets them
+    first, so neither the statement's autoflush nor the commit writes them again, one UPDATE per row."""
+    if not rows:
+        return
+    values = {
+        "ids": [r.conversation_id for r in rows],
+        "accounts": [r.account_id for r in rows],
+        "teams": [r.team_id for r in rows],
+        "policies": [r.policy_id for r in rows],
+        "states": [json.dumps(r.state) for r in rows],
+        "labels": [json.dumps(r.labels or []) for r in rows],
+        "breached": [json.dumps(r.breached or [], default=str) for r in rows],
+        "summaries": [json.dumps(r.summary or {}, default=str) for r in rows],
+        "checks": [r.check_at for r in rows],
+        "now": utcnow(),
+    }
+    for row in rows:
+        session.expunge(row)
+    await session.execute(STORE_ROWS, values)
+
+
 def breach_event_id(conversation_id: uuid.UUID, breach: clock.Breach) -> uuid.UUID:
     return uuid.uuid5(SLA_NAMESPACE, f"{conversation_id}:{breach.target}:{breach.cycle}")
 
@@ -230,21 +268,17 @@ class SlaConsumer:
         )
 
     async def handle_batch(self, batch: list[tuple[Event, ConsumerRecord]]) -> None:
-        """A run of events, in slices of :data:`SETTLE_SLICE` in order: for each, one transaction locks the rows
-        of all their conversations (in id order, so replicas cannot deadlock), creates in bulk the rows of
-        conversations that have none yet (their first events), and applies each event in order. A batch that
-        fails is handled again event by event (:meth:`handle`): slices already committed are applied again, as
-        after a crash between a commit and the consumer's offsets (at least once, like every consumer)."""
+        """A run of events in one transaction: one locking read takes the rows of all their conversations (in
+        id order, so replicas cannot deadlock), conversations that have none yet (their first events) get theirs
+        in bulk, each event is applied in order in memory, in slices of :data:`SETTLE_SLICE` with the loop let
+        go between them, and one UPDATE stores every changed row (:func:`store_rows`). A batch that fails is
+        handled again event by event (:meth:`handle`)."""
         # Each event with its conversation id (known to be set from here on).
         events = [
             (e.conversation_id, e) for e, _r in batch if e.conversation_id is not None and e.type in SLA_EVENT_TYPES
         ]
-        for start in range(0, len(events), SETTLE_SLICE):
-            if start:
-                await asyncio.sleep(0)  # the writer's decisions wait for no more than a slice
-            await self._settle_slice(events[start : start + SETTLE_SLICE])
-
-    async def _settle_slice(self, events: list[tuple[uuid.UUID, Event]]) -> None:
+        if not events:
+            return
         staged: list[Event] = []
         async with cross_tenant_session(self.res.sessionmaker) as session, session.begin():
             rows = await self._locked(session, {conversation_id for conversation_id, _e in events})
@@ -254,12 +288,21 @@ class SlaConsumer:
                     missing.setdefault(event.tenant_id, set()).add(conversation_id)
             for account_id, conversation_ids in missing.items():
                 rows.update(await self._create_rows(session, account_id, conversation_ids))
-            for conversation_id, event in events:
-                row = rows.get(conversation_id)
-                # Erased, not stored yet, or another account's conversation id: nothing to time.
-                if row is None or row.account_id != event.tenant_id:
-                    continue
-                staged += await self.apply(session, row, event, now=utcnow())
+            changed: dict[uuid.UUID, ConversationSla] = {}
+            # Rows change in memory only: the reads between (inboxes, a breached conversation) must not flush
+            # them one UPDATE each.
+            with session.no_autoflush:
+                for start in range(0, len(events), SETTLE_SLICE):
+                    if start:
+                        await asyncio.sleep(0)  # the writer's decisions wait for no more than a slice
+                    for conversation_id, event in events[start : start + SETTLE_SLICE]:
+                        row = rows.get(conversation_id)
+                        # Erased, not stored yet, or another account's conversation id: nothing to time.
+                        if row is None or row.account_id != event.tenant_id:
+                            continue
+                        staged += await self.apply(session, row, event, now=utcnow())
+                        changed[conversation_id] = row
+            await store_rows(session, list(changed.values()))
             add_events(session, staged)
         await publish_staged(self.res.sessionmaker, self.res.bus, staged)
 
@@ -407,9 +450,11 @@ async def run_due_sla(
                 .with_for_update(skip_locked=True)
             )
         ).all()
-        for row in rows:
-            policy, hours = await clocks.context(session, row, fresh=True)
-            events += await clocks.settle(session, row, clock.SlaState.from_json(row.state), policy, hours, now)
+        with session.no_autoflush:
+            for row in rows:
+                policy, hours = await clocks.context(session, row, fresh=True)
+                events += await clocks.settle(session, row, clock.SlaState.from_json(row.state), policy, hours, now)
+        await store_rows(session, list(rows))
         add_events(session, events)
     await publish_staged(res.sessionmaker, res.bus, events)
     return len(rows)
