@@ -9,18 +9,24 @@ kill -9 test found it once in CI).
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from aiokafka import ConsumerRecord
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text, update
 from switchboard_common.domain.accounts.tenancy import cross_tenant_session
 from switchboard_common.domain.conversations.models import Conversation
 from switchboard_common.domain.events import (
     ConversationAssigned,
     ConversationAssignedPayload,
+    ConversationStatusChanged,
+    ConversationStatusPayload,
     Event,
     MessageCreated,
     MessageCreatedPayload,
@@ -131,4 +137,80 @@ async def test_a_message_carried_by_the_assignment_is_not_shown_again_when_its_e
                 {"account": tenant.account_id, "a": single, "b": batched},
             )
         assert stored == 2
+        await agent.close()
+
+
+async def test_a_run_of_routing_events_reads_per_account_and_updates_only_agents_with_a_socket(
+    system: LiveServer,
+) -> None:
+    """A poll's routing events are read together: the statements for three assignments are the statements for
+    one (not three to eight per event). ``conversation.updated`` reaches the seers who have a socket (the agent),
+    not those who have none (the owner here), in the batch and in the one-by-one path alike."""
+    async with httpx.AsyncClient(base_url=system.url, timeout=30) as client:
+        tenant = await signup(client)
+        inbox = await create_web_inbox(client, tenant)
+        agent_id, _token, agent = await online_agent(client, system, tenant)
+        conversation_ids = []
+        for n in range(3):
+            visitor = await visitor_session(client, inbox["widget_token"])
+            sent = await client.post(
+                "/api/v1/widget/messages",
+                json={"text": f"hello {n}"},
+                headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+            )
+            conversation_ids.append(uuid.UUID(sent.json()["conversation_id"]))
+        for conversation_id in conversation_ids:
+            await agent.wait_for(
+                lambda f, c=conversation_id: f["type"] == "conversation.assigned" and f["conversation_id"] == str(c)
+            )
+        res = system.resources("gateway")
+        timeline = Timeline(res)
+        account_id = uuid.UUID(tenant.account_id)
+
+        def assigned(conversation_id: uuid.UUID) -> ConversationAssigned:
+            return ConversationAssigned(
+                tenant_id=account_id,
+                conversation_id=conversation_id,
+                payload=ConversationAssignedPayload(
+                    agent_id=uuid.UUID(agent_id), inbox_id=uuid.UUID(inbox["id"]), strategy="manual", reason="manual"
+                ),
+            )
+
+        async def reads_of(events: list[Event]) -> int:
+            """The SELECTs this task sends while the batch handler takes ``events`` (the live consumers' are not
+            counted)."""
+            me = asyncio.current_task()
+            selects: list[str] = []
+
+            def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+                if asyncio.current_task() is me and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                    selects.append(statement)
+
+            sqlalchemy_event.listen(res.engine.sync_engine, "before_cursor_execute", note)
+            try:
+                await timeline.handle_batch([(e, record()) for e in events])
+            finally:
+                sqlalchemy_event.remove(res.engine.sync_engine, "before_cursor_execute", note)
+            return len(selects)
+
+        one = [assigned(conversation_ids[0])]
+        three = [assigned(c) for c in conversation_ids]
+        assert await reads_of(one) == await reads_of(three)
+        for event in [*one, *three]:
+            for kind in ("conversation.assigned", "conversation.updated"):
+                await agent.wait_for(lambda f, e=event, k=kind: f["type"] == k and f["event_id"] == str(e.event_id))
+        # One by one, too: the socket gets the update, the owner (no socket) does not.
+        resolved = ConversationStatusChanged(
+            tenant_id=account_id,
+            conversation_id=conversation_ids[0],
+            payload=ConversationStatusPayload(inbox_id=uuid.UUID(inbox["id"]), status="resolved"),
+        )
+        await timeline.handle(resolved, record())
+        await agent.wait_for(lambda f: f["type"] == "conversation.updated" and f["event_id"] == str(resolved.event_id))
+        owners = [
+            json.loads(fields["data"])
+            for _id, fields in await res.redis.xrange(res.keys.agent_stream(uuid.UUID(tenant.owner_id)))
+        ]
+        sent_ids = {str(e.event_id) for e in [*one, *three, resolved]}
+        assert not [f for f in owners if f.get("event_id") in sent_ids], owners
         await agent.close()

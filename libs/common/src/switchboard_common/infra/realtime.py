@@ -38,11 +38,25 @@ return id
 """
 
 
+# KEYS: the stream. ARGV: the frame. A hint that the next one replaces (a queue position): no dedupe id to
+# remember, and the bounds written into the script, so each call packs two arguments instead of eight.
+_PUSH_HINT = f"""
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', {STREAM_MAXLEN}, '*', 'data', ARGV[1])
+redis.call('EXPIRE', KEYS[1], {STREAM_TTL_SECONDS})
+return id
+"""
+# A push: (stream, dedupe id, frame), or with the dedupe ids of frames it carries (see push_once).
+Push = tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], Sequence[str]]
+# Pushes per pipeline in push_many.
+PIPELINE_PUSHES = 500
+
+
 class StreamPublisher:
     def __init__(self, redis: TextRedis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
         self._script = redis.register_script(_PUSH_ONCE)
+        self._hint = redis.register_script(_PUSH_HINT)
 
     def _args(self, data: str, dedupe_id: str, carried: Sequence[str] = ()) -> list[str | int]:
         return [data, STREAM_MAXLEN, int(time.time()), DEDUPE_TTL_SECONDS, STREAM_TTL_SECONDS, dedupe_id, *carried]
@@ -73,18 +87,33 @@ class StreamPublisher:
                 )
             await pipe.execute()
 
-    async def push_many(self, pushes: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
-        """``push_once`` for each (stream, dedupe id, message), in order, in one round trip (a pipeline)."""
-        if not pushes:
-            return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for stream, dedupe_id, message in pushes:
-                await self._script(
-                    keys=[stream, self.keys.delivered(stream)],
-                    args=self._args(json.dumps(message, default=str), dedupe_id),
-                    client=pipe,
-                )
-            await pipe.execute()
+    async def push_many(self, pushes: Sequence[Push]) -> None:
+        """``push_once`` for each (stream, dedupe id, message[, carried ids]), in order, a pipeline per
+        :data:`PIPELINE_PUSHES`: one round trip for a poll's frames, and no single pipeline packed so large that
+        the event loop stalls building it (other tasks run while each chunk is on the wire)."""
+        # One frame fanned out to many agents comes as consecutive pushes of the same dict: serialized once.
+        last: tuple[dict[str, Any] | None, str] = (None, "")
+        for start in range(0, len(pushes), PIPELINE_PUSHES):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for stream, dedupe_id, message, *carried in pushes[start : start + PIPELINE_PUSHES]:
+                    if last[0] is not message:
+                        last = (message, json.dumps(message, default=str))
+                    await self._script(
+                        keys=[stream, self.keys.delivered(stream)],
+                        args=self._args(last[1], dedupe_id, carried[0] if carried else ()),
+                        client=pipe,
+                    )
+                await pipe.execute()
+
+    async def push_hints(self, pushes: Sequence[tuple[str, dict[str, Any]]], *, per_pipeline: int = 200) -> None:
+        """(stream, frame) pairs whose frames only say how things stand now (queue positions: a later one
+        replaces an earlier one, and one shown twice misleads nobody): appended without a dedupe id, in
+        pipelines of ``per_pipeline``, so a queue of thousands never holds the event loop for long."""
+        for start in range(0, len(pushes), per_pipeline):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for stream, message in pushes[start : start + per_pipeline]:
+                    await self._hint(keys=[stream], args=[json.dumps(message, default=str)], client=pipe)
+                await pipe.execute()
 
 
 async def read_stream(

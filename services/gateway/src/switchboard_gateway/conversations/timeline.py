@@ -8,12 +8,15 @@ changes nothing twice.
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from sqlalchemy import select, text, update
+from sqlalchemy import Select, func, select, text, update
+from switchboard_common.domain.accounts import presence
 from switchboard_common.domain.accounts.models import User
 from switchboard_common.domain.accounts.tenancy import tenant_session
 from switchboard_common.domain.contacts.models import Contact
@@ -37,10 +40,11 @@ from switchboard_common.domain.events import (
     NoteCreated,
     utcnow,
 )
-from switchboard_common.domain.labels.queries import labels_of
+from switchboard_common.domain.labels.queries import labels_by_conversation, labels_of
 from switchboard_common.domain.privacy.consent import pass_through_sql
 from switchboard_common.domain.search.languages import guess_language
 from switchboard_common.infra.bus import AGENTS_TOPIC, CONVERSATIONS_TOPIC, EventConsumer, EventFilter
+from switchboard_common.infra.realtime import Push
 from switchboard_common.infra.runtime import Resources
 from switchboard_common.infra.tracing import current_trace_id
 
@@ -133,6 +137,135 @@ STORE_MESSAGES = text(
 )
 # Pass-through content waiting for its first agent is dropped after this long.
 RELAY_TTL_SECONDS = 3600
+# Routing events a poll's run handles together (Timeline.handle_routing): their reads in a few statements per
+# account and every frame in one pipeline. One by one, each cost three to eight round trips and a Redis call.
+ROUTING_BATCH_TYPES = frozenset(
+    {
+        "conversation.assigned",
+        "conversation.offered",
+        "conversation.unassigned",
+        "conversation.status_changed",
+        "conversation.queued",
+    }
+)
+RoutingEvent = (
+    ConversationAssigned | ConversationOffered | ConversationUnassigned | ConversationStatusChanged | ConversationQueued
+)
+UpdatedCause = ConversationAssigned | ConversationUnassigned | ConversationStatusChanged | ConversationQueued
+# The agent whose timeline a conversation's messages go to, one conversation per statement in autocommit: a
+# statement holds one row lock at a time, so it cannot deadlock with the routing writer's batches.
+SET_TIMELINE_ASSIGNEE = text(
+    "UPDATE conversations SET timeline_assignee_id = :agent WHERE id = :conversation AND account_id = :account"
+)
+CLEAR_TIMELINE_ASSIGNEE = text(
+    "UPDATE conversations SET timeline_assignee_id = NULL"
+    " WHERE id = :conversation AND account_id = :account AND timeline_assignee_id = :agent"
+)
+
+
+def recent_messages(conversation_ids: Sequence[uuid.UUID]) -> Select[Message]:
+    """The latest :data:`RECENT_MESSAGES_ON_ASSIGN` messages of each conversation, in one query."""
+    ranked = (
+        select(
+            Message.id,
+            func.row_number()
+            .over(partition_by=Message.conversation_id, order_by=(Message.created_at.desc(), Message.id))
+            .label("rank"),
+        )
+        .where(Message.conversation_id.in_(list(conversation_ids)))
+        .subquery()
+    )
+    return select(Message).join(ranked, ranked.c.id == Message.id).where(ranked.c.rank <= RECENT_MESSAGES_ON_ASSIGN)
+
+
+def newest_first(messages: Sequence[Message]) -> list[Message]:
+    """As the one-by-one read orders them: newest first, ties by id."""
+    return sorted(sorted(messages, key=lambda m: m.id), key=lambda m: m.created_at, reverse=True)
+
+
+def updated_frame(event: UpdatedCause, conversation: Conversation) -> dict[str, Any]:
+    """``conversation.updated``: assignee and status as they are now, for every agent's list and open view."""
+    return {
+        "type": "conversation.updated",
+        "conversation_id": str(event.conversation_id),
+        "cause": event.type,
+        "status": conversation.status,
+        "assignee_id": str(conversation.assignee_id) if conversation.assignee_id else None,
+        "team_id": str(conversation.team_id) if conversation.team_id else None,
+        "event_id": str(event.event_id),
+    }
+
+
+def previous_holder(event: UpdatedCause) -> uuid.UUID | None:
+    """The agent a conversation was just taken from (their list drops it)."""
+    if isinstance(event, ConversationAssigned):
+        return event.payload.previous_agent_id
+    if isinstance(event, ConversationUnassigned):
+        return event.payload.agent_id
+    return None
+
+
+def visitor_frame(
+    event: ConversationAssigned | ConversationUnassigned | ConversationStatusChanged,
+) -> dict[str, Any] | None:
+    """What the customer's widget learns: an agent took over (no more queue line), or it was resolved."""
+    if isinstance(event, ConversationAssigned):
+        kind = "conversation.assigned"
+    elif isinstance(event, ConversationStatusChanged) and event.payload.status == "resolved":
+        kind = "conversation.resolved"
+    else:
+        return None
+    return {"type": kind, "conversation_id": str(event.conversation_id), "event_id": str(event.event_id)}
+
+
+def assigned_frame(
+    event: ConversationAssigned,
+    conversation: Conversation,
+    *,
+    contact_name: str | None,
+    labels: list[str],
+    messages: Sequence[Message],
+    held: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The assignment frame: the conversation and its recent ``messages`` (newest first, as read), pass-through
+    content ``held`` in Redis put back into them."""
+    conversation_frame = conversation_out(conversation, labels=labels).model_dump(mode="json")
+    # The event's agent, not the row's current assignee: a later reassignment has its own event.
+    conversation_frame["assignee_id"] = str(event.payload.agent_id)
+    # Who it is, for the agent's notification and list (the conversation list's own field).
+    conversation_frame["contact_name"] = contact_name
+    return {
+        "type": "conversation.assigned",
+        "event_id": str(event.event_id),
+        "conversation_id": str(event.conversation_id),
+        "trace_id": current_trace_id(),
+        "agent_id": str(event.payload.agent_id),
+        "conversation": conversation_frame,
+        "messages": [
+            {**out, "text": held[out["id"]]["text"]} if out["id"] in held else out
+            for out in (message_out(m).model_dump(mode="json") for m in reversed(messages))
+        ],
+    }
+
+
+def routing_frame(event: Event) -> dict[str, Any]:
+    """An offer, an unassignment, a status change or a queueing, as the agent concerned sees it."""
+    return {
+        "type": event.type,
+        "event_id": str(event.event_id),
+        "conversation_id": str(event.conversation_id),
+        **event.payload.model_dump(mode="json"),
+    }
+
+
+def taken_frame(event: ConversationAssigned) -> dict[str, Any]:
+    """For the agent a conversation was reassigned away from."""
+    return {
+        "type": "conversation.unassigned",
+        "event_id": str(event.event_id),
+        "conversation_id": str(event.conversation_id),
+        "agent_id": str(event.payload.agent_id),
+    }
 
 
 def message_frame(event: MessageCreated) -> dict[str, Any]:
@@ -177,10 +310,168 @@ class Timeline:
             handler=self.handle,
             bus=self.res.bus,
             accepts=EventFilter(types=TIMELINE_EVENT_TYPES),
-            # Messages, by far most of the topic, are stored and pushed a poll at a time.
-            batch_handler=self.handle_messages,
-            batch_types=frozenset({"message.created"}),
+            # Messages, by far most of the topic, are stored and pushed a poll at a time; routing events are read
+            # and pushed a poll at a time too.
+            batch_handler=self.handle_batch,
+            batch_types=frozenset({"message.created"}) | ROUTING_BATCH_TYPES,
         )
+
+    async def handle_batch(self, batch: list[tuple[Event, ConsumerRecord]]) -> None:
+        """A poll's run of batchable events, in their order: runs of messages stored together
+        (:meth:`handle_messages`), runs of routing events read together (:meth:`handle_routing`)."""
+        for is_message, run in itertools.groupby(batch, key=lambda item: item[0].type == "message.created"):
+            items = list(run)
+            if is_message:
+                await self.handle_messages(items)
+            else:
+                await self.handle_routing([event for event, _record in items])
+
+    async def handle_routing(self, events: Sequence[Event]) -> None:
+        """A run of routing events (assigned, offered, unassigned, status changed, queued) with what
+        :meth:`handle` does for each, in order, reading per account in a few statements what one by one read
+        per event, and pushing every frame of the run in one pipeline. ``conversation.updated`` goes only to
+        seers with a live socket (a console that connects reloads its list)."""
+        by_account: dict[uuid.UUID, list[RoutingEvent]] = {}
+        for event in events:
+            if isinstance(event, RoutingEvent) and event.conversation_id is not None:
+                by_account.setdefault(event.tenant_id, []).append(event)
+        pushes: list[Push] = []
+        updates: dict[int, list[uuid.UUID]] = {}  # a conversation.updated frame's place in pushes: who may see it
+        relayed: list[str] = []
+        for account_id, account_events in by_account.items():
+            await self._route_account(account_id, account_events, pushes, updates, relayed)
+        if updates:
+            # Who may see each conversation, narrowed to who has a socket to show it on: one Redis call for the run.
+            live = await presence.connected(
+                self.res.redis, self.res.keys, [agent for agents in updates.values() for agent in agents]
+            )
+            fanned: list[Push] = []
+            for index, push in enumerate(pushes):
+                if index not in updates:
+                    fanned.append(push)
+                    continue
+                fanned += [
+                    (self.res.keys.agent_stream(agent), push[1], push[2]) for agent in updates[index] if agent in live
+                ]
+            pushes = fanned
+        await self.res.streams.push_many(pushes)
+        if relayed:
+            await self.res.redis.delete(*relayed)
+
+    async def _route_account(
+        self,
+        account_id: uuid.UUID,
+        events: list[RoutingEvent],
+        pushes: list[Push],
+        updates: dict[int, list[uuid.UUID]],
+        relayed: list[str],
+    ) -> None:
+        """One account's part of :meth:`handle_routing`: its reads, its timeline assignees, its frames."""
+        ids = list(dict.fromkeys(e.conversation_id for e in events if e.conversation_id is not None))
+        assigned = list(dict.fromkeys(e.conversation_id for e in events if isinstance(e, ConversationAssigned)))
+        updated = list(dict.fromkeys(e.conversation_id for e in events if isinstance(e, UpdatedCause)))
+        recent: dict[uuid.UUID, list[Message]] = {}
+        async with tenant_session(self.res.sessionmaker, account_id) as session:
+            conversations = {
+                c.id: c for c in (await session.scalars(select(Conversation).where(Conversation.id.in_(ids)))).all()
+            }
+            seers = await visibility.seers_of_each(session, account_id, [i for i in updated if i in conversations])
+            assigned = [i for i in assigned if i in conversations]
+            names: dict[uuid.UUID, list[str]] = {}
+            contact_names: dict[uuid.UUID, str | None] = {}
+            if assigned:
+                contacts = {conversations[i].contact_id for i in assigned}
+                contact_names = {
+                    row.id: row.name
+                    for row in await session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(contacts)))
+                }
+                names = await labels_by_conversation(session, assigned)
+                for message in (await session.scalars(recent_messages(assigned))).all():
+                    recent.setdefault(message.conversation_id, []).append(message)
+        held: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
+        if assigned:
+            async with self.res.redis.pipeline(transaction=False) as pipe:
+                for conversation_id in assigned:
+                    pipe.lrange(self._relay_key(conversation_id), 0, -1)
+                lists = await pipe.execute()
+            for conversation_id, items in zip(assigned, lists, strict=True):
+                if items:
+                    held[conversation_id] = {m["id"]: m for m in map(json.loads, items)}
+                    relayed.append(self._relay_key(conversation_id))
+        # Whose timeline each conversation's messages go to, as the events move it, in their order.
+        timeline_assignee = {i: c.timeline_assignee_id for i, c in conversations.items()}
+        async with self.res.engine.connect() as pooled:
+            autocommit = await pooled.execution_options(isolation_level="AUTOCOMMIT")
+            for event in events:
+                conversation = conversations.get(event.conversation_id)
+                if conversation is None:
+                    continue  # erased since
+                if isinstance(event, ConversationAssigned):
+                    await autocommit.execute(
+                        SET_TIMELINE_ASSIGNEE,
+                        {"agent": event.payload.agent_id, "conversation": conversation.id, "account": account_id},
+                    )
+                    timeline_assignee[conversation.id] = event.payload.agent_id
+                elif isinstance(event, ConversationUnassigned) and event.payload.agent_id is not None:
+                    await autocommit.execute(
+                        CLEAR_TIMELINE_ASSIGNEE,
+                        {"agent": event.payload.agent_id, "conversation": conversation.id, "account": account_id},
+                    )
+                    if timeline_assignee.get(conversation.id) == event.payload.agent_id:
+                        timeline_assignee[conversation.id] = None
+                self._frames_of(
+                    event,
+                    conversation,
+                    timeline_assignee.get(conversation.id),
+                    seers.get(conversation.id, []),
+                    pushes,
+                    updates,
+                    contact_name=contact_names.get(conversation.contact_id),
+                    labels=names.get(conversation.id, []),
+                    messages=newest_first(recent.get(conversation.id, [])),
+                    held=held.get(conversation.id, {}),
+                )
+
+    def _frames_of(
+        self,
+        event: RoutingEvent,
+        conversation: Conversation,
+        timeline_assignee: uuid.UUID | None,
+        seers: list[uuid.UUID],
+        pushes: list[Push],
+        updates: dict[int, list[uuid.UUID]],
+        *,
+        contact_name: str | None,
+        labels: list[str],
+        messages: Sequence[Message],
+        held: dict[str, dict[str, Any]],
+    ) -> None:
+        """The frames :meth:`handle` pushes for ``event``, in its order, appended to ``pushes``; the
+        ``conversation.updated`` frame once, with who may see it in ``updates`` (fanned out later)."""
+        keys = self.res.keys
+        if isinstance(event, ConversationAssigned | ConversationUnassigned | ConversationStatusChanged):
+            frame = visitor_frame(event)
+            if frame is not None and conversation.channel == "web":
+                pushes.append((keys.contact_stream(conversation.contact_id), f"visitor:{event.event_id}", frame))
+        if isinstance(event, UpdatedCause):
+            also = previous_holder(event)
+            updates[len(pushes)] = list(dict.fromkeys([*seers, *([also] if also else [])]))
+            pushes.append(("", f"account:{event.event_id}", updated_frame(event, conversation)))  # fanned out later
+        if isinstance(event, ConversationAssigned):
+            agent = event.payload.agent_id
+            frame = assigned_frame(
+                event, conversation, contact_name=contact_name, labels=labels, messages=messages, held=held
+            )
+            carried = [message_dedupe_id(m.id) for m in messages]
+            pushes.append((keys.agent_stream(agent), str(event.event_id), frame, carried))
+            previous = event.payload.previous_agent_id
+            if previous is not None and previous != agent:
+                pushes.append((keys.agent_stream(previous), str(event.event_id), taken_frame(event)))
+        elif isinstance(event, ConversationOffered | ConversationUnassigned):
+            if event.payload.agent_id is not None:
+                pushes.append((keys.agent_stream(event.payload.agent_id), str(event.event_id), routing_frame(event)))
+        elif timeline_assignee is not None:  # status changed, queued
+            pushes.append((keys.agent_stream(timeline_assignee), str(event.event_id), routing_frame(event)))
 
     async def handle_messages(self, batch: list[tuple[Event, ConsumerRecord]]) -> None:
         """A run of ``message.created`` events: one statement stores them, one pipeline pushes their frames."""
@@ -256,16 +547,7 @@ class Timeline:
         elif isinstance(event, ConversationOffered | ConversationUnassigned):
             await self._on_routing_change(event)
         elif isinstance(event, ConversationStatusChanged | ConversationQueued):
-            await self._push_to_assignee(
-                event.conversation_id,
-                event,
-                {
-                    "type": event.type,
-                    "event_id": str(event.event_id),
-                    "conversation_id": str(event.conversation_id),
-                    **event.payload.model_dump(mode="json"),
-                },
-            )
+            await self._push_to_assignee(event.conversation_id, event, routing_frame(event))
         elif isinstance(event, MessageDeliveryUpdated):
             await self._on_delivery(event)
         elif isinstance(event, MessageUpdated | MessageDeleted):
@@ -369,42 +651,30 @@ class Timeline:
                 },
             )
 
-    async def _conversation_updated(
-        self, event: ConversationAssigned | ConversationUnassigned | ConversationStatusChanged | ConversationQueued
-    ) -> None:
-        """Assignee and status as they are now, for every agent's list and open conversation."""
+    async def _conversation_updated(self, event: UpdatedCause) -> None:
+        """Assignee and status as they are now, for the lists and open views of the agents who may see the
+        conversation and have a socket to show it on (a console that connects reloads its list)."""
+        assert event.conversation_id is not None
         async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             conversation = await session.get(Conversation, event.conversation_id)
-        if conversation is None:
-            return
-        # Who may see it now, and the agent it was taken from (their list drops it).
-        previous: uuid.UUID | None = None
-        if isinstance(event, ConversationAssigned):
-            previous = event.payload.previous_agent_id
-        elif isinstance(event, ConversationUnassigned):
-            previous = event.payload.agent_id
-        await self._to_seers(
-            event,
-            {
-                "type": "conversation.updated",
-                "conversation_id": str(event.conversation_id),
-                "cause": event.type,
-                "status": conversation.status,
-                "assignee_id": str(conversation.assignee_id) if conversation.assignee_id else None,
-                "team_id": str(conversation.team_id) if conversation.team_id else None,
-            },
-            also=(previous,),
+            if conversation is None:
+                return
+            seers = await visibility.seers(session, event.tenant_id, event.conversation_id)
+        also = previous_holder(event)
+        recipients = list(dict.fromkeys([*seers, *([also] if also else [])]))
+        live = await presence.connected(self.res.redis, self.res.keys, recipients)
+        await self.res.streams.push_once_to_each(
+            [self.res.keys.agent_stream(agent) for agent in recipients if agent in live],
+            f"account:{event.event_id}",
+            updated_frame(event, conversation),
         )
 
     async def _to_visitor(
         self, event: ConversationAssigned | ConversationUnassigned | ConversationStatusChanged
     ) -> None:
         """The customer's widget learns that an agent took over (no more queue line) or that it was resolved."""
-        if isinstance(event, ConversationAssigned):
-            frame: dict[str, Any] = {"type": "conversation.assigned"}
-        elif isinstance(event, ConversationStatusChanged) and event.payload.status == "resolved":
-            frame = {"type": "conversation.resolved"}
-        else:
+        frame = visitor_frame(event)
+        if frame is None:
             return
         async with tenant_session(self.res.sessionmaker, event.tenant_id) as session:
             row = (
@@ -417,9 +687,7 @@ class Timeline:
         if row is None or row.channel != "web":
             return
         await self.res.streams.push_once(
-            self.res.keys.contact_stream(row.contact_id),
-            f"visitor:{event.event_id}",
-            {**frame, "conversation_id": str(event.conversation_id), "event_id": str(event.event_id)},
+            self.res.keys.contact_stream(row.contact_id), f"visitor:{event.event_id}", frame
         )
 
     async def _on_contact_updated(self, event: ContactUpdated) -> None:
@@ -517,23 +785,9 @@ class Timeline:
             m["id"]: m
             for m in map(json.loads, await self.res.redis.lrange(self._relay_key(event.conversation_id), 0, -1))
         }
-        conversation_frame = conversation_out(conversation, labels=names).model_dump(mode="json")
-        # The event's agent, not the row's current assignee: a later reassignment has its own event.
-        conversation_frame["assignee_id"] = str(event.payload.agent_id)
-        # Who it is, for the agent's notification and list (the conversation list's own field).
-        conversation_frame["contact_name"] = contact_name
-        frame = {
-            "type": "conversation.assigned",
-            "event_id": str(event.event_id),
-            "conversation_id": str(event.conversation_id),
-            "trace_id": current_trace_id(),
-            "agent_id": str(event.payload.agent_id),
-            "conversation": conversation_frame,
-            "messages": [
-                {**out, "text": held[out["id"]]["text"]} if out["id"] in held else out
-                for out in (message_out(m).model_dump(mode="json") for m in reversed(messages))
-            ],
-        }
+        frame = assigned_frame(
+            event, conversation, contact_name=contact_name, labels=names, messages=messages, held=held
+        )
         await self.res.streams.push_once(
             self.res.keys.agent_stream(event.payload.agent_id),
             str(event.event_id),
@@ -545,14 +799,7 @@ class Timeline:
         previous = event.payload.previous_agent_id
         if previous is not None and previous != event.payload.agent_id:
             await self.res.streams.push_once(
-                self.res.keys.agent_stream(previous),
-                str(event.event_id),
-                {
-                    "type": "conversation.unassigned",
-                    "event_id": str(event.event_id),
-                    "conversation_id": str(event.conversation_id),
-                    "agent_id": str(event.payload.agent_id),
-                },
+                self.res.keys.agent_stream(previous), str(event.event_id), taken_frame(event)
             )
 
     async def _on_edit(self, event: MessageUpdated | MessageDeleted) -> None:
@@ -595,14 +842,7 @@ class Timeline:
         if agent_id is None:
             return
         await self.res.streams.push_once(
-            self.res.keys.agent_stream(agent_id),
-            str(event.event_id),
-            {
-                "type": event.type,
-                "event_id": str(event.event_id),
-                "conversation_id": str(event.conversation_id),
-                **event.payload.model_dump(mode="json"),
-            },
+            self.res.keys.agent_stream(agent_id), str(event.event_id), routing_frame(event)
         )
 
     async def _on_delivery(self, event: MessageDeliveryUpdated) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 
 from switchboard_common.infra.cache import Keys, TextRedis
 
@@ -104,14 +105,20 @@ LIVE_CHECK_CHUNK = 1_000
 async def online_agents(redis: TextRedis, keys: Keys, tenant_id: uuid.UUID) -> set[uuid.UUID]:
     """Agents whose status is online and who have a live connection (a heartbeat within the connection TTL)."""
     statuses = await get_statuses(redis, keys, tenant_id)
-    candidates = [agent for agent, status in statuses.items() if status == "online"]
+    return await connected(redis, keys, [agent for agent, status in statuses.items() if status == "online"])
+
+
+async def connected(redis: TextRedis, keys: Keys, agent_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``agent_ids`` have a live connection (a heartbeat within the connection TTL), whatever their
+    status: who has a socket to show a frame on."""
+    candidates = list(dict.fromkeys(agent_ids))
     now = time.time()
-    online: set[uuid.UUID] = set()
+    live_agents: set[uuid.UUID] = set()
     for start in range(0, len(candidates), LIVE_CHECK_CHUNK):
         chunk = candidates[start : start + LIVE_CHECK_CHUNK]
         live = await redis.eval(_LIVE_CONNECTIONS, len(chunk), *(keys.agent_connections(a) for a in chunk), now)
-        online.update(chunk[int(position) - 1] for position in live)
-    return online
+        live_agents.update(chunk[int(position) - 1] for position in live)
+    return live_agents
 
 
 # --- grace period -------------------------------------------------------------------------------------

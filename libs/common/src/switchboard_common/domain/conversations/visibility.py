@@ -157,3 +157,30 @@ async def seers(session: AsyncSession, account_id: uuid.UUID, conversation_id: u
         )
         query = query.where(or_(User.role.in_(SEE_ALL_ROLES), restricted))
     return list((await session.scalars(query)).all())
+
+
+async def seers_of_each(
+    session: AsyncSession, account_id: uuid.UUID, conversation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """:func:`seers` of several conversations of the account in one query (a poll of events' frames)."""
+    require_tenant(session, account_id)
+    ids = list(dict.fromkeys(conversation_ids))
+    if not ids:
+        return {}
+    mode = agents_see(await session.get(Account, account_id))
+    if mode == "all":
+        everyone = list((await session.scalars(select(User.id).where(User.deleted_at.is_(None)))).all())
+        return {conversation_id: everyone for conversation_id in ids}
+    pairs = await session.execute(
+        select(Conversation.id, User.id)
+        .join(User, true())
+        .where(
+            Conversation.id.in_(ids),
+            User.deleted_at.is_(None),
+            or_(User.role.in_(SEE_ALL_ROLES), rule(User.id, mode)),
+        )
+    )
+    found: dict[uuid.UUID, list[uuid.UUID]] = {conversation_id: [] for conversation_id in ids}
+    for conversation_id, user_id in pairs.all():
+        found[conversation_id].append(user_id)
+    return found
