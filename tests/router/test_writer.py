@@ -24,7 +24,7 @@ from switchboard_common.domain.conversations import commands
 from switchboard_common.domain.conversations.models import Conversation, RoutingHistory, RoutingTimer, RoutingWriter
 from switchboard_common.domain.encryption.shredding import event_codec
 from switchboard_common.domain.inboxes.models import Inbox
-from switchboard_common.infra.realtime import StreamPublisher
+from switchboard_common.infra.realtime import Push, StreamPublisher
 from switchboard_common.infra.runtime import Resources
 from switchboard_devstack.processes import ServiceProcess
 from switchboard_devstack.servers import StackUrls
@@ -234,9 +234,13 @@ class CountingStreams(StreamPublisher):
         self.single += 1
         return await super().push_once(stream, dedupe_id, message)
 
-    async def push_many(self, pushes: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+    async def push_many(self, pushes: Sequence[Push]) -> None:
         self.pipelines.append(len(pushes))
         await super().push_many(pushes)
+
+    async def push_hints(self, pushes: Sequence[tuple[str, dict[str, Any]]], *, per_pipeline: int = 200) -> None:
+        self.pipelines.append(len(pushes))
+        await super().push_hints(pushes, per_pipeline=per_pipeline)
 
 
 async def positions(res: Resources, contacts: dict[uuid.UUID, uuid.UUID]) -> dict[uuid.UUID, list[int]]:
@@ -303,10 +307,10 @@ class GatedStreams(StreamPublisher):
         self.gate = asyncio.Event()
         self.held = 0
 
-    async def push_many(self, pushes: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+    async def push_hints(self, pushes: Sequence[tuple[str, dict[str, Any]]], *, per_pipeline: int = 200) -> None:
         self.held += 1
         await self.gate.wait()
-        await super().push_many(pushes)
+        await super().push_hints(pushes, per_pipeline=per_pipeline)
 
 
 @pytest.mark.timeout(120)

@@ -81,7 +81,10 @@ SESSION_TIMEOUT_MS = 10_000
 KAFKA_CALL_SECONDS = 5.0
 NOT_OWNER_PAUSE_SECONDS = 1.0
 FENCED_PAUSE_SECONDS = 2.0
-POSITION_FRAMES_PER_PIPELINE = 1_000
+# Small: a draining queue moves every waiting visitor each tick, and packing a pipeline of a thousand frames held
+# the writer's event loop (placements after an agent came online waited behind it). Other tasks run while each
+# pipeline is on the wire.
+POSITION_FRAMES_PER_PIPELINE = 200
 # Committed batches whose events wait for Kafka before the writer waits for them (backpressure), and the most
 # events published together. Few: events committed longer than the outbox relay's grace ago are published by
 # the relay too, so a writer far ahead of Kafka doubled the load of a slow system (17 decisions/s, not 380).
@@ -149,11 +152,11 @@ class RecentIds:
 
 @dataclass(frozen=True)
 class PositionFrame:
-    """A waiting visitor's queue.position frame: (stream, dedupe id, frame) for the stream publisher."""
+    """A waiting visitor's queue.position frame: (stream, frame), a hint for the stream publisher."""
 
     account: AccountRouting
     conversation_id: uuid.UUID
-    push: tuple[str, str, dict[str, Any]]
+    push: tuple[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -726,13 +729,14 @@ class RoutingWriter(GroupMember):
             self._adopt |= self.partitions
 
     async def _push_positions(self, frames: list[PositionFrame]) -> None:
-        """Every account's position frames in one Redis round trip (a pipeline), not one per visitor, and
-        behind the writer: a tick with thousands waiting must not hold up the decisions behind it. Frames that
-        did not go out are sent again by a later tick."""
+        """Every account's position frames, as hints (no dedupe id: a position is replaced by the next one) in
+        pipelines of :data:`POSITION_FRAMES_PER_PIPELINE`, not one round trip per visitor, and behind the writer:
+        a tick with thousands waiting must not hold up the decisions behind it. Frames that did not go out are
+        sent again by a later tick."""
         for start in range(0, len(frames), POSITION_FRAMES_PER_PIPELINE):
             chunk = frames[start : start + POSITION_FRAMES_PER_PIPELINE]
             try:
-                await self.res.streams.push_many([frame.push for frame in chunk])
+                await self.res.streams.push_hints([frame.push for frame in chunk], per_pipeline=len(chunk))
             except Exception as exc:
                 log.warning("queue_positions_deferred", error=type(exc).__name__, count=len(frames) - start)
                 for frame in frames[start:]:
@@ -756,7 +760,6 @@ class RoutingWriter(GroupMember):
                     c.id,
                     (
                         self.res.keys.contact_stream(c.contact_id),
-                        f"queue:{c.id}:{c.version}:{position}",
                         {
                             "type": "queue.position",
                             "conversation_id": str(c.id),
