@@ -213,7 +213,10 @@ def table_section(rows: list[Row], seconds: float) -> str:
     return "\n".join(lines)
 
 
-PHASES = ("sweep", "scenarios", "logins", "domain", "load")
+PHASES = ("sweep", "ack", "scenarios", "logins", "domain", "load")
+# `make bench` runs these; "ack" alone repeats the sweep's acknowledgement rows (to profile and compare the ack
+# path without a sweep).
+DEFAULT_PHASES = ("sweep", "scenarios", "logins", "domain", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "(PATH without suffix, e.g. bench/profiles/logins-gateway)",
     )
     parser.add_argument(
-        "--only", default=",".join(PHASES), help=f"phases to run, comma separated ({', '.join(PHASES)})"
+        "--only", default=",".join(DEFAULT_PHASES), help=f"phases to run, comma separated ({', '.join(PHASES)})"
     )
     args = parser.parse_args(argv)
     phases = set(args.only.split(","))
@@ -275,6 +278,17 @@ def main(argv: list[str] | None = None) -> int:
         save_section(knee.SECTION, text)
         print(text)
 
+    def ack_phase() -> None:
+        # The acknowledgement under wrk alone (the sweep measures it too, after its fixed-rate steps).
+        # BENCH_ACK_LAYOUTS: make-run, processes or both; BENCH_ACK_PROFILE=<label>: py-spy tables of the serving
+        # process under bench/profiles/ack-<label>-*.
+        layouts = tuple(os.environ.get("BENCH_ACK_LAYOUTS", "make-run,processes").split(","))
+        config = knee.SweepConfig(layouts=layouts)
+        results = asyncio.run(knee.run_ack(config, profile=os.environ.get("BENCH_ACK_PROFILE") or None))
+        text = knee.ack_section(results, config)
+        save_section(knee.ACK_SECTION, text)
+        print(text)
+
     def table_phase() -> None:
         rows: list[Row] = []
 
@@ -298,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if "sweep" in phases:
         attempt("sweep", sweep_phase)
+    if "ack" in phases:
+        attempt("ack", ack_phase)
     if phases & {"scenarios", "logins", "domain"}:
         attempt("scenarios/logins/domain", table_phase)
     if "load" in phases:

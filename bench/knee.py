@@ -74,7 +74,8 @@ class LayoutResult:
     first_message_ms: float = math.nan
     ready_seconds: float = math.nan
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
-    ack: dict[str, float] = field(default_factory=dict)  # req/s: bare, widget, api
+    # req/s (bare, widget, api) and CPU ms per acknowledged request (bare_cpu_ms, widget_cpu_ms, ...)
+    ack: dict[str, float] = field(default_factory=dict)
     warmup: dict[str, Any] = field(default_factory=dict)  # bench.fixedrate.warm_up's figures
 
     @property
@@ -353,6 +354,11 @@ end
 
 def wrk(url: str, script: str, seconds: float, connections: int, work: Path) -> float:
     """Requests per second wrk reports (2 threads, ``connections`` connections); non-2xx are subtracted."""
+    return wrk_run(url, script, seconds, connections, work)[0]
+
+
+def wrk_run(url: str, script: str, seconds: float, connections: int, work: Path) -> tuple[float, int]:
+    """wrk's requests per second and the number of 2xx answers (non-2xx are subtracted from both)."""
     path = work / f"wrk-{uuid.uuid4().hex[:6]}.lua"
     path.write_text(script)
     binary = shutil.which("wrk")
@@ -366,10 +372,13 @@ def wrk(url: str, script: str, seconds: float, connections: int, work: Path) -> 
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = int(bad.group(1)) if bad else 0
-    return rps * (total - errors) / total if total else 0.0
+    return (rps * (total - errors) / total if total else 0.0), total - errors
 
 
-async def ack_ratios(layout: Layout, config: SweepConfig, work: Path) -> dict[str, float]:
+async def ack_ratios(layout: Layout, config: SweepConfig, work: Path, profile: str | None = None) -> dict[str, float]:
+    """Requests/s acknowledged under wrk: a bare FastAPI endpoint, the widget POST and the API channel, one
+    after the other in this run. With ``profile``, py-spy records the process serving each path while wrk
+    drives it (tables under ``bench/profiles/ack-{profile}-...``)."""
     from switchboard_common.infra import signing
 
     setup = await tenant(layout.url, VISITORS)
@@ -386,21 +395,108 @@ async def ack_ratios(layout: Layout, config: SweepConfig, work: Path) -> dict[st
     requests = work / "api-requests.txt"
     requests.write_text("\n".join(lines) + "\n")
     env = {"ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    seconds, connections = config.wrk_seconds, config.wrk_connections
     bare = await spawn_bare({**os.environ, **env})
     try:
         await asyncio.sleep(1)
-        bare_rps = await asyncio.to_thread(wrk, bare.url, BARE_LUA, config.wrk_seconds, config.wrk_connections, work)
+        bare_cpu = Watched({"bare": bare.proc.pid})
+        before = bare_cpu.cpu()
+        bare_rps, bare_ok = await asyncio.to_thread(wrk_run, bare.url, BARE_LUA, seconds, connections, work)
+        bare_ms = (bare_cpu.cpu()["bare"] - before["bare"]) * 1000 / max(bare_ok, 1)
     finally:
         bare.stop()
-    widget = await asyncio.to_thread(
-        wrk, layout.url, WIDGET_LUA % tokens, config.wrk_seconds, config.wrk_connections, work
-    )
-    await asyncio.sleep(3)  # the widget messages drain before the next measurement
-    api = await asyncio.to_thread(
-        wrk, layout.webhook_url, API_LUA % (requests, f"/webhooks/api/{inbox['id']}"),
-        config.wrk_seconds, config.wrk_connections, work,
-    )  # fmt: skip
-    return {"bare": bare_rps, "widget": widget, "api": api}
+    measured = {"bare": bare_rps, "bare_cpu_ms": bare_ms}
+    for path, url, script in (
+        ("widget", layout.url, WIDGET_LUA % tokens),
+        ("api", layout.webhook_url, API_LUA % (requests, f"/webhooks/api/{inbox['id']}")),
+    ):
+        profiler = _ack_profiler(layout, profile, path, seconds)
+        before = layout.watched.cpu()
+        measured[path], ok = await asyncio.to_thread(wrk_run, url, script, seconds, connections, work)
+        # CPU per acknowledged request: of the process answering it, and of every process of the stack
+        # (services and servers, whose consumers also start on the new records meanwhile).
+        spent = {k: v - before.get(k, 0.0) for k, v in layout.watched.cpu().items() if k != CLIENT}
+        measured[f"{path}_cpu_ms"] = spent.get(ACK_SERVER[(layout.name, path)], math.nan) * 1000 / max(ok, 1)
+        measured[f"{path}_stack_cpu_ms"] = sum(spent.values()) * 1000 / max(ok, 1)
+        if profiler is not None:
+            await asyncio.to_thread(profiler.wait)
+        await asyncio.sleep(3)  # what was accepted drains before the next measurement
+    return measured
+
+
+# The process that answers each acknowledged path: make run's HTTP front serves both; as separate processes,
+# the widget POST is the gateway's and the API channel webhook the connectors'.
+ACK_SERVER = {("make run", "widget"): "front", ("make run", "api"): "front",
+              ("processes", "widget"): "gateway", ("processes", "api"): "connectors"}  # fmt: skip
+
+
+def _ack_profiler(layout: Layout, profile: str | None, path: str, seconds: float) -> Profiler | None:
+    if profile is None:
+        return None
+    server = ACK_SERVER[(layout.name, path)]
+    pid = layout.watched.roots.get(server)
+    if pid is None:
+        return None
+    slug = "make-run" if isinstance(layout, MakeRun) else "processes"
+    return Profiler(f"ack-{profile}-{slug}-{path}", {server: pid}, seconds - 1)
+
+
+ACK_SECTION = "## Webhook acknowledgement under wrk"
+
+
+async def run_ack(config: SweepConfig, profile: str | None = None) -> list[LayoutResult]:
+    """The acknowledgement measurement alone (``python -m bench --only ack``): each layout started, ready,
+    then bare / widget / API channel under wrk side by side; no fixed-rate sweep."""
+    results = []
+    for kind in config.layouts:
+        work = Path(tempfile.mkdtemp(prefix="switchboard-knee-"))
+        layout = LAYOUTS[kind](work)
+        result = LayoutResult(layout.name)
+        try:
+            await layout.start()
+            result.ack = await ack_ratios(layout, config, work, profile)
+            rates = ", ".join(f"{k} {v:,.2f}" for k, v in result.ack.items())
+            log(f"{layout.name}: acknowledged under wrk: {rates}")
+        finally:
+            layout.stop()
+            shutil.rmtree(work, ignore_errors=True)
+        results.append(result)
+    return results
+
+
+def ack_section(results: list[LayoutResult], config: SweepConfig) -> str:
+    lines = [
+        f"{ACK_SECTION} ({config.wrk_connections} connections)",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (`python -m bench --only ack`): each layout "
+        f"started on its own servers; then, one after the other for {config.wrk_seconds:g} s each, wrk (2 threads, "
+        f"{config.wrk_connections} connections) against a bare FastAPI endpoint (bench/bare.py, uvicorn, one "
+        "worker), the widget POST (`POST /api/v1/widget/messages`, 50 visitors) and the API channel webhook "
+        "(`POST /webhooks/api/{inbox_id}`, signed). Only 2xx count; a 2xx means the event is on Kafka (acks=all). "
+        "CPU per acknowledged request: of the process that answers (make run: its HTTP front; processes: the "
+        "gateway for the widget, the connectors for the API channel) and of the whole stack (every service "
+        "process and PostgreSQL, Valkey, tansu; their consumers work on what was accepted meanwhile).",
+        "",
+        "| layout | bare FastAPI | widget POST | API channel webhook |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in results:
+        if not r.ack:
+            lines.append(f"| {r.name} | - | - | - |")
+            continue
+        a = r.ack
+        lines.append(
+            f"| {r.name}: acknowledged | {a['bare']:,.0f} req/s | {a['widget']:,.0f} req/s = "
+            f"**{a['widget'] / a['bare']:.2f}** of bare | "
+            f"{a['api']:,.0f} req/s = **{a['api'] / a['bare']:.2f}** of bare |"
+        )
+        if "bare_cpu_ms" in a:
+            lines.append(
+                f"| {r.name}: CPU per request, answering process (stack) | {a['bare_cpu_ms']:.2f} ms | "
+                f"{a['widget_cpu_ms']:.2f} ms ({a['widget_stack_cpu_ms']:.2f} ms) | "
+                f"{a['api_cpu_ms']:.2f} ms ({a['api_stack_cpu_ms']:.2f} ms) |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 LAYOUTS: dict[str, Callable[[Path], Layout]] = {"make-run": MakeRun, "processes": Processes}

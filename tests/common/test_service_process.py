@@ -3,6 +3,7 @@ holds once started, so full garbage collections under load stop walking every st
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 
 import httpx
+import pytest
 from switchboard_devstack import free_port
 
 SERVER = """
@@ -54,3 +56,22 @@ def test_a_started_server_process_freezes_its_startup_objects() -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
+
+
+def test_a_service_process_serves_on_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m switchboard_<service>` runs its servers on uvloop (uvicorn's default loop where installed, the
+    one bench/bare.py gets): asyncio's pure-Python transports cost the ack path about a third of its CPU."""
+    import uvloop
+    from fastapi import FastAPI
+    from switchboard_common.infra import service
+    from switchboard_common.infra.settings import CommonSettings
+
+    loops: list[type[asyncio.AbstractEventLoop]] = []
+
+    async def serve(apps: object, **_: object) -> None:
+        loops.append(type(asyncio.get_running_loop()))
+
+    monkeypatch.setattr(service, "serve", serve)
+    monkeypatch.setattr(sys, "argv", ["switchboard_test", "--port", str(free_port())])
+    service.run_service(lambda settings, run_workers: FastAPI(), CommonSettings(), host="127.0.0.1", port=0)
+    assert loops == [uvloop.Loop]

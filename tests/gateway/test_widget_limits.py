@@ -81,3 +81,40 @@ def test_the_message_post_opens_no_request_session() -> None:
         return [dependant.call, *(c for d in dependant.dependencies for c in calls(d))]
 
     assert get_session not in calls(route.dependant)
+
+
+async def test_a_continuing_message_reads_past_sqlalchemys_execution_layer(stack_urls: StackUrls) -> None:
+    """The ack path's one read goes to asyncpg as it is: compiling, executing and wrapping it through
+    SQLAlchemy cost more CPU than the round trip (issue 17). Its answer is the same."""
+    from sqlalchemy import event
+
+    async with (
+        live_server(stack_urls) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        tenant = await signup(http)
+        inbox = await create_web_inbox(http, tenant)
+        visitor = await visitor_session(http, inbox["widget_token"])
+        headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
+        first = await http.post("/api/v1/widget/messages", json={"text": "opens the conversation"}, headers=headers)
+        assert first.status_code == 202, first.text
+        statements: list[str] = []
+        engine = live.resources("gateway").engine.sync_engine
+
+        def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", executed)
+        try:
+            answers = [
+                await http.post("/api/v1/widget/messages", json={"text": "again", **extra}, headers=headers)
+                for extra in ({}, {"client_message_id": "c-1"}, {"client_message_id": "c-1"})
+            ]
+        finally:
+            event.remove(engine, "before_cursor_execute", executed)
+        # The process's consumers use the same engine meanwhile: only the ack path's lookup must not be there.
+        assert not [s for s in statements if "(SELECT 1) AS one" in s], statements
+        assert [a.status_code for a in answers] == [202, 202, 202], [a.text for a in answers]
+        bodies = [a.json() for a in answers]
+        assert {b["conversation_id"] for b in bodies} == {first.json()["conversation_id"]}
+        assert set(bodies[0]) == {"message_id", "conversation_id"} and bodies[1] == bodies[2]

@@ -6,7 +6,6 @@ python -m switchboard_devstack run [--port 8000] [--data-dir .switchboard]
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import signal
@@ -61,7 +60,7 @@ def run(port: int, data_dir: Path) -> int:
         # partition's log, which tansu lists on every fetch that finds new records, short in a long session.
         os.environ.setdefault("KAFKA_TOPIC_PARTITIONS", str(LOCAL_TOPIC_PARTITIONS))
         from switchboard_common.infra.logging import configure_logging
-        from switchboard_common.infra.service import serve
+        from switchboard_common.infra.service import run_until_complete, serve
         from switchboard_common.infra.settings import CommonSettings, load_settings
         from switchboard_common.migrations import upgrade
 
@@ -103,7 +102,7 @@ def run(port: int, data_dir: Path) -> int:
         )
         print("switchboard: Ctrl-C stops everything", flush=True)
         try:
-            asyncio.run(serve([(dispatcher, "127.0.0.1", port)]))
+            run_until_complete(serve([(dispatcher, "127.0.0.1", port)]))
         finally:
             # All at once: each drains and commits what it holds, side by side, then leaves its groups.
             for worker in workers:

@@ -8,7 +8,8 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, WebSocket, status
-from sqlalchemy import select, text
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
 from switchboard_common.domain.accounts.tenancy import cross_tenant, scope_session, tenant_session
 from switchboard_common.domain.conversations.ingest import (
     OpenConversation,
@@ -116,20 +117,26 @@ async def create_visitor_session(
 
 
 # The ack path's one database read: whether this client message id was already stored, and the visitor's
-# unresolved conversation in this inbox (most messages continue one).
-ACK_LOOKUP = text(
-    """
+# unresolved conversation in this inbox (most messages continue one). Sent as is to asyncpg (its statement cache
+# prepares it once per connection): through SQLAlchemy's execution layer it cost more CPU than its round trip.
+ACK_LOOKUP = """
     SELECT (SELECT m.conversation_id FROM messages m
-            WHERE m.id = CAST(:message_id AS uuid) AND m.account_id = :account_id) AS stored,
+            WHERE m.id = $1::uuid AND m.account_id = $2) AS stored,
            c.id, c.status
     FROM (SELECT 1) AS one
     LEFT JOIN LATERAL (
         SELECT id, status FROM conversations
-        WHERE account_id = :account_id AND inbox_id = :inbox_id AND contact_id = :contact_id
+        WHERE account_id = $2 AND inbox_id = $3 AND contact_id = $4
           AND status <> 'resolved' LIMIT 1
     ) AS c ON true
     """
-)
+
+
+def accepted(message_id: uuid.UUID, conversation_id: uuid.UUID) -> JSONResponse:
+    """The 202 body (``VisitorMessageAccepted``), written directly: FastAPI would validate and re-encode it."""
+    return JSONResponse(
+        {"message_id": str(message_id), "conversation_id": str(conversation_id)}, status_code=status.HTTP_202_ACCEPTED
+    )
 
 
 @router.post(
@@ -147,7 +154,7 @@ async def post_visitor_message(
     visitor: WidgetVisitorNoSession,
     resources: ResourcesDep,
     request: Request,
-) -> VisitorMessageAccepted:
+) -> JSONResponse:
     if body.client_message_id:
         message_id = message_id_for(visitor.account_id, f"web:{visitor.contact_id}", body.client_message_id)
         dedupe_key: str | None = resources.keys.widget_message(message_id)
@@ -164,25 +171,19 @@ async def post_visitor_message(
     if not decision.allowed:
         raise too_many(decision, "too many messages, slow down")
     if seen:
-        return VisitorMessageAccepted(message_id=message_id, conversation_id=uuid.UUID(seen))
-    # One database round trip (autocommit, no transaction) for what is already stored and the open conversation.
+        return accepted(message_id, uuid.UUID(seen))
+    # One database round trip (no transaction: asyncpg outside one autocommits) for what is already stored and
+    # the open conversation.
     async with resources.engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        found = (
-            await autocommit.execute(
-                ACK_LOOKUP,
-                {
-                    "message_id": str(message_id) if dedupe_key else None,
-                    "account_id": visitor.account_id,
-                    "inbox_id": visitor.inbox_id,
-                    "contact_id": visitor.contact_id,
-                },
-            )
-        ).one()
-    if found.stored is not None:
-        return VisitorMessageAccepted(message_id=message_id, conversation_id=found.stored)
-    if found.id is not None:
-        conversation = OpenConversation(found.id, False, found.status)
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        found = await driver.fetchrow(
+            ACK_LOOKUP, message_id if dedupe_key else None, visitor.account_id, visitor.inbox_id, visitor.contact_id
+        )
+    if found["stored"] is not None:
+        return accepted(message_id, found["stored"])
+    if found["id"] is not None:
+        conversation = OpenConversation(found["id"], False, found["status"])
     else:
         async with tenant_session(resources.sessionmaker, visitor.account_id) as session, atomic(session):
             conversation = await open_conversation(
@@ -213,7 +214,7 @@ async def post_visitor_message(
         # accepted now, so a saturated Redis must not turn this into a refusal (a retry dedupes on the stored row).
         with contextlib.suppress(CacheError):
             await resources.redis.set(dedupe_key, str(conversation.id), ex=DEDUPE_TTL_SECONDS)
-    return VisitorMessageAccepted(message_id=message_id, conversation_id=conversation.id)
+    return accepted(message_id, conversation.id)
 
 
 @router.get(
