@@ -18,6 +18,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -407,6 +408,11 @@ async def run_load(urls: StackUrls, config: LoadConfig) -> LoadResult:
         diagnosis = (
             await diagnose(urls.database_url, account_id, run, client["lost_examples"]) if client["lost"] else []
         )
+    except BaseException:
+        for process in processes.values():  # what the services said, before their logs go with the directory
+            with contextlib.suppress(Exception):
+                print(f"load: {process.name} log (tail):\n{process.log_tail()}", file=sys.stderr)
+        raise
     finally:
         await sampler.stop()
         for process in processes.values():
@@ -416,7 +422,8 @@ async def run_load(urls: StackUrls, config: LoadConfig) -> LoadResult:
             process.kill9()
         await fake_slack.stop()
         await fake_graph.stop()
-    print(f"load: service logs in {work_dir}", file=sys.stderr)
+        # The services' data and logs, the plan and the client's result: every run would leave one in /tmp.
+        shutil.rmtree(work_dir, ignore_errors=True)
     return LoadResult(config, client, *stored, services=usage, setup_seconds=setup_seconds, diagnosis=diagnosis)
 
 

@@ -5,6 +5,8 @@ service in its own process, in the suite."""
 from __future__ import annotations
 
 import collections
+import tempfile
+from pathlib import Path
 
 import pytest
 from switchboard_devstack.servers import StackUrls
@@ -105,3 +107,29 @@ async def test_a_small_load_run_delivers_every_message_exactly_once(stack_urls: 
     assert set(client["e2e_ms"]) == {"all", *CHANNELS}
     assert {u.name for u in result.services if u.service} == {"gateway", "connectors", "router", "privacy"}
     assert all(u.peak_rss_mb > 0 for u in result.services if u.service)
+
+
+async def test_a_load_run_removes_its_work_directory(
+    stack_urls: StackUrls, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The services' data and logs live in a switchboard-load-* directory: gone after the run, even a failed one
+    (they filled /tmp once)."""
+    from bench import load
+
+    made: list[Path] = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def mkdtemp(prefix: str) -> str:
+        made.append(Path(real_mkdtemp(prefix=prefix, dir=tmp_path)))
+        (made[-1] / "data").mkdir()
+        return str(made[-1])
+
+    def refuse_to_start(self: object) -> None:
+        raise RuntimeError("gateway exited")
+
+    monkeypatch.setattr(load.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(load.ServiceProcess, "start", refuse_to_start)
+    with pytest.raises(RuntimeError, match="gateway exited"):
+        await run_load(stack_urls, LoadConfig(messages=10))
+    (work,) = made
+    assert work.name.startswith("switchboard-load-") and not work.exists()
