@@ -46,7 +46,7 @@ def assert_overloaded(answer: httpx.Response, dependency: str) -> None:
 
 
 async def test_a_saturated_database_pool_is_refused_fast_with_503(stack_urls: StackUrls) -> None:
-    # One connection plus one overflow (the overflow follows DB_POOL_SIZE); a checkout waits 0.2 s at most.
+    # Two connections (twice DB_POOL_SIZE); a checkout waits 0.2 s at most.
     async with (
         live_server(stack_urls, DB_POOL_SIZE="1", POOL_TIMEOUT_SECONDS="0.2") as live,
         # Without the bounded wait the pool would queue the request for 30 s: the client gives up before that.
