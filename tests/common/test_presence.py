@@ -88,3 +88,54 @@ async def test_online_agents_are_those_online_with_a_live_connection_read_in_few
     # The statuses, then one call per thousand agents (not one command per agent).
     assert counting.commands <= 4, counting.commands
     assert await presence.online_agents(counting, keys, uuid.uuid4()) == set()  # type: ignore[arg-type]
+
+
+async def test_a_socket_opening_takes_one_round_trip(redis: Redis) -> None:
+    """What a handshake does in Redis (live connection, grace period cancelled, the agent's choice restored,
+    where the stream starts) is one command: five before, each waiting its turn when hundreds of agents connect
+    at once."""
+    keys = Keys(f"t{uuid.uuid4().hex[:10]}")
+    account, agent, chose_away = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    stream = keys.agent_stream(agent)
+    await presence.schedule_offline(redis, keys, account, agent, grace_seconds=30)  # type: ignore[arg-type]
+    await presence.set_status(redis, keys, account, agent, "offline")  # type: ignore[arg-type]
+    entry = await redis.xadd(stream, {"data": "{}"})
+    counting = CountingRedis(redis)
+    opened = await presence.open_connection(
+        counting,  # type: ignore[arg-type]
+        keys,
+        account,
+        agent,
+        "socket-1",
+        stream=stream,
+        newest_of_stream=True,
+    )
+    assert opened == ("offline", "online", entry)  # never chose: online while connected
+    assert counting.commands == 1
+    assert await presence.live_connections(redis, keys, agent) == 1  # type: ignore[arg-type]
+    assert await redis.zscore(presence.grace_key(keys), f"{account}:{agent}") is None
+    assert await presence.online_agents(redis, keys, account) == {agent}  # type: ignore[arg-type]
+    # A choice survives the reconnect; a socket resuming from its last id reads no stream; an empty stream
+    # starts at the beginning.
+    await presence.choose_status(redis, keys, account, chose_away, "away")  # type: ignore[arg-type]
+    resumed = await presence.open_connection(
+        redis,  # type: ignore[arg-type]
+        keys,
+        account,
+        chose_away,
+        "socket-2",
+        stream=keys.agent_stream(chose_away),
+        newest_of_stream=False,
+    )
+    assert resumed == ("away", "away", None)
+    fresh = await presence.open_connection(
+        redis,  # type: ignore[arg-type]
+        keys,
+        account,
+        chose_away,
+        "socket-3",
+        stream=keys.agent_stream(chose_away),
+        newest_of_stream=True,
+    )
+    assert fresh == ("away", "away", "0-0")
+    assert await presence.live_connections(redis, keys, chose_away) == 2  # type: ignore[arg-type]

@@ -20,7 +20,6 @@ from switchboard_gateway.realtime.sockets import (
     SocketRevoked,
     open_socket,
     serve_stream,
-    stream_start_id,
 )
 from switchboard_gateway.realtime.typing import relay_agent_typing
 
@@ -76,14 +75,19 @@ async def agent_socket(websocket: WebSocket, token: str | None = None, last_even
     connection_id = uuid.uuid4().hex
     stream = resources.keys.agent_stream(agent.user_id)
     try:
-        start = await stream_start_id(resources.redis, stream, last_event_id)
-        await presence.add_connection(resources.redis, resources.keys, agent.user_id, connection_id)
-        await presence.cancel_offline(resources.redis, resources.keys, agent.account_id, agent.user_id)
-        # A connection changes liveness only: the agent's own choice (Away, say) survives reloads and network
-        # blips; an agent who never chose is online while connected.
-        previous, status = await presence.restore_choice(
-            resources.redis, resources.keys, agent.account_id, agent.user_id
+        # Live, its grace period cancelled, and where its stream starts, in one round trip. A connection changes
+        # liveness only: the agent's own choice (Away, say) survives reloads and network blips; an agent who
+        # never chose is online while connected.
+        previous, status, newest = await presence.open_connection(
+            resources.redis,
+            resources.keys,
+            agent.account_id,
+            agent.user_id,
+            connection_id,
+            stream=stream,
+            newest_of_stream=not last_event_id,
         )
+        start = last_event_id or newest or "0-0"
         await _announce(resources, agent, previous, status, connected=True)
         await websocket.send_text(
             json.dumps(

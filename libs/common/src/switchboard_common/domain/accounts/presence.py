@@ -43,17 +43,6 @@ async def choose_status(
     return previous
 
 
-async def restore_choice(
-    redis: TextRedis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID
-) -> tuple[str | None, str]:
-    """A connection (re)opened: the effective status becomes the agent's choice, online when they never chose.
-
-    Returns (previous effective status, status now)."""
-    chosen = await redis.hget(keys.presence_choice(tenant_id), str(agent_id))
-    status = chosen or "online"
-    return await set_status(redis, keys, tenant_id, agent_id, status), status
-
-
 async def forget_choice(redis: TextRedis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
     await redis.hdel(keys.presence_choice(tenant_id), str(agent_id))
 
@@ -154,10 +143,6 @@ async def schedule_offline(
     await redis.zadd(grace_key(keys), {f"{tenant_id}:{agent_id}": due})
 
 
-async def cancel_offline(redis: TextRedis, keys: Keys, tenant_id: uuid.UUID, agent_id: uuid.UUID) -> None:
-    await redis.zrem(grace_key(keys), f"{tenant_id}:{agent_id}")
-
-
 async def claim_due_offline(
     redis: TextRedis, keys: Keys, *, now: float | None = None, limit: int = 100
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -172,3 +157,56 @@ async def claim_due_offline(
 
 async def live_connections(redis: TextRedis, keys: Keys, agent_id: uuid.UUID, *, now: float | None = None) -> int:
     return int(await redis.zcount(keys.agent_connections(agent_id), time.time() if now is None else now, "+inf"))
+
+
+# --- a socket opening ------------------------------------------------------------------------------
+# KEYS: the agent's connections, the grace set, the account's choices, the account's statuses, the agent's
+# stream. ARGV: connection id, now, connection TTL, grace member, agent, "1" to read the stream's newest id.
+_OPEN_CONNECTION = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+redis.call('ZREM', KEYS[2], ARGV[4])
+local status = redis.call('HGET', KEYS[3], ARGV[5]) or 'online'
+local previous = redis.call('HGET', KEYS[4], ARGV[5]) or ''
+redis.call('HSET', KEYS[4], ARGV[5], status)
+local newest = ''
+if ARGV[6] == '1' then
+  local last = redis.call('XREVRANGE', KEYS[5], '+', '-', 'COUNT', 1)
+  newest = last[1] and last[1][1] or '0-0'
+end
+return {previous, status, newest}
+"""
+
+
+async def open_connection(
+    redis: TextRedis,
+    keys: Keys,
+    tenant_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    connection_id: str,
+    *,
+    stream: str,
+    newest_of_stream: bool,
+) -> tuple[str | None, str, str | None]:
+    """An agent socket opened, in one round trip: the connection is live (as ``add_connection``), a pending
+    grace period is cancelled (a reconnect in time is no logout), the effective status becomes the agent's
+    choice (online when they never chose), and, with ``newest_of_stream``, the stream's newest id is read
+    (where a socket without ``last_event_id`` starts). Returns (previous effective status, status now, newest
+    id or None). Five round trips before, each waiting its turn on a gateway opening hundreds of sockets."""
+    previous, status, newest = await redis.eval(
+        _OPEN_CONNECTION,
+        5,
+        keys.agent_connections(agent_id),
+        grace_key(keys),
+        keys.presence_choice(tenant_id),
+        keys.presence(tenant_id),
+        stream,
+        connection_id,
+        time.time(),
+        CONNECTION_TTL_SECONDS,
+        f"{tenant_id}:{agent_id}",
+        str(agent_id),
+        "1" if newest_of_stream else "0",
+    )
+    return previous or None, status, newest or None
