@@ -15,6 +15,8 @@ from switchboard_common.domain.accounts.tenancy import cross_tenant
 from switchboard_common.domain.encryption.shredding import ERASED, SubjectKeys, destroy_subject_keys, personal_fields
 from switchboard_common.domain.events import (
     Attachment,
+    ConversationAssigned,
+    ConversationAssignedPayload,
     MessageCreated,
     MessageCreatedPayload,
     parse_event,
@@ -103,6 +105,43 @@ async def test_sealed_then_opened_then_shredded(engine: AsyncEngine) -> None:
     # Another process (fresh cache) cannot open it either.
     fresh = SubjectKeys(create_sessionmaker(engine), keyring, pseudonyms=PSEUDONYMS, cache_seconds=0)
     assert parse_event(await fresh.open(sealed)).payload.text is None  # type: ignore[attr-defined]
+
+
+async def test_an_event_type_without_personal_fields_is_written_in_one_go(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routing decisions, the busiest events, carry nothing personal: sealed as the outbox stores them, without
+    building the event as a dict first (their explanation of every candidate was walked twice per publish)."""
+    keys = SubjectKeys(create_sessionmaker(engine), Keyring([("k1", b"k" * 32)]), pseudonyms=PSEUDONYMS)
+    account_id = await new_account(engine)
+    decision = ConversationAssigned(
+        tenant_id=account_id,
+        conversation_id=uuid.uuid4(),
+        payload=ConversationAssignedPayload(
+            agent_id=uuid.uuid4(),
+            inbox_id=uuid.uuid4(),
+            strategy="least_busy",
+            reason="routed",
+            explanation={"candidates": [{"agent_id": str(uuid.uuid4()), "load": n} for n in range(20)]},
+        ),
+    )
+
+    def built_as_a_dict(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("sealed through model_dump")
+
+    monkeypatch.setattr(ConversationAssigned, "model_dump", built_as_a_dict)
+    sealed = await keys.seal(decision)
+    assert sealed == serialize_event(decision)
+    assert parse_event(await keys.open(sealed)) == decision
+    monkeypatch.undo()
+    # A personal value, even in a payload built without validation, is still sealed.
+    written = message(account_id, uuid.uuid4(), "my secret words")
+    unvalidated = MessageCreated.model_construct(
+        **{**dict(written), "payload": MessageCreatedPayload.model_construct(**dict(written.payload))}
+    )
+    assert b"my secret words" not in await keys.seal(unvalidated)
+    noted = decision.model_copy(update={"payload": decision.payload.model_copy(update={"note": "call me back"})})
+    assert b"call me back" not in await keys.seal(noted)
 
 
 async def test_readers_missing_at_once_share_one_key_lookup(engine: AsyncEngine) -> None:

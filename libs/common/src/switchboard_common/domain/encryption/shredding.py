@@ -42,7 +42,7 @@ import os
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
@@ -55,7 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard_common.domain.encryption.columns import SUBJECT_KEYS
 from switchboard_common.domain.encryption.models import SubjectKey
-from switchboard_common.domain.events import EVENT_CLASSES, Event, parse_event
+from switchboard_common.domain.events import EVENT_CLASSES, Event, parse_event, serialize_event
 from switchboard_common.infra.bus import EventBus
 from switchboard_common.infra.crypto import DecryptionError, Keyring
 from switchboard_common.infra.db import affected_rows
@@ -154,6 +154,23 @@ def _leaves(value: Any, tree: PersonalTree) -> list[Any]:
 
     _walk(value, tree, collect)
     return found
+
+
+def _model_leaves(value: Any, tree: PersonalTree) -> Iterator[Any]:
+    """The personal values of a payload model (as :func:`_leaves` finds them in its dumped form)."""
+    if isinstance(value, list | tuple):
+        for item in value:
+            yield from _model_leaves(item, tree)
+        return
+    if value is None:
+        return
+    for name, sub in tree.items():
+        # A model, or a dict where a payload was built without validation (model_construct).
+        field = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+        if isinstance(sub, _Leaf):
+            yield field
+        else:
+            yield from _model_leaves(field, sub)
 
 
 IDENTITY_PREFIX = "identity-k:"
@@ -372,10 +389,12 @@ class SubjectKeys:
 
     async def seal(self, event: Event) -> bytes:
         """The event as published: personal fields encrypted with the subject's key."""
-        data = event.model_dump(mode="json")
         tree = PAYLOAD_TREES.get(event.type)
-        if not tree or all(v is None for v in _leaves(data["payload"], tree)):
-            return json.dumps(data, separators=(",", ":")).encode()
+        if not tree or all(v is None for v in _model_leaves(event.payload, tree)):
+            # Nothing personal in it (routing decisions, the busiest events, have at most a note): written in one
+            # go, as the outbox stores it, not built as a dict and then encoded (an explanation walked twice).
+            return serialize_event(event)
+        data = event.model_dump(mode="json")
         refs = {False: subject_ref(event, self.pseudonyms), True: profile_subject_ref(event, self.pseudonyms)}
         needed: set[bool] = set()  # which keys the present values need (no profile key for absent fields)
 
