@@ -156,7 +156,38 @@ def top_functions(folded: str, limit: int = 40) -> str:
     lines += ["", "total % | function (inclusive, busiest first)"]
     for frame, count in sorted(total.items(), key=lambda item: -item[1])[:limit]:
         lines.append(f"{100 * count / max(busy, 1):5.1f} | {frame}")
+    lines += ["", "total % | consumer work (samples with such a frame anywhere on the stack)"]
+    for name, share in consumer_shares(folded).items():
+        lines.append(f"{share:5.1f} | {name}")
     return "\n".join(lines) + "\n"
+
+
+# What a consumer's records cost before any handler runs, told apart by the frames of a sample's stack.
+CONSUMER_WORK: dict[str, tuple[str, ...]] = {
+    "Kafka fetch: requests, responses, record batches (aiokafka)": (
+        "aiokafka/consumer/fetcher.py",
+        "aiokafka/protocol/",
+        "aiokafka/record/",
+    ),
+    "header filter (EventFilter, gates)": ("EventFilter.wants", "._kind (", "._wanted (", "_apply_gate"),
+    "event decode (decrypt + parse)": ("._open (", "SubjectKeys.open", "SubjectKeys.parse", "parse_event"),
+    "offset commits": ("._commit (", "AIOKafkaConsumer.commit", "commit_offsets"),
+}
+
+
+def consumer_shares(folded: str) -> dict[str, float]:
+    """Per kind of consumer work (:data:`CONSUMER_WORK`), the share of busy samples spent in it."""
+    busy = 0
+    counts = dict.fromkeys(CONSUMER_WORK, 0)
+    for line in folded.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        busy += int(count_text)
+        for name, needles in CONSUMER_WORK.items():
+            if any(needle in stack for needle in needles):
+                counts[name] += int(count_text)
+    return {name: 100 * count / max(busy, 1) for name, count in counts.items()}
 
 
 def _slug(name: str) -> str:

@@ -62,6 +62,9 @@ class SweepConfig:
     wrk_seconds: float = 10.0
     wrk_connections: int = 32
     profile: bool = True
+    # Profiles are written as bench/profiles/<profile_prefix><layout>-<service>.{svg,txt} (bench.groups labels
+    # its own runs, so the sweep's profiles stay the sweep's).
+    profile_prefix: str = ""
 
 
 @dataclass
@@ -266,7 +269,7 @@ async def sweep(layout: Layout, config: SweepConfig, work: Path, result: LayoutR
     def begin(step: int) -> None:
         samples[step] = layout.watched.cpu()
         if step == reference_step and config.profile:
-            prefix = "make-run" if isinstance(layout, MakeRun) else "processes"
+            prefix = config.profile_prefix + ("make-run" if isinstance(layout, MakeRun) else "processes")
             pids = python_services(layout.watched.roots, skip=lambda n: n == CLIENT)
             profiler.append(Profiler(prefix, pids, config.step_seconds - 1))
 

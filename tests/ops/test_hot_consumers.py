@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from switchboard_common.domain.encryption.shredding import event_codec
-from switchboard_common.infra.bus import EventBus, EventConsumer
+from switchboard_common.infra.bus import EventBus, EventConsumer, SharedConsumerGroup
 from switchboard_common.infra.cache import Keys, create_redis
 from switchboard_common.infra.crypto import Keyring
 from switchboard_common.infra.db import create_engine, create_sessionmaker
@@ -95,3 +95,40 @@ async def test_sla_and_platform_replies_poll_in_the_background(consumers: list[E
     groups = {c.group: c for c in consumers}
     for name in ("router-sla", "connectors-slack-outbound", "connectors-messenger-outbound"):
         assert groups[consumers[0].settings.consumer_group(name)].poll_interval > 0, name
+
+
+async def test_each_process_reads_the_conversations_topic_in_one_group() -> None:
+    """As create_service_app runs them (BackgroundWorkers.sharing_groups): the EventConsumers of `conversations`
+    in a process read it as one group (the router's SLA clocks and privacy's confirmations are the only one of
+    theirs; the router's feed, a GroupMember of its own that forwards records undecoded, is apart)."""
+    names = {GatewaySettings: "gateway", ConnectorSettings: "connectors", RouterSettings: "router"}
+    names[PrivacySettings] = "privacy"
+    expected: dict[tuple[str, str], set[str]] = {
+        ("gateway", "all"): {"gateway-conversations"},
+        ("connectors", "all"): {"connectors-ingest-outbound-conversations"},
+        ("connectors", "ingest"): {"connectors-ingest-conversations"},
+        ("connectors", "outbound"): {"connectors-outbound-conversations"},
+        ("router", "all"): {"router-sla"},  # the feed is a GroupMember of its own (forwards undecoded)
+        ("privacy", "all"): {"privacy-confirmations"},
+    }
+    for settings_class, workers in SERVICES:
+        settings = settings_class(environment="test", kafka_namespace="hot", redis_namespace="hot")
+        resources = await _unopened(settings)
+        service = names[settings_class]
+        try:
+            for (name, role), groups in expected.items():
+                if name != service:
+                    continue
+                running = workers(resources).select([role]).sharing_groups(service)
+                conversations = set()
+                for worker in running.workers:
+                    # A listener may wrap its consumer (privacy's ConfirmationListener).
+                    inner = worker if isinstance(worker, EventConsumer | SharedConsumerGroup) else None
+                    inner = inner or getattr(worker, "_consumer", None)
+                    readers = isinstance(inner, EventConsumer | SharedConsumerGroup)
+                    if readers and settings.topic("conversations") in inner.topics:  # type: ignore[union-attr]
+                        conversations.add(inner.group)  # type: ignore[union-attr]
+                assert conversations == {settings.consumer_group(g) for g in groups}, (service, role)
+        finally:
+            await resources.redis.aclose()
+            await resources.engine.dispose()

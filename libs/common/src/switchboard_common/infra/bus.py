@@ -5,6 +5,9 @@
   that is down) are retried without end because skipping would lose the event; any other failure is retried
   a few times and then parked on the dead-letter topic with the error in its headers, so one poison event
   cannot stall a partition.
+* Shared groups: a process's consumers of the conversations topic are members of one group with one fetch loop
+  (:class:`SharedConsumerGroup`), each handling the records its filter wants at its own pace; the group starts
+  from the committed offsets of the groups it replaced (:func:`adopt_offsets`).
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -272,7 +275,11 @@ class EventFilter:
     statuses: frozenset[str] | None = None
 
     def wants(self, headers: Sequence[tuple[str, bytes]] | None) -> bool:
-        values = dict(headers or ())
+        return self.wants_values(dict(headers or ()))
+
+    def wants_values(self, values: dict[str, bytes]) -> bool:
+        """As :meth:`wants`, from a record's headers already in a dict (a shared group reads them once for
+        all its consumers)."""
         for name, allowed in (
             ("event_type", self.types),
             ("channel", self.channels),
@@ -286,6 +293,7 @@ class EventFilter:
 
 
 Handler = Callable[[Any, ConsumerRecord], Awaitable[None]]
+WorkerT = TypeVar("WorkerT")
 # Given a poll's records that pass the filter, whether each is worth decoding (see EventConsumer ``gate``).
 RecordGate = Callable[[list[ConsumerRecord]], Awaitable[list[bool]]]
 # Handles a run of consecutive records of one poll at once (one statement, one pipeline); see EventConsumer.
@@ -371,6 +379,10 @@ class GroupMember:
         self._assigned = False
         self._fetched_since_assignment = False
 
+    async def _on_revoked(self) -> None:
+        """The group takes our partitions back (a rebalance or our leaving): no longer ready."""
+        self._left()
+
     async def start(self) -> None:
         """Returns at once: joining the group (seconds) and reconnecting happen in the background task."""
         self._task = asyncio.create_task(self._run(), name=self.task_name)
@@ -409,6 +421,18 @@ class GroupMember:
                     await consumer.stop()
                 await asyncio.sleep(1.0)
         return None
+
+    async def _commit_offsets(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        while True:
+            try:
+                await consumer.commit(offsets)
+                return
+            except KafkaError as exc:
+                # IllegalState: a partition is no longer assigned to us; CommitFailed: the group rebalanced.
+                if "rebalance" in type(exc).__name__.lower() or type(exc).__name__ in PARTITION_MOVED_ERRORS:
+                    return  # the partitions moved: their new owners replay from the last commit
+                log.warning("commit_retry", group=self.group, error=type(exc).__name__)
+                await asyncio.sleep(0.5)
 
     async def _run(self) -> None:
         consumer = await self._connect()
@@ -476,6 +500,8 @@ class EventConsumer(GroupMember):
         )
         self.poll_interval = settings.kafka_background_poll_interval_ms / 1000 if background else 0.0
         self._lag = LagReporter(self.group)
+        # The shared group this consumer is a member of (its fetch loop polls for it), if any.
+        self._shared: SharedConsumerGroup | None = None
 
     def _make_consumer(self) -> AIOKafkaConsumer:
         consumer = group_consumer(
@@ -496,28 +522,35 @@ class EventConsumer(GroupMember):
                 await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
         batches = await consumer.getmany(timeout_ms=200)
         self._polled()
-        # Partitions are independent (order is per key, and a key lives in one partition): handle them side by
-        # side, so one slow conversation or a round trip to a store does not hold up the rest. One commit for
-        # the whole poll, after its records are handled (at-least-once). Handlers are idempotent (keyed inserts,
-        # push_once), so a crash replaying the batch changes nothing twice; a commit per record would cost a
-        # broker round trip per event on the hot path.
+        # One commit for the whole poll, after its records are handled (at-least-once). Handlers are idempotent
+        # (keyed inserts, push_once), so a crash replaying the batch changes nothing twice; a commit per record
+        # would cost a broker round trip per event on the hot path.
         handled: dict[TopicPartition, int] = {}
-        if self.gate is not None and batches:
-            await self._apply_gate(batches)
         try:
-            if self.batch_handler is not None and batches:
-                batches = await self._handle_leading_runs(batches, handled)
-            outcomes = await asyncio.gather(
-                *(self._handle_partition(tp, rs, handled) for tp, rs in batches.items()),
-                return_exceptions=True,
-            )
+            await self._process(batches, handled)
         finally:
             if handled:
-                await self._commit(consumer, handled)
+                await self._commit_offsets(consumer, handled)
+        await self._lag.report(consumer)
+
+    async def _process(
+        self, batches: dict[TopicPartition, list[ConsumerRecord]], handled: dict[TopicPartition, int]
+    ) -> None:
+        """Handles a poll's records, noting in ``handled`` the offset up to which each partition is done; raises
+        (after every partition settled) if one failed. Partitions are independent (order is per key, and a key
+        lives in one partition): they are handled side by side, so one slow conversation or a round trip to a
+        store does not hold up the rest."""
+        if self.gate is not None and batches:
+            await self._apply_gate(batches)
+        if self.batch_handler is not None and batches:
+            batches = await self._handle_leading_runs(batches, handled)
+        outcomes = await asyncio.gather(
+            *(self._handle_partition(tp, rs, handled) for tp, rs in batches.items()),
+            return_exceptions=True,
+        )
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
-                raise outcome  # after every partition settled and what they handled is committed
-        await self._lag.report(consumer)
+                raise outcome
 
     async def _handle_partition(
         self, tp: TopicPartition, records: list[ConsumerRecord], handled: dict[TopicPartition, int]
@@ -609,7 +642,7 @@ class EventConsumer(GroupMember):
         try:
             events = []
             for index, record in enumerate(wanted, 1):
-                events.append((self.bus.codec.parse(await self._open(record.value)), record))
+                events.append((await self._decode(record), record))
                 if index % LOOP_SLICE == 0:
                     await asyncio.sleep(0)  # a poll of 500 is parsed in one go otherwise: other tasks wait
             started = time.perf_counter()
@@ -652,17 +685,14 @@ class EventConsumer(GroupMember):
             handled[tp] = run[-1].offset + 1
             index += length
 
-    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
-        while True:
-            try:
-                await consumer.commit(offsets)
-                return
-            except KafkaError as exc:
-                # IllegalState: a partition is no longer assigned to us; CommitFailed: the group rebalanced.
-                if "rebalance" in type(exc).__name__.lower() or type(exc).__name__ in PARTITION_MOVED_ERRORS:
-                    return  # the partitions moved: their new owners replay from the last commit
-                log.warning("commit_retry", group=self.group, error=type(exc).__name__)
-                await asyncio.sleep(0.5)
+    async def _decode(self, record: ConsumerRecord) -> Any:
+        """The record's event; in a shared group, decoded once for all the consumers that want it."""
+        if self._shared is not None:
+            return await self._shared.decode(self, record)
+        return await self._decode_alone(record)
+
+    async def _decode_alone(self, record: ConsumerRecord) -> Any:
+        return self.bus.codec.parse(await self._open(record.value))
 
     async def _open(self, raw: bytes) -> bytes:
         """Decrypt personal fields (a destroyed key reads as erased); waits out a database outage."""
@@ -679,7 +709,7 @@ class EventConsumer(GroupMember):
         if not self._wanted(record):
             return
         try:
-            event = self.bus.codec.parse(await self._open(record.value))
+            event = await self._decode(record)
         except UnknownEventType as exc:
             log.info("event_skipped_unknown_type", group=self.group, event_type=str(exc))
             return
@@ -742,6 +772,395 @@ class EventConsumer(GroupMember):
         await self.bus.publish_raw(self.settings.topic(DEAD_LETTER_TOPIC), record.value, record.key, headers)
 
 
+# A shared group's member may hold this many wanted records handed to it and not yet finished; past that the fetch
+# loop waits for it (backpressure). Members only get the records their filters want, so a member stalled on a
+# throttled platform (a channel's replies) fills this slowly while the others go on.
+LANE_RECORDS = 5000
+# The topics whose consumers in one process share a group (share_groups): nearly every consumer reads this one.
+SHARED_TOPICS = (CONVERSATIONS_TOPIC,)
+
+
+@dataclass
+class _LaneItem:
+    """One poll's records a member wants, where the poll ended in each partition of the member's topics, and the
+    assignment they were fetched under (``epoch``: a rebalance makes them someone else's)."""
+
+    batches: dict[TopicPartition, list[ConsumerRecord]]
+    ends: dict[TopicPartition, int]
+    epoch: int
+
+    @property
+    def count(self) -> int:
+        return sum(len(records) for records in self.batches.values())
+
+
+class _Lane:
+    """A member of a shared group: its own queue of polls, handled in order by its own task, and the offset up to
+    which it finished each partition."""
+
+    def __init__(self, member: EventConsumer) -> None:
+        self.member = member
+        self.topics = frozenset(member.topics)
+        self.items: asyncio.Queue[_LaneItem | None] = asyncio.Queue()
+        self.pending = 0
+        self.room = asyncio.Event()
+        self.done: dict[TopicPartition, int] = {}
+        # The poll in hand: offsets up to which the member finished it so far (filled in as it goes).
+        self.current: dict[TopicPartition, int] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    def finished(self, tp: TopicPartition) -> int | None:
+        """The offset up to which the member finished the partition, or None before it finished anything."""
+        return self.current.get(tp, self.done.get(tp))
+
+
+class SharedConsumerGroup(GroupMember):
+    """Several consumers of one process as one consumer group with one fetch loop (:func:`share_groups`).
+
+    Each fetched record is read by its headers once and handed to the members whose filters want it (the event
+    type header first: a member never decodes what it does not want), and a record several members want is
+    decrypted and parsed once for all of them. Each member handles its records in its own task, in order, with
+    its own retries, dead-lettering and idempotency, exactly as it does alone: a member that fails retries its
+    records without holding the others up, and a slow one only holds the fetch loop once it has
+    :data:`LANE_RECORDS` records in hand. A partition's offset is committed up to where every member reading it
+    has finished (at least once for each of them: after a crash, the members that were ahead see some records
+    again, which their idempotency absorbs). Before it first joins, the group takes the committed offsets of the
+    groups it replaces (:func:`adopt_offsets`)."""
+
+    role = "shared"
+
+    def __init__(self, settings: CommonSettings, name: str, members: Sequence[EventConsumer]) -> None:
+        group = settings.consumer_group(name)
+        super().__init__(settings, group, task_name=f"consumer:{group}")
+        self.members = list(members)
+        # The groups it replaces, with the topics each read: where it starts (adopt_offsets).
+        self.replaces = {m.group: frozenset(m.topics) for m in members}
+        self.topics = sorted({t for m in members for t in m.topics})
+        # Hot if any member is: the agent-facing path does not wait on a background member's pace.
+        self.fetch_max_wait_ms = min(m.fetch_max_wait_ms for m in members)
+        self.poll_interval = min(m.poll_interval for m in members)
+        self._lanes = [_Lane(m) for m in members]
+        for member in members:
+            member._shared = self
+            member._stopping = self._stopping  # one stop for the loop and every member's retries
+        self._epoch = 0
+        # Records more than one member wants: how many of them have still to finish it, and its decoded event.
+        self._refs: dict[tuple[str, int, int], int] = {}
+        self._decoded: dict[tuple[str, int, int], asyncio.Future[Any]] = {}
+        self._committed: dict[TopicPartition, int] = {}
+        self._adopted = False
+        self._lag = LagReporter(self.group)
+        self._next_lag_report = 0.0
+
+    def _make_consumer(self) -> AIOKafkaConsumer:
+        consumer = group_consumer(
+            self.settings,
+            self.group,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
+            max_partition_fetch_bytes=256 * 1024,
+        )
+        consumer.subscribe(self.topics, listener=ReadinessListener(self))
+        return consumer
+
+    async def start(self) -> None:
+        for lane in self._lanes:
+            lane.task = asyncio.create_task(self._run_lane(lane), name=f"consumer-member:{lane.member.group}")
+        await super().start()
+
+    async def stop(self) -> None:
+        """Stop fetching, let each member finish the poll in hand, commit what all finished and leave."""
+        self._stopping.set()
+        await self._finish_task()
+        for lane in self._lanes:
+            lane.room.set()
+            lane.items.put_nowait(None)
+        tasks = [lane.task for lane in self._lanes if lane.task is not None]
+        if tasks:
+            _finished, unfinished = await asyncio.wait(tasks, timeout=20)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._commit_done(self._consumer), 5)
+        await self._leave_group()
+
+    async def _connect(self) -> AIOKafkaConsumer | None:
+        while not self._adopted and not self._stopping.is_set():
+            try:
+                await adopt_offsets(self.settings, self.group, self.replaces)
+                self._adopted = True
+            except (KafkaError, OSError) as exc:
+                log.warning("consumer_offsets_adopt_retry", group=self.group, error=type(exc).__name__)
+                await asyncio.sleep(1.0)
+        return await super()._connect()
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> None:
+        if self.poll_interval:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
+        await self._commit_done(consumer)
+        batches = await consumer.getmany(timeout_ms=200)
+        self._polled()
+        if batches:
+            await self._dispatch(consumer, batches)
+        await self._report_lag(consumer)
+
+    async def _dispatch(self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Each member gets the poll's records its filter wants (headers read once per record) and where the poll
+        ended in each partition it reads, so it can count the records it skipped as done."""
+        epoch = self._epoch
+        items = {id(lane): _LaneItem({}, {}, epoch) for lane in self._lanes}
+        for tp, records in batches.items():
+            lanes = [lane for lane in self._lanes if tp.topic in lane.topics]
+            for lane in lanes:
+                items[id(lane)].ends[tp] = records[-1].offset + 1
+            for record in records:
+                values = dict(record.headers or ())
+                wanting = [
+                    lane for lane in lanes if lane.member.accepts is None or lane.member.accepts.wants_values(values)
+                ]
+                for lane in wanting:
+                    items[id(lane)].batches.setdefault(tp, []).append(record)
+                if len(wanting) > 1:
+                    self._refs[(record.topic, record.partition, record.offset)] = len(wanting)
+        for lane in self._lanes:
+            item = items[id(lane)]
+            if not item.ends:
+                continue
+            while lane.pending >= LANE_RECORDS and not self._stopping.is_set():
+                # Wait for the member, committing meanwhile what the others finish.
+                lane.room.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lane.room.wait(), 1.0)
+                await self._commit_done(consumer)
+            lane.pending += item.count
+            lane.items.put_nowait(item)
+
+    async def _run_lane(self, lane: _Lane) -> None:
+        while True:
+            item = await lane.items.get()
+            if item is None:
+                return
+            try:
+                if not self._stopping.is_set() and item.epoch == self._epoch:
+                    await self._work(lane, item)
+            finally:
+                lane.pending -= item.count
+                lane.room.set()
+                self._release(item)
+
+    async def _work(self, lane: _Lane, item: _LaneItem) -> None:
+        """A member handles one poll's records; what fails is tried again (after a second) until it is done or
+        the group stops, so no record is skipped for it, and the other members go on meanwhile."""
+        member = lane.member
+        remaining = item.batches
+        while True:
+            handled: dict[TopicPartition, int] = {}
+            if item.epoch == self._epoch:
+                lane.current = handled  # what it finishes is committable at once, before the poll ends
+            failed = False
+            try:
+                await member._process(remaining, handled)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failed = True
+                log.warning(
+                    "consumer_member_error", group=member.group, error=type(exc).__name__, where=error_location(exc)
+                )
+            if item.epoch == self._epoch:
+                lane.current = {}
+                finished = not failed and not self._stopping.is_set()
+                for tp, end in item.ends.items():
+                    if finished:
+                        lane.done[tp] = end
+                    elif tp in handled:
+                        lane.done[tp] = handled[tp]
+            if not failed or self._stopping.is_set() or item.epoch != self._epoch:
+                return  # done, stopping, or the partitions moved (their next owner replays from the commit)
+            await asyncio.sleep(1.0)
+            remaining = {
+                tp: [r for r in records if r.offset >= handled.get(tp, -1)] for tp, records in remaining.items()
+            }
+            remaining = {tp: records for tp, records in remaining.items() if records}
+
+    def _release(self, item: _LaneItem) -> None:
+        if not self._refs:
+            return
+        for records in item.batches.values():
+            for record in records:
+                key = (record.topic, record.partition, record.offset)
+                left = self._refs.get(key)
+                if left is None:
+                    continue
+                if left <= 1:
+                    del self._refs[key]
+                    self._decoded.pop(key, None)
+                else:
+                    self._refs[key] = left - 1
+
+    async def decode(self, member: EventConsumer, record: ConsumerRecord) -> Any:
+        """The record's event, decoded once for every member that wants it (a record only one wants is not kept)."""
+        key = (record.topic, record.partition, record.offset)
+        if key not in self._refs:
+            return await member._decode_alone(record)
+        future = self._decoded.get(key)
+        if future is None:
+            future = asyncio.ensure_future(member._decode_alone(record))
+            future.add_done_callback(_retrieve)
+            self._decoded[key] = future
+        # Shielded: a member cancelled meanwhile must not cancel the decoding the others wait on.
+        return await asyncio.shield(future)
+
+    def _committable(self) -> dict[TopicPartition, int]:
+        """Per partition, the lowest offset its members finished, where that moved since the last commit."""
+        offsets: dict[TopicPartition, int] = {}
+        for tp in {tp for lane in self._lanes for tp in (*lane.done, *lane.current)}:
+            finished = [lane.finished(tp) for lane in self._lanes if tp.topic in lane.topics]
+            if any(offset is None for offset in finished):
+                continue  # a member has not finished anything of it yet
+            low = min(offset for offset in finished if offset is not None)
+            if low > self._committed.get(tp, -1):
+                offsets[tp] = low
+        return offsets
+
+    async def _commit_done(self, consumer: AIOKafkaConsumer) -> None:
+        offsets = self._committable()
+        if offsets:
+            await self._commit_offsets(consumer, offsets)
+            self._committed.update(offsets)
+
+    async def _on_revoked(self) -> None:
+        """Commit what every member finished; what they hold of the old assignment is dropped (the next owner
+        replays it from the commit), and what they are handling now is no longer counted."""
+        self._left()
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._commit_done(self._consumer), 5)
+        self._epoch += 1
+        for lane in self._lanes:
+            lane.done.clear()
+            lane.current = {}
+            stop = False
+            while not lane.items.empty():
+                item = lane.items.get_nowait()
+                if item is None:
+                    stop = True
+                    continue
+                lane.pending -= item.count
+            if stop:
+                lane.items.put_nowait(None)
+            lane.room.set()
+        self._committed.clear()
+        self._refs.clear()
+        self._decoded.clear()
+
+    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """Each member's lag under its own group name (where it finished against the partition's end), the
+        series operators alert on, and the shared group's."""
+        now = time.monotonic()
+        if now >= self._next_lag_report:
+            self._next_lag_report = now + LAG_REPORT_SECONDS
+            for tp in consumer.assignment():
+                highwater = consumer.highwater(tp)
+                if highwater is None:
+                    continue
+                for lane in self._lanes:
+                    finished = lane.finished(tp)
+                    done = self._committed.get(tp) if finished is None else finished
+                    if tp.topic in lane.topics and done is not None:
+                        metrics.CONSUMER_LAG.labels(lane.member.group, tp.topic, str(tp.partition)).set(
+                            max(highwater - done, 0)
+                        )
+        await self._lag.report(consumer)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """A failure every waiter left behind is not reported as never retrieved."""
+    if not future.cancelled():
+        future.exception()
+
+
+def share_groups(workers: Sequence[WorkerT], service: str) -> list[WorkerT | SharedConsumerGroup]:
+    """Within one process, the consumers of a :data:`SHARED_TOPICS` topic become one group with one fetch loop
+    (:class:`SharedConsumerGroup`), in place of the first of them: each group fetched every record and read
+    its headers, which cost the process and the broker once per group. The group is named after the service and
+    the roles of its members (``connectors-ingest-outbound-conversations`` in `make run`,
+    ``connectors-outbound-conversations`` in the outbound Deployment), so processes with other members form
+    other groups. Broadcast consumers (a group per process) stay apart."""
+    result: list[WorkerT | SharedConsumerGroup] = list(workers)
+    for logical in SHARED_TOPICS:
+        members = [
+            w
+            for w in result
+            if isinstance(w, EventConsumer) and not w.broadcast and w.settings.topic(logical) in w.topics
+        ]
+        if len(members) < 2:
+            continue
+        roles = sorted({m.role for m in members} - {"shared"})
+        group = SharedConsumerGroup(members[0].settings, "-".join([service, *roles, logical]), members)
+        result = [group if w is members[0] else w for w in result if not any(w is m for m in members[1:])]
+    return result
+
+
+async def adopt_offsets(
+    settings: CommonSettings, group: str, replaced: Mapping[str, frozenset[str]]
+) -> dict[TopicPartition, int]:
+    """Where a new group that replaces others starts: per partition, the lowest offset the replaced groups
+    (reading that partition's topic) committed, so no member skips a record it had not finished; the records
+    between that and where the others stood are seen again, which their idempotency absorbs. Only while the
+    new group has no commit of its own (run at every start, it moves nothing once the group has consumed), and
+    only partitions some replaced group committed (a partition none committed starts as a new group does).
+    Returns the offsets committed."""
+    topics = frozenset().union(*replaced.values())
+    admin = AIOKafkaAdminClient(**kafka_connection(settings))
+    await admin.start()
+    try:
+        partitions = await topic_partitions(admin, topics)
+        # Partitions named: the local broker answers an offset fetch of "all the group's partitions" in a form
+        # aiokafka cannot read.
+        own = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        if any(meta.offset >= 0 for meta in own.values()):
+            return {}
+        lowest: dict[TopicPartition, int] = {}
+        for old, old_topics in sorted(replaced.items()):
+            reads = [tp for tp in partitions if tp.topic in old_topics]
+            for tp, meta in (await admin.list_consumer_group_offsets(old, partitions=reads)).items():
+                if tp.topic in old_topics and meta.offset >= 0:
+                    lowest[tp] = min(meta.offset, lowest.get(tp, meta.offset))
+    finally:
+        await admin.close()
+    if not lowest:
+        return {}
+    # Committed outside any generation, as a consumer with manual assignment does: the group has no member yet.
+    consumer = AIOKafkaConsumer(
+        **kafka_connection(settings),
+        group_id=group,
+        enable_auto_commit=False,
+        client_id=f"{settings.service_name}-{group}-adopt",
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(lowest))
+        await consumer.commit(lowest)
+    finally:
+        await consumer.stop()
+    log.info("consumer_offsets_adopted", group=group, replaced=sorted(replaced), partitions=len(lowest))
+    return lowest
+
+
+async def topic_partitions(admin: AIOKafkaAdminClient, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of these topics (those that exist)."""
+    found = await admin.describe_topics(sorted(topics))
+    return [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in found
+        if not topic.get("error_code")
+        for partition in topic["partitions"]
+    ]
+
+
 class LagReporter:
     """Sets ``switchboard_kafka_consumer_lag`` for the partitions a consumer holds, the series operators alert
     on; for every consumer of ours, the shared one and the router's own (feed, writer)."""
@@ -775,7 +1194,7 @@ class ReadinessListener(ConsumerRebalanceListener):  # type: ignore[misc]  # aio
         self.member = member
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        self.member._left()
+        await self.member._on_revoked()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self.member._joined()

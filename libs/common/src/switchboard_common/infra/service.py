@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp
 
+from switchboard_common.infra.bus import share_groups
 from switchboard_common.infra.directory import Directory
 from switchboard_common.infra.http import install_common, metrics_app
 from switchboard_common.infra.logging import hide_query_strings
@@ -67,6 +68,11 @@ class BackgroundWorkers:
         if "all" in names:
             return self
         return BackgroundWorkers([w for w in self.workers if getattr(w, "role", "shared") in (*names, "shared")])
+
+    def sharing_groups(self, service: str) -> BackgroundWorkers:
+        """The same workers, with the process's consumers of the conversations topic in one consumer group and one
+        fetch loop (:func:`switchboard_common.infra.bus.share_groups`)."""
+        return BackgroundWorkers(share_groups(self.workers, service))
 
     async def start(self) -> None:
         for worker in self.workers:
@@ -207,6 +213,7 @@ def create_service_app(
             running = workers(resources).select(list(run_workers))
         else:
             running = BackgroundWorkers([])
+        running = running.sharing_groups(service)
         app.state.workers = running
         try:
             if on_startup is not None:
