@@ -263,3 +263,64 @@ async def _true(value: bool) -> bool:
 
 async def _equal(found: Any, expected: Any) -> bool:
     return bool(await found == expected)
+
+
+@pytest.mark.timeout(180)
+async def test_partitions_moving_between_replicas_skip_nothing(stack_urls: StackUrls) -> None:
+    """Two processes of the same service: a replica joining takes partitions from the first (whose members drop
+    what they held of them, committed up to what all finished), and the first leaving hands them all back;
+    every member sees every record at least once across the two."""
+    config = settings(stack_urls).model_copy(update={"kafka_topic_partitions": 4})
+    await ensure_topics(config)
+    bus = EventBus(config, PlainCodec())
+    await bus.start()
+    seen: list[tuple[str, Event]] = []
+
+    def replica() -> SharedConsumerGroup:
+        members = [
+            member(config, bus, "timeline", seen),
+            member(config, bus, "reports", seen, accepts=EventFilter(types=MESSAGES), background=True),
+        ]
+        (group,) = share_groups(members, "svc")
+        assert isinstance(group, SharedConsumerGroup)
+        return group
+
+    def wave() -> list[Event]:
+        return [message(uuid.uuid4(), n) for n in range(12)]  # a conversation each: spread over the partitions
+
+    def all_seen(events: list[Event]) -> Any:
+        async def check() -> bool:
+            return all(
+                {e.event_id for e in events} <= {e.event_id for n, e in seen if n == name}
+                for name in ("timeline", "reports")
+            )
+
+        return check
+
+    first, second = replica(), replica()
+    assert first.group == second.group
+    published: list[Event] = []
+    try:
+        await first.start()
+        for step in range(3):
+            events = wave()
+            published += events
+            await bus.publish_many(events)
+            if step == 0:
+                await until(all_seen(published))
+                await second.start()  # the group rebalances: some partitions move to it
+                await until(lambda: _true(first.ready and second.ready))
+            elif step == 1:
+                await until(all_seen(published))
+                await first.stop()  # everything moves to the second
+        await until(all_seen(published), 90)
+        # Committed to the end of every partition: the sum of the ends is every record published.
+        await until(lambda: _equal(_total(committed(config, second.group)), len(published)))
+    finally:
+        await first.stop()
+        await second.stop()
+        await bus.stop()
+
+
+async def _total(offsets: Any) -> int:
+    return sum((await offsets).values())
