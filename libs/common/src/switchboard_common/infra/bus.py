@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import time
@@ -334,7 +335,7 @@ def group_consumer(
     )
 
 
-class GroupMember:
+class GroupMember(abc.ABC):
     """The one lifecycle of every Kafka consumer of ours (:class:`EventConsumer`, the router's feed and writer):
     a consumer-group member run in a background task. It connects, retrying every second while the broker is
     away; polls (:meth:`_poll`) until stopped, a failed poll logged and tried again a second later (the broker or
@@ -359,11 +360,13 @@ class GroupMember:
     def ready(self) -> bool:
         return self._assigned and self._fetched_since_assignment and not self._stopping.is_set()
 
+    @abc.abstractmethod
     def _make_consumer(self) -> AIOKafkaConsumer:
-        raise NotImplementedError
+        """A consumer subscribed to the member's topics, its rebalance listener calling _joined/_left."""
 
+    @abc.abstractmethod
     async def _poll(self, consumer: AIOKafkaConsumer) -> None:
-        raise NotImplementedError
+        """One fetch and what it asks for (handled and committed, or left to be polled again)."""
 
     def _polled(self) -> None:
         """A fetch returned (with records or none): the member is up, and ready once it holds an assignment."""
