@@ -118,3 +118,38 @@ async def test_a_continuing_message_reads_past_sqlalchemys_execution_layer(stack
         bodies = [a.json() for a in answers]
         assert {b["conversation_id"] for b in bodies} == {first.json()["conversation_id"]}
         assert set(bodies[0]) == {"message_id", "conversation_id"} and bodies[1] == bodies[2]
+
+
+async def test_a_new_visitors_burst_opens_one_conversation_in_one_transaction(stack_urls: StackUrls) -> None:
+    """Messages of a new visitor sent together: one request opens the conversation, the others wait for it
+    instead of each opening a transaction that waits on its row lock with a pooled connection in hand (a burst of
+    new visitors filled the pool so and was refused with 503 overloaded: issue 17)."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    async with (
+        live_server(stack_urls) as live,
+        httpx.AsyncClient(base_url=live.url, timeout=30) as http,
+    ):
+        tenant = await signup(http)
+        inbox = await create_web_inbox(http, tenant)
+        visitor = await visitor_session(http, inbox["widget_token"])
+        headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
+        inserts: list[str] = []
+        engine = live.resources("gateway").engine.sync_engine
+
+        def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO CONVERSATIONS"):
+                inserts.append(statement)
+
+        event.listen(engine, "before_cursor_execute", executed)
+        try:
+            answers = await asyncio.gather(
+                *(http.post("/api/v1/widget/messages", json={"text": f"m{i}"}, headers=headers) for i in range(8))
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", executed)
+        assert [a.status_code for a in answers] == [202] * 8, [a.text for a in answers]
+        assert len({a.json()["conversation_id"] for a in answers}) == 1
+        assert len(inserts) == 1, inserts

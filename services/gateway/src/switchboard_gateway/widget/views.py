@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
@@ -132,6 +133,47 @@ ACK_LOOKUP = """
     """
 
 
+# The visitors whose conversation this process is opening: (inbox, contact) -> the opening's outcome.
+OPENING: dict[tuple[uuid.UUID, uuid.UUID], asyncio.Future[OpenConversation]] = {}
+
+
+async def open_once(resources: Resources, visitor: VisitorPrincipal, text_body: str) -> OpenConversation:
+    """The visitor's conversation, opened by one request at a time in this process. A visitor's next messages
+    often arrive before the first one's transaction committed: each opened a transaction of its own that then
+    waited on the first one's row lock, holding a pooled connection meanwhile, and a burst of new visitors (a
+    campaign, wrk's 32 connections) filled the pool with them and refused the rest with 503 overloaded. They
+    wait for that one opening instead (concurrent openings in other replicas still meet at the unique index)."""
+    key = (visitor.inbox_id, visitor.contact_id)
+    while (pending := OPENING.get(key)) is not None:
+        with contextlib.suppress(asyncio.CancelledError):
+            opened = await asyncio.shield(pending)
+            return OpenConversation(opened.id, False, opened.status)
+        if not pending.cancelled():
+            raise asyncio.CancelledError  # this request was cancelled, not the opening it waited for
+        # The opening request failed or went away: the next one tries.
+    future: asyncio.Future[OpenConversation] = asyncio.get_running_loop().create_future()
+    OPENING[key] = future
+    try:
+        async with tenant_session(resources.sessionmaker, visitor.account_id) as session, atomic(session):
+            conversation = await open_conversation(
+                session,
+                account_id=visitor.account_id,
+                inbox_id=visitor.inbox_id,
+                contact_id=visitor.contact_id,
+                channel="web",
+                pseudonyms=resources.pseudonyms,
+                text_body=text_body,
+            )
+    except BaseException:
+        future.cancel()  # the waiters try themselves (their answer is theirs: a 503 of this one is not)
+        raise
+    else:
+        future.set_result(conversation)
+    finally:
+        del OPENING[key]
+    return conversation
+
+
 def accepted(message_id: uuid.UUID, conversation_id: uuid.UUID) -> JSONResponse:
     """The 202 body (``VisitorMessageAccepted``), written directly: FastAPI would validate and re-encode it."""
     return JSONResponse(
@@ -185,16 +227,7 @@ async def post_visitor_message(
     if found["id"] is not None:
         conversation = OpenConversation(found["id"], False, found["status"])
     else:
-        async with tenant_session(resources.sessionmaker, visitor.account_id) as session, atomic(session):
-            conversation = await open_conversation(
-                session,
-                account_id=visitor.account_id,
-                inbox_id=visitor.inbox_id,
-                contact_id=visitor.contact_id,
-                channel="web",
-                pseudonyms=resources.pseudonyms,
-                text_body=body.text,
-            )
+        conversation = await open_once(resources, visitor, body.text)
     events = inbound_message_events(
         account_id=visitor.account_id,
         inbox_id=visitor.inbox_id,
