@@ -346,3 +346,45 @@ async def test_parsing_a_long_run_lets_other_tasks_run(stack_urls: StackUrls) ->
     turns.append(codec.parsed)
     assert [e.event_id for e in received] == [e.event_id for e in events]
     assert max(b - a for a, b in itertools.pairwise(turns)) <= LOOP_SLICE, turns
+
+
+class SealTally(PlainCodec):
+    """Counts the events sealed."""
+
+    def __init__(self) -> None:
+        self.sealed = 0
+
+    async def seal(self, event: Event) -> bytes:
+        self.sealed += 1
+        return await super().seal(event)
+
+
+@pytest.mark.timeout(120)
+async def test_publishing_a_long_batch_lets_other_tasks_run(stack_urls: StackUrls) -> None:
+    """Sealing events and handing them to the producer never suspend: a batch of hundreds (the router's writer
+    publishing a drain's decisions) lets the event loop go every LOOP_SLICE events, so a task sharing it (the
+    writer placing the next conversation) waits for no more than a slice. Every event is sealed and sent."""
+    config = settings(stack_urls)
+    await ensure_topics(config)
+    codec = SealTally()
+    bus = EventBus(config, codec)
+    await bus.start()
+    turns: list[int] = []
+
+    async def other_task() -> None:
+        while True:
+            turns.append(codec.sealed)
+            await asyncio.sleep(0)
+
+    conversation = uuid.uuid4()
+    events: list[Event] = [message(conversation, n) for n in range(LOOP_SLICE * 4 + 3)]
+    probe = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    try:
+        await bus.publish_many(events)
+    finally:
+        probe.cancel()
+        await bus.stop()
+    turns.append(codec.sealed)
+    assert codec.sealed == len(events)
+    assert max(b - a for a, b in itertools.pairwise(turns)) <= LOOP_SLICE, turns
