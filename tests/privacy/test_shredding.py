@@ -169,6 +169,39 @@ async def test_readers_missing_at_once_share_one_key_lookup(engine: AsyncEngine)
         event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
+async def test_publishers_missing_at_once_share_one_key_lookup(engine: AsyncEngine) -> None:
+    """A new visitor's first messages published side by side (the widget POST under a burst): one lookup and one
+    key created for the subject, not a query and a transaction per message (issue 17)."""
+    account_id = await new_account(engine)
+    keyring = Keyring([("k1", b"k" * 32)])
+    contact_id = uuid.uuid4()
+    lookups: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "subject_keys" in statement:
+            lookups.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        publisher = SubjectKeys(create_sessionmaker(engine), keyring, pseudonyms=PSEUDONYMS)
+        await publisher.seal(message(account_id, uuid.uuid4(), "alone"))  # what one new subject's keys cost
+        alone = len(lookups)
+        lookups.clear()
+        conversation_id = uuid.uuid4()  # one visitor's messages: one conversation, one contact
+        burst = [message(account_id, contact_id, f"m{i}").model_copy(update={"conversation_id": conversation_id})
+                 for i in range(5)]  # fmt: skip
+        sealed = await asyncio.gather(*(publisher.seal(event) for event in burst))
+        first = len(lookups)
+        assert first == alone, lookups
+        await publisher.seal(burst[0])  # cached now
+        assert len(lookups) == first
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    reader = SubjectKeys(create_sessionmaker(engine), keyring, pseudonyms=PSEUDONYMS)
+    opened = [parse_event(await reader.open(raw)).payload.text for raw in sealed]  # type: ignore[attr-defined]
+    assert opened == [f"m{i}" for i in range(5)]
+
+
 async def test_audit_log_is_append_only(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.execute(

@@ -273,6 +273,8 @@ class SubjectKeys:
         self._publish_cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         # ref -> the database lookup in flight for it, shared by every reader that misses meanwhile
         self._reads: dict[str, asyncio.Future[bytes | None]] = {}
+        # ref -> the publish-side lookup (or creation) in flight for it, shared likewise
+        self._publishes: dict[str, asyncio.Future[bytes]] = {}
 
     def _cached(self, ref: str) -> tuple[bool, bytes | None]:
         hit = self._cache.get(ref)
@@ -296,6 +298,7 @@ class SubjectKeys:
             self._cache.pop(ref, None)
             self._publish_cache.pop(ref, None)
             self._reads.pop(ref, None)  # a reader arriving now looks the key up afresh
+            self._publishes.pop(ref, None)
 
     def _unwrap(self, ref: str, wrapped: bytes) -> bytes:
         return self.keyring.decrypt(wrapped, SUBJECT_KEYS.aad(ref))
@@ -325,6 +328,23 @@ class SubjectKeys:
         hit = self._publish_cache.get(ref)
         if hit is not None and hit[0] >= time.monotonic():
             return hit[1]
+        # A new visitor's first messages are published side by side: one lookup (and one key created) serves
+        # every publisher that misses meanwhile, instead of a query and a transaction each.
+        lookup = self._publishes.get(ref)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._publish_key(account_id, ref))
+            self._publishes[ref] = lookup
+            lookup.add_done_callback(functools.partial(self._publish_done, ref))
+        # Shielded: a publisher cancelled meanwhile must not cancel the lookup the others wait on.
+        return await asyncio.shield(lookup)
+
+    def _publish_done(self, ref: str, lookup: asyncio.Future[bytes]) -> None:
+        if self._publishes.get(ref) is lookup:
+            del self._publishes[ref]
+        if not lookup.cancelled():
+            lookup.exception()  # retrieved: a failure every publisher left behind is not reported as unhandled
+
+    async def _publish_key(self, account_id: uuid.UUID, ref: str) -> bytes:
         async with self.sessionmaker() as session:
             row = (await session.execute(select(SubjectKey.key_encrypted).where(SubjectKey.ref == ref))).one_or_none()
         if row is not None:
