@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import REGISTRY
 from switchboard_common.domain.events import ConversationStatusChanged, ConversationStatusPayload, Event
 from switchboard_common.infra.bus import (
     EventBus,
@@ -324,3 +325,32 @@ async def test_partitions_moving_between_replicas_skip_nothing(stack_urls: Stack
 
 async def _total(offsets: Any) -> int:
     return sum((await offsets).values())
+
+
+@pytest.mark.timeout(120)
+async def test_each_member_reports_its_lag_under_its_own_name_from_the_start(stack_urls: StackUrls) -> None:
+    """Operators' lag series keep the old group names, and a member that has finished nothing yet (a process
+    just restarted, a quiet topic) is reported where the group's fetch begins, not left out."""
+    config = settings(stack_urls)
+    await ensure_topics(config)
+    bus = EventBus(config, PlainCodec())
+    seen: list[tuple[str, Event]] = []
+    members = [member(config, bus, "timeline", seen), member(config, bus, "reports", seen)]
+    (group,) = share_groups(members, "svc")
+    topic = config.topic("conversations")
+
+    async def reported() -> bool:
+        return all(
+            REGISTRY.get_sample_value(
+                "switchboard_kafka_consumer_lag", {"group": m.group, "topic": topic, "partition": "0"}
+            )
+            == 0
+            for m in members
+        )
+
+    try:
+        await group.start()
+        await until(reported, 60)
+        assert seen == []
+    finally:
+        await group.stop()

@@ -1073,9 +1073,15 @@ class SharedConsumerGroup(GroupMember):
                 highwater = consumer.highwater(tp)
                 if highwater is None:
                     continue
+                start = self._committed.get(tp)
+                if start is None:
+                    # Nothing finished since the assignment: the members stand where the group's fetch began.
+                    # Bounded, as LagReporter does: a position still to be reset is reported on a later round.
+                    with contextlib.suppress(Exception):
+                        start = await asyncio.wait_for(consumer.position(tp), timeout=0.2)
                 for lane in self._lanes:
                     finished = lane.finished(tp)
-                    done = self._committed.get(tp) if finished is None else finished
+                    done = start if finished is None else finished
                     if tp.topic in lane.topics and done is not None:
                         metrics.CONSUMER_LAG.labels(lane.member.group, tp.topic, str(tp.partition)).set(
                             max(highwater - done, 0)
