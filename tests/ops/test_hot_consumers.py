@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from switchboard_common.domain.encryption.shredding import event_codec
-from switchboard_common.infra.bus import EventBus, EventConsumer, SharedConsumerGroup
+from switchboard_common.infra.bus import EventBus, EventConsumer, GroupMember, SharedConsumerGroup
 from switchboard_common.infra.cache import Keys, create_redis
 from switchboard_common.infra.crypto import Keyring
 from switchboard_common.infra.db import create_engine, create_sessionmaker
@@ -25,6 +25,7 @@ from switchboard_gateway.settings import GatewaySettings
 from switchboard_privacy.app import background_workers as privacy_workers
 from switchboard_privacy.settings import PrivacySettings
 from switchboard_router.app import background_workers as router_workers
+from switchboard_router.feed import RoutingFeed
 from switchboard_router.settings import RouterSettings
 
 # Groups on the way from a customer's message to the agent's socket and back to the customer's widget (the
@@ -98,9 +99,8 @@ async def test_sla_and_platform_replies_poll_in_the_background(consumers: list[E
 
 
 async def test_each_process_reads_the_conversations_topic_in_one_group() -> None:
-    """As create_service_app runs them (BackgroundWorkers.sharing_groups): the EventConsumers of `conversations`
-    in a process read it as one group (the router's SLA clocks and privacy's confirmations are the only one of
-    theirs; the router's feed, a GroupMember of its own that forwards records undecoded, is apart)."""
+    """As create_service_app runs them (BackgroundWorkers.sharing_groups): the consumers of `conversations` in a
+    process read it as one group (privacy's confirmations are its only one)."""
     names = {GatewaySettings: "gateway", ConnectorSettings: "connectors", RouterSettings: "router"}
     names[PrivacySettings] = "privacy"
     expected: dict[tuple[str, str], set[str]] = {
@@ -108,8 +108,8 @@ async def test_each_process_reads_the_conversations_topic_in_one_group() -> None
         ("connectors", "all"): {"connectors-ingest-outbound-conversations"},
         ("connectors", "ingest"): {"connectors-ingest-conversations"},
         ("connectors", "outbound"): {"connectors-outbound-conversations"},
-        ("router", "all"): {"router-sla"},  # the feed is a GroupMember of its own (forwards undecoded)
-        ("privacy", "all"): {"privacy-confirmations"},
+        ("router", "all"): {"router-conversations"},  # the feed (forwarding undecoded) and the SLA clocks
+        ("privacy", "all"): {"privacy-confirmations"},  # its only consumer of the topic
     }
     for settings_class, workers in SERVICES:
         settings = settings_class(environment="test", kafka_namespace="hot", redis_namespace="hot")
@@ -123,9 +123,8 @@ async def test_each_process_reads_the_conversations_topic_in_one_group() -> None
                 conversations = set()
                 for worker in running.workers:
                     # A listener may wrap its consumer (privacy's ConfirmationListener).
-                    inner = worker if isinstance(worker, EventConsumer | SharedConsumerGroup) else None
-                    inner = inner or getattr(worker, "_consumer", None)
-                    readers = isinstance(inner, EventConsumer | SharedConsumerGroup)
+                    inner = worker if isinstance(worker, GroupMember) else getattr(worker, "_consumer", None)
+                    readers = isinstance(inner, EventConsumer | SharedConsumerGroup | RoutingFeed)
                     if readers and settings.topic("conversations") in inner.topics:  # type: ignore[union-attr]
                         conversations.add(inner.group)  # type: ignore[union-attr]
                 assert conversations == {settings.consumer_group(g) for g in groups}, (service, role)

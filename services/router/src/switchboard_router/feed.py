@@ -22,9 +22,11 @@ from switchboard_common.infra.bus import (
     ACCOUNT_HEADER,
     CONVERSATIONS_TOPIC,
     ROUTING_TOPIC,
+    EventFilter,
     GroupMember,
     LagReporter,
     ReadinessListener,
+    SharedConsumerGroup,
     group_consumer,
 )
 from switchboard_common.infra.runtime import Resources
@@ -60,6 +62,11 @@ def routing_key(record: ConsumerRecord) -> bytes | None:
 
 
 class RoutingFeed(GroupMember):
+    # In the router's process, a member of the shared group with the SLA clocks (infra.bus.share_groups): one
+    # fetch of the conversations topic for both, the feed forwarding its records undecoded.
+    shareable = True
+    role = "shared"
+
     def __init__(self, res: Resources, *, batch_limit: int = 500) -> None:
         super().__init__(res.settings, res.settings.consumer_group("router"), task_name="router-feed")
         self.res = res
@@ -67,6 +74,12 @@ class RoutingFeed(GroupMember):
         self.target = self.settings.topic(ROUTING_TOPIC)
         self.batch_limit = batch_limit
         self._lag = LagReporter(self.group)
+        # What a shared group reads of it (infra.bus.SharedMember): the agent-facing path, hot.
+        self.topics = [self.source]
+        self.accepts: EventFilter | None = EventFilter(types=frozenset(t.decode() for t in FORWARDED_TYPES))
+        self.fetch_max_wait_ms = self.settings.kafka_fetch_max_wait_ms
+        self.poll_interval = 0.0
+        self._shared: SharedConsumerGroup | None = None
 
     def _make_consumer(self) -> AIOKafkaConsumer:
         consumer = group_consumer(self.settings, self.group, max_poll_records=self.batch_limit)
@@ -80,7 +93,27 @@ class RoutingFeed(GroupMember):
             await self._forward(consumer, batches)
         await self._lag.report(consumer)
 
+    async def _process(
+        self, batches: dict[TopicPartition, list[ConsumerRecord]], handled: dict[TopicPartition, int]
+    ) -> None:
+        """As a shared group's member: forwards the records and waits for their acknowledgements; a failure
+        raises, and the group hands the same records again (duplicates are harmless to the writer)."""
+        await self._send(batches)
+        for tp, records in batches.items():
+            handled[tp] = records[-1].offset + 1
+
     async def _forward(self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        try:
+            await self._send(batches)
+        except Exception:
+            # Not acknowledged: go back and forward them again (duplicates are harmless to the writer).
+            for tp, records in batches.items():
+                consumer.seek(tp, records[0].offset)
+            raise
+        with contextlib.suppress(KafkaError):
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
+
+    async def _send(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         producer = self.res.bus.producer
         sent = []
         forwarded: list[str] = []
@@ -92,16 +125,8 @@ class RoutingFeed(GroupMember):
                         await producer.send(self.target, value=record.value, key=key, headers=list(record.headers))
                     )
                     forwarded.append((dict(record.headers or ()).get("event_type") or b"unknown").decode())
-        try:
-            for future in sent:
-                await future
-        except Exception:
-            # Not acknowledged: go back and forward them again (duplicates are harmless to the writer).
-            for tp, records in batches.items():
-                consumer.seek(tp, records[0].offset)
-            raise
-        with contextlib.suppress(KafkaError):
-            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
+        for future in sent:
+            await future
         # The feed's handling is forwarding: counted like every consumer's handled events, which operators watch.
         for event_type in forwarded:
             metrics.EVENTS_HANDLED.labels(self.group, event_type, "ok").inc()

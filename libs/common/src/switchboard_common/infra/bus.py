@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -348,6 +348,9 @@ class GroupMember(abc.ABC):
     consumer (:meth:`_make_consumer`, subscribed) and what one poll does; they call :meth:`_polled` after each
     fetch and :meth:`_joined` / :meth:`_left` from their rebalance listener, which is what /readyz reads."""
 
+    # Whether share_groups may make it a member of a SharedConsumerGroup (see SharedMember: what it must have).
+    shareable = False
+
     def __init__(self, settings: CommonSettings, group: str, *, task_name: str) -> None:
         self.settings = settings
         self.group = group
@@ -457,6 +460,8 @@ class GroupMember(abc.ABC):
 
 class EventConsumer(GroupMember):
     """Runs a handler over one or more topics in a consumer group, committing after each handled batch."""
+
+    shareable = True
 
     # The process role that runs it (BackgroundWorkers.select, ``--workers``); "shared": every process.
     role = "shared"
@@ -801,11 +806,31 @@ class _LaneItem:
         return sum(len(records) for records in self.batches.values())
 
 
+class SharedMember(Protocol):
+    """What a consumer needs to be a member of a :class:`SharedConsumerGroup` (:class:`EventConsumer`, the router's
+    feed): its old group's name, topics and pace, the records it wants (from headers), and how it handles a poll's
+    records, noting per partition the offset up to which it is done (raising if it failed)."""
+
+    settings: CommonSettings
+    group: str
+    topics: list[str]
+    accepts: EventFilter | None
+    fetch_max_wait_ms: int
+    poll_interval: float
+    role: str
+    _stopping: asyncio.Event
+    _shared: SharedConsumerGroup | None
+
+    async def _process(
+        self, batches: dict[TopicPartition, list[ConsumerRecord]], handled: dict[TopicPartition, int]
+    ) -> None: ...
+
+
 class _Lane:
     """A member of a shared group: its own queue of polls, handled in order by its own task, and the offset up to
     which it finished each partition."""
 
-    def __init__(self, member: EventConsumer) -> None:
+    def __init__(self, member: SharedMember) -> None:
         self.member = member
         self.topics = frozenset(member.topics)
         self.items: asyncio.Queue[_LaneItem | None] = asyncio.Queue()
@@ -836,7 +861,7 @@ class SharedConsumerGroup(GroupMember):
 
     role = "shared"
 
-    def __init__(self, settings: CommonSettings, name: str, members: Sequence[EventConsumer]) -> None:
+    def __init__(self, settings: CommonSettings, name: str, members: Sequence[SharedMember]) -> None:
         group = settings.consumer_group(name)
         super().__init__(settings, group, task_name=f"consumer:{group}")
         self.members = list(members)
@@ -1105,9 +1130,12 @@ def share_groups(workers: Sequence[WorkerT], service: str) -> list[WorkerT | Sha
     result: list[WorkerT | SharedConsumerGroup] = list(workers)
     for logical in SHARED_TOPICS:
         members = [
-            w
+            cast(SharedMember, w)
             for w in result
-            if isinstance(w, EventConsumer) and not w.broadcast and w.settings.topic(logical) in w.topics
+            if isinstance(w, GroupMember)
+            and w.shareable
+            and not getattr(w, "broadcast", False)
+            and w.settings.topic(logical) in getattr(w, "topics", ())
         ]
         if len(members) < 2:
             continue
