@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -97,6 +98,30 @@ def _role(args: list[str]) -> str:
     if "--no-workers" in args:
         return " (http)"
     return ""
+
+
+def start_recording(pid: int | None, folded: Path, rate: int = 100) -> subprocess.Popen[bytes] | None:
+    """py-spy recording ``pid`` as folded stacks into ``folded`` until :func:`stop_recording` (non-blocking
+    sampling: the process is not paused, so its own CPU figures stay true); None without py-spy or a pid."""
+    if pid is None or not PY_SPY.exists():
+        return None
+    folded.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [str(PY_SPY), "record", "--nonblocking", "--pid", str(pid), "--rate", str(rate), "--format", "raw",
+         "--output", str(folded)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def stop_recording(spy: subprocess.Popen[bytes]) -> None:
+    """Ends a :func:`start_recording` (SIGINT makes py-spy write what it sampled), killing it after a minute."""
+    spy.send_signal(signal.SIGINT)
+    try:
+        spy.wait(60)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        spy.wait()
 
 
 class Profiler:

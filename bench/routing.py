@@ -26,8 +26,6 @@ import io
 import itertools
 import os
 import random
-import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -51,7 +49,7 @@ from switchboard_devstack.servers import StackUrls
 from switchboard_router.bench import Seed, bring_online, create_conversations, publish_created, seed_account
 from switchboard_router.settings import RouterSettings
 
-from bench.costs import top_functions
+from bench.costs import start_recording, stop_recording, top_functions
 from bench.harness import percentile, service_env
 
 AGENT_COUNTS = (20, 200, 2_000, 7_500)
@@ -126,24 +124,11 @@ def before_tree() -> tuple[str, Path] | None:
 def _profile(process: ServiceProcess, target: Path) -> subprocess.Popen[bytes] | None:
     """py-spy recording the process until interrupted (then it writes its samples as folded stacks, which
     flame-graph tools draw and :func:`top_functions` tabulates); None without py-spy."""
-    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if process.pid is None or not Path(spy).exists():
-        return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [spy, "record", "--pid", str(process.pid), "--rate", "100", "--format", "raw", "--output", str(target)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return start_recording(process.pid, target)
 
 
 def _stop_profile(spy: subprocess.Popen[bytes], target: Path) -> None:
-    spy.send_signal(signal.SIGINT)
-    try:
-        spy.wait(60)
-    except subprocess.TimeoutExpired:
-        spy.kill()
-        spy.wait()
+    stop_recording(spy)
     if target.exists():
         target.with_suffix(".txt").write_text(top_functions(target.read_text()))
 

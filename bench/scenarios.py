@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from typing import Any, Protocol
 import aiohttp
 from switchboard_devstack.processes import child_pids, tree_cpu_seconds
 
+from bench.costs import start_recording, stop_recording, top_functions
 from bench.harness import Deployment, RateResult, ServerProcess, open_loop, percentile
 
 PASSWORD = "bench password 1"
@@ -554,7 +553,7 @@ async def agent_socket_with_logins(
     try:
         await load.start()
         await asyncio.sleep(1.0)
-        spy = _py_spy(gateway_pid, profile) if profile is not None else None
+        spy = start_recording(gateway_pid, profile.with_suffix(".folded")) if profile is not None else None
         # The logins alone first: what one costs the gateway's process (event loop) and its argon2 workers, in
         # CPU seconds, which a busy machine stretches far less than it stretches latencies.
         before = load.logged_in
@@ -574,28 +573,8 @@ async def agent_socket_with_logins(
     return LoginRun(quiet, loaded, await load.stop(), quiet_cpu, loaded_cpu, idle_cpu, logins_cpu, logins_alone)
 
 
-def _py_spy(pid: int | None, profile: Path) -> subprocess.Popen[bytes] | None:
-    spy = Path(sys.executable).with_name("py-spy")
-    if pid is None or not spy.exists():
-        return None
-    profile.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [str(spy), "record", "--nonblocking", "--pid", str(pid), "--rate", "100", "--format", "raw",
-         "--output", str(profile.with_suffix(".folded"))],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
 def _stop_py_spy(spy: subprocess.Popen[bytes], profile: Path) -> None:
-    from bench.costs import top_functions
-
-    spy.send_signal(signal.SIGINT)
-    try:
-        spy.wait(60)
-    except subprocess.TimeoutExpired:
-        spy.kill()
-        spy.wait()
+    stop_recording(spy)
     folded = profile.with_suffix(".folded")
     if folded.exists():  # the tables are kept; the stacks themselves are megabytes
         stacks = folded.read_text()
