@@ -42,6 +42,12 @@ CROSS_TENANT: dict[tuple[str, str], str] = {
     # The router's SLA consumer applies a batch of several accounts' events in one cross-tenant transaction (one
     # lock order for all their clock rows); each account's conversations are read with that account's id.
     ("services/router/src/switchboard_router/sla.py", "_create_rows"): "a batch across accounts",
+    # A login, before any scoped session exists: the user is found by e-mail across accounts, and the session
+    # and audit rows are written on an autocommit connection by one Core statement that names its account itself.
+    ("services/gateway/src/switchboard_gateway/accounts/service.py", "_find_login_statement"): "finds the account",
+    ("services/gateway/src/switchboard_gateway/security/sessions.py", "_start_verified_statement"): (
+        "a login's one-statement write, Core, before any scoped session"
+    ),
     # Core on the session's connection (the scoping hook sees ORM statements only; Core keeps the histograms in
     # PostgreSQL's binary form): the statement names its account itself, as raw SQL does.
     ("services/gateway/src/switchboard_gateway/reports/service.py", "_from_groups"): "Core, not the ORM",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from switchboard_common.domain.accounts.models import Account, User, UserTotp
@@ -80,23 +80,29 @@ class LoginCandidate:
     second_factor: bool
 
 
-# The lookup that finds the account (by e-mail, across accounts): user, account and TOTP state in one statement.
-_FIND_LOGIN = cross_tenant(
-    select(
-        User.id,
-        User.account_id,
-        User.password_hash,
-        User.deleted_at.is_not(None).label("deleted"),
-        User.role,
-        User.token_version,
-        Account.status,
-        Account.suspension_reason,
-        UserTotp.confirmed_at.is_not(None).label("second_factor"),
+# (id, account_id, password_hash, deleted, role, token_version, account status, suspension reason, 2FA on)
+def _find_login_statement() -> Select[uuid.UUID, uuid.UUID, str, bool, str, int, str, str | None, bool]:
+    """The lookup that finds the account (by e-mail, across accounts): user, account and TOTP state in one
+    statement; its joins pair rows of the user's own account."""
+    return cross_tenant(
+        select(
+            User.id,
+            User.account_id,
+            User.password_hash,
+            User.deleted_at.is_not(None).label("deleted"),
+            User.role,
+            User.token_version,
+            Account.status,
+            Account.suspension_reason,
+            UserTotp.confirmed_at.is_not(None).label("second_factor"),
+        )
+        .join(Account, Account.id == User.account_id)
+        .outerjoin(UserTotp, (UserTotp.user_id == User.id) & (UserTotp.account_id == User.account_id))
+        .where(func.lower(User.email) == bindparam("email"))
     )
-    .join(Account, Account.id == User.account_id)
-    .outerjoin(UserTotp, (UserTotp.user_id == User.id) & (UserTotp.account_id == User.account_id))
-    .where(func.lower(User.email) == bindparam("email"))
-)
+
+
+_FIND_LOGIN = _find_login_statement()
 
 
 async def find_login(engine: AsyncEngine, email: str) -> LoginCandidate | None:
